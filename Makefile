@@ -1,0 +1,85 @@
+# The results portal: one page. `make run` and `make test` are the two commands a newcomer needs.
+.SUFFIXES:
+
+CC       ?= cc
+PKGS     := libmicrohttpd libpq jansson libjwt libargon2 libcrypto
+WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wcast-qual
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+LDLIBS   = $(PKG_LIBS) -lpthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRC      := $(wildcard server/*.c)
+OBJ      := $(SRC:server/%.c=build/obj/%.o)
+ASAN_OBJ := $(SRC:server/%.c=build/asan/obj/%.o)
+LIB_OBJ  := $(filter-out build/obj/main.o,$(OBJ))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+all: build/portald
+
+build/portald: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+build/asan/portald: $(ASAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(ASAN_OBJ) $(LDLIBS)
+
+build/obj/%.o: server/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/obj/%.o: server/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+# Unit tests include the .c under test to reach its statics; they link the rest of the server.
+build/asan/tests/%: tests/unit/%.c $(filter-out build/asan/obj/main.o,$(ASAN_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< \
+	  $(filter-out build/asan/obj/main.o $(patsubst tests/unit/test_%.c,build/asan/obj/%.o,$<),$(ASAN_OBJ)) \
+	  $(LDLIBS) $(shell pkg-config --libs libcurl 2>/dev/null)
+
+deps-build:
+	@scripts/deps.sh build
+
+deps-run:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+# Installs what is missing, builds, starts the private PostgreSQL under var/, migrates, loads the
+# demo data and serves on http://127.0.0.1:8080 until Ctrl-C.
+run: deps-run
+	@$(MAKE) --no-print-directory build/portald
+	@scripts/run.sh
+
+# The same set-up, then every test; ends with "N passed, N failed".
+test: deps-test
+	@$(MAKE) --no-print-directory build/portald build/asan/portald $(UNIT_BIN)
+	@tests/run.sh
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory build/portald
+	@tests/bench/run.sh
+
+stop:
+	@scripts/pg.sh stop var/pg
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i server/*.c include/*.h tests/unit/*.c tests/unit/*.h
+
+format-check:
+	@clang-format --version | grep -q 'version 14\.' || { echo "format-check needs clang-format 14 (Debian 12)"; exit 1; }
+	clang-format --dry-run -Werror server/*.c include/*.h tests/unit/*.c tests/unit/*.h
+
+.PHONY: all run test bench stop clean format format-check deps-build deps-run deps-test
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,33 @@
+/* Every endpoint handler: int h_<name>(struct req *rq) returns the HTTP status, having set the
+ * answer with req_json, req_raw or req_problem. */
+#ifndef PORTAL_HANDLERS_H
+#define PORTAL_HANDLERS_H
+
+struct req;
+
+/* operations: h_ops.c */
+int h_healthz(struct req *rq);
+int h_readyz(struct req *rq);
+int h_metrics(struct req *rq);
+
+/* ingest: h_ingest.c */
+int h_ingest_event(struct req *rq);
+int h_ingest_report(struct req *rq);
+
+/* session: h_session.c */
+int h_session_create(struct req *rq);
+int h_session_delete(struct req *rq);
+
+/* patient: h_patient.c */
+int h_patient_studies(struct req *rq);
+int h_patient_study(struct req *rq);
+int h_patient_discussion(struct req *rq);
+
+/* physician: h_physician.c */
+int h_physician_worklist(struct req *rq);
+int h_physician_study(struct req *rq);
+int h_physician_release(struct req *rq);
+int h_physician_hold(struct req *rq);
+int h_physician_discussions(struct req *rq);
+
+#endif

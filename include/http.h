@@ -1,0 +1,87 @@
+/* The HTTP server and the request lifecycle: one struct req per request, created when the URI
+ * arrives, freed in the completion callback (which also runs when the client disconnects). */
+#ifndef PORTAL_HTTP_H
+#define PORTAL_HTTP_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "router.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+struct config;
+
+struct principal {
+    enum role role;
+    char sub[128];
+    long exp;
+    bool via_cookie;
+};
+
+#define REQ_MAX_HEADERS 6
+
+struct req {
+    const struct config *cfg;
+    struct MHD_Connection *conn;
+    const struct route *route;
+    enum router_result match;
+    char id[ROUTER_MAX_ID];     /* the {id} path segment */
+    char method[12];
+    char path[256];
+    char request_id[72];
+    char client_addr[64];
+    struct principal who;
+    bool seen;                  /* the access handler ran once already */
+    bool body_too_large;
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    json_t *in;                 /* parsed JSON body (owned) */
+    int status;
+    json_t *out;                /* JSON answer (owned) */
+    bool out_is_problem;
+    char *raw;                  /* non-JSON answer (owned), e.g. metrics text */
+    size_t raw_len;
+    const char *raw_type;
+    struct {
+        const char *name;
+        char *value;            /* owned */
+    } headers[REQ_MAX_HEADERS];
+    int nheaders;
+    PGresult **results;         /* freed with the request */
+    int nresults;
+    int results_cap;
+    struct timespec started;
+};
+
+/* Sets a problem+json answer; detail is shown to the client, so it must never hold report text,
+ * a token or an access code. Returns status, so a handler can `return req_problem(...)`. */
+__attribute__((format(printf, 3, 4))) int req_problem(struct req *rq, int status,
+                                                      const char *fmt, ...);
+/* Sets the JSON answer, taking the reference to body. Returns status. */
+int req_json(struct req *rq, int status, json_t *body);
+/* Sets a non-JSON answer, taking ownership of the malloc'd buf. Returns status. */
+int req_raw(struct req *rq, int status, const char *content_type, char *buf, size_t len);
+/* Adds a response header (value copied). Returns 0, or -1 when full or out of memory. */
+__attribute__((warn_unused_result)) int req_add_header(struct req *rq, const char *name,
+                                                       const char *value);
+const char *req_header(struct req *rq, const char *name);
+const char *req_query(struct req *rq, const char *key);
+const char *req_cookie(struct req *rq, const char *name);
+/* Keeps res until the request is freed; returns res (or NULL, having freed it, when memory
+ * runs out). */
+PGresult *req_keep(struct req *rq, PGresult *res);
+
+struct http_server;
+
+/* Starts listening; returns NULL with a message in err on failure. */
+struct http_server *http_start(const struct config *cfg, char *err, size_t errlen);
+int http_port(const struct http_server *s);
+/* Stops accepting, lets requests in flight finish (up to grace_ms), then closes everything. */
+void http_stop(struct http_server *s, int grace_ms);
+
+#endif

@@ -1,0 +1,35 @@
+/* Every SQL statement the server runs, named and prepared on each new connection. */
+#ifndef PORTAL_QUERIES_H
+#define PORTAL_QUERIES_H
+
+enum query {
+    Q_PING,
+    Q_INGEST_EVENT,
+    Q_SET_ACCESS_CODE,
+    Q_INGEST_REPORT,
+    Q_LOGIN_LOOKUP,
+    Q_LOGIN_LOCKED,
+    Q_LOGIN_FAILED,
+    Q_LOGIN_SUCCEEDED,
+    Q_AUDIT,
+    Q_PATIENT_STUDIES,
+    Q_PATIENT_STUDY,
+    Q_RELEASE_HISTORY,
+    Q_REQUEST_DISCUSSION,
+    Q_WORKLIST,
+    Q_PHYSICIAN_STUDY,
+    Q_RELEASE,
+    Q_HOLD,
+    Q_PHYSICIAN_DISCUSSIONS,
+    Q_COUNT
+};
+
+struct query_def {
+    const char *name;
+    const char *sql;
+    int nparams;
+};
+
+extern const struct query_def queries[Q_COUNT];
+
+#endif

@@ -1,0 +1,45 @@
+/* The route table and its matcher: method, path pattern, handler, role and body limit, as data. */
+#ifndef PORTAL_ROUTER_H
+#define PORTAL_ROUTER_H
+
+#include <stddef.h>
+
+struct req;
+
+enum role {
+    ROLE_NONE = 0,        /* no token needed */
+    ROLE_PATIENT = 1 << 0,
+    ROLE_PHYSICIAN = 1 << 1,
+    ROLE_RIS = 1 << 2,
+    ROLE_ADMIN = 1 << 3,
+};
+
+enum body_kind { BODY_NONE, BODY_JSON };
+
+struct route {
+    const char *method;
+    const char *pattern;        /* "/api/v1/patient/studies/{id}"; {id} takes one UUID segment */
+    int (*handler)(struct req *rq);
+    unsigned roles;             /* bitwise or of enum role; ROLE_NONE: public */
+    enum body_kind body;
+    size_t body_limit;          /* bytes; larger bodies get 413 before they are read */
+    const char *name;           /* label for metrics and logs */
+};
+
+enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+
+#define ROUTER_MAX_ID 64
+
+/* Finds the route for method and path. On ROUTER_FOUND *out is set and id receives the {id}
+ * segment (empty if none). On ROUTER_BAD_METHOD allow receives the comma-separated methods the
+ * path does accept. */
+enum router_result router_match(const char *method, const char *path, const struct route **out,
+                                char id[ROUTER_MAX_ID], char *allow, size_t allow_len);
+
+/* The table, defined in routes.c; terminated by a row with a NULL method. */
+extern const struct route routes[];
+size_t routes_count(void);
+const char *role_name(enum role r);
+enum role role_from_name(const char *name);
+
+#endif

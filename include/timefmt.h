@@ -1,0 +1,18 @@
+/* Timestamps: strict RFC 3339 and calendar-date checks for input, and PostgreSQL's UTC output
+ * turned into RFC 3339 for answers. */
+#ifndef PORTAL_TIMEFMT_H
+#define PORTAL_TIMEFMT_H
+
+#include <stdbool.h>
+
+#define TIMEFMT_RFC3339_LEN 32
+
+/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), with real dates and times. */
+bool timefmt_is_rfc3339(const char *s);
+/* YYYY-MM-DD with a real date. */
+bool timefmt_is_date(const char *s);
+/* "2026-11-20 14:05:00.123+00" (a session in UTC) -> "2026-11-20T14:05:00Z". Returns out, or
+ * NULL when pg is NULL. */
+const char *timefmt_pg_to_rfc3339(const char *pg, char out[TIMEFMT_RFC3339_LEN]);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a target needs, so `make run` and `make test` work on a fresh Debian 12.
+# Usage: scripts/deps.sh build|run|test|bench
+set -euo pipefail
+
+build_pkgs="make gcc libc6-dev pkg-config libmicrohttpd-dev libpq-dev libjansson-dev libjwt-dev
+  libargon2-dev libssl-dev"
+run_pkgs="$build_pkgs postgresql-15 acl curl ca-certificates openssl util-linux"
+test_pkgs="$run_pkgs postgresql-15-pgtap libcurl4-openssl-dev jq clang-format python3"
+bench_pkgs="$run_pkgs wrk nginx postgresql-contrib"
+
+case "${1:-}" in
+build) want=$build_pkgs ;;
+run) want=$run_pkgs ;;
+test) want=$test_pkgs ;;
+bench) want=$bench_pkgs ;;
+*) echo "usage: $0 build|run|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing Debian packages; as root run:" >&2
+    echo "  apt-get update && $line" >&2
+    exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has empty package lists; an update is needed before the first install.
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+$line -qq >&2

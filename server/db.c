@@ -1,0 +1,270 @@
+/* One PostgreSQL connection per worker thread: connected lazily, every statement prepared at
+ * connect, dropped and re-made after a failure with a short back-off, so an outage answers 503 at
+ * once and recovery needs no restart. */
+#include "db.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "log.h"
+
+#define RECONNECT_BACKOFF_MS 250
+#define MAX_RETRIES 3
+
+static const char *db_conninfo;
+static char db_timeout_str[16] = "2";
+static atomic_int open_connections;
+
+static _Thread_local PGconn *tl_conn;
+static _Thread_local long long tl_last_failure_ms;
+
+static pthread_key_t conn_key;
+static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
+
+static PGconn *connect_and_prepare(void);
+static int fail(struct req *rq, PGresult *res, const char *what);
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Closes a worker's connection when its thread exits (libmicrohttpd's pool threads end at
+ * shutdown), so no connection outlives its thread. */
+static void conn_destructor(void *p)
+{
+    PQfinish(p);
+    atomic_fetch_sub(&open_connections, 1);
+}
+
+static void conn_key_create(void)
+{
+    (void)pthread_key_create(&conn_key, conn_destructor);
+}
+
+void db_configure(const char *conninfo, int connect_timeout_s)
+{
+    pthread_once(&conn_key_once, conn_key_create);
+    db_conninfo = conninfo;
+    snprintf(db_timeout_str, sizeof(db_timeout_str), "%d", connect_timeout_s);
+}
+
+PGconn *db_conn(void)
+{
+    if (tl_conn && PQstatus(tl_conn) == CONNECTION_OK)
+        return tl_conn;
+    if (tl_conn)
+        db_close();
+    if (tl_last_failure_ms && now_ms() - tl_last_failure_ms < RECONNECT_BACKOFF_MS)
+        return NULL;
+    tl_conn = connect_and_prepare();
+    tl_last_failure_ms = tl_conn ? 0 : now_ms();
+    pthread_setspecific(conn_key, tl_conn);
+    return tl_conn;
+}
+
+void db_close(void)
+{
+    if (!tl_conn)
+        return;
+    PQfinish(tl_conn);
+    tl_conn = NULL;
+    pthread_setspecific(conn_key, NULL);
+    atomic_fetch_sub(&open_connections, 1);
+}
+
+int db_open_connections(void)
+{
+    return atomic_load(&open_connections);
+}
+
+static PGconn *connect_and_prepare(void)
+{
+    if (!db_conninfo)
+        return NULL;
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+    const char *vals[] = {db_conninfo, db_timeout_str, "portald", "-c TimeZone=UTC", NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        /* libpq's message names the host and the reason, never a password. */
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s", c ? PQerrorMessage(c) : "out of memory");
+        msg[strcspn(msg, "\n")] = '\0';
+        log_msg(LOG_WARN, "database connect failed: %s", msg);
+        PQfinish(c);
+        return NULL;
+    }
+    for (int i = 0; i < Q_COUNT; i++) {
+        PGresult *r = PQprepare(c, queries[i].name, queries[i].sql, queries[i].nparams, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            /* A prepare fails on schema errors (e.g. migrations not applied), whose messages
+             * name objects, not data. */
+            char msg[256];
+            snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+            msg[strcspn(msg, "\n")] = '\0';
+            log_msg(LOG_ERROR, "preparing statement %s failed (%s): %s", queries[i].name,
+                    state ? state : "-", msg);
+            PQclear(r);
+            PQfinish(c);
+            return NULL;
+        }
+        PQclear(r);
+    }
+    atomic_fetch_add(&open_connections, 1);
+    return c;
+}
+
+int db_sqlstate_status(const char *state)
+{
+    if (!state)
+        return 503;
+    /* Our own functions raise 'PTnnn' with nnn the HTTP status. */
+    if (state[0] == 'P' && state[1] == 'T') {
+        int s = atoi(state + 2);
+        return (s >= 400 && s <= 599) ? s : 500;
+    }
+    if (strcmp(state, "23505") == 0)
+        return 409;
+    if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0)
+        return 422;
+    if (strncmp(state, "22", 2) == 0)
+        return 422;
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+        strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+        return 503;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return 503;
+    if (strcmp(state, "53300") == 0)
+        return 503;
+    return 500;
+}
+
+static bool retryable(const char *state)
+{
+    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+int db_run(struct req *rq, enum query q, int nparams, const char *const *params, PGresult **res)
+{
+    *res = NULL;
+    for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        PGconn *c = db_conn();
+        if (!c)
+            return req_problem(rq, 503, "The database is unavailable; try again shortly.");
+        bool in_tx = PQtransactionStatus(c) != PQTRANS_IDLE;
+        PGresult *r = PQexecPrepared(c, queries[q].name, nparams, params, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            *res = req_keep(rq, r);
+            return *res ? 0 : req_problem(rq, 500, "Out of memory.");
+        }
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bool dead = PQstatus(c) != CONNECTION_OK;
+        if (dead)
+            db_close();
+        /* A statement on a dead connection did not commit unless it was the commit itself;
+         * outside an explicit transaction it is safe to run again on a new connection. Every
+         * write path is idempotent in any case (CONTRACT: ingest, release). */
+        if (!in_tx && (dead || retryable(state)) && attempt + 1 < MAX_RETRIES) {
+            PQclear(r);
+            continue;
+        }
+        return fail(rq, r, queries[q].name);
+    }
+    return req_problem(rq, 503, "The database is busy; try again shortly.");
+}
+
+int db_command(struct req *rq, const char *sql)
+{
+    PGconn *c = db_conn();
+    if (!c)
+        return req_problem(rq, 503, "The database is unavailable; try again shortly.");
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        return 0;
+    }
+    if (PQstatus(c) != CONNECTION_OK)
+        db_close();
+    return fail(rq, r, sql);
+}
+
+/* Logs what an operator needs (statement, SQLSTATE, constraint) and never the message, which can
+ * quote the values sent; the client gets the status and, for our own PTnnn errors, their text. */
+static int fail(struct req *rq, PGresult *r, const char *what)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    int status = db_sqlstate_status(state);
+    char detail[200];
+    const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    if (state && state[0] == 'P' && state[1] == 'T') {
+        snprintf(detail, sizeof(detail), "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+    } else {
+        log_msg(status >= 500 ? LOG_ERROR : LOG_WARN,
+                "request %s: statement %s failed with SQLSTATE %s%s%s", rq->request_id, what,
+                state ? state : "(connection lost)", constraint ? " on constraint " : "",
+                constraint ? constraint : "");
+        switch (status) {
+        case 409:
+            snprintf(detail, sizeof(detail), "This conflicts with data already recorded.");
+            break;
+        case 422:
+            snprintf(detail, sizeof(detail), "A field holds a value out of range%s%s.",
+                     constraint ? ": " : "", constraint ? constraint : "");
+            break;
+        case 503:
+            snprintf(detail, sizeof(detail), "The database is unavailable; try again shortly.");
+            break;
+        default:
+            snprintf(detail, sizeof(detail), "Internal error; quote request id %s.",
+                     rq->request_id);
+        }
+    }
+    PQclear(r);
+    return req_problem(rq, status, "%s", detail);
+}
+
+bool db_ping(void)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGconn *c = db_conn();
+        if (!c)
+            return false;
+        PGresult *r = PQexecPrepared(c, queries[Q_PING].name, 0, NULL, NULL, NULL, 0);
+        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+        if (ok)
+            return true;
+        if (PQstatus(c) != CONNECTION_OK)
+            db_close(); /* a stale connection after a restart: try one fresh one */
+        else
+            return false;
+    }
+    return false;
+}
+
+void db_request_done(void)
+{
+    /* A handler that left a transaction open (an error between BEGIN and COMMIT) must not hand it
+     * to the next request on this thread. */
+    if (tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(tl_conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+const char *db_value(const PGresult *res, int row, const char *column)
+{
+    int col = PQfnumber(res, column);
+    if (col < 0 || row >= PQntuples(res) || PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}

@@ -1,0 +1,191 @@
+/* The referring physician's endpoints: the worklist of final reports, a study with its full
+ * report, release, hold, and discussion requests. Every query is keyed by the token's physician
+ * id, so another physician's study is a 404. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "http.h"
+#include "timefmt.h"
+#include "validate.h"
+
+#define NOTE_MAX_BYTES 4000
+#define REASON_MAX_BYTES 2000
+
+static int set_time(json_t *obj, const char *key, const char *pg)
+{
+    char iso[TIMEFMT_RFC3339_LEN];
+    return pg ? json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso))) : 0;
+}
+
+static int set_int(json_t *obj, const char *key, const char *text)
+{
+    return text ? json_object_set_new(obj, key, json_integer(atoi(text))) : 0;
+}
+
+int h_physician_worklist(struct req *rq)
+{
+    static const char *const states[] = {"awaiting_review", "released", "held", "all", NULL};
+    const char *state = req_query(rq, "state");
+    if (!state)
+        state = "awaiting_review";
+    bool known = false;
+    for (const char *const *s = states; *s; s++)
+        known |= strcmp(*s, state) == 0;
+    if (!known)
+        return req_problem(rq, 422, "state: must be one of awaiting_review, released, held, all");
+
+    const char *p[2] = {rq->who.sub, state};
+    PGresult *res;
+    int s;
+    if ((s = db_run(rq, Q_WORKLIST, 2, p, &res)))
+        return s;
+    json_t *list = json_array();
+    for (int i = 0; list && i < PQntuples(res); i++) {
+        json_t *e = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:b}", "id",
+            db_value(res, i, "id"), "accession", db_value(res, i, "accession"), "modality",
+            db_value(res, i, "modality"), "description", db_value(res, i, "description"),
+            "priority", db_value(res, i, "priority"), "stage", db_value(res, i, "stage"), "state",
+            db_value(res, i, "state"), "patient", "name", db_value(res, i, "patient_name"), "mrn",
+            db_value(res, i, "mrn"), "birth_date", db_value(res, i, "birth_date"),
+            "report_status", db_value(res, i, "report_status"), "overdue", 0);
+        if (!e || set_int(e, "report_version", db_value(res, i, "reviewable_version")) < 0 ||
+            set_int(e, "released_version", db_value(res, i, "released_version")) < 0 ||
+            set_time(e, "final_at", db_value(res, i, "final_at")) < 0 ||
+            set_time(e, "released_at", db_value(res, i, "released_at")) < 0 ||
+            json_array_append_new(list, e) < 0) {
+            json_decref(e);
+            json_decref(list);
+            list = NULL;
+            break;
+        }
+        if (db_value(res, i, "hold_reason")) {
+            json_t *h = json_pack("{s:s}", "reason", db_value(res, i, "hold_reason"));
+            set_time(h, "placed_at", db_value(res, i, "hold_placed_at"));
+            json_object_set_new(e, "hold", h);
+        }
+    }
+    return req_json(rq, 200, list ? json_pack("{s:o}", "studies", list) : NULL);
+}
+
+int h_physician_study(struct req *rq)
+{
+    const char *p[4] = {rq->who.sub, rq->id, rq->request_id, rq->client_addr};
+    PGresult *res;
+    int s;
+    if ((s = db_run(rq, Q_PHYSICIAN_STUDY, 4, p, &res)))
+        return s;
+    if (PQntuples(res) != 1)
+        return req_problem(rq, 404, "No such study.");
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "id",
+                          db_value(res, 0, "id"), "accession", db_value(res, 0, "accession"),
+                          "modality", db_value(res, 0, "modality"), "description",
+                          db_value(res, 0, "description"), "priority",
+                          db_value(res, 0, "priority"), "site", db_value(res, 0, "site"), "stage",
+                          db_value(res, 0, "stage"), "patient", "name",
+                          db_value(res, 0, "patient_name"), "mrn", db_value(res, 0, "mrn"),
+                          "birth_date", db_value(res, 0, "birth_date"));
+    if (!o)
+        return req_problem(rq, 500, "Out of memory.");
+    set_time(o, "final_at", db_value(res, 0, "final_at"));
+    if (db_value(res, 0, "findings")) {
+        json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "status", db_value(res, 0, "status"),
+                              "findings", db_value(res, 0, "findings"), "impression",
+                              db_value(res, 0, "impression"), "radiologist",
+                              db_value(res, 0, "radiologist"));
+        set_int(r, "version", db_value(res, 0, "version"));
+        set_time(r, "signed_at", db_value(res, 0, "signed_at"));
+        json_object_set_new(o, "report", r);
+    }
+    const char *released = db_value(res, 0, "released_version");
+    const char *reviewable = db_value(res, 0, "reviewable_version");
+    if (released) {
+        json_t *rel = json_pack("{s:s?, s:s?, s:s?}", "released_by",
+                                db_value(res, 0, "released_by_name"), "how",
+                                db_value(res, 0, "released_how"), "note",
+                                db_value(res, 0, "release_note"));
+        set_int(rel, "version", released);
+        set_time(rel, "released_at", db_value(res, 0, "released_at"));
+        json_object_set_new(o, "release", rel);
+    }
+    if (db_value(res, 0, "hold_reason")) {
+        json_t *h = json_pack("{s:s}", "reason", db_value(res, 0, "hold_reason"));
+        set_time(h, "placed_at", db_value(res, 0, "hold_placed_at"));
+        json_object_set_new(o, "hold", h);
+    }
+    const char *state = !reviewable                                         ? "no_final_report"
+                        : (released && strcmp(released, reviewable) == 0) ? "released"
+                        : db_value(res, 0, "hold_reason")                   ? "held"
+                                                                            : "awaiting_review";
+    json_object_set_new(o, "state", json_string(state));
+    return req_json(rq, 200, o);
+}
+
+int h_physician_release(struct req *rq)
+{
+    static const char *const fields[] = {"note", NULL};
+    struct validation v = {rq, 0};
+    v_only(&v, rq->in, "", fields);
+    const char *note = v_string(&v, rq->in, "", "note", false, NOTE_MAX_BYTES);
+    if (v.status)
+        return v.status;
+    const char *p[5] = {rq->id, rq->who.sub, note, rq->request_id, rq->client_addr};
+    PGresult *res;
+    int s;
+    if ((s = db_run(rq, Q_RELEASE, 5, p, &res)))
+        return s;
+    json_t *o = json_object();
+    set_time(o, "released_at", db_value(res, 0, "released_at"));
+    set_int(o, "report_version", db_value(res, 0, "report_version"));
+    return req_json(rq, 200, o);
+}
+
+int h_physician_hold(struct req *rq)
+{
+    static const char *const fields[] = {"reason", NULL};
+    struct validation v = {rq, 0};
+    v_only(&v, rq->in, "", fields);
+    const char *reason = v_string(&v, rq->in, "", "reason", true, REASON_MAX_BYTES);
+    if (v.status)
+        return v.status;
+    const char *p[5] = {rq->id, rq->who.sub, reason, rq->request_id, rq->client_addr};
+    PGresult *res;
+    int s;
+    if ((s = db_run(rq, Q_HOLD, 5, p, &res)))
+        return s;
+    json_t *o = json_pack("{s:s, s:s}", "state", "held", "reason", db_value(res, 0, "reason"));
+    set_time(o, "placed_at", db_value(res, 0, "placed_at"));
+    bool created = strcmp(db_value(res, 0, "created"), "t") == 0;
+    return req_json(rq, created ? 201 : 200, o);
+}
+
+int h_physician_discussions(struct req *rq)
+{
+    const char *p[1] = {rq->who.sub};
+    PGresult *res;
+    int s;
+    if ((s = db_run(rq, Q_PHYSICIAN_DISCUSSIONS, 1, p, &res)))
+        return s;
+    json_t *list = json_array();
+    for (int i = 0; list && i < PQntuples(res); i++) {
+        json_t *pref = json_loads(db_value(res, i, "preferred_times"), 0, NULL);
+        json_t *e = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}, s:o, s:s?, s:s}", "id",
+            db_value(res, i, "id"), "study_id", db_value(res, i, "study_id"), "accession",
+            db_value(res, i, "accession"), "modality", db_value(res, i, "modality"),
+            "description", db_value(res, i, "description"), "patient", "name",
+            db_value(res, i, "patient_name"), "email", db_value(res, i, "patient_email"),
+            "preferred_times", pref ? pref : json_array(), "message", db_value(res, i, "message"),
+            "state", db_value(res, i, "state"));
+        if (!e || set_time(e, "created_at", db_value(res, i, "created_at")) < 0 ||
+            json_array_append_new(list, e) < 0) {
+            json_decref(e);
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return req_json(rq, 200, list ? json_pack("{s:o}", "requests", list) : NULL);
+}

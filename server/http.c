@@ -1,0 +1,549 @@
+/* The HTTP server on libmicrohttpd 0.9.75 and the request lifecycle:
+ *   first call   - allocate struct req, match the route, refuse an oversized body (413) from
+ *                  Content-Length before reading it; never answer otherwise (an answer queued on
+ *                  the first call makes 0.9.75 close the connection);
+ *   upload calls - collect the body up to the route's limit;
+ *   last call    - authenticate, check the role and the body, run the handler, answer;
+ *   completion   - metrics, the access log line, and every resource freed, on success, error and
+ *                  client disconnect alike. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "problem.h"
+#include "static_files.h"
+
+#define CONNECTION_MEMORY_LIMIT (16 * 1024)
+#define LISTEN_BACKLOG 1024
+#define REQUEST_ID_MAX 64
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct config *cfg;
+    atomic_int in_flight;
+    int port;
+};
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls);
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe);
+static void on_mhd_log(void *cls, const char *fmt, va_list ap);
+static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                           const char *method);
+static void req_free(struct req *rq);
+static void dispatch(struct req *rq);
+static enum MHD_Result respond(struct req *rq);
+static void log_access(const struct req *rq, double seconds, bool aborted);
+
+/* ---- answers ---------------------------------------------------------------------------- */
+
+int req_problem(struct req *rq, int status, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    json_decref(rq->out);
+    rq->out = problem_body(status, detail, rq->request_id);
+    rq->out_is_problem = true;
+    rq->status = status;
+    return status;
+}
+
+int req_json(struct req *rq, int status, json_t *body)
+{
+    json_decref(rq->out);
+    rq->out = body;
+    rq->out_is_problem = false;
+    rq->status = status;
+    if (!body)
+        return req_problem(rq, 500, "Out of memory.");
+    return status;
+}
+
+int req_raw(struct req *rq, int status, const char *content_type, char *buf, size_t len)
+{
+    free(rq->raw);
+    rq->raw = buf;
+    rq->raw_len = len;
+    rq->raw_type = content_type;
+    rq->status = status;
+    if (!buf)
+        return req_problem(rq, 500, "Out of memory.");
+    return status;
+}
+
+int req_add_header(struct req *rq, const char *name, const char *value)
+{
+    if (rq->nheaders >= REQ_MAX_HEADERS)
+        return -1;
+    char *v = strdup(value);
+    if (!v)
+        return -1;
+    rq->headers[rq->nheaders].name = name;
+    rq->headers[rq->nheaders].value = v;
+    rq->nheaders++;
+    return 0;
+}
+
+const char *req_header(struct req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_query(struct req *rq, const char *key)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *req_cookie(struct req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+PGresult *req_keep(struct req *rq, PGresult *res)
+{
+    if (rq->nresults == rq->results_cap) {
+        int cap = rq->results_cap ? rq->results_cap * 2 : 4;
+        PGresult **grown = realloc(rq->results, (size_t)cap * sizeof(*grown));
+        if (!grown) {
+            PQclear(res);
+            return NULL;
+        }
+        rq->results = grown;
+        rq->results_cap = cap;
+    }
+    rq->results[rq->nresults++] = res;
+    return res;
+}
+
+/* ---- server ----------------------------------------------------------------------------- */
+
+struct http_server *http_start(const struct config *cfg, char *err, size_t errlen)
+{
+    /* Each connection is a descriptor: allow as many as the hard limit permits. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[8];
+    snprintf(port, sizeof(port), "%d", cfg->listen_port);
+    const char *host = cfg->listen_host;
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) {
+        snprintf(err, errlen, "PORTAL_LISTEN host must be a numeric IP address: %s",
+                 cfg->listen_host);
+        return NULL;
+    }
+
+    struct http_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        freeaddrinfo(ai);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot listen on PORTAL_LISTEN %s:%d (in use or not permitted)",
+                 cfg->listen_host, cfg->listen_port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : cfg->listen_port;
+    return s;
+}
+
+int http_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_stop(struct http_server *s, int grace_ms)
+{
+    if (!s)
+        return;
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
+        usleep(10 * 1000);
+    MHD_stop_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    free(s);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_msg(LOG_WARN, "http: %s", msg);
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct req *rq = *con_cls;
+    if (!rq) {
+        rq = req_new(s, conn, url, method);
+        if (!rq)
+            return MHD_NO; /* out of memory: drop the connection */
+        *con_cls = rq;
+        /* Refuse an oversized body before reading any of it; closing the connection is
+         * what we want here. */
+        const char *cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        size_t limit = rq->route ? rq->route->body_limit : 0;
+        if (cl && rq->match == ROUTER_FOUND && strtoull(cl, NULL, 10) > limit) {
+            req_problem(rq, 413, "The request body is larger than %zu bytes.", limit);
+            return respond(rq);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        size_t limit = rq->route ? rq->route->body_limit : 0;
+        if (rq->body_too_large || rq->body_len + n > limit) {
+            rq->body_too_large = true;
+            free(rq->body);
+            rq->body = NULL;
+            rq->body_len = rq->body_cap = 0;
+            return MHD_YES;
+        }
+        if (rq->body_len + n + 1 > rq->body_cap) {
+            size_t cap = rq->body_cap ? rq->body_cap * 2 : 1024;
+            while (cap < rq->body_len + n + 1)
+                cap *= 2;
+            char *b = realloc(rq->body, cap);
+            if (!b)
+                return MHD_NO;
+            rq->body = b;
+            rq->body_cap = cap;
+        }
+        memcpy(rq->body + rq->body_len, upload_data, n);
+        rq->body_len += n;
+        rq->body[rq->body_len] = '\0';
+        return MHD_YES;
+    }
+
+    dispatch(rq);
+    return respond(rq);
+}
+
+static void fill_client_addr(struct req *rq)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    rq->client_addr[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  rq->client_addr, sizeof(rq->client_addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  rq->client_addr, sizeof(rq->client_addr));
+}
+
+/* Takes X-Request-Id from the proxy when it is a plain token, else makes one. */
+static void fill_request_id(struct req *rq)
+{
+    static _Thread_local unsigned long long counter;
+    static _Thread_local unsigned int prefix;
+    const char *given = req_header(rq, "X-Request-Id");
+    if (given) {
+        size_t n = strlen(given);
+        bool ok = n > 0 && n <= REQUEST_ID_MAX;
+        for (size_t i = 0; ok && i < n; i++) {
+            char c = given[i];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        }
+        if (ok) {
+            memcpy(rq->request_id, given, n + 1);
+            return;
+        }
+    }
+    if (!prefix && getrandom(&prefix, sizeof(prefix), 0) != sizeof(prefix))
+        prefix = (unsigned)getpid();
+    snprintf(rq->request_id, sizeof(rq->request_id), "%08x%016llx", prefix, ++counter);
+}
+
+static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                           const char *method)
+{
+    struct req *rq = calloc(1, sizeof(*rq));
+    if (!rq)
+        return NULL;
+    atomic_fetch_add(&s->in_flight, 1);
+    clock_gettime(CLOCK_MONOTONIC, &rq->started);
+    rq->cfg = s->cfg;
+    rq->conn = conn;
+    snprintf(rq->method, sizeof(rq->method), "%s", method);
+    if (strlen(url) >= sizeof(rq->path))
+        snprintf(rq->path, sizeof(rq->path), "/(too-long)");
+    else
+        memcpy(rq->path, url, strlen(url) + 1);
+    fill_request_id(rq);
+    fill_client_addr(rq);
+    char allow[64];
+    rq->match = router_match(rq->method, rq->path, &rq->route, rq->id, allow, sizeof(allow));
+    if (rq->match == ROUTER_BAD_METHOD && req_add_header(rq, "Allow", allow) < 0)
+        rq->match = ROUTER_NOT_FOUND;
+    return rq;
+}
+
+static void req_free(struct req *rq)
+{
+    free(rq->body);
+    json_decref(rq->in);
+    json_decref(rq->out);
+    free(rq->raw);
+    for (int i = 0; i < rq->nheaders; i++)
+        free(rq->headers[i].value);
+    for (int i = 0; i < rq->nresults; i++)
+        PQclear(rq->results[i]);
+    free(rq->results);
+    free(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct http_server *s = cls;
+    struct req *rq = *con_cls;
+    if (!rq)
+        return;
+    *con_cls = NULL;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - rq->started.tv_sec) +
+                     (double)(end.tv_nsec - rq->started.tv_nsec) / 1e9;
+    bool aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    int route_index = rq->route ? (int)(rq->route - routes) : -1;
+    metrics_observe(route_index, rq->status ? rq->status : 499, seconds);
+    log_access(rq, seconds, aborted);
+    db_request_done();
+    req_free(rq);
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ---- dispatch --------------------------------------------------------------------------- */
+
+static bool is_state_changing(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+           strcmp(method, "OPTIONS") != 0;
+}
+
+/* A cookie rides along with any request the browser makes, so a write authenticated by cookie
+ * must come from our own pages (CSRF). */
+static bool origin_allowed(struct req *rq)
+{
+    const char *origin = req_header(rq, "Origin");
+    if (!origin)
+        return false;
+    if (rq->cfg->public_origin)
+        return strcmp(origin, rq->cfg->public_origin) == 0;
+    /* Without a configured origin, accept the page's own host as the browser sent it. */
+    const char *host = req_header(rq, "Host");
+    if (!host)
+        return false;
+    const char *p = strstr(origin, "://");
+    return p && strcmp(p + 3, host) == 0;
+}
+
+static int authenticate(struct req *rq)
+{
+    const char *authz = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *token = NULL;
+    if (authz) {
+        if (strncmp(authz, "Bearer ", 7) != 0)
+            return req_problem(rq, 401, "Use an Authorization: Bearer token.");
+        token = authz + 7;
+    } else {
+        token = req_cookie(rq, AUTH_COOKIE);
+        rq->who.via_cookie = token != NULL;
+    }
+    if (!token || !*token)
+        return req_problem(rq, 401, "This endpoint needs a token; sign in first.");
+    bool via_cookie = rq->who.via_cookie;
+    if (auth_verify(token, time(NULL), &rq->who) != AUTH_OK)
+        return req_problem(rq, 401, "The token is invalid or has expired; sign in again.");
+    rq->who.via_cookie = via_cookie;
+    if (!(rq->route->roles & rq->who.role))
+        return req_problem(rq, 403, "The %s role may not use this endpoint.",
+                           role_name(rq->who.role));
+    if (rq->who.via_cookie && is_state_changing(rq->method) && !origin_allowed(rq))
+        return req_problem(rq, 403, "Cross-site request refused: the Origin is not allowed.");
+    return 0;
+}
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static int parse_body(struct req *rq)
+{
+    if (!is_json_type(req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+        return req_problem(rq, 415, "Send the body as application/json.");
+    if (rq->body_len == 0)
+        return req_problem(rq, 400, "A JSON object body is required.");
+    json_error_t jerr;
+    rq->in = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    /* jansson's message can quote the body, which may be report text: give the place only. */
+    if (!rq->in)
+        return req_problem(rq, 400, "Malformed JSON at line %d, column %d.", jerr.line,
+                           jerr.column);
+    if (!json_is_object(rq->in))
+        return req_problem(rq, 400, "The body must be a JSON object.");
+    return 0;
+}
+
+static void dispatch(struct req *rq)
+{
+    if (rq->match == ROUTER_NOT_FOUND) {
+        bool page = (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0) &&
+                    strncmp(rq->path, "/api/", 5) != 0;
+        if (page && rq->cfg->static_dir && *rq->cfg->static_dir && static_serve(rq))
+            return;
+        req_problem(rq, 404, "No such resource.");
+        return;
+    }
+    if (rq->match == ROUTER_BAD_METHOD) {
+        req_problem(rq, 405, "This resource does not accept %s.", rq->method);
+        return;
+    }
+    if (rq->body_too_large) {
+        req_problem(rq, 413, "The request body is larger than %zu bytes.", rq->route->body_limit);
+        return;
+    }
+    if (rq->route->roles != ROLE_NONE && authenticate(rq))
+        return;
+    if (rq->route->body == BODY_JSON && parse_body(rq))
+        return;
+    rq->status = rq->route->handler(rq);
+    if (!rq->out && !rq->raw)
+        req_problem(rq, 500, "Internal error; quote request id %s.", rq->request_id);
+}
+
+static enum MHD_Result respond(struct req *rq)
+{
+    struct MHD_Response *resp;
+    const char *type;
+    if (rq->raw) {
+        resp = MHD_create_response_from_buffer(rq->raw_len, rq->raw, MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            rq->raw = NULL;
+        type = rq->raw_type;
+    } else {
+        if (!rq->out)
+            req_problem(rq, 500, "Internal error; quote request id %s.", rq->request_id);
+        char *text = rq->out ? json_dumps(rq->out, JSON_COMPACT) : NULL;
+        if (!text)
+            return MHD_NO;
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free(text);
+        type = rq->out_is_problem ? "application/problem+json" : "application/json";
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    bool has_cache_control = false;
+    for (int i = 0; i < rq->nheaders; i++) {
+        MHD_add_response_header(resp, rq->headers[i].name, rq->headers[i].value);
+        has_cache_control |= strcasecmp(rq->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!has_cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (rq->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)rq->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void log_access(const struct req *rq, double seconds, bool aborted)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char line[1024];
+    size_t len = (size_t)snprintf(
+        line, sizeof(line),
+        "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"info\",\"msg\":\"request\","
+        "\"request_id\":\"%s\",\"method\":\"",
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+        ts.tv_nsec / 1000000, rq->request_id);
+    len = log_escape(line, len, sizeof(line) - 200, rq->method);
+    len += (size_t)snprintf(line + len, sizeof(line) - len, "\",\"route\":\"%s\",\"path\":\"",
+                            rq->route ? rq->route->name : "-");
+    len = log_escape(line, len, sizeof(line) - 180, rq->path);
+    len += (size_t)snprintf(line + len, sizeof(line) - len,
+                            "\",\"status\":%d,\"duration_ms\":%.3f,\"client\":\"%s\","
+                            "\"role\":\"%s\",\"sub\":\"",
+                            rq->status ? rq->status : 499, seconds * 1000.0, rq->client_addr,
+                            role_name(rq->who.role));
+    len = log_escape(line, len, sizeof(line) - 24, rq->who.sub);
+    len += (size_t)snprintf(line + len, sizeof(line) - len, "\"%s}",
+                            aborted ? ",\"aborted\":true" : "");
+    log_line(line, len < sizeof(line) ? len : sizeof(line) - 1);
+}

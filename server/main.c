@@ -1,0 +1,146 @@
+/* portald: the results portal's one binary. Subcommands: serve, migrate, token, seed-demo,
+ * access-code. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "demo.h"
+#include "http.h"
+#include "log.h"
+#include "migrate.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
+                    "               | seed-demo | access-code MRN\n"
+                    "Configuration comes from PORTAL_* environment variables (see README.md).\n");
+    return 2;
+}
+
+static int load(struct config *cfg, enum config_need need)
+{
+    char err[256];
+    if (config_load(cfg, need, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portald: %s\n", err);
+        return -1;
+    }
+    if (auth_init(cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portald: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_serve(void)
+{
+    struct config cfg;
+    if (load(&cfg, CONFIG_FOR_SERVE) < 0)
+        return 1;
+    /* Signals are taken synchronously by sigwait below, never by a worker thread. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    db_configure(cfg.database_url, cfg.db_connect_timeout);
+    char err[256];
+    struct http_server *srv = http_start(&cfg, err, sizeof(err));
+    if (!srv) {
+        fprintf(stderr, "portald: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
+    log_msg(LOG_INFO, "listening on %s:%d with %d threads", cfg.listen_host, http_port(srv),
+            cfg.threads);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_msg(LOG_INFO, "signal %d: finishing requests in flight, then stopping", sig);
+    http_stop(srv, SHUTDOWN_GRACE_MS);
+    db_close();
+    config_free(&cfg);
+    log_msg(LOG_INFO, "stopped");
+    return 0;
+}
+
+static int cmd_migrate(void)
+{
+    struct config cfg;
+    char err[256];
+    if (config_load(&cfg, CONFIG_FOR_MIGRATE, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portald: %s\n", err);
+        return 1;
+    }
+    const char *dir = getenv("PORTAL_MIGRATIONS_DIR");
+    int rc = migrate_run(cfg.migrate_url, dir && *dir ? dir : "sql/migrations");
+    config_free(&cfg);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    const char *role = NULL, *sub = NULL;
+    int ttl = 3600;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--role") == 0)
+            role = argv[i + 1];
+        else if (strcmp(argv[i], "--sub") == 0)
+            sub = argv[i + 1];
+        else if (strcmp(argv[i], "--ttl") == 0)
+            ttl = atoi(argv[i + 1]);
+        else
+            return usage();
+    }
+    if (!role || !sub || role_from_name(role) == ROLE_NONE || ttl <= 0)
+        return usage();
+    struct config cfg;
+    if (load(&cfg, CONFIG_FOR_TOKEN) < 0)
+        return 1;
+    char *tok = auth_sign(role_from_name(role), sub, ttl, time(NULL), NULL);
+    config_free(&cfg);
+    if (!tok) {
+        fprintf(stderr, "portald: token needs PORTAL_JWT_SECRET\n");
+        return 1;
+    }
+    printf("%s\n", tok);
+    free(tok);
+    return 0;
+}
+
+static int cmd_with_db(int (*fn)(const char *conninfo, int argc, char **argv), int argc,
+                       char **argv)
+{
+    struct config cfg;
+    if (load(&cfg, CONFIG_FOR_SERVE) < 0)
+        return 1;
+    int rc = fn(cfg.database_url, argc, argv);
+    config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve();
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate();
+    if (strcmp(cmd, "token") == 0)
+        return cmd_token(argc, argv);
+    if (strcmp(cmd, "seed-demo") == 0)
+        return cmd_with_db(demo_seed, argc, argv);
+    if (strcmp(cmd, "access-code") == 0)
+        return cmd_with_db(demo_access_code, argc, argv);
+    return usage();
+}

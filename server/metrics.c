@@ -1,0 +1,150 @@
+/* Prometheus metrics with lock-free counters: requests by route and status, a latency histogram
+ * per route, and the database connection state. */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router.h"
+
+#define MAX_ROUTES 64
+#define SLOT_UNMATCHED MAX_ROUTES /* requests that matched no route */
+
+static const int tracked_status[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+                                     409, 413, 415, 422, 429, 499, 500, 503};
+#define NSTATUS (sizeof(tracked_status) / sizeof(tracked_status[0]))
+#define STATUS_OTHER NSTATUS
+
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1,    2.5};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+static atomic_ullong requests[MAX_ROUTES + 1][NSTATUS + 1];
+static atomic_ullong histogram[MAX_ROUTES + 1][NBUCKETS + 1]; /* last: +Inf */
+static atomic_ullong duration_us_sum[MAX_ROUTES + 1];
+
+static size_t status_slot(int status)
+{
+    for (size_t i = 0; i < NSTATUS; i++)
+        if (tracked_status[i] == status)
+            return i;
+    return STATUS_OTHER;
+}
+
+void metrics_observe(int route_index, int status, double seconds)
+{
+    size_t r = (route_index >= 0 && route_index < MAX_ROUTES) ? (size_t)route_index
+                                                               : SLOT_UNMATCHED;
+    atomic_fetch_add_explicit(&requests[r][status_slot(status)], 1, memory_order_relaxed);
+    size_t b = 0;
+    while (b < NBUCKETS && seconds > buckets[b])
+        b++;
+    atomic_fetch_add_explicit(&histogram[r][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&duration_us_sum[r], (unsigned long long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct buf *b, const char *fmt, ...);
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap * 2 + (size_t)n;
+        char *grown = realloc(b->p, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->p = grown;
+        b->cap = cap;
+    }
+}
+
+static const char *slot_name(size_t r)
+{
+    return r == SLOT_UNMATCHED ? "unmatched" : routes[r].name;
+}
+
+char *metrics_render(size_t *len, int db_up, int db_connections)
+{
+    struct buf b = {malloc(16384), 0, 16384, 0};
+    if (!b.p)
+        return NULL;
+    size_t nroutes = routes_count() < MAX_ROUTES ? routes_count() : MAX_ROUTES;
+
+    put(&b, "# HELP portal_http_requests_total HTTP requests answered, by route and status.\n"
+            "# TYPE portal_http_requests_total counter\n");
+    for (size_t r = 0; r <= SLOT_UNMATCHED; r++) {
+        if (r >= nroutes && r != SLOT_UNMATCHED)
+            continue;
+        for (size_t s = 0; s <= NSTATUS; s++) {
+            unsigned long long v = atomic_load_explicit(&requests[r][s], memory_order_relaxed);
+            if (!v)
+                continue;
+            if (s == STATUS_OTHER)
+                put(&b, "portal_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                    slot_name(r), v);
+            else
+                put(&b, "portal_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                    slot_name(r), tracked_status[s], v);
+        }
+    }
+
+    put(&b, "# HELP portal_http_request_duration_seconds Time from request to answer, by route.\n"
+            "# TYPE portal_http_request_duration_seconds histogram\n");
+    for (size_t r = 0; r <= SLOT_UNMATCHED; r++) {
+        if (r >= nroutes && r != SLOT_UNMATCHED)
+            continue;
+        unsigned long long cumulative = 0;
+        for (size_t i = 0; i <= NBUCKETS; i++) {
+            cumulative += atomic_load_explicit(&histogram[r][i], memory_order_relaxed);
+            if (i < NBUCKETS)
+                put(&b, "portal_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                    slot_name(r), buckets[i], cumulative);
+            else
+                put(&b,
+                    "portal_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                    slot_name(r), cumulative);
+        }
+        put(&b, "portal_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", slot_name(r),
+            (double)atomic_load_explicit(&duration_us_sum[r], memory_order_relaxed) / 1e6);
+        put(&b, "portal_http_request_duration_seconds_count{route=\"%s\"} %llu\n", slot_name(r),
+            cumulative);
+    }
+
+    put(&b, "# HELP portal_db_up Whether the database answered the last check (1) or not (0).\n"
+            "# TYPE portal_db_up gauge\nportal_db_up %d\n",
+        db_up);
+    put(&b, "# HELP portal_db_connections Open database connections across worker threads.\n"
+            "# TYPE portal_db_connections gauge\nportal_db_connections %d\n",
+        db_connections);
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}

@@ -1,0 +1,203 @@
+/* The patient's view of a study. Built only from columns that hold no report content (stage and
+ * lifecycle times), plus the report itself once the release gate in the database returned it
+ * (CONTRACT invariant 2). */
+#include "patient_view.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "timefmt.h"
+
+struct stage_text {
+    const char *stage;
+    const char *label;
+    const char *explanation;
+};
+
+/* Written for patients: who is doing what now, and what comes next. */
+static const struct stage_text stage_texts[] = {
+    {"ordered", "Your exam has been ordered",
+     "Your doctor has asked for this imaging exam. The imaging centre will contact you to book "
+     "a time."},
+    {"scheduled", "Your exam is booked",
+     "Your appointment is booked. Please arrive a little early and bring a photo ID."},
+    {"checked_in", "You have checked in",
+     "You are at the imaging centre. A technologist will call you in for your exam soon."},
+    {"imaging", "Your images are being taken",
+     "A technologist is taking your images. Technologists run the scanner; they do not read the "
+     "images and cannot give you results."},
+    {"awaiting_read", "Your images are waiting for a radiologist",
+     "Your exam is finished. A radiologist, a doctor who specialises in reading medical images, "
+     "will look at them next."},
+    {"reading", "A radiologist is reading your images",
+     "A radiologist is examining your images and writing a report for your doctor."},
+    {"physician_review", "Your doctor is reviewing the report",
+     "The radiologist's report has gone to your doctor, who will review it before it is shared "
+     "with you and will talk the results over with you."},
+    {"available", "Your results are ready",
+     "Your doctor has reviewed the report. You can read it now and schedule a time to talk it "
+     "over."},
+    {"cancelled", "This exam was cancelled",
+     "This exam was cancelled. If you did not expect this, please contact your doctor's office."},
+};
+
+static const struct stage_text *stage_text(const char *stage)
+{
+    for (size_t i = 0; stage && i < sizeof(stage_texts) / sizeof(stage_texts[0]); i++)
+        if (strcmp(stage_texts[i].stage, stage) == 0)
+            return &stage_texts[i];
+    return NULL;
+}
+
+const char *patient_view_stage_label(const char *stage)
+{
+    const struct stage_text *t = stage_text(stage);
+    return t ? t->label : NULL;
+}
+
+const char *patient_view_stage_explanation(const char *stage)
+{
+    const struct stage_text *t = stage_text(stage);
+    return t ? t->explanation : NULL;
+}
+
+static int set_time(json_t *obj, const char *key, const char *pg)
+{
+    char iso[TIMEFMT_RFC3339_LEN];
+    if (!pg)
+        return 0;
+    return json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso)));
+}
+
+/* The stages reached, each at the time it was first reached, in time order. */
+static json_t *timeline(const PGresult *res, int row)
+{
+    static const struct {
+        const char *stage;
+        const char *column;
+    } marks[] = {
+        {"ordered", "ordered_at"},           {"scheduled", "scheduled_at"},
+        {"checked_in", "arrived_at"},        {"imaging", "exam_started_at"},
+        {"awaiting_read", "exam_completed_at"}, {"reading", "read_started_at"},
+        {"physician_review", "final_at"},    {"available", "released_at"},
+        {"cancelled", "cancelled_at"},
+    };
+    const size_t n = sizeof(marks) / sizeof(marks[0]);
+    const char *at[sizeof(marks) / sizeof(marks[0])];
+    for (size_t i = 0; i < n; i++)
+        at[i] = db_value(res, row, marks[i].column);
+    /* A preliminary report means reading had begun, even if no read_started event came. */
+    const char *prelim = db_value(res, row, "preliminary_at");
+    if (prelim && (!at[5] || strcmp(prelim, at[5]) < 0))
+        at[5] = prelim;
+
+    json_t *list = json_array();
+    bool used[sizeof(marks) / sizeof(marks[0])] = {false};
+    for (size_t k = 0; list && k < n; k++) {
+        /* Selection by time; the text form of UTC timestamps sorts like the times. Ties keep
+         * the lifecycle order. */
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (at[i] && !used[i] && (best == n || strcmp(at[i], at[best]) < 0))
+                best = i;
+        if (best == n)
+            break;
+        used[best] = true;
+        json_t *e = json_pack("{s:s}", "stage", marks[best].stage);
+        if (!e || set_time(e, "at", at[best]) < 0 || json_array_append_new(list, e) < 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+json_t *patient_view_study(const PGresult *res, int row)
+{
+    const char *stage = db_value(res, row, "stage");
+    const struct stage_text *t = stage_text(stage);
+    const char *released = db_value(res, row, "released_version");
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:[], s:b}", "id",
+                          db_value(res, row, "id"), "accession", db_value(res, row, "accession"),
+                          "modality", db_value(res, row, "modality"), "description",
+                          db_value(res, row, "description"), "stage", stage, "stage_label",
+                          t ? t->label : NULL, "stage_explanation", t ? t->explanation : NULL,
+                          "estimates", "report_available", released != NULL);
+    if (!o)
+        return NULL;
+    json_t *tl = timeline(res, row);
+    if (!tl || json_object_set_new(o, "timeline", tl) < 0 ||
+        set_time(o, "scheduled_for", db_value(res, row, "scheduled_for")) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int patient_view_add_report(json_t *study, const PGresult *res, int row, const PGresult *history)
+{
+    const char *id = db_value(res, row, "id");
+    const char *status = db_value(res, row, "status");
+    const char *physician = db_value(res, row, "physician_name");
+    const char *pending = db_value(res, row, "newer_version_pending");
+    json_t *report = json_pack(
+        "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:b}", "version",
+        atoi(db_value(res, row, "version")), "status", status, "findings",
+        db_value(res, row, "findings"), "impression", db_value(res, row, "impression"),
+        "radiologist", db_value(res, row, "radiologist"), "released_by",
+        db_value(res, row, "released_by"), "physician_note", db_value(res, row, "physician_note"),
+        "amended", strcmp(status, "amended") == 0, "newer_version_pending",
+        pending && strcmp(pending, "t") == 0);
+    if (!report)
+        return -1;
+    if (set_time(report, "signed_at", db_value(res, row, "signed_at")) < 0 ||
+        set_time(report, "released_at", db_value(res, row, "report_released_at")) < 0) {
+        json_decref(report);
+        return -1;
+    }
+    if (history && PQntuples(history) > 1) {
+        json_t *h = json_array();
+        for (int i = 0; h && i < PQntuples(history); i++) {
+            json_t *e = json_pack("{s:i, s:s, s:s}", "version",
+                                  atoi(db_value(history, i, "version")), "status",
+                                  db_value(history, i, "status"), "released_by",
+                                  db_value(history, i, "released_by_name"));
+            if (!e || set_time(e, "released_at", db_value(history, i, "released_at")) < 0 ||
+                json_array_append_new(h, e) < 0) {
+                json_decref(e);
+                json_decref(h);
+                h = NULL;
+            }
+        }
+        if (!h || json_object_set_new(report, "history", h) < 0) {
+            json_decref(report);
+            return -1;
+        }
+    }
+    if (json_object_set_new(study, "report", report) < 0)
+        return -1;
+
+    char prompt[300];
+    snprintf(prompt, sizeof(prompt),
+             "%s has reviewed your results. Schedule a time to talk them over.", physician);
+    char url[128];
+    snprintf(url, sizeof(url), "/api/v1/patient/studies/%s/discussion-requests", id);
+    const char *dstate = db_value(res, row, "discussion_state");
+    json_t *request = json_pack("{s:s, s:s}", "state", dstate ? dstate : "none", "url", url);
+    if (request && dstate) {
+        json_object_set_new(request, "id", json_string(db_value(res, row, "discussion_id")));
+        set_time(request, "created_at", db_value(res, row, "discussion_created_at"));
+    }
+    json_t *discussion =
+        request ? json_pack("{s:s, s:{s:s, s:s?, s:s?}, s:o}", "prompt", prompt, "physician",
+                            "name", physician, "phone", db_value(res, row, "physician_phone"),
+                            "scheduling_url", db_value(res, row, "scheduling_url"), "request",
+                            request)
+                : NULL;
+    if (!discussion)
+        return -1;
+    return json_object_set_new(study, "discussion", discussion);
+}

@@ -1,0 +1,124 @@
+/* All SQL in one place: named statements with explicit columns, prepared on every new connection
+ * by db.c. Report text is selected only through portal.patient_report and
+ * portal.physician_report, the release gate in sql/migrations/0002_flows.sql. */
+#include "queries.h"
+
+/* The study columns every patient view shows; the order is fixed by patient_view.c. */
+#define PATIENT_STUDY_COLUMNS                                                                      \
+    "s.id, s.accession, s.modality, s.description, s.priority, s.site, s.stage, s.ordered_at, "    \
+    "s.scheduled_at, s.scheduled_for, s.arrived_at, s.exam_started_at, s.exam_completed_at, "      \
+    "s.read_started_at, s.preliminary_at, s.final_at, s.released_at, s.cancelled_at, "             \
+    "s.created_at, s.released_version, "                                                            \
+    "(s.reviewable_version > s.released_version) AS newer_version_pending "
+
+const struct query_def queries[Q_COUNT] = {
+    [Q_PING] = {"ping", "SELECT 1", 0},
+
+    [Q_INGEST_EVENT] = {"ingest_event",
+                        "SELECT portal.ingest_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                        "$12, $13, $14, $15, $16, $17, $18)::text",
+                        18},
+    [Q_SET_ACCESS_CODE] = {"set_access_code",
+                           "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
+                           "updated_at = now() WHERE id = $1",
+                           3},
+    [Q_INGEST_REPORT] = {"ingest_report",
+                         "SELECT portal.ingest_report($1, $2, $3, $4, $5, $6, $7, $8)::text", 8},
+
+    [Q_LOGIN_LOOKUP] = {"login_lookup",
+                        "SELECT id, birth_date, access_hash FROM portal.patients "
+                        "WHERE access_selector = $1",
+                        1},
+    [Q_LOGIN_LOCKED] = {"login_locked", "SELECT portal.login_locked($1::text[])", 1},
+    [Q_LOGIN_FAILED] = {"login_failed",
+                        "SELECT portal.login_failed($1::text[], $2::integer[], $3::interval, "
+                        "$4::interval)",
+                        4},
+    [Q_LOGIN_SUCCEEDED] = {"login_succeeded", "SELECT portal.login_succeeded($1)", 1},
+    [Q_AUDIT] = {"audit",
+                 "INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, "
+                 "client_addr, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 7},
+
+    [Q_PATIENT_STUDIES] = {"patient_studies",
+                           "SELECT " PATIENT_STUDY_COLUMNS "FROM portal.studies s "
+                           "WHERE s.patient_id = $1 "
+                           "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id LIMIT 500",
+                           1},
+    [Q_PATIENT_STUDY] =
+        {"patient_study",
+         "SELECT " PATIENT_STUDY_COLUMNS ", p.name AS physician_name, p.phone AS physician_phone, "
+         "p.scheduling_url, d.id AS discussion_id, d.state AS discussion_state, "
+         "d.created_at AS discussion_created_at, r.version, r.status, r.findings, r.impression, "
+         "r.radiologist, r.signed_at, r.released_at AS report_released_at, r.released_by, "
+         "r.physician_note, r.how "
+         "FROM portal.studies s "
+         "JOIN portal.physicians p ON p.id = s.referring_physician_id "
+         "LEFT JOIN LATERAL (SELECT dr.id, dr.state, dr.created_at FROM portal.discussion_requests "
+         "dr WHERE dr.study_id = s.id ORDER BY dr.created_at DESC LIMIT 1) d ON true "
+         "LEFT JOIN LATERAL portal.patient_report($1, s.id, $3, $4) r "
+         "ON s.released_version IS NOT NULL "
+         "WHERE s.id = $2 AND s.patient_id = $1",
+         4},
+    [Q_RELEASE_HISTORY] = {"release_history",
+                           "SELECT r.version, rv.status, r.released_at, r.released_by_name, r.how "
+                           "FROM portal.releases r JOIN portal.report_versions rv "
+                           "ON rv.study_id = r.study_id AND rv.version = r.version "
+                           "WHERE r.study_id = $1 ORDER BY r.version",
+                           1},
+    [Q_REQUEST_DISCUSSION] = {"request_discussion",
+                              "SELECT id, state, array_to_json(preferred_times)::text AS "
+                              "preferred_times, message, created_at, created "
+                              "FROM portal.request_discussion($1, $2, $3::timestamptz[], $4, $5, "
+                              "$6)",
+                              6},
+
+    [Q_WORKLIST] =
+        {"worklist",
+         "SELECT * FROM (SELECT s.id, s.accession, s.modality, s.description, s.priority, s.stage, "
+         "pt.name AS patient_name, pt.mrn, pt.birth_date, s.final_at, s.reviewable_version, "
+         "rv.status AS report_status, rv.signed_at, s.released_version, s.released_at, "
+         "h.reason AS hold_reason, h.placed_at AS hold_placed_at, "
+         "CASE WHEN s.released_version = s.reviewable_version THEN 'released' "
+         "WHEN h.id IS NOT NULL THEN 'held' ELSE 'awaiting_review' END AS state "
+         "FROM portal.studies s JOIN portal.patients pt ON pt.id = s.patient_id "
+         "JOIN portal.report_versions rv ON rv.study_id = s.id AND rv.version = "
+         "s.reviewable_version "
+         "LEFT JOIN portal.holds h ON h.study_id = s.id AND h.ended_at IS NULL "
+         "WHERE s.referring_physician_id = $1 AND s.reviewable_version IS NOT NULL) w "
+         "WHERE $2 = 'all' OR w.state = $2 ORDER BY w.final_at, w.id LIMIT 500",
+         2},
+    [Q_PHYSICIAN_STUDY] =
+        {"physician_study",
+         "SELECT s.id, s.accession, s.modality, s.description, s.priority, s.site, s.stage, "
+         "s.ordered_at, s.exam_completed_at, s.final_at, s.released_version, s.released_at, "
+         "s.reviewable_version, pt.name AS patient_name, pt.mrn, pt.birth_date, "
+         "r.version, r.status, r.findings, r.impression, r.radiologist, r.signed_at, "
+         "h.reason AS hold_reason, h.placed_at AS hold_placed_at, "
+         "rel.note AS release_note, rel.released_by_name, rel.how AS released_how "
+         "FROM portal.studies s JOIN portal.patients pt ON pt.id = s.patient_id "
+         "LEFT JOIN LATERAL portal.physician_report($1, s.id, $3, $4) r ON true "
+         "LEFT JOIN portal.holds h ON h.study_id = s.id AND h.ended_at IS NULL "
+         "LEFT JOIN portal.releases rel ON rel.study_id = s.id AND rel.version = "
+         "s.released_version "
+         "WHERE s.id = $2 AND s.referring_physician_id = $1",
+         4},
+    [Q_RELEASE] = {"release",
+                   "SELECT released_at, report_version FROM portal.release_report($1, $2, $3, $4, "
+                   "$5)",
+                   5},
+    [Q_HOLD] = {"hold",
+                "SELECT hold_id, placed_at, reason, created FROM portal.hold_report($1, $2, $3, $4, "
+                "$5)",
+                5},
+    [Q_PHYSICIAN_DISCUSSIONS] = {"physician_discussions",
+                                 "SELECT d.id, d.study_id, s.accession, s.modality, s.description, "
+                                 "pt.name AS patient_name, pt.email AS patient_email, "
+                                 "array_to_json(d.preferred_times)::text AS preferred_times, "
+                                 "d.message, d.state, d.created_at "
+                                 "FROM portal.discussion_requests d "
+                                 "JOIN portal.studies s ON s.id = d.study_id "
+                                 "JOIN portal.patients pt ON pt.id = d.patient_id "
+                                 "WHERE d.physician_id = $1 ORDER BY d.created_at LIMIT 500",
+                                 1},
+};

@@ -1,0 +1,51 @@
+/* The route table: every endpoint, its role and its body limit. The dispatcher in http.c enforces
+ * role and limit before any handler runs. */
+#include "handlers.h"
+#include "router.h"
+
+#define KIB 1024
+
+/* Limits: a report is the largest thing anyone sends; everything else is small. */
+#define LIMIT_INGEST_REPORT (512 * KIB)
+#define LIMIT_INGEST_EVENT (16 * KIB)
+#define LIMIT_SMALL (8 * KIB)
+
+const struct route routes[] = {
+    {"GET", "/healthz", h_healthz, ROLE_NONE, BODY_NONE, 0, "healthz"},
+    {"GET", "/readyz", h_readyz, ROLE_NONE, BODY_NONE, 0, "readyz"},
+    {"GET", "/metrics", h_metrics, ROLE_NONE, BODY_NONE, 0, "metrics"},
+
+    {"POST", "/api/v1/ingest/events", h_ingest_event, ROLE_RIS, BODY_JSON, LIMIT_INGEST_EVENT,
+     "ingest_event"},
+    {"POST", "/api/v1/ingest/reports", h_ingest_report, ROLE_RIS, BODY_JSON, LIMIT_INGEST_REPORT,
+     "ingest_report"},
+
+    {"POST", "/api/v1/session", h_session_create, ROLE_NONE, BODY_JSON, LIMIT_SMALL,
+     "session_create"},
+    {"DELETE", "/api/v1/session", h_session_delete, ROLE_NONE, BODY_NONE, 0, "session_delete"},
+
+    {"GET", "/api/v1/patient/studies", h_patient_studies, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_studies"},
+    {"GET", "/api/v1/patient/studies/{id}", h_patient_study, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_study"},
+    {"POST", "/api/v1/patient/studies/{id}/discussion-requests", h_patient_discussion,
+     ROLE_PATIENT, BODY_JSON, LIMIT_SMALL, "patient_discussion"},
+
+    {"GET", "/api/v1/physician/worklist", h_physician_worklist, ROLE_PHYSICIAN, BODY_NONE, 0,
+     "physician_worklist"},
+    {"GET", "/api/v1/physician/studies/{id}", h_physician_study, ROLE_PHYSICIAN, BODY_NONE, 0,
+     "physician_study"},
+    {"POST", "/api/v1/physician/studies/{id}/release", h_physician_release, ROLE_PHYSICIAN,
+     BODY_JSON, LIMIT_SMALL, "physician_release"},
+    {"POST", "/api/v1/physician/studies/{id}/hold", h_physician_hold, ROLE_PHYSICIAN, BODY_JSON,
+     LIMIT_SMALL, "physician_hold"},
+    {"GET", "/api/v1/physician/discussion-requests", h_physician_discussions, ROLE_PHYSICIAN,
+     BODY_NONE, 0, "physician_discussions"},
+
+    {0, 0, 0, 0, 0, 0, 0},
+};
+
+size_t routes_count(void)
+{
+    return sizeof(routes) / sizeof(routes[0]) - 1;
+}

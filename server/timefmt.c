@@ -1,0 +1,86 @@
+/* Timestamp formats at the edges: strict input checks (so a bad date is a 422 naming the field,
+ * not a database error) and RFC 3339 output. */
+#include "timefmt.h"
+
+#include <string.h>
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int num(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+static bool valid_ymd(const char *s)
+{
+    if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
+        return false;
+    int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1850 || m < 1 || m > 12 || d < 1)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int max = days[m - 1] + (m == 2 && leap ? 1 : 0);
+    return d <= max;
+}
+
+bool timefmt_is_date(const char *s)
+{
+    return strlen(s) == 10 && valid_ymd(s);
+}
+
+bool timefmt_is_rfc3339(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 20 || len > 35 || !valid_ymd(s) || (s[10] != 'T' && s[10] != 't'))
+        return false;
+    const char *t = s + 11;
+    if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' || !digits(t + 6, 2))
+        return false;
+    if (num(t, 2) > 23 || num(t + 3, 2) > 59 || num(t + 6, 2) > 60)
+        return false;
+    const char *z = t + 8;
+    if (*z == '.') {
+        z++;
+        int n = 0;
+        while (*z >= '0' && *z <= '9' && n < 9) {
+            z++;
+            n++;
+        }
+        if (n == 0)
+            return false;
+    }
+    if ((*z == 'Z' || *z == 'z') && z[1] == '\0')
+        return true;
+    if ((*z == '+' || *z == '-') && digits(z + 1, 2) && z[3] == ':' && digits(z + 4, 2) &&
+        z[6] == '\0')
+        return num(z + 1, 2) <= 23 && num(z + 4, 2) <= 59;
+    return false;
+}
+
+const char *timefmt_pg_to_rfc3339(const char *pg, char out[TIMEFMT_RFC3339_LEN])
+{
+    if (!pg)
+        return NULL;
+    /* PostgreSQL in a UTC session prints "YYYY-MM-DD HH:MM:SS[.ffffff]+00". */
+    size_t n = strlen(pg);
+    if (n < 19 || n >= TIMEFMT_RFC3339_LEN) {
+        memcpy(out, pg, n < TIMEFMT_RFC3339_LEN ? n + 1 : TIMEFMT_RFC3339_LEN - 1);
+        out[TIMEFMT_RFC3339_LEN - 1] = '\0';
+        return out;
+    }
+    memcpy(out, pg, 19);
+    out[10] = 'T';
+    out[19] = 'Z';
+    out[20] = '\0';
+    return out;
+}
