@@ -12,34 +12,35 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(C
 LDLIBS   = $(PKG_LIBS) -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+B        ?= build
 SRC      := $(wildcard server/*.c)
-OBJ      := $(SRC:server/%.c=build/obj/%.o)
-ASAN_OBJ := $(SRC:server/%.c=build/asan/obj/%.o)
-LIB_OBJ  := $(filter-out build/obj/main.o,$(OBJ))
+OBJ      := $(SRC:server/%.c=$(B)/obj/%.o)
+ASAN_OBJ := $(SRC:server/%.c=$(B)/asan/obj/%.o)
+LIB_OBJ  := $(filter-out $(B)/obj/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
-all: build/portald
+all: $(B)/portald
 
-build/portald: $(OBJ)
+$(B)/portald: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-build/asan/portald: $(ASAN_OBJ)
+$(B)/asan/portald: $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(ASAN_OBJ) $(LDLIBS)
 
-build/obj/%.o: server/%.c
+$(B)/obj/%.o: server/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/asan/obj/%.o: server/%.c
+$(B)/asan/obj/%.o: server/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 # Unit tests include the .c under test to reach its statics; they link the rest of the server.
-build/asan/tests/%: tests/unit/%.c $(filter-out build/asan/obj/main.o,$(ASAN_OBJ))
+$(B)/asan/tests/%: tests/unit/%.c $(filter-out $(B)/asan/obj/main.o,$(ASAN_OBJ))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< \
-	  $(filter-out build/asan/obj/main.o $(patsubst tests/unit/test_%.c,build/asan/obj/%.o,$<),$(ASAN_OBJ)) \
+	  $(filter-out $(B)/asan/obj/main.o $(patsubst tests/unit/test_%.c,$(B)/asan/obj/%.o,$<),$(ASAN_OBJ)) \
 	  $(LDLIBS) $(shell pkg-config --libs libcurl 2>/dev/null)
 
 deps-build:
@@ -54,24 +55,24 @@ deps-test:
 # Installs what is missing, builds, starts the private PostgreSQL under var/, migrates, loads the
 # demo data and serves on http://127.0.0.1:8080 until Ctrl-C.
 run: deps-run
-	@$(MAKE) --no-print-directory build/portald
-	@scripts/run.sh
+	@$(MAKE) --no-print-directory $(B)/portald
+	@B=$(B) scripts/run.sh
 
 # The same set-up, then every test; ends with "N passed, N failed".
 test: deps-test
-	@$(MAKE) --no-print-directory build/portald build/asan/portald $(UNIT_BIN)
-	@tests/run.sh
+	@$(MAKE) --no-print-directory $(B)/portald $(B)/asan/portald $(UNIT_BIN)
+	@B=$(B) tests/run.sh
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory build/portald
-	@tests/bench/run.sh
+	@$(MAKE) --no-print-directory $(B)/portald
+	@B=$(B) tests/bench/run.sh
 
 stop:
 	@scripts/pg.sh stop var/pg
 
 clean:
-	rm -rf build
+	rm -rf $(B)
 
 format:
 	clang-format -i server/*.c include/*.h tests/unit/*.c tests/unit/*.h

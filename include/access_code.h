@@ -5,10 +5,10 @@
 
 #include <stdbool.h>
 
-#define ACCESS_CODE_LEN 19     /* XXXX-XXXX-XXXX-XXXX */
+#define ACCESS_CODE_LEN     19 /* XXXX-XXXX-XXXX-XXXX */
 #define ACCESS_SELECTOR_LEN 8
 #define ACCESS_VERIFIER_LEN 8
-#define ACCESS_HASH_MAX 128
+#define ACCESS_HASH_MAX     128
 
 struct access_code {
     char code[ACCESS_CODE_LEN + 1];

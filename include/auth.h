@@ -10,7 +10,7 @@
 
 #include "http.h"
 
-#define AUTH_COOKIE "portal_session"
+#define AUTH_COOKIE         "portal_session"
 #define AUTH_LEEWAY_SECONDS 30
 
 struct config;

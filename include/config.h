@@ -7,27 +7,28 @@
 enum jwt_key_kind { JWT_KEY_NONE, JWT_KEY_RS256, JWT_KEY_ES256 };
 
 struct config {
-    const char *database_url;      /* PORTAL_DATABASE_URL (required for serve) */
-    const char *migrate_url;       /* PORTAL_MIGRATE_DATABASE_URL, default database_url */
-    char listen_host[64];          /* PORTAL_LISTEN host part */
-    int listen_port;               /* PORTAL_LISTEN port part; 0 picks a free port */
-    const char *jwt_secret;        /* PORTAL_JWT_SECRET, >= 32 bytes */
+    const char *database_url; /* PORTAL_DATABASE_URL (required for serve) */
+    const char *migrate_url;  /* PORTAL_MIGRATE_DATABASE_URL, default database_url */
+    char listen_host[64];     /* PORTAL_LISTEN host part */
+    int listen_port;          /* PORTAL_LISTEN port part; 0 picks a free port */
+    const char *jwt_secret;   /* PORTAL_JWT_SECRET, >= 32 bytes */
     size_t jwt_secret_len;
-    const char *jwt_previous_secret; /* PORTAL_JWT_PREVIOUS_SECRET: still accepted, never used to sign */
+    const char
+        *jwt_previous_secret; /* PORTAL_JWT_PREVIOUS_SECRET: still accepted, never used to sign */
     size_t jwt_previous_secret_len;
     enum jwt_key_kind jwt_key_kind; /* PORTAL_JWT_ALG */
-    char *jwt_public_key;          /* contents of PORTAL_JWT_PUBLIC_KEY_FILE (owned) */
+    char *jwt_public_key;           /* contents of PORTAL_JWT_PUBLIC_KEY_FILE (owned) */
     size_t jwt_public_key_len;
-    const char *jwt_issuer;        /* PORTAL_JWT_ISSUER */
-    const char *jwt_audience;      /* PORTAL_JWT_AUDIENCE */
-    int session_ttl;               /* PORTAL_SESSION_TTL seconds */
-    const char *public_origin;     /* PORTAL_PUBLIC_ORIGIN: allowed Origin for cookie writes */
-    const char *static_dir;        /* PORTAL_STATIC_DIR; empty: do not serve pages */
-    int threads;                   /* PORTAL_THREADS */
-    int max_connections;           /* PORTAL_MAX_CONNECTIONS */
-    int per_ip_connections;        /* PORTAL_PER_IP_CONNECTIONS */
-    int idle_timeout;              /* PORTAL_IDLE_TIMEOUT seconds */
-    int db_connect_timeout;        /* PORTAL_DB_CONNECT_TIMEOUT seconds */
+    const char *jwt_issuer;    /* PORTAL_JWT_ISSUER */
+    const char *jwt_audience;  /* PORTAL_JWT_AUDIENCE */
+    int session_ttl;           /* PORTAL_SESSION_TTL seconds */
+    const char *public_origin; /* PORTAL_PUBLIC_ORIGIN: allowed Origin for cookie writes */
+    const char *static_dir;    /* PORTAL_STATIC_DIR; empty: do not serve pages */
+    int threads;               /* PORTAL_THREADS */
+    int max_connections;       /* PORTAL_MAX_CONNECTIONS */
+    int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
+    int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
+    int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */
 };
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };

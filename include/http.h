@@ -29,30 +29,30 @@ struct req {
     struct MHD_Connection *conn;
     const struct route *route;
     enum router_result match;
-    char id[ROUTER_MAX_ID];     /* the {id} path segment */
+    char id[ROUTER_MAX_ID]; /* the {id} path segment */
     char method[12];
     char path[256];
     char request_id[72];
     char client_addr[64];
     struct principal who;
-    bool seen;                  /* the access handler ran once already */
+    bool seen; /* the access handler ran once already */
     bool body_too_large;
     char *body;
     size_t body_len;
     size_t body_cap;
-    json_t *in;                 /* parsed JSON body (owned) */
+    json_t *in; /* parsed JSON body (owned) */
     int status;
-    json_t *out;                /* JSON answer (owned) */
+    json_t *out; /* JSON answer (owned) */
     bool out_is_problem;
-    char *raw;                  /* non-JSON answer (owned), e.g. metrics text */
+    char *raw; /* non-JSON answer (owned), e.g. metrics text */
     size_t raw_len;
     const char *raw_type;
     struct {
         const char *name;
-        char *value;            /* owned */
+        char *value; /* owned */
     } headers[REQ_MAX_HEADERS];
     int nheaders;
-    PGresult **results;         /* freed with the request */
+    PGresult **results; /* freed with the request */
     int nresults;
     int results_cap;
     struct timespec started;
@@ -60,8 +60,8 @@ struct req {
 
 /* Sets a problem+json answer; detail is shown to the client, so it must never hold report text,
  * a token or an access code. Returns status, so a handler can `return req_problem(...)`. */
-__attribute__((format(printf, 3, 4))) int req_problem(struct req *rq, int status,
-                                                      const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int req_problem(struct req *rq, int status, const char *fmt,
+                                                      ...);
 /* Sets the JSON answer, taking the reference to body. Returns status. */
 int req_json(struct req *rq, int status, json_t *body);
 /* Sets a non-JSON answer, taking ownership of the malloc'd buf. Returns status. */

@@ -12,8 +12,7 @@ json_t *patient_view_study(const PGresult *res, int row);
 
 /* Adds "report" and "discussion" to study from a Q_PATIENT_STUDY row that holds a released
  * report; history is the Q_RELEASE_HISTORY result or NULL. Returns 0, or -1 on out of memory. */
-int patient_view_add_report(json_t *study, const PGresult *res, int row,
-                            const PGresult *history);
+int patient_view_add_report(json_t *study, const PGresult *res, int row, const PGresult *history);
 
 /* The plain-language label and explanation of a stage; NULL for an unknown stage. */
 const char *patient_view_stage_label(const char *stage);

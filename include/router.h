@@ -7,7 +7,7 @@
 struct req;
 
 enum role {
-    ROLE_NONE = 0,        /* no token needed */
+    ROLE_NONE = 0, /* no token needed */
     ROLE_PATIENT = 1 << 0,
     ROLE_PHYSICIAN = 1 << 1,
     ROLE_RIS = 1 << 2,
@@ -18,12 +18,12 @@ enum body_kind { BODY_NONE, BODY_JSON };
 
 struct route {
     const char *method;
-    const char *pattern;        /* "/api/v1/patient/studies/{id}"; {id} takes one UUID segment */
+    const char *pattern; /* "/api/v1/patient/studies/{id}"; {id} takes one UUID segment */
     int (*handler)(struct req *rq);
-    unsigned roles;             /* bitwise or of enum role; ROLE_NONE: public */
+    unsigned roles; /* bitwise or of enum role; ROLE_NONE: public */
     enum body_kind body;
-    size_t body_limit;          /* bytes; larger bodies get 413 before they are read */
-    const char *name;           /* label for metrics and logs */
+    size_t body_limit; /* bytes; larger bodies get 413 before they are read */
+    const char *name;  /* label for metrics and logs */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

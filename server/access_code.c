@@ -9,11 +9,11 @@
 #include <sys/random.h>
 
 /* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
-#define ARGON2_T_COST 2
+#define ARGON2_T_COST     2
 #define ARGON2_M_COST_KIB 19456
-#define ARGON2_LANES 1
-#define ARGON2_SALT_LEN 16
-#define ARGON2_HASH_LEN 32
+#define ARGON2_LANES      1
+#define ARGON2_SALT_LEN   16
+#define ARGON2_HASH_LEN   32
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -81,8 +81,9 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
         return -1;
     }
     if (key_file && c->jwt_key_kind == JWT_KEY_NONE) {
-        snprintf(err, errlen, "PORTAL_JWT_ALG (RS256 or ES256) is required with "
-                              "PORTAL_JWT_PUBLIC_KEY_FILE");
+        snprintf(err, errlen,
+                 "PORTAL_JWT_ALG (RS256 or ES256) is required with "
+                 "PORTAL_JWT_PUBLIC_KEY_FILE");
         return -1;
     }
     if (key_file && read_key_file(key_file, c, err, errlen) < 0)
@@ -90,8 +91,9 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
 
     if ((need == CONFIG_FOR_SERVE || need == CONFIG_FOR_TOKEN) && !c->jwt_secret &&
         c->jwt_key_kind == JWT_KEY_NONE) {
-        snprintf(err, errlen, "PORTAL_JWT_SECRET is required (or PORTAL_JWT_ALG with "
-                              "PORTAL_JWT_PUBLIC_KEY_FILE)");
+        snprintf(err, errlen,
+                 "PORTAL_JWT_SECRET is required (or PORTAL_JWT_ALG with "
+                 "PORTAL_JWT_PUBLIC_KEY_FILE)");
         return -1;
     }
     c->jwt_issuer = env("PORTAL_JWT_ISSUER");
@@ -107,12 +109,12 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
         c->static_dir = access("static/index.html", R_OK) == 0 ? "static" : "";
 
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (parse_int("PORTAL_THREADS", cores > 0 ? (int)cores : 2, 1, 256, &c->threads, err,
-                  errlen) < 0 ||
-        parse_int("PORTAL_MAX_CONNECTIONS", 16384, 1, 1000000, &c->max_connections, err,
-                  errlen) < 0 ||
-        parse_int("PORTAL_PER_IP_CONNECTIONS", 0, 0, 1000000, &c->per_ip_connections, err,
-                  errlen) < 0 ||
+    if (parse_int("PORTAL_THREADS", cores > 0 ? (int)cores : 2, 1, 256, &c->threads, err, errlen) <
+            0 ||
+        parse_int("PORTAL_MAX_CONNECTIONS", 16384, 1, 1000000, &c->max_connections, err, errlen) <
+            0 ||
+        parse_int("PORTAL_PER_IP_CONNECTIONS", 0, 0, 1000000, &c->per_ip_connections, err, errlen) <
+            0 ||
         parse_int("PORTAL_IDLE_TIMEOUT", 60, 1, 86400, &c->idle_timeout, err, errlen) < 0 ||
         parse_int("PORTAL_SESSION_TTL", 1800, 60, 86400, &c->session_ttl, err, errlen) < 0 ||
         parse_int("PORTAL_DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) < 0)

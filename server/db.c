@@ -14,7 +14,7 @@
 #include "log.h"
 
 #define RECONNECT_BACKOFF_MS 250
-#define MAX_RETRIES 3
+#define MAX_RETRIES          3
 
 static const char *db_conninfo;
 static char db_timeout_str[16] = "2";

@@ -11,9 +11,9 @@
 #include "access_code.h"
 #include "auth.h"
 
-#define DEMO_MRN "DEMO-MRN-1"
-#define DEMO_BIRTH "1985-12-10"
-#define DEMO_PHYSICIAN "DEMO-NPI-1"
+#define DEMO_MRN                 "DEMO-MRN-1"
+#define DEMO_BIRTH               "1985-12-10"
+#define DEMO_PHYSICIAN           "DEMO-NPI-1"
 #define DEMO_PHYSICIAN_TOKEN_TTL (12 * 3600)
 
 static PGconn *connect_db(const char *conninfo)
@@ -200,10 +200,9 @@ int demo_seed(const char *conninfo, int argc, char **argv)
         fprintf(stderr, "portald: seeding the demo data failed\n");
         return rc;
     }
-    char *token = auth_sign(ROLE_PHYSICIAN, DEMO_PHYSICIAN, DEMO_PHYSICIAN_TOKEN_TTL, time(NULL),
-                            NULL);
-    printf("Demo patient:   access code %s, birth date %s (Ada Lovelace)\n", code.code,
-           DEMO_BIRTH);
+    char *token =
+        auth_sign(ROLE_PHYSICIAN, DEMO_PHYSICIAN, DEMO_PHYSICIAN_TOKEN_TTL, time(NULL), NULL);
+    printf("Demo patient:   access code %s, birth date %s (Ada Lovelace)\n", code.code, DEMO_BIRTH);
     printf("Demo physician: %s (Dr. Grace Hopper)\n", DEMO_PHYSICIAN);
     if (token)
         printf("Physician API token (12 h): %s\n", token);

@@ -13,13 +13,13 @@
 #include "log.h"
 #include "validate.h"
 
-#define EVENT_ID_MAX 128
-#define NAME_MAX_BYTES 200
+#define EVENT_ID_MAX    128
+#define NAME_MAX_BYTES  200
 #define REPORT_TEXT_MAX (200 * 1024)
 
-static const char *const event_types[] = {"ordered",        "scheduled",    "arrived",
-                                          "exam_started",   "exam_completed", "read_started",
-                                          "cancelled",      NULL};
+static const char *const event_types[] = {
+    "ordered",        "scheduled",    "arrived",   "exam_started",
+    "exam_completed", "read_started", "cancelled", NULL};
 static const char *const modalities[] = {"CT", "MR", "XR", "US", "MG", "NM", "PET", NULL};
 static const char *const priorities[] = {"routine", "urgent", "stat", NULL};
 static const char *const report_statuses[] = {"preliminary", "final", "amended", NULL};
@@ -50,11 +50,11 @@ static json_t *answer_from(struct req *rq, const PGresult *res, bool *created, b
 
 int h_ingest_event(struct req *rq)
 {
-    static const char *const top[] = {"event_id", "type",    "occurred_at",        "scheduled_for",
-                                      "patient",  "study",   "referring_physician", NULL};
+    static const char *const top[] = {"event_id", "type",  "occurred_at",         "scheduled_for",
+                                      "patient",  "study", "referring_physician", NULL};
     static const char *const patient_f[] = {"mrn", "name", "birth_date", "email", NULL};
-    static const char *const study_f[] = {"accession", "modality", "description", "priority",
-                                          "site", NULL};
+    static const char *const study_f[] = {"accession", "modality", "description",
+                                          "priority",  "site",     NULL};
     static const char *const phys_f[] = {"id", "name", "phone", "scheduling_url", NULL};
 
     struct validation v = {rq, 0};
@@ -87,7 +87,8 @@ int h_ingest_event(struct req *rq)
     const char *phys_name = v_string(&v, ph, "referring_physician", "name", true, NAME_MAX_BYTES);
     const char *phone = v_string(&v, ph, "referring_physician", "phone", false, 40);
     const char *sched_url = v_string(&v, ph, "referring_physician", "scheduling_url", false, 500);
-    if (sched_url && strncmp(sched_url, "https://", 8) != 0 && strncmp(sched_url, "http://", 7) != 0)
+    if (sched_url && strncmp(sched_url, "https://", 8) != 0 &&
+        strncmp(sched_url, "http://", 7) != 0)
         v_fail(&v, "referring_physician", "scheduling_url", "must be an http(s) URL");
     if (v.status)
         return v.status;
@@ -96,10 +97,24 @@ int h_ingest_event(struct req *rq)
     int s;
     if ((s = payload_hash(rq, hash)))
         return s;
-    const char *params[18] = {event_id, hash,     type,      occurred,  sched_for, mrn,
-                              pname,    birth,    email,     accession, modality,  desc,
-                              priority ? priority : "routine",          site ? site : "main",
-                              phys_id,  phys_name, phone,    sched_url};
+    const char *params[18] = {event_id,
+                              hash,
+                              type,
+                              occurred,
+                              sched_for,
+                              mrn,
+                              pname,
+                              birth,
+                              email,
+                              accession,
+                              modality,
+                              desc,
+                              priority ? priority : "routine",
+                              site ? site : "main",
+                              phys_id,
+                              phys_name,
+                              phone,
+                              sched_url};
     PGresult *res;
     if ((s = db_command(rq, "BEGIN")) || (s = db_run(rq, Q_INGEST_EVENT, 18, params, &res)))
         return s;
@@ -114,8 +129,8 @@ int h_ingest_event(struct req *rq)
             json_decref(answer);
             return req_problem(rq, 500, "Cannot make an access code.");
         }
-        const char *p[3] = {json_string_value(json_object_get(answer, "patient_id")),
-                            code.selector, code.hash};
+        const char *p[3] = {json_string_value(json_object_get(answer, "patient_id")), code.selector,
+                            code.hash};
         PGresult *r2;
         if ((s = db_run(rq, Q_SET_ACCESS_CODE, 3, p, &r2))) {
             json_decref(answer);
@@ -135,7 +150,7 @@ int h_ingest_event(struct req *rq)
 
 int h_ingest_report(struct req *rq)
 {
-    static const char *const top[] = {"event_id",   "accession",   "status",   "findings",
+    static const char *const top[] = {"event_id",   "accession",   "status",    "findings",
                                       "impression", "radiologist", "signed_at", NULL};
     static const char *const rad_f[] = {"name", NULL};
     struct validation v = {rq, 0};
@@ -157,8 +172,8 @@ int h_ingest_report(struct req *rq)
     int s;
     if ((s = payload_hash(rq, hash)))
         return s;
-    const char *params[8] = {event_id, hash, accession, status, findings, impression, rad_name,
-                             signed_at};
+    const char *params[8] = {event_id, hash,       accession, status,
+                             findings, impression, rad_name,  signed_at};
     PGresult *res;
     if ((s = db_run(rq, Q_INGEST_REPORT, 8, params, &res)))
         return s;

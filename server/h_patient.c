@@ -12,7 +12,7 @@
 #include "validate.h"
 
 #define MAX_PREFERRED_TIMES 10
-#define MESSAGE_MAX_BYTES 2000
+#define MESSAGE_MAX_BYTES   2000
 
 int h_patient_studies(struct req *rq)
 {
@@ -105,11 +105,11 @@ int h_patient_discussion(struct req *rq)
         return s;
     char created_at[TIMEFMT_RFC3339_LEN];
     json_t *pref = json_loads(db_value(res, 0, "preferred_times"), 0, NULL);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:o*, s:s?, s:s}", "id", db_value(res, 0, "id"),
-                             "study_id", rq->id, "state", db_value(res, 0, "state"),
-                             "preferred_times", pref ? pref : json_array(), "message",
-                             db_value(res, 0, "message"), "created_at",
-                             timefmt_pg_to_rfc3339(db_value(res, 0, "created_at"), created_at));
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:o*, s:s?, s:s}", "id", db_value(res, 0, "id"), "study_id",
+                  rq->id, "state", db_value(res, 0, "state"), "preferred_times",
+                  pref ? pref : json_array(), "message", db_value(res, 0, "message"), "created_at",
+                  timefmt_pg_to_rfc3339(db_value(res, 0, "created_at"), created_at));
     bool created = strcmp(db_value(res, 0, "created"), "t") == 0;
     return req_json(rq, created ? 201 : 200, body);
 }

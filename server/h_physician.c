@@ -11,7 +11,7 @@
 #include "timefmt.h"
 #include "validate.h"
 
-#define NOTE_MAX_BYTES 4000
+#define NOTE_MAX_BYTES   4000
 #define REASON_MAX_BYTES 2000
 
 static int set_time(json_t *obj, const char *key, const char *pg)
@@ -50,8 +50,8 @@ int h_physician_worklist(struct req *rq)
             db_value(res, i, "modality"), "description", db_value(res, i, "description"),
             "priority", db_value(res, i, "priority"), "stage", db_value(res, i, "stage"), "state",
             db_value(res, i, "state"), "patient", "name", db_value(res, i, "patient_name"), "mrn",
-            db_value(res, i, "mrn"), "birth_date", db_value(res, i, "birth_date"),
-            "report_status", db_value(res, i, "report_status"), "overdue", 0);
+            db_value(res, i, "mrn"), "birth_date", db_value(res, i, "birth_date"), "report_status",
+            db_value(res, i, "report_status"), "overdue", 0);
         if (!e || set_int(e, "report_version", db_value(res, i, "reviewable_version")) < 0 ||
             set_int(e, "released_version", db_value(res, i, "released_version")) < 0 ||
             set_time(e, "final_at", db_value(res, i, "final_at")) < 0 ||
@@ -83,19 +83,18 @@ int h_physician_study(struct req *rq)
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "id",
                           db_value(res, 0, "id"), "accession", db_value(res, 0, "accession"),
                           "modality", db_value(res, 0, "modality"), "description",
-                          db_value(res, 0, "description"), "priority",
-                          db_value(res, 0, "priority"), "site", db_value(res, 0, "site"), "stage",
-                          db_value(res, 0, "stage"), "patient", "name",
-                          db_value(res, 0, "patient_name"), "mrn", db_value(res, 0, "mrn"),
-                          "birth_date", db_value(res, 0, "birth_date"));
+                          db_value(res, 0, "description"), "priority", db_value(res, 0, "priority"),
+                          "site", db_value(res, 0, "site"), "stage", db_value(res, 0, "stage"),
+                          "patient", "name", db_value(res, 0, "patient_name"), "mrn",
+                          db_value(res, 0, "mrn"), "birth_date", db_value(res, 0, "birth_date"));
     if (!o)
         return req_problem(rq, 500, "Out of memory.");
     set_time(o, "final_at", db_value(res, 0, "final_at"));
     if (db_value(res, 0, "findings")) {
-        json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "status", db_value(res, 0, "status"),
-                              "findings", db_value(res, 0, "findings"), "impression",
-                              db_value(res, 0, "impression"), "radiologist",
-                              db_value(res, 0, "radiologist"));
+        json_t *r =
+            json_pack("{s:s, s:s, s:s, s:s}", "status", db_value(res, 0, "status"), "findings",
+                      db_value(res, 0, "findings"), "impression", db_value(res, 0, "impression"),
+                      "radiologist", db_value(res, 0, "radiologist"));
         set_int(r, "version", db_value(res, 0, "version"));
         set_time(r, "signed_at", db_value(res, 0, "signed_at"));
         json_object_set_new(o, "report", r);
@@ -103,10 +102,9 @@ int h_physician_study(struct req *rq)
     const char *released = db_value(res, 0, "released_version");
     const char *reviewable = db_value(res, 0, "reviewable_version");
     if (released) {
-        json_t *rel = json_pack("{s:s?, s:s?, s:s?}", "released_by",
-                                db_value(res, 0, "released_by_name"), "how",
-                                db_value(res, 0, "released_how"), "note",
-                                db_value(res, 0, "release_note"));
+        json_t *rel = json_pack(
+            "{s:s?, s:s?, s:s?}", "released_by", db_value(res, 0, "released_by_name"), "how",
+            db_value(res, 0, "released_how"), "note", db_value(res, 0, "release_note"));
         set_int(rel, "version", released);
         set_time(rel, "released_at", db_value(res, 0, "released_at"));
         json_object_set_new(o, "release", rel);
@@ -116,10 +114,10 @@ int h_physician_study(struct req *rq)
         set_time(h, "placed_at", db_value(res, 0, "hold_placed_at"));
         json_object_set_new(o, "hold", h);
     }
-    const char *state = !reviewable                                         ? "no_final_report"
+    const char *state = !reviewable                                       ? "no_final_report"
                         : (released && strcmp(released, reviewable) == 0) ? "released"
-                        : db_value(res, 0, "hold_reason")                   ? "held"
-                                                                            : "awaiting_review";
+                        : db_value(res, 0, "hold_reason")                 ? "held"
+                                                                          : "awaiting_review";
     json_object_set_new(o, "state", json_string(state));
     return req_json(rq, 200, o);
 }
@@ -172,14 +170,14 @@ int h_physician_discussions(struct req *rq)
     json_t *list = json_array();
     for (int i = 0; list && i < PQntuples(res); i++) {
         json_t *pref = json_loads(db_value(res, i, "preferred_times"), 0, NULL);
-        json_t *e = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}, s:o, s:s?, s:s}", "id",
-            db_value(res, i, "id"), "study_id", db_value(res, i, "study_id"), "accession",
-            db_value(res, i, "accession"), "modality", db_value(res, i, "modality"),
-            "description", db_value(res, i, "description"), "patient", "name",
-            db_value(res, i, "patient_name"), "email", db_value(res, i, "patient_email"),
-            "preferred_times", pref ? pref : json_array(), "message", db_value(res, i, "message"),
-            "state", db_value(res, i, "state"));
+        json_t *e =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s?}, s:o, s:s?, s:s}", "id",
+                      db_value(res, i, "id"), "study_id", db_value(res, i, "study_id"), "accession",
+                      db_value(res, i, "accession"), "modality", db_value(res, i, "modality"),
+                      "description", db_value(res, i, "description"), "patient", "name",
+                      db_value(res, i, "patient_name"), "email", db_value(res, i, "patient_email"),
+                      "preferred_times", pref ? pref : json_array(), "message",
+                      db_value(res, i, "message"), "state", db_value(res, i, "state"));
         if (!e || set_time(e, "created_at", db_value(res, i, "created_at")) < 0 ||
             json_array_append_new(list, e) < 0) {
             json_decref(e);

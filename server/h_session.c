@@ -16,16 +16,17 @@
 #include "timefmt.h"
 #include "validate.h"
 
-#define FAILURES_PER_CODE 5
+#define FAILURES_PER_CODE    5
 #define FAILURES_PER_ADDRESS 20
-#define THROTTLE_WINDOW "15 minutes"
-#define THROTTLE_LOCK "15 minutes"
+#define THROTTLE_WINDOW      "15 minutes"
+#define THROTTLE_LOCK        "15 minutes"
 #define THROTTLE_RETRY_AFTER "900"
 
 static int audit_login(struct req *rq, const char *action, const char *patient_id)
 {
-    const char *p[7] = {"patient", patient_id ? patient_id : "-", action, NULL, NULL,
-                        rq->client_addr, rq->request_id};
+    const char *p[7] = {
+        "patient",     patient_id ? patient_id : "-", action, NULL, NULL, rq->client_addr,
+        rq->request_id};
     PGresult *r;
     return db_run(rq, Q_AUDIT, 7, p, &r);
 }
@@ -39,8 +40,8 @@ static int refuse(struct req *rq, const char *code_key, const char *addr_key,
     const char *p[4] = {keys, limits, THROTTLE_WINDOW, THROTTLE_LOCK};
     PGresult *r;
     int s;
-    if ((s = db_run(rq, Q_LOGIN_FAILED, 4, p, &r)) || (s = audit_login(rq, "login.failure",
-                                                                        patient_id)))
+    if ((s = db_run(rq, Q_LOGIN_FAILED, 4, p, &r)) ||
+        (s = audit_login(rq, "login.failure", patient_id)))
         return s;
     return req_problem(rq, 401, "The access code and birth date do not match our records.");
 }
@@ -48,9 +49,8 @@ static int refuse(struct req *rq, const char *code_key, const char *addr_key,
 static int set_cookie(struct req *rq, const char *token, int max_age)
 {
     char cookie[8192 + 200];
-    snprintf(cookie, sizeof(cookie),
-             "%s=%s; Path=/; Max-Age=%d; HttpOnly; Secure; SameSite=Strict", AUTH_COOKIE, token,
-             max_age);
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%d; HttpOnly; Secure; SameSite=Strict",
+             AUTH_COOKIE, token, max_age);
     return req_add_header(rq, "Set-Cookie", cookie);
 }
 

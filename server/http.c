@@ -29,8 +29,8 @@
 #include "static_files.h"
 
 #define CONNECTION_MEMORY_LIMIT (16 * 1024)
-#define LISTEN_BACKLOG 1024
-#define REQUEST_ID_MAX 64
+#define LISTEN_BACKLOG          1024
+#define REQUEST_ID_MAX          64
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -40,9 +40,8 @@ struct http_server {
 };
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls);
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls);
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap);
@@ -147,7 +146,8 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
 
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char port[8];
@@ -222,9 +222,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- lifecycle -------------------------------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *s = cls;

@@ -75,11 +75,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char line[LOG_LINE_MAX];
-    size_t len = (size_t)snprintf(line, sizeof(line),
-                                  "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\","
-                                  "\"msg\":\"",
-                                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                  tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
+    size_t len =
+        (size_t)snprintf(line, sizeof(line),
+                         "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\","
+                         "\"msg\":\"",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
     len = log_escape(line, len, sizeof(line) - 3, msg);
     memcpy(line + len, "\"}", 2);
     log_line(line, len + 2);

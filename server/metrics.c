@@ -10,12 +10,12 @@
 
 #include "router.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES     64
 #define SLOT_UNMATCHED MAX_ROUTES /* requests that matched no route */
 
 static const int tracked_status[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
                                      409, 413, 415, 422, 429, 499, 500, 503};
-#define NSTATUS (sizeof(tracked_status) / sizeof(tracked_status[0]))
+#define NSTATUS      (sizeof(tracked_status) / sizeof(tracked_status[0]))
 #define STATUS_OTHER NSTATUS
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -36,8 +36,8 @@ static size_t status_slot(int status)
 
 void metrics_observe(int route_index, int status, double seconds)
 {
-    size_t r = (route_index >= 0 && route_index < MAX_ROUTES) ? (size_t)route_index
-                                                               : SLOT_UNMATCHED;
+    size_t r =
+        (route_index >= 0 && route_index < MAX_ROUTES) ? (size_t)route_index : SLOT_UNMATCHED;
     atomic_fetch_add_explicit(&requests[r][status_slot(status)], 1, memory_order_relaxed);
     size_t b = 0;
     while (b < NBUCKETS && seconds > buckets[b])
@@ -122,7 +122,8 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
         for (size_t i = 0; i <= NBUCKETS; i++) {
             cumulative += atomic_load_explicit(&histogram[r][i], memory_order_relaxed);
             if (i < NBUCKETS)
-                put(&b, "portal_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                put(&b,
+                    "portal_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                     slot_name(r), buckets[i], cumulative);
             else
                 put(&b,
@@ -135,11 +136,13 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             cumulative);
     }
 
-    put(&b, "# HELP portal_db_up Whether the database answered the last check (1) or not (0).\n"
-            "# TYPE portal_db_up gauge\nportal_db_up %d\n",
+    put(&b,
+        "# HELP portal_db_up Whether the database answered the last check (1) or not (0).\n"
+        "# TYPE portal_db_up gauge\nportal_db_up %d\n",
         db_up);
-    put(&b, "# HELP portal_db_connections Open database connections across worker threads.\n"
-            "# TYPE portal_db_connections gauge\nportal_db_connections %d\n",
+    put(&b,
+        "# HELP portal_db_connections Open database connections across worker threads.\n"
+        "# TYPE portal_db_connections gauge\nportal_db_connections %d\n",
         db_connections);
     if (b.failed) {
         free(b.p);

@@ -12,8 +12,8 @@
 
 #include "digest.h"
 
-#define MIGRATION_LOCK_KEY 7277710001LL
-#define MAX_MIGRATIONS 1000
+#define MIGRATION_LOCK_KEY  7277710001LL
+#define MAX_MIGRATIONS      1000
 #define MIGRATION_MAX_BYTES (8 * 1024 * 1024)
 
 static int by_name(const void *a, const void *b)

@@ -79,10 +79,14 @@ static json_t *timeline(const PGresult *res, int row)
         const char *stage;
         const char *column;
     } marks[] = {
-        {"ordered", "ordered_at"},           {"scheduled", "scheduled_at"},
-        {"checked_in", "arrived_at"},        {"imaging", "exam_started_at"},
-        {"awaiting_read", "exam_completed_at"}, {"reading", "read_started_at"},
-        {"physician_review", "final_at"},    {"available", "released_at"},
+        {"ordered", "ordered_at"},
+        {"scheduled", "scheduled_at"},
+        {"checked_in", "arrived_at"},
+        {"imaging", "exam_started_at"},
+        {"awaiting_read", "exam_completed_at"},
+        {"reading", "read_started_at"},
+        {"physician_review", "final_at"},
+        {"available", "released_at"},
         {"cancelled", "cancelled_at"},
     };
     const size_t n = sizeof(marks) / sizeof(marks[0]);
@@ -143,14 +147,14 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     const char *status = db_value(res, row, "status");
     const char *physician = db_value(res, row, "physician_name");
     const char *pending = db_value(res, row, "newer_version_pending");
-    json_t *report = json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:b}", "version",
-        atoi(db_value(res, row, "version")), "status", status, "findings",
-        db_value(res, row, "findings"), "impression", db_value(res, row, "impression"),
-        "radiologist", db_value(res, row, "radiologist"), "released_by",
-        db_value(res, row, "released_by"), "physician_note", db_value(res, row, "physician_note"),
-        "amended", strcmp(status, "amended") == 0, "newer_version_pending",
-        pending && strcmp(pending, "t") == 0);
+    json_t *report =
+        json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:b}", "version",
+                  atoi(db_value(res, row, "version")), "status", status, "findings",
+                  db_value(res, row, "findings"), "impression", db_value(res, row, "impression"),
+                  "radiologist", db_value(res, row, "radiologist"), "released_by",
+                  db_value(res, row, "released_by"), "physician_note",
+                  db_value(res, row, "physician_note"), "amended", strcmp(status, "amended") == 0,
+                  "newer_version_pending", pending && strcmp(pending, "t") == 0);
     if (!report)
         return -1;
     if (set_time(report, "signed_at", db_value(res, row, "signed_at")) < 0 ||
@@ -161,10 +165,10 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     if (history && PQntuples(history) > 1) {
         json_t *h = json_array();
         for (int i = 0; h && i < PQntuples(history); i++) {
-            json_t *e = json_pack("{s:i, s:s, s:s}", "version",
-                                  atoi(db_value(history, i, "version")), "status",
-                                  db_value(history, i, "status"), "released_by",
-                                  db_value(history, i, "released_by_name"));
+            json_t *e =
+                json_pack("{s:i, s:s, s:s}", "version", atoi(db_value(history, i, "version")),
+                          "status", db_value(history, i, "status"), "released_by",
+                          db_value(history, i, "released_by_name"));
             if (!e || set_time(e, "released_at", db_value(history, i, "released_at")) < 0 ||
                 json_array_append_new(h, e) < 0) {
                 json_decref(e);
@@ -192,11 +196,11 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
         set_time(request, "created_at", db_value(res, row, "discussion_created_at"));
     }
     json_t *discussion =
-        request ? json_pack("{s:s, s:{s:s, s:s?, s:s?}, s:o}", "prompt", prompt, "physician",
-                            "name", physician, "phone", db_value(res, row, "physician_phone"),
-                            "scheduling_url", db_value(res, row, "scheduling_url"), "request",
-                            request)
-                : NULL;
+        request
+            ? json_pack("{s:s, s:{s:s, s:s?, s:s?}, s:o}", "prompt", prompt, "physician", "name",
+                        physician, "phone", db_value(res, row, "physician_phone"), "scheduling_url",
+                        db_value(res, row, "scheduling_url"), "request", request)
+            : NULL;
     if (!discussion)
         return -1;
     return json_object_set_new(study, "discussion", discussion);

@@ -8,7 +8,7 @@
     "s.id, s.accession, s.modality, s.description, s.priority, s.site, s.stage, s.ordered_at, "    \
     "s.scheduled_at, s.scheduled_for, s.arrived_at, s.exam_started_at, s.exam_completed_at, "      \
     "s.read_started_at, s.preliminary_at, s.final_at, s.released_at, s.cancelled_at, "             \
-    "s.created_at, s.released_version, "                                                            \
+    "s.created_at, s.released_version, "                                                           \
     "(s.reviewable_version > s.released_version) AS newer_version_pending "
 
 const struct query_def queries[Q_COUNT] = {
@@ -107,10 +107,11 @@ const struct query_def queries[Q_COUNT] = {
                    "SELECT released_at, report_version FROM portal.release_report($1, $2, $3, $4, "
                    "$5)",
                    5},
-    [Q_HOLD] = {"hold",
-                "SELECT hold_id, placed_at, reason, created FROM portal.hold_report($1, $2, $3, $4, "
-                "$5)",
-                5},
+    [Q_HOLD] =
+        {"hold",
+         "SELECT hold_id, placed_at, reason, created FROM portal.hold_report($1, $2, $3, $4, "
+         "$5)",
+         5},
     [Q_PHYSICIAN_DISCUSSIONS] = {"physician_discussions",
                                  "SELECT d.id, d.study_id, s.accession, s.modality, s.description, "
                                  "pt.name AS patient_name, pt.email AS patient_email, "

@@ -7,8 +7,8 @@
 
 /* Limits: a report is the largest thing anyone sends; everything else is small. */
 #define LIMIT_INGEST_REPORT (512 * KIB)
-#define LIMIT_INGEST_EVENT (16 * KIB)
-#define LIMIT_SMALL (8 * KIB)
+#define LIMIT_INGEST_EVENT  (16 * KIB)
+#define LIMIT_SMALL         (8 * KIB)
 
 const struct route routes[] = {
     {"GET", "/healthz", h_healthz, ROLE_NONE, BODY_NONE, 0, "healthz"},
@@ -28,8 +28,8 @@ const struct route routes[] = {
      "patient_studies"},
     {"GET", "/api/v1/patient/studies/{id}", h_patient_study, ROLE_PATIENT, BODY_NONE, 0,
      "patient_study"},
-    {"POST", "/api/v1/patient/studies/{id}/discussion-requests", h_patient_discussion,
-     ROLE_PATIENT, BODY_JSON, LIMIT_SMALL, "patient_discussion"},
+    {"POST", "/api/v1/patient/studies/{id}/discussion-requests", h_patient_discussion, ROLE_PATIENT,
+     BODY_JSON, LIMIT_SMALL, "patient_discussion"},
 
     {"GET", "/api/v1/physician/worklist", h_physician_worklist, ROLE_PHYSICIAN, BODY_NONE, 0,
      "physician_worklist"},
