@@ -21,6 +21,7 @@ enum query {
     Q_RELEASE,
     Q_HOLD,
     Q_PHYSICIAN_DISCUSSIONS,
+    Q_PHYSICIAN_LOGIN_LOOKUP,
     Q_COUNT
 };
 

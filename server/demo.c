@@ -10,6 +10,7 @@
 
 #include "access_code.h"
 #include "auth.h"
+#include "physician_account.h"
 
 #define DEMO_MRN                 "DEMO-MRN-1"
 #define DEMO_BIRTH               "1985-12-10"
@@ -194,7 +195,13 @@ int demo_seed(const char *conninfo, int argc, char **argv)
     if (!c)
         return 1;
     struct access_code code;
-    int rc = seed(c) == 0 && reissue_code(c, DEMO_MRN, &code) == 0 ? 0 : 1;
+    /* A fresh password each run, like the access code: nothing guessable ships in the repo. */
+    char password[PHYSICIAN_RANDOM_PW_LEN + 8];
+    int rc = seed(c) == 0 && reissue_code(c, DEMO_MRN, &code) == 0 &&
+                     physician_password_random(password, sizeof(password)) == 0 &&
+                     physician_password_store(c, DEMO_PHYSICIAN, password) == 0
+                 ? 0
+                 : 1;
     PQfinish(c);
     if (rc) {
         fprintf(stderr, "portald: seeding the demo data failed\n");
@@ -203,7 +210,7 @@ int demo_seed(const char *conninfo, int argc, char **argv)
     char *token =
         auth_sign(ROLE_PHYSICIAN, DEMO_PHYSICIAN, DEMO_PHYSICIAN_TOKEN_TTL, time(NULL), NULL);
     printf("Demo patient:   access code %s, birth date %s (Ada Lovelace)\n", code.code, DEMO_BIRTH);
-    printf("Demo physician: %s (Dr. Grace Hopper)\n", DEMO_PHYSICIAN);
+    printf("Demo physician: id %s, password %s (Dr. Grace Hopper)\n", DEMO_PHYSICIAN, password);
     if (token)
         printf("Physician API token (12 h): %s\n", token);
     free(token);

@@ -1,5 +1,5 @@
 /* portald: the results portal's one binary. Subcommands: serve, migrate, token, seed-demo,
- * access-code. */
+ * access-code, set-password. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,13 +14,14 @@
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
+#include "physician_account.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
 static int usage(void)
 {
     fprintf(stderr, "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
-                    "               | seed-demo | access-code MRN\n"
+                    "               | seed-demo | access-code MRN | set-password PHYSICIAN_ID\n"
                     "Configuration comes from PORTAL_* environment variables (see README.md).\n");
     return 2;
 }
@@ -142,5 +143,7 @@ int main(int argc, char **argv)
         return cmd_with_db(demo_seed, argc, argv);
     if (strcmp(cmd, "access-code") == 0)
         return cmd_with_db(demo_access_code, argc, argv);
+    if (strcmp(cmd, "set-password") == 0)
+        return cmd_with_db(physician_set_password, argc, argv);
     return usage();
 }

@@ -122,4 +122,7 @@ const struct query_def queries[Q_COUNT] = {
                                  "JOIN portal.patients pt ON pt.id = d.patient_id "
                                  "WHERE d.physician_id = $1 ORDER BY d.created_at LIMIT 500",
                                  1},
+    [Q_PHYSICIAN_LOGIN_LOOKUP] = {"physician_login_lookup",
+                                  "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
+                                  1},
 };

@@ -39,6 +39,8 @@ const struct route routes[] = {
      BODY_JSON, LIMIT_SMALL, "physician_release"},
     {"POST", "/api/v1/physician/studies/{id}/hold", h_physician_hold, ROLE_PHYSICIAN, BODY_JSON,
      LIMIT_SMALL, "physician_hold"},
+    {"POST", "/api/v1/physician/session", h_physician_session_create, ROLE_NONE, BODY_JSON,
+     LIMIT_SMALL, "physician_session_create"},
     {"GET", "/api/v1/physician/discussion-requests", h_physician_discussions, ROLE_PHYSICIAN,
      BODY_NONE, 0, "physician_discussions"},
 

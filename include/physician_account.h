@@ -1,0 +1,32 @@
+/* Physician accounts for the web page: a password an operator sets (`portald set-password`),
+ * stored only as an argon2id hash in portal.physicians.password_hash. */
+#ifndef PORTAL_PHYSICIAN_ACCOUNT_H
+#define PORTAL_PHYSICIAN_ACCOUNT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PHYSICIAN_PASSWORD_MIN  12
+#define PHYSICIAN_PASSWORD_MAX  256
+#define PHYSICIAN_HASH_MAX      128
+#define PHYSICIAN_RANDOM_PW_LEN 20 /* symbols, 5 bits each: 100 bits */
+
+/* Hashes password with a fresh salt into out. Returns 0, or -1 on failure. */
+__attribute__((warn_unused_result)) int physician_password_hash(const char *password,
+                                                                char out[PHYSICIAN_HASH_MAX]);
+/* Checks password against a stored hash in constant time; hash NULL (no such physician, or no
+ * password set) spends the same time and returns false, so a wrong id and a wrong password cost
+ * alike. */
+bool physician_password_verify(const char *hash, const char *password);
+/* A random password of PHYSICIAN_RANDOM_PW_LEN symbols in groups of 5 ("xxxxx-xxxxx-..."). Returns
+ * 0, or -1 when the kernel gives no randomness. */
+__attribute__((warn_unused_result)) int physician_password_random(char *out, size_t outlen);
+/* Stores the hash of password for physician id. Returns 0, 1 when there is no such physician, or
+ * -1 on a database or hashing failure. */
+__attribute__((warn_unused_result)) int physician_password_store(PGconn *c, const char *id,
+                                                                 const char *password);
+/* `portald set-password PHYSICIAN_ID`: reads the password from the first line of stdin. */
+int physician_set_password(const char *conninfo, int argc, char **argv);
+
+#endif

@@ -1,0 +1,146 @@
+/* Physician passwords: argon2id with the same cost as access codes (access_code.c), set by an
+ * operator with `portald set-password` or by `portald seed-demo`, checked by
+ * h_physician_session.c. Neither the password nor its hash is ever logged. */
+#include "physician_account.h"
+
+#include <argon2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
+#define ARGON2_T_COST     2
+#define ARGON2_M_COST_KIB 19456
+#define ARGON2_LANES      1
+#define ARGON2_SALT_LEN   16
+#define ARGON2_HASH_LEN   32
+
+/* Crockford's base32 in lower case: no symbol that reads like another. */
+static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+static char dummy_hash[PHYSICIAN_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy_hash(void)
+{
+    char pw[PHYSICIAN_RANDOM_PW_LEN + 8];
+    if (physician_password_random(pw, sizeof(pw)) == 0 &&
+        physician_password_hash(pw, dummy_hash) != 0)
+        dummy_hash[0] = '\0';
+    memset(pw, 0, sizeof(pw));
+}
+
+int physician_password_hash(const char *password, char out[PHYSICIAN_HASH_MAX])
+{
+    unsigned char salt[ARGON2_SALT_LEN];
+    if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
+        return -1;
+    int rc = argon2id_hash_encoded(ARGON2_T_COST, ARGON2_M_COST_KIB, ARGON2_LANES, password,
+                                   strlen(password), salt, sizeof(salt), ARGON2_HASH_LEN, out,
+                                   PHYSICIAN_HASH_MAX);
+    return rc == ARGON2_OK ? 0 : -1;
+}
+
+bool physician_password_verify(const char *hash, const char *password)
+{
+    if (!hash)
+        pthread_once(&dummy_once, make_dummy_hash);
+    const char *h = hash ? hash : dummy_hash;
+    bool ok = *h && argon2id_verify(h, password, strlen(password)) == ARGON2_OK;
+    return hash != NULL && ok;
+}
+
+int physician_password_random(char *out, size_t outlen)
+{
+    unsigned char rnd[PHYSICIAN_RANDOM_PW_LEN];
+    /* 20 symbols and 3 dashes. */
+    if (outlen < PHYSICIAN_RANDOM_PW_LEN + PHYSICIAN_RANDOM_PW_LEN / 5 ||
+        getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        return -1;
+    size_t o = 0;
+    for (int i = 0; i < PHYSICIAN_RANDOM_PW_LEN; i++) {
+        if (i && i % 5 == 0)
+            out[o++] = '-';
+        out[o++] = alphabet[rnd[i] & 31];
+    }
+    out[o] = '\0';
+    memset(rnd, 0, sizeof(rnd));
+    return 0;
+}
+
+int physician_password_store(PGconn *c, const char *id, const char *password)
+{
+    char hash[PHYSICIAN_HASH_MAX];
+    if (physician_password_hash(password, hash) < 0)
+        return -1;
+    const char *p[2] = {id, hash};
+    PGresult *r = PQexecParams(c,
+                               "UPDATE portal.physicians SET password_hash = $2, "
+                               "updated_at = now() WHERE id = $1",
+                               2, NULL, p, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : 1;
+    PQclear(r);
+    memset(hash, 0, sizeof(hash));
+    return rc;
+}
+
+/* Reads one line from stdin without echo handling: operators pipe it in or type it. */
+static int read_password(char *buf, size_t len)
+{
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "Password (at least %d characters), then Enter: ", PHYSICIAN_PASSWORD_MIN);
+    if (!fgets(buf, (int)len, stdin))
+        return -1;
+    size_t n = strcspn(buf, "\r\n");
+    if (buf[n] == '\0' && n == len - 1)
+        return -1; /* longer than the buffer */
+    buf[n] = '\0';
+    return 0;
+}
+
+int physician_set_password(const char *conninfo, int argc, char **argv)
+{
+    if (argc != 3 || !argv[2][0]) {
+        fprintf(stderr, "usage: portald set-password PHYSICIAN_ID  (password on stdin)\n");
+        return 2;
+    }
+    char pw[PHYSICIAN_PASSWORD_MAX + 2];
+    if (read_password(pw, sizeof(pw)) < 0) {
+        fprintf(stderr, "portald: no password on stdin, or longer than %d bytes\n",
+                PHYSICIAN_PASSWORD_MAX);
+        return 1;
+    }
+    if (strlen(pw) < PHYSICIAN_PASSWORD_MIN) {
+        memset(pw, 0, sizeof(pw));
+        fprintf(stderr, "portald: the password needs at least %d characters\n",
+                PHYSICIAN_PASSWORD_MIN);
+        return 1;
+    }
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+        msg[strcspn(msg, "\n")] = '\0';
+        fprintf(stderr, "portald: cannot connect: %s\n", msg);
+        PQfinish(c);
+        memset(pw, 0, sizeof(pw));
+        return 1;
+    }
+    int rc = physician_password_store(c, argv[2], pw);
+    PQfinish(c);
+    memset(pw, 0, sizeof(pw));
+    if (rc == 1) {
+        fprintf(stderr, "portald: no physician with that id (the RIS creates physicians)\n");
+        return 1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "portald: storing the password failed\n");
+        return 1;
+    }
+    printf("Password set for physician %s.\n", argv[2]);
+    return 0;
+}
