@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "netaddr.h"
+
 enum jwt_key_kind { JWT_KEY_NONE, JWT_KEY_RS256, JWT_KEY_ES256 };
 
 struct config {
@@ -29,6 +31,12 @@ struct config {
     int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
     int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
     int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */
+
+    /* PORTAL_DATABASE_READ_URL: a hot standby for the queries marked standby_ok; NULL sends every
+     * query to database_url. */
+    const char *database_read_url;
+    /* PORTAL_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed. */
+    struct netaddr_list trusted_proxies;
 };
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };

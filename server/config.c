@@ -27,6 +27,7 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
     err[0] = '\0';
 
     c->database_url = env("PORTAL_DATABASE_URL");
+    c->database_read_url = env("PORTAL_DATABASE_READ_URL");
     c->migrate_url = env("PORTAL_MIGRATE_DATABASE_URL");
     if (!c->migrate_url)
         c->migrate_url = c->database_url;
@@ -102,6 +103,9 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
         c->jwt_issuer = "portal";
     if (!c->jwt_audience)
         c->jwt_audience = "portal";
+
+    if (netaddr_parse_list(env("PORTAL_TRUSTED_PROXIES"), &c->trusted_proxies, err, errlen) < 0)
+        return -1;
 
     c->public_origin = env("PORTAL_PUBLIC_ORIGIN");
     c->static_dir = getenv("PORTAL_STATIC_DIR");

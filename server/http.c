@@ -25,6 +25,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "netaddr.h"
 #include "problem.h"
 #include "static_files.h"
 
@@ -289,6 +290,14 @@ static void fill_client_addr(struct req *rq)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                   rq->client_addr, sizeof(rq->client_addr));
+    /* Behind nginx the peer is the proxy: believe its X-Forwarded-For only when the peer is in
+     * PORTAL_TRUSTED_PROXIES, so a forged header from anyone else changes nothing. */
+    if (rq->cfg->trusted_proxies.count > 0) {
+        char peer[sizeof(rq->client_addr)];
+        memcpy(peer, rq->client_addr, sizeof(peer));
+        netaddr_client(&rq->cfg->trusted_proxies, peer, req_header(rq, "X-Forwarded-For"),
+                       rq->client_addr, sizeof(rq->client_addr));
+    }
 }
 
 /* Takes X-Request-Id from the proxy when it is a plain token, else makes one. */
