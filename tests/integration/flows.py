@@ -1,5 +1,6 @@
 """Story helpers for the core integration tests: push a study through the RIS, sign a report,
 release it. Not a test module (no test_ prefix); imported by test_ingest, test_patient, ..."""
+import time
 import uuid
 
 import harness
@@ -14,6 +15,12 @@ def patient_path(study_id):
 def physician_path(study_id, action=None):
     p = "/api/v1/physician/studies/" + study_id
     return p + "/" + action if action else p
+
+
+def ago(hours):
+    """An RFC 3339 time this many hours before now (the story happens in the recent past, so a
+    release, stamped now, comes after every lifecycle event)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - hours * 3600))
 
 
 def marker(tag="M"):
@@ -43,10 +50,9 @@ class Study:
         self.mrn = mrn or "MRN-" + uuid.uuid4().hex[:12]
         self.accession = "ACC-" + uuid.uuid4().hex[:12]
         self.access_code = None
-        times = {"ordered": "2026-11-20T08:00:00Z", "scheduled": "2026-11-20T09:00:00Z",
-                 "arrived": "2026-11-25T08:50:00Z", "exam_started": "2026-11-25T09:05:00Z",
-                 "exam_completed": "2026-11-25T09:30:00Z",
-                 "read_started": "2026-11-25T11:00:00Z", "cancelled": "2026-11-21T10:00:00Z"}
+        times = {"ordered": ago(120), "scheduled": ago(119), "cancelled": ago(100),
+                 "arrived": ago(48), "exam_started": ago(47.75), "exam_completed": ago(47.3),
+                 "read_started": ago(24)}
         for t in events:
             self.event(t, occurred_at=times[t])
 
@@ -60,10 +66,11 @@ class Study:
         return a
 
     def report(self, status="final", findings="Findings text.", impression="Impression text.",
-               signed_at="2026-11-25T15:00:00Z"):
+               signed_at=None):
+        self.signed_at = signed_at or ago(1)
         return ingest_report(self.server, harness.report(self.accession, status=status,
                                                          findings=findings, impression=impression,
-                                                         signed_at=signed_at))
+                                                         signed_at=self.signed_at))
 
     @property
     def patient(self):
