@@ -1,0 +1,649 @@
+-- Release policies as data: when a final report reaches the patient (after the physician's review,
+-- at once, or after a delay the patient chose), structured holds with deadlines, the automatic
+-- release sweep (exactly once per report version however many portald instances run it), and the
+-- compliance report of every hold and delayed release. docs/release-policies.md says which
+-- settings fit which rules (45 CFR 171.201 for harm holds under the US Cures Act).
+--
+-- Errors the API shows are raised as 'PTnnn' like in 0002.
+
+-- ---------------------------------------------------------------------------------------------
+-- Site policy: one row per (site, modality); '*' matches any. The most specific row wins:
+-- (site, modality), then (site, '*'), then ('*', modality), then the default ('*', '*').
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE portal.release_policies (
+    site                       text NOT NULL DEFAULT '*' CHECK (length(site) BETWEEN 1 AND 64),
+    modality                   text NOT NULL DEFAULT '*'
+        CHECK (modality IN ('*', 'CT', 'MR', 'XR', 'US', 'MG', 'NM', 'PET')),
+    mode                       text NOT NULL DEFAULT 'physician_review'
+        CHECK (mode IN ('physician_review', 'immediate')),
+    -- physician_review only: released by policy this long after the final report reached the
+    -- portal unless a hold is in force; NULL = never (only the physician releases).
+    auto_release_after         interval CHECK (auto_release_after > interval '0'),
+    -- Whether patients may choose "as soon as it is final" or "wait for my physician (up to
+    -- max_patient_delay)" for studies under this policy.
+    patient_preference_allowed boolean NOT NULL DEFAULT false,
+    max_patient_delay          interval NOT NULL DEFAULT '30 days'
+        CHECK (max_patient_delay >= interval '1 day'),
+    hold_default               interval NOT NULL DEFAULT '72 hours' CHECK (hold_default > interval '0'),
+    hold_max                   interval NOT NULL DEFAULT '30 days',
+    updated_at                 timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, modality),
+    CHECK (hold_default <= hold_max),
+    CHECK (mode = 'physician_review' OR auto_release_after IS NULL)
+);
+INSERT INTO portal.release_policies (site, modality) VALUES ('*', '*');
+
+-- The default row is what every study falls back to; it may be changed but not removed.
+CREATE FUNCTION portal.release_policies_keep_default() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.site = '*' AND OLD.modality = '*' AND (TG_OP = 'DELETE' OR NEW.site <> '*' OR NEW.modality <> '*') THEN
+        RAISE EXCEPTION 'the default release policy (''*'', ''*'') cannot be removed; change it instead'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+CREATE TRIGGER release_policies_keep_default BEFORE UPDATE OR DELETE ON portal.release_policies
+    FOR EACH ROW EXECUTE FUNCTION portal.release_policies_keep_default();
+
+CREATE FUNCTION portal.policy_for(p_site text, p_modality text) RETURNS portal.release_policies
+LANGUAGE sql STABLE AS $$
+    SELECT p.* FROM portal.release_policies p
+     WHERE p.site IN (p_site, '*') AND p.modality IN (p_modality, '*')
+     ORDER BY (p.site <> '*') DESC, (p.modality <> '*') DESC
+     LIMIT 1;
+$$;
+
+-- Whole days in an interval however it was written ('720 hours' is 30).
+CREATE FUNCTION portal.whole_days(p interval) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT floor(extract(epoch FROM p) / 86400)::integer;
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Patient preference: a standing one (chosen at login, for every study not yet final) and one
+-- per study (chosen before that study's report is final). When a report becomes final the
+-- standing choice is copied onto the study, so a later change never moves a decided release.
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE portal.patient_preferences (
+    patient_id uuid PRIMARY KEY REFERENCES portal.patients (id),
+    release    text NOT NULL CHECK (release IN ('immediate', 'wait_for_physician')),
+    wait       interval CHECK (wait >= interval '1 day'),
+    chosen_at  timestamptz NOT NULL DEFAULT now(),
+    request_id text,
+    CHECK ((release = 'wait_for_physician') = (wait IS NOT NULL))
+);
+
+CREATE TABLE portal.study_preferences (
+    study_id   uuid PRIMARY KEY REFERENCES portal.studies (id),
+    -- site_default: this study follows the site policy even if a standing preference exists.
+    release    text NOT NULL CHECK (release IN ('immediate', 'wait_for_physician', 'site_default')),
+    wait       interval CHECK (wait >= interval '1 day'),
+    chosen_at  timestamptz NOT NULL,
+    set_for    text NOT NULL CHECK (set_for IN ('study', 'all_studies')),
+    request_id text,
+    CHECK ((release = 'wait_for_physician') = (wait IS NOT NULL))
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Holds: a structured reason and a deadline; a release (by hand) or the deadline ends them.
+-- ---------------------------------------------------------------------------------------------
+
+ALTER TABLE portal.holds
+    ADD COLUMN reason_code text NOT NULL DEFAULT 'other'
+        CHECK (reason_code IN ('harm_risk', 'patient_request', 'data_believed_wrong', 'other'));
+CREATE INDEX holds_deadline_idx ON portal.holds (ends_at) WHERE ended_at IS NULL;
+CREATE INDEX holds_placed_idx ON portal.holds (placed_at);
+
+-- A physician may add a note to a release the policy made (immediate mode); recorded with who
+-- and when.
+ALTER TABLE portal.releases
+    ADD COLUMN noted_by text REFERENCES portal.physicians (id),
+    ADD COLUMN noted_at timestamptz;
+
+-- The sweep looks only at final reports not yet released.
+CREATE INDEX studies_unreleased_idx ON portal.studies (id)
+    WHERE reviewable_version IS NOT NULL AND released_version IS DISTINCT FROM reviewable_version;
+
+-- ---------------------------------------------------------------------------------------------
+-- The release plan of every study: which mode applies, on what basis, and when the current
+-- final version is due for release by policy (NULL: only the physician releases it). The clock
+-- starts when the final (or amended) version reached the portal.
+-- ---------------------------------------------------------------------------------------------
+
+CREATE VIEW portal.release_plans AS
+SELECT s.id AS study_id,
+       s.reviewable_version AS version,
+       rv.received_at AS final_received_at,
+       coalesce(pol.patient_preference_allowed, false) AS preference_allowed,
+       pol.max_patient_delay,
+       pref.release AS preference,
+       pref.wait AS preference_wait,
+       pref.chosen_at AS preference_chosen_at,
+       pref.set_for AS preference_set_for,
+       CASE WHEN pref.release = 'immediate' THEN 'immediate'
+            WHEN pref.release = 'wait_for_physician' THEN 'physician_review'
+            ELSE coalesce(pol.mode, 'physician_review') END AS mode,
+       CASE WHEN pref.release IN ('immediate', 'wait_for_physician') THEN 'patient_preference'
+            ELSE 'site_policy' END AS basis,
+       CASE WHEN pref.release = 'immediate' THEN rv.received_at
+            WHEN pref.release = 'wait_for_physician'
+                THEN rv.received_at + least(pref.wait, pol.max_patient_delay)
+            WHEN pol.mode = 'immediate' THEN rv.received_at
+            ELSE rv.received_at + pol.auto_release_after END AS due_at
+  FROM portal.studies s
+  LEFT JOIN portal.report_versions rv ON rv.study_id = s.id AND rv.version = s.reviewable_version
+  LEFT JOIN LATERAL portal.policy_for(s.site, s.modality) pol ON true
+  LEFT JOIN LATERAL (
+      -- The study's own choice; else, while no report is final, the standing one. Only where
+      -- the policy lets patients choose.
+      SELECT sp.release, sp.wait, sp.chosen_at, sp.set_for FROM portal.study_preferences sp
+       WHERE sp.study_id = s.id AND pol.patient_preference_allowed
+      UNION ALL
+      SELECT pp.release, pp.wait, pp.chosen_at, 'all_studies' FROM portal.patient_preferences pp
+       WHERE pp.patient_id = s.patient_id AND pol.patient_preference_allowed
+         AND s.reviewable_version IS NULL
+         AND NOT EXISTS (SELECT FROM portal.study_preferences sp2 WHERE sp2.study_id = s.id)
+      LIMIT 1) pref ON true;
+
+-- What the patient sees of the choice for one study (NULL where the site offers none and none
+-- applies): {"can_change", "release", "wait_days", "chosen_at", "set_for"}.
+CREATE FUNCTION portal.study_preference_json(p_study uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p.preference_allowed THEN
+        jsonb_strip_nulls(jsonb_build_object(
+            'can_change', s.reviewable_version IS NULL AND s.cancelled_at IS NULL,
+            'release', coalesce(p.preference, 'site_default'),
+            'wait_days', portal.whole_days(least(p.preference_wait, p.max_patient_delay)),
+            'max_wait_days', portal.whole_days(p.max_patient_delay),
+            'chosen_at', to_char(p.preference_chosen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            'set_for', p.preference_set_for))
+    END
+      FROM portal.studies s JOIN portal.release_plans p ON p.study_id = s.id
+     WHERE s.id = p_study;
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Release by policy
+-- ---------------------------------------------------------------------------------------------
+
+-- Ends the holds of a study (or of every study, p_study NULL) whose deadline has passed, as
+-- expired at their deadline. Rows another transaction holds are skipped (it is ending them).
+-- Returns how many this call ended.
+CREATE FUNCTION portal.expire_holds(p_study uuid, p_limit integer, p_request_id text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    h record;
+    n integer := 0;
+BEGIN
+    FOR h IN SELECT ho.id, ho.study_id, ho.ends_at, ho.placed_by FROM portal.holds ho
+              WHERE ho.ended_at IS NULL AND ho.ends_at <= now()
+                AND (p_study IS NULL OR ho.study_id = p_study)
+              ORDER BY ho.ends_at LIMIT p_limit
+              FOR UPDATE SKIP LOCKED
+    LOOP
+        UPDATE portal.holds SET ended_at = h.ends_at, ended_how = 'expired'
+         WHERE id = h.id AND ended_at IS NULL;
+        IF FOUND THEN
+            n := n + 1;
+            INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, request_id)
+            VALUES ('policy', 'hold_deadline', 'report.hold_expired', h.study_id,
+                    jsonb_build_object('hold_id', h.id, 'placed_by', h.placed_by,
+                                       'ends_at', h.ends_at),
+                    p_request_id);
+        END IF;
+    END LOOP;
+    RETURN n;
+END $$;
+
+-- Releases the study's current final version by policy if it is due and no hold is in force.
+-- The caller holds the study's row lock. The unique (study_id, version) of releases makes a
+-- second release of the same version impossible; ON CONFLICT turns a lost race into a no-op, so
+-- exactly one release row and one audit row exist per version. Returns the version released, or
+-- NULL when nothing was done.
+CREATE FUNCTION portal.release_if_due(p_study uuid, p_request_id text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    s portal.studies;
+    p portal.release_plans;
+    v_release bigint;
+BEGIN
+    SELECT * INTO s FROM portal.studies WHERE id = p_study;
+    IF NOT FOUND OR s.reviewable_version IS NULL
+       OR s.released_version IS NOT DISTINCT FROM s.reviewable_version THEN
+        RETURN NULL;
+    END IF;
+    PERFORM portal.expire_holds(p_study, 10, p_request_id);
+    IF EXISTS (SELECT FROM portal.holds h WHERE h.study_id = p_study AND h.ended_at IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO p FROM portal.release_plans rp WHERE rp.study_id = p_study;
+    IF p.due_at IS NULL OR p.due_at > now() THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO portal.releases (study_id, version, released_by, released_by_name, how, request_id)
+    VALUES (p_study, s.reviewable_version, NULL,
+            CASE p.basis WHEN 'patient_preference' THEN 'Released automatically (patient preference)'
+                         ELSE 'Released automatically (site policy)' END,
+            'policy', p_request_id)
+    ON CONFLICT (study_id, version) DO NOTHING
+    RETURNING id INTO v_release;
+    IF v_release IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE portal.studies SET released_version = s.reviewable_version, released_at = now(),
+                              updated_at = now()
+     WHERE id = p_study;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, request_id)
+    VALUES ('policy', p.basis, 'report.release', p_study,
+            jsonb_build_object('version', s.reviewable_version, 'mode', p.mode,
+                               'due_at', p.due_at, 'release_id', v_release),
+            p_request_id);
+    RETURN s.reviewable_version;
+END $$;
+
+-- The background sweep (server/release_sweep.c), safe to run from any number of instances at
+-- once: it ends overdue holds, then releases every due report. Each study row is taken with FOR
+-- UPDATE SKIP LOCKED, so two sweeps never work on the same study, and a study a physician is
+-- releasing or holding right now is left for the next round.
+CREATE FUNCTION portal.release_due(p_limit integer, p_request_id text)
+RETURNS TABLE (released integer, holds_expired integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_study uuid;
+    n_released integer := 0;
+    n_expired integer;
+BEGIN
+    n_expired := portal.expire_holds(NULL, p_limit, p_request_id);
+    FOR v_study IN
+        SELECT s.id FROM portal.studies s
+          JOIN portal.release_plans p ON p.study_id = s.id
+         WHERE s.reviewable_version IS NOT NULL
+           AND s.released_version IS DISTINCT FROM s.reviewable_version
+           AND p.due_at <= now()
+           AND NOT EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL)
+         ORDER BY p.due_at LIMIT p_limit
+         FOR UPDATE OF s SKIP LOCKED
+    LOOP
+        -- release_if_due looks again with a fresh snapshot: a hold or release committed after
+        -- this loop's query started is seen there.
+        IF portal.release_if_due(v_study, p_request_id) IS NOT NULL THEN
+            n_released := n_released + 1;
+        END IF;
+    END LOOP;
+    RETURN QUERY SELECT n_released, n_expired;
+END $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- 0002's write paths, extended. Each keeps 0002's behaviour and adds to it.
+-- ---------------------------------------------------------------------------------------------
+
+-- One report version. As in 0002, plus: a final or amended version takes the patient's standing
+-- preference onto the study, and is released at once where the plan says so (immediate mode or
+-- the patient's choice) unless a hold is in force.
+CREATE OR REPLACE FUNCTION portal.ingest_report(
+    p_event_id text, p_payload_hash text, p_accession text, p_status text,
+    p_findings text, p_impression text, p_radiologist text, p_signed_at timestamptz)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_replay jsonb;
+    v_study portal.studies;
+    v_version integer;
+BEGIN
+    v_replay := portal.ingest_claim(p_event_id, 'report', p_payload_hash);
+    IF v_replay IS NOT NULL THEN
+        RETURN v_replay || '{"replay": true}';
+    END IF;
+
+    SELECT * INTO v_study FROM portal.studies WHERE accession = p_accession FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'accession: no study with this accession' USING ERRCODE = 'PT422';
+    END IF;
+    v_version := coalesce(v_study.latest_version, 0) + 1;
+
+    INSERT INTO portal.report_versions (study_id, version, status, findings, impression,
+                                        radiologist_name, signed_at, event_id)
+    VALUES (v_study.id, v_version, p_status, p_findings, p_impression, p_radiologist,
+            p_signed_at, p_event_id);
+
+    IF p_status <> 'preliminary' THEN
+        -- The standing choice as it stands now decides this study from here on.
+        INSERT INTO portal.study_preferences (study_id, release, wait, chosen_at, set_for, request_id)
+        SELECT v_study.id, pp.release, pp.wait, pp.chosen_at, 'all_studies', pp.request_id
+          FROM portal.patient_preferences pp
+         WHERE pp.patient_id = v_study.patient_id
+           AND (portal.policy_for(v_study.site, v_study.modality)).patient_preference_allowed
+        ON CONFLICT (study_id) DO NOTHING;
+    END IF;
+
+    UPDATE portal.studies SET
+        latest_version = v_version,
+        preliminary_at = CASE WHEN p_status = 'preliminary' THEN least(preliminary_at, p_signed_at) ELSE preliminary_at END,
+        final_at = CASE WHEN p_status <> 'preliminary' THEN least(final_at, p_signed_at) ELSE final_at END,
+        reviewable_version = CASE WHEN p_status <> 'preliminary' THEN v_version ELSE reviewable_version END,
+        updated_at = now()
+    WHERE id = v_study.id;
+
+    IF p_status <> 'preliminary' THEN
+        PERFORM portal.release_if_due(v_study.id, p_event_id);
+    END IF;
+
+    RETURN portal.ingest_answer(p_event_id,
+        jsonb_build_object('study_id', v_study.id, 'report_version', v_version, 'status', p_status));
+END $$;
+
+-- Releases the newest final or amended version. As in 0002 ("releasing again answers the
+-- same"), plus: a hold past its deadline is recorded as expired rather than ended by this
+-- release; and a note sent for a version the policy already released is attached to that
+-- release (immediate mode: the physician adds a note afterwards).
+CREATE OR REPLACE FUNCTION portal.release_report(p_study uuid, p_physician text, p_note text,
+                                                 p_request_id text, p_client_addr text)
+RETURNS TABLE (released_at timestamptz, report_version integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v portal.studies;
+    v_name text;
+    v_rel portal.releases;
+BEGIN
+    v := portal.physician_study(p_physician, p_study);
+    IF v.reviewable_version IS NULL THEN
+        RAISE EXCEPTION 'no final report to release yet' USING ERRCODE = 'PT409';
+    END IF;
+    PERFORM portal.expire_holds(p_study, 10, p_request_id);
+    IF v.released_version IS NOT DISTINCT FROM v.reviewable_version THEN
+        SELECT * INTO v_rel FROM portal.releases r
+         WHERE r.study_id = p_study AND r.version = v.reviewable_version;
+        IF v_rel.how = 'policy' AND coalesce(p_note, '') <> ''
+           AND v_rel.note IS DISTINCT FROM p_note THEN
+            UPDATE portal.releases SET note = p_note, noted_by = p_physician, noted_at = now()
+             WHERE id = v_rel.id;
+            INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
+            VALUES ('physician', p_physician, 'report.note', p_study,
+                    jsonb_build_object('version', v.reviewable_version, 'release_id', v_rel.id),
+                    p_client_addr, p_request_id);
+        END IF;
+        RETURN QUERY SELECT v_rel.released_at, v_rel.version;
+        RETURN;
+    END IF;
+    SELECT name INTO v_name FROM portal.physicians WHERE id = p_physician;
+    INSERT INTO portal.releases (study_id, version, released_by, released_by_name, how, note, request_id)
+    VALUES (p_study, v.reviewable_version, p_physician, v_name, 'physician', nullif(p_note, ''), p_request_id);
+    UPDATE portal.studies SET released_version = v.reviewable_version, released_at = now(), updated_at = now()
+     WHERE id = p_study;
+    UPDATE portal.holds SET ended_at = now(), ended_how = 'released'
+     WHERE study_id = p_study AND ended_at IS NULL;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
+    VALUES ('physician', p_physician, 'report.release', p_study,
+            jsonb_build_object('version', v.reviewable_version, 'with_note', coalesce(p_note, '') <> ''),
+            p_client_addr, p_request_id);
+    RETURN QUERY SELECT now(), v.reviewable_version;
+END $$;
+
+-- A hold with a structured reason and a deadline: p_until, or now + the policy's hold_default;
+-- never beyond now + hold_max. A hold already in force is answered as it stands (as in 0002); one
+-- past its deadline is expired first, so a new hold can be placed.
+CREATE FUNCTION portal.hold_report(p_study uuid, p_physician text, p_reason text,
+                                   p_reason_code text, p_until timestamptz,
+                                   p_request_id text, p_client_addr text)
+RETURNS TABLE (hold_id bigint, placed_at timestamptz, reason text, reason_code text,
+               ends_at timestamptz, created boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v portal.studies;
+    v_hold portal.holds;
+    v_pol portal.release_policies;
+    v_ends timestamptz;
+BEGIN
+    v := portal.physician_study(p_physician, p_study);
+    IF v.released_version IS NOT NULL AND v.released_version IS NOT DISTINCT FROM v.reviewable_version THEN
+        RAISE EXCEPTION 'the report is already released' USING ERRCODE = 'PT409';
+    END IF;
+    PERFORM portal.expire_holds(p_study, 10, p_request_id);
+    SELECT * INTO v_hold FROM portal.holds h WHERE h.study_id = p_study AND h.ended_at IS NULL;
+    IF FOUND THEN
+        RETURN QUERY SELECT v_hold.id, v_hold.placed_at, v_hold.reason, v_hold.reason_code,
+                            v_hold.ends_at, false;
+        RETURN;
+    END IF;
+    v_pol := portal.policy_for(v.site, v.modality);
+    v_ends := coalesce(p_until, now() + coalesce(v_pol.hold_default, interval '72 hours'));
+    IF v_ends <= now() THEN
+        RAISE EXCEPTION 'until: must be in the future' USING ERRCODE = 'PT422';
+    END IF;
+    IF v_ends > now() + coalesce(v_pol.hold_max, interval '30 days') THEN
+        RAISE EXCEPTION 'until: a hold may last at most % at this site',
+            coalesce(v_pol.hold_max, interval '30 days') USING ERRCODE = 'PT422';
+    END IF;
+    INSERT INTO portal.holds (study_id, placed_by, reason, reason_code, ends_at, request_id)
+    VALUES (p_study, p_physician, p_reason, coalesce(p_reason_code, 'other'), v_ends, p_request_id)
+    RETURNING * INTO v_hold;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
+    VALUES ('physician', p_physician, 'report.hold', p_study,
+            jsonb_build_object('hold_id', v_hold.id, 'reason_code', v_hold.reason_code,
+                               'ends_at', v_hold.ends_at),
+            p_client_addr, p_request_id);
+    RETURN QUERY SELECT v_hold.id, v_hold.placed_at, v_hold.reason, v_hold.reason_code,
+                        v_hold.ends_at, true;
+END $$;
+
+-- 0002's signature, kept for callers that send only a reason: reason_code 'other', the
+-- policy's default deadline.
+CREATE OR REPLACE FUNCTION portal.hold_report(p_study uuid, p_physician text, p_reason text,
+                                              p_request_id text, p_client_addr text)
+RETURNS TABLE (hold_id bigint, placed_at timestamptz, reason text, created boolean)
+LANGUAGE sql AS $$
+    SELECT h.hold_id, h.placed_at, h.reason, h.created
+      FROM portal.hold_report(p_study, p_physician, p_reason, 'other', NULL, p_request_id,
+                              p_client_addr) h;
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Patient preference
+-- ---------------------------------------------------------------------------------------------
+
+-- The standing choice. p_release 'site_default' clears it. Refused (PT409) when no study of this
+-- patient is under a policy that lets patients choose.
+CREATE FUNCTION portal.set_patient_preference(p_patient uuid, p_release text, p_wait_days integer,
+                                              p_request_id text, p_client_addr text)
+RETURNS TABLE (release text, wait_days integer, chosen_at timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_max interval;
+    v_pref portal.patient_preferences;
+BEGIN
+    SELECT max(pol.max_patient_delay) INTO v_max
+      FROM portal.studies s, LATERAL portal.policy_for(s.site, s.modality) pol
+     WHERE s.patient_id = p_patient AND pol.patient_preference_allowed;
+    IF v_max IS NULL THEN
+        RAISE EXCEPTION 'your care site does not offer a choice of when results are shared'
+            USING ERRCODE = 'PT409';
+    END IF;
+    IF p_release = 'wait_for_physician' AND p_wait_days IS NOT NULL
+       AND make_interval(days => p_wait_days) > v_max THEN
+        RAISE EXCEPTION 'wait_days: at most % days', portal.whole_days(v_max)
+            USING ERRCODE = 'PT422';
+    END IF;
+    IF p_release = 'site_default' THEN
+        DELETE FROM portal.patient_preferences WHERE patient_id = p_patient;
+    ELSE
+        INSERT INTO portal.patient_preferences AS pp (patient_id, release, wait, chosen_at, request_id)
+        VALUES (p_patient, p_release,
+                CASE WHEN p_release = 'wait_for_physician'
+                     THEN coalesce(make_interval(days => p_wait_days), v_max) END,
+                now(), p_request_id)
+        ON CONFLICT (patient_id) DO UPDATE
+            SET release = excluded.release, wait = excluded.wait, chosen_at = excluded.chosen_at,
+                request_id = excluded.request_id
+        RETURNING * INTO v_pref;
+    END IF;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES ('patient', p_patient::text, 'preference.set',
+            jsonb_build_object('release', p_release, 'wait_days', portal.whole_days(v_pref.wait),
+                               'set_for', 'all_studies'),
+            p_client_addr, p_request_id);
+    RETURN QUERY SELECT p_release, portal.whole_days(v_pref.wait), coalesce(v_pref.chosen_at, now());
+END $$;
+
+CREATE FUNCTION portal.get_patient_preference(p_patient uuid)
+RETURNS TABLE (release text, wait_days integer, chosen_at timestamptz, allowed boolean,
+               max_wait_days integer)
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(pp.release, 'site_default'), portal.whole_days(pp.wait), pp.chosen_at,
+           a.max_delay IS NOT NULL, portal.whole_days(a.max_delay)
+      FROM (SELECT max(pol.max_patient_delay) AS max_delay
+              FROM portal.studies s, LATERAL portal.policy_for(s.site, s.modality) pol
+             WHERE s.patient_id = p_patient AND pol.patient_preference_allowed) a
+      LEFT JOIN portal.patient_preferences pp ON pp.patient_id = p_patient;
+$$;
+
+-- The choice for one study, before its report is final. Another patient's study is a 404, like
+-- a missing one (CONTRACT invariant 3).
+CREATE FUNCTION portal.set_study_preference(p_patient uuid, p_study uuid, p_release text,
+                                            p_wait_days integer, p_request_id text,
+                                            p_client_addr text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v portal.studies;
+    v_pol portal.release_policies;
+BEGIN
+    SELECT * INTO v FROM portal.studies s WHERE s.id = p_study AND s.patient_id = p_patient FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'not found' USING ERRCODE = 'PT404';
+    END IF;
+    v_pol := portal.policy_for(v.site, v.modality);
+    IF NOT coalesce(v_pol.patient_preference_allowed, false) THEN
+        RAISE EXCEPTION 'your care site does not offer a choice of when these results are shared'
+            USING ERRCODE = 'PT409';
+    END IF;
+    IF v.reviewable_version IS NOT NULL THEN
+        RAISE EXCEPTION 'the report is already final, so when it is shared can no longer be changed'
+            USING ERRCODE = 'PT409';
+    END IF;
+    IF v.cancelled_at IS NOT NULL THEN
+        RAISE EXCEPTION 'this exam was cancelled' USING ERRCODE = 'PT409';
+    END IF;
+    IF p_release = 'wait_for_physician' AND p_wait_days IS NOT NULL
+       AND make_interval(days => p_wait_days) > v_pol.max_patient_delay THEN
+        RAISE EXCEPTION 'wait_days: at most % days', portal.whole_days(v_pol.max_patient_delay)
+            USING ERRCODE = 'PT422';
+    END IF;
+    INSERT INTO portal.study_preferences AS sp (study_id, release, wait, chosen_at, set_for, request_id)
+    VALUES (p_study, p_release,
+            CASE WHEN p_release = 'wait_for_physician'
+                 THEN coalesce(make_interval(days => p_wait_days), v_pol.max_patient_delay) END,
+            now(), 'study', p_request_id)
+    ON CONFLICT (study_id) DO UPDATE
+        SET release = excluded.release, wait = excluded.wait, chosen_at = excluded.chosen_at,
+            set_for = excluded.set_for, request_id = excluded.request_id;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
+    VALUES ('patient', p_patient::text, 'preference.set', p_study,
+            jsonb_build_object('release', p_release, 'wait_days', p_wait_days, 'set_for', 'study'),
+            p_client_addr, p_request_id);
+    RETURN portal.study_preference_json(p_study);
+END $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Compliance report: every hold, and every final version whose release was not immediate, with
+-- reason, who, when, how long and how it ended. Reading it is audited (it holds hold reasons).
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION portal.compliance_holds(p_from timestamptz, p_to timestamptz, p_admin text,
+                                        p_request_id text, p_client_addr text)
+RETURNS TABLE (kind text, study_id uuid, accession text, site text, modality text,
+               version integer, reason_code text, reason text, actor text, actor_name text,
+               started_at timestamptz, deadline timestamptz, ended_at timestamptz,
+               ended_how text, duration_seconds bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES ('admin', p_admin, 'compliance.holds.read',
+            jsonb_build_object('from', p_from, 'to', p_to), p_client_addr, p_request_id);
+    RETURN QUERY
+    WITH hold_rows AS (
+        SELECT 'hold'::text AS kind, h.study_id, s.accession, s.site, s.modality,
+               NULL::integer AS version, h.reason_code, h.reason, h.placed_by AS actor,
+               ph.name AS actor_name, h.placed_at AS started_at, h.ends_at AS deadline,
+               -- a deadline passed before the sweep came round counts as expired at the deadline
+               coalesce(h.ended_at, CASE WHEN h.ends_at <= now() THEN h.ends_at END) AS ended_at,
+               coalesce(h.ended_how, CASE WHEN h.ends_at <= now() THEN 'expired' ELSE 'active' END)
+                   AS ended_how
+          FROM portal.holds h
+          JOIN portal.studies s ON s.id = h.study_id
+          JOIN portal.physicians ph ON ph.id = h.placed_by
+         WHERE h.placed_at >= p_from AND h.placed_at < p_to
+    ), delay_rows AS (
+        SELECT 'delayed_release'::text AS kind, rv.study_id, s.accession, s.site, s.modality,
+               rv.version,
+               CASE WHEN sp.release = 'wait_for_physician' AND sp.chosen_at <= rv.received_at
+                        THEN 'patient_request'
+                    WHEN EXISTS (SELECT FROM portal.holds h
+                                  WHERE h.study_id = rv.study_id AND h.placed_at <= coalesce(r.released_at, now())
+                                    AND coalesce(h.ended_at, 'infinity') > rv.received_at)
+                        THEN 'hold'
+                    ELSE 'physician_review' END AS reason_code,
+               NULL::text AS reason,
+               coalesce(r.released_by, CASE WHEN r.how = 'policy' THEN 'policy' END) AS actor,
+               r.released_by_name AS actor_name,
+               rv.received_at AS started_at,
+               CASE WHEN r.id IS NULL AND rv.version = s.reviewable_version THEN p.due_at END AS deadline,
+               coalesce(r.released_at, nxt.received_at) AS ended_at,
+               CASE WHEN r.id IS NOT NULL THEN 'released_by_' || r.how
+                    WHEN nxt.received_at IS NOT NULL THEN 'superseded'
+                    ELSE 'pending' END AS ended_how
+          FROM portal.report_versions rv
+          JOIN portal.studies s ON s.id = rv.study_id
+          JOIN portal.release_plans p ON p.study_id = rv.study_id
+          LEFT JOIN portal.releases r ON r.study_id = rv.study_id AND r.version = rv.version
+          LEFT JOIN portal.study_preferences sp ON sp.study_id = rv.study_id
+          LEFT JOIN LATERAL (SELECT n.received_at FROM portal.report_versions n
+                              WHERE n.study_id = rv.study_id AND n.version > rv.version
+                                AND n.status <> 'preliminary'
+                              ORDER BY n.version LIMIT 1) nxt ON r.id IS NULL
+         WHERE rv.status <> 'preliminary'
+           AND (r.id IS NULL OR r.released_at > rv.received_at)
+           AND rv.received_at >= p_from AND rv.received_at < p_to
+    )
+    SELECT x.kind, x.study_id, x.accession, x.site, x.modality, x.version, x.reason_code,
+           x.reason, x.actor, x.actor_name, x.started_at, x.deadline, x.ended_at, x.ended_how,
+           extract(epoch FROM coalesce(x.ended_at, now()) - x.started_at)::bigint
+      FROM (SELECT * FROM hold_rows UNION ALL SELECT * FROM delay_rows) x
+     ORDER BY x.started_at, x.kind, x.study_id
+     LIMIT 10000;
+END $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Grants: what the server does, nothing more. Policies are set by operators (portal_owner).
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT ON portal.release_policies, portal.release_plans TO portal_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON portal.patient_preferences TO portal_app;
+GRANT SELECT, INSERT, UPDATE ON portal.study_preferences TO portal_app;
+GRANT UPDATE (note, noted_by, noted_at) ON portal.releases TO portal_app;
+
+REVOKE ALL ON FUNCTION
+    portal.release_policies_keep_default(),
+    portal.policy_for(text, text),
+    portal.whole_days(interval),
+    portal.study_preference_json(uuid),
+    portal.expire_holds(uuid, integer, text),
+    portal.release_if_due(uuid, text),
+    portal.release_due(integer, text),
+    portal.hold_report(uuid, text, text, text, timestamptz, text, text),
+    portal.set_patient_preference(uuid, text, integer, text, text),
+    portal.get_patient_preference(uuid),
+    portal.set_study_preference(uuid, uuid, text, integer, text, text),
+    portal.compliance_holds(timestamptz, timestamptz, text, text, text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    portal.policy_for(text, text),
+    portal.whole_days(interval),
+    portal.study_preference_json(uuid),
+    portal.expire_holds(uuid, integer, text),
+    portal.release_if_due(uuid, text),
+    portal.release_due(integer, text),
+    portal.hold_report(uuid, text, text, text, timestamptz, text, text),
+    portal.set_patient_preference(uuid, text, integer, text, text),
+    portal.get_patient_preference(uuid),
+    portal.set_study_preference(uuid, uuid, text, integer, text, text),
+    portal.compliance_holds(timestamptz, timestamptz, text, text, text)
+TO portal_app;
