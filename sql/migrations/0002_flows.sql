@@ -325,7 +325,8 @@ BEGIN
     END IF;
 END $$;
 
--- The newest version of a study this physician referred, released or not.
+-- The version this physician would release (the newest final or amended one), else the newest
+-- preliminary; released or not. A preliminary arriving after the final never replaces it.
 CREATE FUNCTION portal.physician_report(p_physician text, p_study uuid, p_request_id text,
                                         p_client_addr text)
 RETURNS TABLE (version integer, status text, findings text, impression text, radiologist text,
@@ -335,7 +336,8 @@ BEGIN
     RETURN QUERY
     SELECT rv.version, rv.status, rv.findings, rv.impression, rv.radiologist_name, rv.signed_at
       FROM portal.studies s
-      JOIN portal.report_versions rv ON rv.study_id = s.id AND rv.version = s.latest_version
+      JOIN portal.report_versions rv
+        ON rv.study_id = s.id AND rv.version = coalesce(s.reviewable_version, s.latest_version)
      WHERE s.id = p_study AND s.referring_physician_id = p_physician;
     IF FOUND THEN
         INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, client_addr, request_id)
