@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Turns the raw measurements of one `make bench` (one JSON object a line, each tagged with its
+round and name) into results.json and the printed table: the median of every figure over the
+rounds, ratios computed within each round against the ceilings measured in that round (then their
+median), and the targets of issue 8 with pass/fail.
+Usage: report.py RAW_JSONL CONFIG_JSON RESULTS_JSON"""
+import json
+import statistics
+import sys
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def combined(http, db):
+    return 1.0 / (1.0 / http + 1.0 / db) if http and db else None
+
+
+def per_round(raw):
+    rounds = {}
+    for rec in raw:
+        rounds.setdefault(rec["round"], {})[rec["name"]] = rec
+    return [rounds[k] for k in sorted(rounds)]
+
+
+def derive(r):
+    """The figures of one round, ratios against that round's own ceilings."""
+    g = lambda name, key: r.get(name, {}).get(key)
+    out = {}
+    http = g("http_ceiling", "rps")
+    for size in ("big", "small"):
+        db = g("db_" + size, "tps")
+        c = combined(http, db)
+        out["combined_ceiling_" + size] = c
+        for mix in ("detail", "mixed"):
+            rps = g("portal_%s_%s" % (size, mix), "rps")
+            out["ratio_%s_%s" % (mix, size)] = rps / c if rps and c else None
+    idle = r.get("idle", {})
+    if "rss_after_kb" in idle:
+        out["idle_rss_cost_mb"] = (idle["rss_after_kb"] - idle["rss_before_kb"]) / 1024.0
+    p_with, p_without = g("portal_big_mixed_idle", "p99_ms"), g("portal_big_mixed", "p99_ms")
+    out["idle_p99_factor"] = p_with / p_without if p_with and p_without else None
+    for mix in ("detail", "mixed"):
+        big, small = g("portal_big_%s" % mix, "p99_ms"), g("portal_small_%s" % mix, "p99_ms")
+        out["p99_growth_%s" % mix] = big / small if big and small else None
+    return out
+
+
+def main():
+    raw_file, config_file, results_file = sys.argv[1:]
+    raw = [json.loads(l) for l in open(raw_file) if l.strip()]
+    config = json.load(open(config_file))
+    rounds = per_round(raw)
+    derived = [derive(r) for r in rounds]
+    names = sorted({rec["name"] for rec in raw})
+    medians = {}
+    for name in names:
+        keys = sorted({k for r in rounds for k in r.get(name, {}) if k not in ("round", "name")})
+        medians[name] = {k: median([r.get(name, {}).get(k) for r in rounds]) for k in keys}
+    dmed = {k: median([d.get(k) for d in derived]) for k in sorted({k for d in derived for k in d})}
+    errors = sum(rec.get("errors", 0) for rec in raw if rec["name"].startswith("portal_"))
+    m = lambda name, key: medians.get(name, {}).get(key)
+
+    def target(name, value, limit, ok):
+        return {"target": name, "value": value, "limit": limit,
+                "pass": bool(ok) if value is not None else False}
+
+    targets = [
+        target("detail requests/s >= 75% of combined ceiling (1M studies)",
+               dmed.get("ratio_detail_big"), 0.75,
+               (dmed.get("ratio_detail_big") or 0) >= 0.75),
+        target("p99 <= 5 ms at %d connections (mixed, 1M studies)" % config["connections"],
+               m("portal_big_mixed", "p99_ms"), 5.0, (m("portal_big_mixed", "p99_ms") or 99) <= 5.0),
+        target("0 errors in every portal run", errors, 0, errors == 0),
+        target("%d idle connections cost <= 64 MB RSS" % config["idle_connections"],
+               dmed.get("idle_rss_cost_mb"), 64, (dmed.get("idle_rss_cost_mb") or 999) <= 64),
+        target("idle connections raise p99 by <= 20%", dmed.get("idle_p99_factor"), 1.2,
+               (dmed.get("idle_p99_factor") or 99) <= 1.2),
+        target("p99 at %d studies within 25%% of p99 at %d (mixed)" %
+               (config["studies"], config["small_studies"]),
+               dmed.get("p99_growth_mixed"), 1.25, (dmed.get("p99_growth_mixed") or 99) <= 1.25),
+    ]
+    results = {"config": config, "medians": medians, "derived_medians": dmed,
+               "per_round": [{"round": i + 1, **d} for i, d in enumerate(derived)],
+               "targets": targets, "portal_errors_total": errors, "raw": raw}
+    with open(results_file, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print_table(config, medians, dmed, targets, len(rounds))
+
+
+def fmt(v, spec="%.0f"):
+    return "-" if v is None else spec % v
+
+
+def print_table(config, medians, dmed, targets, nrounds):
+    print()
+    print("make bench: median of %d rounds, %ds each, wrk -t%d -c%d, %d cores, load at start %s"
+          % (nrounds, config["duration_s"], config["wrk_threads"], config["connections"],
+             config["cores"], config["loadavg_start"]))
+    print("%-34s %10s %8s %8s %8s %7s %9s" % ("run", "req/s", "p50 ms", "p99 ms", "p99.9 ms",
+                                            "errors", "RSS MB"))
+    rows = [("http_ceiling", "nginx static JSON (HTTP ceiling)")]
+    for size, n in (("big", config["studies"]), ("small", config["small_studies"])):
+        rows += [("portal_%s_detail" % size, "portal detail only, %d studies" % n),
+                 ("portal_%s_mixed" % size, "portal 80/15/5 mix, %d studies" % n)]
+    rows.append(("portal_big_mixed_idle", "  same + %d idle connections" % config["idle_connections"]))
+    for name, label in rows:
+        r = medians.get(name, {})
+        rss = r.get("rss_kb")
+        print("%-34s %10s %8s %8s %8s %7s %9s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
+                                                 fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("p999_ms"), "%.2f"),
+                                                 fmt(r.get("errors")), fmt(rss / 1024.0 if rss else None, "%.1f")))
+    for size, n in (("big", config["studies"]), ("small", config["small_studies"])):
+        print("%-34s %10s   (combined ceiling %s, detail at %s, mix at %s of it)" % (
+            "pgbench detail SQL, %d studies" % n, fmt(medians.get("db_" + size, {}).get("tps")),
+            fmt(dmed.get("combined_ceiling_" + size)),
+            fmt(pct(dmed.get("ratio_detail_" + size)), "%.0f%%"),
+            fmt(pct(dmed.get("ratio_mixed_" + size)), "%.0f%%")))
+    print("idle connections: +%s MB RSS, p99 x%s; p99 growth 10k->1M: detail x%s, mix x%s" % (
+        fmt(dmed.get("idle_rss_cost_mb"), "%.1f"), fmt(dmed.get("idle_p99_factor"), "%.2f"),
+        fmt(dmed.get("p99_growth_detail"), "%.2f"), fmt(dmed.get("p99_growth_mixed"), "%.2f")))
+    print()
+    for t in targets:
+        v = t["value"]
+        print("  %-4s %-62s %s" % ("PASS" if t["pass"] else "FAIL", t["target"],
+                                   fmt(v, "%.3g") if isinstance(v, float) else v))
+
+
+def pct(v):
+    return v * 100 if v is not None else None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# `make bench`: the patient hot path measured against this machine's own ceilings, in one run.
+# A private PostgreSQL seeded by SQL (tests/bench/seed.sql) with BENCH_STUDIES studies and, in a
+# second database, BENCH_SMALL_STUDIES; `portald serve` as in production; wrk rotating HS256
+# tokens of random patients (tests/bench/portal.lua); nginx serving a detail answer as a static
+# file (HTTP ceiling); pgbench running the detail statement from server/queries.c (database
+# ceiling); 10,000 idle keep-alive connections during one of the loads. Every figure is measured
+# BENCH_RUNS times, interleaved, and report.py takes the medians; writes $B/bench/results.json.
+#
+# Environment: B (build dir), BENCH_QUICK=1 (a couple of minutes), BENCH_STUDIES,
+# BENCH_PATIENTS, BENCH_SMALL_STUDIES, BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNECTIONS,
+# BENCH_IDLE, BENCH_KEEP=1 (keep the work directory), BENCH_PG_FAST=1 (fsync off).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+B=${B:-build}
+here=tests/bench
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    : "${BENCH_STUDIES:=50000}" "${BENCH_PATIENTS:=5000}" "${BENCH_DURATION:=4}" "${BENCH_IDLE:=10000}"
+fi
+studies=${BENCH_STUDIES:-1000000}
+patients=${BENCH_PATIENTS:-100000}
+small_studies=${BENCH_SMALL_STUDIES:-10000}
+small_patients=$((small_studies / 10 > 0 ? small_studies / 10 : 1))
+runs=${BENCH_RUNS:-3}
+duration=${BENCH_DURATION:-10}
+conns=${BENCH_CONNECTIONS:-64}
+idle=${BENCH_IDLE:-10000}
+cores=$(nproc)
+wrk_threads=${BENCH_WRK_THREADS:-2}
+physicians=$((patients / 100 > 0 ? patients / 100 : 1))
+secret="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+issuer=portal-bench
+audience=portal-bench
+
+for tool in wrk nginx pgbench psql curl python3; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/deps.sh bench" >&2; exit 1; }
+done
+[ -x "$B/portald" ] || { echo "bench: build $B/portald first (make B=$B bench does)" >&2; exit 1; }
+
+out=$root/$B/bench
+mkdir -p "$out"
+work=$(mktemp -d /tmp/portal-bench.XXXXXX)
+chmod 755 "$work"
+raw=$out/raw.jsonl
+: >"$raw"
+# The processes this script started and has not stopped yet, by name.
+declare -A port pid
+
+cleanup() {
+    local rc=$?
+    for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pid[@]}"; do wait "$p" 2>/dev/null || true; done
+    "$root/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
+    if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+        echo "bench: work directory kept: $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# ---- database -------------------------------------------------------------------------------
+say "PostgreSQL in $work/pg"
+PG_FAST=${BENCH_PG_FAST:-0} scripts/pg.sh start "$work/pg" "$(free_port)" >/dev/null
+url() { scripts/pg.sh url "$work/pg" "$2" | sed "s/dbname=portal /dbname=$1 /"; }
+psql -X -q -v ON_ERROR_STOP=1 "$(url postgres postgres)" \
+    -c "CREATE DATABASE portal_small OWNER portal_owner" >/dev/null
+
+seed() { # DB PATIENTS STUDIES PHYSICIANS
+    PORTAL_MIGRATE_DATABASE_URL="$(url "$1" portal_owner)" "$B/portald" migrate >/dev/null
+    local t0=$SECONDS
+    psql -X -q -v ON_ERROR_STOP=1 -v patients="$2" -v studies="$3" -v physicians="$4" \
+        -f "$here/seed.sql" "$(url "$1" postgres)" >/dev/null
+    say "seeded $1: $2 patients, $3 studies in $((SECONDS - t0)) s"
+}
+seed portal "$patients" "$studies" "$physicians"
+seed portal_small "$small_patients" "$small_studies" "$(((small_patients + 99) / 100))"
+
+# ---- tokens and the pgbench scripts ----------------------------------------------------------
+cc -std=c11 -Wall -Wextra -Werror -Iinclude -O2 -o "$work/print_query" "$here/print_query.c" \
+    "$B/obj/queries.o"
+"$work/print_query" patient_study >"$work/detail_sql.txt"
+for db in portal portal_small; do
+    n=$([ $db = portal ] && echo "$patients" || echo "$small_patients")
+    want=$((n < 2000 ? n : 2000))
+    python3 "$here/tokens.py" "$(url $db postgres)" "$n" "$want" "$secret" "$issuer" "$audience" \
+        "$work/tokens-$db.txt" >/dev/null
+    python3 "$here/pgbench_script.py" "$work/detail_sql.txt" "$work/tokens-$db.txt" 128 \
+        "$work/pgbench-$db.sql" "$work/pgbench-$db.defines"
+done
+
+# ---- servers --------------------------------------------------------------------------------
+start_portal() { # NAME DB
+    local p
+    p=$(free_port)
+    PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p \
+        PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer PORTAL_JWT_AUDIENCE=$audience \
+        PORTAL_THREADS=$cores PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_STATIC_DIR= \
+        "$B/portald" serve 2>>"$work/portald-$1.log" &
+    pid[$1]=$!
+    port[$1]=$p
+    for _ in $(seq 100); do
+        curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: portald ($1) did not start; its log:" >&2
+    tail -5 "$work/portald-$1.log" >&2
+    exit 1
+}
+stop_portal() {
+    kill "${pid[$1]}" && wait "${pid[$1]}" 2>/dev/null || true
+    unset "pid[$1]"
+}
+
+# The static file is a real detail answer (a study without a report, as most are).
+start_portal big portal
+first=$(head -1 "$work/tokens-portal.txt")
+token=${first%%$'\t'*}
+study=$(echo "$first" | cut -f2 | cut -d, -f1)
+mkdir -p "$work/nginx/html" "$work/nginx/tmp"
+curl -fs -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:${port[big]}/api/v1/patient/studies/$study" >"$work/nginx/html/detail.json"
+detail_bytes=$(stat -c %s "$work/nginx/html/detail.json")
+stop_portal big
+
+port[nginx]=$(free_port)
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes $cores;
+error_log $work/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    types { }
+    default_type application/json;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $work/nginx/tmp/body;
+    proxy_temp_path $work/nginx/tmp/proxy;
+    fastcgi_temp_path $work/nginx/tmp/fastcgi;
+    uwsgi_temp_path $work/nginx/tmp/uwsgi;
+    scgi_temp_path $work/nginx/tmp/scgi;
+    server {
+        listen 127.0.0.1:${port[nginx]};
+        root $work/nginx/html;
+    }
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/error.log" &
+pid[nginx]=$!
+for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:${port[nginx]}/detail.json" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+# ---- measurements ---------------------------------------------------------------------------
+record() { # ROUND NAME JSON -> one line of raw.jsonl
+    python3 -c 'import json,sys; d=json.loads(sys.argv[3]); d.update(round=int(sys.argv[1]), name=sys.argv[2]); print(json.dumps(d))' \
+        "$1" "$2" "$3" >>"$raw"
+}
+
+wrk_json() { # URL MIX TOKENS SECONDS -> the summary line of the Lua done()
+    BENCH_TOKENS=$3 BENCH_MIX=$2 wrk -t"$wrk_threads" -c"$conns" -d"$4"s --timeout 5s \
+        -s "$root/$here/$([ "$2" = static ] && echo static || echo portal).lua" "$1" |
+        grep '^{"requests"'
+}
+
+portal_run() { # ROUND NAME SERVER DB MIX
+    local j
+    j=$(wrk_json "http://127.0.0.1:${port[$3]}" "$5" "$work/tokens-$4.txt" "$duration")
+    j=$(echo "$j" | sed "s/}\$/,\"rss_kb\":$(rss_kb "${pid[$3]}")}/")
+    record "$1" "$2" "$j"
+    : >"$work/portald-$3.log" # a request log line each: keep the disk out of the figures
+    say "round $1 $2: $j"
+}
+
+db_run() { # ROUND NAME DB
+    local tps
+    # shellcheck disable=SC2046
+    tps=$(pgbench -n -M prepared -c 8 -j 2 -T "$duration" -f "$work/pgbench-$3.sql" \
+        $(cat "$work/pgbench-$3.defines") "$(url "$3" portal_app)" 2>&1 |
+        awk '/^tps = / {print $3}')
+    [ -n "$tps" ] || { echo "bench: pgbench on $3 failed" >&2; exit 1; }
+    record "$1" "$2" "{\"tps\":$tps}"
+    say "round $1 $2: tps $tps"
+}
+
+idle_run() { # ROUND: opens the idle connections on the big server, loads it, closes them
+    local before after ready idle_r idle_w idle_pid
+    before=$(rss_kb "${pid[big]}")
+    coproc IDLE { python3 "$root/$here/idle_conns.py" 127.0.0.1 "${port[big]}" "$idle" \
+        "$work/tokens-portal.txt"; }
+    idle_pid=$IDLE_PID idle_r=${IDLE[0]} idle_w=${IDLE[1]}
+    pid[idle]=$idle_pid
+    read -r -u "$idle_r" ready
+    after=$(rss_kb "${pid[big]}")
+    say "round $1 idle: $ready, RSS $before -> $after kB"
+    set -- "$1" $ready
+    record "$1" idle "{\"opened\":$3,\"failed\":$5,\"rss_before_kb\":$before,\"rss_after_kb\":$after}"
+    portal_run "$1" portal_big_mixed_idle big portal mixed
+    # Closing its stdin tells the tool to close every connection and exit.
+    eval "exec $idle_w>&- $idle_r<&-"
+    wait "$idle_pid" 2>/dev/null || true
+    unset "pid[idle]"
+}
+
+loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
+say "load average at start: $loadavg_start; $runs rounds of ${duration}s runs"
+for r in $(seq "$runs"); do
+    # Fresh servers each round, so the idle connections' cost is not hidden by memory an earlier
+    # round left in the allocator.
+    start_portal big portal
+    start_portal small portal_small
+    wrk_json "http://127.0.0.1:${port[big]}" mixed "$work/tokens-portal.txt" 2 >/dev/null
+    wrk_json "http://127.0.0.1:${port[small]}" mixed "$work/tokens-portal_small.txt" 2 >/dev/null
+    j=$(wrk_json "http://127.0.0.1:${port[nginx]}/detail.json" static /dev/null "$duration")
+    record "$r" http_ceiling "$j"
+    say "round $r http_ceiling: $j"
+    db_run "$r" db_big portal
+    portal_run "$r" portal_big_detail big portal detail
+    portal_run "$r" portal_big_mixed big portal mixed
+    idle_run "$r"
+    db_run "$r" db_small portal_small
+    portal_run "$r" portal_small_detail small portal_small detail
+    portal_run "$r" portal_small_mixed small portal_small mixed
+    stop_portal big
+    stop_portal small
+done
+loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+cat >"$out/config.json" <<JSON
+{"studies": $studies, "patients": $patients, "small_studies": $small_studies,
+ "small_patients": $small_patients, "rounds": $runs, "duration_s": $duration,
+ "connections": $conns, "wrk_threads": $wrk_threads, "idle_connections": $idle,
+ "cores": $cores, "portal_threads": $cores, "detail_answer_bytes": $detail_bytes,
+ "pgbench_clients": 8, "pg_fast": ${BENCH_PG_FAST:-0},
+ "loadavg_start": "$loadavg_start", "loadavg_end": "$loadavg_end",
+ "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+ "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
+JSON
+python3 "$here/report.py" "$raw" "$out/config.json" "$out/results.json"
+echo "results: $out/results.json"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# A quick check that `make bench`'s tooling still works against today's schema and SQL, without
+# measuring anything: seed.sql on 1,000 studies (half with a final report, a quarter released),
+# the detail statement extracted from queries.c and run through pgbench as the ceiling runs it,
+# tokens the server accepts, the wrk Lua script parsing, and report.py on the figures. Prints
+# "N passed, N failed" last.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+tmp=$(mktemp -d "${PORTAL_TEST_TMP:-/tmp}/bench-smoke.XXXXXX")
+chmod 755 "$tmp"
+passed=0
+failed=0
+srv=
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1"; failed=$((failed + 1)); }
+check() { # NAME COMMAND...
+    local name=$1
+    shift
+    if "$@" >"$tmp/out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$tmp/out" | tail -8; fi
+}
+finish() {
+    [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
+    tests/lib/pg_throwaway.sh stop "$tmp/pg" >/dev/null 2>&1
+    rm -rf "$tmp"
+    echo "$passed passed, $failed failed"
+}
+trap finish EXIT
+
+urls=$(tests/lib/pg_throwaway.sh start "$tmp/pg") || { not_ok "throwaway PostgreSQL"; exit 1; }
+owner=$(echo "$urls" | head -1)
+app=$(echo "$urls" | tail -1)
+super=${owner/user=portal_owner/user=postgres}
+PORTAL_MIGRATE_DATABASE_URL=$owner "$B/portald" migrate >/dev/null 2>&1 || { not_ok "migrate"; exit 1; }
+
+check "seed.sql loads 100 patients and 1,000 studies" \
+    psql -X -q -v ON_ERROR_STOP=1 -v patients=100 -v studies=1000 -v physicians=3 \
+    -f tests/bench/seed.sql "$super"
+counts=$(psql -X -t -A -F ' ' "$super" -c "SELECT count(*), count(*) FILTER (WHERE reviewable_version
+    IS NOT NULL), count(*) FILTER (WHERE released_version IS NOT NULL), (SELECT count(*) FROM
+    portal.releases), count(DISTINCT stage) FROM portal.studies")
+read -r n final released releases stages <<<"$counts"
+if [ "$n" = 1000 ] && [ "$final" -gt 420 ] && [ "$final" -lt 580 ] && [ "$released" -gt 190 ] &&
+    [ "$released" -lt 310 ] && [ "$releases" = "$released" ] && [ "$stages" = 9 ]; then
+    ok "seeded: half final, a quarter released, every stage present ($counts)"
+else
+    not_ok "seeded: half final, a quarter released, every stage present ($counts)"
+fi
+
+check "print_query builds against queries.o" \
+    cc -std=c11 -Iinclude -o "$tmp/print_query" tests/bench/print_query.c "$B/obj/queries.o"
+"$tmp/print_query" patient_study >"$tmp/q.txt" 2>&1
+secret=bench-smoke-secret-0123456789abcdef
+check "tokens.py mints tokens for seeded patients" \
+    python3 tests/bench/tokens.py "$super" 100 20 "$secret" smoke smoke "$tmp/tokens.txt"
+check "pgbench_script.py writes the detail statement's script" \
+    python3 tests/bench/pgbench_script.py "$tmp/q.txt" "$tmp/tokens.txt" 8 "$tmp/pgb.sql" "$tmp/pgb.def"
+# shellcheck disable=SC2046
+check "pgbench runs the detail statement, prepared, as portal_app" \
+    pgbench -n -M prepared -c 2 -t 20 -f "$tmp/pgb.sql" $(cat "$tmp/pgb.def" 2>/dev/null) "$app"
+grep -q "number of failed transactions: 0" "$tmp/out" || not_ok "pgbench reported failed transactions"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORTAL_DATABASE_URL=$app PORTAL_LISTEN=127.0.0.1:$port PORTAL_JWT_SECRET=$secret \
+    PORTAL_JWT_ISSUER=smoke PORTAL_JWT_AUDIENCE=smoke "$B/portald" serve 2>"$tmp/portald.log" &
+srv=$!
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+line=$(head -1 "$tmp/tokens.txt")
+study=$(echo "$line" | cut -f2 | cut -d, -f1)
+check "the server answers a bench token for its patient's study" \
+    curl -fs -H "Authorization: Bearer ${line%%$'\t'*}" "http://127.0.0.1:$port/api/v1/patient/studies/$study"
+check "idle_conns.py opens keep-alive connections that got 200" bash -c \
+    "python3 tests/bench/idle_conns.py 127.0.0.1 $port 20 $tmp/tokens.txt </dev/null | grep -qx 'ready 20 failed 0'"
+
+if command -v wrk >/dev/null; then
+    check "portal.lua runs under wrk with no errors" bash -c "BENCH_TOKENS=$tmp/tokens.txt wrk -t1 -c2 -d1s \
+        -s tests/bench/portal.lua http://127.0.0.1:$port | grep -q '\"errors\":0,'"
+else
+    ok "portal.lua under wrk # SKIP wrk is not installed (scripts/deps.sh bench)"
+fi
+
+cat >"$tmp/raw.jsonl" <<'RAW'
+{"round":1,"name":"http_ceiling","rps":80000,"p50_ms":0.5,"p99_ms":2,"p999_ms":3,"errors":0}
+{"round":1,"name":"db_big","tps":20000}
+{"round":1,"name":"db_small","tps":21000}
+{"round":1,"name":"portal_big_detail","rps":12000,"p50_ms":3,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_big_mixed","rps":11000,"p50_ms":3,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_big_mixed_idle","rps":11000,"p50_ms":3,"p99_ms":4.4,"p999_ms":6,"errors":0,"rss_kb":60000}
+{"round":1,"name":"idle","opened":10000,"failed":0,"rss_before_kb":20000,"rss_after_kb":60000}
+{"round":1,"name":"portal_small_detail","rps":12500,"p50_ms":3,"p99_ms":3.5,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_small_mixed","rps":11500,"p50_ms":3,"p99_ms":3.5,"p999_ms":6,"errors":0,"rss_kb":20000}
+RAW
+echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
+python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
+# 12000 / (1/(1/80000+1/20000) = 16000) = 0.75: the detail target passes at exactly its bound.
+if python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); d=r["derived_medians"]
+assert abs(d["ratio_detail_big"] - 0.75) < 1e-9 and abs(d["idle_rss_cost_mb"] - 39.0625) < 1e-9
+assert abs(d["idle_p99_factor"] - 1.1) < 1e-9 and all(r["target"] and r["pass"] for r in r["targets"]), r["targets"]' "$tmp/results.json"; then
+    ok "report.py: ratios against the combined ceiling, idle cost, targets"
+else
+    not_ok "report.py: ratios against the combined ceiling, idle cost, targets"
+    sed 's/^/# /' "$tmp/table.txt" | tail -8
+fi
