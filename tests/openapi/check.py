@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Checks docs/openapi.yaml against the OpenAPI 3.0 JSON Schema and against the code, so the two
 cannot drift: every row of the route table in server/routes.c is an operation and the other way
-round, with the same role, body limit and exactly the statuses its handler can answer.
+round, with the same role, body limit and exactly the statuses its handler can answer. It also checks
+that README.md names every source file and every PORTAL_* variable the server reads.
 
 The statuses a handler can answer are read from the source: literal statuses in req_problem(),
 req_json() and `? 201 : 200` in the handler and the static functions it calls; 422 when it
@@ -335,6 +336,23 @@ def main():
                 extra = sorted(documented - expected)
                 why.append(f"statuses: undocumented {missing}, documented but never answered {extra}")
         result(not why, f"{key} matches its route row and handler", "; ".join(why))
+
+    # 7. README.md names every source file and every configuration variable.
+    readme = read(os.path.join(ROOT, "README.md")) if os.path.exists(os.path.join(ROOT, "README.md")) else None
+    if readme is not None:
+        unnamed = []
+        for path in sorted(glob.glob(os.path.join(ROOT, "server", "*.c")) + glob.glob(os.path.join(ROOT, "include", "*.h"))):
+            rel = os.path.relpath(path, ROOT)
+            if f"`{rel}`" not in readme and f"`{os.path.basename(rel)}`" not in readme:
+                unnamed.append(rel)
+        result(not unnamed, "README's source code layout names every server/ and include/ file", ", ".join(unnamed))
+        variables = set()
+        for path in glob.glob(os.path.join(ROOT, "server", "*.c")):
+            variables |= set(re.findall(r'\b(?:env|getenv|parse_int)\(\s*"(PORTAL_\w+)"', read(path)))
+        missing = sorted(v for v in variables if f"| `{v}` |" not in readme)
+        result(bool(variables) and not missing,
+               f"README's configuration table names every PORTAL_* variable the server reads ({len(variables)})",
+               ", ".join(missing))
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
