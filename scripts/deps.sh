@@ -7,7 +7,7 @@ build_pkgs="make gcc libc6-dev pkg-config libmicrohttpd-dev libpq-dev libjansson
   libargon2-dev libssl-dev"
 run_pkgs="$build_pkgs postgresql-15 acl curl ca-certificates openssl util-linux"
 test_pkgs="$run_pkgs postgresql-15-pgtap libcurl4-openssl-dev jq clang-format python3
-  python3-yaml python3-jsonschema openapi-specification"
+  python3-yaml python3-jsonschema openapi-specification chromium nodejs"
 bench_pkgs="$run_pkgs wrk nginx postgresql-contrib"
 
 case "${1:-}" in
@@ -22,6 +22,11 @@ missing=()
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The browser tests need npm: Debian ships it as its own package, other nodejs builds bundle it
+# (and conflict with Debian's), so ask for it only when there is none.
+if [ "$1" = test ] && ! command -v npm >/dev/null 2>&1; then
+    missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 line="apt-get install -y --no-install-recommends ${missing[*]}"

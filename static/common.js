@@ -1,0 +1,169 @@
+// Shared by the patient and physician pages: calling the API with the session cookie, turning
+// every error the API can return into a sentence a person can act on, and small DOM helpers.
+// No framework and no build step: the pages load these modules as they are.
+
+// Thrown for any answer that is not a success; `message` is ready to show.
+export class ApiError extends Error {
+  constructor(status, message, detail) {
+    super(message);
+    this.status = status;
+    this.detail = detail || '';
+  }
+}
+
+// Sentences for each kind of failure; `who` picks the patient's or the physician's wording.
+const MESSAGES = {
+  network: 'We could not reach the portal. Check your internet connection and try again.',
+  401: 'Your session has ended. Please sign in again.',
+  403: 'This account cannot do that.',
+  404: 'We could not find that. It may have been removed.',
+  413: 'That is too long. Please shorten it and try again.',
+  429: 'Too many attempts. Please wait 15 minutes before trying again.',
+  503: 'The portal cannot reach its records right now. Nothing is lost; please try again in a few minutes.',
+  server: 'Something went wrong on our side. Please try again in a moment.',
+};
+
+function messageFor(status, detail) {
+  if (status === 409 || status === 422) {
+    return detail ? `Please check: ${detail}` : 'Please check what you entered and try again.';
+  }
+  if (status === 429) {
+    return MESSAGES[429];
+  }
+  return MESSAGES[status] || MESSAGES.server;
+}
+
+// Calls the API. Resolves to the parsed JSON body; rejects with ApiError. The session is an
+// HttpOnly cookie the page never sees; the browser adds Origin to writes, which the server
+// checks.
+export async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, MESSAGES.network);
+  }
+  let data = null;
+  const text = await res.text().catch(() => '');
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      data = null;
+    }
+  }
+  if (res.ok) {
+    return data || {};
+  }
+  const detail = data && typeof data.detail === 'string' ? data.detail : '';
+  throw new ApiError(res.status, messageFor(res.status, detail), detail);
+}
+
+// Creates an element: el('p', {class: 'x'}, 'text', child, ...). Text is always set as text,
+// never parsed as HTML, so nothing from the API can inject markup.
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) {
+      continue;
+    }
+    if (k === 'class') {
+      node.className = v;
+    } else if (k === 'text') {
+      node.textContent = v;
+    } else if (k.startsWith('on') && typeof v === 'function') {
+      node.addEventListener(k.slice(2), v);
+    } else {
+      node.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) {
+      continue;
+    }
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+// Status messages: polite for progress, assertive (role=alert) for errors. Both regions exist in
+// the HTML from the start, so screen readers are listening before anything is announced.
+export function announce(text) {
+  const region = document.getElementById('status');
+  region.textContent = '';
+  // A fresh text node after clearing makes repeated messages announce again.
+  window.setTimeout(() => {
+    region.textContent = text;
+  }, 30);
+}
+
+export function showError(text) {
+  const box = document.getElementById('error');
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+export function clearMessages() {
+  showError('');
+  document.getElementById('status').textContent = '';
+}
+
+// Moves keyboard and screen-reader focus to a heading after the view changed.
+export function focusHeading(node) {
+  if (!node) {
+    return;
+  }
+  node.setAttribute('tabindex', '-1');
+  node.focus();
+}
+
+const DATE_TIME = { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' };
+const DATE_ONLY = { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' };
+const SHORT_DATE = { weekday: 'short', month: 'short', day: 'numeric' };
+const DAY_HOUR = { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' };
+
+export function formatDateTime(iso) {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(undefined, DATE_TIME) : '';
+}
+
+export function formatDate(iso) {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(undefined, DATE_ONLY) : '';
+}
+
+export function formatShortDate(iso) {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(undefined, SHORT_DATE) : '';
+}
+
+export function formatDayHour(iso) {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(undefined, DAY_HOUR) : '';
+}
+
+// A <time> element with a machine-readable datetime and a readable text.
+export function timeEl(iso, format) {
+  return el('time', { datetime: iso }, (format || formatDateTime)(iso));
+}
+
+// Turns the value of <input type="datetime-local"> (local time, no zone) into RFC 3339 UTC.
+export function localInputToIso(value) {
+  if (!value) {
+    return null;
+  }
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function setBusy(form, busy) {
+  for (const b of form.querySelectorAll('button')) {
+    b.disabled = busy;
+  }
+  form.setAttribute('aria-busy', busy ? 'true' : 'false');
+}

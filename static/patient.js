@@ -1,0 +1,425 @@
+// The patient's page: sign in with access code and birth date, follow each exam through its
+// stages, read a report once the doctor has released it, and ask for a call to talk it over.
+// Report content only ever comes from the API after release; nothing here guesses at it.
+import {
+  api, ApiError, el, announce, showError, clearMessages, focusHeading, formatDate, formatDateTime,
+  formatDayHour, formatShortDate, timeEl, localInputToIso, setBusy,
+} from './common.js';
+
+// The lifecycle in order, with the short names the progress tracker shows.
+const STAGES = [
+  ['ordered', 'Ordered'],
+  ['scheduled', 'Booked'],
+  ['checked_in', 'Checked in'],
+  ['imaging', 'Images taken'],
+  ['awaiting_read', 'Waiting for a radiologist'],
+  ['reading', 'Radiologist reading'],
+  ['physician_review', 'Doctor reviewing'],
+  ['available', 'Results ready'],
+];
+
+const MILESTONES = {
+  report_final: 'The radiologist’s report is finished',
+  physician_review: 'The radiologist’s report is finished',
+  available: 'Your results are ready to read',
+  reading: 'A radiologist starts reading your images',
+  awaiting_read: 'Your images are taken',
+};
+
+const MODALITIES = {
+  CT: 'CT scan', MR: 'MRI scan', XR: 'X-ray', US: 'Ultrasound', MG: 'Mammogram',
+  NM: 'Nuclear medicine scan', PET: 'PET scan',
+};
+
+const views = {
+  retry: document.getElementById('retry-view'),
+  signin: document.getElementById('signin-view'),
+  list: document.getElementById('list-view'),
+  study: document.getElementById('study-view'),
+};
+const signoutButton = document.getElementById('signout');
+let signedIn = false;
+let currentRoute = null;
+
+function show(name) {
+  for (const [k, v] of Object.entries(views)) {
+    v.hidden = k !== name;
+  }
+  signoutButton.hidden = name === 'signin' || name === 'retry';
+}
+
+// Every API failure goes through here: an ended session goes back to sign-in with a message.
+function handleError(err) {
+  if (err instanceof ApiError && err.status === 401) {
+    const wasSignedIn = signedIn;
+    signedIn = false;
+    showSignin(wasSignedIn ? 'For your safety you were signed out. Please sign in again to continue.' : '');
+    return;
+  }
+  showError(err instanceof ApiError ? err.message : 'Something went wrong on this page. Please reload it.');
+  if (!(err instanceof ApiError)) {
+    // A bug in this page, not an API answer: keep it visible to developers.
+    console.error(err);
+  }
+  // Nothing could be shown yet: offer a way to try again rather than an empty page.
+  if (Object.values(views).every((v) => v.hidden)) {
+    show('retry');
+    signoutButton.hidden = true;
+  }
+}
+
+// Nothing of the patient's stays in the page once signed out or the session ended.
+function forget() {
+  document.getElementById('studies').replaceChildren();
+  document.getElementById('study-body').replaceChildren();
+  document.getElementById('study-title').textContent = '';
+}
+
+function showSignin(message) {
+  forget();
+  currentRoute = null;
+  show('signin');
+  clearMessages();
+  if (message) {
+    showError(message);
+  }
+  document.title = 'Sign in – Your imaging results';
+  focusHeading(document.getElementById('signin-title'));
+}
+
+// ---- the progress tracker and estimates ----
+
+function stageIndex(stage) {
+  return STAGES.findIndex(([s]) => s === stage);
+}
+
+function tracker(study) {
+  const reached = new Map((study.timeline || []).map((t) => [t.stage, t.at]));
+  const current = stageIndex(study.stage);
+  const list = el('ol', { class: 'tracker', 'aria-label': 'Progress of this exam' });
+  STAGES.forEach(([stage, name], i) => {
+    let state = 'todo';
+    if (study.stage === 'cancelled') {
+      state = reached.has(stage) ? 'done' : 'todo';
+    } else if (i < current) {
+      state = 'done';
+    } else if (i === current) {
+      state = stage === 'available' ? 'done' : 'current';
+    }
+    const prefix = { done: 'Done: ', current: 'Now: ', todo: 'Still to come: ' }[state];
+    const at = reached.get(stage);
+    list.append(el('li', { class: `step ${state}`, 'aria-current': i === current ? 'step' : null },
+      el('span', { class: 'dot', 'aria-hidden': 'true' }),
+      el('span', { class: 'step-name' }, el('span', { class: 'visually-hidden' }, prefix), name),
+      at ? el('span', { class: 'step-time' }, timeEl(at, formatShortDate)) : null));
+  });
+  return list;
+}
+
+function estimates(study) {
+  const list = (study.estimates || []).filter((e) => e && e.p50_at);
+  if (!list.length || study.stage === 'cancelled' || study.report_available) {
+    return null;
+  }
+  const box = el('div', { class: 'estimates' }, el('h3', {}, 'When to expect the next steps'));
+  const ul = el('ul', {});
+  for (const e of list) {
+    const what = MILESTONES[e.milestone] || 'Next step';
+    const li = el('li', {}, el('strong', {}, `${what}: `), 'most likely by ', timeEl(e.p50_at, formatDayHour));
+    if (e.p90_at) {
+      li.append('; almost certainly by ', timeEl(e.p90_at, formatDayHour));
+    }
+    li.append('.');
+    if (e.sample_size) {
+      li.append(el('span', { class: 'small block' },
+        `Based on how long ${e.sample_size} similar exams took recently. It is an estimate, not a promise.`));
+    }
+    ul.append(li);
+  }
+  box.append(ul);
+  return box;
+}
+
+// The parts of a study every patient sees, released or not: no report content.
+function studySummary(study, headingLevel, compact) {
+  const h = el(`h${headingLevel}`, { class: 'study-name' }, study.description);
+  const kind = MODALITIES[study.modality] || study.modality;
+  const ordered = (study.timeline || []).find((t) => t.stage === 'ordered');
+  const meta = el('p', { class: 'meta' }, kind, ordered ? [' · ordered ', timeEl(ordered.at, formatDate)] : null);
+  const parts = [h, meta,
+    el('p', { class: `stage-label stage-${study.stage}` }, study.stage_label || ''),
+    el('p', { class: 'explanation' }, study.stage_explanation || '')];
+  if (study.stage === 'scheduled' && study.scheduled_for) {
+    parts.push(el('p', { class: 'appointment' }, 'Your appointment: ', timeEl(study.scheduled_for, formatDayHour)));
+  }
+  if (study.stage === 'physician_review') {
+    parts.push(el('p', { class: 'callout' },
+      'You will be able to read the report here as soon as your doctor has looked at it. Until then it stays with your doctor.'));
+  }
+  if (compact) {
+    return parts;
+  }
+  parts.push(tracker(study));
+  const est = estimates(study);
+  if (est) {
+    parts.push(est);
+  }
+  return parts;
+}
+
+// ---- views ----
+
+async function showList(focus) {
+  const data = await api('GET', '/api/v1/patient/studies');
+  signedIn = true;
+  currentRoute = 'list';
+  const ul = document.getElementById('studies');
+  ul.replaceChildren();
+  const studies = data.studies || [];
+  document.getElementById('list-intro').textContent = studies.length
+    ? 'Newest first. Each exam shows where it is now and what comes next.'
+    : 'You have no exams yet. They appear here as soon as one is ordered for you.';
+  for (const s of studies) {
+    const li = el('li', { class: 'card study', 'data-study': s.id }, studySummary(s, 2));
+    if (s.report_available) {
+      li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${s.id}` },
+        'Read your results', el('span', { class: 'visually-hidden' }, ` for ${s.description}`))));
+    }
+    ul.append(li);
+  }
+  show('list');
+  document.title = 'Your exams – Your imaging results';
+  if (focus) {
+    focusHeading(document.getElementById('list-title'));
+  }
+}
+
+function reportSections(study) {
+  const r = study.report;
+  const physician = (study.discussion && study.discussion.physician && study.discussion.physician.name) || r.released_by || 'Your doctor';
+  const body = [];
+  const nav = el('nav', { class: 'toc', 'aria-label': 'Parts of this report' }, el('ul', {},
+    r.physician_note ? el('li', {}, el('a', { href: '#sec-note' }, `Note from ${physician}`)) : null,
+    el('li', {}, el('a', { href: '#sec-impression' }, 'Impression')),
+    el('li', {}, el('a', { href: '#sec-findings' }, 'Findings')),
+    el('li', {}, el('a', { href: '#sec-details' }, 'About this report')),
+    study.discussion ? el('li', {}, el('a', { href: '#sec-talk' }, 'Talk it over')) : null));
+  body.push(nav);
+  if (r.newer_version_pending) {
+    body.push(el('p', { class: 'callout' },
+      'The radiologist has updated this report since it was shared with you. Your doctor is reviewing the update; you will see it here once they have.'));
+  }
+  if (r.amended) {
+    body.push(el('p', { class: 'callout' },
+      'This report was corrected or added to (amended) after it was first written. You are reading the updated version.'));
+  }
+  if (r.physician_note) {
+    body.push(el('section', { id: 'sec-note', class: 'card note', 'aria-labelledby': 'h-note' },
+      el('h2', { id: 'h-note' }, `A note from ${r.released_by || physician}`),
+      el('p', { class: 'prose' }, r.physician_note)));
+  }
+  body.push(el('section', { id: 'sec-impression', class: 'card', 'aria-labelledby': 'h-impression' },
+    el('h2', { id: 'h-impression' }, 'Impression'),
+    el('p', { class: 'hint' }, 'The radiologist’s conclusion, in medical language.'),
+    el('p', { class: 'prose' }, r.impression)));
+  body.push(el('section', { id: 'sec-findings', class: 'card', 'aria-labelledby': 'h-findings' },
+    el('h2', { id: 'h-findings' }, 'Findings'),
+    el('p', { class: 'hint' }, 'What the radiologist saw on your images, in detail.'),
+    el('p', { class: 'prose' }, r.findings)));
+  const dl = el('dl', { class: 'facts' },
+    el('dt', {}, 'Radiologist'), el('dd', {}, r.radiologist),
+    el('dt', {}, 'Report signed'), el('dd', {}, timeEl(r.signed_at)),
+    el('dt', {}, 'Shared with you'), el('dd', {}, timeEl(r.released_at), r.released_by ? ` by ${r.released_by}` : ''),
+    el('dt', {}, 'Version'), el('dd', {}, `${r.version} (${r.status})`));
+  const details = el('section', { id: 'sec-details', class: 'card', 'aria-labelledby': 'h-details' },
+    el('h2', { id: 'h-details' }, 'About this report'), dl);
+  if (Array.isArray(r.history) && r.history.length > 1) {
+    details.append(el('h3', {}, 'Earlier versions shared with you'), el('ul', {}, r.history.map((h) =>
+      el('li', {}, `Version ${h.version} (${h.status}), shared `, timeEl(h.released_at), h.released_by ? ` by ${h.released_by}` : ''))));
+  }
+  body.push(details);
+  if (study.discussion) {
+    body.push(discussionSection(study));
+  }
+  return body;
+}
+
+function discussionSection(study) {
+  const d = study.discussion;
+  const p = d.physician || {};
+  const sec = el('section', { id: 'sec-talk', class: 'card talk', 'aria-labelledby': 'h-talk' },
+    el('h2', { id: 'h-talk' }, `Talk it over with ${p.name || 'your doctor'}`),
+    el('p', { class: 'lead' }, d.prompt || 'Your doctor has reviewed your results. Schedule a time to talk them over.'));
+  const ways = el('ul', { class: 'ways' });
+  if (p.scheduling_url && /^https?:\/\//i.test(p.scheduling_url)) {
+    ways.append(el('li', {}, el('a', { class: 'button primary', href: p.scheduling_url, target: '_blank', rel: 'noopener noreferrer' },
+      'Book a time online', el('span', { class: 'visually-hidden' }, ' (opens in a new tab)'))));
+  }
+  if (p.phone) {
+    ways.append(el('li', {}, 'Or call ', el('a', { href: `tel:${p.phone.replace(/[^+\d]/g, '')}` }, p.phone), '.'));
+  }
+  sec.append(ways);
+  const req = d.request || { state: 'none' };
+  const stateBox = el('div', { id: 'request-state' });
+  sec.append(stateBox);
+  if (req.state === 'open') {
+    stateBox.append(el('p', { class: 'done-note' },
+      'You asked for a call back', req.created_at ? [' on ', timeEl(req.created_at)] : '',
+      `. ${p.name || 'Your doctor'}’s office will contact you.`));
+    return sec;
+  }
+  if (req.state === 'closed') {
+    stateBox.append(el('p', {}, 'Your earlier request for a call back has been dealt with. You can ask again below.'));
+  }
+  sec.append(requestForm(study, req.url));
+  return sec;
+}
+
+function requestForm(study, url) {
+  const times = [1, 2, 3].map((n) => el('div', { class: 'field' },
+    el('label', { for: `pref-${n}` }, `Choice ${n}`),
+    el('input', { id: `pref-${n}`, name: `pref-${n}`, type: 'datetime-local' })));
+  const form = el('form', { id: 'discussion-form', class: 'form', novalidate: true },
+    el('h3', {}, 'Or ask the office to call you'),
+    el('fieldset', {}, el('legend', {}, 'Times that suit you (optional)'), el('div', { class: 'times' }, times)),
+    el('div', { class: 'field' },
+      el('label', { for: 'discussion-message' }, 'Anything you would like to ask (optional)'),
+      el('textarea', { id: 'discussion-message', name: 'message', rows: '4', maxlength: '2000' })),
+    el('button', { type: 'submit', class: 'primary' }, 'Ask for a call back'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessages();
+    const preferred = times.map((f) => localInputToIso(f.querySelector('input').value)).filter(Boolean);
+    const message = form.querySelector('textarea').value.trim();
+    const body = { preferred_times: preferred };
+    if (message) {
+      body.message = message;
+    }
+    setBusy(form, true);
+    try {
+      await api('POST', url || `/api/v1/patient/studies/${study.id}/discussion-requests`, body);
+      await showStudy(study.id, false);
+      announce('Your request was sent. The office will contact you.');
+      focusHeading(document.getElementById('h-talk'));
+    } catch (err) {
+      setBusy(form, false);
+      handleError(err);
+    }
+  });
+  return form;
+}
+
+async function showStudy(id, focus) {
+  const study = await api('GET', `/api/v1/patient/studies/${encodeURIComponent(id)}`);
+  signedIn = true;
+  currentRoute = `study/${id}`;
+  document.getElementById('study-title').textContent = study.description;
+  const body = document.getElementById('study-body');
+  body.replaceChildren();
+  // Once the results are ready, the report matters more than the journey: no tracker then.
+  const summary = el('div', { class: 'card' }, studySummary(study, 2, Boolean(study.report)).slice(1));
+  body.append(summary);
+  if (study.report) {
+    body.append(...reportSections(study));
+  }
+  show('study');
+  document.title = `${study.description} – Your imaging results`;
+  if (focus) {
+    focusHeading(document.getElementById('study-title'));
+  }
+}
+
+// ---- routing: #study/<id> or the list; in-page links (#sec-...) leave the view alone ----
+
+function routeOf(hash) {
+  const h = (hash || '').replace(/^#/, '');
+  if (h.startsWith('study/')) {
+    return h;
+  }
+  if (h === '' || h === 'list') {
+    return 'list';
+  }
+  return null;
+}
+
+async function route(focus) {
+  const r = routeOf(window.location.hash);
+  // Coming back from an in-page link to the view already shown keeps what was typed there.
+  if (r === null || (r === currentRoute && views.signin.hidden)) {
+    return;
+  }
+  clearMessages();
+  try {
+    if (r.startsWith('study/')) {
+      await showStudy(r.slice(6), focus);
+    } else {
+      await showList(focus);
+    }
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+document.getElementById('signin-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const form = ev.currentTarget;
+  const code = document.getElementById('access-code');
+  const birth = document.getElementById('birth-date');
+  const missing = [];
+  for (const f of [code, birth]) {
+    f.removeAttribute('aria-invalid');
+    if (!f.value.trim()) {
+      f.setAttribute('aria-invalid', 'true');
+      missing.push(f);
+    }
+  }
+  if (missing.length) {
+    showError(missing[0] === code ? 'Please enter your access code.' : 'Please enter your date of birth.');
+    missing[0].focus();
+    return;
+  }
+  setBusy(form, true);
+  try {
+    await api('POST', '/api/v1/session', { access_code: code.value.trim(), birth_date: birth.value });
+    signedIn = true;
+    form.reset();
+    announce('You are signed in.');
+    currentRoute = null;
+    await route(true);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      showError('That access code and date of birth do not match our records. Check both and try again.');
+      code.focus();
+    } else {
+      handleError(err);
+    }
+  } finally {
+    setBusy(form, false);
+  }
+});
+
+signoutButton.addEventListener('click', async () => {
+  try {
+    await api('DELETE', '/api/v1/session');
+  } catch (err) {
+    // Signing out still clears the page; the cookie ends on its own.
+  }
+  signedIn = false;
+  window.history.replaceState(null, '', window.location.pathname);
+  showSignin('');
+  announce('You are signed out.');
+});
+
+document.getElementById('retry').addEventListener('click', () => {
+  currentRoute = null;
+  route(true);
+});
+
+document.getElementById('back-link').addEventListener('click', (ev) => {
+  ev.preventDefault();
+  window.location.hash = 'list';
+});
+
+window.addEventListener('hashchange', () => route(true));
+route(false);

@@ -1,0 +1,366 @@
+// The referring physician's page: sign in, the worklist (awaiting review first, overdue marked),
+// a study's full report, release with an optional note, hold with a reason, and the patients'
+// requests to talk their results over.
+import {
+  api, ApiError, el, announce, showError, clearMessages, focusHeading, formatDate, formatDateTime,
+  timeEl, setBusy,
+} from './common.js';
+
+const signinView = document.getElementById('signin-view');
+const appView = document.getElementById('app-view');
+const signoutButton = document.getElementById('signout');
+let signedIn = false;
+let selected = null;
+
+const GROUPS = [
+  ['awaiting_review', 'Waiting for your review', 'Nothing is waiting for your review.'],
+  ['held', 'On hold', 'No reports on hold.'],
+  ['released', 'Released', 'Nothing released yet.'],
+];
+
+const PRIORITY = { routine: 'Routine', urgent: 'Urgent', stat: 'STAT' };
+
+function showApp() {
+  document.getElementById('retry-view').hidden = true;
+  signinView.hidden = true;
+  appView.hidden = false;
+  signoutButton.hidden = false;
+}
+
+// Nothing of any patient stays in the page once signed out or the session ended.
+function forget() {
+  document.getElementById('worklist').replaceChildren();
+  document.getElementById('detail-title').textContent = 'Choose a study';
+  document.getElementById('detail-body').replaceChildren();
+  document.getElementById('requests').replaceChildren();
+}
+
+function showSignin(message) {
+  forget();
+  signedIn = false;
+  selected = null;
+  document.getElementById('retry-view').hidden = true;
+  appView.hidden = true;
+  signinView.hidden = false;
+  signoutButton.hidden = true;
+  clearMessages();
+  if (message) {
+    showError(message);
+  }
+  document.title = 'Physician sign-in – Results portal';
+  focusHeading(document.getElementById('signin-title'));
+}
+
+function handleError(err) {
+  if (err instanceof ApiError && err.status === 401) {
+    showSignin(signedIn ? 'Your session has ended. Please sign in again.' : '');
+    return;
+  }
+  if (err instanceof ApiError && err.status === 403 && !signedIn) {
+    showSignin('This page is for physicians. Please sign in with your physician account.');
+    return;
+  }
+  showError(err instanceof ApiError ? err.message : 'Something went wrong on this page. Please reload it.');
+  if (!(err instanceof ApiError)) {
+    console.error(err);
+  }
+  // Nothing could be shown yet: offer a way to try again rather than an empty page.
+  document.getElementById('retry-view').hidden = !(signinView.hidden && appView.hidden);
+}
+
+function badges(s) {
+  const out = [];
+  if (s.overdue) {
+    out.push(el('span', { class: 'badge overdue' }, 'Overdue'));
+  }
+  if (s.state === 'held') {
+    out.push(el('span', { class: 'badge held' }, 'On hold'));
+  } else if (s.state === 'released') {
+    out.push(el('span', { class: 'badge released' }, 'Released'));
+  } else if (s.state === 'awaiting_review') {
+    out.push(el('span', { class: 'badge waiting' }, 'Awaiting review'));
+  }
+  if (s.priority && s.priority !== 'routine') {
+    out.push(el('span', { class: 'badge urgent' }, PRIORITY[s.priority] || s.priority));
+  }
+  return out;
+}
+
+async function loadWorklist() {
+  const data = await api('GET', '/api/v1/physician/worklist?state=all');
+  signedIn = true;
+  const studies = data.studies || [];
+  const nav = document.getElementById('worklist');
+  nav.replaceChildren();
+  for (const [state, title, empty] of GROUPS) {
+    // The server lists the oldest waiting first; overdue ones go to the very top.
+    const items = studies.filter((s) => s.state === state);
+    items.sort((a, b) => Number(Boolean(b.overdue)) - Number(Boolean(a.overdue)));
+    const id = `group-${state}`;
+    nav.append(el('h2', { id, class: 'group-title' }, `${title} (${items.length})`));
+    if (!items.length) {
+      nav.append(el('p', { class: 'small' }, empty));
+      continue;
+    }
+    const ul = el('ul', { class: 'worklist', 'aria-labelledby': id });
+    for (const s of items) {
+      ul.append(el('li', {}, el('a', {
+        class: 'work-item', href: `#study/${s.id}`, 'data-study': s.id,
+        'aria-current': selected === s.id ? 'true' : null,
+      },
+      el('span', { class: 'title' }, `${s.patient.name} – ${s.description}`),
+      el('span', { class: 'block small' }, badges(s), `${s.accession} · final report `, timeEl(s.final_at)))));
+    }
+    nav.append(ul);
+  }
+}
+
+function facts(study) {
+  const p = study.patient || {};
+  return el('dl', { class: 'facts card' },
+    el('dt', {}, 'Patient'), el('dd', {}, `${p.name} (MRN ${p.mrn}, born ${p.birth_date})`),
+    el('dt', {}, 'Study'), el('dd', {}, `${study.modality} · ${study.accession} · ${PRIORITY[study.priority] || study.priority}`),
+    el('dt', {}, 'Final report'), el('dd', {}, study.final_at ? timeEl(study.final_at) : 'not yet'));
+}
+
+function releaseInfo(study) {
+  const r = study.release;
+  if (!r) {
+    return null;
+  }
+  const box = el('div', { class: 'done-note' });
+  if (r.how === 'policy') {
+    box.append(`Released automatically on `, timeEl(r.released_at), ' by the release policy (version ', String(r.version), ').');
+  } else {
+    box.append(`Released to the patient by ${r.released_by || 'a physician'} on `, timeEl(r.released_at), ` (version ${r.version}).`);
+  }
+  if (r.note) {
+    box.append(el('span', { class: 'block' }, 'Note to the patient: ', el('q', {}, r.note)));
+  }
+  return box;
+}
+
+function holdInfo(study) {
+  const h = study.hold;
+  if (!h) {
+    return null;
+  }
+  return el('div', { class: 'callout' },
+    el('strong', {}, 'On hold'), h.placed_at ? [' since ', timeEl(h.placed_at)] : '', `: ${h.reason}`,
+    el('span', { class: 'block' }, 'No automatic release will happen; release it yourself when ready.'));
+}
+
+function releaseForm(study) {
+  const form = el('form', { class: 'card form', id: 'release-form', novalidate: true },
+    el('h3', {}, 'Release to the patient'),
+    el('div', { class: 'field' },
+      el('label', { for: 'release-note' }, 'Note to the patient (optional)'),
+      el('p', { class: 'hint', id: 'release-note-hint' }, 'Shown above the report. Plain language helps.'),
+      el('textarea', { id: 'release-note', rows: '4', maxlength: '4000', 'aria-describedby': 'release-note-hint' })),
+    el('button', { type: 'submit', class: 'primary' }, 'Release to patient'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessages();
+    const note = form.querySelector('textarea').value.trim();
+    setBusy(form, true);
+    try {
+      await api('POST', `/api/v1/physician/studies/${study.id}/release`, note ? { note } : {});
+      await refresh(study.id);
+      announce(`Report released to ${study.patient.name}.`);
+      focusHeading(document.getElementById('detail-title'));
+    } catch (err) {
+      setBusy(form, false);
+      handleError(err);
+    }
+  });
+  return form;
+}
+
+function holdForm(study) {
+  const form = el('form', { class: 'card form', id: 'hold-form', novalidate: true },
+    el('h3', {}, 'Hold'),
+    el('div', { class: 'field' },
+      el('label', { for: 'hold-reason' }, 'Reason for holding'),
+      el('p', { class: 'hint', id: 'hold-reason-hint' }, 'Keeps the report from any automatic release. Only you and the audit log see this.'),
+      el('textarea', { id: 'hold-reason', rows: '3', maxlength: '2000', required: true, 'aria-describedby': 'hold-reason-hint' })),
+    el('button', { type: 'submit', class: 'danger' }, 'Hold report'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessages();
+    const field = form.querySelector('textarea');
+    const reason = field.value.trim();
+    if (!reason) {
+      field.setAttribute('aria-invalid', 'true');
+      showError('Please give a reason for holding the report.');
+      field.focus();
+      return;
+    }
+    field.removeAttribute('aria-invalid');
+    setBusy(form, true);
+    try {
+      await api('POST', `/api/v1/physician/studies/${study.id}/hold`, { reason });
+      await refresh(study.id);
+      announce('Report on hold.');
+      focusHeading(document.getElementById('detail-title'));
+    } catch (err) {
+      setBusy(form, false);
+      handleError(err);
+    }
+  });
+  return form;
+}
+
+async function loadStudy(id) {
+  const study = await api('GET', `/api/v1/physician/studies/${encodeURIComponent(id)}`);
+  selected = study.id;
+  document.getElementById('detail-title').textContent = `${study.patient.name} – ${study.description}`;
+  const body = document.getElementById('detail-body');
+  body.replaceChildren();
+  const listed = document.querySelector(`.work-item[data-study="${study.id}"]`);
+  for (const a of document.querySelectorAll('.work-item')) {
+    a.removeAttribute('aria-current');
+  }
+  if (listed) {
+    listed.setAttribute('aria-current', 'true');
+  }
+  body.append(facts(study));
+  const info = [holdInfo(study), releaseInfo(study)].filter(Boolean);
+  body.append(...info);
+  if (study.report) {
+    const r = study.report;
+    body.append(el('section', { class: 'card', 'aria-labelledby': 'h-report' },
+      el('h3', { id: 'h-report' }, `Report version ${r.version} (${r.status}), signed by ${r.radiologist} on `, timeEl(r.signed_at)),
+      el('h4', {}, 'Impression'), el('p', { class: 'prose' }, r.impression),
+      el('h4', {}, 'Findings'), el('p', { class: 'prose' }, r.findings)));
+  } else {
+    body.append(el('p', {}, 'No final report yet.'));
+  }
+  if (study.state === 'awaiting_review' || study.state === 'held') {
+    const actions = el('div', { class: 'actions' }, releaseForm(study));
+    if (study.state !== 'held') {
+      actions.append(holdForm(study));
+    }
+    body.append(actions);
+  }
+  document.title = `${study.patient.name} – ${study.description} – Results portal`;
+}
+
+async function loadRequests() {
+  const data = await api('GET', '/api/v1/physician/discussion-requests');
+  const ul = document.getElementById('requests');
+  ul.replaceChildren();
+  const list = (data.requests || []).slice().reverse();
+  if (!list.length) {
+    ul.append(el('li', { class: 'small' }, 'No requests yet.'));
+  }
+  for (const r of list) {
+    const times = (r.preferred_times || []).map((t) => el('li', {}, timeEl(t)));
+    ul.append(el('li', { class: 'card request', 'data-request': r.id },
+      el('h3', {}, `${r.patient.name} – ${r.description}`),
+      el('p', { class: 'small' }, r.state === 'open' ? el('span', { class: 'badge waiting' }, 'Open') : el('span', { class: 'badge released' }, 'Closed'),
+        'Asked on ', timeEl(r.created_at), ` · ${r.accession}`),
+      times.length ? [el('p', {}, 'Times that suit the patient:'), el('ul', {}, times)] : el('p', {}, 'No preferred times given.'),
+      r.message ? el('p', {}, 'Message: ', el('q', {}, r.message)) : null,
+      el('p', {}, r.patient.email ? ['Contact: ', el('a', { href: `mailto:${r.patient.email}` }, r.patient.email), ' · '] : '',
+        el('a', { href: `#study/${r.study_id}` }, 'Open the study', el('span', { class: 'visually-hidden' }, ` for ${r.patient.name}`)))));
+  }
+}
+
+// Reloads everything after a change, keeping the chosen study open.
+async function refresh(id) {
+  await loadWorklist();
+  await loadRequests();
+  if (id) {
+    await loadStudy(id);
+  }
+}
+
+function routeId() {
+  const h = window.location.hash.replace(/^#/, '');
+  return h.startsWith('study/') ? h.slice(6) : null;
+}
+
+async function start(focus) {
+  clearMessages();
+  try {
+    await loadWorklist();
+    await loadRequests();
+    showApp();
+    if (routeId()) {
+      await loadStudy(routeId());
+    }
+    if (focus) {
+      focusHeading(document.getElementById(routeId() ? 'detail-title' : 'app-title'));
+    }
+    if (!routeId()) {
+      document.title = 'Worklist – Results portal';
+    }
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+document.getElementById('signin-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const form = ev.currentTarget;
+  const id = document.getElementById('physician-id');
+  const pw = document.getElementById('password');
+  for (const f of [id, pw]) {
+    f.removeAttribute('aria-invalid');
+  }
+  const missing = [id, pw].find((f) => !f.value.trim());
+  if (missing) {
+    missing.setAttribute('aria-invalid', 'true');
+    showError(missing === id ? 'Please enter your physician id.' : 'Please enter your password.');
+    missing.focus();
+    return;
+  }
+  setBusy(form, true);
+  try {
+    await api('POST', '/api/v1/physician/session', { physician_id: id.value.trim(), password: pw.value });
+    form.reset();
+    signedIn = true;
+    announce('You are signed in.');
+    await start(true);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      showError('That physician id and password do not match our records.');
+      pw.value = '';
+      id.focus();
+    } else {
+      handleError(err);
+    }
+  } finally {
+    setBusy(form, false);
+  }
+});
+
+signoutButton.addEventListener('click', async () => {
+  try {
+    await api('DELETE', '/api/v1/session');
+  } catch (err) {
+    // The page forgets everything either way.
+  }
+  window.history.replaceState(null, '', window.location.pathname);
+  showSignin('');
+  announce('You are signed out.');
+});
+
+window.addEventListener('hashchange', async () => {
+  const id = routeId();
+  if (!id || !signedIn) {
+    return;
+  }
+  clearMessages();
+  try {
+    await loadStudy(id);
+    focusHeading(document.getElementById('detail-title'));
+  } catch (err) {
+    handleError(err);
+  }
+});
+
+document.getElementById('retry').addEventListener('click', () => start(true));
+
+start(false);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Browser tests: Debian's chromium, driven by playwright-core, walks the whole story through the
+# pages in static/ against the ASan portald and a throwaway PostgreSQL, runs axe-core on every
+# page state, and writes screenshots under $B/screenshots/. Any sanitizer line in the server's
+# log fails the run. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+B=${B:-build}
+BIN=$ROOT/$B/asan/portald
+SHOTS=$ROOT/$B/screenshots
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+fail_early() {
+    echo "not ok - browser suite setup: $1"
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+[ -x "$BIN" ] || fail_early "$BIN is not built (make B=$B $B/asan/portald)"
+[ -x "$CHROMIUM" ] || fail_early "no $CHROMIUM (scripts/deps.sh test installs Debian's chromium)"
+command -v node >/dev/null || fail_early "no node (scripts/deps.sh test installs nodejs)"
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+        fail_early "npm ci in tests/browser failed"
+fi
+
+TMP=$(mktemp -d "${PORTAL_TEST_TMP:-/tmp}/browser.XXXXXX")
+chmod 755 "$TMP"
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    tests/lib/pg_throwaway.sh stop "$TMP/pg" 2>/dev/null
+    [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+urls=$(tests/lib/pg_throwaway.sh start "$TMP/pg" 2>"$TMP/pg.log") || fail_early "PostgreSQL did not start"
+owner_url=$(echo "$urls" | sed -n 1p)
+app_url=$(echo "$urls" | sed -n 2p)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
+export PORTAL_MIGRATE_DATABASE_URL=$owner_url
+export PORTAL_DATABASE_URL=$app_url
+export PORTAL_LISTEN=127.0.0.1:$port
+export PORTAL_JWT_SECRET=browser-test-secret-$(head -c 18 /dev/urandom | base64 | tr -d '+/=')
+export PORTAL_JWT_ISSUER=portal-browser-test
+export PORTAL_JWT_AUDIENCE=portal-browser-test-aud
+export PORTAL_STATIC_DIR=$ROOT/static
+export PORTAL_THREADS=2
+
+"$BIN" migrate >"$TMP/migrate.log" 2>&1 || fail_early "migrate failed: $(tail -3 "$TMP/migrate.log")"
+"$BIN" serve >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || fail_early "portald did not start: $(tail -5 "$TMP/server.log")"
+
+mkdir -p "$SHOTS"
+RIS_TOKEN=$("$BIN" token --role ris --sub test-ris) || fail_early "portald token failed"
+
+# The story script seeds through the ingest API, sets the physician's password with `portald
+# set-password`, and at the end stops the database and then the server to see the pages' outage
+# and network-failure messages.
+PORTAL_URL="http://127.0.0.1:$port" PORTALD="$BIN" RIS_TOKEN="$RIS_TOKEN" SCREENSHOTS="$SHOTS" \
+    CHROMIUM="$CHROMIUM" PG_DIR="$TMP/pg" SERVER_PID="$SERVER_PID" USER_DATA_DIR="$TMP/chromium" \
+    timeout 300 node tests/browser/story.mjs | tee "$TMP/story.out"
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TMP/story.out" | tail -1)
+passed=$(echo "${line:-0 passed, 1 failed}" | awk '{print $1}')
+failed=$(echo "${line:-0 passed, 1 failed}" | awk '{print $3}')
+[ -n "$line" ] || echo "not ok - the story script ended without a result line"
+
+# The server may already be stopped by the story; make sure it is, so LeakSanitizer has run.
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID"
+fi
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=
+if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' "$TMP/server.log"; then
+    echo "not ok - sanitizer report in the server log:"
+    grep -E -A12 'AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' "$TMP/server.log" | head -40 | sed 's/^/#   /'
+    failed=$((failed + 1))
+else
+    echo "ok - no sanitizer report in the server log"
+    passed=$((passed + 1))
+fi
+echo "screenshots: $SHOTS"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
