@@ -12,6 +12,10 @@ struct req;
 
 /* Sets the connection string every thread uses. Call once before any other db_ function. */
 void db_configure(const char *conninfo, int connect_timeout_s);
+/* Sends the statements marked in query_standby_ok to this hot standby (PORTAL_DATABASE_READ_URL),
+ * falling back to the primary whenever it cannot answer. Call after db_configure, before serving.
+ */
+void db_configure_standby(const char *conninfo);
 
 /* This thread's connection, connected and prepared; NULL while the database is unreachable (a
  * failed attempt is not retried for a short back-off, so an outage costs no time per request). */

@@ -2,6 +2,8 @@
 #ifndef PORTAL_QUERIES_H
 #define PORTAL_QUERIES_H
 
+#include <stdbool.h>
+
 enum query {
     Q_PING,
     Q_INGEST_EVENT,
@@ -32,5 +34,9 @@ struct query_def {
 };
 
 extern const struct query_def queries[Q_COUNT];
+
+/* True for the statements that may read from a hot standby (PORTAL_DATABASE_READ_URL): pure reads
+ * that never show a user a write of their own. Everything else runs on the primary. */
+extern const bool query_standby_ok[Q_COUNT];
 
 #endif

@@ -26,7 +26,16 @@ static _Thread_local long long tl_last_failure_ms;
 static pthread_key_t conn_key;
 static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
 
-static PGconn *connect_and_prepare(void);
+/* The hot standby (PORTAL_DATABASE_READ_URL): a second connection per thread, used only for the
+ * statements marked in query_standby_ok; any failure there runs the statement on the primary. */
+static const char *standby_conninfo;
+static _Thread_local PGconn *tl_standby;
+static _Thread_local long long tl_standby_failure_ms;
+static pthread_key_t standby_key;
+
+static PGconn *connect_and_prepare(const char *conninfo, bool standby);
+static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
+                                const char *const *params);
 static int fail(struct req *rq, PGresult *res, const char *what);
 
 static long long now_ms(void)
@@ -47,6 +56,7 @@ static void conn_destructor(void *p)
 static void conn_key_create(void)
 {
     (void)pthread_key_create(&conn_key, conn_destructor);
+    (void)pthread_key_create(&standby_key, conn_destructor);
 }
 
 void db_configure(const char *conninfo, int connect_timeout_s)
@@ -54,6 +64,11 @@ void db_configure(const char *conninfo, int connect_timeout_s)
     pthread_once(&conn_key_once, conn_key_create);
     db_conninfo = conninfo;
     snprintf(db_timeout_str, sizeof(db_timeout_str), "%d", connect_timeout_s);
+}
+
+void db_configure_standby(const char *conninfo)
+{
+    standby_conninfo = conninfo;
 }
 
 PGconn *db_conn(void)
@@ -64,7 +79,7 @@ PGconn *db_conn(void)
         db_close();
     if (tl_last_failure_ms && now_ms() - tl_last_failure_ms < RECONNECT_BACKOFF_MS)
         return NULL;
-    tl_conn = connect_and_prepare();
+    tl_conn = connect_and_prepare(db_conninfo, false);
     tl_last_failure_ms = tl_conn ? 0 : now_ms();
     pthread_setspecific(conn_key, tl_conn);
     return tl_conn;
@@ -85,23 +100,26 @@ int db_open_connections(void)
     return atomic_load(&open_connections);
 }
 
-static PGconn *connect_and_prepare(void)
+static PGconn *connect_and_prepare(const char *conninfo, bool standby)
 {
-    if (!db_conninfo)
+    if (!conninfo)
         return NULL;
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
-    const char *vals[] = {db_conninfo, db_timeout_str, "portald", "-c TimeZone=UTC", NULL};
+    const char *vals[] = {conninfo, db_timeout_str, standby ? "portald-read" : "portald",
+                          "-c TimeZone=UTC", NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         /* libpq's message names the host and the reason, never a password. */
         char msg[256];
         snprintf(msg, sizeof(msg), "%s", c ? PQerrorMessage(c) : "out of memory");
         msg[strcspn(msg, "\n")] = '\0';
-        log_msg(LOG_WARN, "database connect failed: %s", msg);
+        log_msg(LOG_WARN, "%s connect failed: %s", standby ? "standby" : "database", msg);
         PQfinish(c);
         return NULL;
     }
     for (int i = 0; i < Q_COUNT; i++) {
+        if (standby && !query_standby_ok[i])
+            continue;
         PGresult *r = PQprepare(c, queries[i].name, queries[i].sql, queries[i].nparams, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -155,6 +173,15 @@ static bool retryable(const char *state)
 int db_run(struct req *rq, enum query q, int nparams, const char *const *params, PGresult **res)
 {
     *res = NULL;
+    /* Inside a transaction the primary's snapshot is what the handler asked for. */
+    if (standby_conninfo && query_standby_ok[q] &&
+        !(tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE)) {
+        PGresult *r = run_on_standby(rq, q, nparams, params);
+        if (r) {
+            *res = req_keep(rq, r);
+            return *res ? 0 : req_problem(rq, 500, "Out of memory.");
+        }
+    }
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         PGconn *c = db_conn();
         if (!c)
@@ -180,6 +207,48 @@ int db_run(struct req *rq, enum query q, int nparams, const char *const *params,
         return fail(rq, r, queries[q].name);
     }
     return req_problem(rq, 503, "The database is busy; try again shortly.");
+}
+
+static void standby_close(void)
+{
+    if (!tl_standby)
+        return;
+    PQfinish(tl_standby);
+    tl_standby = NULL;
+    pthread_setspecific(standby_key, NULL);
+    atomic_fetch_sub(&open_connections, 1);
+}
+
+/* Runs a read-only statement on this thread's standby connection; NULL when the standby cannot
+ * answer (unreachable, in back-off, a recovery conflict), and the caller then asks the primary:
+ * these statements are pure reads, so running one again is harmless. */
+static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
+                                const char *const *params)
+{
+    if (tl_standby && PQstatus(tl_standby) != CONNECTION_OK)
+        standby_close();
+    if (!tl_standby) {
+        if (tl_standby_failure_ms && now_ms() - tl_standby_failure_ms < RECONNECT_BACKOFF_MS)
+            return NULL;
+        tl_standby = connect_and_prepare(standby_conninfo, true);
+        tl_standby_failure_ms = tl_standby ? 0 : now_ms();
+        pthread_setspecific(standby_key, tl_standby);
+        if (!tl_standby)
+            return NULL;
+    }
+    PGresult *r = PQexecPrepared(tl_standby, queries[q].name, nparams, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    log_msg(LOG_WARN,
+            "request %s: statement %s failed on the standby with SQLSTATE %s; asking the "
+            "primary",
+            rq->request_id, queries[q].name, state ? state : "(connection lost)");
+    if (PQstatus(tl_standby) != CONNECTION_OK)
+        standby_close();
+    PQclear(r);
+    return NULL;
 }
 
 int db_command(struct req *rq, const char *sql)

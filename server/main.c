@@ -54,6 +54,8 @@ static int cmd_serve(void)
     signal(SIGPIPE, SIG_IGN);
 
     db_configure(cfg.database_url, cfg.db_connect_timeout);
+    if (cfg.database_read_url)
+        db_configure_standby(cfg.database_read_url);
     char err[256];
     struct http_server *srv = http_start(&cfg, err, sizeof(err));
     if (!srv) {

@@ -126,3 +126,22 @@ const struct query_def queries[Q_COUNT] = {
                                   "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
                                   1},
 };
+
+/* Reads that may go to a standby, which lags the primary by its replay delay. A statement is here
+ * only if it writes nothing (a standby refuses writes) and no user sees a write of their own
+ * through it:
+ *   patient_studies        the list changes only by ingest and release, both made by someone
+ *                          else; a patient's own discussion request is not in the list.
+ *   physician_discussions  patients write these requests; the physician only reads them.
+ * Kept on the primary on purpose:
+ *   patient_study, physician_study  call portal.patient_report / portal.physician_report, which
+ *                          INSERT an audit row for every read of report text (invariant 4);
+ *                          patient_study also shows the patient's own discussion request.
+ *   release_history        read together with patient_study, from the same snapshot's source.
+ *   worklist               release and hold change each row's state; a physician who releases
+ *                          must not see the study still waiting.
+ *   login_*, ping, and every write. */
+const bool query_standby_ok[Q_COUNT] = {
+    [Q_PATIENT_STUDIES] = true,
+    [Q_PHYSICIAN_DISCUSSIONS] = true,
+};
