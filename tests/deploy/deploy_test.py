@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+"""The production shape, with the real programs on loopback: nginx (deploy/nginx/portal.conf,
+rendered with test ports and paths) over TLS in front of two portald instances (the ASan build),
+a PostgreSQL primary and a streaming standby made with pg_basebackup. Prints "ok"/"not ok" lines
+and ends with "N passed, N failed". Everything started here is stopped at the end, pass or fail.
+
+Client addresses: the test client talks to nginx from 127.0.0.3; nginx talks to portald from
+127.0.0.1 (the only trusted proxy); direct, "untrusted" clients use 127.0.0.4. Linux answers on
+all of 127/8, so each role has an address of its own and X-Forwarded-For handling is visible."""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import harness  # noqa: E402
+
+CLIENT_ADDR = "127.0.0.3"  # the browser, as nginx sees it
+STRANGER_ADDR = "127.0.0.4"  # someone talking to portald directly
+LIMITED_ADDR = "127.0.0.6"  # the client that trips the sign-in rate limit
+OTHER_ADDR = "127.0.0.7"
+PHYSICIAN = "NPI-DEPLOY-1"
+SECRET_OLD = harness.SECRET
+SECRET_NEW = "rotated-deploy-secret-0123456789abcdefghij"
+PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
+REPLICATION_PASSWORD = "repl-" + uuid.uuid4().hex
+
+results = {"passed": 0, "failed": 0}
+cleanups = []
+
+
+def check(name, cond, detail=""):
+    if cond:
+        results["passed"] += 1
+        print("ok - " + name)
+    else:
+        results["failed"] += 1
+        print("not ok - %s %s" % (name, detail))
+    sys.stdout.flush()
+    return cond
+
+
+def as_postgres(cmd, **kw):
+    if os.getuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+# ---- the pieces --------------------------------------------------------------------------------
+
+def make_standby(primary, tmp):
+    """A streaming hot standby of the primary, made the way docs/deploy.md says: a replication
+    role, pg_basebackup -R, its own port and socket directory."""
+    primary.sql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator') "
+                "THEN CREATE ROLE replicator REPLICATION LOGIN; END IF; END$$")
+    primary.sql("ALTER ROLE replicator PASSWORD '%s'" % REPLICATION_PASSWORD)
+    sdir = os.path.join(tmp, "standby")
+    os.makedirs(os.path.join(sdir, "run"))
+    if os.getuid() == 0:
+        shutil.chown(sdir, "postgres")
+        shutil.chown(os.path.join(sdir, "run"), "postgres")
+    os.chmod(os.path.join(sdir, "run"), 0o700)
+    pport = open(os.path.join(primary.dir, "port")).read().strip()
+    as_postgres([os.path.join(ROOT, "deploy/scale/make-standby.sh"), "127.0.0.1", pport,
+                 os.path.join(sdir, "data")],
+                env=dict(os.environ, PGPASSWORD=REPLICATION_PASSWORD, PGUSER="replicator"))
+    with open(os.path.join(sdir, "data", "postgresql.auto.conf"), "a") as f:
+        f.write("unix_socket_directories = '%s'\n" % os.path.join(sdir, "run"))
+    port = harness.free_port()
+    subprocess.run([os.path.join(ROOT, "scripts/pg.sh"), "start", sdir, str(port)], check=True,
+                   capture_output=True)
+    cleanups.append(lambda: subprocess.run([os.path.join(ROOT, "tests/lib/pg_throwaway.sh"),
+                                            "stop", sdir], capture_output=True))
+    return sdir, "host=%s port=%d dbname=portal user=portal_app" % (os.path.join(sdir, "run"),
+                                                                    port)
+
+
+def standby_sql(sdir, query):
+    port = open(os.path.join(sdir, "port")).read().strip()
+    out = as_postgres(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h",
+                       os.path.join(sdir, "run"), "-p", port, "-U", "postgres", "-d", "portal",
+                       "-c", query])
+    return out.stdout.strip()
+
+
+def make_cert(tmp):
+    """A throwaway self-signed certificate for 127.0.0.1 and localhost, the test's own CA."""
+    d = os.path.join(tmp, "tls")
+    os.makedirs(d)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "cert.pem")],
+                   check=True, capture_output=True)
+    return os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+
+
+def render_nginx(tmp, upstream_ports, cert, key, static_dir):
+    """deploy/nginx/portal.conf with the production ports and paths swapped for the test's; each
+    swap must match exactly as often as expected, so the file and the test cannot drift apart."""
+    ndir = os.path.join(tmp, "nginx")
+    os.makedirs(os.path.join(ndir, "logs"))
+    conf = open(os.path.join(ROOT, "deploy/nginx/portal.conf")).read()
+    https_port, http_port = harness.free_port(), harness.free_port()
+    servers = "".join("    server 127.0.0.1:%d max_fails=1 fail_timeout=3s;\n" % p
+                      for p in upstream_ports)
+    swaps = [
+        ("    server 127.0.0.1:8080 max_fails=1 fail_timeout=3s;\n", servers, 1),
+        ("    listen 443 ssl http2;\n", "    listen 127.0.0.1:%d ssl http2;\n" % https_port, 1),
+        ("    listen [::]:443 ssl http2;\n", "", 1),
+        ("    listen 80;\n", "    listen 127.0.0.1:%d;\n" % http_port, 1),
+        ("    listen [::]:80;\n", "", 1),
+        ("/etc/ssl/portal/fullchain.pem", cert, 1),
+        ("/etc/ssl/portal/privkey.pem", key, 1),
+        ("/var/log/nginx/portal.access.log", os.path.join(ndir, "logs", "access.log"), 1),
+        ("/var/log/nginx/portal.error.log", os.path.join(ndir, "logs", "error.log"), 1),
+        ("/etc/nginx/snippets/portal-security-headers.conf",
+         os.path.join(ROOT, "deploy/nginx/security-headers.conf"), 2),
+        ("/srv/portal/static", static_dir, 1),
+    ]
+    for old, new, count in swaps:
+        if conf.count(old) != count:
+            raise RuntimeError("deploy/nginx/portal.conf: expected %d of %r, found %d"
+                               % (count, old, conf.count(old)))
+        conf = conf.replace(old, new)
+    with open(os.path.join(ndir, "portal.conf"), "w") as f:
+        f.write(conf)
+    # The main file Debian's /etc/nginx/nginx.conf would be: our own pid, logs and temp paths.
+    temp = "\n".join("    %s_temp_path %s;" % (k, os.path.join(ndir, k))
+                     for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    with open(os.path.join(ndir, "nginx.conf"), "w") as f:
+        f.write("""daemon off;
+worker_processes 2;
+pid %(d)s/nginx.pid;
+error_log %(d)s/logs/main-error.log warn;
+events { worker_connections 512; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+%(temp)s
+    access_log off;
+    include %(d)s/portal.conf;
+}
+""" % {"d": ndir, "temp": temp})
+    return ndir, https_port, http_port
+
+
+class Nginx:
+    def __init__(self, ndir, port):
+        self.dir, self.port = ndir, port
+        args = ["nginx", "-p", ndir, "-c", os.path.join(ndir, "nginx.conf"), "-e",
+                os.path.join(ndir, "logs", "stderr.log")]
+        t = subprocess.run(args + ["-t"], capture_output=True, text=True)
+        self.config_ok = t.returncode == 0
+        self.config_test_output = t.stderr
+        if not self.config_ok:
+            raise RuntimeError("nginx -t failed: " + t.stderr)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cleanups.append(self.stop)
+        wait_port(port, self.proc)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful: finish requests, then exit
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def access_log(self):
+        lines = []
+        with open(os.path.join(self.dir, "logs", "access.log")) as f:
+            for line in f:
+                lines.append(json.loads(line))
+        return lines
+
+
+def wait_port(port, proc, host="127.0.0.1"):
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("process exited at start")
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d never opened" % port)
+
+
+class Client:
+    """HTTPS to nginx from a chosen loopback address, verifying the test certificate."""
+
+    def __init__(self, port, cafile, source=CLIENT_ADDR):
+        self.port, self.source = port, source
+        self.ctx = ssl.create_default_context(cafile=cafile)
+        self.conn = None
+
+    def request(self, method, path, body=None, token=None, headers=None, keep=False):
+        h = {"Host": "127.0.0.1"}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        conn = self.conn if keep and self.conn else http.client.HTTPSConnection(
+            "127.0.0.1", self.port, timeout=30, context=self.ctx, source_address=(self.source, 0))
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            resp = harness.Response(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
+        except Exception:
+            conn.close()
+            self.conn = None
+            raise
+        if keep:
+            self.conn = conn
+        else:
+            conn.close()
+        return resp
+
+
+def direct(port, method, path, source, headers=None, token=None):
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        conn.request(method, path, headers=h)
+        r = conn.getresponse()
+        return harness.Response(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
+    finally:
+        conn.close()
+
+
+def headers_named(resp, name):
+    return [v for k, v in resp.headers if k.lower() == name.lower()]
+
+
+def portald_lines(servers, request_id=None):
+    """portald's JSON log lines (for one request id: waits for its line, written when the
+    request completes, just after the answer went out)."""
+    if request_id:
+        return wait_for(lambda: portald_lines(servers) and [
+            l for l in portald_lines(servers) if l.get("request_id") == request_id], 3) or []
+    out = []
+    for s in servers:
+        for line in s.read_log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+def wait_for(fn, timeout=8.0):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(0.1)
+
+
+def expected_csp():
+    """The policy portald sends itself (server/static_files.c): nginx must send the same one."""
+    src = open(os.path.join(ROOT, "server/static_files.c")).read()
+    m = re.search(r"#define CONTENT_SECURITY_POLICY\s*\\\n((?:\s*\".*\"\s*\\?\n)+)", src)
+    return "".join(re.findall(r"\"([^\"]*)\"", m.group(1)))
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+def test_story(env):
+    """The whole patient story through nginx over TLS."""
+    c, ris = env["client"], harness.jwt({"role": "ris", "sub": "deploy-ris"})
+    ev = harness.event("exam_completed", physician_id=PHYSICIAN)
+    r = c.request("POST", "/api/v1/ingest/events", ev, token=ris)
+    check("story: ingest an event through nginx (201/200)", r.status in (200, 201), r)
+    code = r.json().get("access_code")
+    study = r.json()["study_id"]
+    env.update(mrn=ev["patient"]["mrn"], patient=r.json()["patient_id"], study=study, code=code,
+               birth_date=ev["patient"]["birth_date"])
+    r = c.request("POST", "/api/v1/ingest/reports",
+                  harness.report(ev["study"]["accession"], findings="Deploy findings.",
+                                 impression="Deploy impression."), token=ris)
+    check("story: ingest the final report", r.status in (200, 201), r)
+    doc = harness.jwt({"role": "physician", "sub": PHYSICIAN})
+    env["physician_token"] = doc
+    r = c.request("GET", "/api/v1/physician/worklist?state=awaiting_review", token=doc)
+    check("story: the physician's worklist has the study",
+          r.status == 200 and study in [s["id"] for s in r.json().get("studies", [])], r)
+    r = c.request("POST", "/api/v1/session",
+                  {"access_code": code, "birth_date": ev["patient"]["birth_date"]})
+    check("story: the patient signs in with the printed access code (201, Secure cookie)",
+          r.status == 201 and "Secure" in (r.header("Set-Cookie") or ""), r)
+    token = r.json().get("token") if r.status == 201 else None
+    env["patient_token"] = token
+    r = c.request("GET", "/api/v1/patient/studies/" + study, token=token)
+    check("story: before release the patient sees the stage and no report",
+          r.status == 200 and "report" not in r.json() and "Deploy findings" not in r.body, r)
+    r = c.request("POST", "/api/v1/physician/studies/%s/release" % study, {"note": "All fine."},
+                  token=doc)
+    check("story: the physician releases", r.status == 200, r)
+    r = c.request("GET", "/api/v1/patient/studies/" + study, token=token)
+    rep = r.json().get("report", {}) if r.status == 200 else {}
+    check("story: the patient reads the released report at once",
+          rep.get("findings") == "Deploy findings." and "discussion" in r.json(), r)
+    r = c.request("POST", "/api/v1/patient/studies/%s/discussion-requests" % study,
+                  {"message": "Can we talk?"}, token=token)
+    check("story: the patient asks for a discussion (201)", r.status == 201, r)
+    r = wait_for(lambda: (lambda x: x if x.status == 200 and study in x.body else None)(
+        c.request("GET", "/api/v1/physician/discussion-requests", token=doc)))
+    check("story: the physician sees the request", r is not None)
+    r = c.request("DELETE", "/api/v1/session", token=token)
+    check("story: the patient signs out", r.status in (200, 204), r)
+
+
+def test_headers(env):
+    c = env["client"]
+    csp = expected_csp()
+    page = c.request("GET", "/")
+    css = c.request("GET", "/deploy-test.css")
+    api = c.request("GET", "/api/v1/patient/studies", token=env["patient_token"])
+    missing = c.request("GET", "/api/v1/nothing-here")
+    for name, r in (("page", page), ("asset", css), ("API answer", api), ("404", missing)):
+        ok = (headers_named(r, "Content-Security-Policy") == [csp]
+              and "frame-ancestors 'none'" in csp
+              and headers_named(r, "Strict-Transport-Security")
+              and headers_named(r, "Strict-Transport-Security")[0].startswith("max-age=")
+              and headers_named(r, "X-Content-Type-Options") == ["nosniff"]
+              and headers_named(r, "Referrer-Policy") == ["no-referrer"]
+              and len(headers_named(r, "X-Request-Id")) == 1
+              and not headers_named(r, "Server")[0].count("/"))
+        check("headers: %s has CSP (portald's policy), HSTS, nosniff, Referrer-Policy, one "
+              "request id, no version" % name, ok, r.headers)
+    check("static: nginx serves the page itself, revalidated on each visit",
+          page.status == 200 and headers_named(page, "Cache-Control") == ["no-cache"]
+          and headers_named(page, "ETag"), page.headers)
+    check("static: assets are cached for an hour",
+          css.status == 200 and headers_named(css, "Cache-Control") == ["max-age=3600"],
+          css.headers)
+    check("API answers keep portald's Cache-Control: no-store",
+          api.status == 200 and headers_named(api, "Cache-Control") == ["no-store"], api.headers)
+    r = c.request("GET", "/metrics")
+    check("/metrics is not on the public site", r.status == 404, r)
+    r = c.request("GET", "/readyz")
+    check("/readyz is proxied", r.status == 200, r)
+    conn = http.client.HTTPConnection("127.0.0.1", env["http_port"], timeout=5)
+    conn.request("GET", "/api/v1/patient/studies")
+    r = conn.getresponse()
+    check("plain HTTP redirects to HTTPS", r.status == 301
+          and (r.getheader("Location") or "").startswith("https://"))
+    conn.close()
+
+
+def test_request_id(env):
+    c = env["client"]
+    r = c.request("GET", "/api/v1/patient/studies/" + env["study"], token=env["patient_token"],
+                  headers={"X-Request-Id": "client-chosen-id"})
+    rid = r.header("X-Request-Id")
+    check("request id: nginx makes its own (32 hex), ignoring the client's",
+          bool(rid and re.fullmatch(r"[0-9a-f]{32}", rid)), rid)
+    ng = [l for l in env["nginx"].access_log() if l.get("request_id") == rid]
+    check("request id: in nginx's JSON access log with the status",
+          len(ng) == 1 and ng[0]["status"] == 200 and ng[0]["tls"].startswith("TLS"), ng)
+    pl = [l for l in portald_lines(env["servers"], rid) if l.get("msg") == "request"]
+    check("request id: the same id in portald's log line for that request",
+          len(pl) == 1 and pl[0]["status"] == 200, pl)
+    check("X-Forwarded-For via nginx: portald logs the real client, not nginx",
+          len(pl) == 1 and pl[0]["client"] == CLIENT_ADDR, pl)
+    rows = env["primary"].sql("SELECT client_addr FROM portal.audit_log WHERE request_id = '%s'"
+                              % rid)
+    check("the audit row of that read has the request id and the client's address",
+          rows and all(row[0].split("/")[0] == CLIENT_ADDR for row in rows), rows)
+
+
+def test_forwarded_for(env):
+    c = env["client"]
+    r = c.request("GET", "/healthz", headers={"X-Forwarded-For": "6.6.6.6"})
+    rid = r.header("X-Request-Id")
+    pl = portald_lines(env["servers"], rid)
+    check("forged X-Forwarded-For through nginx: the address nginx saw wins",
+          len(pl) == 1 and pl[0]["client"] == CLIENT_ADDR, pl)
+    port = env["servers"][1].port
+    rid = "direct-" + uuid.uuid4().hex
+    r = direct(port, "GET", "/healthz", STRANGER_ADDR,
+               {"X-Forwarded-For": "6.6.6.6", "X-Request-Id": rid})
+    pl = portald_lines(env["servers"], rid)
+    check("forged X-Forwarded-For straight to portald from an untrusted address is ignored",
+          r.status == 200 and len(pl) == 1 and pl[0]["client"] == STRANGER_ADDR, pl)
+    rid = "direct-" + uuid.uuid4().hex
+    r = direct(port, "GET", "/api/v1/patient/studies/" + env["study"], STRANGER_ADDR,
+               {"X-Forwarded-For": "6.6.6.6", "X-Request-Id": rid}, token=env["patient_token"])
+    rows = env["primary"].sql("SELECT client_addr FROM portal.audit_log WHERE request_id = '%s'"
+                              % rid)
+    check("...and the audit log records the real peer, not the forged address",
+          r.status == 200 and rows and all(row[0].split("/")[0] == STRANGER_ADDR
+                                           for row in rows), rows)
+
+
+def wrong_code(env):
+    """A well-formed access code that matches no patient (portald throttles per code and per
+    address; a fresh code keeps its per-code limit out of the way)."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    raw = uuid.uuid4().bytes * 2
+    return "".join(ch if ch == "-" else alphabet[raw[i] % 32] for i, ch in enumerate(env["code"]))
+
+
+def test_rate_limit(env):
+    limited = Client(env["port"], env["cafile"], LIMITED_ADDR)
+    statuses, last = [], None
+    for i in range(12):
+        last = limited.request("POST", "/api/v1/session",
+                               {"access_code": wrong_code(env), "birth_date": "1990-01-01"})
+        statuses.append(last.status)
+    first429 = statuses.index(429) if 429 in statuses else -1
+    check("rate limit: sign-in attempts past the burst answer 429",
+          first429 >= 1 and all(s == 429 for s in statuses[first429:])
+          and all(s in (401, 422) for s in statuses[:first429]), statuses)
+    check("rate limit: the 429 is problem+json from nginx, with Retry-After and the headers",
+          last.status == 429 and last.header("Content-Type") == "application/problem+json"
+          and last.json().get("status") == 429 and last.header("Retry-After") == "60"
+          and headers_named(last, "Strict-Transport-Security"), last.headers)
+    ng = [l for l in env["nginx"].access_log() if l["status"] == 429
+          and l["client"] == LIMITED_ADDR]
+    check("rate limit: refused by nginx without reaching portald",
+          ng and all(l["upstream"] == "" for l in ng), ng[-1:])
+    r = limited.request("DELETE", "/api/v1/session")
+    check("rate limit: signing out is never limited", r.status in (200, 204), r)
+    r = Client(env["port"], env["cafile"], OTHER_ADDR).request(
+        "POST", "/api/v1/session", {"access_code": wrong_code(env), "birth_date": "1990-01-01"})
+    check("rate limit: another address still gets an answer from portald", r.status == 401, r)
+
+
+def test_kill_one_instance(env):
+    """A bounded load of GETs through nginx while one portald is killed: none may be lost."""
+    token = env["patient_token"]
+    stop_at = time.time() + 4.0
+    counts = {"ok": 0, "bad": []}
+    lock = threading.Lock()
+
+    def load():
+        c = Client(env["port"], env["cafile"])
+        paths = ["/api/v1/patient/studies", "/api/v1/patient/studies/" + env["study"],
+                 "/readyz"]
+        i = 0
+        while time.time() < stop_at:
+            i += 1
+            try:
+                r = c.request("GET", paths[i % 3], token=token, keep=True)
+                good = r.status == 200
+                what = (r.status, r.body[:120])
+            except Exception as e:  # a lost request: the test fails on it
+                good, what = False, repr(e)
+            with lock:
+                if good:
+                    counts["ok"] += 1
+                else:
+                    counts["bad"].append(what)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.2)
+    victim = env["servers"][0]
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait()
+    killed_at = time.time()
+    for t in threads:
+        t.join()
+    check("kill -9 one of two instances under load: no GET lost (%d answered)" % counts["ok"],
+          not counts["bad"] and counts["ok"] > 40, counts["bad"][:5])
+    check("the load ran past the kill", stop_at - killed_at > 1.5)
+    retried = [l for l in env["nginx"].access_log() if ", " in l.get("upstream", "")]
+    check("nginx retried idempotent requests on the other instance",
+          len(retried) > 0 and all(l["method"] in ("GET", "HEAD") for l in retried),
+          retried[:3])
+    # A POST is never sent to a second instance: with only the dead one... the live one answers,
+    # so show it from the configuration nginx runs with.
+    conf = open(os.path.join(env["nginx"].dir, "portal.conf")).read()
+    check("proxy_next_upstream never lists non_idempotent",
+          "proxy_next_upstream error timeout;" in conf and "non_idempotent" not in
+          re.sub(r"#.*", "", conf))
+    victim.stop()
+    victim.start()
+
+
+def test_standby_reads(env):
+    """Reads marked standby_ok go to the standby; a user's own writes are read back at once."""
+    sdir, c = env["standby_dir"], env["client"]
+    check("standby: in recovery, streaming from the primary",
+          standby_sql(sdir, "SELECT pg_is_in_recovery()") == "t"
+          and env["primary"].sql("SELECT count(*) FROM pg_stat_replication "
+                                 "WHERE state = 'streaming'")[0][0] == "1")
+    c.request("GET", "/api/v1/patient/studies", token=env["patient_token"])
+    n = standby_sql(sdir, "SELECT count(*) FROM pg_stat_activity "
+                          "WHERE application_name = 'portald-read'")
+    check("standby: portald holds read connections to it", int(n) >= 1, n)
+    standby_sql(sdir, "SELECT pg_wal_replay_pause()")
+    try:
+        ris = harness.jwt({"role": "ris", "sub": "deploy-ris"})
+        ev = harness.event("exam_completed", physician_id=PHYSICIAN,
+                           patient={"mrn": env["mrn"], "name": "Test Patient",
+                                    "birth_date": "1985-12-10", "email": "test@example.org"})
+        r = c.request("POST", "/api/v1/ingest/events", ev, token=ris)
+        new = r.json()["study_id"]
+        c.request("POST", "/api/v1/ingest/reports", harness.report(ev["study"]["accession"]),
+                  token=ris)
+        r = c.request("GET", "/api/v1/patient/studies", token=env["patient_token"])
+        check("standby: with replay paused, the patient's list comes from the standby (the "
+              "new study is not there yet)", r.status == 200 and new not in r.body, r)
+        doc = env["physician_token"]
+        r = c.request("POST", "/api/v1/physician/studies/%s/release" % new, {}, token=doc)
+        check("standby: the physician releases the new study", r.status == 200, r)
+        r = c.request("GET", "/api/v1/physician/worklist?state=released", token=doc)
+        check("read-your-write: the physician's worklist shows the release at once",
+              r.status == 200 and new in r.body, r)
+        r = c.request("GET", "/api/v1/physician/studies/" + new, token=doc)
+        check("read-your-write: the physician's study view shows it released",
+              r.status == 200 and r.json().get("stage") == "available", r)
+        r = c.request("GET", "/api/v1/patient/studies/" + new, token=env["patient_token"])
+        check("read-your-write: the patient reads the released report at once",
+              r.status == 200 and "report" in r.json(), r)
+        r = c.request("POST", "/api/v1/patient/studies/%s/discussion-requests" % new,
+                      {"message": "Please call."}, token=env["patient_token"])
+        check("read-your-write: the patient's discussion request is accepted", r.status == 201, r)
+        r = c.request("GET", "/api/v1/patient/studies/" + new, token=env["patient_token"])
+        state = r.json().get("discussion", {}).get("request", {}).get("state")
+        check("read-your-write: the patient sees their own request at once",
+              r.status == 200 and state not in (None, "none"), r)
+        r = Client(env["port"], env["cafile"], OTHER_ADDR).request(
+            "POST", "/api/v1/session", {"access_code": env["code"],
+                                        "birth_date": env["birth_date"]})
+        check("sign-in works while the standby lags (it reads the primary)", r.status == 201, r)
+    finally:
+        standby_sql(sdir, "SELECT pg_wal_replay_resume()")
+    seen = wait_for(lambda: new in c.request("GET", "/api/v1/patient/studies",
+                                             token=env["patient_token"]).body)
+    check("standby: after replay resumes the list catches up", seen)
+    # The standby stopped: reads fall back to the primary, nothing fails.
+    subprocess.run([os.path.join(ROOT, "scripts/pg.sh"), "stop", sdir], check=True,
+                   capture_output=True)
+    statuses = [c.request("GET", "/api/v1/patient/studies", token=env["patient_token"]).status
+                for _ in range(6)]
+    check("standby down: reads fall back to the primary", statuses == [200] * 6, statuses)
+
+
+def test_jwt_rotation(env):
+    """Rotate the signing key with no downtime: first every instance accepts the new key
+    (PORTAL_JWT_PREVIOUS_SECRET=new), then every instance signs with it and still accepts the
+    old one, then the old one is dropped. Tokens of either key keep working through it."""
+    c = env["client"]
+    old = harness.jwt({"role": "physician", "sub": PHYSICIAN})
+    new = harness.jwt({"role": "physician", "sub": PHYSICIAN}, key=SECRET_NEW)
+    other = harness.jwt({"role": "physician", "sub": PHYSICIAN}, key="x" * 40)
+    bad, stop = [], threading.Event()
+
+    def load():
+        lc = Client(env["port"], env["cafile"])
+        while not stop.is_set():
+            try:
+                r = lc.request("GET", "/api/v1/physician/worklist", token=old, keep=True)
+                if r.status != 200:
+                    bad.append(r.status)
+            except Exception as e:
+                bad.append(repr(e))
+
+    # nginx rests an instance it saw fail for fail_timeout: the next one may be stopped only
+    # after that, or nginx would find no live instance (docs/operations.md, rolling restart).
+    conf = open(os.path.join(env["nginx"].dir, "portal.conf")).read()
+    rest = int(re.search(r"fail_timeout=(\d+)s", conf).group(1)) + 1.5  # nginx counts whole seconds
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        for secret, previous in ((SECRET_OLD, SECRET_NEW), (SECRET_NEW, SECRET_OLD)):
+            for s in env["servers"]:  # a rolling restart, one instance at a time
+                s.stop()
+                s.env.update(PORTAL_JWT_SECRET=secret, PORTAL_JWT_PREVIOUS_SECRET=previous)
+                s.start()
+                wait_for(lambda: direct(s.port, "GET", "/readyz", "127.0.0.1").status == 200)
+                time.sleep(rest)
+            if secret == SECRET_OLD:
+                r = c.request("GET", "/api/v1/physician/worklist", token=new)
+                check("rotation step 1: every instance accepts a token signed with the new key",
+                      all(c.request("GET", "/api/v1/physician/worklist", token=new).status == 200
+                          for _ in range(4)), r)
+    finally:
+        stop.set()
+        t.join()
+    check("rotation: an old-key session kept working through both rolling restarts", not bad,
+          bad[:5])
+    ris = harness.jwt({"role": "ris", "sub": "deploy-ris"})
+    ev = harness.event("ordered")
+    code = c.request("POST", "/api/v1/ingest/events", ev, token=ris).json().get("access_code")
+    r = c.request("POST", "/api/v1/session", {"access_code": code,
+                                              "birth_date": ev["patient"]["birth_date"]})
+    issued = r.json().get("token", "") if r.status == 201 else ""
+    ok = issued and all(direct(s.port, "GET", "/api/v1/patient/studies", "127.0.0.1",
+                               token=issued).status == 200 for s in env["servers"])
+    check("rotation step 2: new sessions are signed with the new key, accepted everywhere", ok, r)
+    check("rotation: a token signed with any other key is refused",
+          c.request("GET", "/api/v1/physician/worklist", token=other).status == 401)
+
+
+def test_operations(env):
+    s = env["servers"][1]
+    r = direct(s.port, "GET", "/metrics", "127.0.0.1")
+    if shutil.which("promtool"):
+        p = subprocess.run(["promtool", "check", "metrics"], input=r.body, capture_output=True,
+                           text=True)
+        check("/metrics passes promtool check metrics", r.status == 200 and p.returncode == 0,
+              p.stdout + p.stderr)
+    else:
+        check("promtool is installed (Debian package prometheus)", False)
+    logs = [x.log_path for x in env["servers"]] + [
+        os.path.join(env["nginx"].dir, "logs", "access.log")]
+    for path in logs:
+        p = subprocess.run(["jq", "-e", "-c", "select(.ts and (.request_id or .msg))"],
+                           stdin=open(path), capture_output=True, text=True)
+        n = len(open(path).read().splitlines())
+        check("every line of %s is JSON jq reads (%d lines)" % (os.path.basename(path), n),
+              p.returncode == 0 and n > 0 and len(p.stdout.splitlines()) == n, p.stderr[:300])
+    reports = [l for x in env["servers"] for l in x.sanitizer_reports()]
+    check("no sanitizer report in any portald log", not reports, reports[:3])
+    errors = open(os.path.join(env["nginx"].dir, "logs", "error.log")).read()
+    check("nginx logged no [emerg] or [crit]", "[emerg]" not in errors and "[crit]" not in errors,
+          errors[-500:])
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="deploy-", dir=harness.TMP)
+    os.chmod(tmp, 0o755)
+    harness.TMP = tmp
+    env = {}
+    try:
+        primary = harness.Cluster("primary")
+        cleanups.append(primary.destroy)
+        env["primary"] = primary
+        env["standby_dir"], read_url = make_standby(primary, tmp)
+        servers = []
+        for _ in range(2):
+            s = harness.Server(primary, env={"PORTAL_TRUSTED_PROXIES": "127.0.0.1",
+                                             "PORTAL_DATABASE_READ_URL": read_url,
+                                             "PORTAL_STATIC_DIR": "", "PORTAL_THREADS": "2"})
+            cleanups.append(s.stop)
+            servers.append(s)
+        env["servers"] = servers
+        static = os.path.join(tmp, "static")
+        shutil.copytree(os.path.join(ROOT, "static"), static)
+        if not os.path.exists(os.path.join(static, "index.html")):
+            with open(os.path.join(static, "index.html"), "w") as f:
+                f.write("<!doctype html><title>Results portal</title>\n")
+        with open(os.path.join(static, "deploy-test.css"), "w") as f:
+            f.write("body { margin: 0 }\n")
+        cert, key = make_cert(tmp)
+        ndir, port, http_port = render_nginx(tmp, [s.port for s in servers], cert, key, static)
+        env["nginx"] = Nginx(ndir, port)
+        check("nginx -t accepts the rendered deploy/nginx/portal.conf", env["nginx"].config_ok)
+        env.update(port=port, http_port=http_port, cafile=cert,
+                   client=Client(port, cert))
+    except Exception:
+        traceback.print_exc()
+        check("set-up: primary, standby, two portald, nginx", False)
+        for fn in reversed(cleanups):
+            fn()
+        print("%d passed, %d failed" % (results["passed"], results["failed"]))
+        return 1
+
+    tests = [test_story, test_headers, test_request_id, test_forwarded_for, test_rate_limit,
+             test_kill_one_instance, test_standby_reads, test_jwt_rotation, test_operations]
+    if len(sys.argv) > 1:
+        tests = [t for t in tests if any(a in t.__name__ for a in sys.argv[1:])]
+        if test_story not in tests:
+            tests.insert(0, test_story)  # the others need its patient and tokens
+    for t in tests:
+        started = time.time()
+        try:
+            t(env)
+        except Exception:
+            traceback.print_exc()
+            check("%s finished without an exception" % t.__name__, False)
+        print("# %s took %.1fs" % (t.__name__, time.time() - started))
+    for fn in reversed(cleanups):
+        try:
+            fn()
+        except Exception:
+            traceback.print_exc()
+    print("%d passed, %d failed" % (results["passed"], results["failed"]))
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
