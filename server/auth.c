@@ -8,7 +8,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <jwt.h>
+#include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,15 +25,34 @@
 static const struct config *auth_cfg;
 
 static bool header_alg(const char *token, char *alg, size_t alg_len);
-static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who);
+static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from);
 static bool audience_ok(jwt_t *jwt);
 static bool is_uuid_text(const char *s);
 
 int auth_init(const struct config *cfg, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
+    /* A key of the wrong kind would refuse every token while the server looks healthy: stop at
+     * start-up instead, naming the setting. */
+    if (cfg->jwt_key_kind != JWT_KEY_NONE) {
+        bool rsa = cfg->jwt_key_kind == JWT_KEY_RS256;
+        BIO *b = BIO_new_mem_buf(cfg->jwt_public_key, (int)cfg->jwt_public_key_len);
+        EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+        char group[32] = "";
+        size_t group_len = 0;
+        bool ok = k && EVP_PKEY_base_id(k) == (rsa ? EVP_PKEY_RSA : EVP_PKEY_EC);
+        if (ok && !rsa)
+            ok = EVP_PKEY_get_group_name(k, group, sizeof(group), &group_len) == 1 &&
+                 strcmp(group, "prime256v1") == 0;
+        EVP_PKEY_free(k);
+        BIO_free(b);
+        if (!ok) {
+            snprintf(err, errlen, "PORTAL_JWT_PUBLIC_KEY_FILE must hold %s public key for %s",
+                     rsa ? "an RSA" : "a P-256 EC", rsa ? "RS256" : "ES256");
+            return -1;
+        }
+    }
     auth_cfg = cfg;
+    atomic_fetch_add(&token_cache_generation, 1);
     return 0;
 }
 
@@ -43,11 +68,46 @@ static jwt_t *decode_with(const char *token, jwt_alg_t alg, const char *key, siz
     return jwt;
 }
 
+/* Verified tokens, per thread (no lock). A patient's page makes several calls with one token, and
+ * libjwt's decode (base64, JSON, the signature) costs more than the rest of a small request. An
+ * entry is keyed by the token's SHA-256, so only the identical token reuses it; only successes are
+ * kept, with the window in which the claims hold (nbf/iat to exp), checked again on every use, and
+ * auth_init() (new keys or settings) makes every entry stale. */
+#define TOKEN_CACHE_SLOTS 512
+struct token_cache_entry {
+    unsigned char hash[32];
+    unsigned generation;
+    long valid_from; /* claims hold for valid_from <= now <= exp + leeway */
+    struct principal who;
+};
+static _Thread_local struct token_cache_entry token_cache[TOKEN_CACHE_SLOTS];
+static atomic_uint token_cache_generation = 1;
+
+static struct token_cache_entry *token_cache_slot(const char *token, size_t len,
+                                                  unsigned char hash[32])
+{
+    unsigned int hash_len = 0;
+    if (EVP_Digest(token, len, hash, &hash_len, EVP_sha256(), NULL) != 1 || hash_len != 32)
+        return NULL;
+    unsigned slot;
+    memcpy(&slot, hash, sizeof(slot));
+    return &token_cache[slot % TOKEN_CACHE_SLOTS];
+}
+
 enum auth_result auth_verify(const char *token, time_t now, struct principal *who)
 {
     memset(who, 0, sizeof(*who));
-    if (!token || !*token || strlen(token) > TOKEN_MAX_BYTES || !auth_cfg)
+    size_t token_len = token ? strlen(token) : 0;
+    if (!token_len || token_len > TOKEN_MAX_BYTES || !auth_cfg)
         return AUTH_BAD_TOKEN;
+    unsigned char hash[32];
+    struct token_cache_entry *cached = token_cache_slot(token, token_len, hash);
+    unsigned generation = atomic_load(&token_cache_generation);
+    if (cached && cached->generation == generation && memcmp(cached->hash, hash, 32) == 0 &&
+        now >= cached->valid_from && now <= cached->who.exp + AUTH_LEEWAY_SECONDS) {
+        *who = cached->who;
+        return AUTH_OK;
+    }
     char alg[16];
     if (!header_alg(token, alg, sizeof(alg)))
         return AUTH_BAD_TOKEN;
@@ -66,11 +126,20 @@ enum auth_result auth_verify(const char *token, time_t now, struct principal *wh
     }
     if (!jwt)
         return AUTH_BAD_TOKEN;
-    bool ok = claims_ok(jwt, now, who);
+    long valid_from = LONG_MIN;
+    bool ok = claims_ok(jwt, now, who, &valid_from);
     jwt_free(jwt);
-    if (!ok)
+    if (!ok) {
         memset(who, 0, sizeof(*who));
-    return ok ? AUTH_OK : AUTH_BAD_TOKEN;
+        return AUTH_BAD_TOKEN;
+    }
+    if (cached) {
+        memcpy(cached->hash, hash, 32);
+        cached->generation = generation;
+        cached->valid_from = valid_from;
+        cached->who = *who;
+    }
+    return AUTH_OK;
 }
 
 /* Reads "alg" from the token's header segment. Only a choice among our keys rides on it. */
@@ -123,7 +192,8 @@ static bool header_alg(const char *token, char *alg, size_t alg_len)
     return ok;
 }
 
-static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who)
+/* On success, *valid_from is the earliest time the time claims (nbf, iat) allow. */
+static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from)
 {
     errno = 0;
     long exp = jwt_get_grant_int(jwt, "exp");
@@ -133,10 +203,14 @@ static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who)
     long nbf = jwt_get_grant_int(jwt, "nbf");
     if (errno == 0 && now + AUTH_LEEWAY_SECONDS < nbf)
         return false;
+    if (errno == 0 && nbf - AUTH_LEEWAY_SECONDS > *valid_from)
+        *valid_from = nbf - AUTH_LEEWAY_SECONDS;
     errno = 0;
     long iat = jwt_get_grant_int(jwt, "iat");
     if (errno == 0 && now + AUTH_LEEWAY_SECONDS < iat)
         return false;
+    if (errno == 0 && iat - AUTH_LEEWAY_SECONDS > *valid_from)
+        *valid_from = iat - AUTH_LEEWAY_SECONDS;
 
     const char *iss = jwt_get_grant(jwt, "iss");
     if (!iss || strcmp(iss, auth_cfg->jwt_issuer) != 0)

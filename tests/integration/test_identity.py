@@ -250,3 +250,16 @@ def test_base64_of_header_is_not_trusted(ctx):
     for head in (b"not json", b'{"alg":"HS512"}', b'{"alg":"RS256"}', b'{"alg":"ES256"}',
                  b'{"typ":"JWT"}', b'{"alg":1}'):
         _refused(ctx.server, base64.urlsafe_b64encode(head).rstrip(b"=").decode() + "." + body)
+
+
+def test_key_of_the_wrong_kind_stops_startup(ctx):
+    tmp = tempfile.mkdtemp(dir=harness.TMP)
+    _, ec_pub = _keys(tmp, "ec")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update({"PORTAL_DATABASE_URL": ctx.cluster.app_url, "PORTAL_JWT_ALG": "RS256",
+                "PORTAL_JWT_PUBLIC_KEY_FILE": ec_pub})
+    out = subprocess.run([harness.PORTALD, "serve"], env=env, capture_output=True, text=True,
+                         timeout=20)
+    assert out.returncode == 1, out
+    assert out.stderr.strip() == ("portald: PORTAL_JWT_PUBLIC_KEY_FILE must hold an RSA public "
+                                  "key for RS256"), out.stderr

@@ -24,9 +24,9 @@ static void parse_refuses(void)
 {
     char sel[ACCESS_SELECTOR_LEN + 1], ver[ACCESS_VERIFIER_LEN + 1];
     CHECK(!access_code_parse("", sel, ver));
-    CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQR", sel, ver));    /* 15 symbols */
-    CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQRST", sel, ver));  /* 17 symbols */
-    CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQRU", sel, ver));   /* U is not in the alphabet */
+    CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQR", sel, ver));   /* 15 symbols */
+    CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQRST", sel, ver)); /* 17 symbols */
+    CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQRU", sel, ver));  /* U is not in the alphabet */
     CHECK(!access_code_parse("ABCD_EFGH_JKMN_PQRS", sel, ver));
     CHECK(!access_code_parse("ABCD-EFGH-JKMN-PQR\xc3\xa9", sel, ver));
     CHECK(!access_code_parse("ABCDEFGHJKMNPQRSABCDEFGHJKMNPQRS", sel, ver));

@@ -3,11 +3,6 @@
  * only a secret is configured). Keys are made in memory with OpenSSL. */
 #include "../../server/auth.c"
 
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <stdio.h>
-
 #include "testhelp.h"
 
 #define SECRET   "unit-test-secret-0123456789abcdef"
@@ -39,9 +34,9 @@ static char *grants(const char *extra)
     static char buf[1024];
     char more[600];
     snprintf(more, sizeof(more), "{%s}", extra);
-    json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "sub", PATIENT, "role", "patient",
-                          "iss", ISS, "aud", AUD, "iat", (json_int_t)now, "exp",
-                          (json_int_t)now + 600);
+    json_t *g =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "sub", PATIENT, "role", "patient", "iss", ISS,
+                  "aud", AUD, "iat", (json_int_t)now, "exp", (json_int_t)now + 600);
     json_t *m = json_loads(more, 0, NULL);
     char *text = NULL;
     if (g && m && json_object_update(g, m) == 0)
@@ -107,8 +102,7 @@ static void claims(void)
     CHECK(verify_grants(JWT_ALG_HS256, SECRET,
                         "{\"sub\":\"" PATIENT "\",\"role\":\"patient\",\"iss\":\"" ISS
                         "\",\"aud\":\"" AUD "\"}") == AUTH_BAD_TOKEN);
-    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"exp\":\"9999999999\"")) ==
-          AUTH_BAD_TOKEN);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"exp\":\"9999999999\"")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"exp\":0")) == AUTH_BAD_TOKEN);
     /* nbf and iat: honoured when present. */
     snprintf(extra, sizeof(extra), "\"nbf\":%ld", (long)now + AUTH_LEEWAY_SECONDS + 60);
@@ -218,9 +212,29 @@ static void public_keys(void)
     CHECK(verify_grants(JWT_ALG_RS256, rsa_priv, grants("")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_ES256, ec_priv, grants("")) == AUTH_BAD_TOKEN);
 
+    /* A key of the wrong kind (or no key at all) stops start-up with one line. */
+    char err[128];
+    struct config bad = cfg;
+    bad.jwt_key_kind = JWT_KEY_ES256;
+    bad.jwt_public_key = rsa_pub;
+    bad.jwt_public_key_len = strlen(rsa_pub);
+    CHECK(auth_init(&bad, err, sizeof(err)) == -1);
+    CHECK_STR(err, "PORTAL_JWT_PUBLIC_KEY_FILE must hold a P-256 EC public key for ES256");
+    bad.jwt_key_kind = JWT_KEY_RS256;
+    bad.jwt_public_key = ec_pub;
+    bad.jwt_public_key_len = strlen(ec_pub);
+    CHECK(auth_init(&bad, err, sizeof(err)) == -1);
+    CHECK_STR(err, "PORTAL_JWT_PUBLIC_KEY_FILE must hold an RSA public key for RS256");
+    bad.jwt_public_key = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n";
+    bad.jwt_public_key_len = strlen(bad.jwt_public_key);
+    CHECK(auth_init(&bad, err, sizeof(err)) == -1);
+    /* A failed init leaves the working configuration in place. */
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("")) == AUTH_OK);
+
     cfg.jwt_key_kind = JWT_KEY_RS256;
     cfg.jwt_public_key = rsa_pub;
     cfg.jwt_public_key_len = strlen(rsa_pub);
+    CHECK(auth_init(&cfg, err, sizeof(err)) == 0);
     CHECK(verify_grants(JWT_ALG_RS256, rsa_priv, grants("")) == AUTH_OK);
     CHECK(verify_grants(JWT_ALG_RS256, rsa2_priv, grants("")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_RS512, rsa_priv, grants("")) == AUTH_BAD_TOKEN);
@@ -233,6 +247,7 @@ static void public_keys(void)
     cfg.jwt_key_kind = JWT_KEY_ES256;
     cfg.jwt_public_key = ec_pub;
     cfg.jwt_public_key_len = strlen(ec_pub);
+    CHECK(auth_init(&cfg, err, sizeof(err)) == 0);
     CHECK(verify_grants(JWT_ALG_ES256, ec_priv, grants("")) == AUTH_OK);
     CHECK(verify_grants(JWT_ALG_RS256, rsa_priv, grants("")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_HS256, ec_pub, grants("")) == AUTH_BAD_TOKEN);

@@ -20,26 +20,26 @@ static void rfc3339_refuses(void)
 {
     const char *bad[] = {"",
                          "2026-11-20",
-                         "2026-11-20T14:05:00",        /* no zone */
-                         "2026-11-20 14:05:00Z",       /* space */
-                         "2026-11-20T14:05Z",          /* no seconds */
-                         "2026-13-20T14:05:00Z",       /* month */
-                         "2026-00-20T14:05:00Z",       /* month */
-                         "2026-11-31T14:05:00Z",       /* November has 30 days */
-                         "2026-02-29T14:05:00Z",       /* not a leap year */
-                         "1900-02-29T14:05:00Z",       /* century, not leap */
-                         "2026-11-00T14:05:00Z",       /* day */
-                         "2026-11-20T24:00:00Z",       /* hour */
-                         "2026-11-20T14:60:00Z",       /* minute */
-                         "2026-11-20T14:05:61Z",       /* second */
-                         "2026-11-20T14:05:00.Z",      /* empty fraction */
+                         "2026-11-20T14:05:00",             /* no zone */
+                         "2026-11-20 14:05:00Z",            /* space */
+                         "2026-11-20T14:05Z",               /* no seconds */
+                         "2026-13-20T14:05:00Z",            /* month */
+                         "2026-00-20T14:05:00Z",            /* month */
+                         "2026-11-31T14:05:00Z",            /* November has 30 days */
+                         "2026-02-29T14:05:00Z",            /* not a leap year */
+                         "1900-02-29T14:05:00Z",            /* century, not leap */
+                         "2026-11-00T14:05:00Z",            /* day */
+                         "2026-11-20T24:00:00Z",            /* hour */
+                         "2026-11-20T14:60:00Z",            /* minute */
+                         "2026-11-20T14:05:61Z",            /* second */
+                         "2026-11-20T14:05:00.Z",           /* empty fraction */
                          "2026-11-20T14:05:00.1234567890Z", /* fraction too long */
-                         "2026-11-20T14:05:00+0100",   /* offset without colon */
-                         "2026-11-20T14:05:00+24:00",  /* offset hour */
-                         "2026-11-20T14:05:00+01:60",  /* offset minute */
-                         "2026-11-20T14:05:00Z ",      /* trailing space */
+                         "2026-11-20T14:05:00+0100",        /* offset without colon */
+                         "2026-11-20T14:05:00+24:00",       /* offset hour */
+                         "2026-11-20T14:05:00+01:60",       /* offset minute */
+                         "2026-11-20T14:05:00Z ",           /* trailing space */
                          "2026-11-20T14:05:00ZZ",
-                         "1849-12-31T00:00:00Z",       /* before any patient */
+                         "1849-12-31T00:00:00Z", /* before any patient */
                          "+2026-11-20T14:05:00Z",
                          "2026-1-20T14:05:00Z",
                          "yesterday at noon, roughly",
