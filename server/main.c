@@ -31,10 +31,12 @@ static int load(struct config *cfg, enum config_need need)
     char err[256];
     if (config_load(cfg, need, err, sizeof(err)) < 0) {
         fprintf(stderr, "portald: %s\n", err);
+        config_free(cfg); /* a key file read before a later setting failed */
         return -1;
     }
     if (auth_init(cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "portald: %s\n", err);
+        config_free(cfg);
         return -1;
     }
     return 0;
