@@ -31,7 +31,9 @@ function showApp() {
 function forget() {
   document.getElementById('worklist').replaceChildren();
   document.getElementById('detail-title').textContent = 'Choose a study';
-  document.getElementById('detail-body').replaceChildren();
+  document.getElementById('detail-body').replaceChildren(el('p', { class: 'intro' },
+    'Pick a study from the worklist to read its report, release it or hold it.'));
+  document.getElementById('detail').classList.add('empty');
   document.getElementById('requests').replaceChildren();
 }
 
@@ -213,6 +215,7 @@ function holdForm(study) {
 async function loadStudy(id) {
   const study = await api('GET', `/api/v1/physician/studies/${encodeURIComponent(id)}`);
   selected = study.id;
+  document.getElementById('detail').classList.remove('empty');
   document.getElementById('detail-title').textContent = `${study.patient.name} – ${study.description}`;
   const body = document.getElementById('detail-body');
   body.replaceChildren();
