@@ -638,6 +638,13 @@ def test_operations(env):
         n = len(open(path).read().splitlines())
         check("every line of %s is JSON jq reads (%d lines)" % (os.path.basename(path), n),
               p.returncode == 0 and n > 0 and len(p.stdout.splitlines()) == n, p.stderr[:300])
+    unit = os.path.join(ROOT, "deploy/systemd/portald.service")
+    if shutil.which("systemd-analyze"):
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true", "--threshold=20",
+                            unit], capture_output=True, text=True)
+        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", p.stdout)
+        check("systemd unit: exposure at most 2.0 by systemd-analyze security (%s)"
+              % (m.group(1) if m else "?"), m and float(m.group(1)) <= 2.0, p.stderr[-300:])
     reports = [l for x in env["servers"] for l in x.sanitizer_reports()]
     check("no sanitizer report in any portald log", not reports, reports[:3])
     errors = open(os.path.join(env["nginx"].dir, "logs", "error.log")).read()
