@@ -20,7 +20,7 @@ for cmd in seed-history; do
     if "$B/portald" 2>&1 | grep -q "$cmd"; then "$B/portald" "$cmd" >/dev/null; fi
 done
 echo
-echo "The results portal is at http://$PORTAL_LISTEN"
+echo "The results portal is at http://$PORTAL_LISTEN (patients) and http://$PORTAL_LISTEN/physician"
 "$B/portald" seed-demo
 echo "Stop with Ctrl-C; 'make stop' stops the private PostgreSQL."
 echo

@@ -285,6 +285,17 @@ async function main() {
     check(/Still to come: Results ready/.test(await ct.locator('li.step.todo').textContent()), 'results ready still to come');
     const mr = patient.locator('li.study').filter({ has: patient.getByRole('heading', { name: 'MR right knee without contrast' }) });
     check(/Your appointment:/.test(await text(mr)), 'the booked MR shows its appointment');
+    // Estimates come from the site's history; wherever the API gives one, the card shows it.
+    const api = await patient.evaluate(async () => (await fetch('/api/v1/patient/studies')).json());
+    for (const s of api.studies) {
+      const card = patient.locator(`li.study[data-study="${s.id}"]`);
+      const shown = await card.locator('.estimates').count();
+      const expected = (s.estimates || []).some((e) => e && e.p50_at) && !s.report_available && s.stage !== 'cancelled';
+      check(shown === (expected ? 1 : 0), `estimates shown for ${s.accession} exactly when the API has them`);
+      if (expected) {
+        check(/most likely by/.test(await text(card.locator('.estimates'))), `estimate wording for ${s.accession}`);
+      }
+    }
   });
 
   await step('physician sign-in page: a wrong password is refused with a clear message', async () => {
