@@ -33,4 +33,12 @@ int h_physician_discussions(struct req *rq);
 /* physician sign-in: h_physician_session.c */
 int h_physician_session_create(struct req *rq);
 
+/* patient release preference: h_preference.c */
+int h_patient_preference_get(struct req *rq);
+int h_patient_preference_put(struct req *rq);
+int h_patient_study_preference(struct req *rq);
+
+/* admin: h_admin.c */
+int h_admin_holds(struct req *rq);
+
 #endif

@@ -51,7 +51,9 @@ int h_physician_worklist(struct req *rq)
             "priority", db_value(res, i, "priority"), "stage", db_value(res, i, "stage"), "state",
             db_value(res, i, "state"), "patient", "name", db_value(res, i, "patient_name"), "mrn",
             db_value(res, i, "mrn"), "birth_date", db_value(res, i, "birth_date"), "report_status",
-            db_value(res, i, "report_status"), "overdue", 0);
+            db_value(res, i, "report_status"), "overdue",
+            /* Past the p90 of its stage (portal.study_overdue). */
+            db_value(res, i, "overdue") && strcmp(db_value(res, i, "overdue"), "t") == 0);
         if (!e || set_int(e, "report_version", db_value(res, i, "reviewable_version")) < 0 ||
             set_int(e, "released_version", db_value(res, i, "released_version")) < 0 ||
             set_time(e, "final_at", db_value(res, i, "final_at")) < 0 ||
@@ -63,10 +65,18 @@ int h_physician_worklist(struct req *rq)
             break;
         }
         if (db_value(res, i, "hold_reason")) {
-            json_t *h = json_pack("{s:s}", "reason", db_value(res, i, "hold_reason"));
+            json_t *h = json_pack("{s:s, s:s?}", "reason", db_value(res, i, "hold_reason"),
+                                  "reason_code", db_value(res, i, "hold_reason_code"));
             set_time(h, "placed_at", db_value(res, i, "hold_placed_at"));
+            set_time(h, "ends_at", db_value(res, i, "hold_ends_at"));
             json_object_set_new(e, "hold", h);
         }
+        /* Release policies: how a released report went out, and when an unreleased one will go
+         * out by itself (absent: only the physician releases it). */
+        if (db_value(res, i, "released_how"))
+            json_object_set_new(e, "released_how", json_string(db_value(res, i, "released_how")));
+        if (strcmp(db_value(res, i, "state"), "released") != 0)
+            set_time(e, "auto_release_at", db_value(res, i, "auto_release_at"));
     }
     return req_json(rq, 200, list ? json_pack("{s:o}", "studies", list) : NULL);
 }
@@ -107,13 +117,23 @@ int h_physician_study(struct req *rq)
             db_value(res, 0, "released_how"), "note", db_value(res, 0, "release_note"));
         set_int(rel, "version", released);
         set_time(rel, "released_at", db_value(res, 0, "released_at"));
+        set_time(rel, "note_added_at", db_value(res, 0, "release_noted_at"));
         json_object_set_new(o, "release", rel);
     }
     if (db_value(res, 0, "hold_reason")) {
-        json_t *h = json_pack("{s:s}", "reason", db_value(res, 0, "hold_reason"));
+        json_t *h = json_pack("{s:s, s:s?}", "reason", db_value(res, 0, "hold_reason"),
+                              "reason_code", db_value(res, 0, "hold_reason_code"));
         set_time(h, "placed_at", db_value(res, 0, "hold_placed_at"));
+        set_time(h, "ends_at", db_value(res, 0, "hold_ends_at"));
         json_object_set_new(o, "hold", h);
     }
+    /* Which release rule governs this study and, while the current version is unreleased, when
+     * the policy will release it (auto_release_at absent: only the physician will). */
+    json_t *plan = json_pack("{s:s?, s:s?}", "mode", db_value(res, 0, "plan_mode"), "basis",
+                             db_value(res, 0, "plan_basis"));
+    if (plan && !(released && reviewable && strcmp(released, reviewable) == 0))
+        set_time(plan, "auto_release_at", db_value(res, 0, "plan_due_at"));
+    json_object_set_new(o, "release_policy", plan);
     const char *state = !reviewable                                       ? "no_final_report"
                         : (released && strcmp(released, reviewable) == 0) ? "released"
                         : db_value(res, 0, "hold_reason")                 ? "held"
@@ -143,19 +163,28 @@ int h_physician_release(struct req *rq)
 
 int h_physician_hold(struct req *rq)
 {
-    static const char *const fields[] = {"reason", NULL};
+    static const char *const fields[] = {"reason", "reason_code", "until", NULL};
+    /* 45 CFR 171.201 wants a harm hold decided case by case and recorded; the code names which
+     * ground the physician relied on, the text says why. */
+    static const char *const codes[] = {"harm_risk", "patient_request", "data_believed_wrong",
+                                        "other", NULL};
     struct validation v = {rq, 0};
     v_only(&v, rq->in, "", fields);
     const char *reason = v_string(&v, rq->in, "", "reason", true, REASON_MAX_BYTES);
+    const char *code = v_choice(&v, rq->in, "", "reason_code", false, codes);
+    const char *until = v_timestamp(&v, rq->in, "", "until", false);
     if (v.status)
         return v.status;
-    const char *p[5] = {rq->id, rq->who.sub, reason, rq->request_id, rq->client_addr};
+    const char *p[7] = {rq->id, rq->who.sub,    reason,         code ? code : "other",
+                        until,  rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_HOLD, 5, p, &res)))
+    if ((s = db_run(rq, Q_HOLD, 7, p, &res)))
         return s;
-    json_t *o = json_pack("{s:s, s:s}", "state", "held", "reason", db_value(res, 0, "reason"));
+    json_t *o = json_pack("{s:s, s:s, s:s}", "state", "held", "reason", db_value(res, 0, "reason"),
+                          "reason_code", db_value(res, 0, "reason_code"));
     set_time(o, "placed_at", db_value(res, 0, "placed_at"));
+    set_time(o, "ends_at", db_value(res, 0, "ends_at"));
     bool created = strcmp(db_value(res, 0, "created"), "t") == 0;
     return req_json(rq, created ? 201 : 200, o);
 }

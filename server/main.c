@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
+#include "release_sweep.h"
 #include "physician_account.h"
 
 #define SHUTDOWN_GRACE_MS 10000
@@ -67,9 +68,11 @@ static int cmd_serve(void)
     }
     log_msg(LOG_INFO, "listening on %s:%d with %d threads", cfg.listen_host, http_port(srv),
             cfg.threads);
+    struct release_sweep *sweep = release_sweep_start(cfg.release_sweep);
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: finishing requests in flight, then stopping", sig);
+    release_sweep_stop(sweep);
     http_stop(srv, SHUTDOWN_GRACE_MS);
     db_close();
     config_free(&cfg);

@@ -44,6 +44,20 @@ static const struct stage_text stage_texts[] = {
      "This exam was cancelled. If you did not expect this, please contact your doctor's office."},
 };
 
+/* Release policies (docs/release-policies.md): a report shared as soon as it was final has not
+ * necessarily been reviewed, and a held one is held by the physician (never said why). */
+static const char released_unreviewed_text[] =
+    "Your report is ready. It was shared with you as soon as it was final, so your doctor may not "
+    "have reviewed it yet. You can read it now and schedule a time to talk it over.";
+static const char held_text[] =
+    "Your doctor has put a hold on sharing this report for now. It will be shared with you when "
+    "your doctor releases it or the hold ends.";
+
+static bool is_true(const char *v)
+{
+    return v && strcmp(v, "t") == 0;
+}
+
 static const struct stage_text *stage_text(const char *stage)
 {
     for (size_t i = 0; stage && i < sizeof(stage_texts) / sizeof(stage_texts[0]); i++)
@@ -119,6 +133,29 @@ static json_t *timeline(const PGresult *res, int row)
     return list;
 }
 
+/* "held", the patient's release choice, and the explanations that fit them. */
+static int add_release_policy(json_t *o, const PGresult *res, int row, const char *stage)
+{
+    const char *held = db_value(res, row, "held");
+    if (held && json_object_set_new(o, "held", json_boolean(is_true(held))) < 0)
+        return -1;
+    const char *explanation = NULL;
+    if (is_true(held) && stage && strcmp(stage, "physician_review") == 0)
+        explanation = held_text;
+    else if (is_true(db_value(res, row, "released_unreviewed")) && stage &&
+             strcmp(stage, "available") == 0)
+        explanation = released_unreviewed_text;
+    if (explanation && json_object_set_new(o, "stage_explanation", json_string(explanation)) < 0)
+        return -1;
+    const char *pref = db_value(res, row, "release_preference");
+    if (pref) {
+        json_t *p = json_loads(pref, 0, NULL);
+        if (!p || json_object_set_new(o, "release_preference", p) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 json_t *patient_view_study(const PGresult *res, int row)
 {
     const char *stage = db_value(res, row, "stage");
@@ -135,6 +172,10 @@ json_t *patient_view_study(const PGresult *res, int row)
     json_t *tl = timeline(res, row);
     if (!tl || json_object_set_new(o, "timeline", tl) < 0 ||
         set_time(o, "scheduled_for", db_value(res, row, "scheduled_for")) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (add_release_policy(o, res, row, stage) < 0) {
         json_decref(o);
         return NULL;
     }
@@ -185,8 +226,15 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
         return -1;
 
     char prompt[300];
-    snprintf(prompt, sizeof(prompt),
-             "%s has reviewed your results. Schedule a time to talk them over.", physician);
+    const char *how = db_value(res, row, "how");
+    if (how && strcmp(how, "policy") == 0 && !db_value(res, row, "physician_note"))
+        snprintf(prompt, sizeof(prompt),
+                 "Your results were shared with you as soon as they were final. Schedule a time "
+                 "with %s to talk them over.",
+                 physician);
+    else
+        snprintf(prompt, sizeof(prompt),
+                 "%s has reviewed your results. Schedule a time to talk them over.", physician);
     char url[128];
     snprintf(url, sizeof(url), "/api/v1/patient/studies/%s/discussion-requests", id);
     const char *dstate = db_value(res, row, "discussion_state");

@@ -9,7 +9,12 @@
     "s.scheduled_at, s.scheduled_for, s.arrived_at, s.exam_started_at, s.exam_completed_at, "      \
     "s.read_started_at, s.preliminary_at, s.final_at, s.released_at, s.cancelled_at, "             \
     "s.created_at, s.released_version, "                                                           \
-    "(s.reviewable_version > s.released_version) AS newer_version_pending "
+    "(s.reviewable_version > s.released_version) AS newer_version_pending, "                       \
+    "EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL "           \
+    "AND coalesce(h.ends_at, 'infinity') > now()) AS held, "                                       \
+    "portal.study_preference_json(s.id)::text AS release_preference, "                             \
+    "EXISTS (SELECT FROM portal.releases rr WHERE rr.study_id = s.id AND rr.version = "            \
+    "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS released_unreviewed "
 
 const struct query_def queries[Q_COUNT] = {
     [Q_PING] = {"ping", "SELECT 1", 0},
@@ -79,12 +84,18 @@ const struct query_def queries[Q_COUNT] = {
          "pt.name AS patient_name, pt.mrn, pt.birth_date, s.final_at, s.reviewable_version, "
          "rv.status AS report_status, rv.signed_at, s.released_version, s.released_at, "
          "h.reason AS hold_reason, h.placed_at AS hold_placed_at, "
+         "h.reason_code AS hold_reason_code, h.ends_at AS hold_ends_at, "
+         "rel.how AS released_how, rp.due_at AS auto_release_at, "
          "CASE WHEN s.released_version = s.reviewable_version THEN 'released' "
          "WHEN h.id IS NOT NULL THEN 'held' ELSE 'awaiting_review' END AS state "
          "FROM portal.studies s JOIN portal.patients pt ON pt.id = s.patient_id "
          "JOIN portal.report_versions rv ON rv.study_id = s.id AND rv.version = "
          "s.reviewable_version "
          "LEFT JOIN portal.holds h ON h.study_id = s.id AND h.ended_at IS NULL "
+         "AND coalesce(h.ends_at, 'infinity') > now() "
+         "LEFT JOIN portal.releases rel ON rel.study_id = s.id AND rel.version = "
+         "s.released_version "
+         "LEFT JOIN portal.release_plans rp ON rp.study_id = s.id "
          "WHERE s.referring_physician_id = $1 AND s.reviewable_version IS NOT NULL) w "
          "WHERE $2 = 'all' OR w.state = $2 ORDER BY w.final_at, w.id LIMIT 500",
          2},
@@ -95,23 +106,27 @@ const struct query_def queries[Q_COUNT] = {
          "s.reviewable_version, pt.name AS patient_name, pt.mrn, pt.birth_date, "
          "r.version, r.status, r.findings, r.impression, r.radiologist, r.signed_at, "
          "h.reason AS hold_reason, h.placed_at AS hold_placed_at, "
-         "rel.note AS release_note, rel.released_by_name, rel.how AS released_how "
+         "h.reason_code AS hold_reason_code, h.ends_at AS hold_ends_at, "
+         "rel.note AS release_note, rel.released_by_name, rel.how AS released_how, "
+         "rel.noted_at AS release_noted_at, rp.mode AS plan_mode, rp.basis AS plan_basis, "
+         "rp.due_at AS plan_due_at "
          "FROM portal.studies s JOIN portal.patients pt ON pt.id = s.patient_id "
          "LEFT JOIN LATERAL portal.physician_report($1, s.id, $3, $4) r ON true "
          "LEFT JOIN portal.holds h ON h.study_id = s.id AND h.ended_at IS NULL "
+         "AND coalesce(h.ends_at, 'infinity') > now() "
          "LEFT JOIN portal.releases rel ON rel.study_id = s.id AND rel.version = "
          "s.released_version "
+         "LEFT JOIN portal.release_plans rp ON rp.study_id = s.id "
          "WHERE s.id = $2 AND s.referring_physician_id = $1",
          4},
     [Q_RELEASE] = {"release",
                    "SELECT released_at, report_version FROM portal.release_report($1, $2, $3, $4, "
                    "$5)",
                    5},
-    [Q_HOLD] =
-        {"hold",
-         "SELECT hold_id, placed_at, reason, created FROM portal.hold_report($1, $2, $3, $4, "
-         "$5)",
-         5},
+    [Q_HOLD] = {"hold",
+                "SELECT hold_id, placed_at, reason, reason_code, ends_at, created "
+                "FROM portal.hold_report($1, $2, $3, $4, $5::timestamptz, $6, $7)",
+                7},
     [Q_PHYSICIAN_DISCUSSIONS] = {"physician_discussions",
                                  "SELECT d.id, d.study_id, s.accession, s.modality, s.description, "
                                  "pt.name AS patient_name, pt.email AS patient_email, "
@@ -125,6 +140,30 @@ const struct query_def queries[Q_COUNT] = {
     [Q_PHYSICIAN_LOGIN_LOOKUP] = {"physician_login_lookup",
                                   "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
                                   1},
+
+    /* Release policies (sql/migrations/0004_release_policies.sql). */
+    [Q_RELEASE_DUE] = {"release_due",
+                       "SELECT released, holds_expired FROM portal.release_due($1::integer, $2)",
+                       2},
+    [Q_PATIENT_PREFERENCE] = {"patient_preference",
+                              "SELECT release, wait_days, chosen_at, allowed, max_wait_days "
+                              "FROM portal.get_patient_preference($1)",
+                              1},
+    [Q_SET_PATIENT_PREFERENCE] = {"set_patient_preference",
+                                  "SELECT release, wait_days, chosen_at "
+                                  "FROM portal.set_patient_preference($1, $2, $3::integer, $4, $5)",
+                                  5},
+    [Q_SET_STUDY_PREFERENCE] = {"set_study_preference",
+                                "SELECT portal.set_study_preference($1, $2, $3, $4::integer, $5, "
+                                "$6)::text AS preference",
+                                6},
+    [Q_ADMIN_HOLDS] = {"admin_holds",
+                       "SELECT kind, study_id, accession, site, modality, version, reason_code, "
+                       "reason, actor, actor_name, started_at, deadline, ended_at, ended_how, "
+                       "duration_seconds FROM portal.compliance_holds("
+                       "coalesce($1::timestamptz, '-infinity'), "
+                       "coalesce($2::timestamptz, 'infinity'), $3, $4, $5)",
+                       5},
 };
 
 /* Reads that may go to a standby, which lags the primary by its replay delay. A statement is here

@@ -30,6 +30,12 @@ const struct route routes[] = {
      "patient_study"},
     {"POST", "/api/v1/patient/studies/{id}/discussion-requests", h_patient_discussion, ROLE_PATIENT,
      BODY_JSON, LIMIT_SMALL, "patient_discussion"},
+    {"PUT", "/api/v1/patient/studies/{id}/preference", h_patient_study_preference, ROLE_PATIENT,
+     BODY_JSON, LIMIT_SMALL, "patient_study_preference"},
+    {"GET", "/api/v1/patient/preferences", h_patient_preference_get, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_preference_get"},
+    {"PUT", "/api/v1/patient/preferences", h_patient_preference_put, ROLE_PATIENT, BODY_JSON,
+     LIMIT_SMALL, "patient_preference_put"},
 
     {"GET", "/api/v1/physician/worklist", h_physician_worklist, ROLE_PHYSICIAN, BODY_NONE, 0,
      "physician_worklist"},
@@ -43,6 +49,8 @@ const struct route routes[] = {
      LIMIT_SMALL, "physician_session_create"},
     {"GET", "/api/v1/physician/discussion-requests", h_physician_discussions, ROLE_PHYSICIAN,
      BODY_NONE, 0, "physician_discussions"},
+
+    {"GET", "/api/v1/admin/holds", h_admin_holds, ROLE_ADMIN, BODY_NONE, 0, "admin_holds"},
 
     {0, 0, 0, 0, 0, 0, 0},
 };

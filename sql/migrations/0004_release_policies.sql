@@ -154,7 +154,8 @@ LANGUAGE sql STABLE AS $$
         jsonb_strip_nulls(jsonb_build_object(
             'can_change', s.reviewable_version IS NULL AND s.cancelled_at IS NULL,
             'release', coalesce(p.preference, 'site_default'),
-            'wait_days', portal.whole_days(least(p.preference_wait, p.max_patient_delay)),
+            'wait_days', CASE WHEN p.preference = 'wait_for_physician'
+                              THEN portal.whole_days(least(p.preference_wait, p.max_patient_delay)) END,
             'max_wait_days', portal.whole_days(p.max_patient_delay),
             'chosen_at', to_char(p.preference_chosen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             'set_for', p.preference_set_for))

@@ -1,0 +1,145 @@
+/* The automatic release sweep: one thread per portald instance calls portal.release_due every
+ * PORTAL_RELEASE_SWEEP seconds. The database decides who releases what (FOR UPDATE SKIP LOCKED
+ * and the unique release per report version), so any number of instances may sweep at once and
+ * each report version is released exactly once. */
+#include "release_sweep.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "queries.h"
+
+/* Reports released per call; the sweep calls again at once while a call comes back full, so a
+ * backlog drains without one long transaction. */
+#define SWEEP_BATCH      200
+#define SWEEP_MAX_ROUNDS 50
+
+struct release_sweep {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    int interval_s;
+    unsigned long round;
+    time_t started; /* with the pid, tells instances' sweeps apart in the audit log */
+};
+
+static void *sweep_main(void *arg);
+static bool sweep_once(struct release_sweep *s);
+
+struct release_sweep *release_sweep_start(int interval_s)
+{
+    if (interval_s <= 0)
+        return NULL;
+    struct release_sweep *s = calloc(1, sizeof(*s));
+    if (!s) {
+        log_msg(LOG_ERROR, "release sweep: out of memory; automatic releases are off");
+        return NULL;
+    }
+    s->interval_s = interval_s;
+    s->started = time(NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    /* Timed waits on the monotonic clock, so a wall-clock step neither skips nor floods sweeps. */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&s->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0 || pthread_mutex_init(&s->lock, NULL) != 0) {
+        if (rc == 0)
+            pthread_cond_destroy(&s->wake);
+        free(s);
+        log_msg(LOG_ERROR, "release sweep: cannot initialise; automatic releases are off");
+        return NULL;
+    }
+    rc = pthread_create(&s->thread, NULL, sweep_main, s);
+    if (rc != 0) {
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        log_msg(LOG_ERROR, "release sweep: cannot start a thread (%s); automatic releases are off",
+                strerror(rc));
+        return NULL;
+    }
+    log_msg(LOG_INFO, "release sweep: every %d s", interval_s);
+    return s;
+}
+
+void release_sweep_stop(struct release_sweep *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static void *sweep_main(void *arg)
+{
+    struct release_sweep *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        for (int i = 0; i < SWEEP_MAX_ROUNDS && sweep_once(s); i++)
+            ;
+        pthread_mutex_lock(&s->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += s->interval_s;
+        while (!s->stopping) {
+            int rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
+            if (rc == ETIMEDOUT)
+                break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    db_close();
+    return NULL;
+}
+
+/* One call of portal.release_due. Returns true when the batch came back full (more may be due). */
+static bool sweep_once(struct release_sweep *s)
+{
+    PGconn *c = db_conn();
+    if (!c)
+        return false; /* db_conn logged it; the next interval tries again */
+    char batch[16], request_id[64];
+    snprintf(batch, sizeof(batch), "%d", SWEEP_BATCH);
+    /* The audit rows of one sweep share this id, so an operator can find them together. */
+    snprintf(request_id, sizeof(request_id), "release-sweep-%lx-%ld-%lu", (unsigned long)s->started,
+             (long)getpid(), ++s->round);
+    const char *params[2] = {batch, request_id};
+    PGresult *r = PQexecPrepared(c, queries[Q_RELEASE_DUE].name, 2, params, NULL, NULL, 0);
+    bool more = false;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        int released = atoi(PQgetvalue(r, 0, 0));
+        int expired = atoi(PQgetvalue(r, 0, 1));
+        if (released || expired)
+            log_msg(LOG_INFO,
+                    "release sweep %s: %d report(s) released by policy, %d hold(s) expired",
+                    request_id, released, expired);
+        more = released >= SWEEP_BATCH || expired >= SWEEP_BATCH;
+    } else {
+        /* The SQLSTATE, never the message: messages can quote values. */
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        log_msg(LOG_WARN, "release sweep %s failed with SQLSTATE %s", request_id,
+                state ? state : "(connection lost)");
+        if (PQstatus(c) != CONNECTION_OK)
+            db_close();
+    }
+    PQclear(r);
+    return more;
+}
