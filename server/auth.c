@@ -24,6 +24,21 @@
 
 static const struct config *auth_cfg;
 
+/* Verified tokens, per thread (no lock). A patient's page makes several calls with one token, and
+ * libjwt's decode (base64, JSON, the signature) costs more than the rest of a small request. An
+ * entry is keyed by the token's SHA-256, so only the identical token reuses it; only successes are
+ * kept, with the window in which the claims hold (nbf/iat to exp), checked again on every use, and
+ * auth_init() (new keys or settings) makes every entry stale. */
+#define TOKEN_CACHE_SLOTS 512
+struct token_cache_entry {
+    unsigned char hash[32];
+    unsigned generation;
+    long valid_from; /* claims hold for valid_from <= now <= exp + leeway */
+    struct principal who;
+};
+static _Thread_local struct token_cache_entry token_cache[TOKEN_CACHE_SLOTS];
+static atomic_uint token_cache_generation = 1;
+
 static bool header_alg(const char *token, char *alg, size_t alg_len);
 static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from);
 static bool audience_ok(jwt_t *jwt);
@@ -67,21 +82,6 @@ static jwt_t *decode_with(const char *token, jwt_alg_t alg, const char *key, siz
     }
     return jwt;
 }
-
-/* Verified tokens, per thread (no lock). A patient's page makes several calls with one token, and
- * libjwt's decode (base64, JSON, the signature) costs more than the rest of a small request. An
- * entry is keyed by the token's SHA-256, so only the identical token reuses it; only successes are
- * kept, with the window in which the claims hold (nbf/iat to exp), checked again on every use, and
- * auth_init() (new keys or settings) makes every entry stale. */
-#define TOKEN_CACHE_SLOTS 512
-struct token_cache_entry {
-    unsigned char hash[32];
-    unsigned generation;
-    long valid_from; /* claims hold for valid_from <= now <= exp + leeway */
-    struct principal who;
-};
-static _Thread_local struct token_cache_entry token_cache[TOKEN_CACHE_SLOTS];
-static atomic_uint token_cache_generation = 1;
 
 static struct token_cache_entry *token_cache_slot(const char *token, size_t len,
                                                   unsigned char hash[32])
