@@ -267,6 +267,40 @@ static void public_keys(void)
     free(ec_pub);
 }
 
+/* The cache of verified tokens must answer exactly as a fresh verification would: exp and nbf are
+ * checked again on a hit, new settings make old entries stale, and each token keeps its own
+ * principal. */
+static void token_cache_answers_like_verification(void)
+{
+    config_hs256();
+    struct principal who;
+    char extra[256];
+    snprintf(extra, sizeof(extra), "\"nbf\":%ld", (long)now + 100);
+    char *t = token(JWT_ALG_HS256, SECRET, grants(extra));
+    CHECK(t && auth_verify(t, now + 100, &who) == AUTH_OK); /* cached from here on */
+    CHECK(auth_verify(t, now + 100, &who) == AUTH_OK && strcmp(who.sub, PATIENT) == 0);
+    CHECK(auth_verify(t, now, &who) == AUTH_BAD_TOKEN); /* before nbf, cached or not */
+    CHECK(auth_verify(t, now + 600 + AUTH_LEEWAY_SECONDS, &who) == AUTH_OK);
+    CHECK(auth_verify(t, now + 600 + AUTH_LEEWAY_SECONDS + 1, &who) == AUTH_BAD_TOKEN);
+    CHECK(who.role == ROLE_NONE && who.sub[0] == '\0');
+    char *other = token(JWT_ALG_HS256, SECRET, grants("\"role\":\"ris\",\"sub\":\"pacs-1\""));
+    for (int i = 0; i < 3; i++) {
+        CHECK(auth_verify(t, now + 100, &who) == AUTH_OK && who.role == ROLE_PATIENT);
+        CHECK(other && auth_verify(other, now, &who) == AUTH_OK && who.role == ROLE_RIS &&
+              strcmp(who.sub, "pacs-1") == 0);
+    }
+    /* A new secret: the token verified (and cached) under the old one is refused. */
+    struct config rotated = cfg;
+    rotated.jwt_secret = "another-unit-secret-0123456789abcdef";
+    rotated.jwt_secret_len = strlen(rotated.jwt_secret);
+    char err[128];
+    CHECK(auth_init(&rotated, err, sizeof(err)) == 0);
+    CHECK(auth_verify(t, now + 100, &who) == AUTH_BAD_TOKEN);
+    free(t);
+    free(other);
+    config_hs256();
+}
+
 int main(void)
 {
     now = time(NULL);
@@ -275,5 +309,6 @@ int main(void)
     claims();
     refused_tokens();
     public_keys();
+    token_cache_answers_like_verification();
     return testhelp_done();
 }
