@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,9 +331,38 @@ void db_request_done(void)
     }
 }
 
+/* The column's index in res, as PQfnumber gives it for our lower-case names but without its copy
+ * and case folding of the name on every call. Handlers read a row's columns one by one and rows in
+ * a loop, so a per-thread hint keyed by (res, the caller's string literal) skips the scan for every
+ * row after the first; it is checked against res before use. */
+#define COLUMN_HINTS 256
+static int column_index(const PGresult *res, const char *column)
+{
+    static _Thread_local struct {
+        const PGresult *res;
+        const char *name;
+        int col;
+    } hints[COLUMN_HINTS];
+    size_t h = (((uintptr_t)column >> 3) ^ ((uintptr_t)res >> 4)) % COLUMN_HINTS;
+    int nf = PQnfields(res);
+    int col = hints[h].col;
+    if (hints[h].res == res && hints[h].name == column && col < nf &&
+        strcmp(PQfname(res, col), column) == 0)
+        return col;
+    for (col = 0; col < nf; col++) {
+        if (strcmp(PQfname(res, col), column) == 0) {
+            hints[h].res = res;
+            hints[h].name = column;
+            hints[h].col = col;
+            return col;
+        }
+    }
+    return PQfnumber(res, column); /* a name needing PQfnumber's case folding or quoting */
+}
+
 const char *db_value(const PGresult *res, int row, const char *column)
 {
-    int col = PQfnumber(res, column);
+    int col = column_index(res, column);
     if (col < 0 || row >= PQntuples(res) || PQgetisnull(res, row, col))
         return NULL;
     return PQgetvalue(res, row, col);
