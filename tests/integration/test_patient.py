@@ -27,6 +27,21 @@ def _assert_absent(where, haystack, secrets):
             assert f not in haystack, "report text (%r form) found in %s" % (f[:20], where)
 
 
+def test_leak_detector_sees_disguised_copies(ctx):
+    """The release-gate checks below are only as good as _forms: prove it catches each disguise."""
+    m = marker("D")
+    text = "Findings: " + m + " nodule."
+    for pad in ("", "a", "ab"):
+        for leak in (text, text.lower(), base64.b64encode((pad + text).encode()).decode(),
+                     base64.urlsafe_b64encode((pad + text).encode()).decode(),
+                     text.encode().hex()):
+            try:
+                _assert_absent("planted", "xx" + leak + "yy", [m])
+            except AssertionError:
+                continue
+            raise AssertionError("missed a leak: " + leak)
+
+
 def _everything(r):
     return r.body + "\n" + "\n".join("%s: %s" % kv for kv in r.headers)
 
@@ -59,8 +74,10 @@ def test_stages_have_labels_and_explanations(ctx):
 def test_release_gate_no_byte_of_report_before_release(ctx):
     findings = "Findings: %s nodule, %s." % (marker("F"), marker("G"))
     impression = "Impression: CRITICAL %s." % marker("I")
-    secrets = [findings, impression] + [w for w in (findings + " " + impression).split()
-                                        if w.startswith("ZQX")]
+    # Every copy of the text, whole or in part, holds a marker; its base64 forms at every
+    # alignment are covered by _forms.
+    secrets = [w.strip(",.") for w in (findings + " " + impression).split()
+               if w.startswith("ZQX")]
     s = final_study(ctx.server, findings=findings, impression=impression)
     other = str(uuid.uuid4())
     responses = {

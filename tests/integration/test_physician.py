@@ -200,3 +200,33 @@ def test_discussion_requests_only_own_patients(ctx):
     other = harness.Server.token("physician", "NPI-" + uuid.uuid4().hex[:10])
     theirs = ctx.server.request("GET", "/api/v1/physician/discussion-requests", token=other)
     assert theirs.status == 200 and theirs.json() == {"requests": []}, theirs
+
+
+def test_concurrent_releases_and_discussion_requests_answer_alike(ctx):
+    import threading
+    s = final_study(ctx.server)
+    n = 6
+    barrier = threading.Barrier(n)
+    out = [None] * n
+
+    def run(i, fn):
+        barrier.wait()
+        out[i] = fn()
+
+    def together(fn):
+        threads = [threading.Thread(target=run, args=(i, fn)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return list(out)
+
+    rel = together(lambda: s.as_physician("POST", "release", body={}))
+    assert all(r.status == 200 for r in rel), rel
+    assert len({r.body for r in rel}) == 1, rel
+    assert ctx.cluster.sql("SELECT count(*) FROM portal.releases WHERE study_id = '%s'"
+                           % s.study_id) == [["1"]]
+    path = s.as_patient().json()["discussion"]["request"]["url"]
+    disc = together(lambda: s.as_patient("POST", path, body={"message": "call me"}))
+    assert sorted(r.status for r in disc) == [200] * (n - 1) + [201], disc
+    assert len({r.json()["id"] for r in disc}) == 1, disc
