@@ -334,3 +334,29 @@ def test_cancelled_study(ctx):
     s = Study(ctx.server, events=("ordered", "cancelled"))
     body = ctx.server.request("GET", patient_path(s.study_id), token=s.patient).json()
     assert body["stage"] == "cancelled" and body["stage_label"], body
+
+
+def test_database_down_is_503_and_the_retry_lands(ctx):
+    cluster = harness.Cluster("ingest503")
+    server = harness.Server(cluster)
+    try:
+        acked = ingest(server, harness.event("ordered"))
+        cluster.stop()
+        ev = harness.event("ordered")
+        r = _post(server, EVENTS, ev)
+        assert r.status == 503, r
+        assert r.json()["detail"] == "The database is unavailable; try again shortly.", r
+        r = server.request("GET", "/api/v1/patient/studies",
+                           token=server.token("patient", acked["patient_id"]))
+        assert r.status == 503, r
+        cluster.start()
+        # The RIS retries: the event lands once; the acknowledged one is still there.
+        first = ingest(server, ev)
+        assert ingest(server, ev) == {"study_id": first["study_id"],
+                                      "patient_id": first["patient_id"]}
+        r = server.request("GET", "/api/v1/patient/studies",
+                           token=server.token("patient", acked["patient_id"]))
+        assert [s["id"] for s in r.json()["studies"]] == [acked["study_id"]], r
+    finally:
+        server.stop()
+        cluster.destroy()
