@@ -652,7 +652,24 @@ def test_operations(env):
           errors[-500:])
 
 
+def run_cleanups():
+    while cleanups:
+        try:
+            cleanups.pop()()
+        except Exception:
+            traceback.print_exc()
+
+
 def main():
+    # Stopped from outside (a timeout, Ctrl-C): still stop every process started here.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return run()
+    finally:
+        run_cleanups()
+
+
+def run():
     tmp = tempfile.mkdtemp(prefix="deploy-", dir=harness.TMP)
     os.chmod(tmp, 0o755)
     harness.TMP = tmp
@@ -686,8 +703,7 @@ def main():
     except Exception:
         traceback.print_exc()
         check("set-up: primary, standby, two portald, nginx", False)
-        for fn in reversed(cleanups):
-            fn()
+        run_cleanups()
         print("%d passed, %d failed" % (results["passed"], results["failed"]))
         return 1
 
@@ -705,11 +721,7 @@ def main():
             traceback.print_exc()
             check("%s finished without an exception" % t.__name__, False)
         print("# %s took %.1fs" % (t.__name__, time.time() - started))
-    for fn in reversed(cleanups):
-        try:
-            fn()
-        except Exception:
-            traceback.print_exc()
+    run_cleanups()
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 
