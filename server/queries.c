@@ -100,7 +100,7 @@ const struct query_def queries[Q_COUNT] = {
          "AND coalesce(h.ends_at, 'infinity') > now() "
          "LEFT JOIN portal.releases rel ON rel.study_id = s.id AND rel.version = "
          "s.released_version "
-         "LEFT JOIN portal.release_plans rp ON rp.study_id = s.id "
+         "LEFT JOIN LATERAL portal.release_plan(s) rp ON true "
          "WHERE s.referring_physician_id = $1 AND s.reviewable_version IS NOT NULL) w "
          "WHERE $2 = 'all' OR w.state = $2 ORDER BY w.final_at, w.id LIMIT 500",
          2},
@@ -121,7 +121,7 @@ const struct query_def queries[Q_COUNT] = {
          "AND coalesce(h.ends_at, 'infinity') > now() "
          "LEFT JOIN portal.releases rel ON rel.study_id = s.id AND rel.version = "
          "s.released_version "
-         "LEFT JOIN portal.release_plans rp ON rp.study_id = s.id "
+         "LEFT JOIN LATERAL portal.release_plan(s) rp ON true "
          "WHERE s.id = $2 AND s.referring_physician_id = $1",
          4},
     [Q_RELEASE] = {"release",

@@ -106,12 +106,19 @@ CREATE INDEX studies_unreleased_idx ON portal.studies (id)
     WHERE reviewable_version IS NOT NULL AND released_version IS DISTINCT FROM reviewable_version;
 
 -- ---------------------------------------------------------------------------------------------
--- The release plan of every study: which mode applies, on what basis, and when the current
--- final version is due for release by policy (NULL: only the physician releases it). The clock
--- starts when the final (or amended) version reached the portal.
+-- The release plan of a study: which mode applies, on what basis, and when the current final
+-- version is due for release by policy (NULL: only the physician releases it). The clock starts
+-- when the final (or amended) version reached the portal. A function of the study row (inlined
+-- by the planner), so callers compute it only for the studies they look at: the sweep for the
+-- unreleased ones, a page for its own rows.
 -- ---------------------------------------------------------------------------------------------
 
-CREATE VIEW portal.release_plans AS
+CREATE FUNCTION portal.release_plan(s portal.studies)
+RETURNS TABLE (study_id uuid, version integer, final_received_at timestamptz,
+               preference_allowed boolean, max_patient_delay interval, preference text,
+               preference_wait interval, preference_chosen_at timestamptz,
+               preference_set_for text, mode text, basis text, due_at timestamptz)
+LANGUAGE sql STABLE AS $$
 SELECT s.id AS study_id,
        s.reviewable_version AS version,
        rv.received_at AS final_received_at,
@@ -131,9 +138,14 @@ SELECT s.id AS study_id,
                 THEN rv.received_at + least(pref.wait, pol.max_patient_delay)
             WHEN pol.mode = 'immediate' THEN rv.received_at
             ELSE rv.received_at + pol.auto_release_after END AS due_at
-  FROM portal.studies s
+  FROM (SELECT) one
   LEFT JOIN portal.report_versions rv ON rv.study_id = s.id AND rv.version = s.reviewable_version
-  LEFT JOIN LATERAL portal.policy_for(s.site, s.modality) pol ON true
+  LEFT JOIN LATERAL (
+      -- portal.policy_for, written out so the planner can inline this function
+      SELECT p.* FROM portal.release_policies p
+       WHERE p.site IN (s.site, '*') AND p.modality IN (s.modality, '*')
+       ORDER BY (p.site <> '*') DESC, (p.modality <> '*') DESC
+       LIMIT 1) pol ON true
   LEFT JOIN LATERAL (
       -- The study's own choice; else, while no report is final, the standing one. Only where
       -- the policy lets patients choose.
@@ -145,6 +157,11 @@ SELECT s.id AS study_id,
          AND s.reviewable_version IS NULL
          AND NOT EXISTS (SELECT FROM portal.study_preferences sp2 WHERE sp2.study_id = s.id)
       LIMIT 1) pref ON true;
+$$;
+
+-- Every study's plan, for people and reports; code filters studies first and calls the function.
+CREATE VIEW portal.release_plans AS
+SELECT p.* FROM portal.studies s CROSS JOIN LATERAL portal.release_plan(s) p;
 
 -- What the patient sees of the choice for one study (NULL where the site offers none and none
 -- applies): {"can_change", "release", "wait_days", "chosen_at", "set_for"}.
@@ -160,7 +177,7 @@ LANGUAGE sql STABLE AS $$
             'chosen_at', to_char(p.preference_chosen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             'set_for', p.preference_set_for))
     END
-      FROM portal.studies s JOIN portal.release_plans p ON p.study_id = s.id
+      FROM portal.studies s CROSS JOIN LATERAL portal.release_plan(s) p
      WHERE s.id = p_study;
 $$;
 
@@ -218,7 +235,7 @@ BEGIN
     IF EXISTS (SELECT FROM portal.holds h WHERE h.study_id = p_study AND h.ended_at IS NULL) THEN
         RETURN NULL;
     END IF;
-    SELECT * INTO p FROM portal.release_plans rp WHERE rp.study_id = p_study;
+    SELECT * INTO p FROM portal.release_plan(s);
     IF p.due_at IS NULL OR p.due_at > now() THEN
         RETURN NULL;
     END IF;
@@ -258,7 +275,7 @@ BEGIN
     n_expired := portal.expire_holds(NULL, p_limit, p_request_id);
     FOR v_study IN
         SELECT s.id FROM portal.studies s
-          JOIN portal.release_plans p ON p.study_id = s.id
+         CROSS JOIN LATERAL portal.release_plan(s) p
          WHERE s.reviewable_version IS NOT NULL
            AND s.released_version IS DISTINCT FROM s.reviewable_version
            AND p.due_at <= now()
@@ -593,7 +610,7 @@ BEGIN
                     ELSE 'pending' END AS ended_how
           FROM portal.report_versions rv
           JOIN portal.studies s ON s.id = rv.study_id
-          JOIN portal.release_plans p ON p.study_id = rv.study_id
+          CROSS JOIN LATERAL portal.release_plan(s) p
           LEFT JOIN portal.releases r ON r.study_id = rv.study_id AND r.version = rv.version
           LEFT JOIN portal.study_preferences sp ON sp.study_id = rv.study_id
           LEFT JOIN LATERAL (SELECT n.received_at FROM portal.report_versions n
@@ -625,6 +642,7 @@ REVOKE ALL ON FUNCTION
     portal.release_policies_keep_default(),
     portal.policy_for(text, text),
     portal.whole_days(interval),
+    portal.release_plan(portal.studies),
     portal.study_preference_json(uuid),
     portal.expire_holds(uuid, integer, text),
     portal.release_if_due(uuid, text),
@@ -638,6 +656,7 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     portal.policy_for(text, text),
     portal.whole_days(interval),
+    portal.release_plan(portal.studies),
     portal.study_preference_json(uuid),
     portal.expire_holds(uuid, integer, text),
     portal.release_if_due(uuid, text),
