@@ -63,11 +63,13 @@ const struct query_def queries[Q_COUNT] = {
          "dr WHERE dr.study_id = s.id ORDER BY dr.created_at DESC LIMIT 1) d ON true "
          /* As a join condition the release test ran after the gate function, so every unreleased
           * study paid a PL/pgSQL call that could find nothing; as a one-time filter of a subquery
-          * kept apart by OFFSET 0, the function runs only for released studies. */
+          * the function runs only for released studies. LIMIT 1 (it returns at most one row)
+          * keeps the subquery apart and replaces the planner's guess of 1000 rows for a function,
+          * which made it hash the EXISTS subplans above over whole tables. */
          "LEFT JOIN LATERAL (SELECT pr.version, pr.status, pr.findings, pr.impression, "
          "pr.radiologist, pr.signed_at, pr.released_at, pr.released_by, pr.physician_note, pr.how "
          "FROM portal.patient_report($1, s.id, $3, $4) pr "
-         "WHERE s.released_version IS NOT NULL OFFSET 0) r ON true "
+         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true "
          "WHERE s.id = $2 AND s.patient_id = $1",
          4},
     [Q_RELEASE_HISTORY] = {"release_history",
