@@ -31,6 +31,8 @@ struct config {
     int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
     int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
     int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */
+    int estimates_refresh;     /* PORTAL_ESTIMATES_REFRESH seconds between estimate refreshes */
+    int estimates_window_days; /* PORTAL_ESTIMATES_WINDOW_DAYS of history the estimates use */
     int release_sweep;         /* PORTAL_RELEASE_SWEEP seconds between automatic releases; 0: off */
 
     /* PORTAL_DATABASE_READ_URL: a hot standby for the queries marked standby_ok; NULL sends every

@@ -7,6 +7,12 @@
 
 /* route_index: index into routes[], or -1 for requests that matched no route. */
 void metrics_observe(int route_index, int status, double seconds);
+/* Overdue studies by stage (studies past the p90 of their stage), set by the estimates task:
+ * clear, then set each stage counted. Stages outside the lifecycle are ignored. */
+void metrics_clear_overdue(void);
+void metrics_set_overdue(const char *stage, long long n);
+/* Unix time of the last estimates refresh this instance made. */
+void metrics_set_estimates_refreshed(double unix_time);
 /* Returns a malloc'd Prometheus text exposition; *len receives its length. */
 char *metrics_render(size_t *len, int db_up, int db_connections);
 

@@ -121,7 +121,11 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
             0 ||
         parse_int("PORTAL_IDLE_TIMEOUT", 60, 1, 86400, &c->idle_timeout, err, errlen) < 0 ||
         parse_int("PORTAL_SESSION_TTL", 1800, 60, 86400, &c->session_ttl, err, errlen) < 0 ||
-        parse_int("PORTAL_DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) < 0)
+        parse_int("PORTAL_DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) < 0 ||
+        parse_int("PORTAL_ESTIMATES_REFRESH", 300, 1, 86400, &c->estimates_refresh, err, errlen) <
+            0 ||
+        parse_int("PORTAL_ESTIMATES_WINDOW_DAYS", 90, 7, 3650, &c->estimates_window_days, err,
+                  errlen) < 0)
         return -1;
     /* 0 turns the release sweep off on this instance (another instance may run it). */
     if (parse_int("PORTAL_RELEASE_SWEEP", 60, 0, 86400, &c->release_sweep, err, errlen) < 0)

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "queries.h"
+#include "timefmt.h"
 
 /* After a failure (the database restarting, say) the next try comes sooner than the interval. */
 #define RETRY_AFTER_FAILURE_S 5
@@ -165,4 +166,191 @@ static bool refresh_once(struct estimates_task *t)
         metrics_set_overdue(PQgetvalue(counts, i, 0), atoll(PQgetvalue(counts, i, 1)));
     PQclear(counts);
     return true;
+}
+
+/* ---- The patient's view of an estimate ---- */
+
+struct milestone_text {
+    const char *milestone;
+    const char *prefix; /* column prefix in PATIENT_STUDY_COLUMNS (server/queries.c) */
+    const char *things; /* "Most CT <things> here are <done> within ..." */
+    const char *done;
+    const char *event; /* "... to estimate when <event>." */
+};
+
+static const struct milestone_text milestone_texts[] = {
+    {"report_final", "ef", "reports", "signed", "the report will be signed"},
+    {"available", "ea", "results", "shared by the doctor", "your doctor will share the results"},
+};
+
+/* Whether the milestone is still ahead of a study in this stage (portal.milestone_ahead). */
+static bool ahead(const char *stage, const char *milestone)
+{
+    static const char *const before_final[] = {"ordered", "scheduled",     "checked_in",
+                                               "imaging", "awaiting_read", "reading"};
+    if (!stage)
+        return false;
+    for (size_t i = 0; i < sizeof(before_final) / sizeof(before_final[0]); i++)
+        if (strcmp(before_final[i], stage) == 0)
+            return true;
+    return strcmp(milestone, "available") == 0 && strcmp(stage, "physician_review") == 0;
+}
+
+static const char *modality_words(const char *m)
+{
+    static const char *const names[][2] = {
+        {"CT", "CT"},         {"MR", "MRI"},       {"XR", "X-ray"},
+        {"US", "ultrasound"}, {"MG", "mammogram"}, {"NM", "nuclear medicine"},
+        {"PET", "PET"},
+    };
+    for (size_t i = 0; m && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i][0], m) == 0)
+            return names[i][1];
+    return m ? m : "";
+}
+
+/* "2026-11-20 14:05:00.123+00" (a session in UTC) to a time_t; -1 when unreadable. */
+static time_t pg_time(const char *pg)
+{
+    struct tm tm = {0};
+    if (!pg || sscanf(pg, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                      &tm.tm_min, &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
+}
+
+/* A span of time in words read at a glance: rounded, never falsely precise. */
+static void span_words(char *out, size_t len, double seconds)
+{
+    double min = seconds / 60, h = seconds / 3600;
+    if (min < 10)
+        snprintf(out, len, "a few minutes");
+    else if (min < 55)
+        snprintf(out, len, "%d minutes", ((int)(min + 4) / 5) * 5);
+    else if (h < 1.5)
+        snprintf(out, len, "an hour");
+    else if (h < 36)
+        snprintf(out, len, "%d hours", (int)(h + 0.5));
+    else
+        snprintf(out, len, "%d days", (int)(h / 24 + 0.5));
+}
+
+static const char *col(const PGresult *res, int row, const char *prefix, const char *name)
+{
+    char c[48];
+    snprintf(c, sizeof(c), "%s_%s", prefix, name);
+    return db_value(res, row, c);
+}
+
+/* Which past studies the numbers come from: "CT, routine, main site, weekdays 8:00-18:00, last 90
+ * days". Levels as in portal.turnaround_estimates. */
+static void basis_words(char *out, size_t len, const PGresult *res, int row, const char *prefix)
+{
+    const char *modality = db_value(res, row, "modality");
+    const char *priority = db_value(res, row, "priority");
+    const char *site = db_value(res, row, "site");
+    const char *lv = col(res, row, prefix, "level");
+    const char *wp = col(res, row, prefix, "week_part");
+    const char *rung = col(res, row, prefix, "elapsed_s");
+    const char *window = col(res, row, prefix, "window_days");
+    int level = lv ? atoi(lv) : 3;
+    char group[160], waited[64] = "";
+    if (level == 0)
+        snprintf(group, sizeof(group), "%s, %s, %s site", modality, priority, site);
+    else if (level == 1)
+        snprintf(group, sizeof(group), "%s, %s, all sites", modality, priority);
+    else if (level == 2)
+        snprintf(group, sizeof(group), "%s, all priorities and sites", modality);
+    else
+        snprintf(group, sizeof(group), "all exams");
+    if (rung && atoi(rung) > 0) {
+        char span[32];
+        span_words(span, sizeof(span), atoi(rung));
+        snprintf(waited, sizeof(waited), ", still waiting after %s", span);
+    }
+    snprintf(out, len, "%s%s%s, last %s days", group,
+             !wp || strcmp(wp, "any") == 0  ? ""
+             : strcmp(wp, "weekday") == 0   ? ", weekdays 8:00-18:00"
+             : strcmp(wp, "weeknight") == 0 ? ", weekday evenings and nights"
+                                            : ", weekends (Friday 18:00 to Monday 8:00)",
+             waited, window ? window : "?");
+}
+
+/* The sentence a patient reads. */
+static void summary_words(char *out, size_t len, const struct milestone_text *m,
+                          const char *modality, int level, bool enough, int rung, double x,
+                          double y)
+{
+    const char *mod = level <= 2 ? modality_words(modality) : "";
+    if (!enough) {
+        if (rung > 0)
+            snprintf(out, len,
+                     "This is taking longer than usual. Too few similar exams here have waited "
+                     "this long for us to estimate when %s.",
+                     m->event);
+        else
+            snprintf(out, len, "We do not yet have enough similar exams here to estimate when %s.",
+                     m->event);
+        return;
+    }
+    char a[32], b[32];
+    span_words(a, sizeof(a), x);
+    span_words(b, sizeof(b), y);
+    if (y < 60)
+        snprintf(out, len,
+                 "This is taking longer than usual; most similar %s%s%s had been %s by now, so it "
+                 "should come soon.",
+                 mod, *mod ? " " : "", m->things, m->done);
+    else if (rung > 0)
+        snprintf(out, len,
+                 "Of the %s%s%s here still waiting at this point, most were %s within %s more, "
+                 "and 9 in 10 within %s.",
+                 mod, *mod ? " " : "", m->things, m->done, x < 60 ? "a few minutes" : a, b);
+    else
+        snprintf(out, len, "Most %s%s%s here are %s within %s from now, and 9 in 10 within %s.",
+                 mod, *mod ? " " : "", m->things, m->done, a, b);
+}
+
+json_t *estimates_json(const PGresult *res, int row, time_t now)
+{
+    const char *stage = db_value(res, row, "stage");
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < sizeof(milestone_texts) / sizeof(milestone_texts[0]); i++) {
+        const struct milestone_text *m = &milestone_texts[i];
+        const char *n = col(res, row, m->prefix, "sample_size");
+        /* No row: the table holds no history for this stage at all; nothing honest to say. */
+        if (!ahead(stage, m->milestone) || !n)
+            continue;
+        const char *ok = col(res, row, m->prefix, "enough");
+        const char *p50 = col(res, row, m->prefix, "p50_at");
+        const char *p90 = col(res, row, m->prefix, "p90_at");
+        const char *rung = col(res, row, m->prefix, "elapsed_s");
+        const char *lv = col(res, row, m->prefix, "level");
+        bool enough = ok && strcmp(ok, "t") == 0 && p50 && p90;
+        char basis[256], summary[400];
+        basis_words(basis, sizeof(basis), res, row, m->prefix);
+        double x = enough ? difftime(pg_time(p50), now) : 0;
+        double y = enough ? difftime(pg_time(p90), now) : 0;
+        summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),
+                      lv ? atoi(lv) : 3, enough, rung ? atoi(rung) : 0, x < 0 ? 0 : x,
+                      y < 0 ? 0 : y);
+        json_t *e = json_pack("{s:s, s:i, s:s, s:s}", "milestone", m->milestone, "sample_size",
+                              atoi(n), "basis", basis, "summary", summary);
+        char iso[TIMEFMT_RFC3339_LEN];
+        /* Too few: no times at all rather than a guess (CONTRACT's Estimate needs only
+         * milestone). */
+        if (e && enough &&
+            (json_object_set_new(e, "p50_at", json_string(timefmt_pg_to_rfc3339(p50, iso))) < 0 ||
+             json_object_set_new(e, "p90_at", json_string(timefmt_pg_to_rfc3339(p90, iso))) < 0)) {
+            json_decref(e);
+            e = NULL;
+        }
+        if (!e || json_array_append_new(list, e) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
 }

@@ -8,9 +8,12 @@
 #include <time.h>
 
 #include "auth.h"
+#include "backtest.h"
 #include "config.h"
 #include "db.h"
 #include "demo.h"
+#include "estimates.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
@@ -23,6 +26,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
                     "               | seed-demo | access-code MRN | set-password PHYSICIAN_ID\n"
+                    "               | seed-history [--days N] | backtest [--days N] [--window-days W]\n"
                     "Configuration comes from PORTAL_* environment variables (see README.md).\n");
     return 2;
 }
@@ -69,10 +73,13 @@ static int cmd_serve(void)
     log_msg(LOG_INFO, "listening on %s:%d with %d threads", cfg.listen_host, http_port(srv),
             cfg.threads);
     struct release_sweep *sweep = release_sweep_start(cfg.release_sweep);
+    struct estimates_task *estimates =
+        estimates_start(cfg.estimates_refresh, cfg.estimates_window_days);
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: finishing requests in flight, then stopping", sig);
     release_sweep_stop(sweep);
+    estimates_stop(estimates);
     http_stop(srv, SHUTDOWN_GRACE_MS);
     db_close();
     config_free(&cfg);
@@ -135,6 +142,18 @@ static int cmd_with_db(int (*fn)(const char *conninfo, int argc, char **argv), i
     return rc;
 }
 
+/* Commands that read the estimates window from the configuration. */
+static int cmd_estimates(int (*fn)(const char *conninfo, int window_days, int argc, char **argv),
+                         int argc, char **argv)
+{
+    struct config cfg;
+    if (load(&cfg, CONFIG_FOR_SERVE) < 0)
+        return 1;
+    int rc = fn(cfg.database_url, cfg.estimates_window_days, argc, argv);
+    config_free(&cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -152,5 +171,9 @@ int main(int argc, char **argv)
         return cmd_with_db(demo_access_code, argc, argv);
     if (strcmp(cmd, "set-password") == 0)
         return cmd_with_db(physician_set_password, argc, argv);
+    if (strcmp(cmd, "seed-history") == 0)
+        return cmd_estimates(history_seed, argc, argv);
+    if (strcmp(cmd, "backtest") == 0)
+        return cmd_estimates(backtest_run, argc, argv);
     return usage();
 }

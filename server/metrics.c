@@ -26,6 +26,32 @@ static atomic_ullong requests[MAX_ROUTES + 1][NSTATUS + 1];
 static atomic_ullong histogram[MAX_ROUTES + 1][NBUCKETS + 1]; /* last: +Inf */
 static atomic_ullong duration_us_sum[MAX_ROUTES + 1];
 
+/* The stages a study can be overdue in; -1 until the estimates task first counted. */
+static const char *const overdue_stages[] = {"ordered",       "scheduled", "checked_in",
+                                             "imaging",       "awaiting_read", "reading",
+                                             "physician_review"};
+#define NOVERDUE (sizeof(overdue_stages) / sizeof(overdue_stages[0]))
+static atomic_llong overdue[NOVERDUE] = {-1, -1, -1, -1, -1, -1, -1};
+static _Atomic double estimates_refreshed;
+
+void metrics_clear_overdue(void)
+{
+    for (size_t i = 0; i < NOVERDUE; i++)
+        atomic_store(&overdue[i], 0);
+}
+
+void metrics_set_overdue(const char *stage, long long n)
+{
+    for (size_t i = 0; i < NOVERDUE; i++)
+        if (strcmp(overdue_stages[i], stage) == 0)
+            atomic_store(&overdue[i], n);
+}
+
+void metrics_set_estimates_refreshed(double unix_time)
+{
+    atomic_store(&estimates_refreshed, unix_time);
+}
+
 static size_t status_slot(int status)
 {
     for (size_t i = 0; i < NSTATUS; i++)
@@ -144,6 +170,21 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
         "# HELP portal_db_connections Open database connections across worker threads.\n"
         "# TYPE portal_db_connections gauge\nportal_db_connections %d\n",
         db_connections);
+    if (atomic_load(&overdue[0]) >= 0) {
+        put(&b, "# HELP portal_studies_overdue Studies in flight past the p90 estimate of their "
+                "stage, by stage.\n# TYPE portal_studies_overdue gauge\n");
+        for (size_t i = 0; i < NOVERDUE; i++)
+            put(&b, "portal_studies_overdue{stage=\"%s\"} %lld\n", overdue_stages[i],
+                atomic_load(&overdue[i]));
+    }
+    double refreshed = atomic_load(&estimates_refreshed);
+    if (refreshed > 0)
+        put(&b,
+            "# HELP portal_estimates_refreshed_timestamp_seconds When this instance last "
+            "refreshed the turnaround estimates.\n"
+            "# TYPE portal_estimates_refreshed_timestamp_seconds gauge\n"
+            "portal_estimates_refreshed_timestamp_seconds %.0f\n",
+            refreshed);
     if (b.failed) {
         free(b.p);
         return NULL;

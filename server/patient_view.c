@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "estimates.h"
 #include "timefmt.h"
 
 struct stage_text {
@@ -161,12 +162,14 @@ json_t *patient_view_study(const PGresult *res, int row)
     const char *stage = db_value(res, row, "stage");
     const struct stage_text *t = stage_text(stage);
     const char *released = db_value(res, row, "released_version");
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:[], s:b}", "id",
+    /* Turnaround estimates: precomputed numbers joined into the same query (server/estimates.c). */
+    json_t *estimates = estimates_json(res, row, time(NULL));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:b}", "id",
                           db_value(res, row, "id"), "accession", db_value(res, row, "accession"),
                           "modality", db_value(res, row, "modality"), "description",
                           db_value(res, row, "description"), "stage", stage, "stage_label",
                           t ? t->label : NULL, "stage_explanation", t ? t->explanation : NULL,
-                          "estimates", "report_available", released != NULL);
+                          "estimates", estimates, "report_available", released != NULL);
     if (!o)
         return NULL;
     json_t *tl = timeline(res, row);

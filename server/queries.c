@@ -3,6 +3,17 @@
  * portal.physician_report, the release gate in sql/migrations/0002_flows.sql. */
 #include "queries.h"
 
+/* The turnaround estimates of the milestones still ahead of a study (report_final as ef,
+ * available as ea), read by primary key from the table the estimates task keeps fresh
+ * (sql/migrations/0003_estimates.sql): a request never scans history. */
+#define ESTIMATE_COLUMNS(a)                                                                        \
+    ", " a ".level AS " a "_level, " a ".week_part AS " a "_week_part, " a ".sample_size AS " a    \
+    "_sample_size, " a ".p50_at AS " a "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a \
+    "_enough, " a ".elapsed_s AS " a "_elapsed_s, " a ".window_days AS " a "_window_days "
+#define ESTIMATE_JOINS                                                                             \
+    "LEFT JOIN LATERAL portal.estimate_lookup(s, 'report_final') ef ON true "                      \
+    "LEFT JOIN LATERAL portal.estimate_lookup(s, 'available') ea ON true "
+
 /* The study columns every patient view shows; the order is fixed by patient_view.c. */
 #define PATIENT_STUDY_COLUMNS                                                                      \
     "s.id, s.accession, s.modality, s.description, s.priority, s.site, s.stage, s.ordered_at, "    \
@@ -14,7 +25,8 @@
     "AND coalesce(h.ends_at, 'infinity') > now()) AS held, "                                       \
     "portal.study_preference_json(s.id)::text AS release_preference, "                             \
     "EXISTS (SELECT FROM portal.releases rr WHERE rr.study_id = s.id AND rr.version = "            \
-    "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS released_unreviewed "
+    "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS "                            \
+    "released_unreviewed " ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
 
 const struct query_def queries[Q_COUNT] = {
     [Q_PING] = {"ping", "SELECT 1", 0},
@@ -46,7 +58,7 @@ const struct query_def queries[Q_COUNT] = {
                  7},
 
     [Q_PATIENT_STUDIES] = {"patient_studies",
-                           "SELECT " PATIENT_STUDY_COLUMNS "FROM portal.studies s "
+                           "SELECT " PATIENT_STUDY_COLUMNS "FROM portal.studies s " ESTIMATE_JOINS
                            "WHERE s.patient_id = $1 "
                            "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id LIMIT 500",
                            1},
@@ -69,7 +81,7 @@ const struct query_def queries[Q_COUNT] = {
          "LEFT JOIN LATERAL (SELECT pr.version, pr.status, pr.findings, pr.impression, "
          "pr.radiologist, pr.signed_at, pr.released_at, pr.released_by, pr.physician_note, pr.how "
          "FROM portal.patient_report($1, s.id, $3, $4) pr "
-         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true "
+         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " ESTIMATE_JOINS
          "WHERE s.id = $2 AND s.patient_id = $1",
          4},
     [Q_RELEASE_HISTORY] = {"release_history",
@@ -93,6 +105,7 @@ const struct query_def queries[Q_COUNT] = {
          "h.reason AS hold_reason, h.placed_at AS hold_placed_at, "
          "h.reason_code AS hold_reason_code, h.ends_at AS hold_ends_at, "
          "rel.how AS released_how, rp.due_at AS auto_release_at, "
+         "portal.study_overdue(s) AS overdue, "
          "CASE WHEN s.released_version = s.reviewable_version THEN 'released' "
          "WHEN h.id IS NOT NULL THEN 'held' ELSE 'awaiting_review' END AS state "
          "FROM portal.studies s JOIN portal.patients pt ON pt.id = s.patient_id "
@@ -171,6 +184,12 @@ const struct query_def queries[Q_COUNT] = {
                        "coalesce($1::timestamptz, '-infinity'), "
                        "coalesce($2::timestamptz, 'infinity'), $3, $4, $5)",
                        5},
+
+    /* Turnaround estimates (sql/migrations/0003_estimates.sql), for the estimates task. */
+    [Q_ESTIMATES_REFRESH] = {"estimates_refresh",
+                             "SELECT portal.refresh_estimates_if_due($1::integer, $2::integer)", 2},
+    [Q_OVERDUE_COUNTS] = {"overdue_counts", "SELECT stage, overdue FROM portal.overdue_counts()",
+                          0},
 };
 
 /* Reads that may go to a standby, which lags the primary by its replay delay. A statement is here

@@ -25,13 +25,17 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(max(b), 0) FROM unnest(portal.estimate_ladder()) b WHERE b <= p_elapsed_s
 $$;
 
--- Time of week of a stage entry: weekdays 08:00-18:00 in the site's time zone, or off hours
--- (evenings, nights, weekends). The zone is the database setting portal.site_timezone
+-- Time of week of a stage entry, in the site's time zone: 'weekday' (Monday to Friday,
+-- 08:00-18:00), 'weeknight' (the evenings and nights from Monday to Thursday) or 'weekend' (Friday
+-- 18:00 to Monday 08:00): an exam done on Friday evening waits for Monday, one done on Tuesday
+-- evening only for the morning. The zone is the database setting portal.site_timezone
 -- (ALTER DATABASE portal SET portal.site_timezone = 'Europe/Paris'), UTC when unset.
 CREATE FUNCTION portal.week_part(p_at timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN to_char(p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''),
-                                                        'UTC'), 'ID HH24') ~ '^[1-5] (0[89]|1[0-7])$'
-                THEN 'weekday' ELSE 'off_hours' END
+    SELECT CASE WHEN w ~ '^[1-5] (0[89]|1[0-7])$' THEN 'weekday'
+                WHEN w ~ '^(5 (1[89]|2[0-3])|[67] ..|1 0[0-7])$' THEN 'weekend'
+                ELSE 'weeknight' END
+      FROM to_char(p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''),
+                                              'UTC'), 'ID HH24') w
 $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -128,12 +132,13 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 
 -- level 0: modality + priority + site; 1: modality + priority; 2: modality; 3: every study.
--- '*' stands for "any" in a key column. week_part is 'weekday', 'off_hours' or 'any'.
+-- '*' stands for "any" in a key column; week_part is portal.week_part of the stage's anchor, or
+-- 'any'.
 CREATE TABLE portal.turnaround_estimates (
     modality    text NOT NULL,
     priority    text NOT NULL,
     site        text NOT NULL,
-    week_part   text NOT NULL CHECK (week_part IN ('weekday', 'off_hours', 'any')),
+    week_part   text NOT NULL CHECK (week_part IN ('weekday', 'weeknight', 'weekend', 'any')),
     level       smallint NOT NULL CHECK (level BETWEEN 0 AND 3),
     stage       text NOT NULL,
     milestone   text NOT NULL CHECK (milestone IN ('report_final', 'available')),
