@@ -34,9 +34,15 @@ static int audit_login(struct req *rq, const char *action, const char *patient_i
 static int refuse(struct req *rq, const char *code_key, const char *addr_key,
                   const char *patient_id)
 {
+    /* A malformed code names no patient, so it counts against the address alone. */
     char keys[200], limits[32];
-    snprintf(keys, sizeof(keys), "{\"%s\",\"%s\"}", code_key, addr_key);
-    snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_CODE, FAILURES_PER_ADDRESS);
+    if (code_key) {
+        snprintf(keys, sizeof(keys), "{\"%s\",\"%s\"}", code_key, addr_key);
+        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_CODE, FAILURES_PER_ADDRESS);
+    } else {
+        snprintf(keys, sizeof(keys), "{\"%s\"}", addr_key);
+        snprintf(limits, sizeof(limits), "{%d}", FAILURES_PER_ADDRESS);
+    }
     const char *p[4] = {keys, limits, THROTTLE_WINDOW, THROTTLE_LOCK};
     PGresult *r;
     int s;
@@ -67,11 +73,14 @@ int h_session_create(struct req *rq)
     char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
     bool well_formed = access_code_parse(typed, selector, verifier);
     char code_key[32], addr_key[80];
-    snprintf(code_key, sizeof(code_key), "code:%s", well_formed ? selector : "-");
+    snprintf(code_key, sizeof(code_key), "code:%s", selector);
     snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client_addr);
 
     char keys[200];
-    snprintf(keys, sizeof(keys), "{\"%s\",\"%s\"}", code_key, addr_key);
+    if (well_formed)
+        snprintf(keys, sizeof(keys), "{\"%s\",\"%s\"}", code_key, addr_key);
+    else
+        snprintf(keys, sizeof(keys), "{\"%s\"}", addr_key);
     const char *lp[1] = {keys};
     PGresult *locked;
     int s;
@@ -101,7 +110,7 @@ int h_session_create(struct req *rq)
     for (int i = 0; birth_ok && i < 10; i++)
         diff |= (unsigned)(stored_birth[i] ^ birth[i]);
     if (!code_ok || !birth_ok || diff)
-        return refuse(rq, code_key, addr_key, patient_id);
+        return refuse(rq, well_formed ? code_key : NULL, addr_key, patient_id);
 
     const char *sp[1] = {code_key};
     PGresult *r;

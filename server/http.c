@@ -414,7 +414,8 @@ static int authenticate(struct req *rq)
     const char *authz = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *token = NULL;
     if (authz) {
-        if (strncmp(authz, "Bearer ", 7) != 0)
+        /* The scheme name is case-insensitive (RFC 9110 11.1). */
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
             return req_problem(rq, 401, "Use an Authorization: Bearer token.");
         token = authz + 7;
     } else {

@@ -169,3 +169,26 @@ def test_sign_out_clears_the_cookie(ctx):
     assert r.status == 200 and r.json() == {"status": "signed_out"}, r
     assert r.header("Set-Cookie") == ("portal_session=; Path=/; Max-Age=0; HttpOnly; Secure; "
                                       "SameSite=Strict"), r.headers
+
+
+def test_malformed_codes_count_against_the_address_only(ctx):
+    # A malformed code names no patient: it must not share one throttle key with every other
+    # malformed attempt (which would lock them all after five), only count against the address.
+    cluster = harness.Cluster("malformed")
+    server = harness.Server(cluster)
+    try:
+        for i in range(7):
+            r = server.request("POST", "/api/v1/session",
+                               body={"access_code": "not-a-code", "birth_date": "1985-12-10"})
+            assert r.status == 401, (i, r)
+        rows = cluster.sql("SELECT key, failures FROM portal.login_throttle ORDER BY key")
+        assert rows == [["addr:127.0.0.1", "7"]], rows
+    finally:
+        server.stop()
+        cluster.destroy()
+
+
+def test_bearer_scheme_is_case_insensitive(ctx):
+    tok = harness.Server.token("patient", "00000000-0000-0000-0000-0000000000aa")
+    r = ctx.server.request("GET", "/api/v1/patient/studies", headers={"Authorization": "bearer " + tok})
+    assert r.status == 200, r
