@@ -273,6 +273,14 @@ DECLARE
     n_expired integer;
 BEGIN
     n_expired := portal.expire_holds(NULL, p_limit, p_request_id);
+    -- Under the default rules (physician review, no deadline, no patient choice) nothing is ever
+    -- due: skip the scan, whose cost grows with the backlog of unreleased reports.
+    IF NOT EXISTS (SELECT FROM portal.release_policies
+                    WHERE mode = 'immediate' OR auto_release_after IS NOT NULL
+                       OR patient_preference_allowed) THEN
+        RETURN QUERY SELECT n_released, n_expired;
+        RETURN;
+    END IF;
     FOR v_study IN
         SELECT s.id FROM portal.studies s
          CROSS JOIN LATERAL portal.release_plan(s) p
