@@ -20,7 +20,8 @@ void estimates_stop(struct estimates_task *t);
 /* The "estimates" list of a study from a Q_PATIENT_STUDIES / Q_PATIENT_STUDY row (the ef_* and
  * ea_* columns): one entry per milestone still ahead, each {milestone, p50_at, p90_at,
  * sample_size, basis, summary}; when too few past studies waited as long, p50_at and p90_at are
- * left out and the summary says so. Empty when the table holds no history for the study. now is
+ * left out and the summary says so. Nothing for a milestone whose history is too thin even for a
+ * study just entering the stage. now is
  * the time the summary's "within ..." counts from. Returns a new reference or NULL on out of
  * memory. */
 json_t *estimates_json(const PGresult *res, int row, time_t now);

@@ -285,14 +285,10 @@ static void summary_words(char *out, size_t len, const struct milestone_text *m,
 {
     const char *mod = level <= 2 ? modality_words(modality) : "";
     if (!enough) {
-        if (rung > 0)
-            snprintf(out, len,
-                     "This is taking longer than usual. Too few similar exams here have waited "
-                     "this long for us to estimate when %s.",
-                     m->event);
-        else
-            snprintf(out, len, "We do not yet have enough similar exams here to estimate when %s.",
-                     m->event);
+        snprintf(out, len,
+                 "This is taking longer than usual. Too few similar exams here have waited this "
+                 "long for us to estimate when %s.",
+                 m->event);
         return;
     }
     char a[32], b[32];
@@ -329,6 +325,10 @@ json_t *estimates_json(const PGresult *res, int row, time_t now)
         const char *rung = col(res, row, m->prefix, "elapsed_s");
         const char *lv = col(res, row, m->prefix, "level");
         bool enough = ok && strcmp(ok, "t") == 0 && p50 && p90;
+        /* Too few even on entering the stage: history has nothing to say yet, so say nothing.
+         * Too few among those that waited as long: tell the patient so, instead of a guess. */
+        if (!enough && (!rung || atoi(rung) == 0))
+            continue;
         char basis[256], summary[400];
         basis_words(basis, sizeof(basis), res, row, m->prefix);
         double x = enough ? difftime(pg_time(p50), now) : 0;

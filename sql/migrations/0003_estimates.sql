@@ -227,14 +227,16 @@ LANGUAGE sql STABLE AS $$
            CASE WHEN ok THEN greatest(p_now, a.at + e.p50_s * interval '1 second') END,
            CASE WHEN ok THEN greatest(p_now, a.at + e.p90_s * interval '1 second') END,
            ok, e.elapsed_s, st.window_days
-      FROM (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at) a
-     CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site,
-                                                   portal.week_part(a.at)) c
-      JOIN portal.turnaround_estimates e
-        ON e.stage = s.stage AND e.milestone = p_milestone
-       AND e.elapsed_s = portal.estimate_bucket(extract(epoch FROM p_now - a.at))
-       AND e.modality = c.modality AND e.priority = c.priority AND e.site = c.site
-       AND e.week_part = c.week_part
+      FROM (SELECT x.at, portal.week_part(x.at) AS wp,
+                   portal.estimate_bucket(extract(epoch FROM p_now - x.at)) AS rung
+              FROM (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at) x
+            OFFSET 0) a   -- computed once, not once per candidate row
+     CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site, a.wp) c
+     CROSS JOIN LATERAL (
+           SELECT t.* FROM portal.turnaround_estimates t   -- one primary-key probe per candidate
+            WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.elapsed_s = a.rung
+              AND t.modality = c.modality AND t.priority = c.priority AND t.site = c.site
+              AND t.week_part = c.week_part) e
      CROSS JOIN portal.estimates_state st
      CROSS JOIN LATERAL (SELECT e.sample_size >= portal.estimate_min_samples() AS ok) k
      WHERE portal.milestone_ahead(s.stage, p_milestone)
@@ -248,15 +250,17 @@ CREATE FUNCTION portal.study_overdue(s portal.studies, p_now timestamptz DEFAULT
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT coalesce((
         SELECT p_now > a.at + e.p90_s * interval '1 second'
-          FROM (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at,
+          FROM (SELECT x.at, portal.week_part(x.at) AS wp,
                        CASE WHEN s.stage = 'physician_review' THEN 'available'
-                            ELSE 'report_final' END AS milestone) a
-         CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site,
-                                                       portal.week_part(a.at)) c
-          JOIN portal.turnaround_estimates e
-            ON e.stage = s.stage AND e.milestone = a.milestone AND e.elapsed_s = 0
-           AND e.modality = c.modality AND e.priority = c.priority AND e.site = c.site
-           AND e.week_part = c.week_part
+                            ELSE 'report_final' END AS milestone
+                  FROM (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at) x
+                OFFSET 0) a
+         CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site, a.wp) c
+         CROSS JOIN LATERAL (
+               SELECT t.* FROM portal.turnaround_estimates t
+                WHERE t.stage = s.stage AND t.milestone = a.milestone AND t.elapsed_s = 0
+                  AND t.modality = c.modality AND t.priority = c.priority AND t.site = c.site
+                  AND t.week_part = c.week_part) e
          WHERE portal.milestone_ahead(s.stage, a.milestone)
            AND e.sample_size >= portal.estimate_min_samples()
          ORDER BY c.rank
@@ -291,6 +295,10 @@ BEGIN
     ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at,
         window_days = excluded.window_days, samples = excluded.samples, rows = excluded.rows,
         took_ms = excluded.took_ms;
+    -- Fresh statistics at once, so the lookups plan one primary-key probe per candidate group
+    -- (with stale ones the planner may scan a whole stage per study).
+    ANALYZE portal.turnaround_estimates;
+    ANALYZE portal.estimates_state;
     RETURN v_rows;
 END $$;
 

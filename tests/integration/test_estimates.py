@@ -1,0 +1,207 @@
+"""Turnaround estimates through the real binary (docs/estimates.md): estimates on the patient's
+studies from seeded history, never in the past, only for milestones still ahead; the overdue flag
+and gauge; the refresh task surviving a database restart and stopping at once on SIGTERM. These
+tests use a cluster of their own: the history they seed must not reach other tests' studies."""
+import datetime
+import os
+import re
+import signal
+import subprocess
+import time
+
+import harness
+
+_cluster = None
+
+
+def cluster():
+    """One cluster with synthetic history for this file, made on first use (stopped at exit)."""
+    global _cluster
+    if _cluster is None:
+        _cluster = harness.Cluster("estimates")
+        import atexit
+        atexit.register(_cluster.destroy)
+        env = dict(os.environ, PORTAL_DATABASE_URL=_cluster.app_url,
+                   PORTAL_JWT_SECRET=harness.SECRET)
+        out = subprocess.run([harness.PORTALD, "seed-history", "--days", "100"], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert "Synthetic history:" in out.stdout, out.stdout
+        again = subprocess.run([harness.PORTALD, "seed-history"], env=env, capture_output=True,
+                               text=True, timeout=300)
+        assert again.returncode == 0 and "exists already" in again.stdout, again.stdout
+    return _cluster
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse(ts):
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def ingest(server, types, accession, mrn, start, physician_id="NPI-EST-1", modality="CT"):
+    ris = server.ris()
+    answer = None
+    for i, t in enumerate(types):
+        study = {"accession": accession, "modality": modality, "description": "CT chest",
+                 "priority": "routine", "site": "main"}
+        r = server.request("POST", "/api/v1/ingest/events", token=ris, body=harness.event(
+            t, accession=accession, mrn=mrn, occurred_at=iso(start + datetime.timedelta(minutes=i)),
+            physician_id=physician_id, study=study))
+        assert r.status in (200, 201), r
+        answer = r.json()
+    return answer
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def test_estimates_on_patient_studies(ctx):
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
+    try:
+        t0 = now() - datetime.timedelta(minutes=30)
+        a = ingest(s, ["ordered", "arrived", "exam_started", "exam_completed"], "EST-ACC-1",
+                   "EST-MRN-1", t0)
+        tok = s.token("patient", a["patient_id"])
+        detail = s.request("GET", "/api/v1/patient/studies/" + a["study_id"], token=tok).json()
+        listed = s.request("GET", "/api/v1/patient/studies", token=tok).json()["studies"][0]
+        assert detail["stage"] == "awaiting_read", detail
+        assert detail["estimates"] == listed["estimates"], (detail, listed)
+        est = {e["milestone"]: e for e in detail["estimates"]}
+        assert set(est) == {"report_final", "available"}, detail["estimates"]
+        asked = now()
+        for e in est.values():
+            assert e["sample_size"] >= 30, e
+            assert e["basis"].startswith("CT, ") and e["basis"].endswith("last 90 days"), e
+            assert parse(e["p50_at"]) >= asked - datetime.timedelta(seconds=2), e
+            assert parse(e["p90_at"]) >= parse(e["p50_at"]), e
+            assert "9 in 10" in e["summary"] and "CT" in e["summary"], e
+        assert parse(est["available"]["p50_at"]) > parse(est["report_final"]["p50_at"]), est
+
+        # The final report passes report_final: only "available" is left; once released, none.
+        r = s.request("POST", "/api/v1/ingest/reports", token=s.ris(),
+                      body=harness.report("EST-ACC-1", signed_at=iso(now())))
+        assert r.status in (200, 201), r
+        body = s.request("GET", "/api/v1/patient/studies/" + a["study_id"], token=tok).json()
+        assert [e["milestone"] for e in body["estimates"]] == ["available"], body
+        r = s.request("POST", "/api/v1/physician/studies/%s/release" % a["study_id"],
+                      token=s.token("physician", "NPI-EST-1"), body={})
+        assert r.status == 200, r
+        body = s.request("GET", "/api/v1/patient/studies/" + a["study_id"], token=tok).json()
+        assert body["estimates"] == [], body
+    finally:
+        s.stop()
+
+
+def test_long_wait_gets_conditional_estimate_or_too_few(ctx):
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
+    try:
+        # Waiting for a radiologist for 3 days: either a conditional estimate still ahead, or
+        # the plain statement that too few waited that long (never a time in the past).
+        t0 = now() - datetime.timedelta(days=3)
+        a = ingest(s, ["ordered", "arrived", "exam_started", "exam_completed"], "EST-ACC-2",
+                   "EST-MRN-2", t0)
+        body = s.request("GET", "/api/v1/patient/studies/" + a["study_id"],
+                         token=s.token("patient", a["patient_id"])).json()
+        est = {e["milestone"]: e for e in body["estimates"]}
+        assert "report_final" in est, body
+        for e in est.values():
+            assert "still waiting after" in e["basis"], e
+            if "p50_at" in e:
+                assert parse(e["p50_at"]) >= now() - datetime.timedelta(seconds=2), e
+            else:
+                assert "Too few similar exams" in e["summary"] and "p90_at" not in e, e
+    finally:
+        s.stop()
+
+
+def test_overdue_in_worklist_and_metrics(ctx):
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
+    try:
+        doc = "NPI-EST-OVERDUE"
+        old = ingest(s, ["ordered", "arrived", "exam_started", "exam_completed"], "EST-ACC-OLD",
+                     "EST-MRN-3", now() - datetime.timedelta(days=40), physician_id=doc)
+        new = ingest(s, ["ordered", "arrived", "exam_started", "exam_completed"], "EST-ACC-NEW",
+                     "EST-MRN-4", now() - datetime.timedelta(hours=2), physician_id=doc)
+        for acc, signed in (("EST-ACC-OLD", now() - datetime.timedelta(days=39)),
+                            ("EST-ACC-NEW", now())):
+            r = s.request("POST", "/api/v1/ingest/reports", token=s.ris(),
+                          body=harness.report(acc, signed_at=iso(signed)))
+            assert r.status in (200, 201), r
+        r = s.request("GET", "/api/v1/physician/worklist", token=s.token("physician", doc))
+        assert r.status == 200, r
+        flags = {e["id"]: e["overdue"] for e in r.json()["studies"]}
+        assert flags == {old["study_id"]: True, new["study_id"]: False}, flags
+    finally:
+        s.stop()
+    # A fresh instance counts at start: the synthetic history has studies in flight too.
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
+    try:
+        wait_for(lambda: "portal_studies_overdue{" in s.request("GET", "/metrics").body, 60,
+                 "the overdue gauge")
+        text = s.request("GET", "/metrics").body
+        review = re.search(r'^portal_studies_overdue\{stage="physician_review"\} (\d+)$', text, re.M)
+        assert review and int(review.group(1)) >= 1, text
+    finally:
+        s.stop()
+
+
+def test_refresh_survives_database_restart(ctx):
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "1"})
+    try:
+        wait_for(lambda: "estimates: refreshed" in s.read_log(), 60, "a first refresh")
+        before = c.sql("SELECT refreshed_at FROM portal.estimates_state")[0][0]
+        c.stop()
+        wait_for(lambda: "estimates: statement estimates_refresh failed" in s.read_log()
+                 or "database connect failed" in s.read_log(), 30, "the refresh to fail")
+        time.sleep(1)
+        c.start()
+        wait_for(lambda: "database reachable again" in s.read_log(), 60,
+                 "a refresh after the restart")
+        wait_for(lambda: c.sql("SELECT refreshed_at FROM portal.estimates_state")[0][0] > before,
+                 60, "a newer refresh in the table")
+        assert s.proc.poll() is None, "portald died during the database restart"
+    finally:
+        s.stop()
+
+
+def test_refresh_task_stops_promptly(ctx):
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "86400"})
+    wait_for(lambda: "estimates: " in s.read_log(), 30, "the task to start")
+    time.sleep(0.5)
+    t0 = time.time()
+    rc = s.stop(signal.SIGTERM)
+    took = time.time() - t0
+    assert rc == 0, rc
+    # The task sleeps on a condition variable; a day-long interval must not delay shutdown.
+    assert took < 5, "SIGTERM took %.1f s" % took
+
+
+def test_estimates_settings_are_validated(ctx):
+    for name, value in (("PORTAL_ESTIMATES_REFRESH", "0"), ("PORTAL_ESTIMATES_WINDOW_DAYS", "3"),
+                        ("PORTAL_ESTIMATES_WINDOW_DAYS", "ninety")):
+        env = dict(os.environ, PORTAL_DATABASE_URL=ctx.cluster.app_url,
+                   PORTAL_JWT_SECRET=harness.SECRET, PORTAL_LISTEN="127.0.0.1:0")
+        env[name] = value
+        out = subprocess.run([harness.PORTALD, "serve"], env=env, capture_output=True, text=True,
+                             timeout=30)
+        assert out.returncode != 0, (name, value)
+        assert name in out.stderr and "whole number" in out.stderr, out.stderr
