@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The turnaround estimates are calibrated (issue 4): on a throwaway cluster with generated history
+# (`portald seed-history`), `portald backtest` must find p90 covering 85-95% and p50 42-58% of
+# what happened, overall and for every modality with at least MIN_STUDIES studies scored (fewer
+# make a coverage too noisy to judge: the entries of one study move together). Also: the command
+# refuses bad arguments, and seed-history is idempotent. Last line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+DAYS=${ESTIMATES_BACKTEST_DAYS:-21}
+MIN_STUDIES=100
+
+passed=0
+failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1"; failed=$((failed + 1)); }
+
+dir=$(mktemp -d "${PORTAL_TEST_TMP:-/tmp}/estimates.XXXXXX")
+trap 'tests/lib/pg_throwaway.sh stop "$dir" >/dev/null 2>&1' EXIT
+mapfile -t urls < <(tests/lib/pg_throwaway.sh start "$dir" 2>/dev/null)
+export PORTAL_MIGRATE_DATABASE_URL=${urls[0]} PORTAL_DATABASE_URL=${urls[1]}
+export PORTAL_JWT_SECRET=estimates-suite-secret-0123456789abcdef
+if ! "$B/portald" migrate >/dev/null 2>&1; then
+    not_ok "migrations apply"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+
+t0=$(date +%s)
+if out=$("$B/portald" seed-history --days 120 2>&1) && [[ $out == "Synthetic history:"* ]]; then
+    ok "seed-history generates history in $(($(date +%s) - t0)) s: $out"
+else
+    not_ok "seed-history: $out"
+fi
+out=$("$B/portald" seed-history 2>&1)
+[[ $out == *"exists already"* ]] && ok "seed-history a second time changes nothing" ||
+    not_ok "seed-history a second time: $out"
+
+"$B/portald" backtest --days 0 >/dev/null 2>&1
+[ $? -eq 2 ] && ok "backtest refuses --days 0" || not_ok "backtest accepted --days 0"
+
+t0=$(date +%s)
+report=$("$B/portald" backtest --days "$DAYS" 2>&1)
+rc=$?
+took=$(($(date +%s) - t0))
+echo "$report" | sed 's/^/# /'
+if [ $rc -ne 0 ]; then
+    not_ok "backtest --days $DAYS exits 0 (got $rc)"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+ok "backtest --days $DAYS ran in $took s"
+
+# Columns: modality milestone studies scored p50% p90% err "h" unfinished too_few.
+checked=0
+while read -r modality milestone studies scored p50 p90 _; do
+    [ "$milestone" = all ] || continue
+    p50=${p50%\%}
+    p90=${p90%\%}
+    if [ "$modality" != all ] && [ "$studies" -lt "$MIN_STUDIES" ]; then
+        echo "# $modality: $studies studies, too few to judge coverage"
+        continue
+    fi
+    checked=$((checked + 1))
+    if awk -v v="$p90" 'BEGIN { exit !(v >= 85 && v <= 95) }'; then
+        ok "$modality: p90 covers $p90% of $studies studies (85-95)"
+    else
+        not_ok "$modality: p90 covers $p90% of $studies studies, outside 85-95"
+    fi
+    if awk -v v="$p50" 'BEGIN { exit !(v >= 42 && v <= 58) }'; then
+        ok "$modality: p50 covers $p50% of $studies studies (42-58)"
+    else
+        not_ok "$modality: p50 covers $p50% of $studies studies, outside 42-58"
+    fi
+done < <(echo "$report" | grep -E '^[A-Za-z]+ +[a-z_]+ +[0-9]+ +[0-9]+ +[0-9.]+% +[0-9.]+%')
+# Overall plus at least the four busiest modalities must have been judged.
+[ "$checked" -ge 5 ] && ok "coverage judged overall and for $((checked - 1)) modalities" ||
+    not_ok "coverage judged for only $checked rows"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
