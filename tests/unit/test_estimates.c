@@ -1,0 +1,209 @@
+/* Unit tests of the patient-facing estimates (server/estimates.c): which milestones get one, the
+ * words of the summary and the basis, the too-few case and clamped times, from rows built with
+ * libpq's PQsetvalue as Q_PATIENT_STUDY would return them. */
+#include "../../server/estimates.c"
+
+#include <stdint.h>
+
+#include "testhelp.h"
+
+static const char *const columns[] = {
+    "stage",        "modality",       "priority",  "site",         "ef_level",
+    "ef_week_part", "ef_sample_size", "ef_p50_at", "ef_p90_at",    "ef_enough",
+    "ef_elapsed_s", "ef_window_days", "ea_level",  "ea_week_part", "ea_sample_size",
+    "ea_p50_at",    "ea_p90_at",      "ea_enough", "ea_elapsed_s", "ea_window_days",
+};
+#define NCOL (sizeof(columns) / sizeof(columns[0]))
+
+/* One row; values[i] NULL is SQL NULL. */
+static PGresult *row(const char *const values[NCOL])
+{
+    PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    PGresAttDesc attrs[NCOL];
+    memset(attrs, 0, sizeof(attrs));
+    for (size_t i = 0; i < NCOL; i++) {
+        attrs[i].name = (char *)(uintptr_t)columns[i];
+        attrs[i].typid = 25;
+        attrs[i].typlen = -1;
+    }
+    PQsetResultAttrs(r, NCOL, attrs);
+    for (size_t i = 0; i < NCOL; i++)
+        PQsetvalue(r, 0, (int)i, values[i] ? (char *)(uintptr_t)values[i] : NULL,
+                   values[i] ? (int)strlen(values[i]) : -1);
+    return r;
+}
+
+static void test_span_words(void)
+{
+    char b[32];
+    span_words(b, sizeof(b), 120);
+    CHECK_STR(b, "a few minutes");
+    span_words(b, sizeof(b), 22 * 60);
+    CHECK_STR(b, "25 minutes");
+    span_words(b, sizeof(b), 70 * 60);
+    CHECK_STR(b, "an hour");
+    span_words(b, sizeof(b), 6.4 * 3600);
+    CHECK_STR(b, "6 hours");
+    span_words(b, sizeof(b), 20 * 3600);
+    CHECK_STR(b, "20 hours");
+    span_words(b, sizeof(b), 60 * 3600);
+    CHECK_STR(b, "3 days");
+}
+
+static void test_ahead(void)
+{
+    CHECK(ahead("reading", "report_final") && ahead("reading", "available"));
+    CHECK(!ahead("physician_review", "report_final") && ahead("physician_review", "available"));
+    CHECK(!ahead("available", "available") && !ahead("cancelled", "report_final"));
+    CHECK(!ahead(NULL, "available"));
+}
+
+static void test_pg_time(void)
+{
+    CHECK(pg_time("1970-01-02 00:00:00+00") == 86400);
+    CHECK(pg_time("2026-11-20 14:05:00.123+00") == 1795183500);
+    CHECK(pg_time("garbage") == -1 && pg_time(NULL) == -1);
+}
+
+static void test_two_estimates_with_words(void)
+{
+    /* now = 2026-11-20 14:05:00; report p50 in 6 h, p90 in 20 h. */
+    time_t now = 1795183500;
+    const char *v[NCOL] = {"awaiting_read",
+                           "CT",
+                           "routine",
+                           "main",
+                           "0",
+                           "weekday",
+                           "412",
+                           "2026-11-20 20:05:00+00",
+                           "2026-11-21 10:05:00+00",
+                           "t",
+                           "0",
+                           "90",
+                           "2",
+                           "any",
+                           "398",
+                           "2026-11-22 14:05:00+00",
+                           "2026-11-26 14:05:00+00",
+                           "t",
+                           "0",
+                           "90"};
+    PGresult *r = row(v);
+    json_t *list = estimates_json(r, 0, now);
+    CHECK(list && json_array_size(list) == 2);
+    json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
+    CHECK_STR(json_string_value(json_object_get(f, "milestone")), "report_final");
+    CHECK_STR(json_string_value(json_object_get(f, "p50_at")), "2026-11-20T20:05:00Z");
+    CHECK_STR(json_string_value(json_object_get(f, "p90_at")), "2026-11-21T10:05:00Z");
+    CHECK(json_integer_value(json_object_get(f, "sample_size")) == 412);
+    CHECK_STR(json_string_value(json_object_get(f, "basis")),
+              "CT, routine, main site, weekdays 8:00-18:00, last 90 days");
+    CHECK_STR(json_string_value(json_object_get(f, "summary")),
+              "Most CT reports here are signed within 6 hours from now, and 9 in 10 within 20 "
+              "hours.");
+    CHECK_STR(json_string_value(json_object_get(a, "basis")),
+              "CT, all priorities and sites, last 90 days");
+    CHECK_STR(json_string_value(json_object_get(a, "summary")),
+              "Most CT results here are shared by the doctor within 2 days from now, and 9 in 10 "
+              "within 6 days.");
+    json_decref(list);
+    PQclear(r);
+}
+
+static void test_conditional_too_few_and_finished(void)
+{
+    time_t now = 1795183500;
+    /* Reading for a day: report too few (no times), release conditional at rung 18 h, all
+     * exams. */
+    const char *v[NCOL] = {"reading",
+                           "MR",
+                           "urgent",
+                           "north",
+                           "3",
+                           "any",
+                           "12",
+                           NULL,
+                           NULL,
+                           "f",
+                           "64800",
+                           "90",
+                           "3",
+                           "weekend",
+                           "57",
+                           "2026-11-20 14:05:00+00",
+                           "2026-11-20 14:05:00+00",
+                           "t",
+                           "64800",
+                           "90"};
+    PGresult *r = row(v);
+    json_t *list = estimates_json(r, 0, now);
+    CHECK(list && json_array_size(list) == 2);
+    json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
+    CHECK(!json_object_get(f, "p50_at") && !json_object_get(f, "p90_at"));
+    CHECK(json_integer_value(json_object_get(f, "sample_size")) == 12);
+    CHECK(strstr(json_string_value(json_object_get(f, "summary")), "Too few similar exams"));
+    CHECK_STR(json_string_value(json_object_get(a, "basis")),
+              "all exams, weekends (Friday 18:00 to Monday 8:00), still waiting after 18 hours, "
+              "last 90 days");
+    /* Both quantiles clamped to now: "soon", never a time gone by. */
+    CHECK(strstr(json_string_value(json_object_get(a, "summary")), "should come soon"));
+    json_decref(list);
+    PQclear(r);
+
+    /* In physician review: only "available"; too few on entry: nothing at all. */
+    const char *w[NCOL] = {"physician_review",
+                           "XR",
+                           "routine",
+                           "main",
+                           "0",
+                           "weekday",
+                           "400",
+                           "2026-11-21 14:05:00+00",
+                           "2026-11-22 14:05:00+00",
+                           "t",
+                           "0",
+                           "90",
+                           "3",
+                           "any",
+                           "9",
+                           NULL,
+                           NULL,
+                           "f",
+                           "0",
+                           "90"};
+    r = row(w);
+    list = estimates_json(r, 0, now);
+    CHECK(list && json_array_size(list) == 0);
+    json_decref(list);
+    PQclear(r);
+
+    /* No row from the lookup (no history at all), and a released study: nothing. */
+    const char *x[NCOL] = {"available",
+                           "XR",
+                           "routine",
+                           "main",
+                           "0",
+                           "any",
+                           "400",
+                           "2026-11-21 14:05:00+00",
+                           "2026-11-22 14:05:00+00",
+                           "t",
+                           "0",
+                           "90"};
+    r = row(x);
+    list = estimates_json(r, 0, now);
+    CHECK(list && json_array_size(list) == 0);
+    json_decref(list);
+    PQclear(r);
+}
+
+int main(void)
+{
+    test_span_words();
+    test_ahead();
+    test_pg_time();
+    test_two_estimates_with_words();
+    test_conditional_too_few_and_finished();
+    return testhelp_done();
+}
