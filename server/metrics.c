@@ -27,8 +27,8 @@ static atomic_ullong histogram[MAX_ROUTES + 1][NBUCKETS + 1]; /* last: +Inf */
 static atomic_ullong duration_us_sum[MAX_ROUTES + 1];
 
 /* The stages a study can be overdue in; -1 until the estimates task first counted. */
-static const char *const overdue_stages[] = {"ordered",       "scheduled", "checked_in",
-                                             "imaging",       "awaiting_read", "reading",
+static const char *const overdue_stages[] = {"ordered",         "scheduled",     "checked_in",
+                                             "imaging",         "awaiting_read", "reading",
                                              "physician_review"};
 #define NOVERDUE (sizeof(overdue_stages) / sizeof(overdue_stages[0]))
 static atomic_llong overdue[NOVERDUE] = {-1, -1, -1, -1, -1, -1, -1};
