@@ -97,9 +97,11 @@ def fmt(v, spec="%.0f"):
 
 def print_table(config, medians, dmed, targets, nrounds):
     print()
-    print("make bench: median of %d rounds, %ds each, wrk -t%d -c%d, %d cores, load at start %s"
+    print("make bench: median of %d rounds, %ds each, wrk -t%d -c%d, %d cores, %d portald threads, "
+          "PostgreSQL fsync %s, load average at start %s"
           % (nrounds, config["duration_s"], config["wrk_threads"], config["connections"],
-             config["cores"], config["loadavg_start"]))
+             config["cores"], config.get("portal_threads", config["cores"]),
+             "off" if config.get("pg_fast", 1) else "on", config["loadavg_start"]))
     print("%-34s %10s %8s %8s %8s %7s %9s" % ("run", "req/s", "p50 ms", "p99 ms", "p99.9 ms",
                                             "errors", "RSS MB"))
     rows = [("http_ceiling", "nginx static JSON (HTTP ceiling)")]

@@ -3,7 +3,8 @@
 -- Ids are derived from the row number (md5 -> uuid), so tokens and pgbench pairs can be chosen
 -- without a second pass. Each study's stage comes from a hash of its number: half carry a final
 -- report (a report_versions row), a quarter of all are released (a releases row), the other half
--- is spread over the earlier stages, each with the lifecycle times its stage implies.
+-- is spread over the earlier stages, each with the lifecycle times its stage implies; a third of
+-- the released ones carry a discussion request.
 \set ON_ERROR_STOP 1
 SET synchronous_commit = off;
 SET maintenance_work_mem = '256MB';
@@ -73,7 +74,16 @@ SELECT p.id, 1, p.base + interval '3 days', p.physician_id, 'Dr. Bench ' || spli
        'physician', CASE WHEN g % 3 = 0 THEN 'Nothing of concern; see you at the follow-up.' END
   FROM bench_plan p WHERE lvl = 8;
 
+-- A third of the released studies have a discussion request (half of them answered), as patients
+-- who asked to talk their results over.
+INSERT INTO portal.discussion_requests (study_id, patient_id, physician_id, preferred_times,
+                                        message, state, created_at)
+SELECT id, patient_id, physician_id, ARRAY[base + interval '4 days'],
+       'Could we go over the results together?', CASE WHEN g % 2 = 0 THEN 'closed' ELSE 'open' END,
+       base + interval '3 days 2 hours'
+  FROM bench_plan WHERE lvl = 8 AND g % 3 = 1;
+
 COMMIT;
 
 VACUUM ANALYZE portal.physicians, portal.patients, portal.studies, portal.report_versions,
-               portal.releases;
+               portal.releases, portal.discussion_requests;

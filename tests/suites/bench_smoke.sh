@@ -54,11 +54,11 @@ check "print_query builds against queries.o" \
 secret=bench-smoke-secret-0123456789abcdef
 check "tokens.py mints tokens for seeded patients" \
     python3 tests/bench/tokens.py "$super" 100 20 "$secret" smoke smoke "$tmp/tokens.txt"
-check "pgbench_script.py writes the detail statement's script" \
-    python3 tests/bench/pgbench_script.py "$tmp/q.txt" "$tmp/tokens.txt" 8 "$tmp/pgb.sql" "$tmp/pgb.def"
+check "pgbench_script.py writes the detail statement's scripts" \
+    python3 tests/bench/pgbench_script.py "$tmp/q.txt" "$tmp/tokens.txt" 8 "$tmp/pgb"
 # shellcheck disable=SC2046
 check "pgbench runs the detail statement, prepared, as portal_app" \
-    pgbench -n -M prepared -c 2 -t 20 -f "$tmp/pgb.sql" $(cat "$tmp/pgb.def" 2>/dev/null) "$app"
+    pgbench -n -M prepared -c 2 -t 20 $(cat "$tmp/pgb/args" 2>/dev/null) "$app"
 grep -q "number of failed transactions: 0" "$tmp/out" || not_ok "pgbench reported failed transactions"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
