@@ -5,6 +5,7 @@
 #include "backtest.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static void print_pct(const char *v)
 int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
 {
     int days = BACKTEST_DEFAULT_DAYS;
+    bool conditional = false;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
             if (parse_days("--days", argv[++i], 1, 366, &days) < 0)
@@ -39,8 +41,11 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
         } else if (strcmp(argv[i], "--window-days") == 0 && i + 1 < argc) {
             if (parse_days("--window-days", argv[++i], 7, 3650, &window_days) < 0)
                 return 2;
+        } else if (strcmp(argv[i], "--conditional") == 0) {
+            conditional = true;
         } else {
-            fprintf(stderr, "usage: portald backtest [--days N] [--window-days W]\n");
+            fprintf(stderr,
+                    "usage: portald backtest [--days N] [--window-days W] [--conditional]\n");
             return 2;
         }
     }
@@ -57,13 +62,13 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
     char d[16], w[16];
     snprintf(d, sizeof(d), "%d", days);
     snprintf(w, sizeof(w), "%d", window_days);
-    const char *params[2] = {d, w};
+    const char *params[3] = {d, w, conditional ? "true" : "false"};
     PGresult *r = PQexecParams(c,
                                "SELECT modality, milestone, studies, scored, p50_covered, "
                                "p90_covered, median_abs_error_h, unfinished, too_few "
                                "FROM portal.backtest($1::integer, make_interval(days => "
-                               "$2::integer))",
-                               2, NULL, params, NULL, NULL, 0);
+                               "$2::integer), now(), $3::boolean)",
+                               3, NULL, params, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -76,10 +81,11 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
                 days);
         rc = 1;
     } else {
-        printf("Backtest of the last %d days: each stage entered, estimated on entry by the model "
-               "of that day\n(rebuilt from the %d days before it, nothing later), against when the "
-               "milestone came.\n\n",
-               days, window_days);
+        printf("Backtest of the last %d days: each stage entered, estimated %s by the "
+               "model of that day\n(rebuilt from the %d days before it, nothing later), against "
+               "when the milestone came.\n\n",
+               days, conditional ? "on entry and again after each rung of waiting" : "on entry",
+               window_days);
         printf("%-8s %-13s %8s %8s %10s %10s %13s %10s %8s\n", "modality", "milestone", "studies",
                "scored", "p50 cover", "p90 cover", "median |err|", "unfinished", "too few");
         for (int i = 0; i < PQntuples(r); i++) {

@@ -338,17 +338,22 @@ $$;
 -- it): the estimate the model built at the start of that day would have given on entry, using
 -- only milestones reached before that midnight (no look-ahead). Only entries whose p90 lies
 -- before p_now are scored, so each outcome is known whichever way it went; a study still
--- unfinished counts as missing both quantiles and has no error in hours. "studies" counts the
+-- unfinished counts as missing both quantiles and has no error in hours. With p_conditional the
+-- study is also asked again at each rung of the ladder it was still in the stage (the model then
+-- holds every rung, and the run takes several times longer), clamped to that moment as the
+-- lookup clamps to now. "studies" counts the
 -- distinct studies behind the scored entries: the entries of one study move together, so that
 -- is the number to weigh a coverage by.
 CREATE FUNCTION portal.backtest(p_days integer, p_window interval DEFAULT interval '90 days',
-                                p_now timestamptz DEFAULT now())
+                                p_now timestamptz DEFAULT now(), p_conditional boolean DEFAULT false)
 RETURNS TABLE (modality text, milestone text, studies bigint, scored bigint,
                p50_covered double precision,
                p90_covered double precision, median_abs_error_h double precision,
                unfinished bigint, too_few bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 SET client_min_messages = warning AS $$
+DECLARE
+    v_rungs integer[] := CASE WHEN p_conditional THEN portal.estimate_ladder() ELSE ARRAY[0] END;
 BEGIN
     IF p_days IS NULL OR p_days < 1 OR p_days > 366 THEN
         RAISE EXCEPTION 'days: must be from 1 to 366' USING ERRCODE = 'PT422';
@@ -359,31 +364,39 @@ BEGIN
     SELECT d.d AS as_of, r.*
       FROM generate_series(date_trunc('day', p_now - make_interval(days => p_days)),
                            date_trunc('day', p_now), interval '1 day') d (d)
-     CROSS JOIN LATERAL portal.estimate_rows(d.d, p_window, ARRAY[0]) r;
-    CREATE INDEX ON backtest_model (as_of, stage, milestone, modality, priority, site, week_part);
+     CROSS JOIN LATERAL portal.estimate_rows(d.d, p_window, v_rungs) r;
+    CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site,
+                                    week_part);
     ANALYZE backtest_model;
+    -- Each entry is a question asked at asked_at: on entering the stage (rung 0), and with
+    -- p_conditional also at each rung of the ladder the study was still in the stage.
     CREATE TEMP TABLE backtest_entries ON COMMIT DROP AS
-    SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
-           m.milestone AS ms, sp.anchor_at, portal.week_part(sp.anchor_at) AS wp,
-           CASE m.milestone WHEN 'report_final' THEN st.final_at ELSE st.released_at END AS done_at
-      FROM portal.studies st
-     CROSS JOIN LATERAL portal.study_stage_spans(st) sp
-     CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
-     WHERE st.cancelled_at IS NULL AND portal.milestone_ahead(sp.stage, m.milestone)
-       AND sp.anchor_at >= p_now - make_interval(days => p_days) AND sp.anchor_at < p_now;
+    SELECT * FROM (
+        SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
+               m.milestone AS ms, sp.anchor_at, portal.week_part(sp.anchor_at) AS wp, r.rung,
+               sp.anchor_at + make_interval(secs => r.rung) AS asked_at,
+               CASE m.milestone WHEN 'report_final' THEN st.final_at ELSE st.released_at END AS done_at
+          FROM portal.studies st
+         CROSS JOIN LATERAL portal.study_stage_spans(st) sp
+         CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+         CROSS JOIN LATERAL unnest(v_rungs) r (rung)
+         WHERE st.cancelled_at IS NULL AND portal.milestone_ahead(sp.stage, m.milestone)
+           AND (r.rung = 0
+                OR coalesce(sp.left_at, p_now) > sp.anchor_at + make_interval(secs => r.rung))) q
+     WHERE q.asked_at >= p_now - make_interval(days => p_days) AND q.asked_at < p_now;
 
     RETURN QUERY
     WITH scored AS (
         SELECT en.id, en.mod, en.ms, en.done_at,
                e.sample_size >= portal.estimate_min_samples() AS ok,
-               en.anchor_at + e.p50_s * interval '1 second' AS p50_at,
-               en.anchor_at + e.p90_s * interval '1 second' AS p90_at
+               greatest(en.asked_at, en.anchor_at + e.p50_s * interval '1 second') AS p50_at,
+               greatest(en.asked_at, en.anchor_at + e.p90_s * interval '1 second') AS p90_at
           FROM backtest_entries en
          CROSS JOIN LATERAL (
                SELECT b.sample_size, b.p50_s, b.p90_s
                  FROM portal.estimate_candidates(en.mod, en.pri, en.sit, en.wp) c
-                 JOIN backtest_model b ON b.as_of = date_trunc('day', en.anchor_at)
-                  AND b.stage = en.stg AND b.milestone = en.ms AND b.modality = c.modality
+                 JOIN backtest_model b ON b.as_of = date_trunc('day', en.asked_at)
+                  AND b.elapsed_s = en.rung AND b.stage = en.stg AND b.milestone = en.ms AND b.modality = c.modality
                   AND b.priority = c.priority AND b.site = c.site AND b.week_part = c.week_part
                 ORDER BY portal.estimate_preference(c.rank, b.sample_size)
                 LIMIT 1) e),
@@ -421,7 +434,7 @@ REVOKE ALL ON FUNCTION portal.estimate_min_samples(), portal.estimate_ladder(),
     portal.estimate_lookup(portal.studies, text, timestamptz),
     portal.study_overdue(portal.studies, timestamptz), portal.refresh_estimates(interval),
     portal.refresh_estimates_if_due(integer, integer), portal.overdue_counts(),
-    portal.backtest(integer, interval, timestamptz) FROM PUBLIC;
+    portal.backtest(integer, interval, timestamptz, boolean) FROM PUBLIC;
 GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state TO portal_app;
 -- What the request-path lookups call (SQL functions run as the caller, so they can be inlined).
 GRANT EXECUTE ON FUNCTION portal.estimate_min_samples(), portal.estimate_ladder(),
@@ -432,4 +445,4 @@ GRANT EXECUTE ON FUNCTION portal.estimate_min_samples(), portal.estimate_ladder(
     portal.estimate_lookup(portal.studies, text, timestamptz),
     portal.study_overdue(portal.studies, timestamptz), portal.overdue_counts(),
     portal.refresh_estimates(interval), portal.refresh_estimates_if_due(integer, integer),
-    portal.backtest(integer, interval, timestamptz) TO portal_app;
+    portal.backtest(integer, interval, timestamptz, boolean) TO portal_app;
