@@ -123,6 +123,9 @@ class Server:
             "PORTAL_JWT_AUDIENCE": AUDIENCE,
             "PORTAL_STATIC_DIR": os.path.join(ROOT, "static"),
             "PORTAL_THREADS": "2",
+            # Estimates are refreshed at start only: tests that assert on them (or on their
+            # absence) must not see a refresh land half-way through the run.
+            "PORTAL_ESTIMATES_REFRESH": "86400",
         })
         self.env.update(env or {})
         self.binary = binary or PORTALD
