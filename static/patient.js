@@ -117,7 +117,7 @@ function tracker(study) {
 }
 
 function estimates(study) {
-  const list = (study.estimates || []).filter((e) => e && e.p50_at);
+  const list = (study.estimates || []).filter((e) => e && (e.p50_at || e.summary));
   if (!list.length || study.stage === 'cancelled' || study.report_available) {
     return null;
   }
@@ -125,14 +125,20 @@ function estimates(study) {
   const ul = el('ul', {});
   for (const e of list) {
     const what = MILESTONES[e.milestone] || 'Next step';
-    const li = el('li', {}, el('strong', {}, `${what}: `), 'most likely by ', timeEl(e.p50_at, formatDayHour));
-    if (e.p90_at) {
-      li.append('; almost certainly by ', timeEl(e.p90_at, formatDayHour));
+    const li = el('li', {}, el('strong', {}, `${what}: `));
+    if (e.p50_at) {
+      li.append('most likely by ', timeEl(e.p50_at, formatDayHour));
+      if (e.p90_at) {
+        li.append('; almost certainly by ', timeEl(e.p90_at, formatDayHour));
+      }
+      li.append('.');
+    } else {
+      // Too few past exams waited this long: the server says so rather than guessing.
+      li.append('we cannot say yet.');
     }
-    li.append('.');
-    if (e.sample_size) {
-      li.append(el('span', { class: 'small block' },
-        `Based on how long ${e.sample_size} similar exams took recently. It is an estimate, not a promise.`));
+    const basis = e.summary || (e.sample_size ? `Based on how long ${e.sample_size} similar exams took recently.` : '');
+    if (basis) {
+      li.append(el('span', { class: 'small block' }, `${basis} It is an estimate, not a promise.`));
     }
     ul.append(li);
   }

@@ -56,6 +56,8 @@ export PORTAL_STATIC_DIR=$ROOT/static
 export PORTAL_THREADS=2
 
 "$BIN" migrate >"$TMP/migrate.log" 2>&1 || fail_early "migrate failed: $(tail -3 "$TMP/migrate.log")"
+# Synthetic history, so the pages show real estimates as they do after `make run`.
+"$BIN" seed-history >"$TMP/history.log" 2>&1 || fail_early "seed-history failed: $(tail -3 "$TMP/history.log")"
 "$BIN" serve >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
