@@ -104,7 +104,7 @@ enum auth_result auth_verify(const char *token, time_t now, struct principal *wh
     struct token_cache_entry *cached = token_cache_slot(token, token_len, hash);
     unsigned generation = atomic_load(&token_cache_generation);
     if (cached && cached->generation == generation && memcmp(cached->hash, hash, 32) == 0 &&
-        now >= cached->valid_from && now <= cached->who.exp + AUTH_LEEWAY_SECONDS) {
+        now >= cached->valid_from && now - AUTH_LEEWAY_SECONDS <= cached->who.exp) {
         *who = cached->who;
         return AUTH_OK;
     }
@@ -195,21 +195,25 @@ static bool header_alg(const char *token, char *alg, size_t alg_len)
 /* On success, *valid_from is the earliest time the time claims (nbf, iat) allow. */
 static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from)
 {
+    /* The leeway is applied to now, never added to or taken from a claim: a claim near either
+     * end of the range would overflow (undefined behaviour, an abort under UBSan). */
     errno = 0;
     long exp = jwt_get_grant_int(jwt, "exp");
-    if (errno || exp <= 0 || now > exp + AUTH_LEEWAY_SECONDS)
+    if (errno || exp <= 0 || now - AUTH_LEEWAY_SECONDS > exp)
         return false;
     errno = 0;
     long nbf = jwt_get_grant_int(jwt, "nbf");
     if (errno == 0 && now + AUTH_LEEWAY_SECONDS < nbf)
         return false;
-    if (errno == 0 && nbf - AUTH_LEEWAY_SECONDS > *valid_from)
+    if (errno == 0 && nbf > LONG_MIN + AUTH_LEEWAY_SECONDS &&
+        nbf - AUTH_LEEWAY_SECONDS > *valid_from)
         *valid_from = nbf - AUTH_LEEWAY_SECONDS;
     errno = 0;
     long iat = jwt_get_grant_int(jwt, "iat");
     if (errno == 0 && now + AUTH_LEEWAY_SECONDS < iat)
         return false;
-    if (errno == 0 && iat - AUTH_LEEWAY_SECONDS > *valid_from)
+    if (errno == 0 && iat > LONG_MIN + AUTH_LEEWAY_SECONDS &&
+        iat - AUTH_LEEWAY_SECONDS > *valid_from)
         *valid_from = iat - AUTH_LEEWAY_SECONDS;
 
     const char *iss = jwt_get_grant(jwt, "iss");

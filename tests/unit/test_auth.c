@@ -301,6 +301,27 @@ static void token_cache_answers_like_verification(void)
     config_hs256();
 }
 
+/* Claims at the ends of the integer range come only from an issuer we trust, but they must be
+ * judged without signed overflow (UBSan aborts the server on it): an exp near the maximum is a
+ * valid far-future expiry, an nbf or iat near the minimum lies in the past. */
+static void extreme_time_claims(void)
+{
+    config_hs256();
+    char extra[256];
+    snprintf(extra, sizeof(extra), "\"exp\":%lld", (long long)LONG_MAX);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants(extra)) == AUTH_OK);
+    snprintf(extra, sizeof(extra), "\"exp\":%lld", (long long)LONG_MIN);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants(extra)) == AUTH_BAD_TOKEN);
+    snprintf(extra, sizeof(extra), "\"nbf\":%lld", (long long)LONG_MIN);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants(extra)) == AUTH_OK);
+    snprintf(extra, sizeof(extra), "\"nbf\":%lld", (long long)LONG_MAX);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants(extra)) == AUTH_BAD_TOKEN);
+    snprintf(extra, sizeof(extra), "\"iat\":%lld", (long long)LONG_MIN);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants(extra)) == AUTH_OK);
+    snprintf(extra, sizeof(extra), "\"iat\":%lld", (long long)LONG_MAX);
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants(extra)) == AUTH_BAD_TOKEN);
+}
+
 int main(void)
 {
     now = time(NULL);
@@ -310,5 +331,6 @@ int main(void)
     refused_tokens();
     public_keys();
     token_cache_answers_like_verification();
+    extreme_time_claims();
     return testhelp_done();
 }
