@@ -4,24 +4,17 @@
  * failures count against the id and the client address in the database. Tokens from an external
  * identity provider keep working for the API without this. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "auth.h"
-#include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "physician_account.h"
-#include "timefmt.h"
+#include "session.h"
 #include "validate.h"
 
 #define FAILURES_PER_ID      5
 #define FAILURES_PER_ADDRESS 20
-#define THROTTLE_WINDOW      "15 minutes"
-#define THROTTLE_LOCK        "15 minutes"
-#define THROTTLE_RETRY_AFTER "900"
 #define PHYSICIAN_ID_MAX     64
 #define KEYS_MAX             (2 * (PHYSICIAN_ID_MAX * 2 + 80))
 
@@ -52,23 +45,6 @@ static void throttle_keys(char *keys, size_t cap, const char *id, const char *ad
     strncat(keys, "}", cap - strlen(keys) - 1);
 }
 
-static int audit_login(struct req *rq, const char *action, const char *physician_id)
-{
-    const char *p[7] = {
-        "physician",   physician_id ? physician_id : "-", action, NULL, NULL, rq->client_addr,
-        rq->request_id};
-    PGresult *r;
-    return db_run(rq, Q_AUDIT, 7, p, &r);
-}
-
-static int set_cookie(struct req *rq, const char *token, int max_age)
-{
-    char cookie[8192 + 200];
-    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%d; HttpOnly; Secure; SameSite=Strict",
-             AUTH_COOKIE, token, max_age);
-    return req_add_header(rq, "Set-Cookie", cookie);
-}
-
 int h_physician_session_create(struct req *rq)
 {
     static const char *const fields[] = {"physician_id", "password", NULL};
@@ -81,16 +57,9 @@ int h_physician_session_create(struct req *rq)
 
     char keys[KEYS_MAX];
     throttle_keys(keys, sizeof(keys), id, rq->client_addr);
-    const char *lp[1] = {keys};
-    PGresult *locked;
     int s;
-    if ((s = db_run(rq, Q_LOGIN_LOCKED, 1, lp, &locked)))
+    if ((s = session_throttle_check(rq, keys)))
         return s;
-    if (strcmp(PQgetvalue(locked, 0, 0), "t") == 0) {
-        if (req_add_header(rq, "Retry-After", THROTTLE_RETRY_AFTER) < 0)
-            return req_problem(rq, 500, "Out of memory.");
-        return req_problem(rq, 429, "Too many sign-in attempts; try again in 15 minutes.");
-    }
 
     const char *ip[1] = {id};
     PGresult *found;
@@ -101,36 +70,11 @@ int h_physician_session_create(struct req *rq)
     if (!physician_password_verify(hash, password)) {
         char limits[32];
         snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
-        const char *fp[4] = {keys, limits, THROTTLE_WINDOW, THROTTLE_LOCK};
-        PGresult *r;
-        if ((s = db_run(rq, Q_LOGIN_FAILED, 4, fp, &r)) ||
-            (s = audit_login(rq, "login.failure", known_id)))
-            return s;
-        return req_problem(rq, 401, "The physician id and password do not match our records.");
+        return session_refuse(rq, ROLE_PHYSICIAN, known_id, keys, limits,
+                              "The physician id and password do not match our records.");
     }
 
     char id_key[PHYSICIAN_ID_MAX + 8];
     snprintf(id_key, sizeof(id_key), "phys:%s", known_id);
-    const char *sp[1] = {id_key};
-    PGresult *r;
-    if ((s = db_run(rq, Q_LOGIN_SUCCEEDED, 1, sp, &r)) ||
-        (s = audit_login(rq, "login.success", known_id)))
-        return s;
-    long exp = 0;
-    char *token = auth_sign(ROLE_PHYSICIAN, known_id, rq->cfg->session_ttl, time(NULL), &exp);
-    if (!token)
-        return req_problem(rq, 500, "Sign-in is not configured (PORTAL_JWT_SECRET).");
-    time_t t = (time_t)exp;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char expires[TIMEFMT_RFC3339_LEN];
-    strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_t *body = json_pack("{s:s, s:s}", "token", token, "expires_at", expires);
-    int cookie_rc = set_cookie(rq, token, rq->cfg->session_ttl);
-    free(token);
-    if (cookie_rc < 0) {
-        json_decref(body);
-        return req_problem(rq, 500, "Out of memory.");
-    }
-    return req_json(rq, 201, body);
+    return session_issue(rq, ROLE_PHYSICIAN, known_id, id_key);
 }

@@ -5,7 +5,8 @@ round, with the same role, body limit and exactly the statuses its handler can a
 that README.md names every source file and every PORTAL_* variable the server reads.
 
 The statuses a handler can answer are read from the source: literal statuses in req_problem(),
-req_json() and `? 201 : 200` in the handler and the static functions it calls; 422 when it
+req_json() and `? 201 : 200` in the handler and the functions it calls, in its own file or in a
+helper module such as server/session.c (not in the request machinery, modelled below); 422 when it
 validates fields (v_*); 500 and 503 when it runs SQL (db_run, db_command); the PTnnn errors the
 SQL functions it calls raise (sql/migrations, followed through nested calls); 401 and 403 when the
 route has a role; 400, 413 and 415 when it takes a JSON body; 500 always (out of memory).
@@ -125,9 +126,11 @@ def sql_statuses(fn, sqlf, seen=None):
 
 class Code:
     def __init__(self):
-        self.files = {}
+        self.files, self.statics = {}, {}
         for path in glob.glob(os.path.join(ROOT, "server", "*.c")):
-            self.files[path] = c_functions(read(path))
+            text = read(path)
+            self.files[path] = c_functions(text)
+            self.statics[path] = set(re.findall(r"^static\b[^\n(;=]*?\b(\w+)\(", text, re.M))
         self.sqlf = sql_functions()
         self.queries = query_functions()
 
@@ -137,19 +140,34 @@ class Code:
                 return path, funcs
         return None, None
 
+    # What these files answer is modelled by the rules in statuses(), not read from their bodies.
+    MACHINERY = {"http.c", "db.c", "problem.c", "validate.c"}
+
     def handler_text(self, handler):
-        """The handler's body and the bodies of the functions of its own file it calls."""
+        """The handler's body and the bodies of the functions it calls: static ones of the same file,
+        public ones of the helper modules (server/*.c but the request machinery)."""
         path, funcs = self.find(handler)
         if not path:
             return None
-        seen, todo, parts = set(), [handler], []
+        public = {}
+        for other in sorted(self.files):
+            if os.path.basename(other) not in self.MACHINERY:
+                for name in self.files[other]:
+                    if name not in self.statics[other]:
+                        public.setdefault(name, other)
+        seen, todo, parts = set(), [(path, handler)], []
         while todo:
-            fn = todo.pop()
-            if fn in seen:
+            where, fn = todo.pop()
+            if (where, fn) in seen:
                 continue
-            seen.add(fn)
-            parts.append(funcs[fn])
-            todo += [c for c in re.findall(r"\b(\w+)\s*\(", funcs[fn]) if c in funcs]
+            seen.add((where, fn))
+            body = self.files[where][fn]
+            parts.append(body)
+            for c in re.findall(r"\b(\w+)\s*\(", body):
+                if c in self.files[where]:
+                    todo.append((where, c))
+                elif c in public:
+                    todo.append((public[c], c))
         return "\n".join(parts)
 
     def statuses(self, route):

@@ -1,0 +1,28 @@
+/* Web sign-in sessions shared by patients (h_session.c) and physicians (h_physician_session.c):
+ * the failed-sign-in throttle kept in the database, and the signed token answered as a cookie. */
+#ifndef PORTAL_SESSION_H
+#define PORTAL_SESSION_H
+
+#include "router.h"
+
+struct req;
+
+/* Whether any of keys (a PostgreSQL text[] literal, e.g. {"code:X","addr:Y"}) is locked out.
+ * Returns 0 when sign-in may go on, else the status with the problem set (429 with Retry-After
+ * when locked). */
+__attribute__((warn_unused_result)) int session_throttle_check(struct req *rq, const char *keys);
+/* Counts a failed sign-in against keys with the matching limits (an integer[] literal), audits
+ * login.failure for (role, sub; NULL when nobody matched) and answers 401 with message, which
+ * must say the same whichever part was wrong. Returns the status. */
+int session_refuse(struct req *rq, enum role role, const char *sub, const char *keys,
+                   const char *limits, const char *message);
+/* Clears the failures counted against success_key, audits login.success, signs a token for (role,
+ * sub) and answers 201 {token, expires_at} with the same token as the session cookie. Returns the
+ * status. */
+int session_issue(struct req *rq, enum role role, const char *sub, const char *success_key);
+/* Adds the Set-Cookie header carrying token for max_age seconds ("" and 0 sign out). Returns 0,
+ * or -1 when memory ran out. */
+__attribute__((warn_unused_result)) int session_set_cookie(struct req *rq, const char *token,
+                                                           int max_age);
+
+#endif
