@@ -44,13 +44,14 @@ static bool wants_csv(struct req *rq)
 }
 
 /* One CSV field (RFC 4180 quoting). A leading = + - @ or tab is prefixed with ' so that a
- * spreadsheet never runs a hold reason as a formula. */
+ * spreadsheet never runs a hold reason as a formula; a ';' or tab inside is quoted too, since a
+ * spreadsheet whose locale splits on it would otherwise start a new cell there. */
 static void csv_field(FILE *f, const char *v)
 {
     if (!v)
         return;
     bool formula = strchr("=+-@\t\r", v[0]) != NULL && v[0] != '\0';
-    bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
+    bool quote = formula || strpbrk(v, ",;\t\"\r\n") != NULL;
     if (quote)
         fputc('"', f);
     if (formula)

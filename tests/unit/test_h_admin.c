@@ -32,6 +32,10 @@ int main(void)
     CHECK_STR(cell("-2"), "\"'-2\"");
     CHECK_STR(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
     CHECK_STR(cell("2026-11-20T14:05:00Z"), "2026-11-20T14:05:00Z");
+    /* A spreadsheet set to split on ';' or tabs would make the text after one a cell of its own,
+     * and "=..." there a formula: such fields are quoted so they stay one cell. */
+    CHECK_STR(cell("see note;=1+1"), "\"see note;=1+1\"");
+    CHECK_STR(cell("a\t=1+1"), "\"a\t=1+1\"");
 
     json_t *h = hours(7200);
     CHECK(json_real_value(h) == 2.0);
