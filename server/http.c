@@ -276,13 +276,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return respond(rq);
 }
 
-static void fill_client_addr(struct req *rq)
+/* Returns whether the peer is one of PORTAL_TRUSTED_PROXIES. */
+static bool fill_client_addr(struct req *rq)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     rq->client_addr[0] = '\0';
     if (!ci || !ci->client_addr)
-        return;
+        return false;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
@@ -297,15 +298,21 @@ static void fill_client_addr(struct req *rq)
         memcpy(peer, rq->client_addr, sizeof(peer));
         netaddr_client(&rq->cfg->trusted_proxies, peer, req_header(rq, "X-Forwarded-For"),
                        rq->client_addr, sizeof(rq->client_addr));
+        return netaddr_list_contains(&rq->cfg->trusted_proxies, peer);
     }
+    return false;
 }
 
-/* Takes X-Request-Id from the proxy when it is a plain token, else makes one. */
-static void fill_request_id(struct req *rq)
+/* Takes X-Request-Id from the proxy when it is a plain token, else makes one. Once
+ * PORTAL_TRUSTED_PROXIES is set, only a trusted proxy may name the request: the id goes into the
+ * audit log (CONTRACT invariant 4), and a client that picked its own could make its requests
+ * share an id with someone else's. */
+static void fill_request_id(struct req *rq, bool from_trusted_proxy)
 {
     static _Thread_local unsigned long long counter;
     static _Thread_local unsigned int prefix;
-    const char *given = req_header(rq, "X-Request-Id");
+    bool may_name = rq->cfg->trusted_proxies.count == 0 || from_trusted_proxy;
+    const char *given = may_name ? req_header(rq, "X-Request-Id") : NULL;
     if (given) {
         size_t n = strlen(given);
         bool ok = n > 0 && n <= REQUEST_ID_MAX;
@@ -339,8 +346,8 @@ static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, c
         snprintf(rq->path, sizeof(rq->path), "/(too-long)");
     else
         memcpy(rq->path, url, strlen(url) + 1);
-    fill_request_id(rq);
-    fill_client_addr(rq);
+    bool from_trusted_proxy = fill_client_addr(rq);
+    fill_request_id(rq, from_trusted_proxy);
     char allow[64];
     rq->match = router_match(rq->method, rq->path, &rq->route, rq->id, allow, sizeof(allow));
     if (rq->match == ROUTER_BAD_METHOD && req_add_header(rq, "Allow", allow) < 0)
