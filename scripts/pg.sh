@@ -62,6 +62,8 @@ max_connections = 200
 # Health data stays out of PostgreSQL's own log: no bind parameters, ever.
 log_parameter_max_length = 0
 log_parameter_max_length_on_error = 0
+# A failed constraint's DETAIL line quotes the failing row, which can be report text.
+log_error_verbosity = terse
 log_statement = 'none'
 log_min_duration_statement = -1
 logging_collector = off
