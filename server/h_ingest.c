@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "access_code.h"
+#include "config.h"
 #include "db.h"
 #include "digest.h"
 #include "handlers.h"
@@ -25,11 +26,33 @@ static const char *const priorities[] = {"routine", "urgent", "stat", NULL};
 static const char *const report_statuses[] = {"preliminary", "final", "amended", NULL};
 
 /* A fingerprint of the body independent of key order and spacing, so a replay is recognised and
- * a different payload under a used event_id is refused. */
-static int payload_hash(struct req *rq, char out[DIGEST_HEX_LEN + 1])
+ * a different payload under a used event_id is refused. It is keyed with the server's secret:
+ * a plain hash of a report body stored in the database would let anyone holding the server's
+ * database role test guesses of the report text offline (CONTRACT invariant 1). During a key
+ * rotation the fingerprint under the previous secret follows, space-separated, so a replay
+ * still matches (portal.ingest_claim). Without a secret (RS256-only set-ups) it is plain SHA-256.
+ */
+#define FINGERPRINT_MAX (2 * DIGEST_HEX_LEN + 2)
+
+static int payload_hash(struct req *rq, char out[FINGERPRINT_MAX])
 {
+    const struct config *c = rq->cfg;
     char *canon = json_dumps(rq->in, JSON_COMPACT | JSON_SORT_KEYS);
-    int rc = canon ? digest_sha256_hex(canon, strlen(canon), out) : -1;
+    int rc = -1;
+    if (canon && c->jwt_secret) {
+        char previous[DIGEST_HEX_LEN + 1];
+        rc = digest_hmac_sha256_hex(c->jwt_secret, c->jwt_secret_len, canon, strlen(canon), out);
+        if (rc == 0 && c->jwt_previous_secret) {
+            rc = digest_hmac_sha256_hex(c->jwt_previous_secret, c->jwt_previous_secret_len, canon,
+                                        strlen(canon), previous);
+            if (rc == 0) {
+                out[DIGEST_HEX_LEN] = ' ';
+                memcpy(out + DIGEST_HEX_LEN + 1, previous, DIGEST_HEX_LEN + 1);
+            }
+        }
+    } else if (canon) {
+        rc = digest_sha256_hex(canon, strlen(canon), out);
+    }
     free(canon);
     return rc < 0 ? req_problem(rq, 500, "Out of memory.") : 0;
 }
@@ -93,7 +116,7 @@ int h_ingest_event(struct req *rq)
     if (v.status)
         return v.status;
 
-    char hash[DIGEST_HEX_LEN + 1];
+    char hash[FINGERPRINT_MAX];
     int s;
     if ((s = payload_hash(rq, hash)))
         return s;
@@ -168,7 +191,7 @@ int h_ingest_report(struct req *rq)
     if (v.status)
         return v.status;
 
-    char hash[DIGEST_HEX_LEN + 1];
+    char hash[FINGERPRINT_MAX];
     int s;
     if ((s = payload_hash(rq, hash)))
         return s;

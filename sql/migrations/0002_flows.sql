@@ -10,6 +10,8 @@
 
 -- Claims an event id for this transaction. Returns NULL when the id is new; otherwise the stored
 -- answer (replay), or raises PT409 when the same id came with a different payload.
+-- p_payload_hash is the payload's keyed fingerprint, optionally followed by a space and its
+-- fingerprint under the previous key (during a key rotation); the first is stored, either matches.
 CREATE FUNCTION portal.ingest_claim(p_event_id text, p_kind text, p_payload_hash text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -17,13 +19,13 @@ DECLARE
 BEGIN
     -- A concurrent duplicate blocks here until the first commits, then sees its answer.
     INSERT INTO portal.ingest_events (event_id, kind, payload_hash)
-    VALUES (p_event_id, p_kind, p_payload_hash)
+    VALUES (p_event_id, p_kind, split_part(p_payload_hash, ' ', 1))
     ON CONFLICT (event_id) DO NOTHING;
     IF FOUND THEN
         RETURN NULL;
     END IF;
     SELECT * INTO v_prev FROM portal.ingest_events WHERE event_id = p_event_id;
-    IF v_prev.kind <> p_kind OR v_prev.payload_hash <> p_payload_hash THEN
+    IF v_prev.kind <> p_kind OR NOT v_prev.payload_hash = ANY (string_to_array(p_payload_hash, ' ')) THEN
         RAISE EXCEPTION 'event_id: already used for a different %', v_prev.kind USING ERRCODE = 'PT409';
     END IF;
     RETURN v_prev.response;
