@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_db.h"
+
 static int parse_days(const char *flag, const char *v, int lo, int hi, int *out)
 {
     char *end;
@@ -49,16 +51,9 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
             return 2;
         }
     }
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-        msg[strcspn(msg, "\n")] = '\0';
-        fprintf(stderr, "portald: cannot connect: %s\n", msg);
-        PQfinish(c);
+    PGconn *c = cli_db_connect(conninfo);
+    if (!c)
         return 1;
-    }
-    PQclear(PQexec(c, "SET TimeZone = 'UTC'"));
     char d[16], w[16];
     snprintf(d, sizeof(d), "%d", days);
     snprintf(w, sizeof(w), "%d", window_days);

@@ -10,28 +10,13 @@
 
 #include "access_code.h"
 #include "auth.h"
+#include "cli_db.h"
 #include "physician_account.h"
 
 #define DEMO_MRN                 "DEMO-MRN-1"
 #define DEMO_BIRTH               "1985-12-10"
 #define DEMO_PHYSICIAN           "DEMO-NPI-1"
 #define DEMO_PHYSICIAN_TOKEN_TTL (12 * 3600)
-
-static PGconn *connect_db(const char *conninfo)
-{
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-        msg[strcspn(msg, "\n")] = '\0';
-        fprintf(stderr, "portald: cannot connect: %s\n", msg);
-        PQfinish(c);
-        return NULL;
-    }
-    PGresult *r = PQexec(c, "SET TimeZone = 'UTC'");
-    PQclear(r);
-    return c;
-}
 
 static int exec_params(PGconn *c, const char *sql, int n, const char *const *params)
 {
@@ -191,7 +176,7 @@ int demo_seed(const char *conninfo, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    PGconn *c = connect_db(conninfo);
+    PGconn *c = cli_db_connect(conninfo);
     if (!c)
         return 1;
     struct access_code code;
@@ -223,7 +208,7 @@ int demo_access_code(const char *conninfo, int argc, char **argv)
         fprintf(stderr, "usage: portald access-code MRN\n");
         return 2;
     }
-    PGconn *c = connect_db(conninfo);
+    PGconn *c = cli_db_connect(conninfo);
     if (!c)
         return 1;
     struct access_code code;

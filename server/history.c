@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_db.h"
+
 #define HISTORY_LOCK_KEY 7277710005LL
 
 /* Helpers live in pg_temp: they vanish with the session and need no grant. The seed makes the
@@ -189,15 +191,9 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
             return 2;
         }
     }
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-        msg[strcspn(msg, "\n")] = '\0';
-        fprintf(stderr, "portald: cannot connect: %s\n", msg);
-        PQfinish(c);
+    PGconn *c = cli_db_connect(conninfo);
+    if (!c)
         return 1;
-    }
     /* The script is kept in pieces only because C limits the length of one string literal. */
     char sql[8192] = "";
     for (size_t i = 0; i < sizeof(generate_sql) / sizeof(generate_sql[0]); i++)
@@ -208,8 +204,8 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
     snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", HISTORY_LOCK_KEY);
 
     int rc =
-        run(c, "SET TimeZone = 'UTC'", "setting the time zone") || run(c, "BEGIN", "BEGIN") ||
-        run(c, lock, "taking the seed lock") || run(c, set_days, "setting the days") ||
+        run(c, "BEGIN", "BEGIN") || run(c, lock, "taking the seed lock") ||
+        run(c, set_days, "setting the days") ||
         query_text(c, "SELECT EXISTS (SELECT FROM portal.patients WHERE mrn LIKE 'SYN-%')::text",
                    exists, sizeof(exists));
     int seeded = !rc && strcmp(exists, "true") == 0;

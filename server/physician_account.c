@@ -10,6 +10,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "cli_db.h"
+
 /* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 #define ARGON2_T_COST     2
 #define ARGON2_M_COST_KIB 19456
@@ -120,13 +122,8 @@ int physician_set_password(const char *conninfo, int argc, char **argv)
                 PHYSICIAN_PASSWORD_MIN);
         return 1;
     }
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-        msg[strcspn(msg, "\n")] = '\0';
-        fprintf(stderr, "portald: cannot connect: %s\n", msg);
-        PQfinish(c);
+    PGconn *c = cli_db_connect(conninfo);
+    if (!c) {
         memset(pw, 0, sizeof(pw));
         return 1;
     }
