@@ -123,14 +123,18 @@ start_portal() { # NAME DB
 # start and then every few minutes, as in production; wait until the first round of them is done
 # so that it does not land in one measurement only.
 settle() { # DB
-    local quiet=0
-    for _ in $(seq 240); do
+    local quiet=0 t0=$SECONDS n
+    while [ $((SECONDS - t0)) -lt 600 ]; do
         n=$(psql -X -t -A "$(url "$1" postgres)" -c "SELECT count(*) FROM pg_stat_activity WHERE
             state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         if [ "$n" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
-        [ $quiet -ge 3 ] && return 0
+        if [ $quiet -ge 3 ]; then
+            [ $((SECONDS - t0)) -lt 5 ] || say "portald's start-up tasks on $1 took $((SECONDS - t0)) s"
+            return 0
+        fi
         sleep 0.5
     done
+    say "portald's start-up tasks on $1 still running after 600 s; measuring anyway"
 }
 stop_portal() {
     kill "${pid[$1]}" && wait "${pid[$1]}" 2>/dev/null || true
