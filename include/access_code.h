@@ -5,10 +5,12 @@
 
 #include <stdbool.h>
 
+#include "secret_hash.h"
+
 #define ACCESS_CODE_LEN     19 /* XXXX-XXXX-XXXX-XXXX */
 #define ACCESS_SELECTOR_LEN 8
 #define ACCESS_VERIFIER_LEN 8
-#define ACCESS_HASH_MAX     128
+#define ACCESS_HASH_MAX     SECRET_HASH_MAX
 
 struct access_code {
     char code[ACCESS_CODE_LEN + 1];

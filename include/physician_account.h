@@ -9,12 +9,8 @@
 
 #define PHYSICIAN_PASSWORD_MIN  12
 #define PHYSICIAN_PASSWORD_MAX  256
-#define PHYSICIAN_HASH_MAX      128
 #define PHYSICIAN_RANDOM_PW_LEN 20 /* symbols, 5 bits each: 100 bits */
 
-/* Hashes password with a fresh salt into out. Returns 0, or -1 on failure. */
-__attribute__((warn_unused_result)) int physician_password_hash(const char *password,
-                                                                char out[PHYSICIAN_HASH_MAX]);
 /* Checks password against a stored hash in constant time; hash NULL (no such physician, or no
  * password set) spends the same time and returns false, so a wrong id and a wrong password cost
  * alike. */

@@ -3,34 +3,16 @@
  * which compares in constant time; logins are throttled per selector and per address. */
 #include "access_code.h"
 
-#include <argon2.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
-/* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
-#define ARGON2_T_COST     2
-#define ARGON2_M_COST_KIB 19456
-#define ARGON2_LANES      1
-#define ARGON2_SALT_LEN   16
-#define ARGON2_HASH_LEN   32
+#include "secret_hash.h"
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/* A hash of a random secret, made once, verified when the selector matches no patient. */
-static char dummy_hash[ACCESS_HASH_MAX];
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-
-static void make_dummy_hash(void)
-{
-    struct access_code c;
-    if (access_code_new(&c) == 0)
-        memcpy(dummy_hash, c.hash, sizeof(dummy_hash));
-}
-
 int access_code_new(struct access_code *out)
 {
-    unsigned char rnd[ACCESS_SELECTOR_LEN + ACCESS_VERIFIER_LEN + ARGON2_SALT_LEN];
+    unsigned char rnd[ACCESS_SELECTOR_LEN + ACCESS_VERIFIER_LEN];
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
         return -1;
     char raw[ACCESS_SELECTOR_LEN + ACCESS_VERIFIER_LEN + 1];
@@ -44,13 +26,10 @@ int access_code_new(struct access_code *out)
     }
     memcpy(out->selector, raw, ACCESS_SELECTOR_LEN);
     out->selector[ACCESS_SELECTOR_LEN] = '\0';
-    const unsigned char *salt = rnd + ACCESS_SELECTOR_LEN + ACCESS_VERIFIER_LEN;
-    int rc = argon2id_hash_encoded(ARGON2_T_COST, ARGON2_M_COST_KIB, ARGON2_LANES,
-                                   raw + ACCESS_SELECTOR_LEN, ACCESS_VERIFIER_LEN, salt,
-                                   ARGON2_SALT_LEN, ARGON2_HASH_LEN, out->hash, sizeof(out->hash));
+    int rc = secret_hash(raw + ACCESS_SELECTOR_LEN, ACCESS_VERIFIER_LEN, out->hash);
     memset(raw, 0, sizeof(raw));
     memset(rnd, 0, sizeof(rnd));
-    return rc == ARGON2_OK ? 0 : -1;
+    return rc;
 }
 
 static int symbol(char c)
@@ -89,8 +68,5 @@ bool access_code_parse(const char *typed, char selector[ACCESS_SELECTOR_LEN + 1]
 
 bool access_code_verify(const char *hash, const char *verifier)
 {
-    if (!hash)
-        pthread_once(&dummy_once, make_dummy_hash);
-    bool ok = argon2id_verify(hash ? hash : dummy_hash, verifier, strlen(verifier)) == ARGON2_OK;
-    return hash != NULL && ok;
+    return secret_hash_verify(hash, verifier, strlen(verifier));
 }

@@ -1,57 +1,22 @@
-/* Physician passwords: argon2id with the same cost as access codes (access_code.c), set by an
+/* Physician passwords: argon2id with the same cost as access codes (secret_hash.c), set by an
  * operator with `portald set-password` or by `portald seed-demo`, checked by
  * h_physician_session.c. Neither the password nor its hash is ever logged. */
 #include "physician_account.h"
 
-#include <argon2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "cli_db.h"
-
-/* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
-#define ARGON2_T_COST     2
-#define ARGON2_M_COST_KIB 19456
-#define ARGON2_LANES      1
-#define ARGON2_SALT_LEN   16
-#define ARGON2_HASH_LEN   32
+#include "secret_hash.h"
 
 /* Crockford's base32 in lower case: no symbol that reads like another. */
 static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-static char dummy_hash[PHYSICIAN_HASH_MAX];
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-
-static void make_dummy_hash(void)
-{
-    char pw[PHYSICIAN_RANDOM_PW_LEN + 8];
-    if (physician_password_random(pw, sizeof(pw)) == 0 &&
-        physician_password_hash(pw, dummy_hash) != 0)
-        dummy_hash[0] = '\0';
-    memset(pw, 0, sizeof(pw));
-}
-
-int physician_password_hash(const char *password, char out[PHYSICIAN_HASH_MAX])
-{
-    unsigned char salt[ARGON2_SALT_LEN];
-    if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
-        return -1;
-    int rc = argon2id_hash_encoded(ARGON2_T_COST, ARGON2_M_COST_KIB, ARGON2_LANES, password,
-                                   strlen(password), salt, sizeof(salt), ARGON2_HASH_LEN, out,
-                                   PHYSICIAN_HASH_MAX);
-    return rc == ARGON2_OK ? 0 : -1;
-}
-
 bool physician_password_verify(const char *hash, const char *password)
 {
-    if (!hash)
-        pthread_once(&dummy_once, make_dummy_hash);
-    const char *h = hash ? hash : dummy_hash;
-    bool ok = *h && argon2id_verify(h, password, strlen(password)) == ARGON2_OK;
-    return hash != NULL && ok;
+    return secret_hash_verify(hash, password, strlen(password));
 }
 
 int physician_password_random(char *out, size_t outlen)
@@ -74,8 +39,8 @@ int physician_password_random(char *out, size_t outlen)
 
 int physician_password_store(PGconn *c, const char *id, const char *password)
 {
-    char hash[PHYSICIAN_HASH_MAX];
-    if (physician_password_hash(password, hash) < 0)
+    char hash[SECRET_HASH_MAX];
+    if (secret_hash(password, strlen(password), hash) < 0)
         return -1;
     const char *p[2] = {id, hash};
     PGresult *r = PQexecParams(c,
