@@ -5,9 +5,7 @@
  * After each round the thread also counts the studies past their p90 for /metrics. */
 #include "estimates.h"
 
-#include <errno.h>
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "periodic.h"
 #include "queries.h"
 #include "timefmt.h"
 
@@ -24,16 +23,13 @@
 #define RETRY_AFTER_FAILURE_S 5
 
 struct estimates_task {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct periodic *thread;
     int interval_s;
     int window_days;
     bool failing; /* the last round failed: log the recovery once */
 };
 
-static void *task_main(void *arg);
+static int refresh_round(void *arg);
 static bool refresh_once(struct estimates_task *t);
 
 struct estimates_task *estimates_start(int interval_s, int window_days)
@@ -45,26 +41,9 @@ struct estimates_task *estimates_start(int interval_s, int window_days)
     }
     t->interval_s = interval_s;
     t->window_days = window_days;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    /* The monotonic clock: a wall-clock step neither skips nor floods refreshes. */
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&t->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0 || pthread_mutex_init(&t->lock, NULL) != 0) {
-        if (rc == 0)
-            pthread_cond_destroy(&t->wake);
+    t->thread = periodic_start("estimates", "estimates will not be refreshed", refresh_round, t);
+    if (!t->thread) {
         free(t);
-        log_msg(LOG_ERROR, "estimates: cannot initialise; estimates will not be refreshed");
-        return NULL;
-    }
-    rc = pthread_create(&t->thread, NULL, task_main, t);
-    if (rc != 0) {
-        pthread_cond_destroy(&t->wake);
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-        log_msg(LOG_ERROR, "estimates: cannot start a thread (%s); estimates will not be refreshed",
-                strerror(rc));
         return NULL;
     }
     log_msg(LOG_INFO, "estimates: refresh every %d s over the last %d days", interval_s,
@@ -76,36 +55,15 @@ void estimates_stop(struct estimates_task *t)
 {
     if (!t)
         return;
-    pthread_mutex_lock(&t->lock);
-    t->stopping = true;
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->lock);
-    pthread_join(t->thread, NULL);
-    pthread_cond_destroy(&t->wake);
-    pthread_mutex_destroy(&t->lock);
+    periodic_stop(t->thread);
     free(t);
 }
 
-static void *task_main(void *arg)
+static int refresh_round(void *arg)
 {
     struct estimates_task *t = arg;
-    pthread_mutex_lock(&t->lock);
-    while (!t->stopping) {
-        pthread_mutex_unlock(&t->lock);
-        bool ok = refresh_once(t);
-        pthread_mutex_lock(&t->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec +=
-            ok || t->interval_s < RETRY_AFTER_FAILURE_S ? t->interval_s : RETRY_AFTER_FAILURE_S;
-        while (!t->stopping) {
-            if (pthread_cond_timedwait(&t->wake, &t->lock, &until) == ETIMEDOUT)
-                break;
-        }
-    }
-    pthread_mutex_unlock(&t->lock);
-    db_close();
-    return NULL;
+    bool ok = refresh_once(t);
+    return ok || t->interval_s < RETRY_AFTER_FAILURE_S ? t->interval_s : RETRY_AFTER_FAILURE_S;
 }
 
 /* Runs one prepared statement on this thread's connection; a connection that died is dropped

@@ -4,18 +4,16 @@
  * each report version is released exactly once. */
 #include "release_sweep.h"
 
-#include <errno.h>
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "log.h"
+#include "periodic.h"
 #include "queries.h"
 
 /* Reports released per call; the sweep calls again at once while a call comes back full, so a
@@ -24,16 +22,13 @@
 #define SWEEP_MAX_ROUNDS 50
 
 struct release_sweep {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct periodic *thread;
     int interval_s;
     unsigned long round;
     time_t started; /* with the pid, tells instances' sweeps apart in the audit log */
 };
 
-static void *sweep_main(void *arg);
+static int sweep_round(void *arg);
 static bool sweep_once(struct release_sweep *s);
 
 struct release_sweep *release_sweep_start(int interval_s)
@@ -47,26 +42,9 @@ struct release_sweep *release_sweep_start(int interval_s)
     }
     s->interval_s = interval_s;
     s->started = time(NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    /* Timed waits on the monotonic clock, so a wall-clock step neither skips nor floods sweeps. */
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&s->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0 || pthread_mutex_init(&s->lock, NULL) != 0) {
-        if (rc == 0)
-            pthread_cond_destroy(&s->wake);
+    s->thread = periodic_start("release sweep", "automatic releases are off", sweep_round, s);
+    if (!s->thread) {
         free(s);
-        log_msg(LOG_ERROR, "release sweep: cannot initialise; automatic releases are off");
-        return NULL;
-    }
-    rc = pthread_create(&s->thread, NULL, sweep_main, s);
-    if (rc != 0) {
-        pthread_cond_destroy(&s->wake);
-        pthread_mutex_destroy(&s->lock);
-        free(s);
-        log_msg(LOG_ERROR, "release sweep: cannot start a thread (%s); automatic releases are off",
-                strerror(rc));
         return NULL;
     }
     log_msg(LOG_INFO, "release sweep: every %d s", interval_s);
@@ -77,37 +55,16 @@ void release_sweep_stop(struct release_sweep *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->lock);
-    s->stopping = true;
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->thread, NULL);
-    pthread_cond_destroy(&s->wake);
-    pthread_mutex_destroy(&s->lock);
+    periodic_stop(s->thread);
     free(s);
 }
 
-static void *sweep_main(void *arg)
+static int sweep_round(void *arg)
 {
     struct release_sweep *s = arg;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        pthread_mutex_unlock(&s->lock);
-        for (int i = 0; i < SWEEP_MAX_ROUNDS && sweep_once(s); i++)
-            ;
-        pthread_mutex_lock(&s->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += s->interval_s;
-        while (!s->stopping) {
-            int rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
-            if (rc == ETIMEDOUT)
-                break;
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
-    db_close();
-    return NULL;
+    for (int i = 0; i < SWEEP_MAX_ROUNDS && sweep_once(s); i++)
+        ;
+    return s->interval_s;
 }
 
 /* One call of portal.release_due. Returns true when the batch came back full (more may be due). */
