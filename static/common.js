@@ -167,3 +167,57 @@ export function setBusy(form, busy) {
   }
   form.setAttribute('aria-busy', busy ? 'true' : 'false');
 }
+
+// Finishes showing a page's sign-in view: messages reset to message (why the person is here
+// again, or ''), the tab titled title, focus on the sign-in heading.
+export function signinShown(message, title) {
+  clearMessages();
+  if (message) {
+    showError(message);
+  }
+  document.title = title;
+  focusHeading(document.getElementById('signin-title'));
+}
+
+// Shows an error that is not an ended session: the API's sentence, or for a bug in the page a
+// generic one, with the bug kept visible to developers in the console.
+export function showFailure(err) {
+  showError(err instanceof ApiError ? err.message : 'Something went wrong on this page. Please reload it.');
+  if (!(err instanceof ApiError)) {
+    console.error(err);
+  }
+}
+
+// Sends a sign-in form's credentials to path, with its buttons busy meanwhile. On success the form
+// is cleared (no secret stays in the page) before signedIn runs; a 401 (no match) goes to
+// mismatch, any other failure to failed.
+export async function signIn(form, path, body, { signedIn, mismatch, failed }) {
+  setBusy(form, true);
+  try {
+    await api('POST', path, body);
+    form.reset();
+    announce('You are signed in.');
+    await signedIn();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      mismatch();
+    } else {
+      failed(err);
+    }
+  } finally {
+    setBusy(form, false);
+  }
+}
+
+// Ends the session and then shows the sign-in view through showSignin. A failure to reach the
+// server still clears the page: the cookie ends on its own.
+export async function signOut(showSignin) {
+  try {
+    await api('DELETE', '/api/v1/session');
+  } catch (err) {
+    // The page forgets everything either way.
+  }
+  window.history.replaceState(null, '', window.location.pathname);
+  showSignin('');
+  announce('You are signed out.');
+}

@@ -2,8 +2,9 @@
 // stages, read a report once the doctor has released it, and ask for a call to talk it over.
 // Report content only ever comes from the API after release; nothing here guesses at it.
 import {
-  api, ApiError, el, announce, showError, clearMessages, focusHeading, formatDate, formatDateTime,
-  formatDayHour, formatShortDate, timeEl, localInputToIso, setBusy,
+  api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
+  formatDateTime, formatDayHour, formatShortDate, timeEl, localInputToIso, setBusy, signIn,
+  signinShown, signOut,
 } from './common.js';
 
 // The lifecycle in order, with the short names the progress tracker shows.
@@ -56,11 +57,7 @@ function handleError(err) {
     showSignin(wasSignedIn ? 'For your safety you were signed out. Please sign in again to continue.' : '');
     return;
   }
-  showError(err instanceof ApiError ? err.message : 'Something went wrong on this page. Please reload it.');
-  if (!(err instanceof ApiError)) {
-    // A bug in this page, not an API answer: keep it visible to developers.
-    console.error(err);
-  }
+  showFailure(err);
   // Nothing could be shown yet: offer a way to try again rather than an empty page.
   if (Object.values(views).every((v) => v.hidden)) {
     show('retry');
@@ -79,12 +76,7 @@ function showSignin(message) {
   forget();
   currentRoute = null;
   show('signin');
-  clearMessages();
-  if (message) {
-    showError(message);
-  }
-  document.title = 'Sign in – Your imaging results';
-  focusHeading(document.getElementById('signin-title'));
+  signinShown(message, 'Sign in – Your imaging results');
 }
 
 // ---- the progress tracker and estimates ----
@@ -385,37 +377,24 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
     missing[0].focus();
     return;
   }
-  setBusy(form, true);
-  try {
-    await api('POST', '/api/v1/session', { access_code: code.value.trim(), birth_date: birth.value });
-    signedIn = true;
-    form.reset();
-    announce('You are signed in.');
-    currentRoute = null;
-    await route(true);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
+  await signIn(form, '/api/v1/session', { access_code: code.value.trim(), birth_date: birth.value }, {
+    signedIn: async () => {
+      signedIn = true;
+      currentRoute = null;
+      await route(true);
+    },
+    mismatch: () => {
       showError('That access code and date of birth do not match our records. Check both and try again.');
       code.focus();
-    } else {
-      handleError(err);
-    }
-  } finally {
-    setBusy(form, false);
-  }
+    },
+    failed: handleError,
+  });
 });
 
-signoutButton.addEventListener('click', async () => {
-  try {
-    await api('DELETE', '/api/v1/session');
-  } catch (err) {
-    // Signing out still clears the page; the cookie ends on its own.
-  }
+signoutButton.addEventListener('click', () => signOut((message) => {
   signedIn = false;
-  window.history.replaceState(null, '', window.location.pathname);
-  showSignin('');
-  announce('You are signed out.');
-});
+  showSignin(message);
+}));
 
 document.getElementById('retry').addEventListener('click', () => {
   currentRoute = null;

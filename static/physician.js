@@ -2,8 +2,8 @@
 // a study's full report, release with an optional note, hold with a reason, and the patients'
 // requests to talk their results over.
 import {
-  api, ApiError, el, announce, showError, clearMessages, focusHeading, formatDate, formatDateTime,
-  timeEl, setBusy,
+  api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
+  formatDateTime, timeEl, setBusy, signIn, signinShown, signOut,
 } from './common.js';
 
 const signinView = document.getElementById('signin-view');
@@ -45,12 +45,7 @@ function showSignin(message) {
   appView.hidden = true;
   signinView.hidden = false;
   signoutButton.hidden = true;
-  clearMessages();
-  if (message) {
-    showError(message);
-  }
-  document.title = 'Physician sign-in – Results portal';
-  focusHeading(document.getElementById('signin-title'));
+  signinShown(message, 'Physician sign-in – Results portal');
 }
 
 function handleError(err) {
@@ -62,10 +57,7 @@ function handleError(err) {
     showSignin('This page is for physicians. Please sign in with your physician account.');
     return;
   }
-  showError(err instanceof ApiError ? err.message : 'Something went wrong on this page. Please reload it.');
-  if (!(err instanceof ApiError)) {
-    console.error(err);
-  }
+  showFailure(err);
   // Nothing could be shown yet: offer a way to try again rather than an empty page.
   document.getElementById('retry-view').hidden = !(signinView.hidden && appView.hidden);
 }
@@ -319,36 +311,21 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
     missing.focus();
     return;
   }
-  setBusy(form, true);
-  try {
-    await api('POST', '/api/v1/physician/session', { physician_id: id.value.trim(), password: pw.value });
-    form.reset();
-    signedIn = true;
-    announce('You are signed in.');
-    await start(true);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
+  await signIn(form, '/api/v1/physician/session', { physician_id: id.value.trim(), password: pw.value }, {
+    signedIn: async () => {
+      signedIn = true;
+      await start(true);
+    },
+    mismatch: () => {
       showError('That physician id and password do not match our records.');
       pw.value = '';
       id.focus();
-    } else {
-      handleError(err);
-    }
-  } finally {
-    setBusy(form, false);
-  }
+    },
+    failed: handleError,
+  });
 });
 
-signoutButton.addEventListener('click', async () => {
-  try {
-    await api('DELETE', '/api/v1/session');
-  } catch (err) {
-    // The page forgets everything either way.
-  }
-  window.history.replaceState(null, '', window.location.pathname);
-  showSignin('');
-  announce('You are signed out.');
-});
+signoutButton.addEventListener('click', () => signOut(showSignin));
 
 window.addEventListener('hashchange', async () => {
   const id = routeId();
