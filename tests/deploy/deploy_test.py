@@ -378,7 +378,8 @@ def test_request_id(env):
     rid = r.header("X-Request-Id")
     check("request id: nginx makes its own (32 hex), ignoring the client's",
           bool(rid and re.fullmatch(r"[0-9a-f]{32}", rid)), rid)
-    ng = [l for l in env["nginx"].access_log() if l.get("request_id") == rid]
+    # nginx writes its access-log line after it has sent the answer: wait for it.
+    ng = wait_for(lambda: [l for l in env["nginx"].access_log() if l.get("request_id") == rid])
     check("request id: in nginx's JSON access log with the status",
           len(ng) == 1 and ng[0]["status"] == 200 and ng[0]["tls"].startswith("TLS"), ng)
     pl = [l for l in portald_lines(env["servers"], rid) if l.get("msg") == "request"]
@@ -400,15 +401,20 @@ def test_forwarded_for(env):
     check("forged X-Forwarded-For through nginx: the address nginx saw wins",
           len(pl) == 1 and pl[0]["client"] == CLIENT_ADDR, pl)
     port = env["servers"][1].port
-    rid = "direct-" + uuid.uuid4().hex
+    # An untrusted client's X-Request-Id is not believed either: find the line by the id
+    # portald answered with.
+    forged_rid = "direct-" + uuid.uuid4().hex
     r = direct(port, "GET", "/healthz", STRANGER_ADDR,
-               {"X-Forwarded-For": "6.6.6.6", "X-Request-Id": rid})
+               {"X-Forwarded-For": "6.6.6.6", "X-Request-Id": forged_rid})
+    rid = r.header("X-Request-Id")
     pl = portald_lines(env["servers"], rid)
     check("forged X-Forwarded-For straight to portald from an untrusted address is ignored",
-          r.status == 200 and len(pl) == 1 and pl[0]["client"] == STRANGER_ADDR, pl)
-    rid = "direct-" + uuid.uuid4().hex
+          r.status == 200 and rid != forged_rid and len(pl) == 1
+          and pl[0]["client"] == STRANGER_ADDR, pl)
     r = direct(port, "GET", "/api/v1/patient/studies/" + env["study"], STRANGER_ADDR,
-               {"X-Forwarded-For": "6.6.6.6", "X-Request-Id": rid}, token=env["patient_token"])
+               {"X-Forwarded-For": "6.6.6.6", "X-Request-Id": forged_rid},
+               token=env["patient_token"])
+    rid = r.header("X-Request-Id")
     rows = env["primary"].sql("SELECT client_addr FROM portal.audit_log WHERE request_id = '%s'"
                               % rid)
     check("...and the audit log records the real peer, not the forged address",
