@@ -68,10 +68,11 @@ def main():
                 "pass": bool(ok) if value is not None else False}
 
     targets = [
-        target("detail requests/s >= 75% of combined ceiling (1M studies)",
+        target("detail requests/s >= 75%% of combined ceiling (%d studies)" % config["studies"],
                dmed.get("ratio_detail_big"), 0.75,
                (dmed.get("ratio_detail_big") or 0) >= 0.75),
-        target("p99 <= 5 ms at %d connections (mixed, 1M studies)" % config["connections"],
+        target("p99 <= 5 ms at %d connections (mixed, %d studies)" %
+               (config["connections"], config["studies"]),
                m("portal_big_mixed", "p99_ms"), 5.0, (m("portal_big_mixed", "p99_ms") or 99) <= 5.0),
         target("0 errors in every portal run", errors, 0, errors == 0),
         target("%d idle connections cost <= 64 MB RSS" % config["idle_connections"],
