@@ -50,6 +50,10 @@ suite() {
         broken+=("$name (exit $rc)")
     fi
     echo "   $name: $line"
+    if [ "$f" -gt 0 ]; then
+        echo "   last lines of $name:"
+        tail -25 "$log" | sed 's/^/   | /'
+    fi
 }
 
 unit() {

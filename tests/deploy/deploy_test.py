@@ -707,7 +707,9 @@ def run():
         env.update(port=port, http_port=http_port, cafile=cert,
                    client=Client(port, cert))
     except Exception:
-        traceback.print_exc()
+        # As "#" lines, so tests/run.sh shows why set-up failed.
+        for line in traceback.format_exc().splitlines()[-15:]:
+            print("# " + line)
         check("set-up: primary, standby, two portald, nginx", False)
         run_cleanups()
         print("%d passed, %d failed" % (results["passed"], results["failed"]))

@@ -21,8 +21,9 @@ fail_early() {
 [ -x "$CHROMIUM" ] || fail_early "no $CHROMIUM (scripts/deps.sh test installs Debian's chromium)"
 command -v node >/dev/null || fail_early "no node (scripts/deps.sh test installs nodejs)"
 if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
-    (cd tests/browser && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
-        fail_early "npm ci in tests/browser failed"
+    npm_log=$(mktemp "${PORTAL_TEST_TMP:-/tmp}/npm.XXXXXX")
+    (cd tests/browser && npm ci --no-audit --no-fund >"$npm_log" 2>&1) ||
+        fail_early "npm ci in tests/browser failed: $(tail -15 "$npm_log" | tr '\n' ' ')"
 fi
 
 TMP=$(mktemp -d "${PORTAL_TEST_TMP:-/tmp}/browser.XXXXXX")
