@@ -13,6 +13,10 @@
 #define ESTIMATE_JOINS                                                                             \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'report_final') ef ON true "                      \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'available') ea ON true "
+/* The patient's release choice as a lateral join, not a scalar call: the planner inlines a
+ * set-returning SQL function into the statement, where a scalar call planned its query anew on
+ * every execution (85 % of the detail statement's cost, docs/performance.md). */
+#define PREFERENCE_JOIN "LEFT JOIN LATERAL portal.study_preference(s) pf ON true "
 
 /* The study columns every patient view shows; the order is fixed by patient_view.c. */
 #define PATIENT_STUDY_COLUMNS                                                                      \
@@ -23,7 +27,7 @@
     "(s.reviewable_version > s.released_version) AS newer_version_pending, "                       \
     "EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL "           \
     "AND coalesce(h.ends_at, 'infinity') > now()) AS held, "                                       \
-    "portal.study_preference_json(s.id)::text AS release_preference, "                             \
+    "pf.preference::text AS release_preference, "                                                  \
     "EXISTS (SELECT FROM portal.releases rr WHERE rr.study_id = s.id AND rr.version = "            \
     "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS "                            \
     "released_unreviewed " ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
@@ -58,7 +62,8 @@ const struct query_def queries[Q_COUNT] = {
                  7},
 
     [Q_PATIENT_STUDIES] = {"patient_studies",
-                           "SELECT " PATIENT_STUDY_COLUMNS "FROM portal.studies s " ESTIMATE_JOINS
+                           "SELECT " PATIENT_STUDY_COLUMNS
+                           "FROM portal.studies s " PREFERENCE_JOIN ESTIMATE_JOINS
                            "WHERE s.patient_id = $1 "
                            "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id LIMIT 500",
                            1},
@@ -81,7 +86,7 @@ const struct query_def queries[Q_COUNT] = {
          "LEFT JOIN LATERAL (SELECT pr.version, pr.status, pr.findings, pr.impression, "
          "pr.radiologist, pr.signed_at, pr.released_at, pr.released_by, pr.physician_note, pr.how "
          "FROM portal.patient_report($1, s.id, $3, $4) pr "
-         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " ESTIMATE_JOINS
+         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " PREFERENCE_JOIN ESTIMATE_JOINS
          "WHERE s.id = $2 AND s.patient_id = $1",
          4},
     [Q_RELEASE_HISTORY] = {"release_history",

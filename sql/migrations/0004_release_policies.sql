@@ -164,8 +164,12 @@ CREATE VIEW portal.release_plans AS
 SELECT p.* FROM portal.studies s CROSS JOIN LATERAL portal.release_plan(s) p;
 
 -- What the patient sees of the choice for one study (NULL where the site offers none and none
--- applies): {"can_change", "release", "wait_days", "chosen_at", "set_for"}.
-CREATE FUNCTION portal.study_preference_json(p_study uuid) RETURNS jsonb
+-- applies): {"can_change", "release", "wait_days", "chosen_at", "set_for"}. A set-returning SQL
+-- function of the study row with one row, so the pages join it laterally and the planner inlines
+-- it (and release_plan) into their statements, planned once per connection. Where the policy
+-- offers no choice (the default), only the policy row is read: the preference lookups sit behind
+-- that test.
+CREATE FUNCTION portal.study_preference(s portal.studies) RETURNS TABLE (preference jsonb)
 LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN p.preference_allowed THEN
         jsonb_strip_nulls(jsonb_build_object(
@@ -177,7 +181,14 @@ LANGUAGE sql STABLE AS $$
             'chosen_at', to_char(p.preference_chosen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             'set_for', p.preference_set_for))
     END
-      FROM portal.studies s CROSS JOIN LATERAL portal.release_plan(s) p
+      FROM portal.release_plan(s) p;
+$$;
+
+-- The same by study id, for the write path's answer. A scalar call of a SQL function is planned on
+-- every execution, so the read paths use portal.study_preference instead.
+CREATE FUNCTION portal.study_preference_json(p_study uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT pf.preference FROM portal.studies s CROSS JOIN LATERAL portal.study_preference(s) pf
      WHERE s.id = p_study;
 $$;
 
@@ -651,6 +662,7 @@ REVOKE ALL ON FUNCTION
     portal.policy_for(text, text),
     portal.whole_days(interval),
     portal.release_plan(portal.studies),
+    portal.study_preference(portal.studies),
     portal.study_preference_json(uuid),
     portal.expire_holds(uuid, integer, text),
     portal.release_if_due(uuid, text),
@@ -665,6 +677,7 @@ GRANT EXECUTE ON FUNCTION
     portal.policy_for(text, text),
     portal.whole_days(interval),
     portal.release_plan(portal.studies),
+    portal.study_preference(portal.studies),
     portal.study_preference_json(uuid),
     portal.expire_holds(uuid, integer, text),
     portal.release_if_due(uuid, text),
