@@ -74,7 +74,11 @@ def make_standby(primary, tmp):
         shutil.chown(os.path.join(sdir, "run"), "postgres")
     os.chmod(os.path.join(sdir, "run"), 0o700)
     pport = open(os.path.join(primary.dir, "port")).read().strip()
-    as_postgres([os.path.join(ROOT, "deploy/scale/make-standby.sh"), "127.0.0.1", pport,
+    # The postgres user may not reach the checkout (under /root on a fresh machine): run a copy.
+    script = os.path.join(sdir, "make-standby.sh")
+    shutil.copy(os.path.join(ROOT, "deploy/scale/make-standby.sh"), script)
+    os.chmod(script, 0o755)
+    as_postgres([script, "127.0.0.1", pport,
                  os.path.join(sdir, "data")],
                 env=dict(os.environ, PGPASSWORD=REPLICATION_PASSWORD, PGUSER="replicator"))
     with open(os.path.join(sdir, "data", "postgresql.auto.conf"), "a") as f:

@@ -22,6 +22,10 @@ fail_early() {
 command -v node >/dev/null || fail_early "no node (scripts/deps.sh test installs nodejs)"
 if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
     npm_log=$(mktemp "${PORTAL_TEST_TMP:-/tmp}/npm.XXXXXX")
+    # Node trusts only its bundled CAs; also trust the system's (a proxy's CA installed there).
+    if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+        export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+    fi
     (cd tests/browser && npm ci --no-audit --no-fund >"$npm_log" 2>&1) ||
         fail_early "npm ci in tests/browser failed: $(tail -15 "$npm_log" | tr '\n' ' ')"
 fi
