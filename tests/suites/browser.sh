@@ -26,7 +26,7 @@ if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/n
     if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
         export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
     fi
-    (cd tests/browser && npm ci --no-audit --no-fund >"$npm_log" 2>&1) ||
+    (cd tests/browser && npm ci --offline --no-audit --no-fund >"$npm_log" 2>&1) ||
         fail_early "npm ci in tests/browser failed: $(tail -15 "$npm_log" | tr '\n' ' ')"
 fi
 
