@@ -29,7 +29,12 @@
 #include "problem.h"
 #include "static_files.h"
 
-#define CONNECTION_MEMORY_LIMIT (16 * 1024)
+/* libmicrohttpd's memory pool per connection: it holds the request head and the answer's headers.
+ * 0.9.75 zeroes the whole pool when a keep-alive request ends, so every idle connection keeps all
+ * of it resident: 5.5 KiB costs ~6.2 KB per connection, 59 MiB for 10,000 idle ones (issue 8:
+ * at most 64 MB; 16 KiB cost 161 MiB). The price: a request head over ~2.7 KB (a token and
+ * cookies together) gets libmicrohttpd's own 431 (README, limits; docs/performance.md). */
+#define CONNECTION_MEMORY_LIMIT 5632
 #define LISTEN_BACKLOG          1024
 #define REQUEST_ID_MAX          64
 
