@@ -30,6 +30,7 @@ struct config {
     int max_connections;       /* PORTAL_MAX_CONNECTIONS */
     int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
     int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
+    int connection_memory;     /* PORTAL_CONNECTION_MEMORY bytes per connection */
     int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */
     int estimates_refresh;     /* PORTAL_ESTIMATES_REFRESH seconds between estimate refreshes */
     int estimates_window_days; /* PORTAL_ESTIMATES_WINDOW_DAYS of history the estimates use */

@@ -9,7 +9,15 @@
 #include <unistd.h>
 
 #define JWT_SECRET_MIN_BYTES 32
-#define PUBLIC_KEY_MAX_BYTES 65536
+
+/* libmicrohttpd's memory pool per connection: it holds the request head and the answer's headers.
+ * 0.9.75 zeroes the whole pool when a keep-alive request ends, so every idle connection keeps all
+ * of it resident: 5.5 KiB costs ~6.2 KB per connection, 59 MiB for 10,000 idle ones (issue 8:
+ * at most 64 MB; 16 KiB cost 161 MiB). The price: a request head over ~2.7 KB (a token and
+ * cookies together) gets libmicrohttpd's own 431, so a site whose identity provider issues large
+ * tokens raises PORTAL_CONNECTION_MEMORY (8192 allows ~4 KB; docs/performance.md). */
+#define CONNECTION_MEMORY_DEFAULT 5632
+#define PUBLIC_KEY_MAX_BYTES      65536
 
 static int parse_int(const char *name, int def, int lo, int hi, int *out, char *err, size_t errlen);
 static int parse_listen(const char *value, struct config *c, char *err, size_t errlen);
@@ -120,6 +128,8 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
         parse_int("PORTAL_PER_IP_CONNECTIONS", 0, 0, 1000000, &c->per_ip_connections, err, errlen) <
             0 ||
         parse_int("PORTAL_IDLE_TIMEOUT", 60, 1, 86400, &c->idle_timeout, err, errlen) < 0 ||
+        parse_int("PORTAL_CONNECTION_MEMORY", CONNECTION_MEMORY_DEFAULT, 4096, 1048576,
+                  &c->connection_memory, err, errlen) < 0 ||
         parse_int("PORTAL_SESSION_TTL", 1800, 60, 86400, &c->session_ttl, err, errlen) < 0 ||
         parse_int("PORTAL_DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) < 0 ||
         parse_int("PORTAL_ESTIMATES_REFRESH", 300, 1, 86400, &c->estimates_refresh, err, errlen) <

@@ -29,14 +29,8 @@
 #include "problem.h"
 #include "static_files.h"
 
-/* libmicrohttpd's memory pool per connection: it holds the request head and the answer's headers.
- * 0.9.75 zeroes the whole pool when a keep-alive request ends, so every idle connection keeps all
- * of it resident: 5.5 KiB costs ~6.2 KB per connection, 59 MiB for 10,000 idle ones (issue 8:
- * at most 64 MB; 16 KiB cost 161 MiB). The price: a request head over ~2.7 KB (a token and
- * cookies together) gets libmicrohttpd's own 431 (README, limits; docs/performance.md). */
-#define CONNECTION_MEMORY_LIMIT 5632
-#define LISTEN_BACKLOG          1024
-#define REQUEST_ID_MAX          64
+#define LISTEN_BACKLOG 1024
+#define REQUEST_ID_MAX 64
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -183,7 +177,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
+        (size_t)cfg->connection_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     freeaddrinfo(ai);

@@ -55,9 +55,21 @@ def test_garbage_tokens_are_401(ctx):
         r = _refused(ctx.server, token)
         assert r.json()["detail"] == REFUSED, r
     # A token beyond TOKEN_MAX_BYTES makes the request head larger than libmicrohttpd's
-    # per-connection pool holds (CONNECTION_MEMORY_LIMIT, server/http.c): its own 431.
+    # per-connection pool holds (PORTAL_CONNECTION_MEMORY): its own 431.
     r = ctx.server.request("GET", LIST, token="x" * 9000)
     assert r.status in (401, 431), r
+
+
+def test_connection_memory_sets_the_request_head_limit(ctx):
+    # A 7 KB token is over what the default pool holds and within a 16 KiB pool.
+    big = "y" * 7000
+    assert ctx.server.request("GET", LIST, token=big).status == 431
+    server = harness.Server(ctx.cluster, env={"PORTAL_CONNECTION_MEMORY": "16384"})
+    try:
+        r = server.request("GET", LIST, token=big)
+        assert r.status == 401 and r.json()["detail"] == REFUSED, r
+    finally:
+        server.stop()
 
 
 def test_wrong_hs256_key_is_401(ctx):

@@ -167,6 +167,8 @@ static void numbers(void)
          "PORTAL_PER_IP_CONNECTIONS must be a whole number from 0 to 1000000"},
         {"PORTAL_IDLE_TIMEOUT", "0", "30",
          "PORTAL_IDLE_TIMEOUT must be a whole number from 1 to 86400"},
+        {"PORTAL_CONNECTION_MEMORY", "4095", "8192",
+         "PORTAL_CONNECTION_MEMORY must be a whole number from 4096 to 1048576"},
         {"PORTAL_SESSION_TTL", "59", "60",
          "PORTAL_SESSION_TTL must be a whole number from 60 to 86400"},
         {"PORTAL_SESSION_TTL", "99999999999999999999", "86400",
@@ -190,6 +192,7 @@ static void defaults(void)
     CHECK_STR(c.jwt_issuer, "portal");
     CHECK_STR(c.jwt_audience, "portal");
     CHECK(c.session_ttl == 1800);
+    CHECK(c.connection_memory == 5632);
     CHECK(c.threads >= 1);
     CHECK(c.jwt_key_kind == JWT_KEY_NONE);
     CHECK_STR(c.migrate_url, c.database_url);
