@@ -16,9 +16,8 @@ PORTAL_JWT_SECRET=$(cat var/jwt_secret)
 export PORTAL_MIGRATE_DATABASE_URL PORTAL_DATABASE_URL PORTAL_JWT_SECRET
 export PORTAL_LISTEN=${PORTAL_LISTEN:-127.0.0.1:8080}
 "$B/portald" migrate
-for cmd in seed-history; do
-    if "$B/portald" 2>&1 | grep -q "$cmd"; then "$B/portald" "$cmd" >/dev/null; fi
-done
+# Synthetic turnaround history (idempotent), so the demo studies show estimates at once.
+"$B/portald" seed-history >/dev/null
 echo
 echo "The results portal is at http://$PORTAL_LISTEN (patients) and http://$PORTAL_LISTEN/physician"
 "$B/portald" seed-demo

@@ -65,11 +65,11 @@ static const struct demo_study studies[] = {
 /* Event ids are fixed, so a second seed replays them and changes nothing. */
 static const struct demo_event events[] = {
     {"demo-ct-1", "DEMO-ACC-CT", "ordered", -72, 0},
-    {"demo-ct-2", "DEMO-ACC-CT", "scheduled", -70, -26},
-    {"demo-ct-3", "DEMO-ACC-CT", "arrived", -26.2, 0},
-    {"demo-ct-4", "DEMO-ACC-CT", "exam_started", -26, 0},
-    {"demo-ct-5", "DEMO-ACC-CT", "exam_completed", -25.6, 0},
-    {"demo-ct-6", "DEMO-ACC-CT", "read_started", -22, 0},
+    {"demo-ct-2", "DEMO-ACC-CT", "scheduled", -70, -6.5},
+    {"demo-ct-3", "DEMO-ACC-CT", "arrived", -6.7, 0},
+    {"demo-ct-4", "DEMO-ACC-CT", "exam_started", -6.5, 0},
+    {"demo-ct-5", "DEMO-ACC-CT", "exam_completed", -6.2, 0},
+    {"demo-ct-6", "DEMO-ACC-CT", "read_started", -3.5, 0},
     {"demo-xr-1", "DEMO-ACC-XR", "ordered", -240, 0},
     {"demo-xr-2", "DEMO-ACC-XR", "arrived", -200, 0},
     {"demo-xr-3", "DEMO-ACC-XR", "exam_started", -199.8, 0},
@@ -78,9 +78,9 @@ static const struct demo_event events[] = {
     {"demo-mr-1", "DEMO-ACC-MR", "ordered", -20, 0},
     {"demo-mr-2", "DEMO-ACC-MR", "scheduled", -19, 70},
     {"demo-us-1", "DEMO-ACC-US", "ordered", -30, 0},
-    {"demo-us-2", "DEMO-ACC-US", "arrived", -3, 0},
-    {"demo-us-3", "DEMO-ACC-US", "exam_started", -2.8, 0},
-    {"demo-us-4", "DEMO-ACC-US", "exam_completed", -2.5, 0},
+    {"demo-us-2", "DEMO-ACC-US", "arrived", -0.9, 0},
+    {"demo-us-3", "DEMO-ACC-US", "exam_started", -0.7, 0},
+    {"demo-us-4", "DEMO-ACC-US", "exam_completed", -0.4, 0},
 };
 
 static const struct demo_study *study_of(const char *accession)
@@ -143,7 +143,7 @@ static int seed(PGconn *c)
                          "No pleural effusion.",
                          "No acute abnormality in the chest.",
                          "Dr. Marie Curie",
-                         at(t1, -20)};
+                         at(t1, -2.5)};
     const char *xr[8] = {"demo-xr-report",
                          "demo-seed",
                          "DEMO-ACC-XR",
