@@ -2,6 +2,7 @@
 #ifndef PORTAL_ROUTER_H
 #define PORTAL_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct req;
@@ -35,6 +36,9 @@ enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
  * path does accept. */
 enum router_result router_match(const char *method, const char *path, const struct route **out,
                                 char id[ROUTER_MAX_ID], char *allow, size_t allow_len);
+
+/* Whether s[0..len) is a UUID in canonical 8-4-4-4-12 hex form. */
+bool router_is_uuid(const char *s, size_t len);
 
 /* The table, defined in routes.c; terminated by a row with a NULL method. */
 extern const struct route routes[];

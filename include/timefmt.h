@@ -3,6 +3,7 @@
 #ifndef PORTAL_TIMEFMT_H
 #define PORTAL_TIMEFMT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #define TIMEFMT_RFC3339_LEN 32
@@ -14,5 +15,9 @@ bool timefmt_is_date(const char *s);
 /* "2026-11-20 14:05:00.123+00" (a session in UTC) -> "2026-11-20T14:05:00Z". Returns out, or
  * NULL when pg is NULL. */
 const char *timefmt_pg_to_rfc3339(const char *pg, char out[TIMEFMT_RFC3339_LEN]);
+
+/* Sets obj[key] to pg as RFC 3339; does nothing when pg is NULL (SQL NULL). Returns 0, or -1 on
+ * out of memory. */
+int timefmt_json_set(json_t *obj, const char *key, const char *pg);
 
 #endif

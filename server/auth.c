@@ -42,7 +42,6 @@ static atomic_uint token_cache_generation = 1;
 static bool header_alg(const char *token, char *alg, size_t alg_len);
 static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from);
 static bool audience_ok(jwt_t *jwt);
-static bool is_uuid_text(const char *s);
 
 int auth_init(const struct config *cfg, char *err, size_t errlen)
 {
@@ -229,7 +228,7 @@ static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid
     if (role == ROLE_NONE)
         return false;
     /* A patient's sub is the portal's patient id; anything else can name no patient. */
-    if (role == ROLE_PATIENT && !is_uuid_text(sub))
+    if (role == ROLE_PATIENT && !router_is_uuid(sub, strlen(sub)))
         return false;
     who->role = role;
     who->exp = exp;
@@ -260,23 +259,6 @@ static bool audience_ok(jwt_t *jwt)
     }
     json_decref(arr);
     return ok;
-}
-
-static bool is_uuid_text(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char ch = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (ch != '-')
-                return false;
-        } else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-                     (ch >= 'A' && ch <= 'F'))) {
-            return false;
-        }
-    }
-    return true;
 }
 
 char *auth_sign(enum role role, const char *sub, int ttl, time_t now, long *exp_out)

@@ -296,12 +296,10 @@ json_t *estimates_json(const PGresult *res, int row, time_t now)
                       y < 0 ? 0 : y);
         json_t *e = json_pack("{s:s, s:i, s:s, s:s}", "milestone", m->milestone, "sample_size",
                               atoi(n), "basis", basis, "summary", summary);
-        char iso[TIMEFMT_RFC3339_LEN];
         /* Too few: no times at all rather than a guess (CONTRACT's Estimate needs only
          * milestone). */
         if (e && enough &&
-            (json_object_set_new(e, "p50_at", json_string(timefmt_pg_to_rfc3339(p50, iso))) < 0 ||
-             json_object_set_new(e, "p90_at", json_string(timefmt_pg_to_rfc3339(p90, iso))) < 0)) {
+            (timefmt_json_set(e, "p50_at", p50) < 0 || timefmt_json_set(e, "p90_at", p90) < 0)) {
             json_decref(e);
             e = NULL;
         }

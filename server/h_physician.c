@@ -14,12 +14,6 @@
 #define NOTE_MAX_BYTES   4000
 #define REASON_MAX_BYTES 2000
 
-static int set_time(json_t *obj, const char *key, const char *pg)
-{
-    char iso[TIMEFMT_RFC3339_LEN];
-    return pg ? json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso))) : 0;
-}
-
 static int set_int(json_t *obj, const char *key, const char *text)
 {
     return text ? json_object_set_new(obj, key, json_integer(atoi(text))) : 0;
@@ -56,8 +50,8 @@ int h_physician_worklist(struct req *rq)
             db_value(res, i, "overdue") && strcmp(db_value(res, i, "overdue"), "t") == 0);
         if (!e || set_int(e, "report_version", db_value(res, i, "reviewable_version")) < 0 ||
             set_int(e, "released_version", db_value(res, i, "released_version")) < 0 ||
-            set_time(e, "final_at", db_value(res, i, "final_at")) < 0 ||
-            set_time(e, "released_at", db_value(res, i, "released_at")) < 0 ||
+            timefmt_json_set(e, "final_at", db_value(res, i, "final_at")) < 0 ||
+            timefmt_json_set(e, "released_at", db_value(res, i, "released_at")) < 0 ||
             json_array_append_new(list, e) < 0) {
             json_decref(e);
             json_decref(list);
@@ -67,8 +61,8 @@ int h_physician_worklist(struct req *rq)
         if (db_value(res, i, "hold_reason")) {
             json_t *h = json_pack("{s:s, s:s?}", "reason", db_value(res, i, "hold_reason"),
                                   "reason_code", db_value(res, i, "hold_reason_code"));
-            set_time(h, "placed_at", db_value(res, i, "hold_placed_at"));
-            set_time(h, "ends_at", db_value(res, i, "hold_ends_at"));
+            timefmt_json_set(h, "placed_at", db_value(res, i, "hold_placed_at"));
+            timefmt_json_set(h, "ends_at", db_value(res, i, "hold_ends_at"));
             json_object_set_new(e, "hold", h);
         }
         /* Release policies: how a released report went out, and when an unreleased one will go
@@ -76,7 +70,7 @@ int h_physician_worklist(struct req *rq)
         if (db_value(res, i, "released_how"))
             json_object_set_new(e, "released_how", json_string(db_value(res, i, "released_how")));
         if (strcmp(db_value(res, i, "state"), "released") != 0)
-            set_time(e, "auto_release_at", db_value(res, i, "auto_release_at"));
+            timefmt_json_set(e, "auto_release_at", db_value(res, i, "auto_release_at"));
     }
     return req_json(rq, 200, list ? json_pack("{s:o}", "studies", list) : NULL);
 }
@@ -99,14 +93,14 @@ int h_physician_study(struct req *rq)
                           db_value(res, 0, "mrn"), "birth_date", db_value(res, 0, "birth_date"));
     if (!o)
         return req_problem(rq, 500, "Out of memory.");
-    set_time(o, "final_at", db_value(res, 0, "final_at"));
+    timefmt_json_set(o, "final_at", db_value(res, 0, "final_at"));
     if (db_value(res, 0, "findings")) {
         json_t *r =
             json_pack("{s:s, s:s, s:s, s:s}", "status", db_value(res, 0, "status"), "findings",
                       db_value(res, 0, "findings"), "impression", db_value(res, 0, "impression"),
                       "radiologist", db_value(res, 0, "radiologist"));
         set_int(r, "version", db_value(res, 0, "version"));
-        set_time(r, "signed_at", db_value(res, 0, "signed_at"));
+        timefmt_json_set(r, "signed_at", db_value(res, 0, "signed_at"));
         json_object_set_new(o, "report", r);
     }
     const char *released = db_value(res, 0, "released_version");
@@ -116,15 +110,15 @@ int h_physician_study(struct req *rq)
             "{s:s?, s:s?, s:s?}", "released_by", db_value(res, 0, "released_by_name"), "how",
             db_value(res, 0, "released_how"), "note", db_value(res, 0, "release_note"));
         set_int(rel, "version", released);
-        set_time(rel, "released_at", db_value(res, 0, "released_at"));
-        set_time(rel, "note_added_at", db_value(res, 0, "release_noted_at"));
+        timefmt_json_set(rel, "released_at", db_value(res, 0, "released_at"));
+        timefmt_json_set(rel, "note_added_at", db_value(res, 0, "release_noted_at"));
         json_object_set_new(o, "release", rel);
     }
     if (db_value(res, 0, "hold_reason")) {
         json_t *h = json_pack("{s:s, s:s?}", "reason", db_value(res, 0, "hold_reason"),
                               "reason_code", db_value(res, 0, "hold_reason_code"));
-        set_time(h, "placed_at", db_value(res, 0, "hold_placed_at"));
-        set_time(h, "ends_at", db_value(res, 0, "hold_ends_at"));
+        timefmt_json_set(h, "placed_at", db_value(res, 0, "hold_placed_at"));
+        timefmt_json_set(h, "ends_at", db_value(res, 0, "hold_ends_at"));
         json_object_set_new(o, "hold", h);
     }
     /* Which release rule governs this study and, while the current version is unreleased, when
@@ -132,7 +126,7 @@ int h_physician_study(struct req *rq)
     json_t *plan = json_pack("{s:s?, s:s?}", "mode", db_value(res, 0, "plan_mode"), "basis",
                              db_value(res, 0, "plan_basis"));
     if (plan && !(released && reviewable && strcmp(released, reviewable) == 0))
-        set_time(plan, "auto_release_at", db_value(res, 0, "plan_due_at"));
+        timefmt_json_set(plan, "auto_release_at", db_value(res, 0, "plan_due_at"));
     json_object_set_new(o, "release_policy", plan);
     const char *state = !reviewable                                       ? "no_final_report"
                         : (released && strcmp(released, reviewable) == 0) ? "released"
@@ -156,7 +150,7 @@ int h_physician_release(struct req *rq)
     if ((s = db_run(rq, Q_RELEASE, 5, p, &res)))
         return s;
     json_t *o = json_object();
-    set_time(o, "released_at", db_value(res, 0, "released_at"));
+    timefmt_json_set(o, "released_at", db_value(res, 0, "released_at"));
     set_int(o, "report_version", db_value(res, 0, "report_version"));
     return req_json(rq, 200, o);
 }
@@ -183,8 +177,8 @@ int h_physician_hold(struct req *rq)
         return s;
     json_t *o = json_pack("{s:s, s:s, s:s}", "state", "held", "reason", db_value(res, 0, "reason"),
                           "reason_code", db_value(res, 0, "reason_code"));
-    set_time(o, "placed_at", db_value(res, 0, "placed_at"));
-    set_time(o, "ends_at", db_value(res, 0, "ends_at"));
+    timefmt_json_set(o, "placed_at", db_value(res, 0, "placed_at"));
+    timefmt_json_set(o, "ends_at", db_value(res, 0, "ends_at"));
     bool created = strcmp(db_value(res, 0, "created"), "t") == 0;
     return req_json(rq, created ? 201 : 200, o);
 }
@@ -207,7 +201,7 @@ int h_physician_discussions(struct req *rq)
                       db_value(res, i, "patient_name"), "email", db_value(res, i, "patient_email"),
                       "preferred_times", pref ? pref : json_array(), "message",
                       db_value(res, i, "message"), "state", db_value(res, i, "state"));
-        if (!e || set_time(e, "created_at", db_value(res, i, "created_at")) < 0 ||
+        if (!e || timefmt_json_set(e, "created_at", db_value(res, i, "created_at")) < 0 ||
             json_array_append_new(list, e) < 0) {
             json_decref(e);
             json_decref(list);

@@ -42,12 +42,6 @@ static int read_choice(struct req *rq, struct choice *c)
     return v.status;
 }
 
-static int set_time(json_t *obj, const char *key, const char *pg)
-{
-    char iso[TIMEFMT_RFC3339_LEN];
-    return pg ? json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso))) : 0;
-}
-
 static json_t *preference_body(const PGresult *res)
 {
     json_t *o = json_pack("{s:s}", "release", db_value(res, 0, "release"));
@@ -55,7 +49,7 @@ static json_t *preference_body(const PGresult *res)
     if (o && days)
         json_object_set_new(o, "wait_days", json_integer(atoi(days)));
     if (o)
-        set_time(o, "chosen_at", db_value(res, 0, "chosen_at"));
+        timefmt_json_set(o, "chosen_at", db_value(res, 0, "chosen_at"));
     return o;
 }
 

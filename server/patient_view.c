@@ -79,14 +79,6 @@ const char *patient_view_stage_explanation(const char *stage)
     return t ? t->explanation : NULL;
 }
 
-static int set_time(json_t *obj, const char *key, const char *pg)
-{
-    char iso[TIMEFMT_RFC3339_LEN];
-    if (!pg)
-        return 0;
-    return json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso)));
-}
-
 /* The stages reached, each at the time it was first reached, in time order. */
 static json_t *timeline(const PGresult *res, int row)
 {
@@ -126,7 +118,7 @@ static json_t *timeline(const PGresult *res, int row)
             break;
         used[best] = true;
         json_t *e = json_pack("{s:s}", "stage", marks[best].stage);
-        if (!e || set_time(e, "at", at[best]) < 0 || json_array_append_new(list, e) < 0) {
+        if (!e || timefmt_json_set(e, "at", at[best]) < 0 || json_array_append_new(list, e) < 0) {
             json_decref(list);
             return NULL;
         }
@@ -174,7 +166,7 @@ json_t *patient_view_study(const PGresult *res, int row)
         return NULL;
     json_t *tl = timeline(res, row);
     if (!tl || json_object_set_new(o, "timeline", tl) < 0 ||
-        set_time(o, "scheduled_for", db_value(res, row, "scheduled_for")) < 0) {
+        timefmt_json_set(o, "scheduled_for", db_value(res, row, "scheduled_for")) < 0) {
         json_decref(o);
         return NULL;
     }
@@ -201,8 +193,8 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
                   "newer_version_pending", pending && strcmp(pending, "t") == 0);
     if (!report)
         return -1;
-    if (set_time(report, "signed_at", db_value(res, row, "signed_at")) < 0 ||
-        set_time(report, "released_at", db_value(res, row, "report_released_at")) < 0) {
+    if (timefmt_json_set(report, "signed_at", db_value(res, row, "signed_at")) < 0 ||
+        timefmt_json_set(report, "released_at", db_value(res, row, "report_released_at")) < 0) {
         json_decref(report);
         return -1;
     }
@@ -213,7 +205,7 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
                 json_pack("{s:i, s:s, s:s}", "version", atoi(db_value(history, i, "version")),
                           "status", db_value(history, i, "status"), "released_by",
                           db_value(history, i, "released_by_name"));
-            if (!e || set_time(e, "released_at", db_value(history, i, "released_at")) < 0 ||
+            if (!e || timefmt_json_set(e, "released_at", db_value(history, i, "released_at")) < 0 ||
                 json_array_append_new(h, e) < 0) {
                 json_decref(e);
                 json_decref(h);
@@ -244,7 +236,7 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     json_t *request = json_pack("{s:s, s:s}", "state", dstate ? dstate : "none", "url", url);
     if (request && dstate) {
         json_object_set_new(request, "id", json_string(db_value(res, row, "discussion_id")));
-        set_time(request, "created_at", db_value(res, row, "discussion_created_at"));
+        timefmt_json_set(request, "created_at", db_value(res, row, "discussion_created_at"));
     }
     json_t *discussion =
         request

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-static bool is_uuid(const char *s, size_t len);
 static bool path_matches(const char *pattern, const char *path, char id[ROUTER_MAX_ID]);
 
 enum router_result router_match(const char *method, const char *path, const struct route **out,
@@ -45,7 +44,7 @@ static bool path_matches(const char *pattern, const char *path, char id[ROUTER_M
     while (*pattern && *path) {
         if (strncmp(pattern, "{id}", 4) == 0) {
             size_t n = strcspn(path, "/");
-            if (n == 0 || n >= ROUTER_MAX_ID || !is_uuid(path, n))
+            if (n == 0 || n >= ROUTER_MAX_ID || !router_is_uuid(path, n))
                 return false;
             memcpy(id, path, n);
             id[n] = '\0';
@@ -62,7 +61,7 @@ static bool path_matches(const char *pattern, const char *path, char id[ROUTER_M
 }
 
 /* Canonical 8-4-4-4-12 hex form only, so a malformed id is simply an unknown path (404). */
-static bool is_uuid(const char *s, size_t len)
+bool router_is_uuid(const char *s, size_t len)
 {
     if (len != 36)
         return false;

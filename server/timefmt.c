@@ -84,3 +84,9 @@ const char *timefmt_pg_to_rfc3339(const char *pg, char out[TIMEFMT_RFC3339_LEN])
     out[20] = '\0';
     return out;
 }
+
+int timefmt_json_set(json_t *obj, const char *key, const char *pg)
+{
+    char iso[TIMEFMT_RFC3339_LEN];
+    return pg ? json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso))) : 0;
+}
