@@ -35,6 +35,8 @@ struct config {
     int estimates_refresh;     /* PORTAL_ESTIMATES_REFRESH seconds between estimate refreshes */
     int estimates_window_days; /* PORTAL_ESTIMATES_WINDOW_DAYS of history the estimates use */
     int release_sweep;         /* PORTAL_RELEASE_SWEEP seconds between automatic releases; 0: off */
+    int page_cache_mb;         /* PORTAL_PAGE_CACHE_MB of patient pages kept for reuse; 0: none */
+    int page_cache_ttl;        /* PORTAL_PAGE_CACHE_TTL seconds a kept page may be reused */
 
     /* PORTAL_DATABASE_READ_URL: a hot standby for the queries marked standby_ok; NULL sends every
      * query to database_url. */

@@ -137,8 +137,11 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
         parse_int("PORTAL_ESTIMATES_WINDOW_DAYS", 90, 7, 3650, &c->estimates_window_days, err,
                   errlen) < 0)
         return -1;
-    /* 0 turns the release sweep off on this instance (another instance may run it). */
-    if (parse_int("PORTAL_RELEASE_SWEEP", 60, 0, 86400, &c->release_sweep, err, errlen) < 0)
+    /* 0 turns the release sweep off on this instance (another instance may run it), and 0 MB
+     * keeps no pages. */
+    if (parse_int("PORTAL_RELEASE_SWEEP", 60, 0, 86400, &c->release_sweep, err, errlen) < 0 ||
+        parse_int("PORTAL_PAGE_CACHE_MB", 64, 0, 65536, &c->page_cache_mb, err, errlen) < 0 ||
+        parse_int("PORTAL_PAGE_CACHE_TTL", 30, 1, 3600, &c->page_cache_ttl, err, errlen) < 0)
         return -1;
     return 0;
 }

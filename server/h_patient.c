@@ -1,12 +1,16 @@
 /* The patient's endpoints: own studies, one study (with the report once released), and asking to
  * talk the results over. Another patient's study answers 404 exactly like a missing one
- * (CONTRACT invariant 3), because every query is keyed by the token's patient id. */
+ * (CONTRACT invariant 3), because every query, and every kept page, is keyed by the token's patient
+ * id. Pages without a report are kept (page_cache.h) and served again after one primary-key read
+ * of their version stamps instead of the whole statement. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "page_cache.h"
 #include "patient_view.h"
 #include "timefmt.h"
 #include "validate.h"
@@ -14,11 +18,71 @@
 #define MAX_PREFERRED_TIMES 10
 #define MESSAGE_MAX_BYTES   2000
 
-int h_patient_studies(struct req *rq)
+/* The stamps of a row of the patient's page statements or of Q_PAGE_STAMP. */
+static struct page_stamp stamp_of(const PGresult *res, int row)
 {
+    return (struct page_stamp){atoll(db_value(res, row, "patient_version")),
+                               atoll(db_value(res, row, "global_version"))};
+}
+
+/* The kept page of the patient's study (NULL: the list) when the database's stamps still equal
+ * the ones it was built with; NULL otherwise, or with *status set when the stamps could not be
+ * read. */
+static char *reuse_page(struct req *rq, const char *study, size_t *len, int *status)
+{
+    struct page_stamp kept;
+    *status = 0;
+    if (!page_cache_enabled())
+        return NULL;
+    char *page = page_cache_get(rq->who.sub, study, &kept, len);
+    if (!page) {
+        page_cache_note(PAGE_MISS);
+        return NULL;
+    }
     const char *p[1] = {rq->who.sub};
     PGresult *res;
+    if ((*status = db_run(rq, Q_PAGE_STAMP, 1, p, &res))) {
+        free(page);
+        return NULL;
+    }
+    struct page_stamp now = stamp_of(res, 0);
+    if (now.patient == kept.patient && now.global == kept.global) {
+        page_cache_note(PAGE_HIT);
+        return page;
+    }
+    page_cache_note(PAGE_STALE);
+    free(page);
+    return NULL;
+}
+
+/* Answers body as built, keeping its text for reuse when keep is set (never for a page with a
+ * report: every read of report text goes through the gate and its audit). */
+static int answer_page(struct req *rq, const char *study, json_t *body, bool keep,
+                       struct page_stamp stamp)
+{
+    if (!body)
+        return req_problem(rq, 500, "Out of memory.");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return req_problem(rq, 500, "Out of memory.");
+    size_t len = strlen(text);
+    if (keep)
+        page_cache_put(rq->who.sub, study, stamp, text, len);
+    return req_raw(rq, 200, "application/json", text, len);
+}
+
+int h_patient_studies(struct req *rq)
+{
+    size_t len;
     int s;
+    char *page = reuse_page(rq, NULL, &len, &s);
+    if (page)
+        return req_raw(rq, 200, "application/json", page, len);
+    if (s)
+        return s;
+    const char *p[1] = {rq->who.sub};
+    PGresult *res;
     if ((s = db_run(rq, Q_PATIENT_STUDIES, 1, p, &res)))
         return s;
     json_t *list = json_array();
@@ -29,14 +93,23 @@ int h_patient_studies(struct req *rq)
             list = NULL;
         }
     }
-    return req_json(rq, 200, list ? json_pack("{s:o}", "studies", list) : NULL);
+    /* An empty list carries no stamps to check it by later. */
+    bool keep = PQntuples(res) > 0;
+    return answer_page(rq, NULL, list ? json_pack("{s:o}", "studies", list) : NULL, keep,
+                       keep ? stamp_of(res, 0) : (struct page_stamp){0, 0});
 }
 
 int h_patient_study(struct req *rq)
 {
+    size_t len;
+    int s;
+    char *page = reuse_page(rq, rq->id, &len, &s);
+    if (page)
+        return req_raw(rq, 200, "application/json", page, len);
+    if (s)
+        return s;
     const char *p[4] = {rq->who.sub, rq->id, rq->request_id, rq->client_addr};
     PGresult *res;
-    int s;
     if ((s = db_run(rq, Q_PATIENT_STUDY, 4, p, &res)))
         return s;
     if (PQntuples(res) != 1)
@@ -46,7 +119,8 @@ int h_patient_study(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     /* The report columns are non-NULL only when the gate function returned the released
      * version to this patient. */
-    if (db_value(res, 0, "findings")) {
+    bool has_report = db_value(res, 0, "findings") != NULL;
+    if (has_report) {
         PGresult *history = NULL;
         const char *version = db_value(res, 0, "version");
         if (version && strcmp(version, "1") != 0) {
@@ -61,7 +135,10 @@ int h_patient_study(struct req *rq)
             return req_problem(rq, 500, "Out of memory.");
         }
     }
-    return req_json(rq, 200, study);
+    /* A released study is never kept, even when the gate gave nothing (it would have to be asked
+     * again on every read anyway). */
+    bool keep = !has_report && !db_value(res, 0, "released_version");
+    return answer_page(rq, rq->id, study, keep, stamp_of(res, 0));
 }
 
 int h_patient_discussion(struct req *rq)

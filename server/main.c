@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
+#include "page_cache.h"
 #include "release_sweep.h"
 #include "physician_account.h"
 
@@ -64,10 +65,16 @@ static int cmd_serve(void)
     db_configure(cfg.database_url, cfg.db_connect_timeout);
     if (cfg.database_read_url)
         db_configure_standby(cfg.database_read_url);
+    if (page_cache_init((size_t)cfg.page_cache_mb << 20, cfg.page_cache_ttl) < 0) {
+        fprintf(stderr, "portald: no memory for PORTAL_PAGE_CACHE_MB=%d\n", cfg.page_cache_mb);
+        config_free(&cfg);
+        return 1;
+    }
     char err[256];
     struct http_server *srv = http_start(&cfg, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "portald: %s\n", err);
+        page_cache_free();
         config_free(&cfg);
         return 1;
     }
@@ -83,6 +90,7 @@ static int cmd_serve(void)
     estimates_stop(estimates);
     http_stop(srv, SHUTDOWN_GRACE_MS);
     db_close();
+    page_cache_free();
     config_free(&cfg);
     log_msg(LOG_INFO, "stopped");
     return 0;

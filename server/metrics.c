@@ -1,5 +1,5 @@
 /* Prometheus metrics with lock-free counters: requests by route and status, a latency histogram
- * per route, and the database connection state. */
+ * per route, the database connection state, and how often kept patient pages were reused. */
 #include "metrics.h"
 
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "page_cache.h"
 #include "router.h"
 
 #define MAX_ROUTES     64
@@ -185,6 +186,25 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             "# TYPE portal_estimates_refreshed_timestamp_seconds gauge\n"
             "portal_estimates_refreshed_timestamp_seconds %.0f\n",
             refreshed);
+    if (page_cache_enabled()) {
+        struct page_cache_stats pc;
+        page_cache_stats(&pc);
+        put(&b,
+            "# HELP portal_page_cache_requests_total Patient page requests by what the kept "
+            "pages gave: hit (served after its stamps matched), stale (built anew), miss.\n"
+            "# TYPE portal_page_cache_requests_total counter\n"
+            "portal_page_cache_requests_total{outcome=\"hit\"} %llu\n"
+            "portal_page_cache_requests_total{outcome=\"stale\"} %llu\n"
+            "portal_page_cache_requests_total{outcome=\"miss\"} %llu\n"
+            "# HELP portal_page_cache_evictions_total Kept pages dropped for room.\n"
+            "# TYPE portal_page_cache_evictions_total counter\n"
+            "portal_page_cache_evictions_total %llu\n"
+            "# HELP portal_page_cache_pages Patient pages kept now.\n"
+            "# TYPE portal_page_cache_pages gauge\nportal_page_cache_pages %zu\n"
+            "# HELP portal_page_cache_bytes Bytes of the kept pages.\n"
+            "# TYPE portal_page_cache_bytes gauge\nportal_page_cache_bytes %zu\n",
+            pc.hits, pc.stale, pc.misses, pc.evicted, pc.pages, pc.bytes);
+    }
     if (b.failed) {
         free(b.p);
         return NULL;

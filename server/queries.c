@@ -18,6 +18,14 @@
  * every execution (85 % of the detail statement's cost, docs/performance.md). */
 #define PREFERENCE_JOIN "LEFT JOIN LATERAL portal.study_preference(s) pf ON true "
 
+/* The version stamps of the patient's pages (sql/migrations/0006_page_versions.sql), read in the
+ * same snapshot as the page's data, so a kept page is exactly as old as its stamps ($1: the
+ * patient). */
+#define PAGE_STAMP_COLUMNS                                                                         \
+    "coalesce((SELECT pv.version FROM portal.page_versions pv WHERE pv.patient_id = $1), 0) "      \
+    "AS patient_version, "                                                                         \
+    "(SELECT gv.version FROM portal.page_global_version gv) AS global_version"
+
 /* The study columns every patient view shows; the order is fixed by patient_view.c. */
 #define PATIENT_STUDY_COLUMNS                                                                      \
     "s.id, s.accession, s.modality, s.description, s.priority, s.site, s.stage, s.ordered_at, "    \
@@ -61,8 +69,9 @@ const struct query_def queries[Q_COUNT] = {
                  "client_addr, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                  7},
 
+    [Q_PAGE_STAMP] = {"page_stamp", "SELECT " PAGE_STAMP_COLUMNS, 1},
     [Q_PATIENT_STUDIES] = {"patient_studies",
-                           "SELECT " PATIENT_STUDY_COLUMNS
+                           "SELECT " PATIENT_STUDY_COLUMNS ", " PAGE_STAMP_COLUMNS " "
                            "FROM portal.studies s " PREFERENCE_JOIN ESTIMATE_JOINS
                            "WHERE s.patient_id = $1 "
                            "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id LIMIT 500",
@@ -73,7 +82,7 @@ const struct query_def queries[Q_COUNT] = {
          "p.scheduling_url, d.id AS discussion_id, d.state AS discussion_state, "
          "d.created_at AS discussion_created_at, r.version, r.status, r.findings, r.impression, "
          "r.radiologist, r.signed_at, r.released_at AS report_released_at, r.released_by, "
-         "r.physician_note, r.how "
+         "r.physician_note, r.how, " PAGE_STAMP_COLUMNS " "
          "FROM portal.studies s "
          "JOIN portal.physicians p ON p.id = s.referring_physician_id "
          "LEFT JOIN LATERAL (SELECT dr.id, dr.state, dr.created_at FROM portal.discussion_requests "

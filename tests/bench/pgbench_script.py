@@ -8,8 +8,11 @@ holds the one statement for one (patient, study) pair, so each is one prepared s
 the server's, runs often enough for PostgreSQL's plan cache to settle (a \\if chain over many pairs
 would leave every branch re-planned on each run). A quarter of the pairs are released studies,
 whose read goes through the gate function and writes an audit row, as in the portal's detail load.
-Usage: pgbench_script.py QUERY_LINE_FILE TOKENS_FILE K OUT_DIR
-Writes OUT_DIR/detail-N.sql and OUT_DIR/args (pgbench arguments, one a line)."""
+With NAME "stamp", the statement is the page-stamp read (page_stamp in queries.c, $1 the patient)
+that a kept page costs the server instead of the detail statement, for the same K patients.
+Usage: pgbench_script.py QUERY_LINE_FILE TOKENS_FILE K OUT_DIR [NAME]
+Writes OUT_DIR/NAME-N.sql and OUT_DIR/args (NAME "detail", the default) or OUT_DIR/NAME.args:
+pgbench arguments, one a line."""
 import base64
 import json
 import os
@@ -17,8 +20,8 @@ import random
 import re
 import sys
 
-# What h_patient_study binds to each parameter, by position.
-PARAMS = {1: "pat", 2: "study", 3: "rid", 4: "addr"}
+# What h_patient_study binds to each parameter of each statement, by position.
+PARAMS = {"detail": {1: "pat", 2: "study", 3: "rid", 4: "addr"}, "stamp": {1: "pat"}}
 
 
 def decode_sub(token):
@@ -28,14 +31,17 @@ def decode_sub(token):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         sys.exit(__doc__)
-    qfile, tokens, k, out_dir = sys.argv[1:]
+    qfile, tokens, k, out_dir = sys.argv[1:5]
+    name = sys.argv[5] if len(sys.argv) == 6 else "detail"
+    params = PARAMS[name]
     k = int(k)
     nparams, sql = open(qfile).read().strip().split(" ", 1)
-    if int(nparams) != len(PARAMS):
-        sys.exit("pgbench_script: the detail statement now takes %s parameters; teach "
-                 "tests/bench/pgbench_script.py what h_patient_study binds to each" % nparams)
+    if int(nparams) != len(params):
+        sys.exit("pgbench_script: the %s statement now takes %s parameters; teach "
+                 "tests/bench/pgbench_script.py what h_patient_study binds to each"
+                 % (name, nparams))
     unreleased, released = [], []
     for line in open(tokens).read().splitlines():
         token, studies, rel = (line.split("\t") + [""])[:3]
@@ -53,14 +59,14 @@ def main():
         args += ["-Dpat%d=%s" % (i, patient), "-Dstudy%d=%s" % (i, study)]
 
         def var(m, i=i):
-            name = PARAMS[int(m.group(1))]
-            return ":" + name + (str(i) if name in ("pat", "study") else "")
+            param = params[int(m.group(1))]
+            return ":" + param + (str(i) if param in ("pat", "study") else "")
 
-        path = os.path.join(out_dir, "detail-%d.sql" % i)
+        path = os.path.join(out_dir, "%s-%d.sql" % (name, i))
         with open(path, "w") as f:
             f.write(re.sub(r"\$(\d+)\b", var, sql) + ";\n")
         args.append("-f%s@1" % path)
-    with open(os.path.join(out_dir, "args"), "w") as f:
+    with open(os.path.join(out_dir, "args" if name == "detail" else name + ".args"), "w") as f:
         f.write("\n".join(args) + "\n")
 
 

@@ -25,6 +25,20 @@ def per_round(raw):
     return [rounds[k] for k in sorted(rounds)]
 
 
+def sql_ceiling(r, size):
+    """The database ceiling for the SQL the detail run actually sent: a kept page costs the
+    page-stamp read (pgbench db_stamp_*), a page built anew the detail statement (db_*), and a kept
+    page found out of date both; weighted by the run's own counts, harmonically (time per request
+    adds up)."""
+    run = r.get("portal_%s_detail" % size, {})
+    full, stamp = r.get("db_" + size, {}).get("tps"), r.get("db_stamp_" + size, {}).get("tps")
+    hit, stale, miss = (run.get("page_" + k) for k in ("hit", "stale", "miss"))
+    if not full or not stamp or hit is None or hit + stale + miss == 0:
+        return None
+    n = float(hit + stale + miss)
+    return n / ((hit + stale) / stamp + (stale + miss) / full)
+
+
 def derive(r):
     """The figures of one round, ratios against that round's own ceilings."""
     g = lambda name, key: r.get(name, {}).get(key)
@@ -37,6 +51,14 @@ def derive(r):
         for mix in ("detail", "mixed"):
             rps = g("portal_%s_%s" % (size, mix), "rps")
             out["ratio_%s_%s" % (mix, size)] = rps / c if rps and c else None
+        run = r.get("portal_%s_detail" % size, {})
+        n = sum(run.get("page_" + k) or 0 for k in ("hit", "stale", "miss"))
+        out["page_hit_share_" + size] = run.get("page_hit", 0) / n if n else None
+        out["db_sql_ceiling_" + size] = sql_ceiling(r, size)
+        cs = combined(http, out["db_sql_ceiling_" + size])
+        out["combined_sql_ceiling_" + size] = cs
+        rps = g("portal_%s_detail" % size, "rps")
+        out["ratio_detail_sql_" + size] = rps / cs if rps and cs else None
     idle = r.get("idle", {})
     if "rss_after_kb" in idle:
         out["idle_rss_cost_mb"] = (idle["rss_after_kb"] - idle["rss_before_kb"]) / 1024.0
@@ -67,10 +89,12 @@ def main():
         return {"target": name, "value": value, "limit": limit,
                 "pass": bool(ok) if value is not None else False}
 
+    # The ceiling is that of the SQL the detail endpoint ran (kept pages cost the stamp read);
+    # a run without the stamp figures (an older raw file) falls back to the detail statement's.
+    ratio_key = "ratio_detail_sql_big" if dmed.get("ratio_detail_sql_big") else "ratio_detail_big"
     targets = [
         target("detail requests/s >= 75%% of combined ceiling (%d studies)" % config["studies"],
-               dmed.get("ratio_detail_big"), 0.75,
-               (dmed.get("ratio_detail_big") or 0) >= 0.75),
+               dmed.get(ratio_key), 0.75, (dmed.get(ratio_key) or 0) >= 0.75),
         target("p99 <= 5 ms at %d connections (mixed, %d studies)" %
                (config["connections"], config["studies"]),
                m("portal_big_mixed", "p99_ms"), 5.0, (m("portal_big_mixed", "p99_ms") or 99) <= 5.0),
@@ -122,6 +146,12 @@ def print_table(config, medians, dmed, targets, nrounds):
             fmt(dmed.get("combined_ceiling_" + size)),
             fmt(pct(dmed.get("ratio_detail_" + size)), "%.0f%%"),
             fmt(pct(dmed.get("ratio_mixed_" + size)), "%.0f%%")))
+        print("%-34s %10s   (detail run: %s of pages reused; its SQL's ceiling %s, combined %s,"
+              " detail at %s of it)" % (
+                  "pgbench page-stamp SQL, %d" % n, fmt(medians.get("db_stamp_" + size, {}).get("tps")),
+                  fmt(pct(dmed.get("page_hit_share_" + size)), "%.0f%%"),
+                  fmt(dmed.get("db_sql_ceiling_" + size)), fmt(dmed.get("combined_sql_ceiling_" + size)),
+                  fmt(pct(dmed.get("ratio_detail_sql_" + size)), "%.0f%%")))
     print("idle connections: +%s MB RSS, p99 x%s; p99 growth 10k->1M: detail x%s, mix x%s" % (
         fmt(dmed.get("idle_rss_cost_mb"), "%.1f"), fmt(dmed.get("idle_p99_factor"), "%.2f"),
         fmt(dmed.get("p99_growth_detail"), "%.2f"), fmt(dmed.get("p99_growth_mixed"), "%.2f")))

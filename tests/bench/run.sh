@@ -92,6 +92,7 @@ seed portal_small "$small_patients" "$small_studies" "$(((small_patients + 99) /
 cc -std=c11 -Wall -Wextra -Werror -Iinclude -O2 -o "$work/print_query" "$here/print_query.c" \
     "$B/obj/queries.o"
 "$work/print_query" patient_study >"$work/detail_sql.txt"
+"$work/print_query" page_stamp >"$work/stamp_sql.txt"
 for db in portal portal_small; do
     n=$([ $db = portal ] && echo "$patients" || echo "$small_patients")
     want=$((n < 2000 ? n : 2000))
@@ -99,6 +100,8 @@ for db in portal portal_small; do
         "$work/tokens-$db.txt" >/dev/null
     python3 "$here/pgbench_script.py" "$work/detail_sql.txt" "$work/tokens-$db.txt" 16 \
         "$work/pgbench-$db"
+    python3 "$here/pgbench_script.py" "$work/stamp_sql.txt" "$work/tokens-$db.txt" 16 \
+        "$work/pgbench-$db" stamp
 done
 
 # ---- servers --------------------------------------------------------------------------------
@@ -194,24 +197,35 @@ wrk_json() { # URL MIX TOKENS SECONDS -> the summary line of the Lua done()
         grep '^{"requests"'
 }
 
+# The kept-page counters of a server's /metrics: "hit stale miss".
+page_counts() {
+    curl -fs "http://127.0.0.1:${port[$1]}/metrics" | awk '
+        /^portal_page_cache_requests_total/ { split($1, a, "\""); n[a[2]] = $2 }
+        END { printf "%d %d %d\n", n["hit"], n["stale"], n["miss"] }'
+}
+
 portal_run() { # ROUND NAME SERVER DB MIX
-    local j
+    local j before after
+    before=$(page_counts "$3")
     j=$(wrk_json "http://127.0.0.1:${port[$3]}" "$5" "$work/tokens-$4.txt" "$duration")
-    j=$(echo "$j" | sed "s/}\$/,\"rss_kb\":$(rss_kb "${pid[$3]}")}/")
+    after=$(page_counts "$3")
+    # shellcheck disable=SC2086
+    set -- "$@" $before $after
+    j=$(echo "$j" | sed "s/}\$/,\"rss_kb\":$(rss_kb "${pid[$3]}"),\"page_hit\":$((${9} - ${6})),\"page_stale\":$((${10} - ${7})),\"page_miss\":$((${11} - ${8}))}/")
     record "$1" "$2" "$j"
     : >"$work/portald-$3.log" # a request log line each: keep the disk out of the figures
     say "round $1 $2: $j"
 }
 
-db_run() { # ROUND NAME DB
-    local tps
+db_run() { # ROUND NAME DB [STATEMENT]: the detail statement, or the page-stamp read ("stamp")
+    local tps args=$work/pgbench-$3/${4:+$4.}args
     # Each pgbench client prepares each script's statement anew, and PostgreSQL plans the first five
     # executions of a prepared statement for their parameters before it settles on the generic plan
     # (the server, with one statement per connection, runs the generic plan: pg_prepared_statements
     # shows 5 custom, then generic). Those warm-up plannings of a large query would be a tenth of a
     # short run, so the ceiling goes straight to the steady state.
     # shellcheck disable=SC2046
-    tps=$(PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -n -M prepared -c 8 -j 2 -T "$duration" $(cat "$work/pgbench-$3/args") \
+    tps=$(PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -n -M prepared -c 8 -j 2 -T "$duration" $(cat "$args") \
         "$(url "$3" portal_app)" 2>&1 |
         awk '/^tps = / {print $3}')
     [ -n "$tps" ] || { echo "bench: pgbench on $3 failed" >&2; exit 1; }
@@ -251,10 +265,12 @@ for r in $(seq "$runs"); do
     record "$r" http_ceiling "$j"
     say "round $r http_ceiling: $j"
     db_run "$r" db_big portal
+    db_run "$r" db_stamp_big portal stamp
     portal_run "$r" portal_big_detail big portal detail
     portal_run "$r" portal_big_mixed big portal mixed
     idle_run "$r"
     db_run "$r" db_small portal_small
+    db_run "$r" db_stamp_small portal_small stamp
     portal_run "$r" portal_small_detail small portal_small detail
     portal_run "$r" portal_small_mixed small portal_small mixed
     stop_portal big

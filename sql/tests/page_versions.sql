@@ -1,0 +1,94 @@
+-- The version stamps of the patient's pages (0006_page_versions.sql): every write to a table a
+-- patient page shows stamps that patient (only that patient), writes that change every page
+-- stamp the global row, stamps never repeat, and portal_app can read the stamps but not set them.
+-- Run as a superuser; everything is rolled back.
+BEGIN;
+SELECT plan(19);
+
+CREATE FUNCTION pg_temp.stamp(p uuid) RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce((SELECT version FROM portal.page_versions WHERE patient_id = p), 0) $$;
+CREATE FUNCTION pg_temp.global_stamp() RETURNS bigint LANGUAGE sql AS $$
+    SELECT version FROM portal.page_global_version $$;
+-- Runs a statement and says whether it changed the patient's stamp (and no other patient's).
+CREATE FUNCTION pg_temp.stamps(p uuid, other uuid, stmt text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    before bigint := pg_temp.stamp(p);
+    other_before bigint := pg_temp.stamp(other);
+BEGIN
+    EXECUTE stmt;
+    RETURN pg_temp.stamp(p) > before AND pg_temp.stamp(other) = other_before;
+END $$;
+
+INSERT INTO portal.physicians (id, name) VALUES ('PV-PHY', 'Dr. Stamp');
+INSERT INTO portal.patients (id, mrn, name, birth_date) VALUES
+    ('00000000-0000-4000-8000-0000000000a1', 'PV-A', 'Patient A', '1980-01-01'),
+    ('00000000-0000-4000-8000-0000000000b2', 'PV-B', 'Patient B', '1980-01-01');
+
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.studies (id, accession, patient_id, referring_physician_id, modality, description)
+      VALUES ('00000000-0000-4000-8000-0000000000c3', 'PV-ACC', '00000000-0000-4000-8000-0000000000a1',
+              'PV-PHY', 'CT', 'CT head')$$), 'a new study stamps its patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$UPDATE portal.studies SET arrived_at = now() WHERE id = '00000000-0000-4000-8000-0000000000c3'$$),
+    'a lifecycle change stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.report_versions (study_id, version, status, findings, impression, radiologist_name,
+      signed_at, event_id) VALUES ('00000000-0000-4000-8000-0000000000c3', 1, 'final', 'f', 'i', 'Dr. R',
+      now(), 'pv-r1')$$), 'a report version stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.holds (study_id, placed_by, reason) VALUES
+      ('00000000-0000-4000-8000-0000000000c3', 'PV-PHY', 'wait')$$), 'a hold stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$UPDATE portal.holds SET ended_at = now(), ended_how = 'lifted'
+       WHERE study_id = '00000000-0000-4000-8000-0000000000c3'$$), 'ending a hold stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.releases (study_id, version, released_by, released_by_name) VALUES
+      ('00000000-0000-4000-8000-0000000000c3', 1, 'PV-PHY', 'Dr. Stamp')$$), 'a release stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$UPDATE portal.releases SET note = 'n' WHERE study_id = '00000000-0000-4000-8000-0000000000c3'$$),
+    'a note added to a release stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.discussion_requests (study_id, patient_id, physician_id) VALUES
+      ('00000000-0000-4000-8000-0000000000c3', '00000000-0000-4000-8000-0000000000a1', 'PV-PHY')$$),
+    'a discussion request stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.study_preferences (study_id, release, chosen_at, set_for) VALUES
+      ('00000000-0000-4000-8000-0000000000c3', 'immediate', now(), 'study')$$),
+    'a study preference stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$INSERT INTO portal.patient_preferences (patient_id, release) VALUES
+      ('00000000-0000-4000-8000-0000000000a1', 'immediate')$$), 'a standing preference stamps the patient');
+SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
+    $$DELETE FROM portal.patient_preferences WHERE patient_id = '00000000-0000-4000-8000-0000000000a1'$$),
+    'removing a standing preference stamps the patient');
+
+-- A study moved to another patient (a merge at the RIS) changes both patients' pages.
+SELECT lives_ok($$SELECT set_config('pv.a', pg_temp.stamp('00000000-0000-4000-8000-0000000000a1')::text, true),
+                        set_config('pv.b', pg_temp.stamp('00000000-0000-4000-8000-0000000000b2')::text, true)$$,
+                'stamps noted');
+UPDATE portal.studies SET patient_id = '00000000-0000-4000-8000-0000000000b2'
+ WHERE id = '00000000-0000-4000-8000-0000000000c3';
+SELECT ok(pg_temp.stamp('00000000-0000-4000-8000-0000000000a1') > current_setting('pv.a')::bigint
+          AND pg_temp.stamp('00000000-0000-4000-8000-0000000000b2') > current_setting('pv.b')::bigint,
+          'moving a study stamps both patients');
+
+-- Changes for everyone stamp the global row.
+SELECT lives_ok($$SELECT set_config('pv.g', pg_temp.global_stamp()::text, true)$$, 'global stamp noted');
+UPDATE portal.estimates_state SET refreshed_at = refreshed_at;
+SELECT ok(pg_temp.global_stamp() > current_setting('pv.g')::bigint, 'an estimates refresh stamps every page');
+SELECT lives_ok($$SELECT set_config('pv.g', pg_temp.global_stamp()::text, true)$$, 'global stamp noted again');
+DELETE FROM portal.turnaround_estimates WHERE false;
+SELECT ok(pg_temp.global_stamp() > current_setting('pv.g')::bigint,
+          'rewriting the estimates table stamps every page, even when no row changed');
+
+-- portal_app reads the stamps and cannot set them.
+SELECT ok(has_table_privilege('portal_app', 'portal.page_versions', 'SELECT')
+          AND has_table_privilege('portal_app', 'portal.page_global_version', 'SELECT'),
+          'portal_app reads the stamps');
+SELECT ok(NOT has_table_privilege('portal_app', 'portal.page_versions', 'INSERT, UPDATE, DELETE, TRUNCATE')
+          AND NOT has_table_privilege('portal_app', 'portal.page_global_version', 'INSERT, UPDATE, DELETE, TRUNCATE')
+          AND NOT has_function_privilege('portal_app', 'portal.stamp_patient_page(uuid)', 'EXECUTE'),
+          'portal_app cannot set a stamp');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,118 @@
+"""Kept patient pages (server/page_cache.c, sql/migrations/0006_page_versions.sql): a page without a
+report is served again only while the database's version stamps are unchanged, so every write, by
+any actor and through any path, shows on the very next read; pages are never shared between
+patients; and a released study is never kept, so each read of report text is still audited."""
+import re
+import uuid
+
+from flows import PATIENT_LIST, Study, final_study, marker, patient_path
+
+
+def _counts(server):
+    text = server.request("GET", "/metrics").body
+    out = {}
+    for outcome in ("hit", "stale", "miss"):
+        m = re.search(r'portal_page_cache_requests_total\{outcome="%s"\} (\d+)' % outcome, text)
+        out[outcome] = int(m.group(1)) if m else 0
+    return out
+
+
+def _delta(before, after):
+    return {k: after[k] - before[k] for k in before}
+
+
+def test_a_kept_page_is_served_again_unchanged(ctx):
+    s = Study(ctx.server, events=("ordered", "arrived"))
+    first = s.as_patient()
+    assert first.status == 200, first
+    before = _counts(ctx.server)
+    again = s.as_patient()
+    assert again.status == 200 and again.body == first.body, (first, again)
+    assert again.header("Content-Type") == "application/json", again
+    assert again.header("Cache-Control") == "no-store", again
+    lst = s.as_patient(path=PATIENT_LIST)
+    lst2 = s.as_patient(path=PATIENT_LIST)
+    assert lst2.body == lst.body, (lst, lst2)
+    d = _delta(before, _counts(ctx.server))
+    assert d["hit"] >= 2, d
+
+
+def test_every_kind_of_write_shows_on_the_next_read(ctx):
+    s = Study(ctx.server, events=("ordered",))
+    assert s.as_patient().json()["stage"] == "ordered"
+    assert s.as_patient().json()["stage"] == "ordered"  # now served from the kept page
+    before = _counts(ctx.server)
+
+    # A lifecycle event from the RIS.
+    s.event("arrived")
+    assert s.as_patient().json()["stage"] == "checked_in"
+    assert s.as_patient(path=PATIENT_LIST).json()["studies"][0]["stage"] == "checked_in"
+
+    # A report version (the stage follows it).
+    s.event("exam_started")
+    s.event("exam_completed")
+    s.as_patient()
+    s.report("final")
+    assert s.as_patient().json()["stage"] == "physician_review"
+
+    # A hold placed by the physician.
+    s.as_patient()
+    r = s.as_physician("POST", "hold", body={"reason": "Wait for the biopsy"})
+    assert r.status == 201, r
+    assert s.as_patient().json()["held"] is True
+
+    # A write the server did not make at all: straight into the database.
+    s.as_patient()
+    ctx.cluster.sql("UPDATE portal.holds SET ended_at = now() WHERE study_id = '%s'" % s.study_id)
+    assert s.as_patient().json()["held"] is False
+
+    # The release: the report is there at once, in the detail and in the list.
+    s.as_patient(path=PATIENT_LIST)
+    s.release(note="All good")
+    body = s.as_patient().json()
+    assert body["report_available"] is True and "report" in body, body
+    assert s.as_patient(path=PATIENT_LIST).json()["studies"][0]["report_available"] is True
+    d = _delta(before, _counts(ctx.server))
+    assert d["stale"] >= 5, d
+
+
+def test_a_change_for_everyone_shows_on_the_next_read(ctx):
+    s = Study(ctx.server, events=("ordered", "arrived"))
+    first = s.as_patient()
+    s.as_patient()
+    before = _counts(ctx.server)
+    # The estimates task rewrites the estimates for every patient: that stamps the global version.
+    ctx.cluster.sql("UPDATE portal.estimates_state SET refreshed_at = refreshed_at")
+    again = s.as_patient()
+    assert again.status == 200 and again.json()["stage"] == first.json()["stage"], again
+    d = _delta(before, _counts(ctx.server))
+    assert d["stale"] == 1 and d["hit"] == 0, d
+
+
+def test_a_kept_page_is_never_anyone_elses(ctx):
+    s = Study(ctx.server, events=("ordered", "arrived"))
+    assert s.as_patient().status == 200
+    assert s.as_patient().status == 200
+    other = ctx.server.token("patient", str(uuid.uuid4()))
+    r = ctx.server.request("GET", patient_path(s.study_id), token=other)
+    assert r.status == 404, r
+    mine = Study(ctx.server, events=("ordered",))
+    r = ctx.server.request("GET", patient_path(s.study_id), token=mine.patient)
+    assert r.status == 404, r
+    lst = ctx.server.request("GET", PATIENT_LIST, token=mine.patient).json()["studies"]
+    assert [x["id"] for x in lst] == [mine.study_id], lst
+
+
+def test_released_pages_are_never_kept_so_every_read_is_audited(ctx):
+    findings = "Findings: %s." % marker("K")
+    s = final_study(ctx.server, findings=findings)
+    s.release()
+    before = _counts(ctx.server)
+    for _ in range(3):
+        r = s.as_patient()
+        assert r.status == 200 and findings in r.body, r
+    d = _delta(before, _counts(ctx.server))
+    assert d["hit"] == 0, d
+    reads = ctx.cluster.sql("SELECT count(*) FROM portal.audit_log WHERE study_id = '%s' AND "
+                            "action = 'report.read' AND actor_role = 'patient'" % s.study_id)
+    assert int(reads[0][0]) == 3, reads
