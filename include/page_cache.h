@@ -1,8 +1,9 @@
-/* The patient's pages that hold no report (a study's status and estimates, the study list), kept
- * in memory as the JSON text sent, with the database's version stamps of the data they were built
+/* The patient's pages (a study's status and estimates, the study list, a released report), kept in
+ * memory as the JSON text sent, with the database's version stamps of the data they were built
  * from (sql/migrations/0006_page_versions.sql). A kept page is served only after the handler has
- * read the current stamps and found them equal, so it is never older than the database; the time
- * to live bounds only what changes with the clock alone (estimate wording, a hold's end). */
+ * read the current stamps and found them equal, so it is never older than the database; a page
+ * with a report only after portal.reread_released_page has also audited that read. The time to
+ * live bounds only what changes with the clock alone (estimate wording, a hold's end). */
 #ifndef PORTAL_PAGE_CACHE_H
 #define PORTAL_PAGE_CACHE_H
 
@@ -10,8 +11,9 @@
 #include <stddef.h>
 
 struct page_stamp {
-    long long patient; /* portal.page_versions.version of the patient, 0 when never stamped */
-    long long global;  /* portal.page_global_version.version */
+    long long patient;  /* portal.page_versions.version of the patient, 0 when never stamped */
+    long long global;   /* portal.page_global_version.version */
+    int report_version; /* the released report version the page shows; 0: none */
 };
 
 struct page_cache_stats {

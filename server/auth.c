@@ -29,7 +29,7 @@ static const struct config *auth_cfg;
  * entry is keyed by the token's SHA-256, so only the identical token reuses it; only successes are
  * kept, with the window in which the claims hold (nbf/iat to exp), checked again on every use, and
  * auth_init() (new keys or settings) makes every entry stale. */
-#define TOKEN_CACHE_SLOTS 512
+#define TOKEN_CACHE_SLOTS 8192
 struct token_cache_entry {
     unsigned char hash[32];
     unsigned generation;

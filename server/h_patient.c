@@ -1,8 +1,9 @@
 /* The patient's endpoints: own studies, one study (with the report once released), and asking to
  * talk the results over. Another patient's study answers 404 exactly like a missing one
  * (CONTRACT invariant 3), because every query, and every kept page, is keyed by the token's patient
- * id. Pages without a report are kept (page_cache.h) and served again after one primary-key read
- * of their version stamps instead of the whole statement. */
+ * id. Pages are kept (page_cache.h) and served again after one primary-key read of their version
+ * stamps instead of the whole statement; a page with a report after one call that also checks the
+ * release and audits the read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,37 @@
 static struct page_stamp stamp_of(const PGresult *res, int row)
 {
     return (struct page_stamp){atoll(db_value(res, row, "patient_version")),
-                               atoll(db_value(res, row, "global_version"))};
+                               atoll(db_value(res, row, "global_version")), 0};
 }
 
-/* The kept page of the patient's study (NULL: the list) when the database's stamps still equal
- * the ones it was built with; NULL otherwise, or with *status set when the stamps could not be
- * read. */
+/* Whether a kept page may be served as it is: its stamps are still the database's, and for a page
+ * with a report the database has also checked the release and audited this read (one call). */
+static int still_current(struct req *rq, const char *study, struct page_stamp kept, bool *current)
+{
+    PGresult *res;
+    int s;
+    if (kept.report_version > 0) {
+        char version[16], pstamp[24], gstamp[24];
+        snprintf(version, sizeof(version), "%d", kept.report_version);
+        snprintf(pstamp, sizeof(pstamp), "%lld", kept.patient);
+        snprintf(gstamp, sizeof(gstamp), "%lld", kept.global);
+        const char *p[7] = {rq->who.sub, study,          version,        pstamp,
+                            gstamp,      rq->request_id, rq->client_addr};
+        if ((s = db_run(rq, Q_REREAD_RELEASED, 7, p, &res)))
+            return s;
+        *current = strcmp(db_value(res, 0, "reread"), "t") == 0;
+        return 0;
+    }
+    const char *p[1] = {rq->who.sub};
+    if ((s = db_run(rq, Q_PAGE_STAMP, 1, p, &res)))
+        return s;
+    struct page_stamp now = stamp_of(res, 0);
+    *current = now.patient == kept.patient && now.global == kept.global;
+    return 0;
+}
+
+/* The kept page of the patient's study (NULL: the list) when it is still current; NULL otherwise,
+ * or with *status set when the database could not say. */
 static char *reuse_page(struct req *rq, const char *study, size_t *len, int *status)
 {
     struct page_stamp kept;
@@ -39,24 +65,18 @@ static char *reuse_page(struct req *rq, const char *study, size_t *len, int *sta
         page_cache_note(PAGE_MISS);
         return NULL;
     }
-    const char *p[1] = {rq->who.sub};
-    PGresult *res;
-    if ((*status = db_run(rq, Q_PAGE_STAMP, 1, p, &res))) {
+    bool current = false;
+    if ((*status = still_current(rq, study, kept, &current)) || !current) {
+        if (!*status)
+            page_cache_note(PAGE_STALE);
         free(page);
         return NULL;
     }
-    struct page_stamp now = stamp_of(res, 0);
-    if (now.patient == kept.patient && now.global == kept.global) {
-        page_cache_note(PAGE_HIT);
-        return page;
-    }
-    page_cache_note(PAGE_STALE);
-    free(page);
-    return NULL;
+    page_cache_note(PAGE_HIT);
+    return page;
 }
 
-/* Answers body as built, keeping its text for reuse when keep is set (never for a page with a
- * report: every read of report text goes through the gate and its audit). */
+/* Answers body as built, keeping its text for reuse when keep is set. */
 static int answer_page(struct req *rq, const char *study, json_t *body, bool keep,
                        struct page_stamp stamp)
 {
@@ -96,7 +116,7 @@ int h_patient_studies(struct req *rq)
     /* An empty list carries no stamps to check it by later. */
     bool keep = PQntuples(res) > 0;
     return answer_page(rq, NULL, list ? json_pack("{s:o}", "studies", list) : NULL, keep,
-                       keep ? stamp_of(res, 0) : (struct page_stamp){0, 0});
+                       keep ? stamp_of(res, 0) : (struct page_stamp){0, 0, 0});
 }
 
 int h_patient_study(struct req *rq)
@@ -135,10 +155,13 @@ int h_patient_study(struct req *rq)
             return req_problem(rq, 500, "Out of memory.");
         }
     }
-    /* A released study is never kept, even when the gate gave nothing (it would have to be asked
-     * again on every read anyway). */
-    bool keep = !has_report && !db_value(res, 0, "released_version");
-    return answer_page(rq, rq->id, study, keep, stamp_of(res, 0));
+    /* A page with a report is kept with the version it shows, so its reuse is checked against
+     * the release and audited; a released study whose report the gate did not give is not kept. */
+    struct page_stamp stamp = stamp_of(res, 0);
+    if (has_report)
+        stamp.report_version = atoi(db_value(res, 0, "version"));
+    bool keep = has_report ? stamp.report_version > 0 : !db_value(res, 0, "released_version");
+    return answer_page(rq, rq->id, study, keep, stamp);
 }
 
 int h_patient_discussion(struct req *rq)

@@ -70,6 +70,10 @@ const struct query_def queries[Q_COUNT] = {
                  7},
 
     [Q_PAGE_STAMP] = {"page_stamp", "SELECT " PAGE_STAMP_COLUMNS, 1},
+    [Q_REREAD_RELEASED] = {"reread_released",
+                           "SELECT portal.reread_released_page($1, $2, $3, $4, $5, $6, $7) "
+                           "AS reread",
+                           7},
     [Q_PATIENT_STUDIES] = {"patient_studies",
                            "SELECT " PATIENT_STUDY_COLUMNS ", " PAGE_STAMP_COLUMNS " "
                            "FROM portal.studies s " PREFERENCE_JOIN ESTIMATE_JOINS

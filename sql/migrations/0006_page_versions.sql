@@ -8,11 +8,15 @@
 -- the two current stamps by primary key, and any difference means the page is built anew. Numbers
 -- from a sequence never repeat, so a stamp cannot come back to an old value.
 --
--- Physicians are not stamped: a page without a released report shows nothing of the physician,
--- and pages with a report are never kept (their every read goes through the release gate and is
--- audited). Neither are report_versions on their own: what a patient sees of a report follows a
--- release, and the studies row changes with every new version anyway; they are stamped all the
--- same, since they are rare and the cost of a missed stamp would be a wrong page.
+-- A kept page with a released report is served again only through portal.reread_released_page,
+-- which checks the stamps and the release and appends the audit row of that read in the same
+-- call, so every read of report text is still audited (CONTRACT invariant 4), and the text itself
+-- was read once through the release gate (portal.patient_report).
+--
+-- A physician's name, phone and scheduling address show on released pages (the prompt to talk the
+-- results over); a real change to them stamps the global row, since a physician's patients can be
+-- many and such changes are rare (the RIS resends the same details with every event, which changes
+-- nothing and stamps nothing).
 
 CREATE SEQUENCE portal.page_version_seq;
 
@@ -85,7 +89,37 @@ CREATE TRIGGER pages_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON portal.estimates_state FOR EACH STATEMENT EXECUTE FUNCTION portal.pages_changed();
 CREATE TRIGGER pages_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON portal.release_policies FOR EACH STATEMENT EXECUTE FUNCTION portal.pages_changed();
+CREATE TRIGGER pages_changed AFTER UPDATE ON portal.physicians FOR EACH ROW
+    WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.phone IS DISTINCT FROM NEW.phone
+          OR OLD.scheduling_url IS DISTINCT FROM NEW.scheduling_url)
+    EXECUTE FUNCTION portal.pages_changed();
+
+-- True, with the read audited, when the patient's kept page of a released study may be served
+-- again: the stamps it was built with are still current and the version it shows is still the one
+-- released to this patient. False, with nothing written, otherwise (the server then reads the
+-- page anew through portal.patient_report, which audits that read).
+CREATE FUNCTION portal.reread_released_page(p_patient uuid, p_study uuid, p_version integer,
+                                            p_patient_stamp bigint, p_global_stamp bigint,
+                                            p_request_id text, p_client_addr text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF coalesce((SELECT pv.version FROM portal.page_versions pv WHERE pv.patient_id = p_patient), 0)
+           IS DISTINCT FROM p_patient_stamp
+       OR (SELECT gv.version FROM portal.page_global_version gv) IS DISTINCT FROM p_global_stamp
+       OR NOT EXISTS (SELECT FROM portal.studies s
+                       WHERE s.id = p_study AND s.patient_id = p_patient
+                         AND s.released_version = p_version) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, client_addr, request_id)
+    VALUES ('patient', p_patient::text, 'report.read', p_study, p_client_addr, p_request_id);
+    RETURN true;
+END $$;
 
 REVOKE ALL ON FUNCTION portal.stamp_patient_page(uuid), portal.page_changed(),
-    portal.pages_changed() FROM PUBLIC;
+    portal.pages_changed(),
+    portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)
+    TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;

@@ -3,7 +3,7 @@
 -- stamp the global row, stamps never repeat, and portal_app can read the stamps but not set them.
 -- Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(19);
+SELECT plan(26);
 
 CREATE FUNCTION pg_temp.stamp(p uuid) RETURNS bigint LANGUAGE sql AS $$
     SELECT coalesce((SELECT version FROM portal.page_versions WHERE patient_id = p), 0) $$;
@@ -80,6 +80,36 @@ SELECT lives_ok($$SELECT set_config('pv.g', pg_temp.global_stamp()::text, true)$
 DELETE FROM portal.turnaround_estimates WHERE false;
 SELECT ok(pg_temp.global_stamp() > current_setting('pv.g')::bigint,
           'rewriting the estimates table stamps every page, even when no row changed');
+
+-- A real change to a physician's details (on released pages) stamps every page; the RIS resending
+-- the same details does not.
+SELECT lives_ok($$SELECT set_config('pv.g', pg_temp.global_stamp()::text, true)$$, 'global stamp noted');
+UPDATE portal.physicians SET name = name, phone = phone WHERE id = 'PV-PHY';
+SELECT is(pg_temp.global_stamp(), current_setting('pv.g')::bigint, 'the same physician details stamp nothing');
+UPDATE portal.physicians SET phone = '+1 555 0142' WHERE id = 'PV-PHY';
+SELECT ok(pg_temp.global_stamp() > current_setting('pv.g')::bigint, 'a new phone number stamps every page');
+
+-- A kept page with a report is served again only when the stamps and the release still hold,
+-- and then the read is audited; otherwise nothing is written.
+UPDATE portal.studies SET released_version = 1 WHERE id = '00000000-0000-4000-8000-0000000000c3';
+CREATE FUNCTION pg_temp.reread(p_patient uuid, p_version integer, p_pstamp bigint, p_rid text)
+RETURNS boolean LANGUAGE sql AS $$
+    SELECT portal.reread_released_page(p_patient, '00000000-0000-4000-8000-0000000000c3', p_version,
+                                       p_pstamp, pg_temp.global_stamp(), p_rid, '127.0.0.1') $$;
+CREATE FUNCTION pg_temp.audited(p_rid text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM portal.audit_log WHERE request_id = p_rid AND action = 'report.read' $$;
+SELECT ok(pg_temp.reread('00000000-0000-4000-8000-0000000000b2', 1,
+                         pg_temp.stamp('00000000-0000-4000-8000-0000000000b2'), 'pv-ok')
+          AND pg_temp.audited('pv-ok') = 1, 'current stamps and release: served, and the read audited');
+SELECT ok(NOT pg_temp.reread('00000000-0000-4000-8000-0000000000b2', 1,
+                             pg_temp.stamp('00000000-0000-4000-8000-0000000000b2') - 1, 'pv-old')
+          AND pg_temp.audited('pv-old') = 0, 'an old patient stamp: not served, nothing audited');
+SELECT ok(NOT pg_temp.reread('00000000-0000-4000-8000-0000000000b2', 2,
+                             pg_temp.stamp('00000000-0000-4000-8000-0000000000b2'), 'pv-ver')
+          AND pg_temp.audited('pv-ver') = 0, 'a version that is not the released one: not served');
+SELECT ok(NOT pg_temp.reread('00000000-0000-4000-8000-0000000000a1', 1,
+                             pg_temp.stamp('00000000-0000-4000-8000-0000000000a1'), 'pv-other')
+          AND pg_temp.audited('pv-other') = 0, 'another patient: not served, nothing audited');
 
 -- portal_app reads the stamps and cannot set them.
 SELECT ok(has_table_privilege('portal_app', 'portal.page_versions', 'SELECT')

@@ -51,9 +51,7 @@ def derive(r):
         for mix in ("detail", "mixed"):
             rps = g("portal_%s_%s" % (size, mix), "rps")
             out["ratio_%s_%s" % (mix, size)] = rps / c if rps and c else None
-        run = r.get("portal_%s_detail" % size, {})
-        n = sum(run.get("page_" + k) or 0 for k in ("hit", "stale", "miss"))
-        out["page_hit_share_" + size] = run.get("page_hit", 0) / n if n else None
+        out["page_hit_share_" + size] = kept_share(r.get("portal_%s_detail" % size, {}))
         out["db_sql_ceiling_" + size] = sql_ceiling(r, size)
         cs = combined(http, out["db_sql_ceiling_" + size])
         out["combined_sql_ceiling_" + size] = cs
@@ -127,8 +125,8 @@ def print_table(config, medians, dmed, targets, nrounds):
           % (nrounds, config["duration_s"], config["wrk_threads"], config["connections"],
              config["cores"], config.get("portal_threads", config["cores"]),
              "off" if config.get("pg_fast", 1) else "on", config["loadavg_start"]))
-    print("%-34s %10s %8s %8s %8s %7s %9s" % ("run", "req/s", "p50 ms", "p99 ms", "p99.9 ms",
-                                            "errors", "RSS MB"))
+    print("%-34s %10s %8s %8s %8s %7s %9s %7s" % ("run", "req/s", "p50 ms", "p99 ms", "p99.9 ms",
+                                                "errors", "RSS MB", "kept %"))
     rows = [("http_ceiling", "nginx static JSON (HTTP ceiling)")]
     for size, n in (("big", config["studies"]), ("small", config["small_studies"])):
         rows += [("portal_%s_detail" % size, "portal detail only, %d studies" % n),
@@ -137,9 +135,10 @@ def print_table(config, medians, dmed, targets, nrounds):
     for name, label in rows:
         r = medians.get(name, {})
         rss = r.get("rss_kb")
-        print("%-34s %10s %8s %8s %8s %7s %9s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
-                                                 fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("p999_ms"), "%.2f"),
-                                                 fmt(r.get("errors")), fmt(rss / 1024.0 if rss else None, "%.1f")))
+        print("%-34s %10s %8s %8s %8s %7s %9s %7s" % (
+            label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"), fmt(r.get("p99_ms"), "%.2f"),
+            fmt(r.get("p999_ms"), "%.2f"), fmt(r.get("errors")),
+            fmt(rss / 1024.0 if rss else None, "%.1f"), fmt(pct(kept_share(r)))))
     for size, n in (("big", config["studies"]), ("small", config["small_studies"])):
         print("%-34s %10s   (combined ceiling %s, detail at %s, mix at %s of it)" % (
             "pgbench detail SQL, %d studies" % n, fmt(medians.get("db_" + size, {}).get("tps")),
@@ -160,6 +159,12 @@ def print_table(config, medians, dmed, targets, nrounds):
         v = t["value"]
         print("  %-4s %-62s %s" % ("PASS" if t["pass"] else "FAIL", t["target"],
                                    fmt(v, "%.3g") if isinstance(v, float) else v))
+
+
+def kept_share(run):
+    """The share of a run's page requests answered from a kept page."""
+    n = sum(run.get("page_" + k) or 0 for k in ("hit", "stale", "miss"))
+    return run.get("page_hit", 0) / n if n else None
 
 
 def pct(v):

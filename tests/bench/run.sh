@@ -10,7 +10,8 @@
 # Environment: B (build dir), BENCH_QUICK=1 (a couple of minutes), BENCH_STUDIES,
 # BENCH_PATIENTS, BENCH_SMALL_STUDIES, BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNECTIONS,
 # BENCH_IDLE, BENCH_KEEP=1 (keep the work directory), BENCH_PG_FAST=0 (fsync on: see below),
-# BENCH_PORTAL_THREADS (default: the core count, as `portald serve` defaults to).
+# BENCH_PORTAL_THREADS (default: the core count, as `portald serve` defaults to), BENCH_WARMUP (s of
+# mixed load each fresh server gets before the figures, default 5).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -18,7 +19,7 @@ B=${B:-build}
 here=tests/bench
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-    : "${BENCH_STUDIES:=50000}" "${BENCH_PATIENTS:=5000}" "${BENCH_DURATION:=4}" "${BENCH_IDLE:=10000}"
+    : "${BENCH_STUDIES:=50000}" "${BENCH_PATIENTS:=5000}" "${BENCH_DURATION:=4}" "${BENCH_IDLE:=10000}" "${BENCH_WARMUP:=2}"
 fi
 studies=${BENCH_STUDIES:-1000000}
 patients=${BENCH_PATIENTS:-100000}
@@ -26,6 +27,7 @@ small_studies=${BENCH_SMALL_STUDIES:-10000}
 small_patients=$((small_studies / 10 > 0 ? small_studies / 10 : 1))
 runs=${BENCH_RUNS:-3}
 duration=${BENCH_DURATION:-10}
+warmup=${BENCH_WARMUP:-5}
 conns=${BENCH_CONNECTIONS:-64}
 idle=${BENCH_IDLE:-10000}
 cores=$(nproc)
@@ -259,8 +261,10 @@ for r in $(seq "$runs"); do
     # round left in the allocator.
     start_portal big portal
     start_portal small portal_small
-    wrk_json "http://127.0.0.1:${port[big]}" mixed "$work/tokens-portal.txt" 2 >/dev/null
-    wrk_json "http://127.0.0.1:${port[small]}" mixed "$work/tokens-portal_small.txt" 2 >/dev/null
+    # A warm-up of the mixed load: the pages the bench patients look at get kept (page_cache.c), as
+    # on a server that has been up a while; the table's "kept %" shows what each run reused.
+    wrk_json "http://127.0.0.1:${port[big]}" mixed "$work/tokens-portal.txt" "$warmup" >/dev/null
+    wrk_json "http://127.0.0.1:${port[small]}" mixed "$work/tokens-portal_small.txt" "$warmup" >/dev/null
     j=$(wrk_json "http://127.0.0.1:${port[nginx]}/detail.json" static /dev/null "$duration")
     record "$r" http_ceiling "$j"
     say "round $r http_ceiling: $j"
@@ -283,7 +287,7 @@ cat >"$out/config.json" <<JSON
  "small_patients": $small_patients, "rounds": $runs, "duration_s": $duration,
  "connections": $conns, "wrk_threads": $wrk_threads, "idle_connections": $idle,
  "cores": $cores, "portal_threads": $portal_threads, "detail_answer_bytes": $detail_bytes,
- "pgbench_clients": 8, "pg_fast": $pg_fast,
+ "pgbench_clients": 8, "pg_fast": $pg_fast, "warmup_s": $warmup,
  "loadavg_start": "$loadavg_start", "loadavg_end": "$loadavg_end",
  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}

@@ -1,10 +1,12 @@
 """Kept patient pages (server/page_cache.c, sql/migrations/0006_page_versions.sql): a page without a
 report is served again only while the database's version stamps are unchanged, so every write, by
 any actor and through any path, shows on the very next read; pages are never shared between
-patients; and a released study is never kept, so each read of report text is still audited."""
+patients; and a kept page with a report is served again only by a call that checks the release and
+audits that read, so each read of report text is still audited with its own request id."""
 import re
 import uuid
 
+import harness
 from flows import PATIENT_LIST, Study, final_study, marker, patient_path
 
 
@@ -103,16 +105,51 @@ def test_a_kept_page_is_never_anyone_elses(ctx):
     assert [x["id"] for x in lst] == [mine.study_id], lst
 
 
-def test_released_pages_are_never_kept_so_every_read_is_audited(ctx):
+def test_every_read_of_a_kept_report_is_audited(ctx):
     findings = "Findings: %s." % marker("K")
     s = final_study(ctx.server, findings=findings)
     s.release()
     before = _counts(ctx.server)
-    for _ in range(3):
-        r = s.as_patient()
+    rids = ["kept-%d-%s" % (i, uuid.uuid4().hex) for i in range(3)]
+    bodies = set()
+    for rid in rids:
+        r = s.as_patient(headers={"X-Request-Id": rid})
         assert r.status == 200 and findings in r.body, r
+        bodies.add(r.body)
+    assert len(bodies) == 1, bodies
     d = _delta(before, _counts(ctx.server))
-    assert d["hit"] == 0, d
-    reads = ctx.cluster.sql("SELECT count(*) FROM portal.audit_log WHERE study_id = '%s' AND "
-                            "action = 'report.read' AND actor_role = 'patient'" % s.study_id)
-    assert int(reads[0][0]) == 3, reads
+    assert d["hit"] == 2 and d["miss"] == 1, d
+    rows = ctx.cluster.sql("SELECT request_id FROM portal.audit_log WHERE study_id = '%s' AND "
+                           "action = 'report.read' AND actor_role = 'patient' ORDER BY id"
+                           % s.study_id)
+    assert [r[0] for r in rows] == rids, rows
+
+
+def test_a_kept_report_follows_an_amended_release_and_the_physician(ctx):
+    s = final_study(ctx.server, findings="First findings.")
+    s.release()
+    assert s.as_patient().json()["report"]["findings"] == "First findings."
+    s.as_patient()
+    # An amended version: the patient keeps seeing the released one until it is released too.
+    s.report("amended", findings="Amended findings.")
+    body = s.as_patient().json()
+    assert body["report"]["findings"] == "First findings.", body
+    s.as_patient()
+    s.release()
+    body = s.as_patient().json()
+    assert body["report"]["findings"] == "Amended findings.", body
+    assert body["report"]["version"] == 2, body
+    # The physician's new phone number, sent by the RIS with the next event, is on the prompt.
+    s.as_patient()
+    ev = harness.event("exam_completed", accession=s.accession, mrn=s.mrn,
+                       physician_id=s.physician_id)
+    ev["referring_physician"]["phone"] = "+1 555 0199"
+    r = ctx.server.request("POST", "/api/v1/ingest/events", body=ev, token=ctx.server.ris())
+    assert r.status == 200, r
+    body = s.as_patient().json()
+    assert body["discussion"]["physician"]["phone"] == "+1 555 0199", body["discussion"]
+    # A discussion request shows in the kept page's place at once.
+    r = s.as_patient("POST", path=patient_path(s.study_id) + "/discussion-requests",
+                     body={"message": "Mornings are best."})
+    assert r.status == 201, r
+    assert s.as_patient().json()["discussion"]["request"]["state"] == "open"

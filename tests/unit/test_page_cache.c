@@ -21,12 +21,12 @@ static void keeps_pages_by_patient_and_study(void)
 {
     CHECK(page_cache_init(1 << 20, 60) == 0);
     CHECK(page_cache_enabled());
-    struct page_stamp st = {0, 0};
+    struct page_stamp st = {0, 0, 0};
     size_t len = 0;
     CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
 
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){7, 3}, "{\"a\":1}", 7);
-    page_cache_put(PATIENT_A, NULL, (struct page_stamp){7, 3}, "{\"list\":[]}", 11);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){7, 3, 0}, "{\"a\":1}", 7);
+    page_cache_put(PATIENT_A, NULL, (struct page_stamp){7, 3, 0}, "{\"list\":[]}", 11);
     char *page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"a\":1}");
     CHECK(len == 7 && st.patient == 7 && st.global == 3);
@@ -47,10 +47,10 @@ static void keeps_pages_by_patient_and_study(void)
     free(page);
 
     /* A newer page replaces the kept one, stamps and all. */
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){8, 3}, "{\"a\":2}", 7);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){8, 3, 2}, "{\"a\":2}", 7);
     page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"a\":2}");
-    CHECK(st.patient == 8);
+    CHECK(st.patient == 8 && st.report_version == 2);
     free(page);
 
     struct page_cache_stats s;
@@ -72,8 +72,8 @@ static void refuses_what_is_not_a_uuid(void)
                          "0b9d6c52x35a4-4b1e-9d1e-5c1f7a9e2b10",
                          "0b9d6c52-35a4-4b1e-9d1e-5c1f7a9e2b1g"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        page_cache_put(bad[i], STUDY_1, (struct page_stamp){1, 1}, "x", 1);
-        page_cache_put(PATIENT_A, bad[i], (struct page_stamp){1, 1}, "x", 1);
+        page_cache_put(bad[i], STUDY_1, (struct page_stamp){1, 1, 0}, "x", 1);
+        page_cache_put(PATIENT_A, bad[i], (struct page_stamp){1, 1, 0}, "x", 1);
         CHECK(get(bad[i], STUDY_1, &st, &len) == NULL);
         CHECK(get(PATIENT_A, bad[i], &st, &len) == NULL);
     }
@@ -93,7 +93,7 @@ static void stays_within_its_budget(void)
     char study[40];
     for (int i = 0; i < 2000; i++) {
         snprintf(study, sizeof(study), "00000000-0000-4000-8000-%012d", i);
-        page_cache_put(PATIENT_A, study, (struct page_stamp){i, 1}, body, sizeof(body));
+        page_cache_put(PATIENT_A, study, (struct page_stamp){i, 1, 0}, body, sizeof(body));
     }
     struct page_cache_stats s;
     page_cache_stats(&s);
@@ -110,7 +110,7 @@ static void stays_within_its_budget(void)
 
     char big[5000];
     memset(big, 'y', sizeof(big));
-    page_cache_put(PATIENT_B, STUDY_1, (struct page_stamp){1, 1}, big, sizeof(big));
+    page_cache_put(PATIENT_B, STUDY_1, (struct page_stamp){1, 1, 0}, big, sizeof(big));
     CHECK(get(PATIENT_B, STUDY_1, &st, &len) == NULL);
     page_cache_free();
 }
@@ -118,7 +118,7 @@ static void stays_within_its_budget(void)
 static void forgets_after_the_time_to_live(void)
 {
     CHECK(page_cache_init(1 << 20, 1) == 0);
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1}, "{}", 2);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2);
     struct page_stamp st;
     size_t len;
     char *page = get(PATIENT_A, STUDY_1, &st, &len);
@@ -137,7 +137,7 @@ static void off_keeps_nothing(void)
 {
     CHECK(page_cache_init(0, 30) == 0);
     CHECK(!page_cache_enabled());
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1}, "{}", 2);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2);
     struct page_stamp st;
     size_t len;
     CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
@@ -153,7 +153,7 @@ static void *churn(void *arg)
         int n = (int)(rand_r(&seed) % 500);
         snprintf(study, sizeof(study), "00000000-0000-4000-8000-%012d", n);
         if (rand_r(&seed) % 2) {
-            page_cache_put(PATIENT_A, study, (struct page_stamp){n, 1}, body,
+            page_cache_put(PATIENT_A, study, (struct page_stamp){n, 1, 0}, body,
                            (size_t)(100 + n % 400));
         } else {
             struct page_stamp st;
