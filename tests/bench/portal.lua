@@ -1,7 +1,9 @@
 -- wrk script for the portal: each request takes a random bench patient's token (from the file in
 -- BENCH_TOKENS, written by tokens.py) and asks for that patient's own data: 80 % one study's
 -- detail, 15 % the list, 5 % a released study (its report); with BENCH_MIX=detail, only study
--- details. Any status >= 400 is an error to wrk.
+-- details; with BENCH_MIX=warm, every patient's list and every study once, in order, the threads
+-- taking turns (then again from the start), so the pages the run will ask for are kept by the
+-- server before the figures (run.sh's warm-up). Any status >= 400 is an error to wrk.
 -- done() prints one JSON line with the figures run.sh collects.
 
 local thread_counter = 0
@@ -42,8 +44,31 @@ end
 
 local detail_prefix = "/api/v1/patient/studies/"
 local detail_only = os.getenv("BENCH_MIX") == "detail"
+local warm = os.getenv("BENCH_MIX") == "warm"
+local warm_pages = nil
+local warm_next = 0
+local warm_stride = tonumber(os.getenv("BENCH_WRK_THREADS") or "2")
+
+local function warm_request()
+    if not warm_pages then
+        warm_pages = {}
+        for _, p in ipairs(patients) do
+            warm_pages[#warm_pages + 1] = {auth = p.auth, path = "/api/v1/patient/studies"}
+            for _, id in ipairs(p.studies) do
+                warm_pages[#warm_pages + 1] = {auth = p.auth, path = detail_prefix .. id}
+            end
+        end
+        warm_next = (thread_id or 1) - 1
+    end
+    local page = warm_pages[warm_next % #warm_pages + 1]
+    warm_next = warm_next + warm_stride
+    return wrk.format("GET", page.path, {["Authorization"] = page.auth})
+end
 
 function request()
+    if warm then
+        return warm_request()
+    end
     local r = detail_only and 100 or math.random(100)
     if r <= 5 and #released > 0 then
         local s = released[math.random(#released)]

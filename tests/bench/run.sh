@@ -10,8 +10,8 @@
 # Environment: B (build dir), BENCH_QUICK=1 (a couple of minutes), BENCH_STUDIES,
 # BENCH_PATIENTS, BENCH_SMALL_STUDIES, BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNECTIONS,
 # BENCH_IDLE, BENCH_KEEP=1 (keep the work directory), BENCH_PG_FAST=0 (fsync on: see below),
-# BENCH_PORTAL_THREADS (default: the core count, as `portald serve` defaults to), BENCH_WARMUP (s of
-# mixed load each fresh server gets before the figures, default 5).
+# BENCH_PORTAL_THREADS (default: the core count, as `portald serve` defaults to), BENCH_WARMUP (s
+# each fresh server spends viewing every bench page before the figures, default 8).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -27,7 +27,7 @@ small_studies=${BENCH_SMALL_STUDIES:-10000}
 small_patients=$((small_studies / 10 > 0 ? small_studies / 10 : 1))
 runs=${BENCH_RUNS:-3}
 duration=${BENCH_DURATION:-10}
-warmup=${BENCH_WARMUP:-5}
+warmup=${BENCH_WARMUP:-8}
 conns=${BENCH_CONNECTIONS:-64}
 idle=${BENCH_IDLE:-10000}
 cores=$(nproc)
@@ -194,7 +194,7 @@ record() { # ROUND NAME JSON -> one line of raw.jsonl
 }
 
 wrk_json() { # URL MIX TOKENS SECONDS -> the summary line of the Lua done()
-    BENCH_TOKENS=$3 BENCH_MIX=$2 wrk -t"$wrk_threads" -c"$conns" -d"$4"s --timeout 5s \
+    BENCH_TOKENS=$3 BENCH_MIX=$2 BENCH_WRK_THREADS=$wrk_threads wrk -t"$wrk_threads" -c"$conns" -d"$4"s --timeout 5s \
         -s "$root/$here/$([ "$2" = static ] && echo static || echo portal).lua" "$1" |
         grep '^{"requests"'
 }
@@ -261,10 +261,11 @@ for r in $(seq "$runs"); do
     # round left in the allocator.
     start_portal big portal
     start_portal small portal_small
-    # A warm-up of the mixed load: the pages the bench patients look at get kept (page_cache.c), as
-    # on a server that has been up a while; the table's "kept %" shows what each run reused.
-    wrk_json "http://127.0.0.1:${port[big]}" mixed "$work/tokens-portal.txt" "$warmup" >/dev/null
-    wrk_json "http://127.0.0.1:${port[small]}" mixed "$work/tokens-portal_small.txt" "$warmup" >/dev/null
+    # A warm-up: every page the bench patients look at is viewed once, so it is kept
+    # (page_cache.c), as on a server that has been up a while; the table's "kept %" shows what each
+    # run then reused.
+    wrk_json "http://127.0.0.1:${port[big]}" warm "$work/tokens-portal.txt" "$warmup" >/dev/null
+    wrk_json "http://127.0.0.1:${port[small]}" warm "$work/tokens-portal_small.txt" "$warmup" >/dev/null
     j=$(wrk_json "http://127.0.0.1:${port[nginx]}/detail.json" static /dev/null "$duration")
     record "$r" http_ceiling "$j"
     say "round $r http_ceiling: $j"
