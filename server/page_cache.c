@@ -19,7 +19,7 @@ struct page {
     struct page *newer, *older;
     uint8_t key[32]; /* patient id, then study id (zeros for the list) */
     struct page_stamp stamp;
-    double stored_at; /* monotonic seconds */
+    double expires_at; /* monotonic seconds */
     size_t len;
     char body[];
 };
@@ -207,7 +207,7 @@ char *page_cache_get(const char *patient, const char *study, struct page_stamp *
     pthread_mutex_lock(&sh->lock);
     struct page **link = find_link(sh, hash, key);
     struct page *p = *link;
-    if (p && monotonic_now() - p->stored_at > ttl) {
+    if (p && monotonic_now() > p->expires_at) {
         drop(sh, link);
     } else if (p && (copy = malloc(p->len + 1))) {
         memcpy(copy, p->body, p->len + 1);
@@ -231,7 +231,10 @@ void page_cache_put(const char *patient, const char *study, struct page_stamp st
         return;
     memcpy(p->key, key, 32);
     p->stamp = stamp;
-    p->stored_at = monotonic_now();
+    uint64_t hash = key_hash(key);
+    /* Pages built in one burst (a restart, an estimates refresh) would all expire in the same
+     * second and be built again together: each key lives 75-100 % of the time to live. */
+    p->expires_at = monotonic_now() + ttl * (0.75 + 0.25 * (double)(hash >> 48) / 65536.0);
     p->len = len;
     memcpy(p->body, body, len);
     p->body[len] = '\0';
@@ -239,7 +242,6 @@ void page_cache_put(const char *patient, const char *study, struct page_stamp st
         free(p);
         return;
     }
-    uint64_t hash = key_hash(key);
     struct shard *sh = &shards[hash % NSHARDS];
     pthread_mutex_lock(&sh->lock);
     struct page **link = find_link(sh, hash, key);

@@ -219,6 +219,13 @@ portal_run() { # ROUND NAME SERVER DB MIX
     say "round $1 $2: $j"
 }
 
+# Every page the bench patients look at is viewed once, just before the server's first run, so it
+# is kept (page_cache.c) as on a server that has been up a while; the table's "kept %" shows what
+# each run then reused (a kept page lives PORTAL_PAGE_CACHE_TTL, 30 s, from when it was built).
+warm_up() { # SERVER DB
+    wrk_json "http://127.0.0.1:${port[$1]}" warm "$work/tokens-$2.txt" "$warmup" >/dev/null
+}
+
 db_run() { # ROUND NAME DB [STATEMENT]: the detail statement, or the page-stamp read ("stamp")
     local tps args=$work/pgbench-$3/${4:+$4.}args
     # Each pgbench client prepares each script's statement anew, and PostgreSQL plans the first five
@@ -261,21 +268,18 @@ for r in $(seq "$runs"); do
     # round left in the allocator.
     start_portal big portal
     start_portal small portal_small
-    # A warm-up: every page the bench patients look at is viewed once, so it is kept
-    # (page_cache.c), as on a server that has been up a while; the table's "kept %" shows what each
-    # run then reused.
-    wrk_json "http://127.0.0.1:${port[big]}" warm "$work/tokens-portal.txt" "$warmup" >/dev/null
-    wrk_json "http://127.0.0.1:${port[small]}" warm "$work/tokens-portal_small.txt" "$warmup" >/dev/null
     j=$(wrk_json "http://127.0.0.1:${port[nginx]}/detail.json" static /dev/null "$duration")
     record "$r" http_ceiling "$j"
     say "round $r http_ceiling: $j"
     db_run "$r" db_big portal
     db_run "$r" db_stamp_big portal stamp
+    warm_up big portal
     portal_run "$r" portal_big_detail big portal detail
     portal_run "$r" portal_big_mixed big portal mixed
     idle_run "$r"
     db_run "$r" db_small portal_small
     db_run "$r" db_stamp_small portal_small stamp
+    warm_up small portal_small
     portal_run "$r" portal_small_detail small portal_small detail
     portal_run "$r" portal_small_mixed small portal_small mixed
     stop_portal big
