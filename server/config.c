@@ -141,7 +141,7 @@ int config_load(struct config *c, enum config_need need, char *err, size_t errle
      * keeps no pages. */
     if (parse_int("PORTAL_RELEASE_SWEEP", 60, 0, 86400, &c->release_sweep, err, errlen) < 0 ||
         parse_int("PORTAL_PAGE_CACHE_MB", 64, 0, 65536, &c->page_cache_mb, err, errlen) < 0 ||
-        parse_int("PORTAL_PAGE_CACHE_TTL", 30, 1, 3600, &c->page_cache_ttl, err, errlen) < 0)
+        parse_int("PORTAL_PAGE_CACHE_TTL", 60, 1, 3600, &c->page_cache_ttl, err, errlen) < 0)
         return -1;
     return 0;
 }

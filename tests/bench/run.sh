@@ -221,7 +221,7 @@ portal_run() { # ROUND NAME SERVER DB MIX
 
 # Every page the bench patients look at is viewed once, just before the server's first run, so it
 # is kept (page_cache.c) as on a server that has been up a while; the table's "kept %" shows what
-# each run then reused (a kept page lives PORTAL_PAGE_CACHE_TTL, 30 s, from when it was built).
+# each run then reused (a kept page lives at most PORTAL_PAGE_CACHE_TTL, 60 s, from when it was built).
 warm_up() { # SERVER DB
     wrk_json "http://127.0.0.1:${port[$1]}" warm "$work/tokens-$2.txt" "$warmup" >/dev/null
 }
