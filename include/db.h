@@ -17,6 +17,11 @@ void db_configure(const char *conninfo, int connect_timeout_s);
  */
 void db_configure_standby(const char *conninfo);
 
+/* Calls hook after every new database connection (primary or standby, any thread): whatever the
+ * process kept from the database before may have come from another server (a failover, a restore)
+ * and must go. Call before serving. */
+void db_on_connect(void (*hook)(void));
+
 /* This thread's connection, connected and prepared; NULL while the database is unreachable (a
  * failed attempt is not retried for a short back-off, so an outage costs no time per request). */
 PGconn *db_conn(void);

@@ -30,9 +30,16 @@ bool page_cache_enabled(void);
 /* The kept page of patient's study (study NULL: the patient's list) as a malloc'd copy with its
  * stamps and length, or NULL when none is kept, it expired, or the ids are not UUIDs. */
 char *page_cache_get(const char *patient, const char *study, struct page_stamp *stamp, size_t *len);
-/* Keeps a copy of body, replacing any page of the same key. */
+/* Keeps a copy of body, replacing any page of the same key, unless the cache was cleared since
+ * generation (page_cache_generation, read before the page's data was). */
 void page_cache_put(const char *patient, const char *study, struct page_stamp stamp,
-                    const char *body, size_t len);
+                    const char *body, size_t len, unsigned long long generation);
+/* Counts page_cache_clear calls: a request that read it before a lookup or a build and finds it
+ * changed afterwards may have talked to another server in between. */
+unsigned long long page_cache_generation(void);
+/* Drops every kept page (db_on_connect: a new connection may reach another server, whose stamps
+ * could repeat numbers the old one gave). */
+void page_cache_clear(void);
 /* What a request made of the cache: a kept page served, a kept page found out of date by its
  * stamps (and built anew), or no page kept. */
 enum page_outcome { PAGE_HIT, PAGE_STALE, PAGE_MISS };

@@ -34,6 +34,8 @@ static _Thread_local PGconn *tl_standby;
 static _Thread_local long long tl_standby_failure_ms;
 static pthread_key_t standby_key;
 
+static void (*connect_hook)(void);
+
 static PGconn *connect_and_prepare(const char *conninfo, bool standby);
 static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
                                 const char *const *params);
@@ -138,7 +140,14 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
         PQclear(r);
     }
     atomic_fetch_add(&open_connections, 1);
+    if (connect_hook)
+        connect_hook();
     return c;
+}
+
+void db_on_connect(void (*hook)(void))
+{
+    connect_hook = hook;
 }
 
 int db_sqlstate_status(const char *state)

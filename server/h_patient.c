@@ -19,11 +19,18 @@
 #define MAX_PREFERRED_TIMES 10
 #define MESSAGE_MAX_BYTES   2000
 
-/* The stamps of a row of the patient's page statements or of Q_PAGE_STAMP. */
+/* The stamps of a row of the patient's page statements or of Q_PAGE_STAMP; -1 where a stamp is
+ * missing (the global row deleted by hand), which no kept page is stored or served with. */
 static struct page_stamp stamp_of(const PGresult *res, int row)
 {
-    return (struct page_stamp){atoll(db_value(res, row, "patient_version")),
-                               atoll(db_value(res, row, "global_version")), 0};
+    const char *patient = db_value(res, row, "patient_version");
+    const char *global = db_value(res, row, "global_version");
+    return (struct page_stamp){patient ? atoll(patient) : -1, global ? atoll(global) : -1, 0};
+}
+
+static bool stamp_usable(struct page_stamp s)
+{
+    return s.patient >= 0 && s.global >= 0;
 }
 
 /* Whether a kept page may be served as it is: its stamps are still the database's, and for a page
@@ -41,14 +48,15 @@ static int still_current(struct req *rq, const char *study, struct page_stamp ke
                             gstamp,      rq->request_id, rq->client_addr};
         if ((s = db_run(rq, Q_REREAD_RELEASED, 7, p, &res)))
             return s;
-        *current = strcmp(db_value(res, 0, "reread"), "t") == 0;
+        const char *reread = db_value(res, 0, "reread");
+        *current = reread && strcmp(reread, "t") == 0;
         return 0;
     }
     const char *p[1] = {rq->who.sub};
     if ((s = db_run(rq, Q_PAGE_STAMP, 1, p, &res)))
         return s;
     struct page_stamp now = stamp_of(res, 0);
-    *current = now.patient == kept.patient && now.global == kept.global;
+    *current = stamp_usable(now) && now.patient == kept.patient && now.global == kept.global;
     return 0;
 }
 
@@ -60,13 +68,19 @@ static char *reuse_page(struct req *rq, const char *study, size_t *len, int *sta
     *status = 0;
     if (!page_cache_enabled())
         return NULL;
+    unsigned long long generation = page_cache_generation();
     char *page = page_cache_get(rq->who.sub, study, &kept, len);
     if (!page) {
         page_cache_note(PAGE_MISS);
         return NULL;
     }
     bool current = false;
-    if ((*status = still_current(rq, study, kept, &current)) || !current) {
+    *status = still_current(rq, study, kept, &current);
+    /* A reconnect while checking (db_on_connect clears the cache) may have reached another
+     * server, whose stamps prove nothing about this page. */
+    if (!*status && page_cache_generation() != generation)
+        current = false;
+    if (*status || !current) {
         if (!*status)
             page_cache_note(PAGE_STALE);
         free(page);
@@ -78,7 +92,7 @@ static char *reuse_page(struct req *rq, const char *study, size_t *len, int *sta
 
 /* Answers body as built, keeping its text for reuse when keep is set. */
 static int answer_page(struct req *rq, const char *study, json_t *body, bool keep,
-                       struct page_stamp stamp)
+                       struct page_stamp stamp, unsigned long long generation)
 {
     if (!body)
         return req_problem(rq, 500, "Out of memory.");
@@ -87,8 +101,8 @@ static int answer_page(struct req *rq, const char *study, json_t *body, bool kee
     if (!text)
         return req_problem(rq, 500, "Out of memory.");
     size_t len = strlen(text);
-    if (keep)
-        page_cache_put(rq->who.sub, study, stamp, text, len);
+    if (keep && stamp_usable(stamp))
+        page_cache_put(rq->who.sub, study, stamp, text, len, generation);
     return req_raw(rq, 200, "application/json", text, len);
 }
 
@@ -103,6 +117,7 @@ int h_patient_studies(struct req *rq)
         return s;
     const char *p[1] = {rq->who.sub};
     PGresult *res;
+    unsigned long long generation = page_cache_generation();
     if ((s = db_run(rq, Q_PATIENT_STUDIES, 1, p, &res)))
         return s;
     json_t *list = json_array();
@@ -116,7 +131,7 @@ int h_patient_studies(struct req *rq)
     /* An empty list carries no stamps to check it by later. */
     bool keep = PQntuples(res) > 0;
     return answer_page(rq, NULL, list ? json_pack("{s:o}", "studies", list) : NULL, keep,
-                       keep ? stamp_of(res, 0) : (struct page_stamp){0, 0, 0});
+                       keep ? stamp_of(res, 0) : (struct page_stamp){0, 0, 0}, generation);
 }
 
 int h_patient_study(struct req *rq)
@@ -130,6 +145,7 @@ int h_patient_study(struct req *rq)
         return s;
     const char *p[4] = {rq->who.sub, rq->id, rq->request_id, rq->client_addr};
     PGresult *res;
+    unsigned long long generation = page_cache_generation();
     if ((s = db_run(rq, Q_PATIENT_STUDY, 4, p, &res)))
         return s;
     if (PQntuples(res) != 1)
@@ -161,7 +177,7 @@ int h_patient_study(struct req *rq)
     if (has_report)
         stamp.report_version = atoi(db_value(res, 0, "version"));
     bool keep = has_report ? stamp.report_version > 0 : !db_value(res, 0, "released_version");
-    return answer_page(rq, rq->id, study, keep, stamp);
+    return answer_page(rq, rq->id, study, keep, stamp, generation);
 }
 
 int h_patient_discussion(struct req *rq)

@@ -70,6 +70,7 @@ static int cmd_serve(void)
         config_free(&cfg);
         return 1;
     }
+    db_on_connect(page_cache_clear);
     char err[256];
     struct http_server *srv = http_start(&cfg, err, sizeof(err));
     if (!srv) {

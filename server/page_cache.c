@@ -11,13 +11,18 @@
 #include <string.h>
 #include <time.h>
 
-#define NSHARDS           64
+#define NSHARDS 64
+/* Patient id, study id (zeros for the list), then the kind of page: the nil UUID is a valid path
+ * segment, so without the kind a study key could be the list's. */
+#define KEY_LEN           33
+#define KIND_LIST         0
+#define KIND_STUDY        1
 #define TYPICAL_PAGE_SIZE 2048 /* sizes the hash tables: a study detail is ~1.7 KB */
 
 struct page {
     struct page *chain;
     struct page *newer, *older;
-    uint8_t key[32]; /* patient id, then study id (zeros for the list) */
+    uint8_t key[KEY_LEN];
     struct page_stamp stamp;
     double expires_at; /* monotonic seconds */
     size_t len;
@@ -35,7 +40,7 @@ struct shard {
 static struct shard *shards;
 static size_t shard_budget;
 static double ttl;
-static atomic_ullong counts[3], stored, evicted;
+static atomic_ullong counts[3], stored, evicted, generation;
 
 static double monotonic_now(void)
 {
@@ -74,19 +79,20 @@ static int parse_uuid(const char *s, uint8_t out[16])
     return s[36] == '\0' ? 0 : -1;
 }
 
-static int make_key(const char *patient, const char *study, uint8_t key[32])
+static int make_key(const char *patient, const char *study, uint8_t key[KEY_LEN])
 {
-    memset(key, 0, 32);
+    memset(key, 0, KEY_LEN);
     if (!patient || parse_uuid(patient, key) < 0)
         return -1;
     if (study && parse_uuid(study, key + 16) < 0)
         return -1;
+    key[32] = study ? KIND_STUDY : KIND_LIST;
     return 0;
 }
 
-static uint64_t key_hash(const uint8_t key[32])
+static uint64_t key_hash(const uint8_t key[KEY_LEN])
 {
-    uint64_t h = 0x9e3779b97f4a7c15u;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ key[32];
     for (int i = 0; i < 32; i += 8) {
         uint64_t w;
         memcpy(&w, key + i, 8);
@@ -142,6 +148,25 @@ void page_cache_free(void)
     shards = NULL;
 }
 
+void page_cache_clear(void)
+{
+    atomic_fetch_add(&generation, 1);
+    if (!shards)
+        return;
+    for (int i = 0; i < NSHARDS; i++) {
+        struct shard *sh = &shards[i];
+        pthread_mutex_lock(&sh->lock);
+        for (struct page *p = sh->newest, *next; p; p = next) {
+            next = p->older;
+            free(p);
+        }
+        memset(sh->buckets, 0, sh->nbuckets * sizeof(*sh->buckets));
+        sh->newest = sh->oldest = NULL;
+        sh->bytes = sh->pages = 0;
+        pthread_mutex_unlock(&sh->lock);
+    }
+}
+
 bool page_cache_enabled(void)
 {
     return shards != NULL;
@@ -153,10 +178,10 @@ static size_t page_cost(const struct page *p)
 }
 
 /* The link in the bucket chain that points at the page with this key (or at NULL). */
-static struct page **find_link(struct shard *sh, uint64_t hash, const uint8_t key[32])
+static struct page **find_link(struct shard *sh, uint64_t hash, const uint8_t key[KEY_LEN])
 {
     struct page **link = &sh->buckets[(hash / NSHARDS) & (sh->nbuckets - 1)];
-    while (*link && memcmp((*link)->key, key, 32) != 0)
+    while (*link && memcmp((*link)->key, key, KEY_LEN) != 0)
         link = &(*link)->chain;
     return link;
 }
@@ -198,7 +223,7 @@ static void drop(struct shard *sh, struct page **link)
 
 char *page_cache_get(const char *patient, const char *study, struct page_stamp *stamp, size_t *len)
 {
-    uint8_t key[32];
+    uint8_t key[KEY_LEN];
     if (!shards || make_key(patient, study, key) < 0)
         return NULL;
     uint64_t hash = key_hash(key);
@@ -220,16 +245,21 @@ char *page_cache_get(const char *patient, const char *study, struct page_stamp *
     return copy;
 }
 
-void page_cache_put(const char *patient, const char *study, struct page_stamp stamp,
-                    const char *body, size_t len)
+unsigned long long page_cache_generation(void)
 {
-    uint8_t key[32];
+    return atomic_load(&generation);
+}
+
+void page_cache_put(const char *patient, const char *study, struct page_stamp stamp,
+                    const char *body, size_t len, unsigned long long since)
+{
+    uint8_t key[KEY_LEN];
     if (!shards || make_key(patient, study, key) < 0)
         return;
     struct page *p = malloc(sizeof(*p) + len + 1);
     if (!p)
         return;
-    memcpy(p->key, key, 32);
+    memcpy(p->key, key, KEY_LEN);
     p->stamp = stamp;
     uint64_t hash = key_hash(key);
     /* Pages built in one burst (a restart, an estimates refresh) would all expire in the same
@@ -244,6 +274,13 @@ void page_cache_put(const char *patient, const char *study, struct page_stamp st
     }
     struct shard *sh = &shards[hash % NSHARDS];
     pthread_mutex_lock(&sh->lock);
+    /* page_cache_clear bumps the generation before it takes the shard locks, so a page from
+     * before a clear either sees the new generation here or is dropped by the clear after it. */
+    if (atomic_load(&generation) != since) {
+        pthread_mutex_unlock(&sh->lock);
+        free(p);
+        return;
+    }
     struct page **link = find_link(sh, hash, key);
     if (*link)
         drop(sh, link);

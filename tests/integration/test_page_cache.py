@@ -4,6 +4,8 @@ any actor and through any path, shows on the very next read; pages are never sha
 patients; and a kept page with a report is served again only by a call that checks the release and
 audits that read, so each read of report text is still audited with its own request id."""
 import re
+import subprocess
+import time
 import uuid
 
 import harness
@@ -103,6 +105,10 @@ def test_a_kept_page_is_never_anyone_elses(ctx):
     assert r.status == 404, r
     lst = ctx.server.request("GET", PATIENT_LIST, token=mine.patient).json()["studies"]
     assert [x["id"] for x in lst] == [mine.study_id], lst
+    # The nil UUID is a study id that does not exist, not the kept list.
+    r = ctx.server.request("GET", patient_path("00000000-0000-0000-0000-000000000000"),
+                           token=mine.patient)
+    assert r.status == 404, r
 
 
 def test_every_read_of_a_kept_report_is_audited(ctx):
@@ -153,3 +159,65 @@ def test_a_kept_report_follows_an_amended_release_and_the_physician(ctx):
                      body={"message": "Mornings are best."})
     assert r.status == 201, r
     assert s.as_patient().json()["discussion"]["request"]["state"] == "open"
+
+
+def test_one_release_sweep_at_a_time(ctx):
+    """A sweep stamps the patients it releases for or ends holds of, holding their stamp rows to
+    its commit; two sweeps at once could deadlock on them, so a second one passes its turn."""
+    s = final_study(ctx.server)
+    ctx.cluster.sql("INSERT INTO portal.holds (study_id, placed_by, reason, ends_at) VALUES "
+                    "('%s', '%s', 'until yesterday', now() - interval '1 minute')"
+                    % (s.study_id, s.physician_id))
+    holder = subprocess.Popen(["psql", "-X", "-q", ctx.cluster.super_url, "-c",
+                               "SELECT pg_advisory_lock(7277710006), pg_sleep(3)"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while not int(ctx.cluster.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                      "AND objid = 7277710006::bigint % 4294967296 "
+                                      "AND granted")[0][0]):
+            assert time.time() < deadline, "the other sweep never took its lock"
+            time.sleep(0.05)
+        assert ctx.cluster.sql("SELECT * FROM portal.release_due(10, 'sweep-b')") == [["0", "0"]]
+        assert ctx.cluster.sql("SELECT count(*) FROM portal.holds WHERE study_id = '%s' AND "
+                               "ended_at IS NULL" % s.study_id) == [["1"]]
+    finally:
+        # Killing psql would not end its backend's sleep; the lock goes when the session ends.
+        holder.wait()
+    deadline = time.time() + 10
+    while ctx.cluster.sql("SELECT count(*) FROM portal.holds WHERE study_id = '%s' AND "
+                          "ended_at IS NULL" % s.study_id) != [["0"]]:
+        assert time.time() < deadline, "the hold was never ended once the lock was free"
+        ctx.cluster.sql("SELECT * FROM portal.release_due(10, 'sweep-c')")
+        time.sleep(0.1)
+
+
+def test_a_new_database_connection_drops_every_kept_page(ctx):
+    """After a failover or a restore the stamps could repeat numbers the old server gave, so a
+    reconnected process builds its pages anew."""
+    cluster = harness.Cluster("pagecache-reconnect")
+    server = harness.Server(cluster)
+    try:
+        s = Study(server, events=("ordered", "arrived"))
+        # Each worker thread's first connection drops the kept pages too: read until one is kept.
+        for _ in range(20):
+            assert s.as_patient().status == 200
+            if _counts(server)["hit"]:
+                break
+        assert _counts(server)["hit"] >= 1
+        cluster.stop()
+        assert s.as_patient().status == 503
+        cluster.start()
+        deadline = time.time() + 10
+        while True:
+            before = _counts(server)
+            r = s.as_patient()
+            if r.status != 503 or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert r.status == 200, r
+        d = _delta(before, _counts(server))
+        assert d["hit"] == 0 and d["stale"] + d["miss"] == 1, d
+    finally:
+        server.stop()
+        cluster.destroy()

@@ -25,8 +25,10 @@ static void keeps_pages_by_patient_and_study(void)
     size_t len = 0;
     CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
 
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){7, 3, 0}, "{\"a\":1}", 7);
-    page_cache_put(PATIENT_A, NULL, (struct page_stamp){7, 3, 0}, "{\"list\":[]}", 11);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){7, 3, 0}, "{\"a\":1}", 7,
+                   page_cache_generation());
+    page_cache_put(PATIENT_A, NULL, (struct page_stamp){7, 3, 0}, "{\"list\":[]}", 11,
+                   page_cache_generation());
     char *page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"a\":1}");
     CHECK(len == 7 && st.patient == 7 && st.global == 3);
@@ -39,6 +41,8 @@ static void keeps_pages_by_patient_and_study(void)
     CHECK_STR(page, "{\"list\":[]}");
     free(page);
     CHECK(get(PATIENT_A, STUDY_2, &st, &len) == NULL);
+    /* The nil UUID is a study id like any other, never the list. */
+    CHECK(get(PATIENT_A, "00000000-0000-0000-0000-000000000000", &st, &len) == NULL);
 
     /* Upper-case spelling of the same ids is the same key. */
     page = get("0B9D6C52-35A4-4B1E-9D1E-5C1F7A9E2B10", "C2A1F0E3-4B5D-4E6F-8A7B-9C0D1E2F3A4B", &st,
@@ -47,7 +51,8 @@ static void keeps_pages_by_patient_and_study(void)
     free(page);
 
     /* A newer page replaces the kept one, stamps and all. */
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){8, 3, 2}, "{\"a\":2}", 7);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){8, 3, 2}, "{\"a\":2}", 7,
+                   page_cache_generation());
     page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"a\":2}");
     CHECK(st.patient == 8 && st.report_version == 2);
@@ -72,8 +77,10 @@ static void refuses_what_is_not_a_uuid(void)
                          "0b9d6c52x35a4-4b1e-9d1e-5c1f7a9e2b10",
                          "0b9d6c52-35a4-4b1e-9d1e-5c1f7a9e2b1g"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        page_cache_put(bad[i], STUDY_1, (struct page_stamp){1, 1, 0}, "x", 1);
-        page_cache_put(PATIENT_A, bad[i], (struct page_stamp){1, 1, 0}, "x", 1);
+        page_cache_put(bad[i], STUDY_1, (struct page_stamp){1, 1, 0}, "x", 1,
+                       page_cache_generation());
+        page_cache_put(PATIENT_A, bad[i], (struct page_stamp){1, 1, 0}, "x", 1,
+                       page_cache_generation());
         CHECK(get(bad[i], STUDY_1, &st, &len) == NULL);
         CHECK(get(PATIENT_A, bad[i], &st, &len) == NULL);
     }
@@ -93,7 +100,8 @@ static void stays_within_its_budget(void)
     char study[40];
     for (int i = 0; i < 2000; i++) {
         snprintf(study, sizeof(study), "00000000-0000-4000-8000-%012d", i);
-        page_cache_put(PATIENT_A, study, (struct page_stamp){i, 1, 0}, body, sizeof(body));
+        page_cache_put(PATIENT_A, study, (struct page_stamp){i, 1, 0}, body, sizeof(body),
+                       page_cache_generation());
     }
     struct page_cache_stats s;
     page_cache_stats(&s);
@@ -110,7 +118,8 @@ static void stays_within_its_budget(void)
 
     char big[5000];
     memset(big, 'y', sizeof(big));
-    page_cache_put(PATIENT_B, STUDY_1, (struct page_stamp){1, 1, 0}, big, sizeof(big));
+    page_cache_put(PATIENT_B, STUDY_1, (struct page_stamp){1, 1, 0}, big, sizeof(big),
+                   page_cache_generation());
     CHECK(get(PATIENT_B, STUDY_1, &st, &len) == NULL);
     page_cache_free();
 }
@@ -118,7 +127,8 @@ static void stays_within_its_budget(void)
 static void forgets_after_the_time_to_live(void)
 {
     CHECK(page_cache_init(1 << 20, 1) == 0);
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2,
+                   page_cache_generation());
     struct page_stamp st;
     size_t len;
     char *page = get(PATIENT_A, STUDY_1, &st, &len);
@@ -133,11 +143,40 @@ static void forgets_after_the_time_to_live(void)
     page_cache_free();
 }
 
+static void clear_drops_everything(void)
+{
+    CHECK(page_cache_init(1 << 20, 60) == 0);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2,
+                   page_cache_generation());
+    page_cache_put(PATIENT_B, NULL, (struct page_stamp){1, 1, 0}, "{}", 2, page_cache_generation());
+    page_cache_clear();
+    struct page_stamp st;
+    size_t len;
+    CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
+    CHECK(get(PATIENT_B, NULL, &st, &len) == NULL);
+    struct page_cache_stats s;
+    page_cache_stats(&s);
+    CHECK(s.pages == 0 && s.bytes == 0);
+    /* A page read before the clear is not kept after it. */
+    unsigned long long before = page_cache_generation();
+    page_cache_clear();
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){3, 1, 0}, "{}", 2, before);
+    CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
+    /* Still usable afterwards. */
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){2, 1, 0}, "{\"b\":1}", 7,
+                   page_cache_generation());
+    char *page = get(PATIENT_A, STUDY_1, &st, &len);
+    CHECK_STR(page, "{\"b\":1}");
+    free(page);
+    page_cache_free();
+}
+
 static void off_keeps_nothing(void)
 {
     CHECK(page_cache_init(0, 30) == 0);
     CHECK(!page_cache_enabled());
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2);
+    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2,
+                   page_cache_generation());
     struct page_stamp st;
     size_t len;
     CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
@@ -154,7 +193,7 @@ static void *churn(void *arg)
         snprintf(study, sizeof(study), "00000000-0000-4000-8000-%012d", n);
         if (rand_r(&seed) % 2) {
             page_cache_put(PATIENT_A, study, (struct page_stamp){n, 1, 0}, body,
-                           (size_t)(100 + n % 400));
+                           (size_t)(100 + n % 400), page_cache_generation());
         } else {
             struct page_stamp st;
             size_t len;
@@ -205,6 +244,7 @@ int main(void)
     refuses_what_is_not_a_uuid();
     stays_within_its_budget();
     forgets_after_the_time_to_live();
+    clear_drops_everything();
     off_keeps_nothing();
     many_threads_at_once();
     counts_outcomes();
