@@ -121,50 +121,24 @@ END $$;
 -- the patient's page_versions row until the sweep's transaction commits. Two instances sweeping at
 -- once (SKIP LOCKED gives them different studies, possibly of the same patients, in any order)
 -- could then deadlock on those rows; one sweep at a time, the others passing their turn, cannot.
--- The body is 0004's otherwise.
-CREATE OR REPLACE FUNCTION portal.release_due(p_limit integer, p_request_id text)
+-- 0004's sweep is kept as it is under another name, and release_due is now the gate in front of it.
+ALTER FUNCTION portal.release_due(integer, text) RENAME TO release_due_unlocked;
+
+CREATE FUNCTION portal.release_due(p_limit integer, p_request_id text)
 RETURNS TABLE (released integer, holds_expired integer)
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_study uuid;
-    n_released integer := 0;
-    n_expired integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(7277710006) THEN
         RETURN QUERY SELECT 0, 0;
         RETURN;
     END IF;
-    n_expired := portal.expire_holds(NULL, p_limit, p_request_id);
-    -- Under the default rules (physician review, no deadline, no patient choice) nothing is ever
-    -- due: skip the scan, whose cost grows with the backlog of unreleased reports.
-    IF NOT EXISTS (SELECT FROM portal.release_policies
-                    WHERE mode = 'immediate' OR auto_release_after IS NOT NULL
-                       OR patient_preference_allowed) THEN
-        RETURN QUERY SELECT n_released, n_expired;
-        RETURN;
-    END IF;
-    FOR v_study IN
-        SELECT s.id FROM portal.studies s
-         CROSS JOIN LATERAL portal.release_plan(s) p
-         WHERE s.reviewable_version IS NOT NULL
-           AND s.released_version IS DISTINCT FROM s.reviewable_version
-           AND p.due_at <= now()
-           AND NOT EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL)
-         ORDER BY p.due_at LIMIT p_limit
-         FOR UPDATE OF s SKIP LOCKED
-    LOOP
-        -- release_if_due looks again with a fresh snapshot: a hold or release committed after
-        -- this loop's query started is seen there.
-        IF portal.release_if_due(v_study, p_request_id) IS NOT NULL THEN
-            n_released := n_released + 1;
-        END IF;
-    END LOOP;
-    RETURN QUERY SELECT n_released, n_expired;
+    RETURN QUERY SELECT * FROM portal.release_due_unlocked(p_limit, p_request_id);
 END $$;
 
 REVOKE ALL ON FUNCTION portal.stamp_patient_page(uuid), portal.page_changed(),
     portal.pages_changed(),
-    portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)
-    TO portal_app;
+    portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text),
+    portal.release_due(integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text),
+    portal.release_due(integer, text) TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
