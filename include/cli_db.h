@@ -1,12 +1,11 @@
-/* The database connection of a one-shot `portald` subcommand (seed-demo, access-code,
- * seed-history, backtest, set-password), as opposed to the serving threads' in db.c. */
+/* The database of a one-shot `portald` subcommand (seed-demo, access-code, seed-history,
+ * backtest, set-password): the same executor and statements as the server (db.h, queries.c),
+ * with nothing prepared, since a command runs each statement about once. */
 #ifndef PORTAL_CLI_DB_H
 #define PORTAL_CLI_DB_H
 
-#include <libpq-fe.h>
-
-/* Connects once to conninfo, in UTC. Returns the connection (the caller PQfinish()es it), or NULL
- * after saying why on stderr (libpq's first line: no password, no data). */
-PGconn *cli_db_connect(const char *conninfo);
+/* Connects this thread to conninfo, in UTC. Returns 0, or -1 after saying why on stderr (libpq's
+ * first line: no password, no data). The command ends with db_close(). */
+int cli_db_open(const char *conninfo);
 
 #endif

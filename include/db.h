@@ -1,17 +1,24 @@
-/* Database access: one connection per worker thread, statements prepared on connect, reconnecting
- * by itself; SQLSTATE mapped to HTTP status in one place. */
+/* The database core every transport calls: one connection per thread, statements from queries.c
+ * prepared on connect, reconnecting by itself; one executor (db_exec) with the retry and standby
+ * rules, answering a status and an outcome instead of knowing who asked. The HTTP adapter is
+ * req_db.h; the CLI commands, the estimates task and the release sweep call db_exec directly. */
 #ifndef PORTAL_DB_H
 #define PORTAL_DB_H
 
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "outcome.h"
 #include "queries.h"
 
-struct req;
+enum db_mode {
+    DB_PREPARED,   /* serving: every statement prepared once per connection */
+    DB_UNPREPARED, /* one-shot commands: nothing prepared (the schema may not exist yet, and a
+                      command runs each statement once) */
+};
 
 /* Sets the connection string every thread uses. Call once before any other db_ function. */
-void db_configure(const char *conninfo, int connect_timeout_s);
+void db_configure(const char *conninfo, int connect_timeout_s, enum db_mode mode);
 /* Sends the statements marked in query_standby_ok to this hot standby (PORTAL_DATABASE_READ_URL),
  * falling back to the primary whenever it cannot answer. Call after db_configure, before serving.
  */
@@ -25,26 +32,34 @@ void db_on_connect(void (*hook)(void));
 /* This thread's connection, connected and prepared; NULL while the database is unreachable (a
  * failed attempt is not retried for a short back-off, so an outage costs no time per request). */
 PGconn *db_conn(void);
-/* Closes this thread's connection (thread exit, shutdown). */
+/* Closes this thread's connection (thread exit, shutdown, the end of a command). */
 void db_close(void);
 
-/* Runs a prepared query for a request. Returns 0 with *res kept by the request, or an HTTP status
- * with a problem set on rq: 503 unreachable, the status of a 'PTnnn' SQLSTATE, 409 unique
- * violation, 422 check violation, else 500. Serialization failures and deadlocks are retried. */
-__attribute__((warn_unused_result)) int db_run(struct req *rq, enum query q, int nparams,
-                                               const char *const *params, PGresult **res);
-/* Runs a plain command (BEGIN, COMMIT, ROLLBACK) for a request; same return as db_run. */
-__attribute__((warn_unused_result)) int db_command(struct req *rq, const char *sql);
+/* Runs statement q with nparams text parameters (which must be the number q declares). Returns 0
+ * with *res set (the caller PQclear()s it), or a status with o filled: 503 unreachable, the status
+ * of a 'PTnnn' SQLSTATE, 409 unique violation, 422 check violation, else 500. Serialization
+ * failures, deadlocks and a connection lost outside a transaction are retried. context names the
+ * work in log lines (a request id, "estimates"). */
+__attribute__((warn_unused_result)) int db_exec(enum query q, int nparams,
+                                                const char *const *params, PGresult **res,
+                                                struct outcome *o, const char *context);
+/* db_exec for a statement whose rows are not needed (BEGIN, COMMIT, an UPDATE). */
+__attribute__((warn_unused_result)) int db_exec_command(enum query q, int nparams,
+                                                        const char *const *params,
+                                                        struct outcome *o, const char *context);
+/* Runs one of the multi-statement scripts in queries.c (a one-shot command's generator). */
+__attribute__((warn_unused_result)) int db_exec_script(enum query_script s, struct outcome *o,
+                                                       const char *context);
 
-/* Rolls back a transaction a request left open; called when every request ends. */
-void db_request_done(void);
+/* Rolls back a transaction the finished work left open; called when every request ends. */
+void db_work_done(void);
 
 /* Whether the database answers now (readiness). */
 bool db_ping(void);
 /* Connections currently open across threads. */
 int db_open_connections(void);
 
-/* Maps a SQLSTATE to the HTTP status the client gets. */
+/* Maps a SQLSTATE to the status a client gets. */
 int db_sqlstate_status(const char *sqlstate);
 
 /* Field value or NULL when SQL NULL. */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "outcome.h"
+#include "request_id.h"
 #include "router.h"
 
 struct MHD_Connection;
@@ -32,10 +34,11 @@ struct req {
     char id[ROUTER_MAX_ID]; /* the {id} path segment */
     char method[12];
     char path[256];
-    char request_id[72];
+    char request_id[REQUEST_ID_SIZE];
     char client_addr[64];
     struct principal who;
-    bool seen; /* the access handler ran once already */
+    bool seen;          /* the access handler ran once already */
+    bool authenticated; /* the token was checked on the first call (rq->status says how) */
     bool body_too_large;
     char *body;
     size_t body_len;
@@ -62,6 +65,11 @@ struct req {
  * a token or an access code. Returns status, so a handler can `return req_problem(...)`. */
 __attribute__((format(printf, 3, 4))) int req_problem(struct req *rq, int status, const char *fmt,
                                                       ...);
+/* Sets the problem+json answer for a failure of the core (its status and detail, and for invalid
+ * fields an "errors" list of {field, detail}). Returns the status. */
+int req_fail(struct req *rq, const struct outcome *o);
+/* req_fail for fields a handler found invalid: 422 naming the first. */
+int req_invalid(struct req *rq, const struct field_errors *fe);
 /* Sets the JSON answer, taking the reference to body. Returns status. */
 int req_json(struct req *rq, int status, json_t *body);
 /* Sets a non-JSON answer, taking ownership of the malloc'd buf. Returns status. */

@@ -3,7 +3,6 @@
 #ifndef PORTAL_PHYSICIAN_ACCOUNT_H
 #define PORTAL_PHYSICIAN_ACCOUNT_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,9 +17,9 @@ bool physician_password_verify(const char *hash, const char *password);
 /* A random password of PHYSICIAN_RANDOM_PW_LEN symbols in groups of 5 ("xxxxx-xxxxx-..."). Returns
  * 0, or -1 when the kernel gives no randomness. */
 __attribute__((warn_unused_result)) int physician_password_random(char *out, size_t outlen);
-/* Stores the hash of password for physician id. Returns 0, 1 when there is no such physician, or
- * -1 on a database or hashing failure. */
-__attribute__((warn_unused_result)) int physician_password_store(PGconn *c, const char *id,
+/* Stores the hash of password for physician id on this thread's connection (cli_db.h). Returns
+ * 0, 1 when there is no such physician, or -1 on a database or hashing failure. */
+__attribute__((warn_unused_result)) int physician_password_store(const char *id,
                                                                  const char *password);
 /* `portald set-password PHYSICIAN_ID`: reads the password from the first line of stdin. */
 int physician_set_password(const char *conninfo, int argc, char **argv);

@@ -6,6 +6,9 @@
 
 enum query {
     Q_PING,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
     Q_INGEST_EVENT,
     Q_SET_ACCESS_CODE,
     Q_INGEST_REPORT,
@@ -33,6 +36,17 @@ enum query {
     Q_ADMIN_HOLDS,
     Q_ESTIMATES_REFRESH,
     Q_OVERDUE_COUNTS,
+
+    /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest). */
+    Q_STUDY_BY_ACCESSION,
+    Q_REISSUE_ACCESS_CODE,
+    Q_SET_PHYSICIAN_PASSWORD,
+    Q_HISTORY_LOCK,
+    Q_HISTORY_SET_DAYS,
+    Q_HISTORY_EXISTS,
+    Q_HISTORY_COUNT,
+    Q_REFRESH_ESTIMATES,
+    Q_BACKTEST,
     Q_COUNT
 };
 
@@ -40,9 +54,64 @@ struct query_def {
     const char *name;
     const char *sql;
     int nparams;
+    /* Run by a one-shot command only: never prepared by the server (it may name a temporary
+     * table, or a function the server's role may not call). */
+    bool one_shot;
 };
 
 extern const struct query_def queries[Q_COUNT];
+
+/* The parameters of Q_INGEST_EVENT by name: the statement calls portal.ingest_event with named
+ * arguments (p_event_id => $1, ...), so neither the caller nor the SQL function depends on the
+ * other's order; a unit test ties each name to its number. */
+enum ingest_event_param {
+    IEP_EVENT_ID,
+    IEP_PAYLOAD_HASH,
+    IEP_TYPE,
+    IEP_OCCURRED_AT,
+    IEP_SCHEDULED_FOR,
+    IEP_MRN,
+    IEP_PATIENT_NAME,
+    IEP_BIRTH_DATE,
+    IEP_EMAIL,
+    IEP_ACCESSION,
+    IEP_MODALITY,
+    IEP_DESCRIPTION,
+    IEP_PRIORITY,
+    IEP_SITE,
+    IEP_PHYSICIAN_ID,
+    IEP_PHYSICIAN_NAME,
+    IEP_PHYSICIAN_PHONE,
+    IEP_SCHEDULING_URL,
+    IEP_COUNT
+};
+extern const char *const ingest_event_param_names[IEP_COUNT];
+
+/* The parameters of Q_INGEST_REPORT by name, as above. */
+enum ingest_report_param {
+    IRP_EVENT_ID,
+    IRP_PAYLOAD_HASH,
+    IRP_ACCESSION,
+    IRP_STATUS,
+    IRP_FINDINGS,
+    IRP_IMPRESSION,
+    IRP_RADIOLOGIST,
+    IRP_SIGNED_AT,
+    IRP_COUNT
+};
+extern const char *const ingest_report_param_names[IRP_COUNT];
+
+/* Multi-statement scripts, run whole by db_exec_script: a one-shot command's generator. */
+enum query_script { S_HISTORY_HELPERS, S_HISTORY_GENERATE, S_HISTORY_INSERT, S_COUNT };
+
+#define QUERY_SCRIPT_MAX_PARTS 4
+
+struct query_script_def {
+    const char *name;
+    const char *parts[QUERY_SCRIPT_MAX_PARTS]; /* run as one text, in order; unused parts NULL */
+};
+
+extern const struct query_script_def query_scripts[S_COUNT];
 
 /* True for the statements that may read from a hot standby (PORTAL_DATABASE_READ_URL): pure reads
  * that never show a user a write of their own. Everything else runs on the primary. */

@@ -1,6 +1,7 @@
-/* Request-body validation that names the offending field: each call checks one field and, on the
- * first failure, sets a 422 problem on the request; later calls then do nothing, so a handler
- * checks every field and looks at v.status once. */
+/* JSON body validation that names the offending field: each call checks one member and records a
+ * failure in v.errors (an absent parent object adds none for its members), so a handler checks
+ * every field and then looks at v.errors.count once; the first failure is the one a client reads
+ * in detail. Value rules shared with other transports are in fields.h. */
 #ifndef PORTAL_VALIDATE_H
 #define PORTAL_VALIDATE_H
 
@@ -8,11 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct req;
+#include "outcome.h"
 
 struct validation {
-    struct req *rq;
-    int status; /* 0 while every field passed */
+    struct field_errors errors;
 };
 
 /* Refuses members of obj not named in allowed (NULL-terminated). prefix names obj ("patient")
@@ -33,7 +33,7 @@ const char *v_timestamp(struct validation *v, json_t *obj, const char *prefix, c
 /* A calendar date YYYY-MM-DD. */
 const char *v_date(struct validation *v, json_t *obj, const char *prefix, const char *key,
                    bool required);
-/* Sets the failure for field path by hand (e.g. a rule between two fields). */
+/* Records a failure for field path by hand (e.g. a rule between two fields). */
 void v_fail(struct validation *v, const char *prefix, const char *key, const char *why);
 
 #endif

@@ -1,4 +1,4 @@
-/* `portald backtest`: prints what portal.backtest (sql/migrations/0003_estimates.sql) finds when
+/* `portald backtest`: prints what portal.backtest finds when
  * it replays the recent past: for every stage entered, the estimate the model of that day would
  * have given, against when the milestone came. Well calibrated means p50 covers about half the
  * studies and p90 about nine in ten. */
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_db.h"
+#include "db.h"
 
 static int parse_days(const char *flag, const char *v, int lo, int hi, int *out)
 {
@@ -51,23 +52,18 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
             return 2;
         }
     }
-    PGconn *c = cli_db_connect(conninfo);
-    if (!c)
+    if (cli_db_open(conninfo) < 0)
         return 1;
     char d[16], w[16];
     snprintf(d, sizeof(d), "%d", days);
     snprintf(w, sizeof(w), "%d", window_days);
     const char *params[3] = {d, w, conditional ? "true" : "false"};
-    PGresult *r = PQexecParams(c,
-                               "SELECT modality, milestone, studies, scored, p50_covered, "
-                               "p90_covered, median_abs_error_h, unfinished, too_few "
-                               "FROM portal.backtest($1::integer, make_interval(days => "
-                               "$2::integer), now(), $3::boolean)",
-                               3, NULL, params, NULL, NULL, 0);
+    PGresult *r = NULL;
+    struct outcome o = {0};
     int rc = 0;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        fprintf(stderr, "portald: backtest failed (SQLSTATE %s)\n", state ? state : "-");
+    if (db_exec(Q_BACKTEST, 3, params, &r, &o, "backtest")) {
+        fprintf(stderr, "portald: backtest failed (SQLSTATE %s)\n",
+                o.sqlstate[0] ? o.sqlstate : "-");
         rc = 1;
     } else if (PQntuples(r) == 0) {
         fprintf(stderr,
@@ -101,6 +97,6 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
                "too few similar studies (no estimate given, not scored).\n");
     }
     PQclear(r);
-    PQfinish(c);
+    db_close();
     return rc;
 }

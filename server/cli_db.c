@@ -1,28 +1,19 @@
-/* One connection for a `portald` subcommand: no retry, since an operator is watching, and the
- * reason on stderr when it fails. Times are read and written in UTC, as the server does. */
+/* One connection for a `portald` subcommand, through db.c: the reason on stderr when it fails,
+ * since an operator is watching. */
 #include "cli_db.h"
 
 #include <stdio.h>
-#include <string.h>
 
-PGconn *cli_db_connect(const char *conninfo)
+#include "db.h"
+
+/* An operator waits for a command; a database that has not answered by then will not. */
+#define CLI_CONNECT_TIMEOUT_S 10
+
+int cli_db_open(const char *conninfo)
 {
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-        msg[strcspn(msg, "\n")] = '\0';
-        fprintf(stderr, "portald: cannot connect: %s\n", msg);
-        PQfinish(c);
-        return NULL;
-    }
-    PGresult *r = PQexec(c, "SET TimeZone = 'UTC'");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
-        fprintf(stderr, "portald: cannot set the time zone to UTC\n");
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
+    db_configure(conninfo, CLI_CONNECT_TIMEOUT_S, DB_UNPREPARED);
+    if (db_conn())
+        return 0;
+    fprintf(stderr, "portald: cannot connect to the database (see the log line above)\n");
+    return -1;
 }

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "http.h"
 #include "log.h"
 
 #define RECONNECT_BACKOFF_MS 250
@@ -19,6 +18,7 @@
 
 static const char *db_conninfo;
 static char db_timeout_str[16] = "2";
+static enum db_mode db_mode = DB_PREPARED;
 static atomic_int open_connections;
 
 static _Thread_local PGconn *tl_conn;
@@ -37,9 +37,9 @@ static pthread_key_t standby_key;
 static void (*connect_hook)(void);
 
 static PGconn *connect_and_prepare(const char *conninfo, bool standby);
-static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
-                                const char *const *params);
-static int fail(struct req *rq, PGresult *res, const char *what);
+static PGresult *run_on_standby(enum query q, int nparams, const char *const *params,
+                                const char *context);
+static int fail(PGresult *res, const char *what, struct outcome *o, const char *context);
 
 static long long now_ms(void)
 {
@@ -62,10 +62,11 @@ static void conn_key_create(void)
     (void)pthread_key_create(&standby_key, conn_destructor);
 }
 
-void db_configure(const char *conninfo, int connect_timeout_s)
+void db_configure(const char *conninfo, int connect_timeout_s, enum db_mode mode)
 {
     pthread_once(&conn_key_once, conn_key_create);
     db_conninfo = conninfo;
+    db_mode = mode;
     snprintf(db_timeout_str, sizeof(db_timeout_str), "%d", connect_timeout_s);
 }
 
@@ -120,8 +121,8 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
         PQfinish(c);
         return NULL;
     }
-    for (int i = 0; i < Q_COUNT; i++) {
-        if (standby && !query_standby_ok[i])
+    for (int i = 0; db_mode == DB_PREPARED && i < Q_COUNT; i++) {
+        if ((standby && !query_standby_ok[i]) || queries[i].one_shot)
             continue;
         PGresult *r = PQprepare(c, queries[i].name, queries[i].sql, queries[i].nparams, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -180,28 +181,44 @@ static bool retryable(const char *state)
     return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
 }
 
-int db_run(struct req *rq, enum query q, int nparams, const char *const *params, PGresult **res)
+/* Sends q on c: by name where statements are prepared, else with its text. */
+static PGresult *send(PGconn *c, enum query q, int nparams, const char *const *params)
+{
+    if (db_mode == DB_PREPARED && !queries[q].one_shot)
+        return PQexecPrepared(c, queries[q].name, nparams, params, NULL, NULL, 0);
+    return PQexecParams(c, queries[q].sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+int db_exec(enum query q, int nparams, const char *const *params, PGresult **res, struct outcome *o,
+            const char *context)
 {
     *res = NULL;
-    /* Inside a transaction the primary's snapshot is what the handler asked for. */
+    if ((unsigned)q >= Q_COUNT || nparams != queries[q].nparams) {
+        log_msg(LOG_ERROR, "request %s: statement %s called with %d parameters; it declares %d",
+                context, (unsigned)q < Q_COUNT ? queries[q].name : "(unknown)", nparams,
+                (unsigned)q < Q_COUNT ? queries[q].nparams : -1);
+        return outcome_fail(o, FAIL_INTERNAL, 500, "Internal error; quote request id %s.", context);
+    }
+    /* Inside a transaction the primary's snapshot is what the caller asked for. */
     if (standby_conninfo && query_standby_ok[q] &&
         !(tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE)) {
-        PGresult *r = run_on_standby(rq, q, nparams, params);
+        PGresult *r = run_on_standby(q, nparams, params, context);
         if (r) {
-            *res = req_keep(rq, r);
-            return *res ? 0 : req_problem(rq, 500, "Out of memory.");
+            *res = r;
+            return 0;
         }
     }
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         PGconn *c = db_conn();
         if (!c)
-            return req_problem(rq, 503, "The database is unavailable; try again shortly.");
+            return outcome_fail(o, FAIL_UNAVAILABLE, 503,
+                                "The database is unavailable; try again shortly.");
         bool in_tx = PQtransactionStatus(c) != PQTRANS_IDLE;
-        PGresult *r = PQexecPrepared(c, queries[q].name, nparams, params, NULL, NULL, 0);
+        PGresult *r = send(c, q, nparams, params);
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-            *res = req_keep(rq, r);
-            return *res ? 0 : req_problem(rq, 500, "Out of memory.");
+            *res = r;
+            return 0;
         }
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         bool dead = PQstatus(c) != CONNECTION_OK;
@@ -214,9 +231,45 @@ int db_run(struct req *rq, enum query q, int nparams, const char *const *params,
             PQclear(r);
             continue;
         }
-        return fail(rq, r, queries[q].name);
+        return fail(r, queries[q].name, o, context);
     }
-    return req_problem(rq, 503, "The database is busy; try again shortly.");
+    return outcome_fail(o, FAIL_UNAVAILABLE, 503, "The database is busy; try again shortly.");
+}
+
+int db_exec_command(enum query q, int nparams, const char *const *params, struct outcome *o,
+                    const char *context)
+{
+    PGresult *r;
+    int s = db_exec(q, nparams, params, &r, o, context);
+    PQclear(r);
+    return s;
+}
+
+int db_exec_script(enum query_script sc, struct outcome *o, const char *context)
+{
+    PGconn *c = db_conn();
+    if (!c)
+        return outcome_fail(o, FAIL_UNAVAILABLE, 503,
+                            "The database is unavailable; try again shortly.");
+    size_t len = 1;
+    for (int i = 0; i < QUERY_SCRIPT_MAX_PARTS && query_scripts[sc].parts[i]; i++)
+        len += strlen(query_scripts[sc].parts[i]);
+    char *sql = malloc(len);
+    if (!sql)
+        return outcome_fail(o, FAIL_INTERNAL, 500, "Out of memory.");
+    sql[0] = '\0';
+    for (int i = 0; i < QUERY_SCRIPT_MAX_PARTS && query_scripts[sc].parts[i]; i++)
+        strcat(sql, query_scripts[sc].parts[i]);
+    PGresult *r = PQexec(c, sql);
+    free(sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        PQclear(r);
+        return 0;
+    }
+    if (PQstatus(c) != CONNECTION_OK)
+        db_close();
+    return fail(r, query_scripts[sc].name, o, context);
 }
 
 static void standby_close(void)
@@ -232,8 +285,8 @@ static void standby_close(void)
 /* Runs a read-only statement on this thread's standby connection; NULL when the standby cannot
  * answer (unreachable, in back-off, a recovery conflict), and the caller then asks the primary:
  * these statements are pure reads, so running one again is harmless. */
-static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
-                                const char *const *params)
+static PGresult *run_on_standby(enum query q, int nparams, const char *const *params,
+                                const char *context)
 {
     if (tl_standby && PQstatus(tl_standby) != CONNECTION_OK)
         standby_close();
@@ -246,7 +299,7 @@ static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
         if (!tl_standby)
             return NULL;
     }
-    PGresult *r = PQexecPrepared(tl_standby, queries[q].name, nparams, params, NULL, NULL, 0);
+    PGresult *r = send(tl_standby, q, nparams, params);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return r;
@@ -254,61 +307,48 @@ static PGresult *run_on_standby(struct req *rq, enum query q, int nparams,
     log_msg(LOG_WARN,
             "request %s: statement %s failed on the standby with SQLSTATE %s; asking the "
             "primary",
-            rq->request_id, queries[q].name, state ? state : "(connection lost)");
+            context, queries[q].name, state ? state : "(connection lost)");
     if (PQstatus(tl_standby) != CONNECTION_OK)
         standby_close();
     PQclear(r);
     return NULL;
 }
 
-int db_command(struct req *rq, const char *sql)
-{
-    PGconn *c = db_conn();
-    if (!c)
-        return req_problem(rq, 503, "The database is unavailable; try again shortly.");
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-        PQclear(r);
-        return 0;
-    }
-    if (PQstatus(c) != CONNECTION_OK)
-        db_close();
-    return fail(rq, r, sql);
-}
-
 /* Logs what an operator needs (statement, SQLSTATE, constraint) and never the message, which can
- * quote the values sent; the client gets the status and, for our own PTnnn errors, their text. */
-static int fail(struct req *rq, PGresult *r, const char *what)
+ * quote the values sent; the caller gets the status and, for our own PTnnn errors, their text. */
+static int fail(PGresult *r, const char *what, struct outcome *o, const char *context)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     int status = db_sqlstate_status(state);
-    char detail[200];
+    enum failure_kind kind = status == 503   ? FAIL_UNAVAILABLE
+                             : status >= 500 ? FAIL_INTERNAL
+                                             : FAIL_REFUSED;
     const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
     if (state && state[0] == 'P' && state[1] == 'T') {
-        snprintf(detail, sizeof(detail), "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+        outcome_fail(o, kind, status, "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
     } else {
         log_msg(status >= 500 ? LOG_ERROR : LOG_WARN,
-                "request %s: statement %s failed with SQLSTATE %s%s%s", rq->request_id, what,
+                "request %s: statement %s failed with SQLSTATE %s%s%s", context, what,
                 state ? state : "(connection lost)", constraint ? " on constraint " : "",
                 constraint ? constraint : "");
         switch (status) {
         case 409:
-            snprintf(detail, sizeof(detail), "This conflicts with data already recorded.");
+            outcome_fail(o, kind, status, "This conflicts with data already recorded.");
             break;
         case 422:
-            snprintf(detail, sizeof(detail), "A field holds a value out of range%s%s.",
-                     constraint ? ": " : "", constraint ? constraint : "");
+            outcome_fail(o, kind, status, "A field holds a value out of range%s%s.",
+                         constraint ? ": " : "", constraint ? constraint : "");
             break;
         case 503:
-            snprintf(detail, sizeof(detail), "The database is unavailable; try again shortly.");
+            outcome_fail(o, kind, status, "The database is unavailable; try again shortly.");
             break;
         default:
-            snprintf(detail, sizeof(detail), "Internal error; quote request id %s.",
-                     rq->request_id);
+            outcome_fail(o, kind, status, "Internal error; quote request id %s.", context);
         }
     }
+    snprintf(o->sqlstate, sizeof(o->sqlstate), "%s", state ? state : "");
     PQclear(r);
-    return req_problem(rq, status, "%s", detail);
+    return status;
 }
 
 bool db_ping(void)
@@ -317,7 +357,7 @@ bool db_ping(void)
         PGconn *c = db_conn();
         if (!c)
             return false;
-        PGresult *r = PQexecPrepared(c, queries[Q_PING].name, 0, NULL, NULL, NULL, 0);
+        PGresult *r = send(c, Q_PING, 0, NULL);
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         PQclear(r);
         if (ok)
@@ -330,14 +370,12 @@ bool db_ping(void)
     return false;
 }
 
-void db_request_done(void)
+void db_work_done(void)
 {
-    /* A handler that left a transaction open (an error between BEGIN and COMMIT) must not hand it
-     * to the next request on this thread. */
-    if (tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE) {
-        PGresult *r = PQexec(tl_conn, "ROLLBACK");
-        PQclear(r);
-    }
+    /* Work that left a transaction open (an error between BEGIN and COMMIT) must not hand it to
+     * the next request on this thread. */
+    if (tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE)
+        PQclear(send(tl_conn, Q_ROLLBACK, 0, NULL));
 }
 
 /* The column's index in res, as PQfnumber gives it for our lower-case names but without its copy

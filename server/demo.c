@@ -1,8 +1,7 @@
 /* `portald seed-demo` and `portald access-code`: data written by an operator, through the same
- * database functions the HTTP paths use, so the demo shows exactly what ingest would produce. */
+ * core the HTTP paths use (ingest.h), so the demo shows exactly what ingest would produce. */
 #include "demo.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,8 @@
 #include "access_code.h"
 #include "auth.h"
 #include "cli_db.h"
+#include "db.h"
+#include "ingest.h"
 #include "physician_account.h"
 
 #define DEMO_MRN                 "DEMO-MRN-1"
@@ -18,17 +19,17 @@
 #define DEMO_PHYSICIAN           "DEMO-NPI-1"
 #define DEMO_PHYSICIAN_TOKEN_TTL (12 * 3600)
 
-static int exec_params(PGconn *c, const char *sql, int n, const char *const *params)
+/* The fingerprint of every demo message: fixed, so seeding again at another time replays the same
+ * events and changes nothing. */
+#define DEMO_FINGERPRINT "demo-seed"
+#define DEMO_CONTEXT     "seed-demo"
+
+/* Says on stderr why a step failed: the SQLSTATE or the field, never a value. */
+static int failed(const char *what, const struct outcome *o)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    int ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-    if (!ok) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        fprintf(stderr, "portald: demo data: SQLSTATE %s\n", state ? state : "-");
-    }
-    PQclear(r);
-    return ok ? 0 : -1;
+    fprintf(stderr, "portald: demo data: %s failed (%s%s)\n", what,
+            o->sqlstate[0] ? "SQLSTATE " : "", o->sqlstate[0] ? o->sqlstate : o->detail);
+    return -1;
 }
 
 /* Hours relative to now, as an RFC 3339 timestamp. */
@@ -91,103 +92,115 @@ static const struct demo_study *study_of(const char *accession)
     return NULL;
 }
 
-static int reissue_code(PGconn *c, const char *mrn, struct access_code *code)
+static int reissue_code(const char *mrn, struct access_code *code)
 {
     if (access_code_new(code) < 0)
         return -1;
     const char *p[3] = {mrn, code->selector, code->hash};
-    PGresult *r = PQexecParams(c,
-                               "UPDATE portal.patients SET access_selector = $2, "
-                               "access_hash = $3, updated_at = now() WHERE mrn = $1",
-                               3, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(r), "1") == 0;
+    PGresult *r;
+    struct outcome o = {0};
+    if (db_exec(Q_REISSUE_ACCESS_CODE, 3, p, &r, &o, DEMO_CONTEXT))
+        return -1;
+    int ok = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
     return ok ? 0 : -1;
 }
 
-static int seed(PGconn *c)
+static int seed_report(const struct ingest_report *r)
+{
+    struct ingest_origin from = {NULL, DEMO_CONTEXT};
+    struct ingest_result result;
+    struct outcome o = {0};
+    if (ingest_report_apply(r, &from, &result, &o))
+        return failed(r->event_id, &o);
+    json_decref(result.answer);
+    return 0;
+}
+
+static int seed(void)
 {
     char t1[32], t2[32];
+    struct ingest_origin from = {NULL, DEMO_CONTEXT};
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
-        const struct demo_event *e = &events[i];
-        const struct demo_study *s = study_of(e->accession);
-        const char *p[18] = {e->event_id,
-                             "demo-seed",
-                             e->type,
-                             at(t1, e->hours),
-                             e->scheduled_for != 0 ? at(t2, e->scheduled_for) : NULL,
-                             DEMO_MRN,
-                             "Ada Lovelace",
-                             DEMO_BIRTH,
-                             "ada@example.org",
-                             s->accession,
-                             s->modality,
-                             s->description,
-                             "routine",
-                             "main",
-                             DEMO_PHYSICIAN,
-                             "Dr. Grace Hopper",
-                             "+1 555 0100",
-                             "https://clinic.example/schedule"};
-        if (exec_params(c,
-                        "SELECT portal.ingest_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                        "$11, $12, $13, $14, $15, $16, $17, $18)",
-                        18, p) < 0)
-            return -1;
+        const struct demo_event *d = &events[i];
+        const struct demo_study *s = study_of(d->accession);
+        struct ingest_event e = {
+            .event_id = d->event_id,
+            .type = d->type,
+            .occurred_at = at(t1, d->hours),
+            .scheduled_for = d->scheduled_for != 0 ? at(t2, d->scheduled_for) : NULL,
+            .patient = {DEMO_MRN, "Ada Lovelace", DEMO_BIRTH, "ada@example.org"},
+            .study = {s->accession, s->modality, s->description, "routine", "main"},
+            .physician = {DEMO_PHYSICIAN, "Dr. Grace Hopper", "+1 555 0100",
+                          "https://clinic.example/schedule"},
+            .fingerprint = DEMO_FINGERPRINT,
+        };
+        struct ingest_result result;
+        struct outcome o = {0};
+        if (ingest_event_apply(&e, &from, &result, &o))
+            return failed(d->event_id, &o);
+        json_decref(result.answer);
     }
-    const char *ct[8] = {"demo-ct-report",
-                         "demo-seed",
-                         "DEMO-ACC-CT",
-                         "final",
-                         "The lungs are clear. No pulmonary embolism. Heart size is normal. "
-                         "No pleural effusion.",
-                         "No acute abnormality in the chest.",
-                         "Dr. Marie Curie",
-                         at(t1, -2.5)};
-    const char *xr[8] = {"demo-xr-report",
-                         "demo-seed",
-                         "DEMO-ACC-XR",
-                         "final",
-                         "Non-displaced fracture of the distal radius. Joint spaces are preserved. "
-                         "Soft tissues are unremarkable.",
-                         "Non-displaced distal radius fracture.",
-                         "Dr. Marie Curie",
-                         at(t2, -190)};
-    const char *rel[5] = {NULL, DEMO_PHYSICIAN,
+    struct ingest_report ct = {
+        .event_id = "demo-ct-report",
+        .accession = "DEMO-ACC-CT",
+        .status = "final",
+        .findings = "The lungs are clear. No pulmonary embolism. Heart size is normal. "
+                    "No pleural effusion.",
+        .impression = "No acute abnormality in the chest.",
+        .radiologist = "Dr. Marie Curie",
+        .signed_at = at(t1, -2.5),
+        .fingerprint = DEMO_FINGERPRINT,
+    };
+    struct ingest_report xr = {
+        .event_id = "demo-xr-report",
+        .accession = "DEMO-ACC-XR",
+        .status = "final",
+        .findings = "Non-displaced fracture of the distal radius. Joint spaces are preserved. "
+                    "Soft tissues are unremarkable.",
+        .impression = "Non-displaced distal radius fracture.",
+        .radiologist = "Dr. Marie Curie",
+        .signed_at = at(t2, -190),
+        .fingerprint = DEMO_FINGERPRINT,
+    };
+    if (seed_report(&ct) < 0 || seed_report(&xr) < 0)
+        return -1;
+    const char *acc[1] = {"DEMO-ACC-XR"};
+    PGresult *r;
+    struct outcome o = {0};
+    if (db_exec(Q_STUDY_BY_ACCESSION, 1, acc, &r, &o, DEMO_CONTEXT))
+        return failed("finding the XR study", &o);
+    char study_id[64] = "";
+    if (PQntuples(r) == 1)
+        snprintf(study_id, sizeof(study_id), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!study_id[0])
+        return -1;
+    const char *rel[5] = {study_id, DEMO_PHYSICIAN,
                           "A small break that should heal well in a cast. Let's talk about the "
                           "next steps.",
-                          "seed-demo", "127.0.0.1"};
-    if (exec_params(c, "SELECT portal.ingest_report($1, $2, $3, $4, $5, $6, $7, $8)", 8, ct) < 0 ||
-        exec_params(c, "SELECT portal.ingest_report($1, $2, $3, $4, $5, $6, $7, $8)", 8, xr) < 0)
-        return -1;
-    PGresult *r = PQexec(c, "SELECT id FROM portal.studies WHERE accession = 'DEMO-ACC-XR'");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        PQclear(r);
-        return -1;
-    }
-    char study_id[64];
-    snprintf(study_id, sizeof(study_id), "%s", PQgetvalue(r, 0, 0));
+                          DEMO_CONTEXT, "127.0.0.1"};
+    if (db_exec(Q_RELEASE, 5, rel, &r, &o, DEMO_CONTEXT))
+        return failed("releasing the XR report", &o);
     PQclear(r);
-    rel[0] = study_id;
-    return exec_params(c, "SELECT portal.release_report($1, $2, $3, $4, $5)", 5, rel);
+    return 0;
 }
 
 int demo_seed(const char *conninfo, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    PGconn *c = cli_db_connect(conninfo);
-    if (!c)
+    if (cli_db_open(conninfo) < 0)
         return 1;
     struct access_code code;
     /* A fresh password each run, like the access code: nothing guessable ships in the repo. */
     char password[PHYSICIAN_RANDOM_PW_LEN + 8];
-    int rc = seed(c) == 0 && reissue_code(c, DEMO_MRN, &code) == 0 &&
+    int rc = seed() == 0 && reissue_code(DEMO_MRN, &code) == 0 &&
                      physician_password_random(password, sizeof(password)) == 0 &&
-                     physician_password_store(c, DEMO_PHYSICIAN, password) == 0
+                     physician_password_store(DEMO_PHYSICIAN, password) == 0
                  ? 0
                  : 1;
-    PQfinish(c);
+    db_close();
     if (rc) {
         fprintf(stderr, "portald: seeding the demo data failed\n");
         return rc;
@@ -208,12 +221,11 @@ int demo_access_code(const char *conninfo, int argc, char **argv)
         fprintf(stderr, "usage: portald access-code MRN\n");
         return 2;
     }
-    PGconn *c = cli_db_connect(conninfo);
-    if (!c)
+    if (cli_db_open(conninfo) < 0)
         return 1;
     struct access_code code;
-    int rc = reissue_code(c, argv[2], &code);
-    PQfinish(c);
+    int rc = reissue_code(argv[2], &code);
+    db_close();
     if (rc < 0) {
         fprintf(stderr, "portald: no patient with that MRN\n");
         return 1;

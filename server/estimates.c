@@ -66,23 +66,13 @@ static int refresh_round(void *arg)
     return ok || t->interval_s < RETRY_AFTER_FAILURE_S ? t->interval_s : RETRY_AFTER_FAILURE_S;
 }
 
-/* Runs one prepared statement on this thread's connection; a connection that died is dropped
- * so the next call reconnects. Returns the result or NULL (logged by SQLSTATE only). */
+/* Runs one statement; failures are logged by db_exec (by SQLSTATE only) and a dead connection is
+ * dropped there, so the next call reconnects. Returns the result or NULL. */
 static PGresult *run(enum query q, int n, const char *const *params)
 {
-    PGconn *c = db_conn();
-    if (!c)
-        return NULL; /* db_conn logged it */
-    PGresult *r = PQexecPrepared(c, queries[q].name, n, params, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        return r;
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    log_msg(LOG_WARN, "estimates: statement %s failed with SQLSTATE %s", queries[q].name,
-            state ? state : "(connection lost)");
-    PQclear(r);
-    if (PQstatus(c) != CONNECTION_OK)
-        db_close();
-    return NULL;
+    PGresult *r;
+    struct outcome o = {0};
+    return db_exec(q, n, params, &r, &o, "estimates") ? NULL : r;
 }
 
 /* One round: refresh if due, then count overdue studies. Returns false when the database could

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "req_db.h"
 #include "timefmt.h"
 
 /* The columns of Q_ADMIN_HOLDS, in CSV order; timestamps are written as RFC 3339. */
@@ -173,7 +174,7 @@ int h_admin_holds(struct req *rq)
     const char *p[5] = {from, to, rq->who.sub, rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_ADMIN_HOLDS, 5, p, &res)))
+    if ((s = req_run(rq, Q_ADMIN_HOLDS, 5, p, &res)))
         return s;
     if (wants_csv(rq))
         return answer_csv(rq, res);

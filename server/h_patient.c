@@ -11,6 +11,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "req_db.h"
 #include "page_cache.h"
 #include "patient_view.h"
 #include "timefmt.h"
@@ -46,14 +47,14 @@ static int still_current(struct req *rq, const char *study, struct page_stamp ke
         snprintf(gstamp, sizeof(gstamp), "%lld", kept.global);
         const char *p[7] = {rq->who.sub, study,          version,        pstamp,
                             gstamp,      rq->request_id, rq->client_addr};
-        if ((s = db_run(rq, Q_REREAD_RELEASED, 7, p, &res)))
+        if ((s = req_run(rq, Q_REREAD_RELEASED, 7, p, &res)))
             return s;
         const char *reread = db_value(res, 0, "reread");
         *current = reread && strcmp(reread, "t") == 0;
         return 0;
     }
     const char *p[1] = {rq->who.sub};
-    if ((s = db_run(rq, Q_PAGE_STAMP, 1, p, &res)))
+    if ((s = req_run(rq, Q_PAGE_STAMP, 1, p, &res)))
         return s;
     struct page_stamp now = stamp_of(res, 0);
     *current = stamp_usable(now) && now.patient == kept.patient && now.global == kept.global;
@@ -118,7 +119,7 @@ int h_patient_studies(struct req *rq)
     const char *p[1] = {rq->who.sub};
     PGresult *res;
     unsigned long long generation = page_cache_generation();
-    if ((s = db_run(rq, Q_PATIENT_STUDIES, 1, p, &res)))
+    if ((s = req_run(rq, Q_PATIENT_STUDIES, 1, p, &res)))
         return s;
     json_t *list = json_array();
     for (int i = 0; list && i < PQntuples(res); i++) {
@@ -146,7 +147,7 @@ int h_patient_study(struct req *rq)
     const char *p[4] = {rq->who.sub, rq->id, rq->request_id, rq->client_addr};
     PGresult *res;
     unsigned long long generation = page_cache_generation();
-    if ((s = db_run(rq, Q_PATIENT_STUDY, 4, p, &res)))
+    if ((s = req_run(rq, Q_PATIENT_STUDY, 4, p, &res)))
         return s;
     if (PQntuples(res) != 1)
         return req_problem(rq, 404, "No such study.");
@@ -161,7 +162,7 @@ int h_patient_study(struct req *rq)
         const char *version = db_value(res, 0, "version");
         if (version && strcmp(version, "1") != 0) {
             const char *hp[1] = {rq->id};
-            if ((s = db_run(rq, Q_RELEASE_HISTORY, 1, hp, &history))) {
+            if ((s = req_run(rq, Q_RELEASE_HISTORY, 1, hp, &history))) {
                 json_decref(study);
                 return s;
             }
@@ -183,7 +184,7 @@ int h_patient_study(struct req *rq)
 int h_patient_discussion(struct req *rq)
 {
     static const char *const fields[] = {"preferred_times", "message", NULL};
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, rq->in, "", fields);
     const char *message = v_string(&v, rq->in, "", "message", false, MESSAGE_MAX_BYTES);
     json_t *times = json_object_get(rq->in, "preferred_times");
@@ -198,7 +199,7 @@ int h_patient_discussion(struct req *rq)
         json_t *t;
         json_array_foreach(times, i, t)
         {
-            if (v.status)
+            if (v.errors.count)
                 break;
             const char *ts = json_string_value(t);
             if (!ts || !timefmt_is_rfc3339(ts)) {
@@ -211,13 +212,13 @@ int h_patient_discussion(struct req *rq)
         }
     }
     strcat(literal, "}");
-    if (v.status)
-        return v.status;
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
 
     const char *p[6] = {rq->who.sub, rq->id, literal, message, rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_REQUEST_DISCUSSION, 6, p, &res)))
+    if ((s = req_run(rq, Q_REQUEST_DISCUSSION, 6, p, &res)))
         return s;
     char created_at[TIMEFMT_RFC3339_LEN];
     json_t *pref = json_loads(db_value(res, 0, "preferred_times"), 0, NULL);

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "req_db.h"
 #include "timefmt.h"
 #include "validate.h"
 
@@ -34,7 +35,7 @@ int h_physician_worklist(struct req *rq)
     const char *p[2] = {rq->who.sub, state};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_WORKLIST, 2, p, &res)))
+    if ((s = req_run(rq, Q_WORKLIST, 2, p, &res)))
         return s;
     json_t *list = json_array();
     for (int i = 0; list && i < PQntuples(res); i++) {
@@ -80,7 +81,7 @@ int h_physician_study(struct req *rq)
     const char *p[4] = {rq->who.sub, rq->id, rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_PHYSICIAN_STUDY, 4, p, &res)))
+    if ((s = req_run(rq, Q_PHYSICIAN_STUDY, 4, p, &res)))
         return s;
     if (PQntuples(res) != 1)
         return req_problem(rq, 404, "No such study.");
@@ -139,15 +140,15 @@ int h_physician_study(struct req *rq)
 int h_physician_release(struct req *rq)
 {
     static const char *const fields[] = {"note", NULL};
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, rq->in, "", fields);
     const char *note = v_string(&v, rq->in, "", "note", false, NOTE_MAX_BYTES);
-    if (v.status)
-        return v.status;
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
     const char *p[5] = {rq->id, rq->who.sub, note, rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_RELEASE, 5, p, &res)))
+    if ((s = req_run(rq, Q_RELEASE, 5, p, &res)))
         return s;
     json_t *o = json_object();
     timefmt_json_set(o, "released_at", db_value(res, 0, "released_at"));
@@ -162,18 +163,18 @@ int h_physician_hold(struct req *rq)
      * ground the physician relied on, the text says why. */
     static const char *const codes[] = {"harm_risk", "patient_request", "data_believed_wrong",
                                         "other", NULL};
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, rq->in, "", fields);
     const char *reason = v_string(&v, rq->in, "", "reason", true, REASON_MAX_BYTES);
     const char *code = v_choice(&v, rq->in, "", "reason_code", false, codes);
     const char *until = v_timestamp(&v, rq->in, "", "until", false);
-    if (v.status)
-        return v.status;
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
     const char *p[7] = {rq->id, rq->who.sub,    reason,         code ? code : "other",
                         until,  rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_HOLD, 7, p, &res)))
+    if ((s = req_run(rq, Q_HOLD, 7, p, &res)))
         return s;
     json_t *o = json_pack("{s:s, s:s, s:s}", "state", "held", "reason", db_value(res, 0, "reason"),
                           "reason_code", db_value(res, 0, "reason_code"));
@@ -188,7 +189,7 @@ int h_physician_discussions(struct req *rq)
     const char *p[1] = {rq->who.sub};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_PHYSICIAN_DISCUSSIONS, 1, p, &res)))
+    if ((s = req_run(rq, Q_PHYSICIAN_DISCUSSIONS, 1, p, &res)))
         return s;
     json_t *list = json_array();
     for (int i = 0; list && i < PQntuples(res); i++) {

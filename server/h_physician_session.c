@@ -9,6 +9,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "req_db.h"
 #include "physician_account.h"
 #include "session.h"
 #include "validate.h"
@@ -48,12 +49,12 @@ static void throttle_keys(char *keys, size_t cap, const char *id, const char *ad
 int h_physician_session_create(struct req *rq)
 {
     static const char *const fields[] = {"physician_id", "password", NULL};
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, rq->in, "", fields);
     const char *id = v_string(&v, rq->in, "", "physician_id", true, PHYSICIAN_ID_MAX);
     const char *password = v_string(&v, rq->in, "", "password", true, PHYSICIAN_PASSWORD_MAX);
-    if (v.status)
-        return v.status;
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
 
     char keys[KEYS_MAX];
     throttle_keys(keys, sizeof(keys), id, rq->client_addr);
@@ -63,7 +64,7 @@ int h_physician_session_create(struct req *rq)
 
     const char *ip[1] = {id};
     PGresult *found;
-    if ((s = db_run(rq, Q_PHYSICIAN_LOGIN_LOOKUP, 1, ip, &found)))
+    if ((s = req_run(rq, Q_PHYSICIAN_LOGIN_LOOKUP, 1, ip, &found)))
         return s;
     const char *hash = PQntuples(found) == 1 ? db_value(found, 0, "password_hash") : NULL;
     const char *known_id = PQntuples(found) == 1 ? db_value(found, 0, "id") : NULL;

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "req_db.h"
 #include "timefmt.h"
 #include "validate.h"
 
@@ -25,12 +26,12 @@ static int read_choice(struct req *rq, struct choice *c)
 {
     static const char *const fields[] = {"release", "wait_days", NULL};
     static const char *const releases[] = {"immediate", "wait_for_physician", "site_default", NULL};
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, rq->in, "", fields);
     c->release = v_choice(&v, rq->in, "", "release", true, releases);
     c->wait_days[0] = '\0';
     json_t *days = json_object_get(rq->in, "wait_days");
-    if (!v.status && days && !json_is_null(days)) {
+    if (!v.errors.count && days && !json_is_null(days)) {
         json_int_t n = json_is_integer(days) ? json_integer_value(days) : 0;
         if (strcmp(c->release, "wait_for_physician") != 0)
             v_fail(&v, "", "wait_days", "may be sent only with release wait_for_physician");
@@ -39,7 +40,7 @@ static int read_choice(struct req *rq, struct choice *c)
         else
             snprintf(c->wait_days, sizeof(c->wait_days), "%lld", (long long)n);
     }
-    return v.status;
+    return v.errors.count ? req_invalid(rq, &v.errors) : 0;
 }
 
 static json_t *preference_body(const PGresult *res)
@@ -58,7 +59,7 @@ int h_patient_preference_get(struct req *rq)
     const char *p[1] = {rq->who.sub};
     PGresult *res;
     int s;
-    if ((s = db_run(rq, Q_PATIENT_PREFERENCE, 1, p, &res)))
+    if ((s = req_run(rq, Q_PATIENT_PREFERENCE, 1, p, &res)))
         return s;
     json_t *o = preference_body(res);
     if (!o)
@@ -80,7 +81,7 @@ int h_patient_preference_put(struct req *rq)
     const char *p[5] = {rq->who.sub, c.release, c.wait_days[0] ? c.wait_days : NULL, rq->request_id,
                         rq->client_addr};
     PGresult *res;
-    if ((s = db_run(rq, Q_SET_PATIENT_PREFERENCE, 5, p, &res)))
+    if ((s = req_run(rq, Q_SET_PATIENT_PREFERENCE, 5, p, &res)))
         return s;
     json_t *o = preference_body(res);
     if (o)
@@ -98,7 +99,7 @@ int h_patient_study_preference(struct req *rq)
                         c.release,      c.wait_days[0] ? c.wait_days : NULL,
                         rq->request_id, rq->client_addr};
     PGresult *res;
-    if ((s = db_run(rq, Q_SET_STUDY_PREFERENCE, 6, p, &res)))
+    if ((s = req_run(rq, Q_SET_STUDY_PREFERENCE, 6, p, &res)))
         return s;
     const char *text = db_value(res, 0, "preference");
     json_t *o = text ? json_loads(text, 0, NULL) : NULL;

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "req_db.h"
 #include "session.h"
 #include "validate.h"
 
@@ -18,12 +19,12 @@
 int h_session_create(struct req *rq)
 {
     static const char *const fields[] = {"access_code", "birth_date", NULL};
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, rq->in, "", fields);
     const char *typed = v_string(&v, rq->in, "", "access_code", true, 64);
     const char *birth = v_date(&v, rq->in, "", "birth_date", true);
-    if (v.status)
-        return v.status;
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
 
     char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
     bool well_formed = access_code_parse(typed, selector, verifier);
@@ -48,7 +49,7 @@ int h_session_create(struct req *rq)
     if (well_formed) {
         const char *p[1] = {selector};
         PGresult *r;
-        if ((s = db_run(rq, Q_LOGIN_LOOKUP, 1, p, &r)))
+        if ((s = req_run(rq, Q_LOGIN_LOOKUP, 1, p, &r)))
             return s;
         if (PQntuples(r) == 1) {
             patient_id = db_value(r, 0, "id");

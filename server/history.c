@@ -5,172 +5,42 @@
  * backlog, a slower second site, and physician review with a long tail. */
 #include "history.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_db.h"
+#include "db.h"
 
 #define HISTORY_LOCK_KEY 7277710005LL
 
-/* Helpers live in pg_temp: they vanish with the session and need no grant. The seed makes the
- * history the same for the same day, so demos and the backtest figures are reproducible. */
-static const char helpers_sql[] =
-    "SELECT setseed(0.4242);"
-    "CREATE FUNCTION pg_temp.z() RETURNS float8 LANGUAGE sql VOLATILE AS "
-    "'SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())';"
-    /* A log-normal delay: median in minutes, spread sigma. */
-    "CREATE FUNCTION pg_temp.ln_delay(median_min float8, sigma float8) RETURNS interval "
-    "LANGUAGE sql VOLATILE AS "
-    "'SELECT make_interval(secs => 60 * median_min * exp(sigma * pg_temp.z()))';"
-    "CREATE FUNCTION pg_temp.off_hours(t timestamptz) RETURNS boolean LANGUAGE sql STABLE AS "
-    "'SELECT NOT (extract(isodow FROM t) <= 5 AND t::time >= ''08:00'' AND t::time < ''18:00'')';"
-    /* The first working moment (weekdays 08:00-18:00) at or after t. */
-    "CREATE FUNCTION pg_temp.next_work(t timestamptz) RETURNS timestamptz LANGUAGE sql STABLE AS "
-    "'SELECT CASE WHEN NOT pg_temp.off_hours(t) THEN t ELSE (SELECT d + interval ''8 hours'' "
-    "FROM generate_series(date_trunc(''day'', t), date_trunc(''day'', t) + interval ''4 days'', "
-    "interval ''1 day'') d WHERE extract(isodow FROM d) <= 5 AND d + interval ''8 hours'' >= t "
-    "ORDER BY d LIMIT 1) END';";
-
-/* portal.seed_days: the number of days. Per modality: weekday volume, weekend share, stat and
- * urgent shares, exam minutes, booking lead in days, routine reading backlog and reading minutes.
- */
-static const char *const generate_sql[] = {
-    "CREATE TEMP TABLE syn ON COMMIT DROP AS "
-    "WITH mix (modality, weekday_n, weekend_share, stat, urgent, exam_min, lead_days, "
-    "          backlog_min, read_min, descr) AS (VALUES "
-    "  ('XR', 45, 0.45, 0.15, 0.15,  8,  1.0,   90,  8, 'XR chest, 2 views'),"
-    "  ('CT', 25, 0.50, 0.20, 0.20, 15,  5.0,  150, 20, 'CT abdomen and pelvis with contrast'),"
-    "  ('US', 18, 0.20, 0.10, 0.15, 25,  4.0,   60, 12, 'US abdomen complete'),"
-    "  ('MR', 14, 0.10, 0.05, 0.15, 40, 10.0,  300, 30, 'MR brain without contrast'),"
-    "  ('MG', 10, 0.00, 0.00, 0.05, 15, 14.0, 1200, 10, 'MG screening mammogram, bilateral'),"
-    "  ('NM',  4, 0.00, 0.00, 0.10, 90,  7.0,  240, 25, 'NM bone scan, whole body'),"
-    "  ('PET', 3, 0.00, 0.00, 0.10, 60,  7.0,  240, 35, 'PET/CT skull base to mid-thigh')),"
-    "days AS (SELECT d FROM generate_series(date_trunc('day', now()) - make_interval(days => "
-    "current_setting('portal.seed_days')::int),"
-    "                                       date_trunc('day', now()), interval '1 day') d),"
-    "o AS (SELECT m.*, days.d, random() AS r_pri, random() AS r_site, random() AS r_walk,"
-    "             random() AS r_tail"
-    "        FROM mix m CROSS JOIN days"
-    "       CROSS JOIN LATERAL generate_series(1, round((CASE WHEN extract(isodow FROM days.d) <= 5"
-    "             THEN m.weekday_n ELSE m.weekday_n * m.weekend_share END)"
-    "             * (0.75 + 0.5 * random()))::int) g),"
-    "t1 AS (SELECT o.*,"
-    "         CASE WHEN r_pri < stat THEN 'stat' WHEN r_pri < stat + urgent THEN 'urgent'"
-    "              ELSE 'routine' END AS priority,"
-    "         CASE WHEN r_site < 0.7 THEN 'main' ELSE 'north' END AS site FROM o),"
-    "t2 AS (SELECT t1.*, CASE WHEN priority = 'routine'"
-    "         THEN pg_temp.next_work(d + interval '8 hours' + random() * interval '10 hours')"
-    "         ELSE d + random() * interval '24 hours' END AS ordered_at FROM t1),"
-    "t3 AS (SELECT t2.*, CASE WHEN priority = 'routine' AND NOT (modality = 'XR' AND r_walk < 0.6)"
-    "         THEN pg_temp.next_work(ordered_at + pg_temp.ln_delay(180, 0.8)) END AS scheduled_at"
-    "         FROM t2),"
-    "t4 AS (SELECT t3.*, CASE WHEN scheduled_at IS NOT NULL THEN pg_temp.next_work("
-    "         date_trunc('day', scheduled_at) + make_interval(days => greatest(1, round(lead_days"
-    "         * exp(0.5 * pg_temp.z())))::int) + interval '8 hours' + random() * interval '9 "
-    "hours')"
-    "         END AS scheduled_for FROM t3),"
-    "t5 AS (SELECT t4.*, CASE"
-    "         WHEN scheduled_for IS NOT NULL THEN greatest(scheduled_at + interval '10 minutes',"
-    "              scheduled_for - pg_temp.ln_delay(15, 0.5))"
-    "         WHEN priority = 'stat' THEN ordered_at + pg_temp.ln_delay(20, 0.6)"
-    "         WHEN priority = 'urgent' THEN ordered_at + pg_temp.ln_delay(90, 0.7)"
-    "         ELSE pg_temp.next_work(ordered_at + pg_temp.ln_delay(120, 1.2)) END AS arrived_at"
-    "         FROM t4),",
-    "t6 AS (SELECT t5.*, arrived_at + pg_temp.ln_delay(CASE priority WHEN 'stat' THEN 8"
-    "         WHEN 'urgent' THEN 15 ELSE 20 END, 0.6) AS exam_started_at FROM t5),"
-    "t7 AS (SELECT t6.*, exam_started_at + pg_temp.ln_delay(exam_min, 0.3) AS exam_completed_at"
-    "         FROM t6),"
-    "t8 AS (SELECT t7.*, exam_completed_at + pg_temp.ln_delay(CASE priority WHEN 'stat' THEN 15"
-    "         WHEN 'urgent' THEN 60 ELSE backlog_min END"
-    "         * CASE site WHEN 'north' THEN 1.4 ELSE 1 END, 0.9) AS queued_at FROM t7),"
-    /* Stat exams are read around the clock; urgent ones more slowly at night; routine ones wait
-     * for the next working morning and its backlog. */
-    "t9 AS (SELECT t8.*, CASE"
-    "         WHEN priority = 'stat' THEN queued_at"
-    "         WHEN priority = 'urgent' AND pg_temp.off_hours(queued_at)"
-    "              THEN queued_at + pg_temp.ln_delay(120, 0.8)"
-    "         WHEN priority = 'routine' AND pg_temp.off_hours(queued_at)"
-    "              THEN pg_temp.next_work(queued_at) + pg_temp.ln_delay(90, 0.8)"
-    "         ELSE queued_at END AS read_started_at FROM t8),"
-    "t10 AS (SELECT t9.*, read_started_at + pg_temp.ln_delay(read_min, 0.5) AS final_at FROM t9),"
-    /* Physicians review in working hours, some much later (away, waiting for other results). */
-    "t11 AS (SELECT t10.*, CASE priority"
-    "         WHEN 'stat' THEN final_at + pg_temp.ln_delay(60, 1.0)"
-    "         WHEN 'urgent' THEN pg_temp.next_work(final_at + pg_temp.ln_delay(180, 1.0))"
-    "         ELSE pg_temp.next_work(final_at + pg_temp.ln_delay(1200, 1.2)) END"
-    "         + CASE WHEN r_tail < 0.05 THEN random() * interval '10 days' ELSE interval '0' END"
-    "         AS released_at FROM t10)"
-    /* History ends now: what lies ahead has not happened yet. */
-    "SELECT row_number() OVER (ORDER BY ordered_at) AS n, modality, descr, priority, site,"
-    "       ordered_at,"
-    "       CASE WHEN scheduled_at <= now() THEN scheduled_at END AS scheduled_at,"
-    "       CASE WHEN scheduled_at <= now() THEN scheduled_for END AS scheduled_for,"
-    "       CASE WHEN arrived_at <= now() THEN arrived_at END AS arrived_at,"
-    "       CASE WHEN exam_started_at <= now() THEN exam_started_at END AS exam_started_at,"
-    "       CASE WHEN exam_completed_at <= now() THEN exam_completed_at END AS exam_completed_at,"
-    "       CASE WHEN read_started_at <= now() THEN read_started_at END AS read_started_at,"
-    "       CASE WHEN final_at <= now() THEN final_at END AS final_at,"
-    "       CASE WHEN released_at <= now() THEN released_at END AS released_at"
-    "  FROM t11 WHERE ordered_at <= now()",
-};
-
-static const char insert_sql[] =
-    "INSERT INTO portal.physicians (id, name)"
-    "  SELECT 'SYN-NPI-' || lpad(i::text, 2, '0'), 'Dr. Synthetic ' || i"
-    "    FROM generate_series(1, 20) i ON CONFLICT (id) DO NOTHING;"
-    "INSERT INTO portal.patients (mrn, name, birth_date)"
-    "  SELECT 'SYN-' || lpad(n::text, 7, '0'), 'Synthetic Patient ' || n,"
-    "         date '1940-01-01' + (random() * 25000)::int FROM syn;"
-    "INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality,"
-    "    description, priority, site, ordered_at, scheduled_at, scheduled_for, arrived_at,"
-    "    exam_started_at, exam_completed_at, read_started_at, final_at, latest_version,"
-    "    reviewable_version, released_version, released_at, created_at)"
-    "  SELECT 'SYN-ACC-' || lpad(y.n::text, 7, '0'), p.id,"
-    "         'SYN-NPI-' || lpad((y.n % 20 + 1)::text, 2, '0'), y.modality, y.descr, y.priority,"
-    "         y.site, y.ordered_at, y.scheduled_at, y.scheduled_for, y.arrived_at,"
-    "         y.exam_started_at, y.exam_completed_at, y.read_started_at, y.final_at,"
-    "         CASE WHEN y.final_at IS NOT NULL THEN 1 END,"
-    "         CASE WHEN y.final_at IS NOT NULL THEN 1 END,"
-    "         CASE WHEN y.released_at IS NOT NULL THEN 1 END, y.released_at, y.ordered_at"
-    "    FROM syn y JOIN portal.patients p ON p.mrn = 'SYN-' || lpad(y.n::text, 7, '0');"
-    "INSERT INTO portal.report_versions (study_id, version, status, findings, impression,"
-    "    radiologist_name, signed_at, event_id)"
-    "  SELECT s.id, 1, 'final', 'Synthetic history record; no clinical content.',"
-    "         'Synthetic history record.', 'Dr. Synthetic Radiologist', s.final_at,"
-    "         'SYN-REP-' || s.accession"
-    "    FROM portal.studies s WHERE s.accession LIKE 'SYN-ACC-%' AND s.final_at IS NOT NULL;"
-    "INSERT INTO portal.releases (study_id, version, released_at, released_by, released_by_name,"
-    "    how)"
-    "  SELECT s.id, 1, s.released_at, s.referring_physician_id, ph.name, 'physician'"
-    "    FROM portal.studies s JOIN portal.physicians ph ON ph.id = s.referring_physician_id"
-    "   WHERE s.accession LIKE 'SYN-ACC-%' AND s.released_at IS NOT NULL;";
-
-static int run(PGconn *c, const char *sql, const char *what)
+/* Runs q, keeping its one value in out when out is given; says which step failed on stderr. */
+static int step(enum query q, int n, const char *const *params, char *out, size_t outlen,
+                const char *what)
 {
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType st = PQresultStatus(r);
-    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok) {
+    PGresult *r;
+    struct outcome o = {0};
+    if (db_exec(q, n, params, &r, &o, "seed-history")) {
         /* Synthetic data only, but the message can still quote values: name the step and the
          * SQLSTATE alone. */
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         fprintf(stderr, "portald: seed-history: %s failed (SQLSTATE %s)\n", what,
-                state ? state : "-");
+                o.sqlstate[0] ? o.sqlstate : "-");
+        return -1;
     }
+    if (out)
+        snprintf(out, outlen, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
-    return ok ? 0 : -1;
+    return 0;
 }
 
-static int query_text(PGconn *c, const char *sql, char *out, size_t outlen)
+static int script(enum query_script s, const char *what)
 {
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-    if (ok)
-        snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return ok ? 0 : -1;
+    struct outcome o = {0};
+    if (db_exec_script(s, &o, "seed-history") == 0)
+        return 0;
+    fprintf(stderr, "portald: seed-history: %s failed (SQLSTATE %s)\n", what,
+            o.sqlstate[0] ? o.sqlstate : "-");
+    return -1;
 }
 
 int history_seed(const char *conninfo, int window_days, int argc, char **argv)
@@ -191,41 +61,30 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
             return 2;
         }
     }
-    PGconn *c = cli_db_connect(conninfo);
-    if (!c)
+    if (cli_db_open(conninfo) < 0)
         return 1;
-    /* The script is kept in pieces only because C limits the length of one string literal. */
-    char sql[8192] = "";
-    for (size_t i = 0; i < sizeof(generate_sql) / sizeof(generate_sql[0]); i++)
-        strcat(sql, generate_sql[i]);
-    char set_days[96];
-    snprintf(set_days, sizeof(set_days), "SELECT set_config('portal.seed_days', '%d', true)", days);
-    char lock[96], exists[8] = "", count[32] = "0", rows[32] = "0";
-    snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", HISTORY_LOCK_KEY);
+    char days_text[16], lock_key[24], window[16];
+    snprintf(days_text, sizeof(days_text), "%d", days);
+    snprintf(lock_key, sizeof(lock_key), "%lld", HISTORY_LOCK_KEY);
+    snprintf(window, sizeof(window), "%d", window_days);
+    const char *lock_p[1] = {lock_key}, *days_p[1] = {days_text}, *window_p[1] = {window};
+    char exists[8] = "", count[32] = "0", rows[32] = "0";
 
-    int rc =
-        run(c, "BEGIN", "BEGIN") || run(c, lock, "taking the seed lock") ||
-        run(c, set_days, "setting the days") ||
-        query_text(c, "SELECT EXISTS (SELECT FROM portal.patients WHERE mrn LIKE 'SYN-%')::text",
-                   exists, sizeof(exists));
+    int rc = step(Q_BEGIN, 0, NULL, NULL, 0, "BEGIN") ||
+             step(Q_HISTORY_LOCK, 1, lock_p, NULL, 0, "taking the seed lock") ||
+             step(Q_HISTORY_SET_DAYS, 1, days_p, NULL, 0, "setting the days") ||
+             step(Q_HISTORY_EXISTS, 0, NULL, exists, sizeof(exists), "looking for history");
     int seeded = !rc && strcmp(exists, "true") == 0;
     if (!rc && !seeded)
-        rc = run(c, helpers_sql, "creating the generator") || run(c, sql, "generating") ||
-             run(c, insert_sql, "inserting") ||
-             query_text(c, "SELECT count(*) FROM syn", count, sizeof(count));
+        rc = script(S_HISTORY_HELPERS, "creating the generator") ||
+             script(S_HISTORY_GENERATE, "generating") || script(S_HISTORY_INSERT, "inserting") ||
+             step(Q_HISTORY_COUNT, 0, NULL, count, sizeof(count), "counting");
     if (!rc)
-        rc = run(c, "COMMIT", "COMMIT");
+        rc = step(Q_COMMIT, 0, NULL, NULL, 0, "COMMIT");
     if (!rc) {
-        char refresh[96];
-        snprintf(refresh, sizeof(refresh),
-                 "SELECT portal.refresh_estimates(make_interval(days "
-                 "=> %d))::text",
-                 window_days);
-        rc = query_text(c, refresh, rows, sizeof(rows));
-        if (rc)
-            fprintf(stderr, "portald: seed-history: refreshing the estimates failed\n");
+        rc = step(Q_REFRESH_ESTIMATES, 1, window_p, rows, sizeof(rows), "refreshing the estimates");
     }
-    PQfinish(c);
+    db_close();
     if (rc)
         return 1;
     if (seeded)

@@ -1,9 +1,11 @@
 /* The HTTP server on libmicrohttpd 0.9.75 and the request lifecycle:
  *   first call   - allocate struct req, match the route, refuse an oversized body (413) from
- *                  Content-Length before reading it; never answer otherwise (an answer queued on
+ *                  Content-Length before reading it, authenticate and check the role (a refusal
+ *                  of a request announcing a body is answered at once, so an unauthenticated
+ *                  client cannot make us read it); never answer otherwise (an answer queued on
  *                  the first call makes 0.9.75 close the connection);
  *   upload calls - collect the body up to the route's limit;
- *   last call    - authenticate, check the role and the body, run the handler, answer;
+ *   last call    - check the body, run the handler, answer;
  *   completion   - metrics, the access log line, and every resource freed, on success, error and
  *                  client disconnect alike. */
 #include "http.h"
@@ -16,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -27,10 +28,10 @@
 #include "metrics.h"
 #include "netaddr.h"
 #include "problem.h"
+#include "request_id.h"
 #include "static_files.h"
 
 #define LISTEN_BACKLOG 1024
-#define REQUEST_ID_MAX 64
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -50,6 +51,8 @@ static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, c
 static void req_free(struct req *rq);
 static void dispatch(struct req *rq);
 static enum MHD_Result respond(struct req *rq);
+static int authenticate(struct req *rq);
+static bool announces_body(struct req *rq);
 static void log_access(const struct req *rq, double seconds, bool aborted);
 
 /* ---- answers ---------------------------------------------------------------------------- */
@@ -66,6 +69,27 @@ int req_problem(struct req *rq, int status, const char *fmt, ...)
     rq->out_is_problem = true;
     rq->status = status;
     return status;
+}
+
+int req_fail(struct req *rq, const struct outcome *o)
+{
+    req_problem(rq, o->status ? o->status : 500, "%s", o->detail);
+    if (o->kind == FAIL_INVALID && rq->out) {
+        /* Every field that failed, so a sender can fix them all at once; detail names the first. */
+        json_t *list = json_array();
+        for (int i = 0; list && i < o->fields.count; i++)
+            json_array_append_new(list, json_pack("{s:s, s:s}", "field", o->fields.list[i].field,
+                                                  "detail", o->fields.list[i].why));
+        json_object_set_new(rq->out, "errors", list);
+    }
+    return rq->status;
+}
+
+int req_invalid(struct req *rq, const struct field_errors *fe)
+{
+    struct outcome o = {0};
+    outcome_invalid(&o, fe);
+    return req_fail(rq, &o);
 }
 
 int req_json(struct req *rq, int status, json_t *body)
@@ -241,6 +265,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req_problem(rq, 413, "The request body is larger than %zu bytes.", limit);
             return respond(rq);
         }
+        /* The token and the role are checked before any of the body is read, so a client without
+         * them cannot make the server read up to the route's limit. A refused request that
+         * announces a body is answered now (and the connection closed with the body unread);
+         * one without a body is answered on the last call, keeping its connection. */
+        if (rq->match == ROUTER_FOUND && rq->route->roles != ROLE_NONE) {
+            rq->authenticated = true;
+            if (authenticate(rq) && announces_body(rq))
+                return respond(rq);
+        }
         return MHD_YES;
     }
 
@@ -308,26 +341,12 @@ static bool fill_client_addr(struct req *rq)
  * share an id with someone else's. */
 static void fill_request_id(struct req *rq, bool from_trusted_proxy)
 {
-    static _Thread_local unsigned long long counter;
-    static _Thread_local unsigned int prefix;
     bool may_name = rq->cfg->trusted_proxies.count == 0 || from_trusted_proxy;
     const char *given = may_name ? req_header(rq, "X-Request-Id") : NULL;
-    if (given) {
-        size_t n = strlen(given);
-        bool ok = n > 0 && n <= REQUEST_ID_MAX;
-        for (size_t i = 0; ok && i < n; i++) {
-            char c = given[i];
-            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.';
-        }
-        if (ok) {
-            memcpy(rq->request_id, given, n + 1);
-            return;
-        }
-    }
-    if (!prefix && getrandom(&prefix, sizeof(prefix), 0) != sizeof(prefix))
-        prefix = (unsigned)getpid();
-    snprintf(rq->request_id, sizeof(rq->request_id), "%08x%016llx", prefix, ++counter);
+    if (request_id_acceptable(given))
+        snprintf(rq->request_id, sizeof(rq->request_id), "%s", given);
+    else
+        request_id_new(rq->request_id);
 }
 
 static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
@@ -385,7 +404,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int route_index = rq->route ? (int)(rq->route - routes) : -1;
     metrics_observe(route_index, rq->status ? rq->status : 499, seconds);
     log_access(rq, seconds, aborted);
-    db_request_done();
+    db_work_done();
     req_free(rq);
     atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -442,6 +461,12 @@ static int authenticate(struct req *rq)
     return 0;
 }
 
+static bool announces_body(struct req *rq)
+{
+    const char *cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strtoull(cl, NULL, 10) > 0);
+}
+
 static bool is_json_type(const char *ct)
 {
     if (!ct)
@@ -487,7 +512,8 @@ static void dispatch(struct req *rq)
         req_problem(rq, 413, "The request body is larger than %zu bytes.", rq->route->body_limit);
         return;
     }
-    if (rq->route->roles != ROLE_NONE && authenticate(rq))
+    /* Authenticated on the first call already; a refusal is the answer. */
+    if (rq->route->roles != ROLE_NONE && (rq->authenticated ? rq->status != 0 : authenticate(rq)))
         return;
     if (rq->route->body == BODY_JSON && parse_body(rq))
         return;

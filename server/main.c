@@ -2,6 +2,7 @@
  * access-code, set-password. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static int cmd_serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    db_configure(cfg.database_url, cfg.db_connect_timeout);
+    db_configure(cfg.database_url, cfg.db_connect_timeout, DB_PREPARED);
     if (cfg.database_read_url)
         db_configure_standby(cfg.database_read_url);
     if (page_cache_init((size_t)cfg.page_cache_mb << 20, cfg.page_cache_ttl) < 0) {
@@ -152,14 +153,17 @@ static int cmd_with_db(int (*fn)(const char *conninfo, int argc, char **argv), i
     return rc;
 }
 
-/* Commands that read the estimates window from the configuration. */
+/* Commands that read the estimates window from the configuration. One that writes history into the
+ * tables directly (seed-history) connects as the owner (PORTAL_MIGRATE_DATABASE_URL): the server's
+ * role may write releases and reports only through the functions that audit them. */
 static int cmd_estimates(int (*fn)(const char *conninfo, int window_days, int argc, char **argv),
-                         int argc, char **argv)
+                         bool as_owner, int argc, char **argv)
 {
     struct config cfg;
     if (load(&cfg, CONFIG_FOR_SERVE) < 0)
         return 1;
-    int rc = fn(cfg.database_url, cfg.estimates_window_days, argc, argv);
+    int rc =
+        fn(as_owner ? cfg.migrate_url : cfg.database_url, cfg.estimates_window_days, argc, argv);
     config_free(&cfg);
     return rc;
 }
@@ -182,8 +186,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "set-password") == 0)
         return cmd_with_db(physician_set_password, argc, argv);
     if (strcmp(cmd, "seed-history") == 0)
-        return cmd_estimates(history_seed, argc, argv);
+        return cmd_estimates(history_seed, true, argc, argv);
     if (strcmp(cmd, "backtest") == 0)
-        return cmd_estimates(backtest_run, argc, argv);
+        return cmd_estimates(backtest_run, false, argc, argv);
     return usage();
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli_db.h"
+#include "db.h"
 #include "secret_hash.h"
 
 /* Crockford's base32 in lower case: no symbol that reads like another. */
@@ -37,20 +38,19 @@ int physician_password_random(char *out, size_t outlen)
     return 0;
 }
 
-int physician_password_store(PGconn *c, const char *id, const char *password)
+int physician_password_store(const char *id, const char *password)
 {
     char hash[SECRET_HASH_MAX];
     if (secret_hash(password, strlen(password), hash) < 0)
         return -1;
     const char *p[2] = {id, hash};
-    PGresult *r = PQexecParams(c,
-                               "UPDATE portal.physicians SET password_hash = $2, "
-                               "updated_at = now() WHERE id = $1",
-                               2, NULL, p, NULL, NULL, 0);
+    PGresult *r;
+    struct outcome o = {0};
     int rc = -1;
-    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+    if (db_exec(Q_SET_PHYSICIAN_PASSWORD, 2, p, &r, &o, "set-password") == 0) {
         rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : 1;
-    PQclear(r);
+        PQclear(r);
+    }
     memset(hash, 0, sizeof(hash));
     return rc;
 }
@@ -87,13 +87,12 @@ int physician_set_password(const char *conninfo, int argc, char **argv)
                 PHYSICIAN_PASSWORD_MIN);
         return 1;
     }
-    PGconn *c = cli_db_connect(conninfo);
-    if (!c) {
+    if (cli_db_open(conninfo) < 0) {
         memset(pw, 0, sizeof(pw));
         return 1;
     }
-    int rc = physician_password_store(c, argv[2], pw);
-    PQfinish(c);
+    int rc = physician_password_store(argv[2], pw);
+    db_close();
     memset(pw, 0, sizeof(pw));
     if (rc == 1) {
         fprintf(stderr, "portald: no physician with that id (the RIS creates physicians)\n");

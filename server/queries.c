@@ -42,17 +42,29 @@
 
 const struct query_def queries[Q_COUNT] = {
     [Q_PING] = {"ping", "SELECT 1", 0},
+    [Q_BEGIN] = {"begin", "BEGIN", 0},
+    [Q_COMMIT] = {"commit", "COMMIT", 0},
+    [Q_ROLLBACK] = {"rollback", "ROLLBACK", 0},
 
+    /* Named arguments: see enum ingest_event_param. */
     [Q_INGEST_EVENT] = {"ingest_event",
-                        "SELECT portal.ingest_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                        "$12, $13, $14, $15, $16, $17, $18)::text",
-                        18},
+                        "SELECT portal.ingest_event(p_event_id => $1, p_payload_hash => $2, "
+                        "p_type => $3, p_occurred_at => $4, p_scheduled_for => $5, p_mrn => $6, "
+                        "p_patient_name => $7, p_birth_date => $8, p_email => $9, "
+                        "p_accession => $10, p_modality => $11, p_description => $12, "
+                        "p_priority => $13, p_site => $14, p_physician_id => $15, "
+                        "p_physician_name => $16, p_physician_phone => $17, "
+                        "p_scheduling_url => $18)::text",
+                        IEP_COUNT},
     [Q_SET_ACCESS_CODE] = {"set_access_code",
                            "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
                            "updated_at = now() WHERE id = $1",
                            3},
     [Q_INGEST_REPORT] = {"ingest_report",
-                         "SELECT portal.ingest_report($1, $2, $3, $4, $5, $6, $7, $8)::text", 8},
+                         "SELECT portal.ingest_report(p_event_id => $1, p_payload_hash => $2, "
+                         "p_accession => $3, p_status => $4, p_findings => $5, "
+                         "p_impression => $6, p_radiologist => $7, p_signed_at => $8)::text",
+                         IRP_COUNT},
 
     [Q_LOGIN_LOOKUP] = {"login_lookup",
                         "SELECT id, birth_date, access_hash FROM portal.patients "
@@ -208,6 +220,64 @@ const struct query_def queries[Q_COUNT] = {
                              "SELECT portal.refresh_estimates_if_due($1::integer, $2::integer)", 2},
     [Q_OVERDUE_COUNTS] = {"overdue_counts", "SELECT stage, overdue FROM portal.overdue_counts()",
                           0},
+
+    /* One-shot commands. */
+    [Q_STUDY_BY_ACCESSION] = {"study_by_accession",
+                              "SELECT id FROM portal.studies WHERE accession = $1", 1, true},
+    [Q_REISSUE_ACCESS_CODE] = {"reissue_access_code",
+                               "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
+                               "updated_at = now() WHERE mrn = $1",
+                               3, true},
+    [Q_SET_PHYSICIAN_PASSWORD] = {"set_physician_password",
+                                  "UPDATE portal.physicians SET password_hash = $2, "
+                                  "updated_at = now() WHERE id = $1",
+                                  2, true},
+    [Q_HISTORY_LOCK] = {"history_lock", "SELECT pg_advisory_xact_lock($1::bigint)", 1, true},
+    [Q_HISTORY_SET_DAYS] = {"history_set_days",
+                            "SELECT set_config('portal.seed_days', $1::integer::text, true)", 1,
+                            true},
+    [Q_HISTORY_EXISTS] =
+        {"history_exists",
+         "SELECT EXISTS (SELECT FROM portal.patients WHERE mrn LIKE 'SYN-%')::text", 0, true},
+    [Q_HISTORY_COUNT] = {"history_count", "SELECT count(*) FROM syn", 0, true},
+    [Q_REFRESH_ESTIMATES] = {"refresh_estimates",
+                             "SELECT portal.refresh_estimates(make_interval(days => "
+                             "$1::integer))::text",
+                             1, true},
+    [Q_BACKTEST] = {"backtest",
+                    "SELECT modality, milestone, studies, scored, p50_covered, p90_covered, "
+                    "median_abs_error_h, unfinished, too_few "
+                    "FROM portal.backtest($1::integer, make_interval(days => $2::integer), now(), "
+                    "$3::boolean)",
+                    3, true},
+};
+
+const char *const ingest_event_param_names[IEP_COUNT] = {
+    [IEP_EVENT_ID] = "p_event_id",
+    [IEP_PAYLOAD_HASH] = "p_payload_hash",
+    [IEP_TYPE] = "p_type",
+    [IEP_OCCURRED_AT] = "p_occurred_at",
+    [IEP_SCHEDULED_FOR] = "p_scheduled_for",
+    [IEP_MRN] = "p_mrn",
+    [IEP_PATIENT_NAME] = "p_patient_name",
+    [IEP_BIRTH_DATE] = "p_birth_date",
+    [IEP_EMAIL] = "p_email",
+    [IEP_ACCESSION] = "p_accession",
+    [IEP_MODALITY] = "p_modality",
+    [IEP_DESCRIPTION] = "p_description",
+    [IEP_PRIORITY] = "p_priority",
+    [IEP_SITE] = "p_site",
+    [IEP_PHYSICIAN_ID] = "p_physician_id",
+    [IEP_PHYSICIAN_NAME] = "p_physician_name",
+    [IEP_PHYSICIAN_PHONE] = "p_physician_phone",
+    [IEP_SCHEDULING_URL] = "p_scheduling_url",
+};
+
+const char *const ingest_report_param_names[IRP_COUNT] = {
+    [IRP_EVENT_ID] = "p_event_id",       [IRP_PAYLOAD_HASH] = "p_payload_hash",
+    [IRP_ACCESSION] = "p_accession",     [IRP_STATUS] = "p_status",
+    [IRP_FINDINGS] = "p_findings",       [IRP_IMPRESSION] = "p_impression",
+    [IRP_RADIOLOGIST] = "p_radiologist", [IRP_SIGNED_AT] = "p_signed_at",
 };
 
 /* Reads that may go to a standby, which lags the primary by its replay delay. A statement is here
@@ -227,4 +297,160 @@ const struct query_def queries[Q_COUNT] = {
 const bool query_standby_ok[Q_COUNT] = {
     [Q_PATIENT_STUDIES] = true,
     [Q_PHYSICIAN_DISCUSSIONS] = true,
+};
+
+/* portald seed-history's generator (server/history.c), run in one transaction by the owner. Its
+ * helpers live in pg_temp: they vanish with the session and need no grant. The seed makes the
+ * history the same for the same day, so demos and the backtest figures are reproducible. The
+ * generator reads portal.seed_days, the number of days; per modality: weekday volume, weekend
+ * share, stat and urgent shares, exam minutes, booking lead in days, routine reading backlog and
+ * reading minutes. A script is kept in parts only because C limits the length of one string
+ * literal. */
+const struct query_script_def query_scripts[S_COUNT] = {
+    [S_HISTORY_HELPERS] =
+        {"history helpers",
+         {"SELECT setseed(0.4242);"
+          "CREATE FUNCTION pg_temp.z() RETURNS float8 LANGUAGE sql VOLATILE AS "
+          "'SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())';"
+          /* A log-normal delay: median in minutes, spread sigma. */
+          "CREATE FUNCTION pg_temp.ln_delay(median_min float8, sigma float8) RETURNS interval "
+          "LANGUAGE sql VOLATILE AS "
+          "'SELECT make_interval(secs => 60 * median_min * exp(sigma * pg_temp.z()))';"
+          "CREATE FUNCTION pg_temp.off_hours(t timestamptz) RETURNS boolean LANGUAGE sql STABLE AS "
+          "'SELECT NOT (extract(isodow FROM t) <= 5 AND t::time >= ''08:00'' AND t::time < "
+          "''18:00'')';"
+          /* The first working moment (weekdays 08:00-18:00) at or after t. */
+          "CREATE FUNCTION pg_temp.next_work(t timestamptz) RETURNS timestamptz LANGUAGE sql "
+          "STABLE AS "
+          "'SELECT CASE WHEN NOT pg_temp.off_hours(t) THEN t ELSE (SELECT d + interval ''8 hours'' "
+          "FROM generate_series(date_trunc(''day'', t), date_trunc(''day'', t) + interval ''4 "
+          "days'', "
+          "interval ''1 day'') d WHERE extract(isodow FROM d) <= 5 AND d + interval ''8 hours'' >= "
+          "t "
+          "ORDER BY d LIMIT 1) END';"}},
+    [S_HISTORY_GENERATE] =
+        {"history generator",
+         {"CREATE TEMP TABLE syn ON COMMIT DROP AS "
+          "WITH mix (modality, weekday_n, weekend_share, stat, urgent, exam_min, lead_days, "
+          "          backlog_min, read_min, descr) AS (VALUES "
+          "  ('XR', 45, 0.45, 0.15, 0.15,  8,  1.0,   90,  8, 'XR chest, 2 views'),"
+          "  ('CT', 25, 0.50, 0.20, 0.20, 15,  5.0,  150, 20, 'CT abdomen and pelvis with "
+          "contrast'),"
+          "  ('US', 18, 0.20, 0.10, 0.15, 25,  4.0,   60, 12, 'US abdomen complete'),"
+          "  ('MR', 14, 0.10, 0.05, 0.15, 40, 10.0,  300, 30, 'MR brain without contrast'),"
+          "  ('MG', 10, 0.00, 0.00, 0.05, 15, 14.0, 1200, 10, 'MG screening mammogram, bilateral'),"
+          "  ('NM',  4, 0.00, 0.00, 0.10, 90,  7.0,  240, 25, 'NM bone scan, whole body'),"
+          "  ('PET', 3, 0.00, 0.00, 0.10, 60,  7.0,  240, 35, 'PET/CT skull base to mid-thigh')),"
+          "days AS (SELECT d FROM generate_series(date_trunc('day', now()) - make_interval(days => "
+          "current_setting('portal.seed_days')::int),"
+          "                                       date_trunc('day', now()), interval '1 day') d),"
+          "o AS (SELECT m.*, days.d, random() AS r_pri, random() AS r_site, random() AS r_walk,"
+          "             random() AS r_tail"
+          "        FROM mix m CROSS JOIN days"
+          "       CROSS JOIN LATERAL generate_series(1, round((CASE WHEN extract(isodow FROM "
+          "days.d) <= 5"
+          "             THEN m.weekday_n ELSE m.weekday_n * m.weekend_share END)"
+          "             * (0.75 + 0.5 * random()))::int) g),"
+          "t1 AS (SELECT o.*,"
+          "         CASE WHEN r_pri < stat THEN 'stat' WHEN r_pri < stat + urgent THEN 'urgent'"
+          "              ELSE 'routine' END AS priority,"
+          "         CASE WHEN r_site < 0.7 THEN 'main' ELSE 'north' END AS site FROM o),"
+          "t2 AS (SELECT t1.*, CASE WHEN priority = 'routine'"
+          "         THEN pg_temp.next_work(d + interval '8 hours' + random() * interval '10 hours')"
+          "         ELSE d + random() * interval '24 hours' END AS ordered_at FROM t1),"
+          "t3 AS (SELECT t2.*, CASE WHEN priority = 'routine' AND NOT (modality = 'XR' AND r_walk "
+          "< 0.6)"
+          "         THEN pg_temp.next_work(ordered_at + pg_temp.ln_delay(180, 0.8)) END AS "
+          "scheduled_at"
+          "         FROM t2),"
+          "t4 AS (SELECT t3.*, CASE WHEN scheduled_at IS NOT NULL THEN pg_temp.next_work("
+          "         date_trunc('day', scheduled_at) + make_interval(days => greatest(1, "
+          "round(lead_days"
+          "         * exp(0.5 * pg_temp.z())))::int) + interval '8 hours' + random() * interval '9 "
+          "hours')"
+          "         END AS scheduled_for FROM t3),"
+          "t5 AS (SELECT t4.*, CASE"
+          "         WHEN scheduled_for IS NOT NULL THEN greatest(scheduled_at + interval '10 "
+          "minutes',"
+          "              scheduled_for - pg_temp.ln_delay(15, 0.5))"
+          "         WHEN priority = 'stat' THEN ordered_at + pg_temp.ln_delay(20, 0.6)"
+          "         WHEN priority = 'urgent' THEN ordered_at + pg_temp.ln_delay(90, 0.7)"
+          "         ELSE pg_temp.next_work(ordered_at + pg_temp.ln_delay(120, 1.2)) END AS "
+          "arrived_at"
+          "         FROM t4),",
+          "t6 AS (SELECT t5.*, arrived_at + pg_temp.ln_delay(CASE priority WHEN 'stat' THEN 8"
+          "         WHEN 'urgent' THEN 15 ELSE 20 END, 0.6) AS exam_started_at FROM t5),"
+          "t7 AS (SELECT t6.*, exam_started_at + pg_temp.ln_delay(exam_min, 0.3) AS "
+          "exam_completed_at"
+          "         FROM t6),"
+          "t8 AS (SELECT t7.*, exam_completed_at + pg_temp.ln_delay(CASE priority WHEN 'stat' THEN "
+          "15"
+          "         WHEN 'urgent' THEN 60 ELSE backlog_min END"
+          "         * CASE site WHEN 'north' THEN 1.4 ELSE 1 END, 0.9) AS queued_at FROM t7),"
+          /* Stat exams are read around the clock; urgent ones more slowly at night; routine ones
+           * wait for the next working morning and its backlog. */
+          "t9 AS (SELECT t8.*, CASE"
+          "         WHEN priority = 'stat' THEN queued_at"
+          "         WHEN priority = 'urgent' AND pg_temp.off_hours(queued_at)"
+          "              THEN queued_at + pg_temp.ln_delay(120, 0.8)"
+          "         WHEN priority = 'routine' AND pg_temp.off_hours(queued_at)"
+          "              THEN pg_temp.next_work(queued_at) + pg_temp.ln_delay(90, 0.8)"
+          "         ELSE queued_at END AS read_started_at FROM t8),"
+          "t10 AS (SELECT t9.*, read_started_at + pg_temp.ln_delay(read_min, 0.5) AS final_at FROM "
+          "t9),"
+          /* Physicians review in working hours, some much later (away, waiting for other results).
+           */
+          "t11 AS (SELECT t10.*, CASE priority"
+          "         WHEN 'stat' THEN final_at + pg_temp.ln_delay(60, 1.0)"
+          "         WHEN 'urgent' THEN pg_temp.next_work(final_at + pg_temp.ln_delay(180, 1.0))"
+          "         ELSE pg_temp.next_work(final_at + pg_temp.ln_delay(1200, 1.2)) END"
+          "         + CASE WHEN r_tail < 0.05 THEN random() * interval '10 days' ELSE interval '0' "
+          "END"
+          "         AS released_at FROM t10)"
+          /* History ends now: what lies ahead has not happened yet. */
+          "SELECT row_number() OVER (ORDER BY ordered_at) AS n, modality, descr, priority, site,"
+          "       ordered_at,"
+          "       CASE WHEN scheduled_at <= now() THEN scheduled_at END AS scheduled_at,"
+          "       CASE WHEN scheduled_at <= now() THEN scheduled_for END AS scheduled_for,"
+          "       CASE WHEN arrived_at <= now() THEN arrived_at END AS arrived_at,"
+          "       CASE WHEN exam_started_at <= now() THEN exam_started_at END AS exam_started_at,"
+          "       CASE WHEN exam_completed_at <= now() THEN exam_completed_at END AS "
+          "exam_completed_at,"
+          "       CASE WHEN read_started_at <= now() THEN read_started_at END AS read_started_at,"
+          "       CASE WHEN final_at <= now() THEN final_at END AS final_at,"
+          "       CASE WHEN released_at <= now() THEN released_at END AS released_at"
+          "  FROM t11 WHERE ordered_at <= now()"}},
+    [S_HISTORY_INSERT] =
+        {"history insert",
+         {"INSERT INTO portal.physicians (id, name)"
+          "  SELECT 'SYN-NPI-' || lpad(i::text, 2, '0'), 'Dr. Synthetic ' || i"
+          "    FROM generate_series(1, 20) i ON CONFLICT (id) DO NOTHING;"
+          "INSERT INTO portal.patients (mrn, name, birth_date)"
+          "  SELECT 'SYN-' || lpad(n::text, 7, '0'), 'Synthetic Patient ' || n,"
+          "         date '1940-01-01' + (random() * 25000)::int FROM syn;"
+          "INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality,"
+          "    description, priority, site, ordered_at, scheduled_at, scheduled_for, arrived_at,"
+          "    exam_started_at, exam_completed_at, read_started_at, final_at, latest_version,"
+          "    reviewable_version, released_version, released_at, created_at)"
+          "  SELECT 'SYN-ACC-' || lpad(y.n::text, 7, '0'), p.id,"
+          "         'SYN-NPI-' || lpad((y.n % 20 + 1)::text, 2, '0'), y.modality, y.descr, "
+          "y.priority,"
+          "         y.site, y.ordered_at, y.scheduled_at, y.scheduled_for, y.arrived_at,"
+          "         y.exam_started_at, y.exam_completed_at, y.read_started_at, y.final_at,"
+          "         CASE WHEN y.final_at IS NOT NULL THEN 1 END,"
+          "         CASE WHEN y.final_at IS NOT NULL THEN 1 END,"
+          "         CASE WHEN y.released_at IS NOT NULL THEN 1 END, y.released_at, y.ordered_at"
+          "    FROM syn y JOIN portal.patients p ON p.mrn = 'SYN-' || lpad(y.n::text, 7, '0');"
+          "INSERT INTO portal.report_versions (study_id, version, status, findings, impression,"
+          "    radiologist_name, signed_at, event_id)"
+          "  SELECT s.id, 1, 'final', 'Synthetic history record; no clinical content.',"
+          "         'Synthetic history record.', 'Dr. Synthetic Radiologist', s.final_at,"
+          "         'SYN-REP-' || s.accession"
+          "    FROM portal.studies s WHERE s.accession LIKE 'SYN-ACC-%' AND s.final_at IS NOT NULL;"
+          "INSERT INTO portal.releases (study_id, version, released_at, released_by, "
+          "released_by_name,"
+          "    how)"
+          "  SELECT s.id, 1, s.released_at, s.referring_physician_id, ph.name, 'physician'"
+          "    FROM portal.studies s JOIN portal.physicians ph ON ph.id = s.referring_physician_id"
+          "   WHERE s.accession LIKE 'SYN-ACC-%' AND s.released_at IS NOT NULL;"}},
 };

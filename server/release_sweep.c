@@ -70,18 +70,18 @@ static int sweep_round(void *arg)
 /* One call of portal.release_due. Returns true when the batch came back full (more may be due). */
 static bool sweep_once(struct release_sweep *s)
 {
-    PGconn *c = db_conn();
-    if (!c)
-        return false; /* db_conn logged it; the next interval tries again */
     char batch[16], request_id[64];
     snprintf(batch, sizeof(batch), "%d", SWEEP_BATCH);
     /* The audit rows of one sweep share this id, so an operator can find them together. */
     snprintf(request_id, sizeof(request_id), "release-sweep-%lx-%ld-%lu", (unsigned long)s->started,
              (long)getpid(), ++s->round);
     const char *params[2] = {batch, request_id};
-    PGresult *r = PQexecPrepared(c, queries[Q_RELEASE_DUE].name, 2, params, NULL, NULL, 0);
+    PGresult *r = NULL;
+    struct outcome o = {0};
     bool more = false;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    /* A failure is logged by db_exec with this id and its SQLSTATE; the next interval tries again.
+     */
+    if (db_exec(Q_RELEASE_DUE, 2, params, &r, &o, request_id) == 0 && PQntuples(r) == 1) {
         int released = atoi(PQgetvalue(r, 0, 0));
         int expired = atoi(PQgetvalue(r, 0, 1));
         if (released || expired)
@@ -89,13 +89,6 @@ static bool sweep_once(struct release_sweep *s)
                     "release sweep %s: %d report(s) released by policy, %d hold(s) expired",
                     request_id, released, expired);
         more = released >= SWEEP_BATCH || expired >= SWEEP_BATCH;
-    } else {
-        /* The SQLSTATE, never the message: messages can quote values. */
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        log_msg(LOG_WARN, "release sweep %s failed with SQLSTATE %s", request_id,
-                state ? state : "(connection lost)");
-        if (PQstatus(c) != CONNECTION_OK)
-            db_close();
     }
     PQclear(r);
     return more;

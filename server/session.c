@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "req_db.h"
 #include "timefmt.h"
 
 #define THROTTLE_WINDOW      "15 minutes"
@@ -23,7 +24,7 @@ static int audit_login(struct req *rq, enum role role, const char *action, const
     const char *p[7] = {role_name(role), sub ? sub : "-", action, NULL, NULL,
                         rq->client_addr, rq->request_id};
     PGresult *r;
-    return db_run(rq, Q_AUDIT, 7, p, &r);
+    return req_run(rq, Q_AUDIT, 7, p, &r);
 }
 
 int session_set_cookie(struct req *rq, const char *token, int max_age)
@@ -39,7 +40,7 @@ int session_throttle_check(struct req *rq, const char *keys)
     const char *p[1] = {keys};
     PGresult *locked;
     int s;
-    if ((s = db_run(rq, Q_LOGIN_LOCKED, 1, p, &locked)))
+    if ((s = req_run(rq, Q_LOGIN_LOCKED, 1, p, &locked)))
         return s;
     if (strcmp(PQgetvalue(locked, 0, 0), "t") != 0)
         return 0;
@@ -54,7 +55,7 @@ int session_refuse(struct req *rq, enum role role, const char *sub, const char *
     const char *p[4] = {keys, limits, THROTTLE_WINDOW, THROTTLE_LOCK};
     PGresult *r;
     int s;
-    if ((s = db_run(rq, Q_LOGIN_FAILED, 4, p, &r)) ||
+    if ((s = req_run(rq, Q_LOGIN_FAILED, 4, p, &r)) ||
         (s = audit_login(rq, role, "login.failure", sub)))
         return s;
     return req_problem(rq, 401, "%s", message);
@@ -65,7 +66,7 @@ int session_issue(struct req *rq, enum role role, const char *sub, const char *s
     const char *p[1] = {success_key};
     PGresult *r;
     int s;
-    if ((s = db_run(rq, Q_LOGIN_SUCCEEDED, 1, p, &r)) ||
+    if ((s = req_run(rq, Q_LOGIN_SUCCEEDED, 1, p, &r)) ||
         (s = audit_login(rq, role, "login.success", sub)))
         return s;
     long exp = 0;

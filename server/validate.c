@@ -1,24 +1,27 @@
-/* Field-by-field validation of JSON bodies; the first failure becomes a 422 naming the field. */
+/* Field-by-field validation of JSON bodies: the shape (objects, strings, known members) here, the
+ * value rules through fields.c so every transport applies the same ones. */
 #include "validate.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
-#include "timefmt.h"
+#include "fields.h"
+
+/* The longest choice or timestamp a client may send before its value is even looked at. */
+#define CHOICE_MAX_BYTES    64
+#define TIMESTAMP_MAX_BYTES 40
+#define DATE_MAX_BYTES      10
 
 void v_fail(struct validation *v, const char *prefix, const char *key, const char *why)
 {
-    if (v->status)
-        return;
-    v->status = req_problem(v->rq, 422, "%s%s%s: %s", prefix, *prefix ? "." : "", key, why);
+    field_error_add(&v->errors, prefix, key, why);
 }
 
 void v_only(struct validation *v, json_t *obj, const char *prefix, const char *const *allowed)
 {
     const char *key;
     json_t *val;
-    if (v->status || !obj)
+    if (!obj)
         return;
     json_object_foreach(obj, key, val)
     {
@@ -39,12 +42,14 @@ void v_only(struct validation *v, json_t *obj, const char *prefix, const char *c
     }
 }
 
+/* The member, or NULL when absent (a failure if required). The members of an absent or failed
+ * parent object are not looked for: the parent's own failure, if any, says it all. */
 static json_t *member(struct validation *v, json_t *obj, const char *prefix, const char *key,
                       bool required)
 {
-    if (v->status)
+    if (!obj)
         return NULL;
-    json_t *m = obj ? json_object_get(obj, key) : NULL;
+    json_t *m = json_object_get(obj, key);
     if (!m || json_is_null(m)) {
         if (required)
             v_fail(v, prefix, key, "is required");
@@ -81,9 +86,7 @@ const char *v_string(struct validation *v, json_t *obj, const char *prefix, cons
         return NULL;
     }
     if (len > max) {
-        char why[64];
-        snprintf(why, sizeof(why), "must be at most %zu bytes", max);
-        v_fail(v, prefix, key, why);
+        field_too_long(&v->errors, prefix, key, max);
         return NULL;
     }
     if (strlen(s) != len) {
@@ -96,40 +99,21 @@ const char *v_string(struct validation *v, json_t *obj, const char *prefix, cons
 const char *v_choice(struct validation *v, json_t *obj, const char *prefix, const char *key,
                      bool required, const char *const *choices)
 {
-    const char *s = v_string(v, obj, prefix, key, required, 64);
-    if (!s)
-        return NULL;
-    for (const char *const *c = choices; *c; c++)
-        if (strcmp(*c, s) == 0)
-            return *c;
-    char why[256] = "must be one of ";
-    for (const char *const *c = choices; *c; c++) {
-        strncat(why, *c, sizeof(why) - strlen(why) - 3);
-        if (c[1])
-            strncat(why, ", ", sizeof(why) - strlen(why) - 1);
-    }
-    v_fail(v, prefix, key, why);
-    return NULL;
+    const char *s = v_string(v, obj, prefix, key, required, CHOICE_MAX_BYTES);
+    const char *canonical;
+    return field_one_of(&v->errors, prefix, key, s, choices, &canonical) ? canonical : NULL;
 }
 
 const char *v_timestamp(struct validation *v, json_t *obj, const char *prefix, const char *key,
                         bool required)
 {
-    const char *s = v_string(v, obj, prefix, key, required, 40);
-    if (s && !timefmt_is_rfc3339(s)) {
-        v_fail(v, prefix, key, "must be an RFC 3339 timestamp such as 2026-11-20T14:05:00Z");
-        return NULL;
-    }
-    return s;
+    const char *s = v_string(v, obj, prefix, key, required, TIMESTAMP_MAX_BYTES);
+    return field_timestamp(&v->errors, prefix, key, s) ? s : NULL;
 }
 
 const char *v_date(struct validation *v, json_t *obj, const char *prefix, const char *key,
                    bool required)
 {
-    const char *s = v_string(v, obj, prefix, key, required, 10);
-    if (s && !timefmt_is_date(s)) {
-        v_fail(v, prefix, key, "must be a date such as 1985-12-10");
-        return NULL;
-    }
-    return s;
+    const char *s = v_string(v, obj, prefix, key, required, DATE_MAX_BYTES);
+    return field_date(&v->errors, prefix, key, s) ? s : NULL;
 }

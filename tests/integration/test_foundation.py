@@ -1,8 +1,10 @@
 """The foundation's exact answers: health, readiness, routing, limits, body checks, logging."""
 import json
 import os
+import socket
 import subprocess
 import time
+import uuid
 
 import harness
 
@@ -46,6 +48,45 @@ def test_oversized_body_is_413_before_reading(ctx):
                            token=ctx.server.ris())
     assert r.status == 413, r
     assert r.json()["detail"] == "The request body is larger than 16384 bytes.", r
+
+
+def _announce_body(server, authorization, length=512 * 1024, sent=1024, timeout=10):
+    """Sends a head announcing a body of length bytes, then only `sent` of them, and reads the
+    answer: a server that waited for the whole body would answer nothing before the timeout."""
+    head = ("POST /api/v1/ingest/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n%s\r\n"
+            % (length, authorization))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
+        s.sendall(head.encode() + b"x" * sent)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        except socket.timeout:
+            pass
+    return answer.decode("latin-1")
+
+
+def test_no_token_is_401_before_the_body_is_read(ctx):
+    answer = _announce_body(ctx.server, "")
+    assert answer.startswith("HTTP/1.1 401"), answer[:200]
+    assert "WWW-Authenticate: Bearer" in answer, answer[:400]
+
+
+def test_wrong_role_is_403_before_the_body_is_read(ctx):
+    patient = ctx.server.token("patient", str(uuid.uuid4()))
+    answer = _announce_body(ctx.server, "Authorization: Bearer %s\r\n" % patient)
+    assert answer.startswith("HTTP/1.1 403"), answer[:200]
+
+
+def test_the_right_role_is_read_to_the_end(ctx):
+    """The same head with the RIS's token: the server waits for the body it was promised."""
+    answer = _announce_body(ctx.server, "Authorization: Bearer %s\r\n" % ctx.server.ris(),
+                            length=2048, sent=1024, timeout=2)
+    assert answer == "", answer[:200]
 
 
 def test_malformed_json_is_400(ctx):

@@ -7,7 +7,7 @@ that README.md names every source file and every PORTAL_* variable the server re
 The statuses a handler can answer are read from the source: literal statuses in req_problem(),
 req_json() and `? 201 : 200` in the handler and the functions it calls, in its own file or in a
 helper module such as server/session.c (not in the request machinery, modelled below); 422 when it
-validates fields (v_*); 500 and 503 when it runs SQL (db_run, db_command); the PTnnn errors the
+validates fields (v_*); 500 and 503 when it runs SQL (req_run, db_exec); the PTnnn errors the
 SQL functions it calls raise (sql/migrations, followed through nested calls); 401 and 403 when the
 route has a role; 400, 413 and 415 when it takes a JSON body; 500 always (out of memory).
 
@@ -107,7 +107,8 @@ def query_functions():
     """Q_NAME -> portal functions its SQL calls, from server/queries.c."""
     text = read(os.path.join(ROOT, "server", "queries.c"))
     out = {}
-    for m in re.finditer(r"\[(Q_\w+)\]\s*=\s*\{(.*?)\}\s*,\s*(?=\[Q_|\};)", text, re.S):
+    for m in re.finditer(r"\[(Q_\w+)\]\s*=\s*\{(.*?)\}\s*,\s*(?=(?:/\*.*?\*/\s*)*(?:\[Q_|\};))",
+                         text, re.S):
         out[m.group(1)] = set(re.findall(r"portal\.(\w+)\s*\(", m.group(2)))
     return out
 
@@ -180,7 +181,7 @@ class Code:
             s |= {int(a), int(b)}
         if re.search(r"\bv_\w+\(", text):
             s.add(422)
-        if re.search(r"\bdb_(run|command)\(", text):
+        if re.search(r"\b(req_run|db_exec\w*)\(", text):
             s.add(503)
         for q in re.findall(r"\b(Q_\w+)\b", text):
             for fn in self.queries.get(q, ()):

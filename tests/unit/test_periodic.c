@@ -60,7 +60,7 @@ static void repeats_after_the_pause_it_asks_for(void)
 int main(void)
 {
     log_set_level(LOG_ERROR);
-    db_configure(NULL, 1); /* the thread's db_close at exit finds no connection */
+    db_configure(NULL, 1, DB_PREPARED); /* the thread's db_close at exit finds no connection */
     periodic_stop(NULL);
     runs_at_once_and_stops_promptly();
     repeats_after_the_pause_it_asks_for();

@@ -1,25 +1,19 @@
-/* Field validation: the first failure becomes a 422 whose detail names the field by its path, and
- * later checks leave it alone; unknown members are refused without echoing odd key text. */
+/* Field validation: every failure is recorded by the field's path, the first stays first (the one a
+ * client reads in detail); unknown members are refused without echoing odd key text. */
 #include "../../server/validate.c"
 
 #include <stdlib.h>
 
 #include "testhelp.h"
 
-static struct req *rq;
-
-static void fresh(void)
+/* The first failure as a client reads it: "path: why". */
+static const char *detail(const struct validation *v)
 {
-    if (rq)
-        json_decref(rq->out);
-    free(rq);
-    rq = calloc(1, sizeof(*rq));
-    snprintf(rq->request_id, sizeof(rq->request_id), "unit");
-}
-
-static const char *detail(void)
-{
-    return rq->out ? json_string_value(json_object_get(rq->out, "detail")) : NULL;
+    static char text[sizeof(v->errors.list[0].field) + sizeof(v->errors.list[0].why) + 2];
+    if (!v->errors.count)
+        return NULL;
+    snprintf(text, sizeof(text), "%s: %s", v->errors.list[0].field, v->errors.list[0].why);
+    return text;
 }
 
 static json_t *parse(const char *text)
@@ -31,18 +25,20 @@ static json_t *parse(const char *text)
 static void strings(void)
 {
     json_t *o = parse("{\"a\":\"x\",\"e\":\"\",\"n\":5,\"z\":null,\"long\":\"abcdef\"}");
-    fresh();
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     CHECK_STR(v_string(&v, o, "", "a", true, 10), "x");
-    CHECK(v_string(&v, o, "", "missing", false, 10) == NULL && v.status == 0);
-    CHECK(v_string(&v, o, "", "z", false, 10) == NULL && v.status == 0);
-    CHECK(v_string(&v, o, "", "e", false, 10) == NULL && v.status == 0);
+    CHECK(v_string(&v, o, "", "missing", false, 10) == NULL && v.errors.count == 0);
+    CHECK(v_string(&v, o, "", "z", false, 10) == NULL && v.errors.count == 0);
+    CHECK(v_string(&v, o, "", "e", false, 10) == NULL && v.errors.count == 0);
     CHECK(v_string(&v, o, "p", "missing", true, 10) == NULL);
-    CHECK(v.status == 422 && rq->status == 422);
-    CHECK_STR(detail(), "p.missing: is required");
-    /* Later failures do not overwrite the first. */
+    CHECK(v.errors.count == 1);
+    CHECK_STR(detail(&v), "p.missing: is required");
+    /* Later failures are kept after the first. */
     CHECK(v_string(&v, o, "", "n", true, 10) == NULL);
-    CHECK_STR(detail(), "p.missing: is required");
+    CHECK_STR(detail(&v), "p.missing: is required");
+    CHECK(v.errors.count == 2);
+    CHECK_STR(v.errors.list[1].field, "n");
+    CHECK_STR(v.errors.list[1].why, "must be a string");
 
     struct {
         const char *key;
@@ -56,21 +52,19 @@ static void strings(void)
         {"long", true, 5, "long: must be at most 5 bytes"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        fresh();
-        struct validation w = {rq, 0};
+        struct validation w = {0};
         CHECK(v_string(&w, o, "", cases[i].key, cases[i].required, cases[i].max) == NULL);
-        CHECK(w.status == 422);
-        CHECK_STR(detail(), cases[i].want);
+        CHECK(w.errors.count > 0);
+        CHECK_STR(detail(&w), cases[i].want);
     }
     json_decref(o);
 
     /* A NUL inside a JSON string would cut the C string short: refused. */
     o = json_loadb("{\"s\":\"a\\u0000b\"}", 16, JSON_ALLOW_NUL, NULL);
     CHECK(o != NULL);
-    fresh();
-    struct validation w = {rq, 0};
+    struct validation w = {0};
     CHECK(v_string(&w, o, "x", "s", true, 10) == NULL);
-    CHECK_STR(detail(), "x.s: must not contain NUL characters");
+    CHECK_STR(detail(&w), "x.s: must not contain NUL characters");
     json_decref(o);
 }
 
@@ -80,34 +74,29 @@ static void choices_dates_objects(void)
     json_t *o = parse("{\"c\":\"blue\",\"ok\":\"red\",\"t\":\"2026-11-20T14:05:00Z\","
                       "\"bt\":\"2026-11-20\",\"d\":\"1985-12-10\",\"bd\":\"1985-02-30\","
                       "\"obj\":{\"k\":1},\"notobj\":[1]}");
-    fresh();
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     CHECK_STR(v_choice(&v, o, "", "ok", true, colours), "red");
     CHECK_STR(v_timestamp(&v, o, "", "t", true), "2026-11-20T14:05:00Z");
     CHECK_STR(v_date(&v, o, "", "d", true), "1985-12-10");
     CHECK(v_object(&v, o, "", "obj", true) == json_object_get(o, "obj"));
-    CHECK(v.status == 0);
+    CHECK(v.errors.count == 0);
     CHECK(v_choice(&v, o, "study", "c", true, colours) == NULL);
-    CHECK_STR(detail(), "study.c: must be one of red, green");
-    fresh();
-    v = (struct validation){rq, 0};
+    CHECK_STR(detail(&v), "study.c: must be one of red, green");
+    v = (struct validation){0};
     CHECK(v_timestamp(&v, o, "", "bt", true) == NULL);
-    CHECK_STR(detail(), "bt: must be an RFC 3339 timestamp such as 2026-11-20T14:05:00Z");
-    fresh();
-    v = (struct validation){rq, 0};
+    CHECK_STR(detail(&v), "bt: must be an RFC 3339 timestamp such as 2026-11-20T14:05:00Z");
+    v = (struct validation){0};
     CHECK(v_date(&v, o, "patient", "bd", true) == NULL);
-    CHECK_STR(detail(), "patient.bd: must be a date such as 1985-12-10");
-    fresh();
-    v = (struct validation){rq, 0};
+    CHECK_STR(detail(&v), "patient.bd: must be a date such as 1985-12-10");
+    v = (struct validation){0};
     CHECK(v_object(&v, o, "", "notobj", true) == NULL);
-    CHECK_STR(detail(), "notobj: must be an object");
+    CHECK_STR(detail(&v), "notobj: must be an object");
     /* A missing parent object: its members are simply absent, and only the parent is named. */
-    fresh();
-    v = (struct validation){rq, 0};
+    v = (struct validation){0};
     json_t *none = v_object(&v, o, "", "patient", true);
     CHECK(none == NULL);
     CHECK(v_string(&v, none, "patient", "mrn", true, 10) == NULL);
-    CHECK_STR(detail(), "patient: is required");
+    CHECK_STR(detail(&v), "patient: is required");
     json_decref(o);
 }
 
@@ -115,18 +104,17 @@ static void unknown_members(void)
 {
     static const char *const allowed[] = {"a", "b", NULL};
     json_t *o = parse("{\"a\":1,\"b\":2}");
-    fresh();
-    struct validation v = {rq, 0};
+    struct validation v = {0};
     v_only(&v, o, "", allowed);
-    CHECK(v.status == 0);
+    CHECK(v.errors.count == 0);
     v_only(&v, NULL, "x", allowed);
-    CHECK(v.status == 0);
+    CHECK(v.errors.count == 0);
     json_decref(o);
 
     o = parse("{\"a\":1,\"colour\":2}");
     v_only(&v, o, "study", allowed);
-    CHECK(v.status == 422);
-    CHECK_STR(detail(), "study.colour: is not a recognised field");
+    CHECK(v.errors.count > 0);
+    CHECK_STR(detail(&v), "study.colour: is not a recognised field");
     json_decref(o);
 
     /* Keys that are long, hold quotes or control characters are not repeated back. */
@@ -136,12 +124,27 @@ static void unknown_members(void)
         "{\"caf\\u00e9\":1}"};
     for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
         o = parse(odd[i]);
-        fresh();
-        v = (struct validation){rq, 0};
+        v = (struct validation){0};
         v_only(&v, o, "", allowed);
-        CHECK_STR(detail(), "(unnamed): is not a recognised field");
+        CHECK_STR(detail(&v), "(unnamed): is not a recognised field");
         json_decref(o);
     }
+}
+
+/* More failures than a list holds: the first ones are kept, the rest counted. */
+static void too_many(void)
+{
+    json_t *o = parse("{}");
+    struct validation v = {0};
+    char key[8];
+    for (int i = 0; i < FIELD_ERRORS_MAX + 3; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        CHECK(v_string(&v, o, "", key, true, 10) == NULL);
+    }
+    CHECK(v.errors.count == FIELD_ERRORS_MAX);
+    CHECK(v.errors.dropped == 3);
+    CHECK_STR(detail(&v), "k0: is required");
+    json_decref(o);
 }
 
 int main(void)
@@ -149,7 +152,6 @@ int main(void)
     strings();
     choices_dates_objects();
     unknown_members();
-    fresh();
-    free(rq);
+    too_many();
     return testhelp_done();
 }

@@ -1,0 +1,99 @@
+/* Ingest, the core every transport calls to record what the RIS and the PACS say: lifecycle
+ * events (ordered ... cancelled) and report versions. Plain structs in, one call that validates
+ * every field, then records the message in one transaction, idempotent on event_id (the database
+ * keeps the first answer and gives it again; CONTRACT invariant 5). The JSON API (h_ingest.c)
+ * translates its bodies into these structs; other transports do the same with theirs. */
+#ifndef PORTAL_INGEST_H
+#define PORTAL_INGEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "outcome.h"
+
+struct config;
+
+/* Field limits, in bytes, shared by every transport. */
+#define INGEST_EVENT_ID_MAX    128
+#define INGEST_ID_MAX          64 /* MRN, accession, physician id, site */
+#define INGEST_NAME_MAX        200
+#define INGEST_EMAIL_MAX       254
+#define INGEST_PHONE_MAX       40
+#define INGEST_URL_MAX         500
+#define INGEST_REPORT_TEXT_MAX (200 * 1024)
+
+extern const char *const ingest_event_types[];
+extern const char *const ingest_modalities[];
+extern const char *const ingest_priorities[];
+extern const char *const ingest_report_statuses[];
+
+/* Where a message came from: the keys of its fingerprint, and the id its log lines carry. */
+struct ingest_origin {
+    const struct config *cfg;
+    const char *request_id;
+};
+
+/* A lifecycle event. Text fields are NUL-terminated; NULL means absent. Field names in errors are
+ * the JSON API's ("patient.mrn"), the names the documentation uses for every transport. */
+struct ingest_event {
+    const char *event_id;
+    const char *type; /* one of ingest_event_types */
+    const char *occurred_at;
+    const char *scheduled_for; /* required when type is "scheduled" */
+    struct {
+        const char *mrn, *name, *birth_date, *email;
+    } patient;
+    struct {
+        const char *accession, *modality, *description, *priority, *site;
+    } study;
+    struct {
+        const char *id, *name, *phone, *scheduling_url;
+    } physician;
+    /* The message as its transport renders it canonically (the JSON API: the body with sorted keys
+     * and no spaces). Its keyed fingerprint recognises a replay and refuses a different message
+     * under a used event_id. */
+    const char *message;
+    size_t message_len;
+    /* A fingerprint the sender made itself, used instead of message's: seed-demo's fixed one, so
+     * that seeding again (at other times) replays. NULL for every transport. */
+    const char *fingerprint;
+};
+
+/* A signed report version. */
+struct ingest_report {
+    const char *event_id;
+    const char *accession;
+    const char *status; /* one of ingest_report_statuses */
+    const char *findings;
+    const char *impression;
+    const char *radiologist;
+    const char *signed_at;
+    const char *message; /* as in struct ingest_event */
+    size_t message_len;
+    const char *fingerprint;
+};
+
+/* The core's answer: the study's state as the database recorded it (owned by the caller), and
+ * whether this was a replay. A newly created patient's access code is in answer, once. */
+struct ingest_result {
+    json_t *answer;
+    bool replay;
+};
+
+/* Adds a failure to fe for every field that breaks a rule; returns how many were added. */
+int ingest_event_check(const struct ingest_event *e, struct field_errors *fe);
+int ingest_report_check(const struct ingest_report *r, struct field_errors *fe);
+
+/* Checks e and records it. Returns 0 with result->answer set, or a status with o filled (422 with
+ * o->fields for invalid fields). */
+__attribute__((warn_unused_result)) int ingest_event_apply(const struct ingest_event *e,
+                                                           const struct ingest_origin *from,
+                                                           struct ingest_result *result,
+                                                           struct outcome *o);
+__attribute__((warn_unused_result)) int ingest_report_apply(const struct ingest_report *r,
+                                                            const struct ingest_origin *from,
+                                                            struct ingest_result *result,
+                                                            struct outcome *o);
+
+#endif
