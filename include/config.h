@@ -37,6 +37,7 @@ struct config {
     int release_sweep;         /* PORTAL_RELEASE_SWEEP seconds between automatic releases; 0: off */
     int page_cache_mb;         /* PORTAL_PAGE_CACHE_MB of patient pages kept for reuse; 0: none */
     int page_cache_ttl;        /* PORTAL_PAGE_CACHE_TTL seconds a kept page may be reused */
+    const char *migrations_dir; /* PORTAL_MIGRATIONS_DIR: what portald migrate applies */
 
     /* PORTAL_DATABASE_READ_URL: a hot standby for the queries marked standby_ok; NULL sends every
      * query to database_url. */
@@ -47,8 +48,29 @@ struct config {
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };
 
-/* Fills c from the environment. On error returns -1 and writes one line naming the variable into
- * err. */
+#define CONFIG_NEED(n) (1u << (n))
+
+/* One PORTAL_* variable: a row of the table in config.c, which README's configuration table
+ * mirrors (tests/unit/test_config.c checks the two against each other). */
+struct config_setting {
+    const char *name; /* "PORTAL_..." */
+    /* Text parsed when the variable is unset or empty, as README shows it; NULL: none, or a
+     * default that config_load derives from other settings. */
+    const char *def;
+    int lo, hi; /* the range of an integer setting */
+    /* Parses value into c at field; on error returns -1 and writes one line naming s->name. */
+    int (*parse)(const struct config_setting *s, const char *value, struct config *c, char *err,
+                 size_t errlen);
+    size_t field;     /* offsetof(struct config, ...) of what parse fills */
+    unsigned need;    /* CONFIG_NEED bits of the commands that cannot start without it */
+    const char *what; /* what a required value is, for its "is required (...)" message */
+};
+
+extern const struct config_setting config_settings[];
+extern const size_t config_settings_count;
+
+/* Fills c from the environment. On error returns -1, writes one line naming the variable into err
+ * and leaves nothing to free. */
 __attribute__((warn_unused_result)) int config_load(struct config *c, enum config_need need,
                                                     char *err, size_t errlen);
 void config_free(struct config *c);

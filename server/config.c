@@ -1,4 +1,5 @@
-/* Configuration from PORTAL_* environment variables: parsed and validated once, at start-up. */
+/* Configuration from PORTAL_* environment variables: a table of settings, parsed and validated
+ * once, at start-up, then the few rules that relate one setting to another. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,141 +10,107 @@
 #include <unistd.h>
 
 #define JWT_SECRET_MIN_BYTES 32
+#define PUBLIC_KEY_MAX_BYTES 65536
 
-/* libmicrohttpd's memory pool per connection: it holds the request head and the answer's headers.
- * 0.9.75 zeroes the whole pool when a keep-alive request ends, so every idle connection keeps all
- * of it resident: 5.5 KiB costs ~6.2 KB per connection, 59 MiB for 10,000 idle ones (issue 8:
- * at most 64 MB; 16 KiB cost 161 MiB). The price: a request head over ~2.7 KB (a token and
- * cookies together) gets libmicrohttpd's own 431, so a site whose identity provider issues large
- * tokens raises PORTAL_CONNECTION_MEMORY (8192 allows ~4 KB; docs/performance.md). */
-#define CONNECTION_MEMORY_DEFAULT 5632
-#define PUBLIC_KEY_MAX_BYTES      65536
+#define FIELD(f) offsetof(struct config, f)
 
-static int parse_int(const char *name, int def, int lo, int hi, int *out, char *err, size_t errlen);
-static int parse_listen(const char *value, struct config *c, char *err, size_t errlen);
-static int read_key_file(const char *path, struct config *c, char *err, size_t errlen);
+static int parse_string(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen);
+static int parse_int(const struct config_setting *s, const char *value, struct config *c, char *err,
+                     size_t errlen);
+static int parse_listen(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen);
+static int parse_secret(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen);
+static int parse_jwt_alg(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen);
+static int parse_key_file(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen);
+static int parse_proxies(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen);
+static int apply_rules(struct config *c, enum config_need need, char *err, size_t errlen);
 
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return (v && *v) ? v : NULL;
-}
+/* Every PORTAL_* variable portald reads, in the order config_load checks them; apply_rules runs
+ * after the last. README's configuration table lists the same variables with the same defaults and
+ * ranges (tests/unit/test_config.c checks). Columns: name, default, lo, hi, parser, field, needed
+ * by, what. */
+const struct config_setting config_settings[] = {
+    {"PORTAL_DATABASE_URL", NULL, 0, 0, parse_string, FIELD(database_url),
+     CONFIG_NEED(CONFIG_FOR_SERVE), "a libpq connection string or URI"},
+    {"PORTAL_DATABASE_READ_URL", NULL, 0, 0, parse_string, FIELD(database_read_url), 0, NULL},
+    /* Defaults to PORTAL_DATABASE_URL (apply_rules). */
+    {"PORTAL_MIGRATE_DATABASE_URL", NULL, 0, 0, parse_string, FIELD(migrate_url), 0, NULL},
+    {"PORTAL_LISTEN", "127.0.0.1:8080", 0, 0, parse_listen, FIELD(listen_host), 0, NULL},
+
+    /* A secret, a public key or both are required for serve and token (apply_rules). */
+    {"PORTAL_JWT_SECRET", NULL, 0, 0, parse_secret, FIELD(jwt_secret), 0, NULL},
+    {"PORTAL_JWT_PREVIOUS_SECRET", NULL, 0, 0, parse_secret, FIELD(jwt_previous_secret), 0, NULL},
+    {"PORTAL_JWT_ALG", NULL, 0, 0, parse_jwt_alg, FIELD(jwt_key_kind), 0, NULL},
+    {"PORTAL_JWT_PUBLIC_KEY_FILE", NULL, 0, 0, parse_key_file, FIELD(jwt_public_key), 0, NULL},
+    {"PORTAL_JWT_ISSUER", "portal", 0, 0, parse_string, FIELD(jwt_issuer), 0, NULL},
+    {"PORTAL_JWT_AUDIENCE", "portal", 0, 0, parse_string, FIELD(jwt_audience), 0, NULL},
+
+    {"PORTAL_TRUSTED_PROXIES", NULL, 0, 0, parse_proxies, FIELD(trusted_proxies), 0, NULL},
+    {"PORTAL_PUBLIC_ORIGIN", NULL, 0, 0, parse_string, FIELD(public_origin), 0, NULL},
+    /* Set but empty: do not serve pages; unset: static/ if it has an index.html (apply_rules). */
+    {"PORTAL_STATIC_DIR", NULL, 0, 0, parse_string, FIELD(static_dir), 0, NULL},
+
+    /* Defaults to the number of cores (apply_rules). */
+    {"PORTAL_THREADS", NULL, 1, 256, parse_int, FIELD(threads), 0, NULL},
+    {"PORTAL_MAX_CONNECTIONS", "16384", 1, 1000000, parse_int, FIELD(max_connections), 0, NULL},
+    {"PORTAL_PER_IP_CONNECTIONS", "0", 0, 1000000, parse_int, FIELD(per_ip_connections), 0, NULL},
+    {"PORTAL_IDLE_TIMEOUT", "60", 1, 86400, parse_int, FIELD(idle_timeout), 0, NULL},
+    /* libmicrohttpd's memory pool per connection: it holds the request head and the answer's
+     * headers. 0.9.75 zeroes the whole pool when a keep-alive request ends, so every idle
+     * connection keeps all of it resident: 5.5 KiB costs ~6.2 KB per connection, 59 MiB for
+     * 10,000 idle ones (issue 8: at most 64 MB; 16 KiB cost 161 MiB). The price: a request head
+     * over ~2.7 KB (a token and cookies together) gets libmicrohttpd's own 431, so a site whose
+     * identity provider issues large tokens raises PORTAL_CONNECTION_MEMORY (8192 allows ~4 KB;
+     * docs/performance.md). */
+    {"PORTAL_CONNECTION_MEMORY", "5632", 4096, 1048576, parse_int, FIELD(connection_memory), 0,
+     NULL},
+    {"PORTAL_SESSION_TTL", "1800", 60, 86400, parse_int, FIELD(session_ttl), 0, NULL},
+    {"PORTAL_DB_CONNECT_TIMEOUT", "2", 1, 60, parse_int, FIELD(db_connect_timeout), 0, NULL},
+    {"PORTAL_ESTIMATES_REFRESH", "300", 1, 86400, parse_int, FIELD(estimates_refresh), 0, NULL},
+    {"PORTAL_ESTIMATES_WINDOW_DAYS", "90", 7, 3650, parse_int, FIELD(estimates_window_days), 0,
+     NULL},
+    /* 0 turns the release sweep off on this instance (another instance may run it), and 0 MB
+     * keeps no pages. */
+    {"PORTAL_RELEASE_SWEEP", "60", 0, 86400, parse_int, FIELD(release_sweep), 0, NULL},
+    {"PORTAL_PAGE_CACHE_MB", "64", 0, 65536, parse_int, FIELD(page_cache_mb), 0, NULL},
+    {"PORTAL_PAGE_CACHE_TTL", "60", 1, 3600, parse_int, FIELD(page_cache_ttl), 0, NULL},
+
+    {"PORTAL_MIGRATIONS_DIR", "sql/migrations", 0, 0, parse_string, FIELD(migrations_dir), 0, NULL},
+};
+
+const size_t config_settings_count = sizeof(config_settings) / sizeof(config_settings[0]);
 
 int config_load(struct config *c, enum config_need need, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     err[0] = '\0';
-
-    c->database_url = env("PORTAL_DATABASE_URL");
-    c->database_read_url = env("PORTAL_DATABASE_READ_URL");
-    c->migrate_url = env("PORTAL_MIGRATE_DATABASE_URL");
-    if (!c->migrate_url)
-        c->migrate_url = c->database_url;
-    if (need == CONFIG_FOR_SERVE && !c->database_url) {
-        snprintf(err, errlen, "PORTAL_DATABASE_URL is required (a libpq connection string or URI)");
-        return -1;
-    }
-    if (need == CONFIG_FOR_MIGRATE && !c->migrate_url) {
-        snprintf(err, errlen,
-                 "PORTAL_MIGRATE_DATABASE_URL or PORTAL_DATABASE_URL is required for migrate");
-        return -1;
-    }
-
-    const char *listen = env("PORTAL_LISTEN");
-    if (parse_listen(listen ? listen : "127.0.0.1:8080", c, err, errlen) < 0)
-        return -1;
-
-    c->jwt_secret = env("PORTAL_JWT_SECRET");
-    if (c->jwt_secret) {
-        c->jwt_secret_len = strlen(c->jwt_secret);
-        if (c->jwt_secret_len < JWT_SECRET_MIN_BYTES) {
-            snprintf(err, errlen, "PORTAL_JWT_SECRET must be at least %d bytes",
-                     JWT_SECRET_MIN_BYTES);
-            return -1;
+    for (size_t i = 0; i < config_settings_count; i++) {
+        const struct config_setting *s = &config_settings[i];
+        const char *value = getenv(s->name);
+        if (!value || !*value)
+            value = s->def;
+        if (!value) {
+            if (s->need & CONFIG_NEED(need)) {
+                snprintf(err, errlen, "%s is required (%s)", s->name, s->what);
+                goto fail;
+            }
+            continue;
         }
+        if (s->parse(s, value, c, err, errlen) < 0)
+            goto fail;
     }
-    c->jwt_previous_secret = env("PORTAL_JWT_PREVIOUS_SECRET");
-    if (c->jwt_previous_secret) {
-        c->jwt_previous_secret_len = strlen(c->jwt_previous_secret);
-        if (c->jwt_previous_secret_len < JWT_SECRET_MIN_BYTES) {
-            snprintf(err, errlen, "PORTAL_JWT_PREVIOUS_SECRET must be at least %d bytes",
-                     JWT_SECRET_MIN_BYTES);
-            return -1;
-        }
-    }
-
-    const char *alg = env("PORTAL_JWT_ALG");
-    const char *key_file = env("PORTAL_JWT_PUBLIC_KEY_FILE");
-    if (alg) {
-        if (strcmp(alg, "RS256") == 0)
-            c->jwt_key_kind = JWT_KEY_RS256;
-        else if (strcmp(alg, "ES256") == 0)
-            c->jwt_key_kind = JWT_KEY_ES256;
-        else if (strcmp(alg, "HS256") != 0) {
-            snprintf(err, errlen, "PORTAL_JWT_ALG must be RS256 or ES256 (HS256 needs no setting)");
-            return -1;
-        }
-    }
-    if (c->jwt_key_kind != JWT_KEY_NONE && !key_file) {
-        snprintf(err, errlen, "PORTAL_JWT_PUBLIC_KEY_FILE is required when PORTAL_JWT_ALG is %s",
-                 alg);
-        return -1;
-    }
-    if (key_file && c->jwt_key_kind == JWT_KEY_NONE) {
-        snprintf(err, errlen,
-                 "PORTAL_JWT_ALG (RS256 or ES256) is required with "
-                 "PORTAL_JWT_PUBLIC_KEY_FILE");
-        return -1;
-    }
-    if (key_file && read_key_file(key_file, c, err, errlen) < 0)
-        return -1;
-
-    if ((need == CONFIG_FOR_SERVE || need == CONFIG_FOR_TOKEN) && !c->jwt_secret &&
-        c->jwt_key_kind == JWT_KEY_NONE) {
-        snprintf(err, errlen,
-                 "PORTAL_JWT_SECRET is required (or PORTAL_JWT_ALG with "
-                 "PORTAL_JWT_PUBLIC_KEY_FILE)");
-        return -1;
-    }
-    c->jwt_issuer = env("PORTAL_JWT_ISSUER");
-    c->jwt_audience = env("PORTAL_JWT_AUDIENCE");
-    if (!c->jwt_issuer)
-        c->jwt_issuer = "portal";
-    if (!c->jwt_audience)
-        c->jwt_audience = "portal";
-
-    if (netaddr_parse_list(env("PORTAL_TRUSTED_PROXIES"), &c->trusted_proxies, err, errlen) < 0)
-        return -1;
-
-    c->public_origin = env("PORTAL_PUBLIC_ORIGIN");
-    c->static_dir = getenv("PORTAL_STATIC_DIR");
-    if (!c->static_dir)
-        c->static_dir = access("static/index.html", R_OK) == 0 ? "static" : "";
-
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (parse_int("PORTAL_THREADS", cores > 0 ? (int)cores : 2, 1, 256, &c->threads, err, errlen) <
-            0 ||
-        parse_int("PORTAL_MAX_CONNECTIONS", 16384, 1, 1000000, &c->max_connections, err, errlen) <
-            0 ||
-        parse_int("PORTAL_PER_IP_CONNECTIONS", 0, 0, 1000000, &c->per_ip_connections, err, errlen) <
-            0 ||
-        parse_int("PORTAL_IDLE_TIMEOUT", 60, 1, 86400, &c->idle_timeout, err, errlen) < 0 ||
-        parse_int("PORTAL_CONNECTION_MEMORY", CONNECTION_MEMORY_DEFAULT, 4096, 1048576,
-                  &c->connection_memory, err, errlen) < 0 ||
-        parse_int("PORTAL_SESSION_TTL", 1800, 60, 86400, &c->session_ttl, err, errlen) < 0 ||
-        parse_int("PORTAL_DB_CONNECT_TIMEOUT", 2, 1, 60, &c->db_connect_timeout, err, errlen) < 0 ||
-        parse_int("PORTAL_ESTIMATES_REFRESH", 300, 1, 86400, &c->estimates_refresh, err, errlen) <
-            0 ||
-        parse_int("PORTAL_ESTIMATES_WINDOW_DAYS", 90, 7, 3650, &c->estimates_window_days, err,
-                  errlen) < 0)
-        return -1;
-    /* 0 turns the release sweep off on this instance (another instance may run it), and 0 MB
-     * keeps no pages. */
-    if (parse_int("PORTAL_RELEASE_SWEEP", 60, 0, 86400, &c->release_sweep, err, errlen) < 0 ||
-        parse_int("PORTAL_PAGE_CACHE_MB", 64, 0, 65536, &c->page_cache_mb, err, errlen) < 0 ||
-        parse_int("PORTAL_PAGE_CACHE_TTL", 60, 1, 3600, &c->page_cache_ttl, err, errlen) < 0)
-        return -1;
+    if (apply_rules(c, need, err, errlen) < 0)
+        goto fail;
     return 0;
+
+fail:
+    config_free(c);
+    return -1;
 }
 
 void config_free(struct config *c)
@@ -152,26 +119,86 @@ void config_free(struct config *c)
     c->jwt_public_key = NULL;
 }
 
-static int parse_int(const char *name, int def, int lo, int hi, int *out, char *err, size_t errlen)
+/* What one setting cannot say alone: defaults taken from other settings or from the machine, and
+ * settings that need each other. */
+static int apply_rules(struct config *c, enum config_need need, char *err, size_t errlen)
 {
-    const char *v = env(name);
-    if (!v) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < lo || n > hi) {
-        snprintf(err, errlen, "%s must be a whole number from %d to %d", name, lo, hi);
+    if (!c->migrate_url)
+        c->migrate_url = c->database_url;
+    if (need == CONFIG_FOR_MIGRATE && !c->migrate_url) {
+        snprintf(err, errlen,
+                 "PORTAL_MIGRATE_DATABASE_URL or PORTAL_DATABASE_URL is required for migrate");
         return -1;
     }
-    *out = (int)n;
+
+    if (c->jwt_secret)
+        c->jwt_secret_len = strlen(c->jwt_secret);
+    if (c->jwt_previous_secret)
+        c->jwt_previous_secret_len = strlen(c->jwt_previous_secret);
+    if (c->jwt_key_kind != JWT_KEY_NONE && !c->jwt_public_key) {
+        snprintf(err, errlen, "PORTAL_JWT_PUBLIC_KEY_FILE is required when PORTAL_JWT_ALG is %s",
+                 c->jwt_key_kind == JWT_KEY_RS256 ? "RS256" : "ES256");
+        return -1;
+    }
+    if (c->jwt_public_key && c->jwt_key_kind == JWT_KEY_NONE) {
+        snprintf(err, errlen,
+                 "PORTAL_JWT_ALG (RS256 or ES256) is required with "
+                 "PORTAL_JWT_PUBLIC_KEY_FILE");
+        return -1;
+    }
+    if ((need == CONFIG_FOR_SERVE || need == CONFIG_FOR_TOKEN) && !c->jwt_secret &&
+        c->jwt_key_kind == JWT_KEY_NONE) {
+        snprintf(err, errlen,
+                 "PORTAL_JWT_SECRET is required (or PORTAL_JWT_ALG with "
+                 "PORTAL_JWT_PUBLIC_KEY_FILE)");
+        return -1;
+    }
+
+    /* getenv, not the table's value: set but empty means "serve no pages". */
+    if (!c->static_dir)
+        c->static_dir =
+            getenv("PORTAL_STATIC_DIR") || access("static/index.html", R_OK) != 0 ? "" : "static";
+
+    if (!c->threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = cores > 0 ? (int)cores : 2;
+    }
     return 0;
 }
 
-static int parse_listen(const char *value, struct config *c, char *err, size_t errlen)
+static void *field(const struct config_setting *s, struct config *c)
 {
+    return (char *)c + s->field;
+}
+
+static int parse_string(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    *(const char **)field(s, c) = value;
+    return 0;
+}
+
+static int parse_int(const struct config_setting *s, const char *value, struct config *c, char *err,
+                     size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(value, &end, 10);
+    if (errno || *end || n < s->lo || n > s->hi) {
+        snprintf(err, errlen, "%s must be a whole number from %d to %d", s->name, s->lo, s->hi);
+        return -1;
+    }
+    *(int *)field(s, c) = (int)n;
+    return 0;
+}
+
+/* host:port into listen_host (the row's field) and listen_port. */
+static int parse_listen(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen)
+{
+    (void)s;
     const char *colon = strrchr(value, ':');
     if (!colon || colon == value || (size_t)(colon - value) >= sizeof(c->listen_host)) {
         snprintf(err, errlen, "PORTAL_LISTEN must be host:port, for example 127.0.0.1:8080");
@@ -196,9 +223,41 @@ static int parse_listen(const char *value, struct config *c, char *err, size_t e
     return 0;
 }
 
-static int read_key_file(const char *path, struct config *c, char *err, size_t errlen)
+/* An HS256 key; apply_rules records its length. */
+static int parse_secret(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
+    if (strlen(value) < JWT_SECRET_MIN_BYTES) {
+        snprintf(err, errlen, "%s must be at least %d bytes", s->name, JWT_SECRET_MIN_BYTES);
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
+}
+
+static int parse_jwt_alg(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen)
+{
+    enum jwt_key_kind *kind = field(s, c);
+    if (strcmp(value, "RS256") == 0)
+        *kind = JWT_KEY_RS256;
+    else if (strcmp(value, "ES256") == 0)
+        *kind = JWT_KEY_ES256;
+    else if (strcmp(value, "HS256") == 0)
+        *kind = JWT_KEY_NONE;
+    else {
+        snprintf(err, errlen, "PORTAL_JWT_ALG must be RS256 or ES256 (HS256 needs no setting)");
+        return -1;
+    }
+    return 0;
+}
+
+/* The file's contents into jwt_public_key (owned, freed by config_free) and its length. Only the
+ * PEM's shape is checked here; auth_init parses the key. */
+static int parse_key_file(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen)
+{
+    (void)s;
+    FILE *f = fopen(value, "rb");
     if (!f) {
         snprintf(err, errlen, "PORTAL_JWT_PUBLIC_KEY_FILE cannot be read: %s", strerror(errno));
         return -1;
@@ -220,4 +279,10 @@ static int read_key_file(const char *path, struct config *c, char *err, size_t e
     c->jwt_public_key = buf;
     c->jwt_public_key_len = n;
     return 0;
+}
+
+static int parse_proxies(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen)
+{
+    return netaddr_parse_list(value, field(s, c), err, errlen);
 }

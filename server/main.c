@@ -106,8 +106,7 @@ static int cmd_migrate(void)
         fprintf(stderr, "portald: %s\n", err);
         return 1;
     }
-    const char *dir = getenv("PORTAL_MIGRATIONS_DIR");
-    int rc = migrate_run(cfg.migrate_url, dir && *dir ? dir : "sql/migrations");
+    int rc = migrate_run(cfg.migrate_url, cfg.migrations_dir);
     config_free(&cfg);
     return rc == 0 ? 0 : 1;
 }

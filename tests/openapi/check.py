@@ -367,7 +367,8 @@ def main():
         result(not unnamed, "README's source code layout names every server/ and include/ file", ", ".join(unnamed))
         variables = set()
         for path in glob.glob(os.path.join(ROOT, "server", "*.c")):
-            variables |= set(re.findall(r'\b(?:env|getenv|parse_int)\(\s*"(PORTAL_\w+)"', read(path)))
+            # getenv("PORTAL_X") anywhere, and the rows {"PORTAL_X", ...} of config.c's table.
+            variables |= set(re.findall(r'(?:\bgetenv\(|^\s*\{)\s*"(PORTAL_\w+)"', read(path), re.M))
         missing = sorted(v for v in variables if f"| `{v}` |" not in readme)
         result(bool(variables) and not missing,
                f"README's configuration table names every PORTAL_* variable the server reads ({len(variables)})",

@@ -199,6 +199,222 @@ static void defaults(void)
     config_free(&c);
 }
 
+/* A load that fails after the key file was read frees it itself: this caller never calls
+ * config_free, so LeakSanitizer would report the key. */
+static void nothing_to_free_after_an_error(void)
+{
+    struct config c;
+    char err[256];
+    setenv("PORTAL_JWT_ALG", "RS256", 1);
+    setenv("PORTAL_JWT_PUBLIC_KEY_FILE", pem_path, 1);
+    setenv("PORTAL_PAGE_CACHE_TTL", "0", 1);
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == -1);
+    CHECK_STR(err, "PORTAL_PAGE_CACHE_TTL must be a whole number from 1 to 3600");
+    CHECK(c.jwt_public_key == NULL);
+    reset();
+}
+
+/* The defaults that rules derive rather than the table: the migrations directory (read here since
+ * it moved from main.c into the table) and the pages directory, where empty means "none". */
+static void derived_defaults(void)
+{
+    struct config c;
+    char err[256];
+    CHECK(config_load(&c, CONFIG_FOR_MIGRATE, err, sizeof(err)) == 0);
+    CHECK_STR(c.migrations_dir, "sql/migrations");
+    /* Tests run from the repository root, which has static/index.html. */
+    CHECK_STR(c.static_dir, "static");
+    config_free(&c);
+    setenv("PORTAL_MIGRATIONS_DIR", "/usr/local/share/portal/sql/migrations", 1);
+    setenv("PORTAL_STATIC_DIR", "", 1);
+    CHECK(config_load(&c, CONFIG_FOR_MIGRATE, err, sizeof(err)) == 0);
+    CHECK_STR(c.migrations_dir, "/usr/local/share/portal/sql/migrations");
+    CHECK_STR(c.static_dir, "");
+    config_free(&c);
+    reset();
+}
+
+static int is_int_row(const struct config_setting *s)
+{
+    return s->parse == parse_int;
+}
+
+/* The table itself, like the route table's test: every row is whole and no two collide. */
+static void table_rows(void)
+{
+    CHECK(config_settings_count > 0);
+    for (size_t i = 0; i < config_settings_count; i++) {
+        const struct config_setting *s = &config_settings[i];
+        int ok = s->name && strncmp(s->name, "PORTAL_", 7) == 0 && s->parse &&
+                 s->field < sizeof(struct config) && (!s->need || s->what);
+        CHECK(ok);
+        if (!ok)
+            printf("# row %zu (%s) lacks a PORTAL_ name, a parser, a field or its what\n", i,
+                   s->name ? s->name : "(null)");
+        if (is_int_row(s) && s->def) {
+            char *end;
+            long def = strtol(s->def, &end, 10);
+            ok = s->lo <= s->hi && *end == '\0' && def >= s->lo && def <= s->hi;
+            CHECK(ok);
+            if (!ok)
+                printf("# %s: default %s outside %d to %d\n", s->name, s->def, s->lo, s->hi);
+        }
+        for (size_t j = i + 1; j < config_settings_count; j++) {
+            const struct config_setting *t = &config_settings[j];
+            ok = strcmp(s->name, t->name) != 0 && s->field != t->field;
+            CHECK(ok);
+            if (!ok)
+                printf("# rows %s and %s share a name or a field\n", s->name, t->name);
+        }
+    }
+    /* Only PORTAL_THREADS, of the numbers, takes its default from the machine. */
+    for (size_t i = 0; i < config_settings_count; i++)
+        if (is_int_row(&config_settings[i]) && !config_settings[i].def)
+            CHECK_STR(config_settings[i].name, "PORTAL_THREADS");
+}
+
+/* Defaults that apply_rules derives, with the words README uses for them. */
+static const struct {
+    const char *name;
+    const char *readme;
+} derived[] = {
+    {"PORTAL_MIGRATE_DATABASE_URL", "`PORTAL_DATABASE_URL`"},
+    {"PORTAL_STATIC_DIR", "`static` if `static/index.html` exists, else none"},
+    {"PORTAL_THREADS", "number of cores"},
+};
+
+static const struct config_setting *setting(const char *name)
+{
+    for (size_t i = 0; i < config_settings_count; i++)
+        if (strcmp(config_settings[i].name, name) == 0)
+            return &config_settings[i];
+    return NULL;
+}
+
+/* Copies the markdown cell that starts at p (just after a '|') into out, trimmed; returns the
+ * position after the cell's closing '|', or NULL when there is none. */
+static const char *cell(const char *p, char *out, size_t outlen)
+{
+    const char *bar = strchr(p, '|');
+    const char *nl = strchr(p, '\n');
+    if (!bar || (nl && nl < bar))
+        return NULL;
+    const char *a = p, *b = bar;
+    while (a < b && *a == ' ')
+        a++;
+    while (b > a && b[-1] == ' ')
+        b--;
+    snprintf(out, outlen, "%.*s", (int)(b - a), a);
+    return bar + 1;
+}
+
+/* Checks one README row against the table; returns whether it names a known setting. */
+static int readme_row(const char *name, const char *def, const char *meaning)
+{
+    const struct config_setting *s = setting(name);
+    CHECK(s != NULL);
+    if (!s) {
+        printf("# README's %s is not in config.c's table\n", name);
+        return 0;
+    }
+    const char *want = NULL;
+    for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
+        if (strcmp(derived[i].name, name) == 0)
+            want = derived[i].readme;
+    int ok;
+    char literal[128];
+    if (s->def) {
+        /* `5632`, or `0` (no limit): the table's text in backticks, perhaps with a remark. */
+        size_t n = (size_t)snprintf(literal, sizeof(literal), "`%s`", s->def);
+        ok = !want && strncmp(def, literal, n) == 0 && (def[n] == '\0' || def[n] == ' ');
+    } else if (want) {
+        ok = strcmp(def, want) == 0;
+    } else {
+        /* (none), (required for `serve`), (HS256 only): no value of its own. */
+        ok = def[0] == '(';
+    }
+    CHECK(ok);
+    if (!ok)
+        printf("# %s: README's default is \"%s\" but config.c's is %s%s%s\n", name, def,
+               s->def ? "\"" : "",
+               s->def ? s->def
+               : want ? want
+                      : "none",
+               s->def ? "\"" : "");
+    if (s->need) {
+        ok = strncmp(def, "(required", 9) == 0;
+        CHECK(ok);
+        if (!ok)
+            printf("# %s is required by config.c but README's default is \"%s\"\n", name, def);
+    }
+    if (is_int_row(s)) {
+        char range[64];
+        snprintf(range, sizeof(range), "(%d to %d", s->lo, s->hi);
+        ok = strstr(meaning, range) != NULL;
+        CHECK(ok);
+        if (!ok)
+            printf("# %s: README does not state the range %d to %d as \"%s\"\n", name, s->lo, s->hi,
+                   range);
+    }
+    return 1;
+}
+
+/* README's configuration table and config.c's table name the same variables, with the same
+ * defaults and, for numbers, the same ranges. PORTAL_PG_PORT, which README mentions below the
+ * table, is read by scripts/run.sh for make run's private cluster, not by portald. */
+static void readme_matches_table(void)
+{
+    FILE *f = fopen("README.md", "rb");
+    CHECK(f != NULL);
+    if (!f) {
+        printf("# README.md not found: run from the repository root\n");
+        return;
+    }
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *p = strstr(text, "\n## Configuration\n");
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    p++;
+    const char *end = strstr(p + 1, "\n## ");
+    size_t seen[64] = {0};
+    CHECK(config_settings_count <= sizeof(seen) / sizeof(seen[0]));
+    size_t rows = 0;
+    for (; p && (!end || p < end); p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, "| `PORTAL_", 10) != 0)
+            continue;
+        char name[128], def[256], meaning[1024];
+        const char *q = cell(p + 1, name, sizeof(name));
+        q = q ? cell(q, def, sizeof(def)) : NULL;
+        q = q ? cell(q, meaning, sizeof(meaning)) : NULL;
+        size_t len = strlen(name);
+        int ok = q && len > 2 && name[0] == '`' && name[len - 1] == '`';
+        CHECK(ok);
+        if (!ok) {
+            printf("# README's configuration row is not | `NAME` | default | meaning |: %.60s\n",
+                   p);
+            continue;
+        }
+        name[len - 1] = '\0';
+        rows++;
+        if (readme_row(name + 1, def, meaning)) {
+            size_t i = (size_t)(setting(name + 1) - config_settings);
+            if (i < sizeof(seen) / sizeof(seen[0]))
+                seen[i]++;
+        }
+    }
+    CHECK(rows > 0);
+    for (size_t i = 0; i < config_settings_count && i < sizeof(seen) / sizeof(seen[0]); i++) {
+        CHECK(seen[i] == 1);
+        if (seen[i] != 1)
+            printf("# %s is in README's configuration table %zu times, not once\n",
+                   config_settings[i].name, seen[i]);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -216,6 +432,10 @@ int main(void)
     secrets_and_keys();
     numbers();
     defaults();
+    nothing_to_free_after_an_error();
+    derived_defaults();
+    table_rows();
+    readme_matches_table();
     unlink(pem_path);
     unlink(junk_path);
     unlink(empty_path);
