@@ -10,9 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "origin.h"
 #include "outcome.h"
-
-struct config;
 
 /* Field limits, in bytes, shared by every transport. */
 #define INGEST_EVENT_ID_MAX    128
@@ -27,12 +26,6 @@ extern const char *const ingest_event_types[];
 extern const char *const ingest_modalities[];
 extern const char *const ingest_priorities[];
 extern const char *const ingest_report_statuses[];
-
-/* Where a message came from: the keys of its fingerprint, and the id its log lines carry. */
-struct ingest_origin {
-    const struct config *cfg;
-    const char *request_id;
-};
 
 /* A lifecycle event. Text fields are NUL-terminated; NULL means absent. Field names in errors are
  * the JSON API's ("patient.mrn"), the names the documentation uses for every transport. */
@@ -88,11 +81,11 @@ int ingest_report_check(const struct ingest_report *r, struct field_errors *fe);
 /* Checks e and records it. Returns 0 with result->answer set, or a status with o filled (422 with
  * o->fields for invalid fields). */
 __attribute__((warn_unused_result)) int ingest_event_apply(const struct ingest_event *e,
-                                                           const struct ingest_origin *from,
+                                                           const struct origin *from,
                                                            struct ingest_result *result,
                                                            struct outcome *o);
 __attribute__((warn_unused_result)) int ingest_report_apply(const struct ingest_report *r,
-                                                            const struct ingest_origin *from,
+                                                            const struct origin *from,
                                                             struct ingest_result *result,
                                                             struct outcome *o);
 

@@ -12,6 +12,7 @@
 #include "cli_db.h"
 #include "db.h"
 #include "ingest.h"
+#include "release.h"
 #include "physician_account.h"
 
 #define DEMO_MRN                 "DEMO-MRN-1"
@@ -108,7 +109,7 @@ static int reissue_code(const char *mrn, struct access_code *code)
 
 static int seed_report(const struct ingest_report *r)
 {
-    struct ingest_origin from = {NULL, DEMO_CONTEXT};
+    struct origin from = {"cli", DEMO_CONTEXT, NULL, NULL};
     struct ingest_result result;
     struct outcome o = {0};
     if (ingest_report_apply(r, &from, &result, &o))
@@ -120,7 +121,7 @@ static int seed_report(const struct ingest_report *r)
 static int seed(void)
 {
     char t1[32], t2[32];
-    struct ingest_origin from = {NULL, DEMO_CONTEXT};
+    struct origin from = {"cli", DEMO_CONTEXT, NULL, NULL};
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
         const struct demo_event *d = &events[i];
         const struct demo_study *s = study_of(d->accession);
@@ -176,13 +177,16 @@ static int seed(void)
     PQclear(r);
     if (!study_id[0])
         return -1;
-    const char *rel[5] = {study_id, DEMO_PHYSICIAN,
-                          "A small break that should heal well in a cast. Let's talk about the "
-                          "next steps.",
-                          DEMO_CONTEXT, "127.0.0.1"};
-    if (db_exec(Q_RELEASE, 5, rel, &r, &o, DEMO_CONTEXT))
+    struct release_request rel = {
+        .study_id = study_id,
+        .physician_id = DEMO_PHYSICIAN,
+        .note = "A small break that should heal well in a cast. Let's talk about the next steps.",
+    };
+    struct origin local = {"cli", DEMO_CONTEXT, "127.0.0.1", NULL};
+    struct release_result released;
+    if (release_apply(&rel, &local, &released, &o))
         return failed("releasing the XR report", &o);
-    PQclear(r);
+    PQclear(released.row);
     return 0;
 }
 

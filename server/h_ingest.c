@@ -74,7 +74,7 @@ int h_ingest_event(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     e.message = message;
     e.message_len = strlen(message);
-    struct ingest_origin from = {rq->cfg, rq->request_id};
+    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
     struct ingest_result result;
     struct outcome o = {0};
     int s = ingest_event_apply(&e, &from, &result, &o);
@@ -108,7 +108,7 @@ int h_ingest_report(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     r.message = message;
     r.message_len = strlen(message);
-    struct ingest_origin from = {rq->cfg, rq->request_id};
+    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
     struct ingest_result result;
     struct outcome o = {0};
     int s = ingest_report_apply(&r, &from, &result, &o);

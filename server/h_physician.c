@@ -1,6 +1,7 @@
 /* The referring physician's endpoints: the worklist of final reports, a study with its full
- * report, release, hold, and discussion requests. Every query is keyed by the token's physician
- * id, so another physician's study is a 404. */
+ * report, release and hold (translated into release.h's core), and discussion requests. Every
+ * query is keyed by the token's physician id, so another physician's study is a 404. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,13 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "release.h"
 #include "req_db.h"
 #include "timefmt.h"
 #include "validate.h"
 
-#define NOTE_MAX_BYTES   4000
-#define REASON_MAX_BYTES 2000
+/* Strings have no length limit here: release.c applies its own. */
+#define ANY_LENGTH SIZE_MAX
 
 static int set_int(json_t *obj, const char *key, const char *text)
 {
@@ -142,46 +144,52 @@ int h_physician_release(struct req *rq)
     static const char *const fields[] = {"note", NULL};
     struct validation v = {0};
     v_only(&v, rq->in, "", fields);
-    const char *note = v_string(&v, rq->in, "", "note", false, NOTE_MAX_BYTES);
+    struct release_request r = {
+        .study_id = rq->id,
+        .physician_id = rq->who.sub,
+        .note = v_string(&v, rq->in, "", "note", false, ANY_LENGTH),
+    };
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    const char *p[5] = {rq->id, rq->who.sub, note, rq->request_id, rq->client_addr};
-    PGresult *res;
-    int s;
-    if ((s = req_run(rq, Q_RELEASE, 5, p, &res)))
-        return s;
-    json_t *o = json_object();
-    timefmt_json_set(o, "released_at", db_value(res, 0, "released_at"));
-    set_int(o, "report_version", db_value(res, 0, "report_version"));
-    return req_json(rq, 200, o);
+    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
+    struct release_result result;
+    struct outcome o = {0};
+    if (release_apply(&r, &from, &result, &o))
+        return req_fail(rq, &o);
+    if (!req_keep(rq, result.row))
+        return req_problem(rq, 500, "Out of memory.");
+    json_t *out = json_object();
+    timefmt_json_set(out, "released_at", result.released_at);
+    set_int(out, "report_version", result.report_version);
+    return req_json(rq, 200, out);
 }
 
 int h_physician_hold(struct req *rq)
 {
     static const char *const fields[] = {"reason", "reason_code", "until", NULL};
-    /* 45 CFR 171.201 wants a harm hold decided case by case and recorded; the code names which
-     * ground the physician relied on, the text says why. */
-    static const char *const codes[] = {"harm_risk", "patient_request", "data_believed_wrong",
-                                        "other", NULL};
     struct validation v = {0};
     v_only(&v, rq->in, "", fields);
-    const char *reason = v_string(&v, rq->in, "", "reason", true, REASON_MAX_BYTES);
-    const char *code = v_choice(&v, rq->in, "", "reason_code", false, codes);
-    const char *until = v_timestamp(&v, rq->in, "", "until", false);
+    struct hold_request h = {
+        .study_id = rq->id,
+        .physician_id = rq->who.sub,
+        .reason = v_string(&v, rq->in, "", "reason", true, ANY_LENGTH),
+        .reason_code = v_string(&v, rq->in, "", "reason_code", false, ANY_LENGTH),
+        .until = v_string(&v, rq->in, "", "until", false, ANY_LENGTH),
+    };
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    const char *p[7] = {rq->id, rq->who.sub,    reason,         code ? code : "other",
-                        until,  rq->request_id, rq->client_addr};
-    PGresult *res;
-    int s;
-    if ((s = req_run(rq, Q_HOLD, 7, p, &res)))
-        return s;
-    json_t *o = json_pack("{s:s, s:s, s:s}", "state", "held", "reason", db_value(res, 0, "reason"),
-                          "reason_code", db_value(res, 0, "reason_code"));
-    timefmt_json_set(o, "placed_at", db_value(res, 0, "placed_at"));
-    timefmt_json_set(o, "ends_at", db_value(res, 0, "ends_at"));
-    bool created = strcmp(db_value(res, 0, "created"), "t") == 0;
-    return req_json(rq, created ? 201 : 200, o);
+    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
+    struct hold_result result;
+    struct outcome o = {0};
+    if (hold_apply(&h, &from, &result, &o))
+        return req_fail(rq, &o);
+    if (!req_keep(rq, result.row))
+        return req_problem(rq, 500, "Out of memory.");
+    json_t *out = json_pack("{s:s, s:s, s:s}", "state", "held", "reason", result.reason,
+                            "reason_code", result.reason_code);
+    timefmt_json_set(out, "placed_at", result.placed_at);
+    timefmt_json_set(out, "ends_at", result.ends_at);
+    return req_json(rq, result.created ? 201 : 200, out);
 }
 
 int h_physician_discussions(struct req *rq)

@@ -163,7 +163,7 @@ static int issue_access_code(struct ingest_result *result, const char *request_i
     return s;
 }
 
-int ingest_event_apply(const struct ingest_event *e, const struct ingest_origin *from,
+int ingest_event_apply(const struct ingest_event *e, const struct origin *from,
                        struct ingest_result *result, struct outcome *o)
 {
     result->answer = NULL;
@@ -215,7 +215,7 @@ fail:
     return s;
 }
 
-int ingest_report_apply(const struct ingest_report *r, const struct ingest_origin *from,
+int ingest_report_apply(const struct ingest_report *r, const struct origin *from,
                         struct ingest_result *result, struct outcome *o)
 {
     result->answer = NULL;
