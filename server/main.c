@@ -141,12 +141,15 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
+/* A command an operator runs prints what it did; the core's routine log lines (an event replayed,
+ * say) would only bury that, so only warnings and errors are logged. */
 static int cmd_with_db(int (*fn)(const char *conninfo, int argc, char **argv), int argc,
                        char **argv)
 {
     struct config cfg;
     if (load(&cfg, CONFIG_FOR_SERVE) < 0)
         return 1;
+    log_set_level(LOG_WARN);
     int rc = fn(cfg.database_url, argc, argv);
     config_free(&cfg);
     return rc;
@@ -161,6 +164,7 @@ static int cmd_estimates(int (*fn)(const char *conninfo, int window_days, int ar
     struct config cfg;
     if (load(&cfg, CONFIG_FOR_SERVE) < 0)
         return 1;
+    log_set_level(LOG_WARN);
     int rc =
         fn(as_owner ? cfg.migrate_url : cfg.database_url, cfg.estimates_window_days, argc, argv);
     config_free(&cfg);
