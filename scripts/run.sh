@@ -16,8 +16,10 @@ PORTAL_JWT_SECRET=$(cat var/jwt_secret)
 export PORTAL_MIGRATE_DATABASE_URL PORTAL_DATABASE_URL PORTAL_JWT_SECRET
 export PORTAL_LISTEN=${PORTAL_LISTEN:-127.0.0.1:8080}
 "$B/portald" migrate
-# Synthetic turnaround history (idempotent), so the demo studies show estimates at once.
-"$B/portald" seed-history >/dev/null
+# Synthetic turnaround history (idempotent), so the demo studies show estimates at once. It writes
+# studies, report versions and releases directly, which only the owner may (portal_app releases
+# only through portal.release_report and the policy sweep): it connects as portal_owner.
+PORTAL_DATABASE_URL=$PORTAL_MIGRATE_DATABASE_URL "$B/portald" seed-history >/dev/null
 echo
 echo "The results portal is at http://$PORTAL_LISTEN (patients) and http://$PORTAL_LISTEN/physician"
 "$B/portald" seed-demo

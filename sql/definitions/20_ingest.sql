@@ -3,6 +3,11 @@
 --
 -- Errors the API shows are raised with SQLSTATE 'PTnnn', nnn being the HTTP status, and a message
 -- that is safe to show (it never holds report text). server/db.c maps them in one place.
+--
+-- ingest_event and ingest_report write the studies' lifecycle and release columns, report
+-- versions and (through portal.release_if_due, 40_release.sql) releases by policy, none of which
+-- portal_app may write itself: they run as their owner (SECURITY DEFINER, with a search_path of
+-- pg_catalog and pg_temp only, so every portal object is named with its schema).
 
 -- Claims an event id for this transaction. Returns NULL when the id is new; otherwise the stored
 -- answer (replay), or raises PT409 when the same id came with a different payload.
@@ -41,7 +46,7 @@ CREATE OR REPLACE FUNCTION portal.ingest_event(
     p_mrn text, p_patient_name text, p_birth_date date, p_email text,
     p_accession text, p_modality text, p_description text, p_priority text, p_site text,
     p_physician_id text, p_physician_name text, p_physician_phone text, p_scheduling_url text)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_replay jsonb;
     v_patient uuid;
@@ -120,7 +125,7 @@ END $$;
 CREATE OR REPLACE FUNCTION portal.ingest_report(
     p_event_id text, p_payload_hash text, p_accession text, p_status text,
     p_findings text, p_impression text, p_radiologist text, p_signed_at timestamptz)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_replay jsonb;
     v_study portal.studies;

@@ -4,6 +4,13 @@
 -- policies are data (portal.release_policies, sql/migrations/0004_release_policies.sql);
 -- docs/release-policies.md says which settings fit which rules.
 --
+-- Every release and hold is written here, with its audit row, in a function that runs as its
+-- owner (SECURITY DEFINER, search_path pg_catalog and pg_temp only): portal_app has no INSERT or
+-- UPDATE on releases, holds or the studies' release columns (sql/grants.sql), so the functions
+-- portal_app may call (release_report, hold_report, release_due) are the only way to release or
+-- hold. release_due_unlocked, release_if_due and expire_holds are internal: portal_app may not
+-- call them.
+--
 -- Errors the API shows are raised as 'PTnnn' (see 20_ingest.sql).
 
 -- ---------------------------------------------------------------------------------------------
@@ -121,7 +128,7 @@ END $$;
 CREATE OR REPLACE FUNCTION portal.release_report(p_study uuid, p_physician text, p_note text,
                                                  p_request_id text, p_client_addr text)
 RETURNS TABLE (released_at timestamptz, report_version integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v portal.studies;
     v_name text;
@@ -170,7 +177,7 @@ CREATE OR REPLACE FUNCTION portal.hold_report(p_study uuid, p_physician text, p_
                                               p_request_id text, p_client_addr text)
 RETURNS TABLE (hold_id bigint, placed_at timestamptz, reason text, reason_code text,
                ends_at timestamptz, created boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v portal.studies;
     v_hold portal.holds;
@@ -210,7 +217,7 @@ BEGIN
 END $$;
 
 -- The first signature (0002), kept for callers that send only a reason: reason_code 'other', the
--- policy's default deadline.
+-- policy's default deadline. Not granted to portal_app (the server calls the one above).
 CREATE OR REPLACE FUNCTION portal.hold_report(p_study uuid, p_physician text, p_reason text,
                                               p_request_id text, p_client_addr text)
 RETURNS TABLE (hold_id bigint, placed_at timestamptz, reason text, created boolean)
@@ -301,8 +308,8 @@ END $$;
 
 -- The sweep: it ends overdue holds, then releases every due report. Each study row is taken with
 -- FOR UPDATE SKIP LOCKED, so two sweeps never work on the same study, and a study a physician is
--- releasing or holding right now is left for the next round. Called by release_due below, which
--- lets one sweep run at a time.
+-- releasing or holding right now is left for the next round. Called only by release_due below,
+-- which lets one sweep run at a time; portal_app may not call it directly.
 CREATE OR REPLACE FUNCTION portal.release_due_unlocked(p_limit integer, p_request_id text)
 RETURNS TABLE (released integer, holds_expired integer)
 LANGUAGE plpgsql AS $$
@@ -347,7 +354,7 @@ END $$;
 -- turn, cannot: this is the gate in front of release_due_unlocked.
 CREATE OR REPLACE FUNCTION portal.release_due(p_limit integer, p_request_id text)
 RETURNS TABLE (released integer, holds_expired integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT pg_try_advisory_xact_lock(7277710006) THEN
         RETURN QUERY SELECT 0, 0;

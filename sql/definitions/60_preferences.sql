@@ -38,7 +38,7 @@ $$;
 CREATE OR REPLACE FUNCTION portal.set_patient_preference(p_patient uuid, p_release text, p_wait_days integer,
                                                          p_request_id text, p_client_addr text)
 RETURNS TABLE (release text, wait_days integer, chosen_at timestamptz)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_max interval;
     v_pref portal.patient_preferences;
@@ -93,7 +93,7 @@ $$;
 CREATE OR REPLACE FUNCTION portal.set_study_preference(p_patient uuid, p_study uuid, p_release text,
                                                        p_wait_days integer, p_request_id text,
                                                        p_client_addr text)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v portal.studies;
     v_pol portal.release_policies;

@@ -5,7 +5,7 @@ CREATE OR REPLACE FUNCTION portal.request_discussion(p_patient uuid, p_study uui
                                                      p_message text, p_request_id text, p_client_addr text)
 RETURNS TABLE (id uuid, state text, preferred_times timestamptz[], message text,
                created_at timestamptz, created boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v portal.studies;
     v_req portal.discussion_requests;

@@ -21,7 +21,8 @@ def cluster():
         _cluster = harness.Cluster("estimates")
         import atexit
         atexit.register(_cluster.destroy)
-        env = dict(os.environ, PORTAL_DATABASE_URL=_cluster.app_url,
+        # seed-history writes releases directly, which only the owner may (sql/grants.sql).
+        env = dict(os.environ, PORTAL_DATABASE_URL=_cluster.owner_url,
                    PORTAL_JWT_SECRET=harness.SECRET)
         out = subprocess.run([harness.PORTALD, "seed-history", "--days", "100"], env=env,
                              capture_output=True, text=True, timeout=300)

@@ -125,16 +125,16 @@ def test_a_failing_definitions_file_is_named_and_changes_nothing(ctx):
 
 def test_grants_converge_on_every_run(ctx):
     c = cluster()
-    c.sql("GRANT DELETE ON portal.releases TO portal_app")
-    c.sql("GRANT EXECUTE ON FUNCTION portal.stamp_patient_page(uuid) TO PUBLIC")
-    c.sql("GRANT UPDATE (version) ON portal.page_versions TO portal_app")
+    c.sql("GRANT INSERT ON portal.releases TO portal_app")
+    c.sql("GRANT EXECUTE ON FUNCTION portal.release_due_unlocked(integer, text) TO PUBLIC")
+    c.sql("GRANT UPDATE (released_version) ON portal.studies TO portal_app")
     out = migrate(c)
     assert out.returncode == 0 and "0 applied" in out.stdout, out
     assert "privileges set from grants.sql" in out.stdout, out.stdout
-    assert c.sql("SELECT has_table_privilege('portal_app', 'portal.releases', 'DELETE'), "
-                 "has_function_privilege('public', 'portal.stamp_patient_page(uuid)', 'EXECUTE'), "
-                 "has_column_privilege('portal_app', 'portal.page_versions', 'version', "
-                 "'UPDATE')") == [["f", "f", "f"]]
+    assert c.sql("SELECT has_table_privilege('portal_app', 'portal.releases', 'INSERT'), "
+                 "has_function_privilege('portal_app', 'portal.release_due_unlocked(integer, text)', "
+                 "'EXECUTE'), has_column_privilege('portal_app', 'portal.studies', "
+                 "'released_version', 'UPDATE')") == [["f", "f", "f"]]
 
 
 def test_migrate_needs_the_definitions_beside_the_migrations(ctx):

@@ -61,8 +61,9 @@ export PORTAL_STATIC_DIR=$ROOT/static
 export PORTAL_THREADS=2
 
 "$BIN" migrate >"$TMP/migrate.log" 2>&1 || fail_early "migrate failed: $(tail -3 "$TMP/migrate.log")"
-# Synthetic history, so the pages show real estimates as they do after `make run`.
-"$BIN" seed-history >"$TMP/history.log" 2>&1 || fail_early "seed-history failed: $(tail -3 "$TMP/history.log")"
+# Synthetic history, so the pages show real estimates as they do after `make run` (as the owner:
+# it writes releases directly, which portal_app may not).
+PORTAL_DATABASE_URL=$owner_url "$BIN" seed-history >"$TMP/history.log" 2>&1 || fail_early "seed-history failed: $(tail -3 "$TMP/history.log")"
 "$BIN" serve >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
