@@ -51,6 +51,11 @@ __attribute__((warn_unused_result)) int db_exec_command(enum query q, int nparam
 __attribute__((warn_unused_result)) int db_exec_script(enum query_script s, struct outcome *o,
                                                        const char *context);
 
+/* Runs the text of one of the owner's SQL files (a migration, a definitions file, grants.sql),
+ * which may hold several statements, or none. On failure o->detail is the first line of the
+ * server's message: errors in schema changes name objects, and the operator needs them. */
+__attribute__((warn_unused_result)) int db_exec_file(const char *sql, struct outcome *o);
+
 /* Rolls back a transaction the finished work left open; called when every request ends. */
 void db_work_done(void);
 

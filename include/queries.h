@@ -37,7 +37,8 @@ enum query {
     Q_ESTIMATES_REFRESH,
     Q_OVERDUE_COUNTS,
 
-    /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest). */
+    /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
+     * migrate). */
     Q_STUDY_BY_ACCESSION,
     Q_REISSUE_ACCESS_CODE,
     Q_SET_PHYSICIAN_PASSWORD,
@@ -47,6 +48,14 @@ enum query {
     Q_HISTORY_COUNT,
     Q_REFRESH_ESTIMATES,
     Q_BACKTEST,
+    Q_MIGRATE_QUIET,
+    Q_MIGRATE_LOCK,
+    Q_MIGRATIONS_TABLE,
+    Q_MIGRATION_CHECKSUM,
+    Q_MIGRATION_RECORD,
+    Q_DEFINITIONS_TABLE,
+    Q_DEFINITION_CHECKSUM,
+    Q_DEFINITION_RECORD,
     Q_COUNT
 };
 

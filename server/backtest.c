@@ -1,4 +1,4 @@
-/* `portald backtest`: prints what portal.backtest finds when
+/* `portald backtest`: prints what portal.backtest (sql/definitions/50_estimates.sql) finds when
  * it replays the recent past: for every stage entered, the estimate the model of that day would
  * have given, against when the milestone came. Well calibrated means p50 covers about half the
  * studies and p90 about nine in ten. */

@@ -272,6 +272,29 @@ int db_exec_script(enum query_script sc, struct outcome *o, const char *context)
     return fail(r, query_scripts[sc].name, o, context);
 }
 
+int db_exec_file(const char *sql, struct outcome *o)
+{
+    PGconn *c = db_conn();
+    if (!c)
+        return outcome_fail(o, FAIL_UNAVAILABLE, 503,
+                            "The database is unavailable; try again shortly.");
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int s = 0;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        s = db_sqlstate_status(state);
+        outcome_fail(o, s == 503 ? FAIL_UNAVAILABLE : FAIL_REFUSED, s, "%s",
+                     PQresultErrorMessage(r));
+        o->detail[strcspn(o->detail, "\n")] = '\0';
+        snprintf(o->sqlstate, sizeof(o->sqlstate), "%s", state ? state : "");
+        if (PQstatus(c) != CONNECTION_OK)
+            db_close();
+    }
+    PQclear(r);
+    return s;
+}
+
 static void standby_close(void)
 {
     if (!tl_standby)

@@ -1,11 +1,12 @@
 /* All SQL in one place: named statements with explicit columns, prepared on every new connection
  * by db.c. Report text is selected only through portal.patient_report and
- * portal.physician_report, the release gate in sql/migrations/0002_flows.sql. */
+ * portal.physician_report, the release gate in sql/definitions/30_gate.sql. What portal_app may
+ * run here, and nothing more, is granted in sql/grants.sql. */
 #include "queries.h"
 
 /* The turnaround estimates of the milestones still ahead of a study (report_final as ef,
  * available as ea), read by primary key from the table the estimates task keeps fresh
- * (sql/migrations/0003_estimates.sql): a request never scans history. */
+ * (sql/definitions/50_estimates.sql): a request never scans history. */
 #define ESTIMATE_COLUMNS(a)                                                                        \
     ", " a ".level AS " a "_level, " a ".week_part AS " a "_week_part, " a ".sample_size AS " a    \
     "_sample_size, " a ".p50_at AS " a "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a \
@@ -18,9 +19,9 @@
  * every execution (85 % of the detail statement's cost, docs/performance.md). */
 #define PREFERENCE_JOIN "LEFT JOIN LATERAL portal.study_preference(s) pf ON true "
 
-/* The version stamps of the patient's pages (sql/migrations/0006_page_versions.sql), read in the
- * same snapshot as the page's data, so a kept page is exactly as old as its stamps ($1: the
- * patient). */
+/* The version stamps of the patient's pages (sql/migrations/0006_page_versions.sql, renewed by the
+ * triggers in sql/definitions/90_pages.sql), read in the same snapshot as the page's data, so a
+ * kept page is exactly as old as its stamps ($1: the patient). */
 #define PAGE_STAMP_COLUMNS                                                                         \
     "coalesce((SELECT pv.version FROM portal.page_versions pv WHERE pv.patient_id = $1), 0) "      \
     "AS patient_version, "                                                                         \
@@ -191,7 +192,7 @@ const struct query_def queries[Q_COUNT] = {
                                   "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
                                   1},
 
-    /* Release policies (sql/migrations/0004_release_policies.sql). */
+    /* Release policies (sql/definitions/40_release.sql, 60_preferences.sql). */
     [Q_RELEASE_DUE] = {"release_due",
                        "SELECT released, holds_expired FROM portal.release_due($1::integer, $2)",
                        2},
@@ -215,7 +216,7 @@ const struct query_def queries[Q_COUNT] = {
                        "coalesce($2::timestamptz, 'infinity'), $3, $4, $5)",
                        5},
 
-    /* Turnaround estimates (sql/migrations/0003_estimates.sql), for the estimates task. */
+    /* Turnaround estimates (sql/definitions/50_estimates.sql), for the estimates task. */
     [Q_ESTIMATES_REFRESH] = {"estimates_refresh",
                              "SELECT portal.refresh_estimates_if_due($1::integer, $2::integer)", 2},
     [Q_OVERDUE_COUNTS] = {"overdue_counts", "SELECT stage, overdue FROM portal.overdue_counts()",
@@ -250,6 +251,34 @@ const struct query_def queries[Q_COUNT] = {
                     "FROM portal.backtest($1::integer, make_interval(days => $2::integer), now(), "
                     "$3::boolean)",
                     3, true},
+
+    /* portald migrate (server/migrate.c), as the owner, before the schema may exist. */
+    [Q_MIGRATE_QUIET] = {"migrate_quiet", "SET client_min_messages = warning", 0, true},
+    [Q_MIGRATE_LOCK] = {"migrate_lock", "SELECT pg_advisory_lock($1::bigint)", 1, true},
+    [Q_MIGRATIONS_TABLE] =
+        {"migrations_table",
+         "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
+         "name text NOT NULL, checksum text NOT NULL, "
+         "applied_at timestamptz NOT NULL DEFAULT now())",
+         0, true},
+    [Q_MIGRATION_CHECKSUM] = {"migration_checksum",
+                              "SELECT checksum FROM schema_migrations WHERE version = $1", 1, true},
+    [Q_MIGRATION_RECORD] = {"migration_record",
+                            "INSERT INTO schema_migrations (version, name, checksum) "
+                            "VALUES ($1, $2, $3)",
+                            3, true},
+    [Q_DEFINITIONS_TABLE] =
+        {"definitions_table",
+         "CREATE TABLE IF NOT EXISTS schema_definitions (name text PRIMARY KEY, "
+         "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+         0, true},
+    [Q_DEFINITION_CHECKSUM] = {"definition_checksum",
+                               "SELECT checksum FROM schema_definitions WHERE name = $1", 1, true},
+    [Q_DEFINITION_RECORD] = {"definition_record",
+                             "INSERT INTO schema_definitions (name, checksum) VALUES ($1, $2) "
+                             "ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, "
+                             "applied_at = now()",
+                             2, true},
 };
 
 const char *const ingest_event_param_names[IEP_COUNT] = {

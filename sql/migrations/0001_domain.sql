@@ -1,6 +1,10 @@
 -- The portal's domain model: who, which study, what happened when, the report versions, and the
--- release gate. Runs as portal_owner; portal_app (what `portald serve` connects as) owns nothing
--- and gets only the grants at the end of 0002_gate.sql.
+-- release gate's tables. Runs as portal_owner; portal_app (what `portald serve` connects as) owns
+-- nothing and gets only the grants in sql/grants.sql.
+--
+-- Migrations hold the schema's tables, indexes, constraints, sequences and data changes. The
+-- functions, triggers and views are in sql/definitions/ and the privileges in sql/grants.sql,
+-- which `portald migrate` applies after the migrations (server/migrate.c).
 
 CREATE SCHEMA portal;
 REVOKE ALL ON SCHEMA portal FROM PUBLIC;
@@ -161,7 +165,8 @@ CREATE TABLE portal.login_throttle (
     locked_until timestamptz
 );
 
--- Append-only: portal_app may only insert, and a trigger refuses changes from anyone.
+-- Append-only: portal_app may only insert, and a trigger refuses changes from anyone
+-- (sql/definitions/10_audit.sql).
 CREATE TABLE portal.audit_log (
     id          bigserial PRIMARY KEY,
     at          timestamptz NOT NULL DEFAULT now(),
@@ -174,10 +179,3 @@ CREATE TABLE portal.audit_log (
     request_id  text
 );
 CREATE INDEX audit_log_study_idx ON portal.audit_log (study_id, at);
-
-CREATE FUNCTION portal.audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
-END $$;
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON portal.audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION portal.audit_log_is_append_only();

@@ -1,4 +1,4 @@
--- Turnaround estimates (sql/migrations/0003_estimates.sql) against hand-computed fixtures:
+-- Turnaround estimates (sql/definitions/50_estimates.sql) against hand-computed fixtures:
 -- quantiles, conditional quantiles, fallbacks between groups, "too few", never a time in the
 -- past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;

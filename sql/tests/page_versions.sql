@@ -1,7 +1,7 @@
--- The version stamps of the patient's pages (0006_page_versions.sql): every write to a table a
--- patient page shows stamps that patient (only that patient), writes that change every page
--- stamp the global row, stamps never repeat, and portal_app can read the stamps but not set them.
--- Run as a superuser; everything is rolled back.
+-- The version stamps of the patient's pages (sql/definitions/90_pages.sql): every write to a table
+-- a patient page shows stamps that patient (only that patient), writes that change every page stamp
+-- the global row, stamps never repeat, and portal_app can read the stamps but not set them. Run as
+-- a superuser; everything is rolled back.
 BEGIN;
 SELECT plan(26);
 

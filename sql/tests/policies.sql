@@ -1,7 +1,7 @@
--- Release policies (sql/migrations/0004_release_policies.sql): policy lookup, each mode and its
--- deadline, holds with deadlines, patient preference where allowed and refused where not, the
--- sweep releasing each version exactly once and auditing it, and the compliance report. Run as a
--- superuser; everything is rolled back. now() is fixed for the transaction, so "time passing" is
+-- Release policies (sql/definitions/40_release.sql, 60_preferences.sql): policy lookup, each mode
+-- and its deadline, holds with deadlines, patient preference where allowed and refused where not,
+-- the sweep releasing each version exactly once and auditing it, and the compliance report. Run as
+-- a superuser; everything is rolled back. now() is fixed for the transaction, so "time passing" is
 -- written as report or hold timestamps moved into the past.
 BEGIN;
 SELECT plan(45);

@@ -21,7 +21,10 @@ def cluster():
         _cluster = harness.Cluster("estimates")
         import atexit
         atexit.register(_cluster.destroy)
+        # seed-history writes releases directly, which only the owner may (sql/grants.sql): it
+        # connects with PORTAL_MIGRATE_DATABASE_URL.
         env = dict(os.environ, PORTAL_DATABASE_URL=_cluster.app_url,
+                   PORTAL_MIGRATE_DATABASE_URL=_cluster.owner_url,
                    PORTAL_JWT_SECRET=harness.SECRET)
         out = subprocess.run([harness.PORTALD, "seed-history", "--days", "100"], env=env,
                              capture_output=True, text=True, timeout=300)

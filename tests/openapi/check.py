@@ -8,7 +8,7 @@ The statuses a handler can answer are read from the source: literal statuses in 
 req_json() and `? 201 : 200` in the handler and the functions it calls, in its own file or in a
 helper module such as server/session.c (not in the request machinery, modelled below); 422 when it
 validates fields (v_*); 500 and 503 when it runs SQL (req_run, db_exec); the PTnnn errors the
-SQL functions it calls raise (sql/migrations, followed through nested calls); 401 and 403 when the
+SQL functions it calls raise (sql/definitions, followed through nested calls); 401 and 403 when the
 route has a role; 400, 413 and 415 when it takes a JSON body; 500 always (out of memory).
 
 Usage: tests/openapi/check.py [ROOT]. Prints "ok - ..." / "not ok - ..." lines and, last,
@@ -91,7 +91,8 @@ def c_functions(text):
 def sql_functions():
     """portal.<function> -> (PT statuses its definitions raise, portal functions they call)."""
     out = {}
-    for path in sorted(glob.glob(os.path.join(ROOT, "sql", "migrations", "*.sql"))):
+    for path in sorted(glob.glob(os.path.join(ROOT, "sql", "migrations", "*.sql")) +
+                       glob.glob(os.path.join(ROOT, "sql", "definitions", "*.sql"))):
         text = read(path)
         for m in re.finditer(r"CREATE (?:OR REPLACE )?FUNCTION portal\.(\w+)\((.*?)\$\$(.*?)\$\$", text, re.S):
             name, body = m.group(1), m.group(3)

@@ -1,0 +1,135 @@
+-- Every privilege portal_app (what `portald serve` connects as) and PUBLIC hold on the portal's
+-- objects, in one place. `portald migrate` applies this file after the migrations and the
+-- definitions, on every run and in the same transaction as the definitions: it first takes every
+-- privilege away from portal_app and PUBLIC, then grants the list below, so whatever was granted
+-- before (by older migrations, or by hand) converges to exactly this list, and a function created
+-- by a definitions file never keeps PostgreSQL's default EXECUTE for PUBLIC.
+--
+-- sql/tests/privileges.sql holds the same list as the expected result: a grant added here without
+-- adding it there fails `make test`, so every new grant is a deliberate, reviewed change.
+--
+-- The rules:
+--   * portal_app writes a table directly only where a statement in server/queries.c or a
+--     `portald` subcommand does (column by column where it writes a table at all). Every other
+--     write, and every write of the release gate's state (studies' lifecycle and release columns,
+--     releases, holds, preferences), happens inside a SECURITY DEFINER function that also writes
+--     its audit row (sql/definitions/).
+--   * portal_app may EXECUTE the functions server/queries.c calls, and the SQL functions those
+--     call as the caller (they must stay caller's-rights so the planner can inline them).
+--   * Internal functions (the unlocked sweep, release_if_due, expire_holds, ingest helpers,
+--     trigger functions, stamps, history scans) are not executable by portal_app or PUBLIC.
+
+-- ---------------------------------------------------------------------------------------------
+-- Start from nothing.
+-- ---------------------------------------------------------------------------------------------
+
+REVOKE ALL ON SCHEMA portal FROM PUBLIC, portal_app;
+REVOKE ALL ON ALL TABLES IN SCHEMA portal FROM PUBLIC, portal_app;    -- and their columns
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA portal FROM PUBLIC, portal_app;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA portal FROM PUBLIC, portal_app;
+
+GRANT USAGE ON SCHEMA portal TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- People, studies and their history: read by the pages; written only by ingest (SECURITY DEFINER).
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT ON portal.patients, portal.physicians, portal.studies TO portal_app;
+-- Q_SET_ACCESS_CODE, and `portald seed-demo` / `portald access-code` (server/demo.c).
+GRANT UPDATE (access_selector, access_hash, updated_at) ON portal.patients TO portal_app;
+-- `portald set-password` and `portald seed-demo` (server/physician_account.c).
+GRANT UPDATE (password_hash, updated_at) ON portal.physicians TO portal_app;
+
+-- Report text can be written but never read back by the server's role: SELECT on the columns
+-- without text only (the text is read through portal.patient_report and portal.physician_report,
+-- sql/definitions/30_gate.sql). INSERT is kept on the columns ingest writes (sql/tests/gate.sql
+-- asserts portal_app "may write findings but not read them"); a version inserted this way reaches
+-- no one, since only ingest_report sets a study's reviewable version and only release_report and
+-- the policy path release it.
+GRANT SELECT (id, study_id, version, status, radiologist_name, signed_at, event_id, received_at)
+    ON portal.report_versions TO portal_app;
+GRANT INSERT (study_id, version, status, findings, impression, radiologist_name, signed_at,
+              event_id)
+    ON portal.report_versions TO portal_app;
+GRANT USAGE ON SEQUENCE portal.report_versions_id_seq TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- The release gate's state: read-only. Releases, holds and preferences are written only by
+-- release_report, hold_report, release_due, ingest_report and the preference functions.
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT ON portal.releases, portal.holds, portal.discussion_requests,
+    portal.release_policies, portal.patient_preferences, portal.study_preferences TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- Sign-in throttling (portal.login_* run as the caller) and the audit log (Q_AUDIT): append
+-- only, and without choosing the row's id or time.
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON portal.login_throttle TO portal_app;
+GRANT INSERT (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
+    ON portal.audit_log TO portal_app;
+GRANT USAGE ON SEQUENCE portal.audit_log_id_seq TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- Estimates and page stamps: read-only.
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state TO portal_app;
+GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- Functions server/queries.c calls.
+-- ---------------------------------------------------------------------------------------------
+
+GRANT EXECUTE ON FUNCTION
+    -- ingest (SECURITY DEFINER)
+    portal.ingest_event(text, text, text, timestamptz, timestamptz, text, text, date, text, text,
+                        text, text, text, text, text, text, text, text),
+    portal.ingest_report(text, text, text, text, text, text, text, timestamptz),
+    -- the release gate (SECURITY DEFINER)
+    portal.patient_report(uuid, uuid, text, text),
+    portal.physician_report(text, uuid, text, text),
+    portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text),
+    -- release and hold (SECURITY DEFINER); release_due is the one-at-a-time sweep
+    portal.release_report(uuid, text, text, text, text),
+    portal.hold_report(uuid, text, text, text, timestamptz, text, text),
+    portal.release_due(integer, text),
+    -- patients' choices and discussion requests (SECURITY DEFINER)
+    portal.set_patient_preference(uuid, text, integer, text, text),
+    portal.set_study_preference(uuid, uuid, text, integer, text, text),
+    portal.request_discussion(uuid, uuid, timestamptz[], text, text, text),
+    -- reads, run as the caller
+    portal.get_patient_preference(uuid),
+    portal.compliance_holds(timestamptz, timestamptz, text, text, text),
+    portal.release_plan(portal.studies),
+    portal.study_preference(portal.studies),
+    portal.estimate_lookup(portal.studies, text, timestamptz),
+    portal.study_overdue(portal.studies, timestamptz),
+    portal.overdue_counts(),
+    -- sign-in throttling, run as the caller
+    portal.login_locked(text[]),
+    portal.login_failed(text[], integer[], interval, interval),
+    portal.login_succeeded(text),
+    -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
+    portal.refresh_estimates_if_due(integer, integer),
+    -- `portald backtest` (SECURITY DEFINER)
+    portal.backtest(integer, interval, timestamptz, boolean)
+TO portal_app;
+
+-- What the caller's-rights SQL functions above call in turn: a function inlined into a statement,
+-- or run as the caller, needs its callees' EXECUTE too.
+GRANT EXECUTE ON FUNCTION
+    portal.policy_for(text, text),
+    portal.whole_days(interval),
+    portal.estimate_min_samples(),
+    portal.estimate_ladder(),
+    portal.estimate_bucket(double precision),
+    portal.week_part(timestamptz),
+    portal.stage_order(text),
+    portal.milestone_ahead(text, text),
+    portal.stage_anchor(portal.studies, text),
+    portal.estimate_candidates(text, text, text, text),
+    portal.estimate_preference(integer, integer),
+    portal.entry_p90(text, text, text, text, text)
+TO portal_app;
