@@ -14,7 +14,8 @@
 enum db_mode {
     DB_PREPARED,   /* serving: every statement prepared once per connection */
     DB_UNPREPARED, /* one-shot commands: nothing prepared (the schema may not exist yet, and a
-                      command runs each statement once) */
+                      command runs each statement once); one session, never silently replaced,
+                      since a command may hold session state (migrate's lock) */
 };
 
 /* Sets the connection string every thread uses. Call once before any other db_ function. */
@@ -53,7 +54,9 @@ __attribute__((warn_unused_result)) int db_exec_script(enum query_script s, stru
 
 /* Runs the text of one of the owner's SQL files (a migration, a definitions file, grants.sql),
  * which may hold several statements, or none. On failure o->detail is the first line of the
- * server's message: errors in schema changes name objects, and the operator needs them. */
+ * server's message (errors in schema changes name objects, and the operator needs them), except
+ * for data exceptions and integrity violations, whose messages quote row values: their SQLSTATE
+ * and constraint only. COPY is refused. */
 __attribute__((warn_unused_result)) int db_exec_file(const char *sql, struct outcome *o);
 
 /* Rolls back a transaction the finished work left open; called when every request ends. */

@@ -39,6 +39,7 @@ enum query {
 
     /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
      * migrate). */
+    Q_SET_UTC,
     Q_STUDY_BY_ACCESSION,
     Q_REISSUE_ACCESS_CODE,
     Q_SET_PHYSICIAN_PASSWORD,

@@ -23,6 +23,9 @@ static atomic_int open_connections;
 
 static _Thread_local PGconn *tl_conn;
 static _Thread_local long long tl_last_failure_ms;
+/* A command's session: it may hold session state (migrate's advisory lock), so once made it is
+ * never silently replaced; a lost one fails the command. */
+static _Thread_local bool tl_command_connected;
 
 static pthread_key_t conn_key;
 static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
@@ -37,6 +40,7 @@ static pthread_key_t standby_key;
 static void (*connect_hook)(void);
 
 static PGconn *connect_and_prepare(const char *conninfo, bool standby);
+static PGresult *send_query(PGconn *c, enum query q, int nparams, const char *const *params);
 static PGresult *run_on_standby(enum query q, int nparams, const char *const *params,
                                 const char *context);
 static int fail(PGresult *res, const char *what, struct outcome *o, const char *context);
@@ -67,6 +71,7 @@ void db_configure(const char *conninfo, int connect_timeout_s, enum db_mode mode
     pthread_once(&conn_key_once, conn_key_create);
     db_conninfo = conninfo;
     db_mode = mode;
+    tl_command_connected = false;
     snprintf(db_timeout_str, sizeof(db_timeout_str), "%d", connect_timeout_s);
 }
 
@@ -81,10 +86,13 @@ PGconn *db_conn(void)
         return tl_conn;
     if (tl_conn)
         db_close();
+    if (db_mode == DB_UNPREPARED && tl_command_connected)
+        return NULL;
     if (tl_last_failure_ms && now_ms() - tl_last_failure_ms < RECONNECT_BACKOFF_MS)
         return NULL;
     tl_conn = connect_and_prepare(db_conninfo, false);
     tl_last_failure_ms = tl_conn ? 0 : now_ms();
+    tl_command_connected = tl_conn != NULL;
     pthread_setspecific(conn_key, tl_conn);
     return tl_conn;
 }
@@ -108,9 +116,14 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
 {
     if (!conninfo)
         return NULL;
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+    /* The server sets the time zone as a startup option; a command keeps whatever options its
+     * connection string gives (an operator's lock_timeout, say) and sets the zone once connected.
+     */
+    bool command = db_mode == DB_UNPREPARED;
+    const char *keys[] = {"dbname", "connect_timeout", "application_name",
+                          command ? NULL : "options", NULL};
     const char *vals[] = {conninfo, db_timeout_str, standby ? "portald-read" : "portald",
-                          "-c TimeZone=UTC", NULL};
+                          command ? NULL : "-c TimeZone=UTC", NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         /* libpq's message names the host and the reason, never a password. */
@@ -121,7 +134,17 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
         PQfinish(c);
         return NULL;
     }
-    for (int i = 0; db_mode == DB_PREPARED && i < Q_COUNT; i++) {
+    if (command) {
+        PGresult *r = send_query(c, Q_SET_UTC, 0, NULL);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok) {
+            log_msg(LOG_ERROR, "cannot set the session's time zone to UTC");
+            PQfinish(c);
+            return NULL;
+        }
+    }
+    for (int i = 0; !command && i < Q_COUNT; i++) {
         if ((standby && !query_standby_ok[i]) || queries[i].one_shot)
             continue;
         PGresult *r = PQprepare(c, queries[i].name, queries[i].sql, queries[i].nparams, NULL);
@@ -182,7 +205,7 @@ static bool retryable(const char *state)
 }
 
 /* Sends q on c: by name where statements are prepared, else with its text. */
-static PGresult *send(PGconn *c, enum query q, int nparams, const char *const *params)
+static PGresult *send_query(PGconn *c, enum query q, int nparams, const char *const *params)
 {
     if (db_mode == DB_PREPARED && !queries[q].one_shot)
         return PQexecPrepared(c, queries[q].name, nparams, params, NULL, NULL, 0);
@@ -214,7 +237,7 @@ int db_exec(enum query q, int nparams, const char *const *params, PGresult **res
             return outcome_fail(o, FAIL_UNAVAILABLE, 503,
                                 "The database is unavailable; try again shortly.");
         bool in_tx = PQtransactionStatus(c) != PQTRANS_IDLE;
-        PGresult *r = send(c, q, nparams, params);
+        PGresult *r = send_query(c, q, nparams, params);
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             *res = r;
@@ -281,11 +304,24 @@ int db_exec_file(const char *sql, struct outcome *o)
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
     int s = 0;
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+        /* No data travels with a file; the connection is mid-COPY and of no further use. */
+        PQclear(r);
+        db_close();
+        return outcome_fail(o, FAIL_INTERNAL, 500, "COPY is not supported in these files");
+    }
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
         s = db_sqlstate_status(state);
-        outcome_fail(o, s == 503 ? FAIL_UNAVAILABLE : FAIL_REFUSED, s, "%s",
-                     PQresultErrorMessage(r));
+        enum failure_kind kind = s == 503 ? FAIL_UNAVAILABLE : FAIL_REFUSED;
+        /* Data exceptions (22) and integrity violations (23) quote the values of the rows a data
+         * change touched, which may be a patient's: name the class and the constraint only. */
+        if (state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
+            outcome_fail(o, kind, s, "SQLSTATE %s%s%s (the message may quote row values)", state,
+                         constraint ? " on constraint " : "", constraint ? constraint : "");
+        else
+            outcome_fail(o, kind, s, "%s", PQresultErrorMessage(r));
         o->detail[strcspn(o->detail, "\n")] = '\0';
         snprintf(o->sqlstate, sizeof(o->sqlstate), "%s", state ? state : "");
         if (PQstatus(c) != CONNECTION_OK)
@@ -322,7 +358,7 @@ static PGresult *run_on_standby(enum query q, int nparams, const char *const *pa
         if (!tl_standby)
             return NULL;
     }
-    PGresult *r = send(tl_standby, q, nparams, params);
+    PGresult *r = send_query(tl_standby, q, nparams, params);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return r;
@@ -380,7 +416,7 @@ bool db_ping(void)
         PGconn *c = db_conn();
         if (!c)
             return false;
-        PGresult *r = send(c, Q_PING, 0, NULL);
+        PGresult *r = send_query(c, Q_PING, 0, NULL);
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         PQclear(r);
         if (ok)
@@ -398,7 +434,7 @@ void db_work_done(void)
     /* Work that left a transaction open (an error between BEGIN and COMMIT) must not hand it to
      * the next request on this thread. */
     if (tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE)
-        PQclear(send(tl_conn, Q_ROLLBACK, 0, NULL));
+        PQclear(send_query(tl_conn, Q_ROLLBACK, 0, NULL));
 }
 
 /* The column's index in res, as PQfnumber gives it for our lower-case names but without its copy

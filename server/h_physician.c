@@ -144,11 +144,8 @@ int h_physician_release(struct req *rq)
     static const char *const fields[] = {"note", NULL};
     struct validation v = {0};
     v_only(&v, rq->in, "", fields);
-    struct release_request r = {
-        .study_id = rq->id,
-        .physician_id = rq->who.sub,
-        .note = v_string(&v, rq->in, "", "note", false, ANY_LENGTH),
-    };
+    struct release_request r = {.study_id = rq->id, .physician_id = rq->who.sub};
+    r.note = v_string(&v, rq->in, "", "note", false, ANY_LENGTH);
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
     struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
@@ -169,13 +166,11 @@ int h_physician_hold(struct req *rq)
     static const char *const fields[] = {"reason", "reason_code", "until", NULL};
     struct validation v = {0};
     v_only(&v, rq->in, "", fields);
-    struct hold_request h = {
-        .study_id = rq->id,
-        .physician_id = rq->who.sub,
-        .reason = v_string(&v, rq->in, "", "reason", true, ANY_LENGTH),
-        .reason_code = v_string(&v, rq->in, "", "reason_code", false, ANY_LENGTH),
-        .until = v_string(&v, rq->in, "", "until", false, ANY_LENGTH),
-    };
+    /* One statement each: the order of the failures found is the order of the fields. */
+    struct hold_request h = {.study_id = rq->id, .physician_id = rq->who.sub};
+    h.reason = v_string(&v, rq->in, "", "reason", true, ANY_LENGTH);
+    h.reason_code = v_string(&v, rq->in, "", "reason_code", false, ANY_LENGTH);
+    h.until = v_string(&v, rq->in, "", "until", false, ANY_LENGTH);
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
     struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};

@@ -223,6 +223,7 @@ const struct query_def queries[Q_COUNT] = {
                           0},
 
     /* One-shot commands. */
+    [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},
     [Q_STUDY_BY_ACCESSION] = {"study_by_accession",
                               "SELECT id FROM portal.studies WHERE accession = $1", 1, true},
     [Q_REISSUE_ACCESS_CODE] = {"reissue_access_code",
