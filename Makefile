@@ -43,6 +43,16 @@ $(B)/asan/tests/%: tests/unit/%.c $(filter-out $(B)/asan/obj/main.o,$(ASAN_OBJ))
 	  $(filter-out $(B)/asan/obj/main.o $(patsubst tests/unit/test_%.c,$(B)/asan/obj/%.o,$<),$(ASAN_OBJ)) \
 	  $(LDLIBS) $(shell pkg-config --libs libcurl 2>/dev/null)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang 14: each includes the .c it drives.
+FUZZ_CC    ?= clang-14
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard server/*.c include/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<
+
 deps-build:
 	@scripts/deps.sh build
 
@@ -60,8 +70,14 @@ run: deps-run
 
 # The same set-up, then every test; ends with "N passed, N failed".
 test: deps-test
-	@$(MAKE) --no-print-directory $(B)/portald $(B)/asan/portald $(UNIT_BIN)
+	@$(MAKE) --no-print-directory $(B)/portald $(B)/asan/portald $(UNIT_BIN) $(FUZZ_BIN)
 	@B=$(B) tests/run.sh
+
+# Every fuzzer for FUZZ_SECONDS (default 600) each, from its seed corpus; make test replays the
+# corpora and fuzzes each for a few seconds only.
+fuzz: deps-test
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@B=$(B) FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/suites/fuzz.sh
 
 bench:
 	@scripts/deps.sh bench
@@ -81,6 +97,6 @@ format-check:
 	@clang-format --version | grep -q 'version 14\.' || { echo "format-check needs clang-format 14 (Debian 12)"; exit 1; }
 	clang-format --dry-run -Werror server/*.c include/*.h tests/unit/*.c tests/unit/*.h
 
-.PHONY: all run test bench stop clean format format-check deps-build deps-run deps-test
+.PHONY: all run test fuzz bench stop clean format format-check deps-build deps-run deps-test
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
