@@ -37,7 +37,7 @@ for src in tests/fuzz/fuzz_*.c; do
         passed=$((passed + 1))
     else
         echo "not ok - $name crashed; the input is in $B/fuzz/crashes/:"
-        grep -E 'ERROR|SUMMARY|runtime error' "$log" | head -5 | sed 's/^/# /'
+        grep -E 'ERROR|SUMMARY|runtime error|deadly signal' "$log" | head -5 | sed 's/^/# /'
         failed=$((failed + 1))
     fi
     rm -rf "$scratch" "$log"
