@@ -49,6 +49,10 @@ int hl7_find(const struct hl7_message *m, const char *name, int nth);
  * characters. */
 int hl7_repetitions(const struct hl7_message *m, int seg, int field);
 
+/* Field f of segment seg as it stands in the message, escapes and all (to copy it into another
+ * message with the same delimiters). False when absent. */
+bool hl7_field_raw(const struct hl7_message *m, int seg, int f, const char **value, size_t *len);
+
 /* Copies the value at segment seg, field (1-based), repetition rep (0-based), component comp and
  * subcomponent sub (1-based), with its escape sequences resolved (\F\ \S\ \T\ \R\ \E\, \Xhh..\,
  * \.br\ and \.sp\ as a line break; formatting and highlighting sequences dropped), as UTF-8, into

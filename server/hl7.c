@@ -254,6 +254,12 @@ static bool field_of(const struct hl7_message *m, int seg, int f, const char **o
     return true;
 }
 
+bool hl7_field_raw(const struct hl7_message *m, int seg, int f, const char **value, size_t *len)
+{
+    bool raw;
+    return field_of(m, seg, f, value, len, &raw);
+}
+
 int hl7_repetitions(const struct hl7_message *m, int seg, int field)
 {
     const char *f;
