@@ -43,7 +43,9 @@ struct outcome {
 /* Records a field failure as "prefix.key: why" (prefix "" for a top-level field). */
 void field_error_add(struct field_errors *fe, const char *prefix, const char *key, const char *why);
 
-/* Sets o to a failure with status and detail (printf-style). Returns status. */
+/* Sets o to a failure with status and detail (printf-style), and no SQLSTATE (the database layer
+ * sets it after). Every member a reader looks at is then set, fields being read only for
+ * FAIL_INVALID, so an outcome need not be cleared before a call that can fail. Returns status. */
 __attribute__((format(printf, 4, 5))) int outcome_fail(struct outcome *o, enum failure_kind kind,
                                                        int status, const char *fmt, ...);
 /* Turns collected field errors into a 422 outcome whose detail names the first. Returns 422, or

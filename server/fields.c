@@ -30,13 +30,21 @@ bool field_max(struct field_errors *fe, const char *prefix, const char *key, con
     return false;
 }
 
+bool field_text(struct field_errors *fe, const char *prefix, const char *key, const char *value,
+                bool required, size_t max)
+{
+    if (required && !field_present(fe, prefix, key, value))
+        return false;
+    return field_max(fe, prefix, key, value, max);
+}
+
 bool field_one_of(struct field_errors *fe, const char *prefix, const char *key, const char *value,
                   const char *const *choices, const char **canonical)
 {
     if (canonical)
         *canonical = NULL;
-    if (!value)
-        return true;
+    if (!value || !field_max(fe, prefix, key, value, FIELD_CHOICE_MAX))
+        return !value;
     for (const char *const *c = choices; *c; c++) {
         if (strcmp(*c, value) == 0) {
             if (canonical)
@@ -57,7 +65,11 @@ bool field_one_of(struct field_errors *fe, const char *prefix, const char *key, 
 bool field_timestamp(struct field_errors *fe, const char *prefix, const char *key,
                      const char *value)
 {
-    if (!value || timefmt_is_rfc3339(value))
+    if (!value)
+        return true;
+    if (!field_max(fe, prefix, key, value, FIELD_TIMESTAMP_MAX))
+        return false;
+    if (timefmt_is_rfc3339(value))
         return true;
     field_error_add(fe, prefix, key, "must be an RFC 3339 timestamp such as 2026-11-20T14:05:00Z");
     return false;
@@ -65,7 +77,11 @@ bool field_timestamp(struct field_errors *fe, const char *prefix, const char *ke
 
 bool field_date(struct field_errors *fe, const char *prefix, const char *key, const char *value)
 {
-    if (!value || timefmt_is_date(value))
+    if (!value)
+        return true;
+    if (!field_max(fe, prefix, key, value, FIELD_DATE_MAX))
+        return false;
+    if (timefmt_is_date(value))
         return true;
     field_error_add(fe, prefix, key, "must be a date such as 1985-12-10");
     return false;

@@ -14,12 +14,6 @@
 #include "log.h"
 #include "queries.h"
 
-/* The longest choice or timestamp looked at; longer is refused as too long (as the JSON API always
- * has). */
-#define CHOICE_MAX    64
-#define TIMESTAMP_MAX 40
-#define DATE_MAX      10
-
 const char *const ingest_event_types[] = {
     "ordered",        "scheduled",    "arrived",   "exam_started",
     "exam_completed", "read_started", "cancelled", NULL};
@@ -54,64 +48,39 @@ static int fingerprint(const struct config *c, const char *msg, size_t len,
     return 0;
 }
 
-/* A text field: present when required, at most max bytes. */
-static void check_text(struct field_errors *fe, const char *prefix, const char *key,
-                       const char *value, bool required, size_t max)
-{
-    if (required && !field_present(fe, prefix, key, value))
-        return;
-    field_max(fe, prefix, key, value, max);
-}
-
-static void check_choice(struct field_errors *fe, const char *prefix, const char *key,
-                         const char *value, bool required, const char *const *choices)
-{
-    if (required && !field_present(fe, prefix, key, value))
-        return;
-    if (field_max(fe, prefix, key, value, CHOICE_MAX))
-        field_one_of(fe, prefix, key, value, choices, NULL);
-}
-
-static void check_timestamp(struct field_errors *fe, const char *prefix, const char *key,
-                            const char *value, bool required)
-{
-    if (required && !field_present(fe, prefix, key, value))
-        return;
-    if (field_max(fe, prefix, key, value, TIMESTAMP_MAX))
-        field_timestamp(fe, prefix, key, value);
-}
-
 int ingest_event_check(const struct ingest_event *e, struct field_errors *fe)
 {
     int before = fe->count + fe->dropped;
-    check_text(fe, "", "event_id", e->event_id, true, INGEST_EVENT_ID_MAX);
-    check_choice(fe, "", "type", e->type, true, ingest_event_types);
-    check_timestamp(fe, "", "occurred_at", e->occurred_at, true);
-    check_timestamp(fe, "", "scheduled_for", e->scheduled_for, false);
+    field_text(fe, "", "event_id", e->event_id, true, INGEST_EVENT_ID_MAX);
+    if (field_present(fe, "", "type", e->type))
+        field_one_of(fe, "", "type", e->type, ingest_event_types, NULL);
+    if (field_present(fe, "", "occurred_at", e->occurred_at))
+        field_timestamp(fe, "", "occurred_at", e->occurred_at);
+    field_timestamp(fe, "", "scheduled_for", e->scheduled_for);
     if (e->type && strcmp(e->type, "scheduled") == 0 && !e->scheduled_for)
         field_error_add(fe, "", "scheduled_for", "is required when type is scheduled");
 
-    check_text(fe, "patient", "mrn", e->patient.mrn, true, INGEST_ID_MAX);
-    check_text(fe, "patient", "name", e->patient.name, true, INGEST_NAME_MAX);
-    if (field_present(fe, "patient", "birth_date", e->patient.birth_date) &&
-        field_max(fe, "patient", "birth_date", e->patient.birth_date, DATE_MAX))
+    field_text(fe, "patient", "mrn", e->patient.mrn, true, INGEST_ID_MAX);
+    field_text(fe, "patient", "name", e->patient.name, true, INGEST_NAME_MAX);
+    if (field_present(fe, "patient", "birth_date", e->patient.birth_date))
         field_date(fe, "patient", "birth_date", e->patient.birth_date);
-    check_text(fe, "patient", "email", e->patient.email, false, INGEST_EMAIL_MAX);
+    field_text(fe, "patient", "email", e->patient.email, false, INGEST_EMAIL_MAX);
     if (e->patient.email && !strchr(e->patient.email, '@'))
         field_error_add(fe, "patient", "email", "must be an email address");
 
-    check_text(fe, "study", "accession", e->study.accession, true, INGEST_ID_MAX);
-    check_choice(fe, "study", "modality", e->study.modality, true, ingest_modalities);
-    check_text(fe, "study", "description", e->study.description, true, INGEST_NAME_MAX);
-    check_choice(fe, "study", "priority", e->study.priority, false, ingest_priorities);
-    check_text(fe, "study", "site", e->study.site, false, INGEST_ID_MAX);
+    field_text(fe, "study", "accession", e->study.accession, true, INGEST_ID_MAX);
+    if (field_present(fe, "study", "modality", e->study.modality))
+        field_one_of(fe, "study", "modality", e->study.modality, ingest_modalities, NULL);
+    field_text(fe, "study", "description", e->study.description, true, INGEST_NAME_MAX);
+    field_one_of(fe, "study", "priority", e->study.priority, ingest_priorities, NULL);
+    field_text(fe, "study", "site", e->study.site, false, INGEST_ID_MAX);
 
     const char *ph = "referring_physician";
-    check_text(fe, ph, "id", e->physician.id, true, INGEST_ID_MAX);
-    check_text(fe, ph, "name", e->physician.name, true, INGEST_NAME_MAX);
-    check_text(fe, ph, "phone", e->physician.phone, false, INGEST_PHONE_MAX);
+    field_text(fe, ph, "id", e->physician.id, true, INGEST_ID_MAX);
+    field_text(fe, ph, "name", e->physician.name, true, INGEST_NAME_MAX);
+    field_text(fe, ph, "phone", e->physician.phone, false, INGEST_PHONE_MAX);
     const char *url = e->physician.scheduling_url;
-    check_text(fe, ph, "scheduling_url", url, false, INGEST_URL_MAX);
+    field_text(fe, ph, "scheduling_url", url, false, INGEST_URL_MAX);
     if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
         field_error_add(fe, ph, "scheduling_url", "must be an http(s) URL");
     return fe->count + fe->dropped - before;
@@ -120,13 +89,15 @@ int ingest_event_check(const struct ingest_event *e, struct field_errors *fe)
 int ingest_report_check(const struct ingest_report *r, struct field_errors *fe)
 {
     int before = fe->count + fe->dropped;
-    check_text(fe, "", "event_id", r->event_id, true, INGEST_EVENT_ID_MAX);
-    check_text(fe, "", "accession", r->accession, true, INGEST_ID_MAX);
-    check_choice(fe, "", "status", r->status, true, ingest_report_statuses);
-    check_text(fe, "", "findings", r->findings, true, INGEST_REPORT_TEXT_MAX);
-    check_text(fe, "", "impression", r->impression, true, INGEST_REPORT_TEXT_MAX);
-    check_text(fe, "radiologist", "name", r->radiologist, true, INGEST_NAME_MAX);
-    check_timestamp(fe, "", "signed_at", r->signed_at, true);
+    field_text(fe, "", "event_id", r->event_id, true, INGEST_EVENT_ID_MAX);
+    field_text(fe, "", "accession", r->accession, true, INGEST_ID_MAX);
+    if (field_present(fe, "", "status", r->status))
+        field_one_of(fe, "", "status", r->status, ingest_report_statuses, NULL);
+    field_text(fe, "", "findings", r->findings, true, INGEST_REPORT_TEXT_MAX);
+    field_text(fe, "", "impression", r->impression, true, INGEST_REPORT_TEXT_MAX);
+    field_text(fe, "radiologist", "name", r->radiologist, true, INGEST_NAME_MAX);
+    if (field_present(fe, "", "signed_at", r->signed_at))
+        field_timestamp(fe, "", "signed_at", r->signed_at);
     return fe->count + fe->dropped - before;
 }
 

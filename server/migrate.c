@@ -183,13 +183,6 @@ static bool step_ok(enum query q, int n, const char *const *params, const char *
     return false;
 }
 
-/* Ends a failed transaction; a rollback that fails too leaves nothing to undo (the connection is
- * gone, and the server rolled it back). */
-static void roll_back(void)
-{
-    db_work_done();
-}
-
 /* The checksum recorded for key by q (schema_migrations by version, schema_definitions by name):
  * 1 with it copied to out, 0 when none is recorded, -1 on error. */
 static int recorded_checksum(enum query q, const char *key, char out[DIGEST_HEX_LEN + 1])
@@ -245,7 +238,7 @@ static int apply_migration(const char *dir, const char *name)
               step_ok(Q_COMMIT, 0, NULL, "COMMIT");
     free(sql);
     if (!ok) {
-        roll_back();
+        db_work_done(); /* a failed rollback leaves nothing: the session is gone */
         return -1;
     }
     printf("migrate: applied %s\n", name);
@@ -324,7 +317,7 @@ static int apply_definitions_and_grants(const char *sql_dir, bool force)
     rc = 0;
     goto done;
 rollback:
-    roll_back();
+    db_work_done(); /* a failed rollback leaves nothing: the session is gone */
     fprintf(stderr, "migrate: definitions and privileges left as they were\n");
 done:
     free(grants);

@@ -21,6 +21,7 @@ int outcome_fail(struct outcome *o, enum failure_kind kind, int status, const ch
 {
     o->kind = kind;
     o->status = status;
+    o->sqlstate[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(o->detail, sizeof(o->detail), fmt, ap);

@@ -8,10 +8,6 @@
 #include "fields.h"
 #include "queries.h"
 
-/* The longest reason code or timestamp looked at; longer is refused as too long. */
-#define CHOICE_MAX    64
-#define TIMESTAMP_MAX 40
-
 /* 45 CFR 171.201 wants a harm hold decided case by case and recorded; the code names which ground
  * the physician relied on, the text says why. */
 const char *const hold_reason_codes[] = {"harm_risk", "patient_request", "data_believed_wrong",
@@ -31,12 +27,9 @@ int hold_request_check(const struct hold_request *h, struct field_errors *fe)
     int before = fe->count + fe->dropped;
     field_present(fe, "", "study_id", h->study_id);
     field_present(fe, "", "physician_id", h->physician_id);
-    if (field_present(fe, "", "reason", h->reason))
-        field_max(fe, "", "reason", h->reason, HOLD_REASON_MAX);
-    if (field_max(fe, "", "reason_code", h->reason_code, CHOICE_MAX))
-        field_one_of(fe, "", "reason_code", h->reason_code, hold_reason_codes, NULL);
-    if (field_max(fe, "", "until", h->until, TIMESTAMP_MAX))
-        field_timestamp(fe, "", "until", h->until);
+    field_text(fe, "", "reason", h->reason, true, HOLD_REASON_MAX);
+    field_one_of(fe, "", "reason_code", h->reason_code, hold_reason_codes, NULL);
+    field_timestamp(fe, "", "until", h->until);
     return fe->count + fe->dropped - before;
 }
 

@@ -7,11 +7,6 @@
 
 #include "fields.h"
 
-/* The longest choice or timestamp a client may send before its value is even looked at. */
-#define CHOICE_MAX_BYTES    64
-#define TIMESTAMP_MAX_BYTES 40
-#define DATE_MAX_BYTES      10
-
 void v_fail(struct validation *v, const char *prefix, const char *key, const char *why)
 {
     field_error_add(&v->errors, prefix, key, why);
@@ -99,7 +94,7 @@ const char *v_string(struct validation *v, json_t *obj, const char *prefix, cons
 const char *v_choice(struct validation *v, json_t *obj, const char *prefix, const char *key,
                      bool required, const char *const *choices)
 {
-    const char *s = v_string(v, obj, prefix, key, required, CHOICE_MAX_BYTES);
+    const char *s = v_string(v, obj, prefix, key, required, FIELD_CHOICE_MAX);
     const char *canonical;
     return field_one_of(&v->errors, prefix, key, s, choices, &canonical) ? canonical : NULL;
 }
@@ -107,13 +102,13 @@ const char *v_choice(struct validation *v, json_t *obj, const char *prefix, cons
 const char *v_timestamp(struct validation *v, json_t *obj, const char *prefix, const char *key,
                         bool required)
 {
-    const char *s = v_string(v, obj, prefix, key, required, TIMESTAMP_MAX_BYTES);
+    const char *s = v_string(v, obj, prefix, key, required, FIELD_TIMESTAMP_MAX);
     return field_timestamp(&v->errors, prefix, key, s) ? s : NULL;
 }
 
 const char *v_date(struct validation *v, json_t *obj, const char *prefix, const char *key,
                    bool required)
 {
-    const char *s = v_string(v, obj, prefix, key, required, DATE_MAX_BYTES);
+    const char *s = v_string(v, obj, prefix, key, required, FIELD_DATE_MAX);
     return field_date(&v->errors, prefix, key, s) ? s : NULL;
 }
