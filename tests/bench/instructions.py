@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Instructions per warm patient detail request, counted by valgrind's callgrind: a figure that
-does not depend on what else the machine is doing, for comparing two builds.
+moves far less with the machine's load than requests per second (about 1 % with a test suite
+running beside it), for comparing two builds run on a quiet machine, interleaved.
 
 Usage: tests/bench/instructions.py ROOT BINARY [FEW MANY]
   ROOT    a checkout (its sql/ and tests/lib/pg_throwaway.sh are used)
