@@ -59,6 +59,9 @@ __attribute__((warn_unused_result)) int db_exec_script(enum query_script s, stru
  * and constraint only. COPY is refused. */
 __attribute__((warn_unused_result)) int db_exec_file(const char *sql, struct outcome *o);
 
+/* Whether this thread's connection is inside a transaction (a caller's BEGIN). */
+bool db_in_transaction(void);
+
 /* Rolls back a transaction the finished work left open; called when every request ends. */
 void db_work_done(void);
 

@@ -35,13 +35,15 @@ struct ingest_event {
     const char *occurred_at;
     const char *scheduled_for; /* required when type is "scheduled" */
     struct {
-        const char *mrn, *name, *birth_date, *email;
+        /* The identifier within its assigning authority (HL7 CX.1 and CX.4); NULL authority
+         * means the study's site. */
+        const char *mrn, *assigning_authority, *name, *birth_date, *email, *phone;
     } patient;
     struct {
         const char *accession, *modality, *description, *priority, *site;
     } study;
     struct {
-        const char *id, *name, *phone, *scheduling_url;
+        const char *id, *assigning_authority, *name, *phone, *scheduling_url;
     } physician;
     /* The message as its transport renders it canonically (the JSON API: the body with sorted keys
      * and no spaces). Its keyed fingerprint recognises a replay and refuses a different message
@@ -67,6 +69,24 @@ struct ingest_report {
     const char *fingerprint;
 };
 
+/* A patient's registration or update of their demographics and contact details. */
+struct ingest_patient {
+    const char *event_id;
+    const char *mrn, *assigning_authority; /* both required */
+    const char *name, *birth_date, *email, *phone;
+    const char *message; /* as in struct ingest_event */
+    size_t message_len;
+};
+
+/* A merge: the patient merged.* names becomes the patient mrn names (the survivor). */
+struct ingest_merge {
+    const char *event_id;
+    const char *mrn, *assigning_authority;
+    const char *merged_mrn, *merged_authority;
+    const char *message; /* as in struct ingest_event */
+    size_t message_len;
+};
+
 /* The core's answer: the study's state as the database recorded it (owned by the caller), and
  * whether this was a replay. A newly created patient's access code is in answer, once. */
 struct ingest_result {
@@ -77,9 +97,15 @@ struct ingest_result {
 /* Adds a failure to fe for every field that breaks a rule; returns how many were added. */
 int ingest_event_check(const struct ingest_event *e, struct field_errors *fe);
 int ingest_report_check(const struct ingest_report *r, struct field_errors *fe);
+int ingest_patient_check(const struct ingest_patient *p, struct field_errors *fe);
+int ingest_merge_check(const struct ingest_merge *m, struct field_errors *fe);
 
 /* Checks e and records it. Returns 0 with result->answer set, or a status with o filled (422 with
- * o->fields for invalid fields). */
+ * o->fields for invalid fields).
+ *
+ * Each call is its own transaction, unless the caller opened one with ingest_batch_begin: then the
+ * call joins it, and a failure rolls the whole batch back (a message that causes several calls is
+ * applied whole or not at all). */
 __attribute__((warn_unused_result)) int ingest_event_apply(const struct ingest_event *e,
                                                            const struct origin *from,
                                                            struct ingest_result *result,
@@ -88,5 +114,27 @@ __attribute__((warn_unused_result)) int ingest_report_apply(const struct ingest_
                                                             const struct origin *from,
                                                             struct ingest_result *result,
                                                             struct outcome *o);
+
+__attribute__((warn_unused_result)) int ingest_patient_apply(const struct ingest_patient *p,
+                                                             const struct origin *from,
+                                                             struct ingest_result *result,
+                                                             struct outcome *o);
+__attribute__((warn_unused_result)) int ingest_merge_apply(const struct ingest_merge *m,
+                                                           const struct origin *from,
+                                                           struct ingest_result *result,
+                                                           struct outcome *o);
+
+/* Whether a study with this accession exists yet (answers 0 with *exists set, or a status). */
+__attribute__((warn_unused_result)) int ingest_study_exists(const char *accession,
+                                                            const struct origin *from, bool *exists,
+                                                            struct outcome *o);
+
+/* One transaction around several calls; commit answers 0 only once the database committed. */
+__attribute__((warn_unused_result)) int ingest_batch_begin(const struct origin *from,
+                                                           struct outcome *o);
+__attribute__((warn_unused_result)) int ingest_batch_commit(const struct origin *from,
+                                                            struct outcome *o);
+/* Rolls back an open batch (a failure the caller found itself). */
+void ingest_batch_abandon(void);
 
 #endif

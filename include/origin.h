@@ -1,8 +1,10 @@
 /* Where a call into the core came from: the transport, the id of the work (its log lines and audit
- * rows carry it), the sender's address, and the configuration whose keys some calls need (the
- * ingest fingerprint). Every transport fills one and passes it with the call. */
+ * rows carry it), the sender's address and name, and the configuration whose keys some calls need
+ * (the ingest fingerprint). Every transport fills one and passes it with the call. */
 #ifndef PORTAL_ORIGIN_H
 #define PORTAL_ORIGIN_H
+
+#include <stdbool.h>
 
 struct config;
 
@@ -11,6 +13,14 @@ struct origin {
     const char *request_id;   /* never NULL */
     const char *client_addr;  /* the sender's address, or NULL when there is none */
     const struct config *cfg; /* NULL: no keys (a command without a secret) */
+    /* Who sent it, for the audit log: a role ("ris", "pacs") and a name (the token's subject, the
+     * HL7 sending facility). Never anything the message says about a patient. */
+    const char *actor_role;
+    const char *actor_id;
+    /* Whether the transport can give a new patient's access code to someone (the JSON API answers
+     * it to the RIS, which prints it). HL7 and the PACS cannot: a patient they create gets a code
+     * when the site asks for one (`portald access-code`), not one nobody will ever see. */
+    bool hands_out_access_code;
 };
 
 #endif

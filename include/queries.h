@@ -12,6 +12,9 @@ enum query {
     Q_INGEST_EVENT,
     Q_SET_ACCESS_CODE,
     Q_INGEST_REPORT,
+    Q_INGEST_PATIENT,
+    Q_INGEST_MERGE,
+    Q_STUDY_EXISTS,
     Q_LOGIN_LOOKUP,
     Q_LOGIN_LOCKED,
     Q_LOGIN_FAILED,
@@ -93,6 +96,13 @@ enum ingest_event_param {
     IEP_PHYSICIAN_NAME,
     IEP_PHYSICIAN_PHONE,
     IEP_SCHEDULING_URL,
+    IEP_ASSIGNING_AUTHORITY,
+    IEP_PATIENT_PHONE,
+    IEP_PHYSICIAN_AUTHORITY,
+    IEP_ACTOR_ROLE,
+    IEP_ACTOR_ID,
+    IEP_CLIENT_ADDR,
+    IEP_REQUEST_ID,
     IEP_COUNT
 };
 extern const char *const ingest_event_param_names[IEP_COUNT];
@@ -107,9 +117,47 @@ enum ingest_report_param {
     IRP_IMPRESSION,
     IRP_RADIOLOGIST,
     IRP_SIGNED_AT,
+    IRP_ACTOR_ROLE,
+    IRP_ACTOR_ID,
+    IRP_CLIENT_ADDR,
+    IRP_REQUEST_ID,
     IRP_COUNT
 };
 extern const char *const ingest_report_param_names[IRP_COUNT];
+
+/* The parameters of Q_INGEST_PATIENT by name, as above. */
+enum ingest_patient_param {
+    IPP_EVENT_ID,
+    IPP_PAYLOAD_HASH,
+    IPP_ASSIGNING_AUTHORITY,
+    IPP_MRN,
+    IPP_PATIENT_NAME,
+    IPP_BIRTH_DATE,
+    IPP_EMAIL,
+    IPP_PATIENT_PHONE,
+    IPP_ACTOR_ROLE,
+    IPP_ACTOR_ID,
+    IPP_CLIENT_ADDR,
+    IPP_REQUEST_ID,
+    IPP_COUNT
+};
+extern const char *const ingest_patient_param_names[IPP_COUNT];
+
+/* The parameters of Q_INGEST_MERGE by name, as above. */
+enum ingest_merge_param {
+    IMP_EVENT_ID,
+    IMP_PAYLOAD_HASH,
+    IMP_ASSIGNING_AUTHORITY,
+    IMP_MRN,
+    IMP_MERGED_AUTHORITY,
+    IMP_MERGED_MRN,
+    IMP_ACTOR_ROLE,
+    IMP_ACTOR_ID,
+    IMP_CLIENT_ADDR,
+    IMP_REQUEST_ID,
+    IMP_COUNT
+};
+extern const char *const ingest_merge_param_names[IMP_COUNT];
 
 /* Multi-statement scripts, run whole by db_exec_script: a one-shot command's generator. */
 enum query_script { S_HISTORY_HELPERS, S_HISTORY_GENERATE, S_HISTORY_INSERT, S_COUNT };

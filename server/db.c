@@ -429,6 +429,11 @@ bool db_ping(void)
     return false;
 }
 
+bool db_in_transaction(void)
+{
+    return tl_conn && PQtransactionStatus(tl_conn) != PQTRANS_IDLE;
+}
+
 void db_work_done(void)
 {
     /* Work that left a transaction open (an error between BEGIN and COMMIT) must not hand it to

@@ -93,14 +93,14 @@ static const struct demo_study *study_of(const char *accession)
     return NULL;
 }
 
-static int reissue_code(const char *mrn, struct access_code *code)
+static int reissue_code(const char *mrn, const char *authority, struct access_code *code)
 {
     if (access_code_new(code) < 0)
         return -1;
-    const char *p[3] = {mrn, code->selector, code->hash};
+    const char *p[4] = {mrn, code->selector, code->hash, authority};
     PGresult *r;
     struct outcome o = {0};
-    if (db_exec(Q_REISSUE_ACCESS_CODE, 3, p, &r, &o, DEMO_CONTEXT))
+    if (db_exec(Q_REISSUE_ACCESS_CODE, 4, p, &r, &o, DEMO_CONTEXT))
         return -1;
     int ok = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
@@ -109,7 +109,11 @@ static int reissue_code(const char *mrn, struct access_code *code)
 
 static int seed_report(const struct ingest_report *r)
 {
-    struct origin from = {"cli", DEMO_CONTEXT, NULL, NULL};
+    struct origin from = {.transport = "cli",
+                          .request_id = DEMO_CONTEXT,
+                          .actor_role = "ris",
+                          .actor_id = "seed-demo",
+                          .hands_out_access_code = true};
     struct ingest_result result;
     struct outcome o = {0};
     if (ingest_report_apply(r, &from, &result, &o))
@@ -121,7 +125,11 @@ static int seed_report(const struct ingest_report *r)
 static int seed(void)
 {
     char t1[32], t2[32];
-    struct origin from = {"cli", DEMO_CONTEXT, NULL, NULL};
+    struct origin from = {.transport = "cli",
+                          .request_id = DEMO_CONTEXT,
+                          .actor_role = "ris",
+                          .actor_id = "seed-demo",
+                          .hands_out_access_code = true};
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
         const struct demo_event *d = &events[i];
         const struct demo_study *s = study_of(d->accession);
@@ -182,7 +190,8 @@ static int seed(void)
         .physician_id = DEMO_PHYSICIAN,
         .note = "A small break that should heal well in a cast. Let's talk about the next steps.",
     };
-    struct origin local = {"cli", DEMO_CONTEXT, "127.0.0.1", NULL};
+    struct origin local = {
+        .transport = "cli", .request_id = DEMO_CONTEXT, .client_addr = "127.0.0.1"};
     struct release_result released;
     if (release_apply(&rel, &local, &released, &o))
         return failed("releasing the XR report", &o);
@@ -199,7 +208,7 @@ int demo_seed(const char *conninfo, int argc, char **argv)
     struct access_code code;
     /* A fresh password each run, like the access code: nothing guessable ships in the repo. */
     char password[PHYSICIAN_RANDOM_PW_LEN + 8];
-    int rc = seed() == 0 && reissue_code(DEMO_MRN, &code) == 0 &&
+    int rc = seed() == 0 && reissue_code(DEMO_MRN, NULL, &code) == 0 &&
                      physician_password_random(password, sizeof(password)) == 0 &&
                      physician_password_store(DEMO_PHYSICIAN, password) == 0
                  ? 0
@@ -222,16 +231,18 @@ int demo_seed(const char *conninfo, int argc, char **argv)
 int demo_access_code(const char *conninfo, int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: portald access-code MRN\n");
+        fprintf(stderr, "usage: portald access-code MRN [ASSIGNING_AUTHORITY]\n");
         return 2;
     }
     if (cli_db_open(conninfo) < 0)
         return 1;
     struct access_code code;
-    int rc = reissue_code(argv[2], &code);
+    int rc = reissue_code(argv[2], argc > 3 ? argv[3] : NULL, &code);
     db_close();
     if (rc < 0) {
-        fprintf(stderr, "portald: no patient with that MRN\n");
+        fprintf(stderr, "portald: no patient with that MRN%s (or it was merged into another)\n",
+                argc > 3 ? " in that assigning authority"
+                         : ", or more than one (name the assigning authority)");
         return 1;
     }
     printf("%s\n", code.code);

@@ -33,7 +33,8 @@ int h_ingest_event(struct req *rq)
 {
     static const char *const top[] = {"event_id", "type",  "occurred_at",         "scheduled_for",
                                       "patient",  "study", "referring_physician", NULL};
-    static const char *const patient_f[] = {"mrn", "name", "birth_date", "email", NULL};
+    static const char *const patient_f[] = {
+        "mrn", "assigning_authority", "name", "birth_date", "email", NULL};
     static const char *const study_f[] = {"accession", "modality", "description",
                                           "priority",  "site",     NULL};
     static const char *const phys_f[] = {"id", "name", "phone", "scheduling_url", NULL};
@@ -50,6 +51,8 @@ int h_ingest_event(struct req *rq)
     json_t *pt = v_object(&v, in, "", "patient", true);
     v_only(&v, pt, "patient", patient_f);
     e.patient.mrn = v_string(&v, pt, "patient", "mrn", true, ANY_LENGTH);
+    e.patient.assigning_authority =
+        v_string(&v, pt, "patient", "assigning_authority", false, ANY_LENGTH);
     e.patient.name = v_string(&v, pt, "patient", "name", true, ANY_LENGTH);
     e.patient.birth_date = v_string(&v, pt, "patient", "birth_date", true, ANY_LENGTH);
     e.patient.email = v_string(&v, pt, "patient", "email", false, ANY_LENGTH);
@@ -74,7 +77,13 @@ int h_ingest_event(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     e.message = message;
     e.message_len = strlen(message);
-    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
+    struct origin from = {.transport = "http",
+                          .request_id = rq->request_id,
+                          .client_addr = rq->client_addr,
+                          .cfg = rq->cfg,
+                          .actor_role = "ris",
+                          .actor_id = rq->who.sub,
+                          .hands_out_access_code = true};
     struct ingest_result result;
     struct outcome o = {0};
     int s = ingest_event_apply(&e, &from, &result, &o);
@@ -108,7 +117,13 @@ int h_ingest_report(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     r.message = message;
     r.message_len = strlen(message);
-    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
+    struct origin from = {.transport = "http",
+                          .request_id = rq->request_id,
+                          .client_addr = rq->client_addr,
+                          .cfg = rq->cfg,
+                          .actor_role = "ris",
+                          .actor_id = rq->who.sub,
+                          .hands_out_access_code = true};
     struct ingest_result result;
     struct outcome o = {0};
     int s = ingest_report_apply(&r, &from, &result, &o);

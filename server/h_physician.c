@@ -148,7 +148,10 @@ int h_physician_release(struct req *rq)
     r.note = v_string(&v, rq->in, "", "note", false, ANY_LENGTH);
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
+    struct origin from = {.transport = "http",
+                          .request_id = rq->request_id,
+                          .client_addr = rq->client_addr,
+                          .cfg = rq->cfg};
     struct release_result result;
     struct outcome o = {0};
     if (release_apply(&r, &from, &result, &o))
@@ -173,7 +176,10 @@ int h_physician_hold(struct req *rq)
     h.until = v_string(&v, rq->in, "", "until", false, ANY_LENGTH);
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    struct origin from = {"http", rq->request_id, rq->client_addr, rq->cfg};
+    struct origin from = {.transport = "http",
+                          .request_id = rq->request_id,
+                          .client_addr = rq->client_addr,
+                          .cfg = rq->cfg};
     struct hold_result result;
     struct outcome o = {0};
     if (hold_apply(&h, &from, &result, &o))

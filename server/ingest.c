@@ -48,6 +48,22 @@ static int fingerprint(const struct config *c, const char *msg, size_t len,
     return 0;
 }
 
+/* The patient's identifier and demographics, by the same rules in every message that names one. */
+static void check_person(struct field_errors *fe, const char *mrn, const char *authority,
+                         bool authority_required, const char *name, const char *birth_date,
+                         const char *email, const char *phone)
+{
+    field_text(fe, "patient", "mrn", mrn, true, INGEST_ID_MAX);
+    field_text(fe, "patient", "assigning_authority", authority, authority_required, INGEST_ID_MAX);
+    field_text(fe, "patient", "name", name, true, INGEST_NAME_MAX);
+    if (field_present(fe, "patient", "birth_date", birth_date))
+        field_date(fe, "patient", "birth_date", birth_date);
+    field_text(fe, "patient", "email", email, false, INGEST_EMAIL_MAX);
+    if (email && !strchr(email, '@'))
+        field_error_add(fe, "patient", "email", "must be an email address");
+    field_text(fe, "patient", "phone", phone, false, INGEST_PHONE_MAX);
+}
+
 int ingest_event_check(const struct ingest_event *e, struct field_errors *fe)
 {
     int before = fe->count + fe->dropped;
@@ -60,13 +76,8 @@ int ingest_event_check(const struct ingest_event *e, struct field_errors *fe)
     if (e->type && strcmp(e->type, "scheduled") == 0 && !e->scheduled_for)
         field_error_add(fe, "", "scheduled_for", "is required when type is scheduled");
 
-    field_text(fe, "patient", "mrn", e->patient.mrn, true, INGEST_ID_MAX);
-    field_text(fe, "patient", "name", e->patient.name, true, INGEST_NAME_MAX);
-    if (field_present(fe, "patient", "birth_date", e->patient.birth_date))
-        field_date(fe, "patient", "birth_date", e->patient.birth_date);
-    field_text(fe, "patient", "email", e->patient.email, false, INGEST_EMAIL_MAX);
-    if (e->patient.email && !strchr(e->patient.email, '@'))
-        field_error_add(fe, "patient", "email", "must be an email address");
+    check_person(fe, e->patient.mrn, e->patient.assigning_authority, false, e->patient.name,
+                 e->patient.birth_date, e->patient.email, e->patient.phone);
 
     field_text(fe, "study", "accession", e->study.accession, true, INGEST_ID_MAX);
     if (field_present(fe, "study", "modality", e->study.modality))
@@ -77,6 +88,8 @@ int ingest_event_check(const struct ingest_event *e, struct field_errors *fe)
 
     const char *ph = "referring_physician";
     field_text(fe, ph, "id", e->physician.id, true, INGEST_ID_MAX);
+    field_text(fe, ph, "assigning_authority", e->physician.assigning_authority, false,
+               INGEST_ID_MAX);
     field_text(fe, ph, "name", e->physician.name, true, INGEST_NAME_MAX);
     field_text(fe, ph, "phone", e->physician.phone, false, INGEST_PHONE_MAX);
     const char *url = e->physician.scheduling_url;
@@ -98,6 +111,26 @@ int ingest_report_check(const struct ingest_report *r, struct field_errors *fe)
     field_text(fe, "radiologist", "name", r->radiologist, true, INGEST_NAME_MAX);
     if (field_present(fe, "", "signed_at", r->signed_at))
         field_timestamp(fe, "", "signed_at", r->signed_at);
+    return fe->count + fe->dropped - before;
+}
+
+int ingest_patient_check(const struct ingest_patient *p, struct field_errors *fe)
+{
+    int before = fe->count + fe->dropped;
+    field_text(fe, "", "event_id", p->event_id, true, INGEST_EVENT_ID_MAX);
+    check_person(fe, p->mrn, p->assigning_authority, true, p->name, p->birth_date, p->email,
+                 p->phone);
+    return fe->count + fe->dropped - before;
+}
+
+int ingest_merge_check(const struct ingest_merge *m, struct field_errors *fe)
+{
+    int before = fe->count + fe->dropped;
+    field_text(fe, "", "event_id", m->event_id, true, INGEST_EVENT_ID_MAX);
+    field_text(fe, "patient", "mrn", m->mrn, true, INGEST_ID_MAX);
+    field_text(fe, "patient", "assigning_authority", m->assigning_authority, true, INGEST_ID_MAX);
+    field_text(fe, "merged", "mrn", m->merged_mrn, true, INGEST_ID_MAX);
+    field_text(fe, "merged", "assigning_authority", m->merged_authority, true, INGEST_ID_MAX);
     return fe->count + fe->dropped - before;
 }
 
@@ -134,16 +167,62 @@ static int issue_access_code(struct ingest_result *result, const char *request_i
     return s;
 }
 
-int ingest_event_apply(const struct ingest_event *e, const struct origin *from,
-                       struct ingest_result *result, struct outcome *o)
+/* Runs one ingest function: in the caller's batch when one is open, else in a transaction of its
+ * own when a new patient's access code must be written with it, else alone. */
+static int record(enum query q, int nparams, const char *const *params, const struct origin *from,
+                  struct ingest_result *result, struct outcome *o)
+{
+    const char *id = from->request_id;
+    bool in_batch = db_in_transaction();
+    bool may_create = (q == Q_INGEST_EVENT || q == Q_INGEST_PATIENT) && from->hands_out_access_code;
+    bool own = !in_batch && may_create;
+    PGresult *res;
+    int s;
+    if ((own && (s = db_exec_command(Q_BEGIN, 0, NULL, o, id))) ||
+        (s = db_exec(q, nparams, params, &res, o, id)))
+        goto fail;
+    bool created = false;
+    s = take_answer(res, result, &created, o);
+    PQclear(res);
+    if (s || (created && may_create && (s = issue_access_code(result, id, o))) ||
+        (own && (s = db_exec_command(Q_COMMIT, 0, NULL, o, id))))
+        goto fail;
+    if (result->replay)
+        log_msg(LOG_INFO, "request %s: message replayed, nothing changed", id);
+    return 0;
+fail:
+    db_work_done();
+    json_decref(result->answer);
+    result->answer = NULL;
+    return s;
+}
+
+/* Starts a call: clears the result, checks the fields, makes the message's fingerprint. */
+static int prepare(struct ingest_result *result, int invalid_fields, const struct origin *from,
+                   const char *message, size_t message_len, const char *own_fingerprint,
+                   char hash[FINGERPRINT_MAX], struct outcome *o)
 {
     result->answer = NULL;
     result->replay = false;
-    if (ingest_event_check(e, &o->fields))
+    if (invalid_fields) {
+        db_work_done(); /* the batch this call was part of is abandoned with it */
         return outcome_invalid(o, &o->fields);
-    char hash[FINGERPRINT_MAX];
-    if (!e->fingerprint && fingerprint(from->cfg, e->message, e->message_len, hash) < 0)
+    }
+    if (!own_fingerprint && fingerprint(from->cfg, message, message_len, hash) < 0) {
+        db_work_done();
         return outcome_fail(o, FAIL_INTERNAL, 500, "Out of memory.");
+    }
+    return 0;
+}
+
+int ingest_event_apply(const struct ingest_event *e, const struct origin *from,
+                       struct ingest_result *result, struct outcome *o)
+{
+    char hash[FINGERPRINT_MAX];
+    int s = prepare(result, ingest_event_check(e, &o->fields), from, e->message, e->message_len,
+                    e->fingerprint, hash, o);
+    if (s)
+        return s;
     const char *p[IEP_COUNT] = {
         [IEP_EVENT_ID] = e->event_id,
         [IEP_PAYLOAD_HASH] = e->fingerprint ? e->fingerprint : hash,
@@ -163,39 +242,25 @@ int ingest_event_apply(const struct ingest_event *e, const struct origin *from,
         [IEP_PHYSICIAN_NAME] = e->physician.name,
         [IEP_PHYSICIAN_PHONE] = e->physician.phone,
         [IEP_SCHEDULING_URL] = e->physician.scheduling_url,
+        [IEP_ASSIGNING_AUTHORITY] = e->patient.assigning_authority,
+        [IEP_PATIENT_PHONE] = e->patient.phone,
+        [IEP_PHYSICIAN_AUTHORITY] = e->physician.assigning_authority,
+        [IEP_ACTOR_ROLE] = from->actor_role,
+        [IEP_ACTOR_ID] = from->actor_id,
+        [IEP_CLIENT_ADDR] = from->client_addr,
+        [IEP_REQUEST_ID] = from->request_id,
     };
-    const char *id = from->request_id;
-    PGresult *res;
-    int s;
-    if ((s = db_exec_command(Q_BEGIN, 0, NULL, o, id)) ||
-        (s = db_exec(Q_INGEST_EVENT, IEP_COUNT, p, &res, o, id)))
-        goto fail;
-    bool created = false;
-    s = take_answer(res, result, &created, o);
-    PQclear(res);
-    if (s || (created && (s = issue_access_code(result, id, o))) ||
-        (s = db_exec_command(Q_COMMIT, 0, NULL, o, id)))
-        goto fail;
-    if (result->replay)
-        log_msg(LOG_INFO, "request %s: event replayed, nothing changed", id);
-    return 0;
-fail:
-    db_work_done();
-    json_decref(result->answer);
-    result->answer = NULL;
-    return s;
+    return record(Q_INGEST_EVENT, IEP_COUNT, p, from, result, o);
 }
 
 int ingest_report_apply(const struct ingest_report *r, const struct origin *from,
                         struct ingest_result *result, struct outcome *o)
 {
-    result->answer = NULL;
-    result->replay = false;
-    if (ingest_report_check(r, &o->fields))
-        return outcome_invalid(o, &o->fields);
     char hash[FINGERPRINT_MAX];
-    if (!r->fingerprint && fingerprint(from->cfg, r->message, r->message_len, hash) < 0)
-        return outcome_fail(o, FAIL_INTERNAL, 500, "Out of memory.");
+    int s = prepare(result, ingest_report_check(r, &o->fields), from, r->message, r->message_len,
+                    r->fingerprint, hash, o);
+    if (s)
+        return s;
     const char *p[IRP_COUNT] = {
         [IRP_EVENT_ID] = r->event_id,
         [IRP_PAYLOAD_HASH] = r->fingerprint ? r->fingerprint : hash,
@@ -205,12 +270,91 @@ int ingest_report_apply(const struct ingest_report *r, const struct origin *from
         [IRP_IMPRESSION] = r->impression,
         [IRP_RADIOLOGIST] = r->radiologist,
         [IRP_SIGNED_AT] = r->signed_at,
+        [IRP_ACTOR_ROLE] = from->actor_role,
+        [IRP_ACTOR_ID] = from->actor_id,
+        [IRP_CLIENT_ADDR] = from->client_addr,
+        [IRP_REQUEST_ID] = from->request_id,
     };
-    PGresult *res;
-    int s = db_exec(Q_INGEST_REPORT, IRP_COUNT, p, &res, o, from->request_id);
+    return record(Q_INGEST_REPORT, IRP_COUNT, p, from, result, o);
+}
+
+int ingest_patient_apply(const struct ingest_patient *pt, const struct origin *from,
+                         struct ingest_result *result, struct outcome *o)
+{
+    char hash[FINGERPRINT_MAX];
+    int s = prepare(result, ingest_patient_check(pt, &o->fields), from, pt->message,
+                    pt->message_len, NULL, hash, o);
     if (s)
         return s;
-    s = take_answer(res, result, NULL, o);
+    const char *p[IPP_COUNT] = {
+        [IPP_EVENT_ID] = pt->event_id,
+        [IPP_PAYLOAD_HASH] = hash,
+        [IPP_ASSIGNING_AUTHORITY] = pt->assigning_authority,
+        [IPP_MRN] = pt->mrn,
+        [IPP_PATIENT_NAME] = pt->name,
+        [IPP_BIRTH_DATE] = pt->birth_date,
+        [IPP_EMAIL] = pt->email,
+        [IPP_PATIENT_PHONE] = pt->phone,
+        [IPP_ACTOR_ROLE] = from->actor_role,
+        [IPP_ACTOR_ID] = from->actor_id,
+        [IPP_CLIENT_ADDR] = from->client_addr,
+        [IPP_REQUEST_ID] = from->request_id,
+    };
+    return record(Q_INGEST_PATIENT, IPP_COUNT, p, from, result, o);
+}
+
+int ingest_merge_apply(const struct ingest_merge *m, const struct origin *from,
+                       struct ingest_result *result, struct outcome *o)
+{
+    char hash[FINGERPRINT_MAX];
+    int s = prepare(result, ingest_merge_check(m, &o->fields), from, m->message, m->message_len,
+                    NULL, hash, o);
+    if (s)
+        return s;
+    const char *p[IMP_COUNT] = {
+        [IMP_EVENT_ID] = m->event_id,
+        [IMP_PAYLOAD_HASH] = hash,
+        [IMP_ASSIGNING_AUTHORITY] = m->assigning_authority,
+        [IMP_MRN] = m->mrn,
+        [IMP_MERGED_AUTHORITY] = m->merged_authority,
+        [IMP_MERGED_MRN] = m->merged_mrn,
+        [IMP_ACTOR_ROLE] = from->actor_role,
+        [IMP_ACTOR_ID] = from->actor_id,
+        [IMP_CLIENT_ADDR] = from->client_addr,
+        [IMP_REQUEST_ID] = from->request_id,
+    };
+    return record(Q_INGEST_MERGE, IMP_COUNT, p, from, result, o);
+}
+
+int ingest_study_exists(const char *accession, const struct origin *from, bool *exists,
+                        struct outcome *o)
+{
+    PGresult *res;
+    const char *p[1] = {accession};
+    int s = db_exec(Q_STUDY_EXISTS, 1, p, &res, o, from->request_id);
+    if (s) {
+        db_work_done();
+        return s;
+    }
+    *exists = strcmp(PQgetvalue(res, 0, 0), "true") == 0;
     PQclear(res);
+    return 0;
+}
+
+int ingest_batch_begin(const struct origin *from, struct outcome *o)
+{
+    return db_exec_command(Q_BEGIN, 0, NULL, o, from->request_id);
+}
+
+int ingest_batch_commit(const struct origin *from, struct outcome *o)
+{
+    int s = db_exec_command(Q_COMMIT, 0, NULL, o, from->request_id);
+    if (s)
+        db_work_done();
     return s;
+}
+
+void ingest_batch_abandon(void)
+{
+    db_work_done();
 }

@@ -26,11 +26,12 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
-                    "               | seed-demo | access-code MRN | set-password PHYSICIAN_ID\n"
-                    "               | seed-history [--days N] | backtest [--days N] [--window-days "
-                    "W] [--conditional]\n"
-                    "Configuration comes from PORTAL_* environment variables (see README.md).\n");
+    fprintf(stderr,
+            "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
+            "               | seed-demo | access-code MRN [AUTHORITY] | set-password PHYSICIAN_ID\n"
+            "               | seed-history [--days N] | backtest [--days N] [--window-days "
+            "W] [--conditional]\n"
+            "Configuration comes from PORTAL_* environment variables (see README.md).\n");
     return 2;
 }
 

@@ -55,7 +55,10 @@ const struct query_def queries[Q_COUNT] = {
                         "p_accession => $10, p_modality => $11, p_description => $12, "
                         "p_priority => $13, p_site => $14, p_physician_id => $15, "
                         "p_physician_name => $16, p_physician_phone => $17, "
-                        "p_scheduling_url => $18)::text",
+                        "p_scheduling_url => $18, p_assigning_authority => $19, "
+                        "p_patient_phone => $20, p_physician_authority => $21, "
+                        "p_actor_role => $22, p_actor_id => $23, p_client_addr => $24, "
+                        "p_request_id => $25)::text",
                         IEP_COUNT},
     [Q_SET_ACCESS_CODE] = {"set_access_code",
                            "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
@@ -64,12 +67,30 @@ const struct query_def queries[Q_COUNT] = {
     [Q_INGEST_REPORT] = {"ingest_report",
                          "SELECT portal.ingest_report(p_event_id => $1, p_payload_hash => $2, "
                          "p_accession => $3, p_status => $4, p_findings => $5, "
-                         "p_impression => $6, p_radiologist => $7, p_signed_at => $8)::text",
+                         "p_impression => $6, p_radiologist => $7, p_signed_at => $8, "
+                         "p_actor_role => $9, p_actor_id => $10, p_client_addr => $11, "
+                         "p_request_id => $12)::text",
                          IRP_COUNT},
+    [Q_INGEST_PATIENT] = {"ingest_patient",
+                          "SELECT portal.ingest_patient(p_event_id => $1, p_payload_hash => $2, "
+                          "p_assigning_authority => $3, p_mrn => $4, p_patient_name => $5, "
+                          "p_birth_date => $6, p_email => $7, p_patient_phone => $8, "
+                          "p_actor_role => $9, p_actor_id => $10, p_client_addr => $11, "
+                          "p_request_id => $12)::text",
+                          IPP_COUNT},
+    [Q_INGEST_MERGE] = {"ingest_merge",
+                        "SELECT portal.ingest_merge(p_event_id => $1, p_payload_hash => $2, "
+                        "p_assigning_authority => $3, p_mrn => $4, p_merged_authority => $5, "
+                        "p_merged_mrn => $6, p_actor_role => $7, p_actor_id => $8, "
+                        "p_client_addr => $9, p_request_id => $10)::text",
+                        IMP_COUNT},
+    /* Whether a report's accession was ordered yet (an HL7 ORU may come first). */
+    [Q_STUDY_EXISTS] = {"study_exists",
+                        "SELECT EXISTS (SELECT FROM portal.studies WHERE accession = $1)::text", 1},
 
     [Q_LOGIN_LOOKUP] = {"login_lookup",
                         "SELECT id, birth_date, access_hash FROM portal.patients "
-                        "WHERE access_selector = $1",
+                        "WHERE access_selector = $1 AND merged_into IS NULL",
                         1},
     [Q_LOGIN_LOCKED] = {"login_locked", "SELECT portal.login_locked($1::text[])", 1},
     [Q_LOGIN_FAILED] = {"login_failed",
@@ -226,10 +247,16 @@ const struct query_def queries[Q_COUNT] = {
     [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},
     [Q_STUDY_BY_ACCESSION] = {"study_by_accession",
                               "SELECT id FROM portal.studies WHERE accession = $1", 1, true},
+    /* $4: the assigning authority, needed only when the MRN is used by more than one; a merged
+     * identifier no longer signs in. */
     [Q_REISSUE_ACCESS_CODE] = {"reissue_access_code",
+                               "WITH target AS (SELECT id FROM portal.patients "
+                               "WHERE mrn = $1 AND ($4::text IS NULL OR assigning_authority = $4) "
+                               "AND merged_into IS NULL) "
                                "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
-                               "updated_at = now() WHERE mrn = $1",
-                               3, true},
+                               "updated_at = now() WHERE id = (SELECT id FROM target) "
+                               "AND (SELECT count(*) FROM target) = 1",
+                               4, true},
     [Q_SET_PHYSICIAN_PASSWORD] = {"set_physician_password",
                                   "UPDATE portal.physicians SET password_hash = $2, "
                                   "updated_at = now() WHERE id = $1",
@@ -301,6 +328,13 @@ const char *const ingest_event_param_names[IEP_COUNT] = {
     [IEP_PHYSICIAN_NAME] = "p_physician_name",
     [IEP_PHYSICIAN_PHONE] = "p_physician_phone",
     [IEP_SCHEDULING_URL] = "p_scheduling_url",
+    [IEP_ASSIGNING_AUTHORITY] = "p_assigning_authority",
+    [IEP_PATIENT_PHONE] = "p_patient_phone",
+    [IEP_PHYSICIAN_AUTHORITY] = "p_physician_authority",
+    [IEP_ACTOR_ROLE] = "p_actor_role",
+    [IEP_ACTOR_ID] = "p_actor_id",
+    [IEP_CLIENT_ADDR] = "p_client_addr",
+    [IEP_REQUEST_ID] = "p_request_id",
 };
 
 const char *const ingest_report_param_names[IRP_COUNT] = {
@@ -308,6 +342,36 @@ const char *const ingest_report_param_names[IRP_COUNT] = {
     [IRP_ACCESSION] = "p_accession",     [IRP_STATUS] = "p_status",
     [IRP_FINDINGS] = "p_findings",       [IRP_IMPRESSION] = "p_impression",
     [IRP_RADIOLOGIST] = "p_radiologist", [IRP_SIGNED_AT] = "p_signed_at",
+    [IRP_ACTOR_ROLE] = "p_actor_role",   [IRP_ACTOR_ID] = "p_actor_id",
+    [IRP_CLIENT_ADDR] = "p_client_addr", [IRP_REQUEST_ID] = "p_request_id",
+};
+
+const char *const ingest_patient_param_names[IPP_COUNT] = {
+    [IPP_EVENT_ID] = "p_event_id",
+    [IPP_PAYLOAD_HASH] = "p_payload_hash",
+    [IPP_ASSIGNING_AUTHORITY] = "p_assigning_authority",
+    [IPP_MRN] = "p_mrn",
+    [IPP_PATIENT_NAME] = "p_patient_name",
+    [IPP_BIRTH_DATE] = "p_birth_date",
+    [IPP_EMAIL] = "p_email",
+    [IPP_PATIENT_PHONE] = "p_patient_phone",
+    [IPP_ACTOR_ROLE] = "p_actor_role",
+    [IPP_ACTOR_ID] = "p_actor_id",
+    [IPP_CLIENT_ADDR] = "p_client_addr",
+    [IPP_REQUEST_ID] = "p_request_id",
+};
+
+const char *const ingest_merge_param_names[IMP_COUNT] = {
+    [IMP_EVENT_ID] = "p_event_id",
+    [IMP_PAYLOAD_HASH] = "p_payload_hash",
+    [IMP_ASSIGNING_AUTHORITY] = "p_assigning_authority",
+    [IMP_MRN] = "p_mrn",
+    [IMP_MERGED_AUTHORITY] = "p_merged_authority",
+    [IMP_MERGED_MRN] = "p_merged_mrn",
+    [IMP_ACTOR_ROLE] = "p_actor_role",
+    [IMP_ACTOR_ID] = "p_actor_id",
+    [IMP_CLIENT_ADDR] = "p_client_addr",
+    [IMP_REQUEST_ID] = "p_request_id",
 };
 
 /* Reads that may go to a standby, which lags the primary by its replay delay. A statement is here

@@ -85,8 +85,12 @@ GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 GRANT EXECUTE ON FUNCTION
     -- ingest (SECURITY DEFINER)
     portal.ingest_event(text, text, text, timestamptz, timestamptz, text, text, date, text, text,
-                        text, text, text, text, text, text, text, text),
-    portal.ingest_report(text, text, text, text, text, text, text, timestamptz),
+                        text, text, text, text, text, text, text, text, text, text, text, text,
+                        text, text, text),
+    portal.ingest_report(text, text, text, text, text, text, text, timestamptz, text, text, text,
+                         text),
+    portal.ingest_patient(text, text, text, text, text, date, text, text, text, text, text, text),
+    portal.ingest_merge(text, text, text, text, text, text, text, text, text, text),
     -- the release gate (SECURITY DEFINER)
     portal.patient_report(uuid, uuid, text, text),
     portal.physician_report(text, uuid, text, text),

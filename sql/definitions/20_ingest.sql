@@ -38,6 +38,55 @@ LANGUAGE sql AS $$
     SELECT p_response;
 $$;
 
+-- Who a message is about: the patient an identifier names within its assigning authority,
+-- followed through merges to the surviving patient. A new identifier creates the patient; a known,
+-- unmerged one takes the demographics sent (what the registration system says now), keeping the
+-- contact details it did not send. created is true only when this call made the patient, so the
+-- caller issues an access code inside the same transaction.
+CREATE OR REPLACE FUNCTION portal.patient_identify(
+    p_authority text, p_mrn text, p_name text, p_birth_date date, p_email text, p_phone text,
+    OUT patient_id uuid, OUT created boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_merged_into uuid;
+BEGIN
+    created := false;
+    INSERT INTO portal.patients (assigning_authority, mrn, name, birth_date, email, phone)
+    VALUES (p_authority, p_mrn, p_name, p_birth_date, p_email, p_phone)
+    ON CONFLICT (assigning_authority, mrn) DO NOTHING
+    RETURNING id INTO patient_id;
+    IF patient_id IS NOT NULL THEN
+        created := true;
+        RETURN;
+    END IF;
+    SELECT p.id, p.merged_into INTO patient_id, v_merged_into
+      FROM portal.patients p
+     WHERE p.assigning_authority = p_authority AND p.mrn = p_mrn
+       FOR UPDATE;
+    IF v_merged_into IS NOT NULL THEN
+        -- Merges are kept flat (portal.patient_merge), so one step reaches the survivor.
+        patient_id := v_merged_into;
+        RETURN;
+    END IF;
+    UPDATE portal.patients
+       SET name = p_name, birth_date = p_birth_date,
+           email = coalesce(p_email, email), phone = coalesce(p_phone, phone), updated_at = now()
+     WHERE id = patient_id
+       AND (name, birth_date, email, phone)
+           IS DISTINCT FROM (p_name, p_birth_date, coalesce(p_email, email), coalesce(p_phone, phone));
+END $$;
+
+-- One row of the audit log for a message a sender applied: the sender's role ('ris', 'pacs') and
+-- name (the token's subject, the HL7 sending facility), never the message's content.
+CREATE OR REPLACE FUNCTION portal.audit_ingest(p_actor_role text, p_actor_id text, p_action text,
+                                               p_study uuid, p_detail jsonb, p_client_addr text,
+                                               p_request_id text)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
+    VALUES (coalesce(p_actor_role, 'ris'), coalesce(p_actor_id, 'unknown'), p_action, p_study,
+            p_detail, p_client_addr, p_request_id);
+$$;
+
 -- One lifecycle event. Returns the answer plus "created_patient" (true only when this event
 -- created the patient, so the caller issues an access code inside the same transaction).
 CREATE OR REPLACE FUNCTION portal.ingest_event(
@@ -45,12 +94,15 @@ CREATE OR REPLACE FUNCTION portal.ingest_event(
     p_scheduled_for timestamptz,
     p_mrn text, p_patient_name text, p_birth_date date, p_email text,
     p_accession text, p_modality text, p_description text, p_priority text, p_site text,
-    p_physician_id text, p_physician_name text, p_physician_phone text, p_scheduling_url text)
+    p_physician_id text, p_physician_name text, p_physician_phone text, p_scheduling_url text,
+    p_assigning_authority text DEFAULT NULL, p_patient_phone text DEFAULT NULL,
+    p_physician_authority text DEFAULT NULL, p_actor_role text DEFAULT NULL,
+    p_actor_id text DEFAULT NULL, p_client_addr text DEFAULT NULL, p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_replay jsonb;
     v_patient uuid;
-    v_created boolean := false;
+    v_created boolean;
     v_study uuid;
     v_study_patient uuid;
 BEGIN
@@ -59,27 +111,19 @@ BEGIN
         RETURN v_replay || '{"replay": true}';
     END IF;
 
-    INSERT INTO portal.physicians AS ph (id, name, phone, scheduling_url)
-    VALUES (p_physician_id, p_physician_name, p_physician_phone, p_scheduling_url)
+    INSERT INTO portal.physicians AS ph (id, name, phone, scheduling_url, assigning_authority)
+    VALUES (p_physician_id, p_physician_name, p_physician_phone, p_scheduling_url,
+            p_physician_authority)
     ON CONFLICT (id) DO UPDATE
         SET name = excluded.name,
             phone = coalesce(excluded.phone, ph.phone),
             scheduling_url = coalesce(excluded.scheduling_url, ph.scheduling_url),
+            assigning_authority = coalesce(excluded.assigning_authority, ph.assigning_authority),
             updated_at = now();
 
-    INSERT INTO portal.patients (mrn, name, birth_date, email)
-    VALUES (p_mrn, p_patient_name, p_birth_date, p_email)
-    ON CONFLICT (mrn) DO NOTHING
-    RETURNING id INTO v_patient;
-    IF v_patient IS NOT NULL THEN
-        v_created := true;
-    ELSE
-        UPDATE portal.patients
-           SET name = p_patient_name, birth_date = p_birth_date,
-               email = coalesce(p_email, email), updated_at = now()
-         WHERE mrn = p_mrn
-        RETURNING id INTO v_patient;
-    END IF;
+    SELECT i.patient_id, i.created INTO v_patient, v_created
+      FROM portal.patient_identify(coalesce(p_assigning_authority, p_site), p_mrn, p_patient_name,
+                                   p_birth_date, p_email, p_patient_phone) i;
 
     INSERT INTO portal.studies AS s (accession, patient_id, referring_physician_id, modality,
                                      description, priority, site)
@@ -114,9 +158,101 @@ BEGIN
         updated_at = now()
     WHERE id = v_study;
 
+    PERFORM portal.audit_ingest(p_actor_role, p_actor_id, 'ingest.event', v_study,
+                                jsonb_build_object('event_id', p_event_id, 'type', p_type),
+                                p_client_addr, p_request_id);
     RETURN portal.ingest_answer(p_event_id,
         jsonb_build_object('study_id', v_study, 'patient_id', v_patient))
         || jsonb_build_object('created_patient', v_created);
+END $$;
+
+-- A patient's registration or update (HL7 ADT^A04, ^A08): creates the patient or brings its
+-- demographics up to date. Returns {"patient_id"} plus "created_patient" as ingest_event does.
+CREATE OR REPLACE FUNCTION portal.ingest_patient(
+    p_event_id text, p_payload_hash text, p_assigning_authority text, p_mrn text,
+    p_patient_name text, p_birth_date date, p_email text, p_patient_phone text,
+    p_actor_role text, p_actor_id text, p_client_addr text, p_request_id text)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_replay jsonb;
+    v_patient uuid;
+    v_created boolean;
+BEGIN
+    v_replay := portal.ingest_claim(p_event_id, 'patient', p_payload_hash);
+    IF v_replay IS NOT NULL THEN
+        RETURN v_replay || '{"replay": true}';
+    END IF;
+    SELECT i.patient_id, i.created INTO v_patient, v_created
+      FROM portal.patient_identify(p_assigning_authority, p_mrn, p_patient_name, p_birth_date,
+                                   p_email, p_patient_phone) i;
+    PERFORM portal.audit_ingest(p_actor_role, p_actor_id,
+                                CASE WHEN v_created THEN 'patient.registered' ELSE 'patient.updated' END,
+                                NULL, jsonb_build_object('event_id', p_event_id, 'patient_id', v_patient),
+                                p_client_addr, p_request_id);
+    RETURN portal.ingest_answer(p_event_id, jsonb_build_object('patient_id', v_patient))
+        || jsonb_build_object('created_patient', v_created);
+END $$;
+
+-- A patient merge (HL7 ADT^A40): the merged patient's studies and call-back requests move to the
+-- surviving patient, and the merged identifier stops signing in (its access code is cleared) and
+-- from then on names the survivor. Patients merged into the merged one before are re-pointed, so
+-- merges stay one step deep. Either identifier unknown is refused, naming it; merging a patient
+-- into itself, or again, changes nothing.
+CREATE OR REPLACE FUNCTION portal.ingest_merge(
+    p_event_id text, p_payload_hash text, p_assigning_authority text, p_mrn text,
+    p_merged_authority text, p_merged_mrn text,
+    p_actor_role text, p_actor_id text, p_client_addr text, p_request_id text)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_replay jsonb;
+    v_survivor portal.patients;
+    v_merged portal.patients;
+    v_moved integer := 0;
+BEGIN
+    v_replay := portal.ingest_claim(p_event_id, 'merge', p_payload_hash);
+    IF v_replay IS NOT NULL THEN
+        RETURN v_replay || '{"replay": true}';
+    END IF;
+    SELECT * INTO v_survivor FROM portal.patients
+     WHERE assigning_authority = p_assigning_authority AND mrn = p_mrn FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'patient.mrn: no patient with this identifier' USING ERRCODE = 'PT422';
+    END IF;
+    IF v_survivor.merged_into IS NOT NULL THEN
+        SELECT * INTO v_survivor FROM portal.patients WHERE id = v_survivor.merged_into FOR UPDATE;
+    END IF;
+    SELECT * INTO v_merged FROM portal.patients
+     WHERE assigning_authority = p_merged_authority AND mrn = p_merged_mrn FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'merged.mrn: no patient with this identifier' USING ERRCODE = 'PT422';
+    END IF;
+
+    IF v_merged.id <> v_survivor.id AND v_merged.merged_into IS DISTINCT FROM v_survivor.id THEN
+        IF v_merged.merged_into IS NOT NULL THEN
+            RAISE EXCEPTION 'merged.mrn: already merged into another patient' USING ERRCODE = 'PT409';
+        END IF;
+        UPDATE portal.studies SET patient_id = v_survivor.id, updated_at = now()
+         WHERE patient_id = v_merged.id;
+        GET DIAGNOSTICS v_moved = ROW_COUNT;
+        UPDATE portal.discussion_requests SET patient_id = v_survivor.id
+         WHERE patient_id = v_merged.id;
+        UPDATE portal.patients SET merged_into = v_survivor.id, updated_at = now()
+         WHERE merged_into = v_merged.id;
+        UPDATE portal.patients
+           SET merged_into = v_survivor.id, merged_at = now(),
+               access_selector = NULL, access_hash = NULL, updated_at = now()
+         WHERE id = v_merged.id;
+        PERFORM portal.stamp_patient_page(v_merged.id);
+        PERFORM portal.audit_ingest(p_actor_role, p_actor_id, 'patient.merged', NULL,
+                                    jsonb_build_object('event_id', p_event_id,
+                                                       'patient_id', v_survivor.id,
+                                                       'merged_patient_id', v_merged.id,
+                                                       'studies_moved', v_moved),
+                                    p_client_addr, p_request_id);
+    END IF;
+    RETURN portal.ingest_answer(p_event_id,
+        jsonb_build_object('patient_id', v_survivor.id, 'merged_patient_id', v_merged.id,
+                           'studies_moved', v_moved));
 END $$;
 
 -- One report version. Versions are numbered in arrival order per study. A final or amended
@@ -124,7 +260,9 @@ END $$;
 -- the plan says so (immediate mode or the patient's choice) unless a hold is in force.
 CREATE OR REPLACE FUNCTION portal.ingest_report(
     p_event_id text, p_payload_hash text, p_accession text, p_status text,
-    p_findings text, p_impression text, p_radiologist text, p_signed_at timestamptz)
+    p_findings text, p_impression text, p_radiologist text, p_signed_at timestamptz,
+    p_actor_role text DEFAULT NULL, p_actor_id text DEFAULT NULL, p_client_addr text DEFAULT NULL,
+    p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_replay jsonb;
@@ -169,6 +307,10 @@ BEGIN
         PERFORM portal.release_if_due(v_study.id, p_event_id);
     END IF;
 
+    PERFORM portal.audit_ingest(p_actor_role, p_actor_id, 'ingest.report', v_study.id,
+                                jsonb_build_object('event_id', p_event_id, 'version', v_version,
+                                                   'status', p_status),
+                                p_client_addr, p_request_id);
     RETURN portal.ingest_answer(p_event_id,
         jsonb_build_object('study_id', v_study.id, 'report_version', v_version, 'status', p_status));
 END $$;

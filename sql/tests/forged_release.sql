@@ -234,8 +234,10 @@ SELECT results_eq(
 -- The functions that write the gate's state run as their owner, with a fixed search_path.
 SELECT is_empty(
     $$SELECT f FROM unnest(ARRAY[
-        'portal.ingest_event(text, text, text, timestamptz, timestamptz, text, text, date, text, text, text, text, text, text, text, text, text, text)',
-        'portal.ingest_report(text, text, text, text, text, text, text, timestamptz)',
+        'portal.ingest_event(text, text, text, timestamptz, timestamptz, text, text, date, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text)',
+        'portal.ingest_report(text, text, text, text, text, text, text, timestamptz, text, text, text, text)',
+        'portal.ingest_patient(text, text, text, text, text, date, text, text, text, text, text, text)',
+        'portal.ingest_merge(text, text, text, text, text, text, text, text, text, text)',
         'portal.release_report(uuid, text, text, text, text)',
         'portal.hold_report(uuid, text, text, text, timestamptz, text, text)',
         'portal.release_due(integer, text)',
@@ -247,7 +249,7 @@ SELECT is_empty(
         'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
-    'release, hold, ingest, preferences, discussion and the gate are SECURITY DEFINER with a fixed search_path');
+    'release, hold, ingest (events, reports, patients, merges), preferences, discussion and the gate are SECURITY DEFINER with a fixed search_path');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -57,7 +57,9 @@ def test_migrate_accepts_the_checksums_recorded_before_definitions_moved_out(ctx
                   % (checksum, version))
         out = migrate(c)
         assert out.returncode == 0, out
-        assert "migrate: 0 applied, 6 up to date" in out.stdout, out.stdout
+        files = len([f for f in os.listdir(os.path.join(harness.ROOT, "sql", "migrations"))
+                     if f.endswith(".sql")])
+        assert "migrate: 0 applied, %d up to date" % files in out.stdout, out.stdout
         # Only for its own file: 0003's old checksum recorded for 0002 is an edit.
         c.sql("UPDATE schema_migrations SET checksum = '%s' WHERE version = '0002'"
               % PRE_DEFINITIONS["0003"])

@@ -70,6 +70,10 @@ static void ingest_arguments_are_named(void)
     named(queries[Q_INGEST_EVENT].sql, ingest_event_param_names, IEP_COUNT);
     CHECK(queries[Q_INGEST_REPORT].nparams == IRP_COUNT);
     named(queries[Q_INGEST_REPORT].sql, ingest_report_param_names, IRP_COUNT);
+    CHECK(queries[Q_INGEST_PATIENT].nparams == IPP_COUNT);
+    named(queries[Q_INGEST_PATIENT].sql, ingest_patient_param_names, IPP_COUNT);
+    CHECK(queries[Q_INGEST_MERGE].nparams == IMP_COUNT);
+    named(queries[Q_INGEST_MERGE].sql, ingest_merge_param_names, IMP_COUNT);
 }
 
 /* Only pure reads may go to a standby, and never a one-shot command's statement. */
