@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "hl7_map.h"
 #include "netaddr.h"
 
 enum jwt_key_kind { JWT_KEY_NONE, JWT_KEY_RS256, JWT_KEY_ES256 };
@@ -44,6 +45,12 @@ struct config {
     const char *database_read_url;
     /* PORTAL_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed. */
     struct netaddr_list trusted_proxies;
+
+    /* PORTAL_HL7_LISTEN: the MLLP listener's address; empty host: no listener. */
+    char hl7_listen_host[64];
+    int hl7_listen_port;
+    struct hl7_obx_map hl7_obx_map; /* PORTAL_HL7_OBX_SECTIONS */
+    int hl7_read_timeout; /* PORTAL_HL7_READ_TIMEOUT seconds a message may take to arrive */
 };
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };

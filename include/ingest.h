@@ -45,6 +45,11 @@ struct ingest_event {
     struct {
         const char *id, *assigning_authority, *name, *phone, *scheduling_url;
     } physician;
+    /* Set by transports whose status messages may leave out what the order said (an HL7 ORC-1 SC,
+     * a rescheduled appointment): the patient's demographics, the study's details and the
+     * physician may then be absent, for a patient, accession and physician already known (the
+     * database refuses them, naming the field, otherwise). The JSON API always sends them all. */
+    bool partial;
     /* The message as its transport renders it canonically (the JSON API: the body with sorted keys
      * and no spaces). Its keyed fingerprint recognises a replay and refuses a different message
      * under a used event_id. */

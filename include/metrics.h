@@ -13,6 +13,12 @@ void metrics_clear_overdue(void);
 void metrics_set_overdue(const char *stage, long long n);
 /* Unix time of the last estimates refresh this instance made. */
 void metrics_set_estimates_refreshed(double unix_time);
+/* The HL7 listener: messages by acknowledgement code (0 AA, 1 AE, 2 AR, as enum hl7_ack_code),
+ * connections open now, connections closed at once for a limit, and stalled senders cut off. */
+void metrics_hl7_message(int ack_code, double seconds);
+void metrics_hl7_connections(int open);
+void metrics_hl7_refused(void);
+void metrics_hl7_timed_out(void);
 /* Returns a malloc'd Prometheus text exposition; *len receives its length. */
 char *metrics_render(size_t *len, int db_up, int db_connections);
 

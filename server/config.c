@@ -28,6 +28,10 @@ static int parse_key_file(const struct config_setting *s, const char *value, str
                           char *err, size_t errlen);
 static int parse_proxies(const struct config_setting *s, const char *value, struct config *c,
                          char *err, size_t errlen);
+static int parse_hl7_listen(const struct config_setting *s, const char *value, struct config *c,
+                            char *err, size_t errlen);
+static int parse_obx_map(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen);
 static int apply_rules(struct config *c, enum config_need need, char *err, size_t errlen);
 
 /* Every PORTAL_* variable portald reads, in the order config_load checks them; apply_rules runs
@@ -81,6 +85,12 @@ const struct config_setting config_settings[] = {
     {"PORTAL_PAGE_CACHE_TTL", "60", 1, 3600, parse_int, FIELD(page_cache_ttl), 0, NULL},
 
     {"PORTAL_MIGRATIONS_DIR", "sql/migrations", 0, 0, parse_string, FIELD(migrations_dir), 0, NULL},
+
+    /* The HL7 v2 listener (MLLP), off unless an address is given. */
+    {"PORTAL_HL7_LISTEN", NULL, 0, 0, parse_hl7_listen, FIELD(hl7_listen_host), 0, NULL},
+    {"PORTAL_HL7_OBX_SECTIONS", HL7_OBX_MAP_DEFAULT, 0, 0, parse_obx_map, FIELD(hl7_obx_map), 0,
+     NULL},
+    {"PORTAL_HL7_READ_TIMEOUT", "30", 1, 3600, parse_int, FIELD(hl7_read_timeout), 0, NULL},
 };
 
 const size_t config_settings_count = sizeof(config_settings) / sizeof(config_settings[0]);
@@ -194,14 +204,13 @@ static int parse_int(const struct config_setting *s, const char *value, struct c
     return 0;
 }
 
-/* host:port into listen_host (the row's field) and listen_port. */
-static int parse_listen(const struct config_setting *s, const char *value, struct config *c,
-                        char *err, size_t errlen)
+/* host:port (an IPv6 host in brackets) into host and *port, naming the variable in errors. */
+static int split_host_port(const char *name, const char *value, char *host_out, size_t host_size,
+                           int *port_out, char *err, size_t errlen)
 {
-    (void)s;
     const char *colon = strrchr(value, ':');
-    if (!colon || colon == value || (size_t)(colon - value) >= sizeof(c->listen_host)) {
-        snprintf(err, errlen, "PORTAL_LISTEN must be host:port, for example 127.0.0.1:8080");
+    if (!colon || colon == value || (size_t)(colon - value) >= host_size) {
+        snprintf(err, errlen, "%s must be host:port, for example 127.0.0.1:8080", name);
         return -1;
     }
     const char *host = value;
@@ -210,16 +219,44 @@ static int parse_listen(const struct config_setting *s, const char *value, struc
         host++;
         host_len -= 2;
     }
-    memcpy(c->listen_host, host, host_len);
-    c->listen_host[host_len] = '\0';
+    memcpy(host_out, host, host_len);
+    host_out[host_len] = '\0';
     char *end;
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
     if (errno || *end || colon[1] == '\0' || port < 0 || port > 65535) {
-        snprintf(err, errlen, "PORTAL_LISTEN must be host:port with a port from 0 to 65535");
+        snprintf(err, errlen, "%s must be host:port with a port from 0 to 65535", name);
         return -1;
     }
-    c->listen_port = (int)port;
+    *port_out = (int)port;
+    return 0;
+}
+
+/* host:port into listen_host (the row's field) and listen_port. */
+static int parse_listen(const struct config_setting *s, const char *value, struct config *c,
+                        char *err, size_t errlen)
+{
+    return split_host_port(s->name, value, c->listen_host, sizeof(c->listen_host), &c->listen_port,
+                           err, errlen);
+}
+
+/* host:port into hl7_listen_host (the row's field) and hl7_listen_port; unset leaves it off. */
+static int parse_hl7_listen(const struct config_setting *s, const char *value, struct config *c,
+                            char *err, size_t errlen)
+{
+    return split_host_port(s->name, value, c->hl7_listen_host, sizeof(c->hl7_listen_host),
+                           &c->hl7_listen_port, err, errlen);
+}
+
+/* The OBX-3 sections map, checked now so that a typo stops the start, not the first report. */
+static int parse_obx_map(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen)
+{
+    char why[160];
+    if (hl7_obx_map_parse(value, &c->hl7_obx_map, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", s->name, why);
+        return -1;
+    }
     return 0;
 }
 

@@ -138,10 +138,15 @@ static int seed(void)
             .type = d->type,
             .occurred_at = at(t1, d->hours),
             .scheduled_for = d->scheduled_for != 0 ? at(t2, d->scheduled_for) : NULL,
-            .patient = {DEMO_MRN, "Ada Lovelace", DEMO_BIRTH, "ada@example.org"},
+            .patient = {.mrn = DEMO_MRN,
+                        .name = "Ada Lovelace",
+                        .birth_date = DEMO_BIRTH,
+                        .email = "ada@example.org"},
             .study = {s->accession, s->modality, s->description, "routine", "main"},
-            .physician = {DEMO_PHYSICIAN, "Dr. Grace Hopper", "+1 555 0100",
-                          "https://clinic.example/schedule"},
+            .physician = {.id = DEMO_PHYSICIAN,
+                          .name = "Dr. Grace Hopper",
+                          .phone = "+1 555 0100",
+                          .scheduling_url = "https://clinic.example/schedule"},
             .fingerprint = DEMO_FINGERPRINT,
         };
         struct ingest_result result;

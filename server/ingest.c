@@ -50,13 +50,13 @@ static int fingerprint(const struct config *c, const char *msg, size_t len,
 
 /* The patient's identifier and demographics, by the same rules in every message that names one. */
 static void check_person(struct field_errors *fe, const char *mrn, const char *authority,
-                         bool authority_required, const char *name, const char *birth_date,
-                         const char *email, const char *phone)
+                         bool authority_required, bool partial, const char *name,
+                         const char *birth_date, const char *email, const char *phone)
 {
     field_text(fe, "patient", "mrn", mrn, true, INGEST_ID_MAX);
     field_text(fe, "patient", "assigning_authority", authority, authority_required, INGEST_ID_MAX);
-    field_text(fe, "patient", "name", name, true, INGEST_NAME_MAX);
-    if (field_present(fe, "patient", "birth_date", birth_date))
+    field_text(fe, "patient", "name", name, !partial, INGEST_NAME_MAX);
+    if (partial ? birth_date != NULL : field_present(fe, "patient", "birth_date", birth_date))
         field_date(fe, "patient", "birth_date", birth_date);
     field_text(fe, "patient", "email", email, false, INGEST_EMAIL_MAX);
     if (email && !strchr(email, '@'))
@@ -76,21 +76,22 @@ int ingest_event_check(const struct ingest_event *e, struct field_errors *fe)
     if (e->type && strcmp(e->type, "scheduled") == 0 && !e->scheduled_for)
         field_error_add(fe, "", "scheduled_for", "is required when type is scheduled");
 
-    check_person(fe, e->patient.mrn, e->patient.assigning_authority, false, e->patient.name,
-                 e->patient.birth_date, e->patient.email, e->patient.phone);
+    check_person(fe, e->patient.mrn, e->patient.assigning_authority, false, e->partial,
+                 e->patient.name, e->patient.birth_date, e->patient.email, e->patient.phone);
 
     field_text(fe, "study", "accession", e->study.accession, true, INGEST_ID_MAX);
-    if (field_present(fe, "study", "modality", e->study.modality))
+    if (e->partial ? e->study.modality != NULL
+                   : field_present(fe, "study", "modality", e->study.modality))
         field_one_of(fe, "study", "modality", e->study.modality, ingest_modalities, NULL);
-    field_text(fe, "study", "description", e->study.description, true, INGEST_NAME_MAX);
+    field_text(fe, "study", "description", e->study.description, !e->partial, INGEST_NAME_MAX);
     field_one_of(fe, "study", "priority", e->study.priority, ingest_priorities, NULL);
     field_text(fe, "study", "site", e->study.site, false, INGEST_ID_MAX);
 
     const char *ph = "referring_physician";
-    field_text(fe, ph, "id", e->physician.id, true, INGEST_ID_MAX);
+    field_text(fe, ph, "id", e->physician.id, !e->partial, INGEST_ID_MAX);
     field_text(fe, ph, "assigning_authority", e->physician.assigning_authority, false,
                INGEST_ID_MAX);
-    field_text(fe, ph, "name", e->physician.name, true, INGEST_NAME_MAX);
+    field_text(fe, ph, "name", e->physician.name, !e->partial, INGEST_NAME_MAX);
     field_text(fe, ph, "phone", e->physician.phone, false, INGEST_PHONE_MAX);
     const char *url = e->physician.scheduling_url;
     field_text(fe, ph, "scheduling_url", url, false, INGEST_URL_MAX);
@@ -118,7 +119,7 @@ int ingest_patient_check(const struct ingest_patient *p, struct field_errors *fe
 {
     int before = fe->count + fe->dropped;
     field_text(fe, "", "event_id", p->event_id, true, INGEST_EVENT_ID_MAX);
-    check_person(fe, p->mrn, p->assigning_authority, true, p->name, p->birth_date, p->email,
+    check_person(fe, p->mrn, p->assigning_authority, true, false, p->name, p->birth_date, p->email,
                  p->phone);
     return fe->count + fe->dropped - before;
 }
@@ -236,8 +237,8 @@ int ingest_event_apply(const struct ingest_event *e, const struct origin *from,
         [IEP_ACCESSION] = e->study.accession,
         [IEP_MODALITY] = e->study.modality,
         [IEP_DESCRIPTION] = e->study.description,
-        [IEP_PRIORITY] = e->study.priority ? e->study.priority : "routine",
-        [IEP_SITE] = e->study.site ? e->study.site : "main",
+        [IEP_PRIORITY] = e->study.priority || e->partial ? e->study.priority : "routine",
+        [IEP_SITE] = e->study.site || e->partial ? e->study.site : "main",
         [IEP_PHYSICIAN_ID] = e->physician.id,
         [IEP_PHYSICIAN_NAME] = e->physician.name,
         [IEP_PHYSICIAN_PHONE] = e->physician.phone,

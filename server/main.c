@@ -15,6 +15,7 @@
 #include "demo.h"
 #include "estimates.h"
 #include "history.h"
+#include "hl7_listener.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
@@ -83,12 +84,26 @@ static int cmd_serve(void)
     }
     log_msg(LOG_INFO, "listening on %s:%d with %d threads", cfg.listen_host, http_port(srv),
             cfg.threads);
+    struct hl7_listener *hl7 = NULL;
+    if (cfg.hl7_listen_host[0]) {
+        hl7 = hl7_listener_start(&cfg, err, sizeof(err));
+        if (!hl7) {
+            fprintf(stderr, "portald: %s\n", err);
+            http_stop(srv, 0);
+            page_cache_free();
+            config_free(&cfg);
+            return 1;
+        }
+        log_msg(LOG_INFO, "hl7 (MLLP) listening on %s:%d", cfg.hl7_listen_host,
+                hl7_listener_port(hl7));
+    }
     struct release_sweep *sweep = release_sweep_start(cfg.release_sweep);
     struct estimates_task *estimates =
         estimates_start(cfg.estimates_refresh, cfg.estimates_window_days);
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: finishing requests in flight, then stopping", sig);
+    hl7_listener_stop(hl7, SHUTDOWN_GRACE_MS);
     release_sweep_stop(sweep);
     estimates_stop(estimates);
     http_stop(srv, SHUTDOWN_GRACE_MS);

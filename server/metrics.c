@@ -35,6 +35,34 @@ static const char *const overdue_stages[] = {"ordered",         "scheduled",    
 static atomic_llong overdue[NOVERDUE] = {-1, -1, -1, -1, -1, -1, -1};
 static _Atomic double estimates_refreshed;
 
+static const char *const hl7_codes[] = {"AA", "AE", "AR"};
+static atomic_ullong hl7_messages[3];
+static atomic_ullong hl7_duration_us;
+static atomic_int hl7_open = -1; /* -1: no listener */
+static atomic_ullong hl7_refused, hl7_timed_out;
+
+void metrics_hl7_message(int ack_code, double seconds)
+{
+    if (ack_code >= 0 && ack_code < 3)
+        atomic_fetch_add(&hl7_messages[ack_code], 1);
+    atomic_fetch_add(&hl7_duration_us, (unsigned long long)(seconds * 1e6));
+}
+
+void metrics_hl7_connections(int open)
+{
+    atomic_store(&hl7_open, open);
+}
+
+void metrics_hl7_refused(void)
+{
+    atomic_fetch_add(&hl7_refused, 1);
+}
+
+void metrics_hl7_timed_out(void)
+{
+    atomic_fetch_add(&hl7_timed_out, 1);
+}
+
 void metrics_clear_overdue(void)
 {
     for (size_t i = 0; i < NOVERDUE; i++)
@@ -186,6 +214,30 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             "# TYPE portal_estimates_refreshed_timestamp_seconds gauge\n"
             "portal_estimates_refreshed_timestamp_seconds %.0f\n",
             refreshed);
+    if (atomic_load(&hl7_open) >= 0) {
+        put(&b, "# HELP portal_hl7_messages_total HL7 messages received, by the acknowledgement "
+                "sent (AA applied, AE not applied for a field, AR refused or to be sent again).\n"
+                "# TYPE portal_hl7_messages_total counter\n");
+        for (int i = 0; i < 3; i++)
+            put(&b, "portal_hl7_messages_total{ack=\"%s\"} %llu\n", hl7_codes[i],
+                atomic_load(&hl7_messages[i]));
+        put(&b,
+            "# HELP portal_hl7_message_seconds_total Time from a whole message to its ACK, "
+            "summed.\n# TYPE portal_hl7_message_seconds_total counter\n"
+            "portal_hl7_message_seconds_total %.6f\n"
+            "# HELP portal_hl7_connections MLLP connections open now.\n"
+            "# TYPE portal_hl7_connections gauge\nportal_hl7_connections %d\n"
+            "# HELP portal_hl7_connections_refused_total MLLP connections closed on arrival for "
+            "the total or per-address limit.\n"
+            "# TYPE portal_hl7_connections_refused_total counter\n"
+            "portal_hl7_connections_refused_total %llu\n"
+            "# HELP portal_hl7_connections_timed_out_total MLLP connections closed for a message "
+            "that stalled, an ACK not read, or idleness.\n"
+            "# TYPE portal_hl7_connections_timed_out_total counter\n"
+            "portal_hl7_connections_timed_out_total %llu\n",
+            (double)atomic_load(&hl7_duration_us) / 1e6, atomic_load(&hl7_open),
+            atomic_load(&hl7_refused), atomic_load(&hl7_timed_out));
+    }
     if (page_cache_enabled()) {
         struct page_cache_stats pc;
         page_cache_stats(&pc);

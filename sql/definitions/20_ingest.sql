@@ -51,6 +51,24 @@ DECLARE
     v_merged_into uuid;
 BEGIN
     created := false;
+    IF p_name IS NULL OR p_birth_date IS NULL THEN
+        -- A message that names a patient without demographics may only name a known one.
+        SELECT p.id, p.merged_into INTO patient_id, v_merged_into
+          FROM portal.patients p
+         WHERE p.assigning_authority = p_authority AND p.mrn = p_mrn;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'patient.%: is required for a patient not yet known',
+                CASE WHEN p_name IS NULL THEN 'name' ELSE 'birth_date' END USING ERRCODE = 'PT422';
+        END IF;
+        patient_id := coalesce(v_merged_into, patient_id);
+        UPDATE portal.patients
+           SET email = coalesce(p_email, email), phone = coalesce(p_phone, phone),
+               name = coalesce(p_name, name), birth_date = coalesce(p_birth_date, birth_date),
+               updated_at = now()
+         WHERE id = patient_id AND v_merged_into IS NULL
+           AND (p_email, p_phone, p_name, p_birth_date) IS DISTINCT FROM (NULL, NULL, NULL, NULL);
+        RETURN;
+    END IF;
     INSERT INTO portal.patients (assigning_authority, mrn, name, birth_date, email, phone)
     VALUES (p_authority, p_mrn, p_name, p_birth_date, p_email, p_phone)
     ON CONFLICT (assigning_authority, mrn) DO NOTHING
@@ -111,28 +129,58 @@ BEGIN
         RETURN v_replay || '{"replay": true}';
     END IF;
 
-    INSERT INTO portal.physicians AS ph (id, name, phone, scheduling_url, assigning_authority)
-    VALUES (p_physician_id, p_physician_name, p_physician_phone, p_scheduling_url,
-            p_physician_authority)
-    ON CONFLICT (id) DO UPDATE
-        SET name = excluded.name,
-            phone = coalesce(excluded.phone, ph.phone),
-            scheduling_url = coalesce(excluded.scheduling_url, ph.scheduling_url),
-            assigning_authority = coalesce(excluded.assigning_authority, ph.assigning_authority),
-            updated_at = now();
+    -- The physician: created or brought up to date when the message names one with a name; a
+    -- message that names only the id (or none) keeps what is known.
+    IF p_physician_id IS NOT NULL AND p_physician_name IS NOT NULL THEN
+        INSERT INTO portal.physicians AS ph (id, name, phone, scheduling_url, assigning_authority)
+        VALUES (p_physician_id, p_physician_name, p_physician_phone, p_scheduling_url,
+                p_physician_authority)
+        ON CONFLICT (id) DO UPDATE
+            SET name = excluded.name,
+                phone = coalesce(excluded.phone, ph.phone),
+                scheduling_url = coalesce(excluded.scheduling_url, ph.scheduling_url),
+                assigning_authority = coalesce(excluded.assigning_authority, ph.assigning_authority),
+                updated_at = now();
+    ELSIF p_physician_id IS NOT NULL
+          AND NOT EXISTS (SELECT FROM portal.physicians WHERE id = p_physician_id) THEN
+        RAISE EXCEPTION 'referring_physician.name: is required for a physician not yet known'
+            USING ERRCODE = 'PT422';
+    END IF;
 
     SELECT i.patient_id, i.created INTO v_patient, v_created
-      FROM portal.patient_identify(coalesce(p_assigning_authority, p_site), p_mrn, p_patient_name,
+      FROM portal.patient_identify(coalesce(p_assigning_authority, p_site, 'main'), p_mrn, p_patient_name,
                                    p_birth_date, p_email, p_patient_phone) i;
 
-    INSERT INTO portal.studies AS s (accession, patient_id, referring_physician_id, modality,
-                                     description, priority, site)
-    VALUES (p_accession, v_patient, p_physician_id, p_modality, p_description, p_priority, p_site)
-    ON CONFLICT (accession) DO UPDATE
-        SET referring_physician_id = excluded.referring_physician_id,
-            modality = excluded.modality, description = excluded.description,
-            priority = excluded.priority, site = excluded.site, updated_at = now()
-    RETURNING id, patient_id INTO v_study, v_study_patient;
+    -- A new accession needs the study's details; for a known one, the details a message leaves
+    -- out (an HL7 status change, a rescheduled appointment) stay as they are.
+    SELECT s.id, s.patient_id INTO v_study, v_study_patient
+      FROM portal.studies s WHERE s.accession = p_accession FOR UPDATE;
+    IF NOT FOUND THEN
+        IF p_modality IS NULL THEN
+            RAISE EXCEPTION 'study.modality: is required for an accession not yet known' USING ERRCODE = 'PT422';
+        ELSIF p_description IS NULL THEN
+            RAISE EXCEPTION 'study.description: is required for an accession not yet known' USING ERRCODE = 'PT422';
+        ELSIF p_physician_id IS NULL THEN
+            RAISE EXCEPTION 'referring_physician.id: is required for an accession not yet known' USING ERRCODE = 'PT422';
+        END IF;
+        INSERT INTO portal.studies AS s (accession, patient_id, referring_physician_id, modality,
+                                         description, priority, site)
+        VALUES (p_accession, v_patient, p_physician_id, p_modality, p_description,
+                coalesce(p_priority, 'routine'), coalesce(p_site, 'main'))
+        ON CONFLICT (accession) DO UPDATE
+            SET referring_physician_id = excluded.referring_physician_id,
+                modality = excluded.modality, description = excluded.description,
+                priority = excluded.priority, site = excluded.site, updated_at = now()
+        RETURNING id, patient_id INTO v_study, v_study_patient;
+    ELSIF v_study_patient = v_patient THEN
+        UPDATE portal.studies s
+           SET referring_physician_id = coalesce(p_physician_id, s.referring_physician_id),
+               modality = coalesce(p_modality, s.modality),
+               description = coalesce(p_description, s.description),
+               priority = coalesce(p_priority, s.priority), site = coalesce(p_site, s.site),
+               updated_at = now()
+         WHERE s.id = v_study;
+    END IF;
     IF v_study_patient <> v_patient THEN
         RAISE EXCEPTION 'study.accession: belongs to another patient' USING ERRCODE = 'PT409';
     END IF;

@@ -2,7 +2,8 @@
 """Runs every test_* function of tests/integration/test_*.py against one shared throwaway
 cluster and portald (tests that need their own start them), then checks that no server printed
 a sanitizer report. Prints TAP-like lines and ends with "N passed, N failed".
-Usage: run.py [substring ...] to run only tests whose name contains one of the substrings."""
+Usage: run.py [--dir DIR] [substring ...]: the tests of DIR (default this directory; the HL7
+suite keeps its own in tests/hl7), only those whose name contains one of the substrings."""
 import importlib.util
 import glob
 import os
@@ -32,9 +33,15 @@ class Context:
 
 
 def main():
-    wanted = sys.argv[1:]
+    args = sys.argv[1:]
+    directory = os.path.dirname(os.path.abspath(__file__))
+    if len(args) >= 2 and args[0] == "--dir":
+        directory = os.path.abspath(args[1])
+        sys.path.insert(0, directory)
+        args = args[2:]
+    wanted = args
     tests = []
-    for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "test_*.py"))):
+    for path in sorted(glob.glob(os.path.join(directory, "test_*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
