@@ -33,8 +33,8 @@ static bool one_of(const char *v, const char *const *list)
     return false;
 }
 
-static int fail(struct ctx *c, enum hl7_ack_code code, const char *segment, int sequence,
-                int number, const char *table_code, const char *text)
+static int map_fail(struct ctx *c, enum hl7_ack_code code, const char *segment, int sequence,
+                    int number, const char *table_code, const char *text)
 {
     if (!c->failed) {
         *c->err = (struct hl7_ack_error){segment, sequence, number, table_code, text};
@@ -88,8 +88,8 @@ static const char *get(struct ctx *c, int seg, int field, int rep, int comp, int
     size_t room = o->arena_cap - o->arena_used;
     int n = hl7_get(c->m, seg, field, rep, comp, sub, o->arena + o->arena_used, room);
     if (n < 0) {
-        fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), field, "102",
-             "not valid text in the message's character set");
+        map_fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), field, "102",
+                 "not valid text in the message's character set");
         return NULL;
     }
     if (n == 0)
@@ -203,8 +203,8 @@ static const char *take_time(struct ctx *c, const char *field, int seg, int numb
         return NULL;
     char buf[32];
     if (hl7_time_to_rfc3339(v, buf, sizeof(buf)) < 0) {
-        fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), number, "102",
-             "not an HL7 date/time (YYYYMMDD[HHMM[SS]][+/-ZZZZ])");
+        map_fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), number, "102",
+                 "not an HL7 date/time (YYYYMMDD[HHMM[SS]][+/-ZZZZ])");
         return NULL;
     }
     return arena_put(c->out, buf, strlen(buf));
@@ -216,8 +216,8 @@ static const char *take_date(struct ctx *c, const char *field, int seg, int numb
     if (!v)
         return NULL;
     if (strlen(v) < 8 || !digits(v, 8)) {
-        fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), number, "102",
-             "not an HL7 date (YYYYMMDD)");
+        map_fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), number, "102",
+                 "not an HL7 date (YYYYMMDD)");
         return NULL;
     }
     char buf[11];
@@ -435,7 +435,7 @@ static const char *order_event(struct ctx *c, int orc, int obr)
 {
     const char *control = take(c, "type", orc, 1, 0, 1, 1);
     if (!control) {
-        fail(c, HL7_AE, "ORC", 1, 1, "101", "the order control is required");
+        map_fail(c, HL7_AE, "ORC", 1, 1, "101", "the order control is required");
         return NULL;
     }
     if (strcmp(control, "NW") == 0 || strcmp(control, "XO") == 0)
@@ -444,8 +444,8 @@ static const char *order_event(struct ctx *c, int orc, int obr)
         strcmp(control, "OD") == 0 || strcmp(control, "CR") == 0)
         return "cancelled";
     if (strcmp(control, "SC") != 0) {
-        fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 1, "103",
-             "order control not handled (NW, XO, SC, CA, OC, DC, OD, CR)");
+        map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 1, "103",
+                 "order control not handled (NW, XO, SC, CA, OC, DC, OD, CR)");
         return NULL;
     }
     const char *status = take(c, "type", orc, 5, 0, 1, 1);
@@ -458,8 +458,8 @@ static const char *order_event(struct ctx *c, int orc, int obr)
             return "exam_completed";
         if (strcmp(status, "CA") == 0 || strcmp(status, "DC") == 0)
             return "cancelled";
-        fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 5, "103",
-             "order status not handled (SC, IP, CM, CA, DC)");
+        map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 5, "103",
+                 "order status not handled (SC, IP, CM, CA, DC)");
         return NULL;
     }
     const char *result = take(c, "type", obr, 25, 0, 1, 1);
@@ -473,8 +473,8 @@ static const char *order_event(struct ctx *c, int orc, int obr)
         if (strcmp(result, "X") == 0)
             return "cancelled";
     }
-    fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 5, "101",
-         "a status change (ORC-1 SC) needs ORC-5 or OBR-25");
+    map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 5, "101",
+             "a status change (ORC-1 SC) needs ORC-5 or OBR-25");
     return NULL;
 }
 
@@ -495,7 +495,7 @@ static const char *event_id(struct ctx *c, const char *part)
 static struct hl7_call *add_call(struct ctx *c, enum hl7_call_kind kind)
 {
     if (c->out->ncalls >= HL7_MAP_MAX_CALLS) {
-        fail(c, HL7_AR, NULL, 0, 0, "207", "too many orders, reports or merges in one message");
+        map_fail(c, HL7_AR, NULL, 0, 0, "207", "too many orders, reports or merges in one message");
         return NULL;
     }
     struct hl7_call *call = &c->out->calls[c->out->ncalls++];
@@ -525,7 +525,7 @@ static const char *occurred(struct ctx *c, int seg, int number)
 static int require(struct ctx *c, int seg, const char *name)
 {
     if (seg < 0)
-        return fail(c, HL7_AE, name, 1, 0, "100", "a required segment is missing");
+        return map_fail(c, HL7_AE, name, 1, 0, "100", "a required segment is missing");
     return 0;
 }
 
@@ -645,8 +645,8 @@ static int map_report_group(struct ctx *c, const struct hl7_obx_map *obx, int pi
     const char *status = take(c, "status", obr, 25, 0, 1, 1);
     note_source(c, "accession", obr, 18);
     if (!status)
-        return fail(c, HL7_AE, "OBR", sequence_of(m, obr), 25, "101",
-                    "the result status is required (P, F or C)");
+        return map_fail(c, HL7_AE, "OBR", sequence_of(m, obr), 25, "101",
+                        "the result status is required (P, F or C)");
     if (strcmp(status, "P") == 0)
         r->status = "preliminary";
     else if (strcmp(status, "F") == 0)
@@ -654,8 +654,8 @@ static int map_report_group(struct ctx *c, const struct hl7_obx_map *obx, int pi
     else if (strcmp(status, "C") == 0)
         r->status = "amended";
     else
-        return fail(c, HL7_AE, "OBR", sequence_of(m, obr), 25, "103",
-                    "result status not handled (P, F, C)");
+        return map_fail(c, HL7_AE, "OBR", sequence_of(m, obr), 25, "103",
+                        "result status not handled (P, F, C)");
 
     /* The interpreting radiologist: OBR-32 (NDL, its name in subcomponents), else the first
      * OBX-16 (XCN). */
@@ -768,7 +768,7 @@ static int map_merge(struct ctx *c)
             break;
         int mrg = hl7_find(m, "MRG", i);
         if (mrg < pid)
-            return fail(c, HL7_AE, "MRG", i + 1, 0, "100", "each PID needs the MRG after it");
+            return map_fail(c, HL7_AE, "MRG", i + 1, 0, "100", "each PID needs the MRG after it");
         struct hl7_call *call = add_call(c, HL7_CALL_MERGE);
         if (!call)
             return -1;
@@ -792,28 +792,28 @@ static int read_header(struct ctx *c)
     struct hl7_mapped *o = c->out;
     const char *version = get(c, 0, 12, 0, 1, 1);
     if (!one_of(version, versions))
-        return fail(c, HL7_AR, "MSH", 1, 12, "203", "version not accepted (2.3 to 2.5.1)");
+        return map_fail(c, HL7_AR, "MSH", 1, 12, "203", "version not accepted (2.3 to 2.5.1)");
     const char *processing = get(c, 0, 11, 0, 1, 1);
     if (!processing || strcmp(processing, "P") != 0)
-        return fail(c, HL7_AR, "MSH", 1, 11, "202",
-                    "only production messages are applied (MSH-11 P)");
+        return map_fail(c, HL7_AR, "MSH", 1, 11, "202",
+                        "only production messages are applied (MSH-11 P)");
     const char *control = get(c, 0, 10, 0, 1, 1);
     if (!control)
-        return fail(c, HL7_AR, "MSH", 1, 10, "101", "the message control id is required");
+        return map_fail(c, HL7_AR, "MSH", 1, 10, "101", "the message control id is required");
     if (strlen(control) > HL7_CONTROL_ID_MAX)
-        return fail(c, HL7_AR, "MSH", 1, 10, "102", "the message control id is too long");
+        return map_fail(c, HL7_AR, "MSH", 1, 10, "102", "the message control id is too long");
     snprintf(o->control_id, sizeof(o->control_id), "%s", control);
     const char *facility = get(c, 0, 4, 0, 1, 1);
     if (!facility)
         facility = get(c, 0, 4, 0, 2, 1);
     if (!facility)
-        return fail(c, HL7_AR, "MSH", 1, 4, "101", "the sending facility is required");
+        return map_fail(c, HL7_AR, "MSH", 1, 4, "101", "the sending facility is required");
     if (strlen(facility) > HL7_FACILITY_MAX)
-        return fail(c, HL7_AR, "MSH", 1, 4, "102", "the sending facility is too long");
+        return map_fail(c, HL7_AR, "MSH", 1, 4, "102", "the sending facility is too long");
     snprintf(o->facility, sizeof(o->facility), "%s", facility);
     const char *type = get(c, 0, 9, 0, 1, 1), *event = get(c, 0, 9, 0, 2, 1);
     if (!type || !event || strlen(type) >= sizeof(o->type) || strlen(event) >= sizeof(o->event))
-        return fail(c, HL7_AR, "MSH", 1, 9, "101", "the message type and event are required");
+        return map_fail(c, HL7_AR, "MSH", 1, 9, "101", "the message type and event are required");
     memcpy(o->type, type, strlen(type) + 1);
     memcpy(o->event, event, strlen(event) + 1);
     return c->failed ? -1 : 0;
@@ -828,11 +828,11 @@ int hl7_map(const struct hl7_message *m, const struct hl7_obx_map *obx, struct h
     struct ctx c = {m, out, err, false, HL7_AA};
     if (!out->arena) {
         out->arena_cap = 0;
-        fail(&c, HL7_AR, NULL, 0, 0, "207", "out of memory");
+        map_fail(&c, HL7_AR, NULL, 0, 0, "207", "out of memory");
         return (int)c.ack;
     }
     if (m->nsegments < 1 || strcmp(m->segments[0].name, "MSH") != 0) {
-        fail(&c, HL7_AR, "MSH", 1, 0, "100", "the message must begin with MSH");
+        map_fail(&c, HL7_AR, "MSH", 1, 0, "100", "the message must begin with MSH");
         return (int)c.ack;
     }
     int s = read_header(&c);
@@ -853,9 +853,9 @@ int hl7_map(const struct hl7_message *m, const struct hl7_obx_map *obx, struct h
     else if (strcmp(t, "ADT") == 0 && strcmp(ev, "A40") == 0)
         s = map_merge(&c);
     else if (one_of(t, (const char *const[]){"ORM", "OMI", "SIU", "ORU", "ADT", NULL}))
-        s = fail(&c, HL7_AR, "MSH", 1, 9, "201", "trigger event not accepted");
+        s = map_fail(&c, HL7_AR, "MSH", 1, 9, "201", "trigger event not accepted");
     else
-        s = fail(&c, HL7_AR, "MSH", 1, 9, "200", "message type not accepted");
+        s = map_fail(&c, HL7_AR, "MSH", 1, 9, "200", "message type not accepted");
     (void)s;
     return c.failed ? (int)c.ack : (int)HL7_AA;
 }
