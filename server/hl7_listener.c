@@ -87,6 +87,10 @@ struct hl7_listener {
     int job_head, job_count;
     struct done dones[HL7_QUEUE_MAX];
     int done_count;
+    /* Messages queued, with a worker, or answered but not yet collected. A connection has one at
+     * most, but a sender that leaves and a new one in its slot can have two: this keeps both
+     * rings above from ever holding more than they can. */
+    int outstanding;
 };
 
 static long long now_ms(void)
@@ -181,6 +185,22 @@ static void start_write(struct hl7_listener *l, struct conn *c, char *framed, si
     c->since_ms = now_ms();
 }
 
+/* Answers AR from this thread (a message not handed to a worker); closes when out of memory. */
+static void refuse(struct hl7_listener *l, struct conn *c, const char *why)
+{
+    size_t ack_len = 0, framed_len = 0;
+    char *ack = hl7_inbound_refuse(why, &ack_len);
+    char *framed = ack ? mllp_wrap(ack, ack_len, &framed_len) : NULL;
+    free(ack);
+    metrics_hl7_message(HL7_AR, 0);
+    c->frame_started_ms = 0;
+    if (!framed) {
+        conn_close(l, c);
+        return;
+    }
+    start_write(l, c, framed, framed_len);
+}
+
 /* Hands a whole message to the workers. */
 static void submit(struct hl7_listener *l, int slot, const char *msg, size_t len)
 {
@@ -193,6 +213,13 @@ static void submit(struct hl7_listener *l, int slot, const char *msg, size_t len
     memcpy(copy, msg, len);
     copy[len] = '\0';
     pthread_mutex_lock(&l->lock);
+    if (l->outstanding >= HL7_QUEUE_MAX) {
+        pthread_mutex_unlock(&l->lock);
+        free(copy);
+        refuse(l, c, "the portal is busy; send the message again");
+        return;
+    }
+    l->outstanding++;
     int at = (l->job_head + l->job_count) % HL7_QUEUE_MAX;
     struct job job = {slot, c->gen, copy, len, ""};
     memcpy(job.addr, c->addr, sizeof(job.addr));
@@ -239,19 +266,8 @@ static void take_bytes(struct hl7_listener *l, int slot, const unsigned char *da
             const char *msg = mllp_message(&c->framer, &len);
             submit(l, slot, msg, len);
         } else { /* MLLP_TOO_LARGE: refused without reading it further than its end */
-            size_t ack_len = 0, framed_len = 0;
-            char *ack =
-                hl7_inbound_refuse("the message is larger than this receiver accepts", &ack_len);
-            char *framed = ack ? mllp_wrap(ack, ack_len, &framed_len) : NULL;
-            free(ack);
             log_msg(LOG_WARN, "hl7 from %s: AR, a message over %d bytes", c->addr, HL7_MAX_MESSAGE);
-            metrics_hl7_message(HL7_AR, 0);
-            c->frame_started_ms = 0;
-            if (!framed) {
-                conn_close(l, c);
-                return;
-            }
-            start_write(l, c, framed, framed_len);
+            refuse(l, c, "the message is larger than this receiver accepts");
         }
     }
 }
@@ -345,6 +361,7 @@ static void collect_done(struct hl7_listener *l)
     int n = l->done_count;
     memcpy(list, l->dones, sizeof(list[0]) * (size_t)n);
     l->done_count = 0;
+    l->outstanding -= n;
     pthread_mutex_unlock(&l->lock);
     for (int i = 0; i < n; i++) {
         struct conn *c = &l->conns[list[i].slot];
