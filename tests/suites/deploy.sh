@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The production shape with the real programs (nginx over TLS, two portald, a PostgreSQL primary
-# and a streaming standby), all on loopback: tests/deploy/deploy_test.py. Ends with
-# "N passed, N failed".
+# and a streaming standby, HL7 over TLS through nginx's stream module), all on loopback:
+# tests/deploy/deploy_test.py. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export B=${B:-build}
@@ -12,6 +12,12 @@ for tool in nginx openssl jq psql; do
         exit 1
     fi
 done
+# The HL7 over TLS test needs nginx's stream module (Debian builds it as a loadable module).
+if [ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]; then
+    echo "not ok - deploy suite needs nginx's stream module, libnginx-mod-stream (scripts/deps.sh test installs it)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 if [ ! -x "$B/asan/portald" ]; then
     echo "not ok - $B/asan/portald is not built (make B=$B $B/asan/portald)"
     echo "0 passed, 1 failed"
