@@ -51,7 +51,7 @@ FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*
 
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard server/*.c include/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< -ljansson
 
 deps-build:
 	@scripts/deps.sh build

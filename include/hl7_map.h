@@ -88,9 +88,4 @@ void hl7_mapped_free(struct hl7_mapped *out);
  * names the segment the value belongs in, when the name says which). */
 bool hl7_mapped_locate(const struct hl7_mapped *out, const char *field, struct hl7_ack_error *err);
 
-/* An HL7 date/time (YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ], at least to the day) as RFC 3339
- * UTC; a time without an offset is in the process's local time zone (TZ). Returns 0, or -1 when
- * value is not such a time. */
-int hl7_time_to_rfc3339(const char *value, char *out, size_t outlen);
-
 #endif

@@ -29,6 +29,18 @@ static char *canonical(struct req *rq)
     return json_dumps(rq->in, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
+/* The RIS that holds the token sent it; its answer carries a new patient's access code. */
+static struct origin ris_origin(const struct req *rq)
+{
+    return (struct origin){.transport = "http",
+                           .request_id = rq->request_id,
+                           .client_addr = rq->client_addr,
+                           .cfg = rq->cfg,
+                           .actor_role = "ris",
+                           .actor_id = rq->who.sub,
+                           .hands_out_access_code = true};
+}
+
 int h_ingest_event(struct req *rq)
 {
     static const char *const top[] = {"event_id", "type",  "occurred_at",         "scheduled_for",
@@ -77,13 +89,7 @@ int h_ingest_event(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     e.message = message;
     e.message_len = strlen(message);
-    struct origin from = {.transport = "http",
-                          .request_id = rq->request_id,
-                          .client_addr = rq->client_addr,
-                          .cfg = rq->cfg,
-                          .actor_role = "ris",
-                          .actor_id = rq->who.sub,
-                          .hands_out_access_code = true};
+    struct origin from = ris_origin(rq);
     struct ingest_result result;
     struct outcome o = {0};
     int s = ingest_event_apply(&e, &from, &result, &o);
@@ -117,13 +123,7 @@ int h_ingest_report(struct req *rq)
         return req_problem(rq, 500, "Out of memory.");
     r.message = message;
     r.message_len = strlen(message);
-    struct origin from = {.transport = "http",
-                          .request_id = rq->request_id,
-                          .client_addr = rq->client_addr,
-                          .cfg = rq->cfg,
-                          .actor_role = "ris",
-                          .actor_id = rq->who.sub,
-                          .hands_out_access_code = true};
+    struct origin from = ris_origin(rq);
     struct ingest_result result;
     struct outcome o = {0};
     int s = ingest_report_apply(&r, &from, &result, &o);

@@ -522,6 +522,30 @@ static int open_listener(struct hl7_listener *l, char *err, size_t errlen)
     return 0;
 }
 
+/* Tells the workers to finish the queue and stop, and waits for them. */
+static void join_workers(struct hl7_listener *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->workers_stop = true;
+    pthread_cond_broadcast(&l->work);
+    pthread_mutex_unlock(&l->lock);
+    for (int i = 0; i < l->nworkers; i++)
+        pthread_join(l->workers[i], NULL);
+}
+
+/* Frees what start made, once no thread is left. */
+static void release(struct hl7_listener *l)
+{
+    if (l->wake[0] >= 0) {
+        close(l->wake[0]);
+        close(l->wake[1]);
+    }
+    pthread_mutex_destroy(&l->lock);
+    pthread_cond_destroy(&l->work);
+    free(l->readbuf);
+    free(l);
+}
+
 struct hl7_listener *hl7_listener_start(const struct config *cfg, char *err, size_t errlen)
 {
     struct hl7_listener *l = calloc(1, sizeof(*l));
@@ -549,26 +573,14 @@ struct hl7_listener *hl7_listener_start(const struct config *cfg, char *err, siz
     }
     if (l->nworkers == 0 || pthread_create(&l->io, NULL, io_main, l) != 0) {
         snprintf(err, errlen, "cannot start the HL7 listener's threads");
-        pthread_mutex_lock(&l->lock);
-        l->workers_stop = true;
-        pthread_cond_broadcast(&l->work);
-        pthread_mutex_unlock(&l->lock);
-        for (int i = 0; i < l->nworkers; i++)
-            pthread_join(l->workers[i], NULL);
+        join_workers(l);
         close(l->listen_fd);
         goto fail;
     }
     metrics_hl7_connections(0);
     return l;
 fail:
-    if (l->wake[0] >= 0) {
-        close(l->wake[0]);
-        close(l->wake[1]);
-    }
-    pthread_mutex_destroy(&l->lock);
-    pthread_cond_destroy(&l->work);
-    free(l->readbuf);
-    free(l);
+    release(l);
     return NULL;
 }
 
@@ -585,21 +597,11 @@ void hl7_listener_stop(struct hl7_listener *l, int grace_ms)
     atomic_store(&l->stopping, true);
     wake(l);
     pthread_join(l->io, NULL);
-    pthread_mutex_lock(&l->lock);
-    l->workers_stop = true;
-    pthread_cond_broadcast(&l->work);
-    pthread_mutex_unlock(&l->lock);
-    for (int i = 0; i < l->nworkers; i++)
-        pthread_join(l->workers[i], NULL);
+    join_workers(l);
     /* Jobs no worker took (the grace ran out) and answers nobody will send. */
     for (int i = 0; i < l->job_count; i++)
         free(l->jobs[(l->job_head + i) % HL7_QUEUE_MAX].msg);
     for (int i = 0; i < l->done_count; i++)
         free(l->dones[i].ack);
-    close(l->wake[0]);
-    close(l->wake[1]);
-    pthread_mutex_destroy(&l->lock);
-    pthread_cond_destroy(&l->work);
-    free(l->readbuf);
-    free(l);
+    release(l);
 }

@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "timefmt.h"
+
 /* Unescaped text is at most as long as the raw field, doubled by ISO 8859-1 to UTF-8; OBX lines
  * gain a line end each; the event ids and dates are short. */
 #define ARENA_SLACK 16384
@@ -127,72 +129,6 @@ static const char *join(struct ctx *c, const char *a, const char *sep, const cha
 
 /* ---- dates and times ---------------------------------------------------------------------- */
 
-static bool digits(const char *s, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static int num(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
-int hl7_time_to_rfc3339(const char *value, char *out, size_t outlen)
-{
-    if (!value)
-        return -1;
-    size_t len = strcspn(value, "+-");
-    const char *zone = value[len] ? value + len : NULL;
-    /* Digits to the second, then an optional fraction (dropped: the portal keeps seconds). */
-    size_t whole = strcspn(value, ".+-");
-    if (whole < 8 || whole > 14 || whole % 2 != 0 || !digits(value, (int)whole))
-        return -1;
-    if (value[whole] == '.') {
-        size_t frac = strspn(value + whole + 1, "0123456789");
-        if (frac < 1 || frac > 4 || whole + 1 + frac != len)
-            return -1;
-    } else if (whole != len) {
-        return -1;
-    }
-    struct tm tm = {0};
-    tm.tm_year = num(value, 4) - 1900;
-    tm.tm_mon = num(value + 4, 2) - 1;
-    tm.tm_mday = num(value + 6, 2);
-    tm.tm_hour = whole >= 10 ? num(value + 8, 2) : 0;
-    tm.tm_min = whole >= 12 ? num(value + 10, 2) : 0;
-    tm.tm_sec = whole >= 14 ? num(value + 12, 2) : 0;
-    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 59 || tm.tm_year < 0 || tm.tm_year > 8099)
-        return -1;
-    int mday = tm.tm_mday;
-    time_t t;
-    if (zone) {
-        if (strlen(zone) != 5 || !digits(zone + 1, 4))
-            return -1;
-        int hh = num(zone + 1, 2), mm = num(zone + 3, 2);
-        if (hh > 14 || mm > 59)
-            return -1;
-        t = timegm(&tm);
-        t -= (zone[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
-    } else {
-        tm.tm_isdst = -1;
-        t = mktime(&tm);
-    }
-    if (t == (time_t)-1 || tm.tm_mday != mday) /* normalised: the day did not exist */
-        return -1;
-    struct tm utc;
-    if (!gmtime_r(&t, &utc))
-        return -1;
-    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return n ? 0 : -1;
-}
-
 /* A time field as RFC 3339 in the arena; NULL when absent; a value that is not an HL7 time fails
  * the message naming its field. */
 static const char *take_time(struct ctx *c, const char *field, int seg, int number, int rep,
@@ -202,7 +138,7 @@ static const char *take_time(struct ctx *c, const char *field, int seg, int numb
     if (!v)
         return NULL;
     char buf[32];
-    if (hl7_time_to_rfc3339(v, buf, sizeof(buf)) < 0) {
+    if (timefmt_hl7_to_rfc3339(v, buf, sizeof(buf)) < 0) {
         map_fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), number, "102",
                  "not an HL7 date/time (YYYYMMDD[HHMM[SS]][+/-ZZZZ])");
         return NULL;
@@ -215,14 +151,13 @@ static const char *take_date(struct ctx *c, const char *field, int seg, int numb
     const char *v = take(c, field, seg, number, 0, 1, 1);
     if (!v)
         return NULL;
-    if (strlen(v) < 8 || !digits(v, 8)) {
+    char buf[TIMEFMT_DATE_LEN];
+    if (!timefmt_hl7_to_date(v, buf)) {
         map_fail(c, HL7_AE, c->m->segments[seg].name, sequence_of(c->m, seg), number, "102",
                  "not an HL7 date (YYYYMMDD)");
         return NULL;
     }
-    char buf[11];
-    snprintf(buf, sizeof(buf), "%.4s-%.2s-%.2s", v, v + 4, v + 6);
-    return arena_put(c->out, buf, 10);
+    return arena_put(c->out, buf, strlen(buf));
 }
 
 /* ---- people ------------------------------------------------------------------------------- */
@@ -429,52 +364,59 @@ static void take_patient_into_event(struct ctx *c, struct ingest_event *e, int p
     e->patient.phone = p.phone;
 }
 
-/* The event an order control (ORC-1), with its order status (ORC-5) or result status (OBR-25),
- * stands for; NULL when the message asks nothing of the timeline. */
+/* Order controls (ORC-1), order statuses (ORC-5) and result statuses (OBR-25) to lifecycle
+ * events; SC in ORC-1 means "see the status". */
+struct code_event {
+    const char *code, *event;
+};
+static const struct code_event order_controls[] = {
+    {"NW", "ordered"},   {"XO", "ordered"},   {"CA", "cancelled"},
+    {"OC", "cancelled"}, {"DC", "cancelled"}, {"OD", "cancelled"},
+    {"CR", "cancelled"}, {"SC", NULL},        {NULL, NULL}};
+static const struct code_event order_statuses[] = {{"SC", "scheduled"},      {"IP", "exam_started"},
+                                                   {"CM", "exam_completed"}, {"CA", "cancelled"},
+                                                   {"DC", "cancelled"},      {NULL, NULL}};
+static const struct code_event result_statuses[] = {
+    {"S", "scheduled"}, {"I", "exam_started"}, {"O", "ordered"}, {"X", "cancelled"}, {NULL, NULL}};
+
+/* The entry for code, or NULL. */
+static const struct code_event *lookup(const struct code_event *table, const char *code)
+{
+    for (int i = 0; code && table[i].code; i++)
+        if (strcmp(table[i].code, code) == 0)
+            return &table[i];
+    return NULL;
+}
+
+/* The event an order control, with its order status or result status, stands for. */
 static const char *order_event(struct ctx *c, int orc, int obr)
 {
     const char *control = take(c, "type", orc, 1, 0, 1, 1);
+    const struct code_event *hit = lookup(order_controls, control);
     if (!control) {
-        map_fail(c, HL7_AE, "ORC", 1, 1, "101", "the order control is required");
+        map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 1, "101",
+                 "the order control is required");
         return NULL;
     }
-    if (strcmp(control, "NW") == 0 || strcmp(control, "XO") == 0)
-        return "ordered";
-    if (strcmp(control, "CA") == 0 || strcmp(control, "OC") == 0 || strcmp(control, "DC") == 0 ||
-        strcmp(control, "OD") == 0 || strcmp(control, "CR") == 0)
-        return "cancelled";
-    if (strcmp(control, "SC") != 0) {
+    if (!hit) {
         map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 1, "103",
                  "order control not handled (NW, XO, SC, CA, OC, DC, OD, CR)");
         return NULL;
     }
+    if (hit->event)
+        return hit->event;
     const char *status = take(c, "type", orc, 5, 0, 1, 1);
     if (status) {
-        if (strcmp(status, "SC") == 0)
-            return "scheduled";
-        if (strcmp(status, "IP") == 0)
-            return "exam_started";
-        if (strcmp(status, "CM") == 0)
-            return "exam_completed";
-        if (strcmp(status, "CA") == 0 || strcmp(status, "DC") == 0)
-            return "cancelled";
+        if ((hit = lookup(order_statuses, status)))
+            return hit->event;
         map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 5, "103",
                  "order status not handled (SC, IP, CM, CA, DC)");
         return NULL;
     }
-    const char *result = take(c, "type", obr, 25, 0, 1, 1);
-    if (result) {
-        if (strcmp(result, "S") == 0)
-            return "scheduled";
-        if (strcmp(result, "I") == 0)
-            return "exam_started";
-        if (strcmp(result, "O") == 0)
-            return "ordered";
-        if (strcmp(result, "X") == 0)
-            return "cancelled";
-    }
+    if ((hit = lookup(result_statuses, take(c, "type", obr, 25, 0, 1, 1))))
+        return hit->event;
     map_fail(c, HL7_AE, "ORC", sequence_of(c->m, orc), 5, "101",
-             "a status change (ORC-1 SC) needs ORC-5 or OBR-25");
+             "a status change (ORC-1 SC) needs ORC-5 or OBR-25 (S, I, O, X)");
     return NULL;
 }
 

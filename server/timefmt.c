@@ -3,6 +3,8 @@
 #include "timefmt.h"
 
 #include <string.h>
+#include <time.h>
+#include <stdio.h>
 
 static bool digits(const char *s, int n)
 {
@@ -89,4 +91,62 @@ int timefmt_json_set(json_t *obj, const char *key, const char *pg)
 {
     char iso[TIMEFMT_RFC3339_LEN];
     return pg ? json_object_set_new(obj, key, json_string(timefmt_pg_to_rfc3339(pg, iso))) : 0;
+}
+
+int timefmt_hl7_to_rfc3339(const char *value, char *out, size_t outlen)
+{
+    if (!value)
+        return -1;
+    size_t len = strcspn(value, "+-");
+    const char *zone = value[len] ? value + len : NULL;
+    /* Digits to the second, then an optional fraction (dropped: the portal keeps seconds). */
+    size_t whole = strcspn(value, ".+-");
+    if (whole < 8 || whole > 14 || whole % 2 != 0 || !digits(value, (int)whole))
+        return -1;
+    if (value[whole] == '.') {
+        size_t frac = strspn(value + whole + 1, "0123456789");
+        if (frac < 1 || frac > 4 || whole + 1 + frac != len)
+            return -1;
+    } else if (whole != len) {
+        return -1;
+    }
+    struct tm tm = {0};
+    tm.tm_year = num(value, 4) - 1900;
+    tm.tm_mon = num(value + 4, 2) - 1;
+    tm.tm_mday = num(value + 6, 2);
+    tm.tm_hour = whole >= 10 ? num(value + 8, 2) : 0;
+    tm.tm_min = whole >= 12 ? num(value + 10, 2) : 0;
+    tm.tm_sec = whole >= 14 ? num(value + 12, 2) : 0;
+    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 59 || tm.tm_year < 0 || tm.tm_year > 8099)
+        return -1;
+    int mday = tm.tm_mday;
+    time_t t;
+    if (zone) {
+        if (strlen(zone) != 5 || !digits(zone + 1, 4))
+            return -1;
+        int hh = num(zone + 1, 2), mm = num(zone + 3, 2);
+        if (hh > 14 || mm > 59)
+            return -1;
+        t = timegm(&tm);
+        t -= (zone[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+    } else {
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+    }
+    if (t == (time_t)-1 || tm.tm_mday != mday) /* normalised: the day did not exist */
+        return -1;
+    struct tm utc;
+    if (!gmtime_r(&t, &utc))
+        return -1;
+    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return n ? 0 : -1;
+}
+
+bool timefmt_hl7_to_date(const char *value, char out[TIMEFMT_DATE_LEN])
+{
+    if (!value || strlen(value) < 8 || !digits(value, 8))
+        return false;
+    snprintf(out, TIMEFMT_DATE_LEN, "%.4s-%.2s-%.2s", value, value + 4, value + 6);
+    return timefmt_is_date(out);
 }

@@ -7,6 +7,7 @@
 #include "../../server/hl7.c"
 #include "../../server/hl7_ack.c"
 #include "../../server/hl7_map.c"
+#include "../../server/timefmt.c"
 
 #include <stdint.h>
 

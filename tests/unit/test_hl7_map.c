@@ -198,13 +198,13 @@ static void refused(void)
 static void times(void)
 {
     char out[40];
-    CHECK(hl7_time_to_rfc3339("20261120140500-0500", out, sizeof(out)) == 0);
+    CHECK(timefmt_hl7_to_rfc3339("20261120140500-0500", out, sizeof(out)) == 0);
     CHECK_STR(out, "2026-11-20T19:05:00Z");
-    CHECK(hl7_time_to_rfc3339("202611201405", out, sizeof(out)) == 0); /* TZ=UTC below */
+    CHECK(timefmt_hl7_to_rfc3339("202611201405", out, sizeof(out)) == 0); /* TZ=UTC below */
     CHECK_STR(out, "2026-11-20T14:05:00Z");
-    CHECK(hl7_time_to_rfc3339("20261120", out, sizeof(out)) == 0);
+    CHECK(timefmt_hl7_to_rfc3339("20261120", out, sizeof(out)) == 0);
     CHECK_STR(out, "2026-11-20T00:00:00Z");
-    CHECK(hl7_time_to_rfc3339("20261120140500.1234+0000", out, sizeof(out)) == 0);
+    CHECK(timefmt_hl7_to_rfc3339("20261120140500.1234+0000", out, sizeof(out)) == 0);
     CHECK_STR(out, "2026-11-20T14:05:00Z");
     static const char *const bad[] = {"2026",
                                       "2026112",
@@ -216,7 +216,7 @@ static void times(void)
                                       "20261120x",
                                       ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        CHECK(hl7_time_to_rfc3339(bad[i], out, sizeof(out)) == -1);
+        CHECK(timefmt_hl7_to_rfc3339(bad[i], out, sizeof(out)) == -1);
 }
 
 static void obx_map(void)
