@@ -10,9 +10,14 @@ static struct ingest_event valid_event(void)
         .event_id = "ev-1",
         .type = "ordered",
         .occurred_at = "2026-11-20T14:05:00Z",
-        .patient = {"MRN-1", "Ada Lovelace", "1985-12-10", "ada@example.org"},
+        .patient = {.mrn = "MRN-1",
+                    .name = "Ada Lovelace",
+                    .birth_date = "1985-12-10",
+                    .email = "ada@example.org"},
         .study = {"ACC-1", "CT", "CT chest", NULL, NULL},
-        .physician = {"NPI-1", "Dr. Grace Hopper", NULL, "https://clinic.example/schedule"},
+        .physician = {.id = "NPI-1",
+                      .name = "Dr. Grace Hopper",
+                      .scheduling_url = "https://clinic.example/schedule"},
     };
     return e;
 }
@@ -102,7 +107,7 @@ static void invalid_is_422_without_a_database(void)
 {
     struct ingest_event e = valid_event();
     e.study.accession = NULL;
-    struct origin from = {"unit", "unit-1", NULL, NULL};
+    struct origin from = {.transport = "unit", .request_id = "unit-1"};
     struct ingest_result result;
     struct outcome o = {0};
     CHECK(ingest_event_apply(&e, &from, &result, &o) == 422);
