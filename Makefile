@@ -51,7 +51,10 @@ FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*
 
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard server/*.c include/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBS)
+
+# The harnesses whose code parses JSON link jansson.
+$(B)/fuzz/fuzz_orthanc: FUZZ_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
 
 deps-build:
 	@scripts/deps.sh build
