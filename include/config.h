@@ -44,6 +44,11 @@ struct config {
     const char *database_read_url;
     /* PORTAL_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed. */
     struct netaddr_list trusted_proxies;
+
+    /* The PACS follower (orthanc_feed.c): off while orthanc_url is NULL. */
+    const char *orthanc_url;   /* PORTAL_ORTHANC_URL, http(s)://host:port[/path] */
+    char *orthanc_credentials; /* PORTAL_ORTHANC_CREDENTIALS_FILE's user:password (owned) */
+    int orthanc_poll;          /* PORTAL_ORTHANC_POLL seconds between reads of the feed */
 };
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };
