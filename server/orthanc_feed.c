@@ -106,6 +106,8 @@ struct orthanc_feed *orthanc_feed_start(const struct config *cfg)
     size_t n = strlen(cfg->orthanc_url);
     while (n > 0 && cfg->orthanc_url[n - 1] == '/')
         n--;
+    /* The HTTP server's threads already run: Debian 12's libcurl (7.88) has a thread-safe
+     * curl_global_init (CURL_VERSION_THREADSAFE), so calling it here is safe. */
     if (!f || n >= sizeof(f->base) || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, "orthanc: cannot start (out of memory or libcurl); %s", off);
         free(f);
