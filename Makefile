@@ -2,7 +2,7 @@
 .SUFFIXES:
 
 CC       ?= cc
-PKGS     := libmicrohttpd libpq jansson libjwt libargon2 libcrypto
+PKGS     := libmicrohttpd libpq jansson libjwt libargon2 libcrypto libcurl
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wcast-qual
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

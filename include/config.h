@@ -51,6 +51,10 @@ struct config {
     int hl7_listen_port;
     struct hl7_obx_map hl7_obx_map; /* PORTAL_HL7_OBX_SECTIONS */
     int hl7_read_timeout; /* PORTAL_HL7_READ_TIMEOUT seconds a message may take to arrive */
+    /* The PACS follower (orthanc_feed.c): off while orthanc_url is NULL. */
+    const char *orthanc_url;   /* PORTAL_ORTHANC_URL, http(s)://host:port[/path] */
+    char *orthanc_credentials; /* PORTAL_ORTHANC_CREDENTIALS_FILE's user:password (owned) */
+    int orthanc_poll;          /* PORTAL_ORTHANC_POLL seconds between reads of the feed */
 };
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };

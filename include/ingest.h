@@ -142,4 +142,27 @@ __attribute__((warn_unused_result)) int ingest_batch_commit(const struct origin 
 /* Rolls back an open batch (a failure the caller found itself). */
 void ingest_batch_abandon(void);
 
+/* Images received from the PACS for a study (Orthanc's StableStudy): the exam is complete, unless
+ * the RIS said so earlier (the earliest time is kept), and the study keeps its StudyInstanceUID. A
+ * study whose accession is unknown is not an error: the answer is {"matched": false} and nothing
+ * is recorded (the images may be of an exam ordered elsewhere). */
+#define INGEST_UID_MAX 64 /* a DICOM UID: digits and dots */
+
+struct ingest_images {
+    const char *event_id;
+    const char *accession;
+    const char *study_instance_uid; /* NULL when the PACS gave none that is well-formed */
+    const char *occurred_at;        /* when the images arrived */
+    const char *message;            /* as in struct ingest_event */
+    size_t message_len;
+};
+
+int ingest_images_check(const struct ingest_images *im, struct field_errors *fe);
+/* As ingest_event_apply; result->answer is {"matched", "study_id", "exam_completed_at",
+ * "earlier_completion_kept"}. In a batch, a failure rolls the batch back. */
+__attribute__((warn_unused_result)) int ingest_images_apply(const struct ingest_images *im,
+                                                            const struct origin *from,
+                                                            struct ingest_result *result,
+                                                            struct outcome *o);
+
 #endif

@@ -39,6 +39,10 @@ enum query {
     Q_ADMIN_HOLDS,
     Q_ESTIMATES_REFRESH,
     Q_OVERDUE_COUNTS,
+    /* The PACS follower (server/orthanc_feed.c). */
+    Q_INGEST_IMAGES,
+    Q_FEED_TAKE,
+    Q_FEED_ADVANCE,
 
     /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
      * migrate). */
@@ -158,6 +162,21 @@ enum ingest_merge_param {
     IMP_COUNT
 };
 extern const char *const ingest_merge_param_names[IMP_COUNT];
+
+/* The parameters of Q_INGEST_IMAGES by name, as above. */
+enum ingest_images_param {
+    IIP_EVENT_ID,
+    IIP_PAYLOAD_HASH,
+    IIP_ACCESSION,
+    IIP_STUDY_INSTANCE_UID,
+    IIP_OCCURRED_AT,
+    IIP_ACTOR_ROLE,
+    IIP_ACTOR_ID,
+    IIP_CLIENT_ADDR,
+    IIP_REQUEST_ID,
+    IIP_COUNT
+};
+extern const char *const ingest_images_param_names[IIP_COUNT];
 
 /* Multi-statement scripts, run whole by db_exec_script: a one-shot command's generator. */
 enum query_script { S_HISTORY_HELPERS, S_HISTORY_GENERATE, S_HISTORY_INSERT, S_COUNT };

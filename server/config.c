@@ -4,13 +4,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define JWT_SECRET_MIN_BYTES 32
-#define PUBLIC_KEY_MAX_BYTES 65536
+#define JWT_SECRET_MIN_BYTES  32
+#define PUBLIC_KEY_MAX_BYTES  65536
+#define CREDENTIALS_MAX_BYTES 1024
+#define ORTHANC_URL_MAX       512
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -32,6 +35,10 @@ static int parse_hl7_listen(const struct config_setting *s, const char *value, s
                             char *err, size_t errlen);
 static int parse_obx_map(const struct config_setting *s, const char *value, struct config *c,
                          char *err, size_t errlen);
+static int parse_orthanc_url(const struct config_setting *s, const char *value, struct config *c,
+                             char *err, size_t errlen);
+static int parse_credentials_file(const struct config_setting *s, const char *value,
+                                  struct config *c, char *err, size_t errlen);
 static int apply_rules(struct config *c, enum config_need need, char *err, size_t errlen);
 
 /* Every PORTAL_* variable portald reads, in the order config_load checks them; apply_rules runs
@@ -91,6 +98,11 @@ const struct config_setting config_settings[] = {
     {"PORTAL_HL7_OBX_SECTIONS", HL7_OBX_MAP_DEFAULT, 0, 0, parse_obx_map, FIELD(hl7_obx_map), 0,
      NULL},
     {"PORTAL_HL7_READ_TIMEOUT", "30", 1, 3600, parse_int, FIELD(hl7_read_timeout), 0, NULL},
+    /* The PACS follower, off unless the URL is set (docs/pacs.md). */
+    {"PORTAL_ORTHANC_URL", NULL, 0, 0, parse_orthanc_url, FIELD(orthanc_url), 0, NULL},
+    {"PORTAL_ORTHANC_CREDENTIALS_FILE", NULL, 0, 0, parse_credentials_file,
+     FIELD(orthanc_credentials), 0, NULL},
+    {"PORTAL_ORTHANC_POLL", "2", 1, 3600, parse_int, FIELD(orthanc_poll), 0, NULL},
 };
 
 const size_t config_settings_count = sizeof(config_settings) / sizeof(config_settings[0]);
@@ -127,6 +139,11 @@ void config_free(struct config *c)
 {
     free(c->jwt_public_key);
     c->jwt_public_key = NULL;
+    if (c->orthanc_credentials) {
+        explicit_bzero(c->orthanc_credentials, strlen(c->orthanc_credentials));
+        free(c->orthanc_credentials);
+        c->orthanc_credentials = NULL;
+    }
 }
 
 /* What one setting cannot say alone: defaults taken from other settings or from the machine, and
@@ -172,6 +189,11 @@ static int apply_rules(struct config *c, enum config_need need, char *err, size_
     if (!c->threads) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = cores > 0 ? (int)cores : 2;
+    }
+
+    if (c->orthanc_credentials && !c->orthanc_url) {
+        snprintf(err, errlen, "PORTAL_ORTHANC_CREDENTIALS_FILE needs PORTAL_ORTHANC_URL");
+        return -1;
     }
     return 0;
 }
@@ -322,4 +344,66 @@ static int parse_proxies(const struct config_setting *s, const char *value, stru
                          char *err, size_t errlen)
 {
     return netaddr_parse_list(value, field(s, c), err, errlen);
+}
+
+/* The PACS's base URL: http or https, a host, no credentials (they would end up in logs: they
+ * belong in the credentials file), no query. */
+static int parse_orthanc_url(const struct config_setting *s, const char *value, struct config *c,
+                             char *err, size_t errlen)
+{
+    size_t scheme = strncmp(value, "http://", 7) == 0    ? 7
+                    : strncmp(value, "https://", 8) == 0 ? 8
+                                                         : 0;
+    const char *host = value + scheme;
+    size_t host_len = strcspn(host, "/");
+    bool ok = scheme && host_len > 0 && strlen(value) <= ORTHANC_URL_MAX;
+    for (const char *p = value; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
+    if (!ok) {
+        snprintf(err, errlen,
+                 "PORTAL_ORTHANC_URL must be an http:// or https:// URL, for example "
+                 "http://127.0.0.1:8042");
+        return -1;
+    }
+    if (memchr(host, '@', host_len)) {
+        snprintf(err, errlen,
+                 "PORTAL_ORTHANC_URL must not hold credentials: put them in "
+                 "PORTAL_ORTHANC_CREDENTIALS_FILE");
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
+}
+
+/* One line "user:password" (a final newline is allowed), owned by c and wiped by config_free. */
+static int parse_credentials_file(const struct config_setting *s, const char *value,
+                                  struct config *c, char *err, size_t errlen)
+{
+    (void)s;
+    FILE *f = fopen(value, "rb");
+    if (!f) {
+        snprintf(err, errlen, "PORTAL_ORTHANC_CREDENTIALS_FILE cannot be read: %s",
+                 strerror(errno));
+        return -1;
+    }
+    char *buf = calloc(1, CREDENTIALS_MAX_BYTES + 2);
+    size_t n = buf ? fread(buf, 1, CREDENTIALS_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    bool ok = buf && n > 0 && n <= CREDENTIALS_MAX_BYTES && buf[0] != ':' && strchr(buf, ':');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)buf[i] >= ' ' && buf[i] != 0x7f;
+    if (!ok) {
+        if (buf) {
+            explicit_bzero(buf, CREDENTIALS_MAX_BYTES + 2);
+            free(buf);
+        }
+        snprintf(err, errlen,
+                 "PORTAL_ORTHANC_CREDENTIALS_FILE must hold user:password on one line");
+        return -1;
+    }
+    c->orthanc_credentials = buf;
+    return 0;
 }

@@ -359,3 +359,52 @@ void ingest_batch_abandon(void)
 {
     db_work_done();
 }
+
+/* ---- Images received, from the PACS ---- */
+
+/* A DICOM UID as the database keeps it: numbers separated by single dots. */
+static bool dicom_uid(const char *s)
+{
+    bool digit = false;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9')
+            digit = true;
+        else if (*s == '.' && digit)
+            digit = false;
+        else
+            return false;
+    }
+    return digit;
+}
+
+int ingest_images_check(const struct ingest_images *im, struct field_errors *fe)
+{
+    int before = fe->count + fe->dropped;
+    field_text(fe, "", "event_id", im->event_id, true, INGEST_EVENT_ID_MAX);
+    field_text(fe, "", "accession", im->accession, true, INGEST_ID_MAX);
+    const char *uid = im->study_instance_uid;
+    if (field_text(fe, "", "study_instance_uid", uid, false, INGEST_UID_MAX) && uid &&
+        !dicom_uid(uid))
+        field_error_add(fe, "", "study_instance_uid", "must be a DICOM UID (digits and dots)");
+    if (field_present(fe, "", "occurred_at", im->occurred_at))
+        field_timestamp(fe, "", "occurred_at", im->occurred_at);
+    return fe->count + fe->dropped - before;
+}
+
+int ingest_images_apply(const struct ingest_images *im, const struct origin *from,
+                        struct ingest_result *result, struct outcome *o)
+{
+    char hash[FINGERPRINT_MAX];
+    int s = prepare(result, ingest_images_check(im, &o->fields), from, im->message, im->message_len,
+                    NULL, hash, o);
+    if (s)
+        return s;
+    const char *p[IIP_COUNT] = {
+        [IIP_EVENT_ID] = im->event_id,       [IIP_PAYLOAD_HASH] = hash,
+        [IIP_ACCESSION] = im->accession,     [IIP_STUDY_INSTANCE_UID] = im->study_instance_uid,
+        [IIP_OCCURRED_AT] = im->occurred_at, [IIP_ACTOR_ROLE] = from->actor_role,
+        [IIP_ACTOR_ID] = from->actor_id,     [IIP_CLIENT_ADDR] = from->client_addr,
+        [IIP_REQUEST_ID] = from->request_id,
+    };
+    return record(Q_INGEST_IMAGES, IIP_COUNT, p, from, result, o);
+}

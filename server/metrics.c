@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orthanc_feed.h"
 #include "page_cache.h"
 #include "router.h"
 
@@ -257,6 +258,42 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             "# TYPE portal_page_cache_bytes gauge\nportal_page_cache_bytes %zu\n",
             pc.hits, pc.stale, pc.misses, pc.evicted, pc.pages, pc.bytes);
     }
+    struct orthanc_feed_stats of;
+    if (orthanc_feed_stats(&of))
+        put(&b,
+            "# HELP portal_orthanc_up Whether Orthanc answered the PACS follower's last request "
+            "as expected (1) or not (0).\n"
+            "# TYPE portal_orthanc_up gauge\nportal_orthanc_up %d\n"
+            "# HELP portal_orthanc_position The last change of Orthanc's feed this instance read "
+            "or moved past (-1: none yet).\n"
+            "# TYPE portal_orthanc_position gauge\nportal_orthanc_position %lld\n"
+            "# HELP portal_orthanc_backoff_seconds The wait before the next try after failures "
+            "(0 while healthy).\n"
+            "# TYPE portal_orthanc_backoff_seconds gauge\nportal_orthanc_backoff_seconds %d\n"
+            "# HELP portal_orthanc_changes_total Changes of Orthanc's feed moved past, of any "
+            "type.\n"
+            "# TYPE portal_orthanc_changes_total counter\nportal_orthanc_changes_total %llu\n"
+            "# HELP portal_orthanc_studies_total Stable studies by what the follower did: matched "
+            "(images recorded), unknown_accession, no_accession, gone (deleted from Orthanc), "
+            "refused (by the database).\n"
+            "# TYPE portal_orthanc_studies_total counter\n"
+            "portal_orthanc_studies_total{outcome=\"matched\"} %llu\n"
+            "portal_orthanc_studies_total{outcome=\"unknown_accession\"} %llu\n"
+            "portal_orthanc_studies_total{outcome=\"no_accession\"} %llu\n"
+            "portal_orthanc_studies_total{outcome=\"gone\"} %llu\n"
+            "portal_orthanc_studies_total{outcome=\"refused\"} %llu\n"
+            "# HELP portal_orthanc_errors_total Rounds that failed and backed off, by what "
+            "failed.\n"
+            "# TYPE portal_orthanc_errors_total counter\n"
+            "portal_orthanc_errors_total{source=\"orthanc\"} %llu\n"
+            "portal_orthanc_errors_total{source=\"database\"} %llu\n"
+            "# HELP portal_orthanc_rounds_skipped_total Rounds skipped because another instance "
+            "was following the feed.\n"
+            "# TYPE portal_orthanc_rounds_skipped_total counter\n"
+            "portal_orthanc_rounds_skipped_total %llu\n",
+            of.up ? 1 : 0, of.position, of.backoff_s, of.changes, of.matched, of.unknown,
+            of.no_accession, of.gone, of.refused, of.orthanc_errors, of.database_errors,
+            of.skipped_rounds);
     if (b.failed) {
         free(b.p);
         return NULL;

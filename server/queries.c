@@ -243,6 +243,18 @@ const struct query_def queries[Q_COUNT] = {
     [Q_OVERDUE_COUNTS] = {"overdue_counts", "SELECT stage, overdue FROM portal.overdue_counts()",
                           0},
 
+    /* The PACS follower (sql/definitions/25_pacs.sql): images received (named arguments: see enum
+     * ingest_images_param), and the feed's position, taken (NULL: another instance holds it) and
+     * moved forward in the same transaction. */
+    [Q_INGEST_IMAGES] = {"ingest_images",
+                         "SELECT portal.ingest_images(p_event_id => $1, p_payload_hash => $2, "
+                         "p_accession => $3, p_study_instance_uid => $4, p_occurred_at => $5, "
+                         "p_actor_role => $6, p_actor_id => $7, p_client_addr => $8, "
+                         "p_request_id => $9)::text",
+                         IIP_COUNT},
+    [Q_FEED_TAKE] = {"feed_take", "SELECT portal.feed_take($1) AS position", 1},
+    [Q_FEED_ADVANCE] = {"feed_advance", "SELECT portal.feed_advance($1, $2::bigint)", 2},
+
     /* One-shot commands. */
     [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},
     [Q_STUDY_BY_ACCESSION] = {"study_by_accession",
@@ -372,6 +384,14 @@ const char *const ingest_merge_param_names[IMP_COUNT] = {
     [IMP_ACTOR_ID] = "p_actor_id",
     [IMP_CLIENT_ADDR] = "p_client_addr",
     [IMP_REQUEST_ID] = "p_request_id",
+};
+
+const char *const ingest_images_param_names[IIP_COUNT] = {
+    [IIP_EVENT_ID] = "p_event_id",       [IIP_PAYLOAD_HASH] = "p_payload_hash",
+    [IIP_ACCESSION] = "p_accession",     [IIP_STUDY_INSTANCE_UID] = "p_study_instance_uid",
+    [IIP_OCCURRED_AT] = "p_occurred_at", [IIP_ACTOR_ROLE] = "p_actor_role",
+    [IIP_ACTOR_ID] = "p_actor_id",       [IIP_CLIENT_ADDR] = "p_client_addr",
+    [IIP_REQUEST_ID] = "p_request_id",
 };
 
 /* Reads that may go to a standby, which lags the primary by its replay delay. A statement is here

@@ -91,6 +91,10 @@ GRANT EXECUTE ON FUNCTION
                          text),
     portal.ingest_patient(text, text, text, text, text, date, text, text, text, text, text, text),
     portal.ingest_merge(text, text, text, text, text, text, text, text, text, text),
+    -- the PACS follower (SECURITY DEFINER): images received, and the feed's position
+    portal.ingest_images(text, text, text, text, timestamptz, text, text, text, text),
+    portal.feed_take(text),
+    portal.feed_advance(text, bigint),
     -- the release gate (SECURITY DEFINER)
     portal.patient_report(uuid, uuid, text, text),
     portal.physician_report(text, uuid, text, text),

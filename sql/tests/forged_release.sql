@@ -9,7 +9,7 @@
 -- grant alone would let them through (the serial's sequence is not the guard). Run as a
 -- superuser; everything is rolled back.
 BEGIN;
-SELECT plan(48);
+SELECT plan(51);
 
 -- Runs q as portal_app (a SECURITY DEFINER function owned by it); '00000' or the SQLSTATE it
 -- failed with.
@@ -123,6 +123,13 @@ SELECT is(pg_temp.app_try($q$INSERT INTO portal.studies (accession, patient_id, 
           '42501', 'no INSERT of a study already released');
 SELECT is(pg_temp.app_try(format('DELETE FROM portal.studies WHERE id = %L', :'study')),
           '42501', 'no DELETE of studies');
+SELECT is(pg_temp.app_try(format($q$UPDATE portal.studies SET study_instance_uid = '1.2.3' WHERE id = %L$q$, :'study')),
+          '42501', 'no UPDATE of studies.study_instance_uid (ingest_images keeps it)');
+-- The PACS feed's position: moved only by feed_advance, in the transaction that applied the changes.
+SELECT is(pg_temp.app_try($q$INSERT INTO portal.feed_positions (feed, position) VALUES ('forge', 99)$q$),
+          '42501', 'no INSERT INTO feed_positions');
+SELECT is(pg_temp.app_try($q$UPDATE portal.feed_positions SET position = 0$q$),
+          '42501', 'no UPDATE of feed_positions');
 -- Releases.
 SELECT is(pg_temp.app_try(format($q$INSERT INTO portal.releases (id, study_id, version, released_by_name, how)
     VALUES (-2, %L, 1, 'x', 'policy')$q$, :'study')), '42501', 'no INSERT INTO releases');
@@ -238,6 +245,9 @@ SELECT is_empty(
         'portal.ingest_report(text, text, text, text, text, text, text, timestamptz, text, text, text, text)',
         'portal.ingest_patient(text, text, text, text, text, date, text, text, text, text, text, text)',
         'portal.ingest_merge(text, text, text, text, text, text, text, text, text, text)',
+        'portal.ingest_images(text, text, text, text, timestamptz, text, text, text, text)',
+        'portal.feed_take(text)',
+        'portal.feed_advance(text, bigint)',
         'portal.release_report(uuid, text, text, text, text)',
         'portal.hold_report(uuid, text, text, text, timestamptz, text, text)',
         'portal.release_due(integer, text)',
@@ -249,7 +259,7 @@ SELECT is_empty(
         'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
-    'release, hold, ingest (events, reports, patients, merges), preferences, discussion and the gate are SECURITY DEFINER with a fixed search_path');
+    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion and the gate are SECURITY DEFINER with a fixed search_path');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -86,13 +86,15 @@ def test_definitions_are_applied_again_only_when_changed(ctx):
     try:
         out = migrate(c, os.path.join(d, "migrations"))
         assert out.returncode == 0, out
-        assert "definitions 0 applied, 9 up to date" in out.stdout, out.stdout
+        # Counted, not written down: a new definitions file (25_pacs.sql, ...) changes it.
+        files = len([f for f in os.listdir(os.path.join(d, "definitions")) if f.endswith(".sql")])
+        assert "definitions 0 applied, %d up to date" % files in out.stdout, out.stdout
         with open(os.path.join(d, "definitions", "80_login.sql"), "a") as f:
             f.write("\n-- changed\n")
         out = migrate(c, os.path.join(d, "migrations"))
         assert out.returncode == 0, out
         assert "migrate: applied definitions/80_login.sql" in out.stdout, out.stdout
-        assert "definitions 1 applied, 8 up to date" in out.stdout, out.stdout
+        assert "definitions 1 applied, %d up to date" % (files - 1) in out.stdout, out.stdout
     finally:
         shutil.rmtree(d)
     # Back to the repository's files: 80_login.sql changed again (back), so it is applied again.

@@ -234,6 +234,72 @@ static void derived_defaults(void)
     reset();
 }
 
+/* The PACS follower's settings: a URL without credentials, the credentials from their file (kept,
+ * wiped by config_free), a bounded poll interval. */
+static void orthanc_settings(void)
+{
+    const char *url = "PORTAL_ORTHANC_URL must be an http:// or https:// URL, for example "
+                      "http://127.0.0.1:8042";
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "127.0.0.1:8042", url);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "ftp://pacs", url);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "http://", url);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "http:///changes", url);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "http://pacs:8042/?x=1", url);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "http://pacs 8042", url);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "http://user:pw@pacs:8042",
+           "PORTAL_ORTHANC_URL must not hold credentials: put them in "
+           "PORTAL_ORTHANC_CREDENTIALS_FILE");
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "https://pacs.example.org/orthanc/", NULL);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_URL", "http://[::1]:8042", NULL);
+
+    char creds[300], bad[300], blank[300];
+    snprintf(creds, sizeof(creds), "%s/orthanc-credentials", dir);
+    snprintf(bad, sizeof(bad), "%s/orthanc-bad", dir);
+    snprintf(blank, sizeof(blank), "%s/orthanc-blank", dir);
+    write_file(creds, "portal:pass word:with colon\n");
+    write_file(blank, "\n");
+    const char *line = "PORTAL_ORTHANC_CREDENTIALS_FILE must hold user:password on one line";
+    setenv("PORTAL_ORTHANC_URL", "http://127.0.0.1:8042", 1);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_CREDENTIALS_FILE", "/nonexistent/orthanc",
+           "PORTAL_ORTHANC_CREDENTIALS_FILE cannot be read: No such file or directory");
+    static const char *const bad_contents[] = {"no colon\n", ":password\n", "a:b\nc:d\n",
+                                               "a:b\tc\n"};
+    for (size_t i = 0; i < sizeof(bad_contents) / sizeof(bad_contents[0]); i++) {
+        write_file(bad, bad_contents[i]);
+        setenv("PORTAL_ORTHANC_URL", "http://127.0.0.1:8042", 1);
+        expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_CREDENTIALS_FILE", bad, line);
+    }
+    setenv("PORTAL_ORTHANC_URL", "http://127.0.0.1:8042", 1);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_CREDENTIALS_FILE", blank, line);
+    setenv("PORTAL_ORTHANC_URL", "http://127.0.0.1:8042", 1);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_CREDENTIALS_FILE", dir, line);
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_CREDENTIALS_FILE", creds,
+           "PORTAL_ORTHANC_CREDENTIALS_FILE needs PORTAL_ORTHANC_URL");
+
+    struct config c;
+    char err[256];
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == 0);
+    CHECK(c.orthanc_url == NULL && c.orthanc_credentials == NULL && c.orthanc_poll == 2);
+    config_free(&c);
+    setenv("PORTAL_ORTHANC_URL", "http://127.0.0.1:8042", 1);
+    setenv("PORTAL_ORTHANC_CREDENTIALS_FILE", creds, 1);
+    setenv("PORTAL_ORTHANC_POLL", "10", 1);
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == 0);
+    CHECK_STR(c.orthanc_url, "http://127.0.0.1:8042");
+    CHECK_STR(c.orthanc_credentials, "portal:pass word:with colon");
+    CHECK(c.orthanc_poll == 10);
+    config_free(&c);
+    CHECK(c.orthanc_credentials == NULL);
+    reset();
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_POLL", "0",
+           "PORTAL_ORTHANC_POLL must be a whole number from 1 to 3600");
+    expect(CONFIG_FOR_SERVE, "PORTAL_ORTHANC_POLL", "3601",
+           "PORTAL_ORTHANC_POLL must be a whole number from 1 to 3600");
+    unlink(creds);
+    unlink(bad);
+    unlink(blank);
+}
+
 static int is_int_row(const struct config_setting *s)
 {
     return s->parse == parse_int;
@@ -436,6 +502,7 @@ int main(void)
     derived_defaults();
     table_rows();
     readme_matches_table();
+    orthanc_settings();
     unlink(pem_path);
     unlink(junk_path);
     unlink(empty_path);

@@ -74,6 +74,8 @@ static void ingest_arguments_are_named(void)
     named(queries[Q_INGEST_PATIENT].sql, ingest_patient_param_names, IPP_COUNT);
     CHECK(queries[Q_INGEST_MERGE].nparams == IMP_COUNT);
     named(queries[Q_INGEST_MERGE].sql, ingest_merge_param_names, IMP_COUNT);
+    CHECK(queries[Q_INGEST_IMAGES].nparams == IIP_COUNT);
+    named(queries[Q_INGEST_IMAGES].sql, ingest_images_param_names, IIP_COUNT);
 }
 
 /* Only pure reads may go to a standby, and never a one-shot command's statement. */
