@@ -1,7 +1,6 @@
 """The MLLP listener with Debian's python3-hl7 as the sender: the corpus's ACKs, idempotency by
 control id, the limits (size, stalled senders, idle connections), and what the portal then
 shows. Runs under tests/integration/run.py --dir tests/hl7 (tests/suites/hl7.sh)."""
-import glob
 import os
 import socket
 import subprocess
@@ -12,7 +11,7 @@ import hl7
 from hl7.client import MLLPClient
 
 import harness
-from messages import message, msh, obr, obx, orc, pid, seg
+from messages import message, msh, obr, obx, orc, pid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")

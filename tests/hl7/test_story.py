@@ -1,15 +1,16 @@
-"""The whole story from HL7 alone, as a site would run it: registration, order, the exam, the
-preliminary and the final report, the physician's release, the patient reading it after signing
+"""The whole story from HL7 alone, as a site would run it: registration, order, the images sent
+to a real Orthanc (dcmtk's storescu) and followed by the portal, the preliminary and the final
+report, the physician's release, the patient reading it after signing
 in with the code the front desk prints, a corrected report going back to the physician; and a
 merge that moves a patient's studies and stops the merged identifier from signing in."""
-import os
 import subprocess
 import time
 import uuid
 
 import harness
 from messages import message, msh, obr, obx, orc, pid, seg
-from test_listener import ack_code, send, server, unique
+from pacs import Orthanc
+from test_listener import ack_code, send, server, unique, wait_for_port
 
 BIRTH = "1985-12-10"
 
@@ -33,7 +34,22 @@ def sign_in(srv, code):
 
 
 def test_the_whole_story_from_hl7(ctx):
-    srv = server(ctx)
+    orthanc = Orthanc()
+    try:
+        story(ctx, orthanc)
+    finally:
+        orthanc.destroy()
+
+
+def story(ctx, orthanc):
+    port = harness.free_port()
+    ctx.cluster.sql("DELETE FROM portal.feed_positions WHERE feed = 'orthanc'")
+    srv = harness.Server(ctx.cluster, env={"PORTAL_HL7_LISTEN": "127.0.0.1:%d" % port,
+                                           "PORTAL_ORTHANC_URL": orthanc.url,
+                                           "PORTAL_ORTHANC_CREDENTIALS_FILE": orthanc.credentials,
+                                           "PORTAL_ORTHANC_POLL": "1"})
+    srv.hl7_port = port
+    wait_for_port(port)
     mrn, acc = unique("MRN"), unique("ACC")
     marker = "ZQXSTORY" + uuid.uuid4().hex.upper() + "QZ"
     corrected = "ZQXCORR" + uuid.uuid4().hex.upper() + "QZ"
@@ -50,13 +66,24 @@ def test_the_whole_story_from_hl7(ctx):
                orc("SC", "SC", when=hl7_time(280)), obr(acc, scheduled=hl7_time(200))))
     ok(message(msh("ORM^O01", unique("C")), pid(mrn), orc("SC", "IP", when=hl7_time(180)),
                obr(acc)))
-    ok(message(msh("ORM^O01", unique("C")), pid(mrn), orc("SC", "CM", when=hl7_time(150)),
-               obr(acc)))
+    # The images reach the PACS; the portal learns it from Orthanc's change feed, not the RIS.
+    study_uid = orthanc.send(acc, patient_id=mrn, patient_name="Lovelace^Ada", instances=2)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        rows = ctx.cluster.sql("SELECT stage, study_instance_uid FROM portal.studies "
+                               "WHERE accession = '%s'" % acc)
+        if rows and rows[0][0] == "awaiting_read":
+            break
+        time.sleep(0.3)
+    assert rows == [["awaiting_read", study_uid]], rows
+    # The reads are signed after the images arrived (the timeline is in time order).
+    time.sleep(1.1)
     ok(message(msh("ORU^R01", unique("C")), pid(mrn),
-               obr(acc, result_status="P", signed=hl7_time(120), radiologist="RAD1&House&Gregory"),
+               obr(acc, result_status="P", signed=hl7_time(0), radiologist="RAD1&House&Gregory"),
                obx(1, "&GDT", ["Preliminary " + marker]), obx(2, "&IMP", ["Pending."])))
+    time.sleep(1.1)
     ok(message(msh("ORU^R01", unique("C")), pid(mrn),
-               obr(acc, result_status="F", signed=hl7_time(60), radiologist="RAD1&House&Gregory"),
+               obr(acc, result_status="F", signed=hl7_time(0), radiologist="RAD1&House&Gregory"),
                obx(1, "&GDT", ["Final " + marker]), obx(2, "&IMP", ["No acute finding."])))
 
     out = access_code(srv, mrn)
@@ -82,7 +109,7 @@ def test_the_whole_story_from_hl7(ctx):
 
     # A corrected report: back to the physician; the patient keeps the released version.
     ok(message(msh("ORU^R01", unique("C")), pid(mrn),
-               obr(acc, result_status="C", signed=hl7_time(5), radiologist="RAD1&House&Gregory"),
+               obr(acc, result_status="C", signed=hl7_time(0), radiologist="RAD1&House&Gregory"),
                obx(1, "&GDT", ["Corrected " + corrected]), obx(2, "&IMP", ["No acute finding."])))
     page = srv.request("GET", "/api/v1/patient/studies/" + study_id, token=patient)
     body = page.json()
@@ -95,6 +122,11 @@ def test_the_whole_story_from_hl7(ctx):
     page = srv.request("GET", "/api/v1/patient/studies/" + study_id, token=patient).json()
     assert page["report"]["findings"] == "Corrected " + corrected, page
     assert marker not in srv.read_log() and corrected not in srv.read_log()
+    actors = ctx.cluster.sql("SELECT DISTINCT a.actor_role, a.actor_id FROM portal.audit_log a "
+                             "JOIN portal.studies s ON s.id = a.study_id WHERE s.accession = '%s' "
+                             "AND a.action LIKE 'ingest.%%' ORDER BY 1" % acc)
+    assert actors == [["pacs", "orthanc"], ["ris", "MAINHOSP"]], actors
+    srv.stop()
 
 
 def test_a_merge_moves_studies_and_stops_the_merged_identifier(ctx):
