@@ -78,7 +78,7 @@ def ingest_connections(names):
 
 def derive_ingest(r):
     """HL7 against JSON ingest at each connection count, and what HL7 ingest beside the mixed load
-    did to its p99 and throughput, all within the round."""
+    (and, for comparison, JSON ingest) did to its p99 and throughput, all within the round."""
     g = lambda name, key: r.get(name, {}).get(key)
     q = lambda a, b: a / b if a and b else None
     out = {}
@@ -91,11 +91,12 @@ def derive_ingest(r):
         for proto in ("hl7", "json"):
             out["ingest_%s_scaling" % proto] = q(g("ingest_%s_%d" % (proto, many), "rps"),
                                                  g("ingest_%s_%d" % (proto, one), "rps"))
-    if "portal_big_mixed_hl7" in r:
-        out["page_p99_factor_hl7"] = q(g("portal_big_mixed_hl7", "p99_ms"),
-                                       g("portal_big_mixed_quiet", "p99_ms"))
-        out["page_rps_factor_hl7"] = q(g("portal_big_mixed_hl7", "rps"),
-                                       g("portal_big_mixed_quiet", "rps"))
+    for proto in ("hl7", "json"):
+        if "portal_big_mixed_" + proto in r:
+            out["page_p99_factor_" + proto] = q(g("portal_big_mixed_" + proto, "p99_ms"),
+                                                g("portal_big_mixed_quiet", "p99_ms"))
+            out["page_rps_factor_" + proto] = q(g("portal_big_mixed_" + proto, "rps"),
+                                                g("portal_big_mixed_quiet", "rps"))
     return out
 
 
@@ -170,10 +171,11 @@ def print_table(config, medians, dmed, targets, nrounds):
         rows += [("portal_%s_detail" % size, "portal detail only, %d studies" % n),
                  ("portal_%s_mixed" % size, "portal 80/15/5 mix, %d studies" % n)]
     rows.append(("portal_big_mixed_idle", "  same + %d idle connections" % config["idle_connections"]))
-    if "portal_big_mixed_hl7" in medians:
-        rows += [("portal_big_mixed_quiet", "portal 80/15/5 mix, paired run"),
-                 ("portal_big_mixed_hl7", "  same + HL7 ingest, %d conns" %
-                  config.get("ingest_connections", 8))]
+    if "portal_big_mixed_quiet" in medians:
+        n = config.get("ingest_connections", 8)
+        rows += [("portal_big_mixed_quiet", "portal mix, %d, no ingest" % config["studies"]),
+                 ("portal_big_mixed_hl7", "  same + HL7 ingest, %d conns" % n),
+                 ("portal_big_mixed_json", "  same + JSON ingest, %d conns" % n)]
     for name, label in rows:
         r = medians.get(name, {})
         rss = r.get("rss_kb")
@@ -216,6 +218,7 @@ def print_ingest(config, medians, dmed):
     labels = {"hl7": "HL7 ORM^O01 NW over MLLP", "json": "JSON POST /api/v1/ingest/events"}
     names = [("ingest_%s_%d" % (p, n), labels[p], n) for n in counts for p in ("hl7", "json")]
     names.append(("ingest_hl7_page", "HL7 beside the mixed load", config.get("ingest_connections")))
+    names.append(("ingest_json_page", "JSON beside the mixed load", config.get("ingest_connections")))
     for name, label, n in names:
         r = medians.get(name, {})
         if not r:
@@ -230,9 +233,11 @@ def print_ingest(config, medians, dmed):
                   for n in counts),
         counts[0], counts[-1], fmt(dmed.get("ingest_hl7_scaling"), "%.2f"),
         fmt(dmed.get("ingest_json_scaling"), "%.2f")))
-    if "portal_big_mixed_hl7" in medians:
-        print("mixed load with HL7 ingest beside it / without: p99 x%s, requests/s x%s" % (
-            fmt(dmed.get("page_p99_factor_hl7"), "%.2f"), fmt(dmed.get("page_rps_factor_hl7"), "%.2f")))
+    for proto, name in (("hl7", "HL7"), ("json", "JSON")):
+        if "portal_big_mixed_" + proto in medians:
+            print("mixed load with %s ingest beside it / without: p99 x%s, requests/s x%s" % (
+                name, fmt(dmed.get("page_p99_factor_" + proto), "%.2f"),
+                fmt(dmed.get("page_rps_factor_" + proto), "%.2f")))
 
 
 def kept_share(run):

@@ -6,8 +6,8 @@
 # file (HTTP ceiling); pgbench running the detail statement from server/queries.c (database
 # ceiling); 10,000 idle keep-alive connections during one of the loads; ingest of new orders for
 # existing patients (tests/bench/ingest_load.c) over HL7 v2/MLLP and over the JSON API, each over
-# one and over BENCH_INGEST_CONNECTIONS connections, and the mixed load's p99 with and without HL7
-# ingest beside it. Every figure is measured BENCH_RUNS times, interleaved, and report.py takes the
+# one and over BENCH_INGEST_CONNECTIONS connections, and the mixed load without ingest and with
+# either ingest beside it. Every figure is measured BENCH_RUNS times, interleaved, and report.py takes the
 # medians; writes $B/bench/results.json.
 #
 # Environment: B (build dir), BENCH_QUICK=1 (a couple of minutes), BENCH_STUDIES,
@@ -286,29 +286,29 @@ ingest_run() { # ROUND PROTO CONNECTIONS
     say "round $1 ingest $2 over $3: $j"
 }
 
-# The mixed load's p99 on the warm big server without and with HL7 ingest over ingest_many
-# connections beside it (the ingest starts half a second before wrk and ends after it), in an
-# order that alternates between rounds.
-page_hl7_run() { # ROUND
-    local order=(quiet hl7) which j ingest_pid
-    [ $(($1 % 2)) = 0 ] && order=(hl7 quiet)
+# The mixed load on the warm big server without ingest, with HL7 ingest over ingest_many
+# connections beside it, and with JSON ingest over as many (the ingest starts half a second before
+# wrk and ends after it); the three take turns at going first from round to round.
+page_ingest_run() { # ROUND
+    local order=(quiet hl7 json) which j ingest_pid i
     warm_up big portal
-    for which in "${order[@]}"; do
+    for i in 0 1 2; do
+        which=${order[$(((i + $1 - 1) % 3))]}
         if [ "$which" = quiet ]; then
             portal_run "$1" portal_big_mixed_quiet big portal mixed
             continue
         fi
-        ingest_json hl7 "$ingest_many" $((duration + 1)) "r$1p" >"$work/ingest-page.json" &
+        ingest_json "$which" "$ingest_many" $((duration + 1)) "r$1p$which" >"$work/ingest-page.json" &
         ingest_pid=$!
         pid[ingest]=$ingest_pid
         sleep 0.5
-        portal_run "$1" portal_big_mixed_hl7 big portal mixed
+        portal_run "$1" "portal_big_mixed_$which" big portal mixed
         wait "$ingest_pid" || true
         unset "pid[ingest]"
         j=$(cat "$work/ingest-page.json")
         [ -n "$j" ] || { echo "bench: ingest_load beside the page load failed; see $work/ingest.log" >&2; exit 1; }
-        record "$1" ingest_hl7_page "$j"
-        say "round $1 HL7 ingest beside the page load: $j"
+        record "$1" "ingest_${which}_page" "$j"
+        say "round $1 $which ingest beside the page load: $j"
     done
 }
 
@@ -363,7 +363,7 @@ for r in $(seq "$runs"); do
             ingest_run "$r" json "$n"
         fi
     done
-    page_hl7_run "$r"
+    page_ingest_run "$r"
     stop_portal big
     stop_portal small
 done
