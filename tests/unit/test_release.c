@@ -39,7 +39,7 @@ static void holds(void)
               "must be one of harm_risk, patient_request, data_believed_wrong, other");
     CHECK_STR(fe.list[2].field, "until");
 
-    struct origin from = {"unit", "unit-1", NULL, NULL};
+    struct origin from = {.transport = "unit", .request_id = "unit-1"};
     struct hold_result result;
     struct outcome o = {0};
     CHECK(hold_apply(&h, &from, &result, &o) == 422);
