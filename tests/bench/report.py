@@ -2,7 +2,8 @@
 """Turns the raw measurements of one `make bench` (one JSON object a line, each tagged with its
 round and name) into results.json and the printed table: the median of every figure over the
 rounds, ratios computed within each round against the ceilings measured in that round (then their
-median), and the targets of issue 8 with pass/fail.
+median), and the targets of issue 8 with pass/fail; the ingest of issue 13: HL7 v2 over MLLP
+against the JSON API in the same round, and the mixed load's p99 with HL7 ingest beside it.
 Usage: report.py RAW_JSONL CONFIG_JSON RESULTS_JSON"""
 import json
 import statistics
@@ -65,6 +66,37 @@ def derive(r):
     for mix in ("detail", "mixed"):
         big, small = g("portal_big_%s" % mix, "p99_ms"), g("portal_small_%s" % mix, "p99_ms")
         out["p99_growth_%s" % mix] = big / small if big and small else None
+    out.update(derive_ingest(r))
+    return out
+
+
+def ingest_connections(names):
+    """The connection counts of the ingest runs (named ingest_hl7_N, ingest_json_N)."""
+    return sorted({int(n.rsplit("_", 1)[1]) for n in names
+                   if n.startswith(("ingest_hl7_", "ingest_json_")) and n.rsplit("_", 1)[1].isdigit()})
+
+
+def derive_ingest(r):
+    """HL7 against JSON ingest at each connection count, and what HL7 ingest beside the mixed load
+    (and, for comparison, JSON ingest) did to its p99 and throughput, all within the round."""
+    g = lambda name, key: r.get(name, {}).get(key)
+    q = lambda a, b: a / b if a and b else None
+    out = {}
+    counts = ingest_connections(r)
+    for n in counts:
+        out["ingest_hl7_json_ratio_%d" % n] = q(g("ingest_hl7_%d" % n, "rps"),
+                                                g("ingest_json_%d" % n, "rps"))
+    if len(counts) > 1:
+        one, many = counts[0], counts[-1]
+        for proto in ("hl7", "json"):
+            out["ingest_%s_scaling" % proto] = q(g("ingest_%s_%d" % (proto, many), "rps"),
+                                                 g("ingest_%s_%d" % (proto, one), "rps"))
+    for proto in ("hl7", "json"):
+        if "portal_big_mixed_" + proto in r:
+            out["page_p99_factor_" + proto] = q(g("portal_big_mixed_" + proto, "p99_ms"),
+                                                g("portal_big_mixed_quiet", "p99_ms"))
+            out["page_rps_factor_" + proto] = q(g("portal_big_mixed_" + proto, "rps"),
+                                                g("portal_big_mixed_quiet", "rps"))
     return out
 
 
@@ -81,6 +113,8 @@ def main():
         medians[name] = {k: median([r.get(name, {}).get(k) for r in rounds]) for k in keys}
     dmed = {k: median([d.get(k) for d in derived]) for k in sorted({k for d in derived for k in d})}
     errors = sum(rec.get("errors", 0) for rec in raw if rec["name"].startswith("portal_"))
+    ingest_errors = sum(rec.get("errors", 0) for rec in raw if rec["name"].startswith("ingest_"))
+    ingest_runs = sum(1 for rec in raw if rec["name"].startswith("ingest_"))
     m = lambda name, key: medians.get(name, {}).get(key)
 
     def target(name, value, limit, ok):
@@ -105,9 +139,14 @@ def main():
                (config["studies"], config["small_studies"]),
                dmed.get("p99_growth_mixed"), 1.25, (dmed.get("p99_growth_mixed") or 99) <= 1.25),
     ]
+    if ingest_runs:
+        # Not a figure but a check: the ingest load counts accepted messages only.
+        targets.append(target("every HL7 ACK AA, every JSON ingest answer 200", ingest_errors, 0,
+                              ingest_errors == 0))
     results = {"config": config, "medians": medians, "derived_medians": dmed,
                "per_round": [{"round": i + 1, **d} for i, d in enumerate(derived)],
-               "targets": targets, "portal_errors_total": errors, "raw": raw}
+               "targets": targets, "portal_errors_total": errors,
+               "ingest_errors_total": ingest_errors, "raw": raw}
     with open(results_file, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -132,6 +171,11 @@ def print_table(config, medians, dmed, targets, nrounds):
         rows += [("portal_%s_detail" % size, "portal detail only, %d studies" % n),
                  ("portal_%s_mixed" % size, "portal 80/15/5 mix, %d studies" % n)]
     rows.append(("portal_big_mixed_idle", "  same + %d idle connections" % config["idle_connections"]))
+    if "portal_big_mixed_quiet" in medians:
+        n = config.get("ingest_connections", 8)
+        rows += [("portal_big_mixed_quiet", "portal mix, %d, no ingest" % config["studies"]),
+                 ("portal_big_mixed_hl7", "  same + HL7 ingest, %d conns" % n),
+                 ("portal_big_mixed_json", "  same + JSON ingest, %d conns" % n)]
     for name, label in rows:
         r = medians.get(name, {})
         rss = r.get("rss_kb")
@@ -154,11 +198,46 @@ def print_table(config, medians, dmed, targets, nrounds):
     print("idle connections: +%s MB RSS, p99 x%s; p99 growth 10k->1M: detail x%s, mix x%s" % (
         fmt(dmed.get("idle_rss_cost_mb"), "%.1f"), fmt(dmed.get("idle_p99_factor"), "%.2f"),
         fmt(dmed.get("p99_growth_detail"), "%.2f"), fmt(dmed.get("p99_growth_mixed"), "%.2f")))
+    print_ingest(config, medians, dmed)
     print()
     for t in targets:
         v = t["value"]
         print("  %-4s %-62s %s" % ("PASS" if t["pass"] else "FAIL", t["target"],
                                    fmt(v, "%.3g") if isinstance(v, float) else v))
+
+
+def print_ingest(config, medians, dmed):
+    counts = ingest_connections(medians)
+    if not counts:
+        return
+    print()
+    print("ingest: new orders for existing patients, %d studies; one order a connection at a time,"
+          " each waiting for its answer" % config["studies"])
+    print("%-34s %6s %10s %8s %8s %8s %7s %11s" % ("run", "conns", "msg/s", "p50 ms", "p99 ms",
+                                                 "p99.9 ms", "errors", "client CPU"))
+    labels = {"hl7": "HL7 ORM^O01 NW over MLLP", "json": "JSON POST /api/v1/ingest/events"}
+    names = [("ingest_%s_%d" % (p, n), labels[p], n) for n in counts for p in ("hl7", "json")]
+    names.append(("ingest_hl7_page", "HL7 beside the mixed load", config.get("ingest_connections")))
+    names.append(("ingest_json_page", "JSON beside the mixed load", config.get("ingest_connections")))
+    for name, label, n in names:
+        r = medians.get(name, {})
+        if not r:
+            continue
+        cpu, us = r.get("client_cpu_ms"), r.get("duration_us")
+        print("%-34s %6s %10s %8s %8s %8s %7s %11s" % (
+            label, n, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"), fmt(r.get("p99_ms"), "%.2f"),
+            fmt(r.get("p999_ms"), "%.2f"), fmt(r.get("errors")),
+            fmt(pct(cpu * 1000.0 / us) if cpu is not None and us else None, "%.0f%% core")))
+    print("HL7/JSON messages/s: %s; %d -> %d connections: HL7 x%s, JSON x%s" % (
+        ", ".join("x%s over %d" % (fmt(dmed.get("ingest_hl7_json_ratio_%d" % n), "%.2f"), n)
+                  for n in counts),
+        counts[0], counts[-1], fmt(dmed.get("ingest_hl7_scaling"), "%.2f"),
+        fmt(dmed.get("ingest_json_scaling"), "%.2f")))
+    for proto, name in (("hl7", "HL7"), ("json", "JSON")):
+        if "portal_big_mixed_" + proto in medians:
+            print("mixed load with %s ingest beside it / without: p99 x%s, requests/s x%s" % (
+                name, fmt(dmed.get("page_p99_factor_" + proto), "%.2f"),
+                fmt(dmed.get("page_rps_factor_" + proto), "%.2f")))
 
 
 def kept_share(run):

@@ -4,14 +4,19 @@
 # second database, BENCH_SMALL_STUDIES; `portald serve` as in production; wrk rotating HS256
 # tokens of random patients (tests/bench/portal.lua); nginx serving a detail answer as a static
 # file (HTTP ceiling); pgbench running the detail statement from server/queries.c (database
-# ceiling); 10,000 idle keep-alive connections during one of the loads. Every figure is measured
-# BENCH_RUNS times, interleaved, and report.py takes the medians; writes $B/bench/results.json.
+# ceiling); 10,000 idle keep-alive connections during one of the loads; ingest of new orders for
+# existing patients (tests/bench/ingest_load.c) over HL7 v2/MLLP and over the JSON API, each over
+# one and over BENCH_INGEST_CONNECTIONS connections, and the mixed load without ingest and with
+# either ingest beside it. Every figure is measured BENCH_RUNS times, interleaved, and report.py takes the
+# medians; writes $B/bench/results.json.
 #
 # Environment: B (build dir), BENCH_QUICK=1 (a couple of minutes), BENCH_STUDIES,
 # BENCH_PATIENTS, BENCH_SMALL_STUDIES, BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNECTIONS,
 # BENCH_IDLE, BENCH_KEEP=1 (keep the work directory), BENCH_PG_FAST=0 (fsync on: see below),
 # BENCH_PORTAL_THREADS (default: the core count, as `portald serve` defaults to), BENCH_WARMUP (s
-# each fresh server spends viewing every bench page before the figures, default 8).
+# each fresh server spends viewing every bench page before the figures, default 8),
+# BENCH_INGEST_CONNECTIONS (the "many" of the ingest runs, default 8; the "one" is 1),
+# BENCH_INGEST_PATIENTS (existing patients the orders are for, default 20000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -34,6 +39,8 @@ cores=$(nproc)
 wrk_threads=${BENCH_WRK_THREADS:-2}
 portal_threads=${BENCH_PORTAL_THREADS:-$cores}
 physicians=$((patients / 100 > 0 ? patients / 100 : 1))
+ingest_many=${BENCH_INGEST_CONNECTIONS:-8}
+ingest_patients=${BENCH_INGEST_PATIENTS:-20000}
 secret="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 issuer=portal-bench
 audience=portal-bench
@@ -106,11 +113,27 @@ for db in portal portal_small; do
         "$work/pgbench-$db" stamp
 done
 
+# ---- the ingest load -------------------------------------------------------------------------
+# New orders for existing patients and physicians, named exactly as the database has them (so an
+# order changes nothing about them), both ways: a new patient would cost the JSON path an access
+# code (argon2id, 19 MiB and two passes) that HL7 does not hand out, so new patients are left out.
+cc -std=c11 -Wall -Wextra -Werror -O2 -o "$work/ingest_load" "$here/ingest_load.c" -lpthread
+psql -X -q -t -A -F $'\t' -v ON_ERROR_STOP=1 "$(url portal postgres)" -c "SELECT assigning_authority,
+    mrn, name, birth_date FROM portal.patients WHERE merged_into IS NULL ORDER BY random()
+    LIMIT $ingest_patients" >"$work/ingest-patients.tsv"
+psql -X -q -t -A -F $'\t' -v ON_ERROR_STOP=1 "$(url portal postgres)" -c "SELECT id, name,
+    coalesce(phone, '') FROM portal.physicians" >"$work/ingest-physicians.tsv"
+ris_token=$(python3 "$here/tokens.py" --ris "$secret" "$issuer" "$audience")
+
 # ---- servers --------------------------------------------------------------------------------
-start_portal() { # NAME DB
-    local p
+start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
+    local p hl7=
     p=$(free_port)
-    PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p \
+    if [ -n "${3:-}" ]; then
+        port[$1_hl7]=$(free_port)
+        hl7=127.0.0.1:${port[$1_hl7]}
+    fi
+    PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p PORTAL_HL7_LISTEN=$hl7 \
         PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer PORTAL_JWT_AUDIENCE=$audience \
         PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_STATIC_DIR= \
         "$B/portald" serve 2>>"$work/portald-$1.log" &
@@ -242,6 +265,53 @@ db_run() { # ROUND NAME DB [STATEMENT]: the detail statement, or the page-stamp 
     say "round $1 $2: tps $tps"
 }
 
+# The ingest load (ingest_load.c) on the big server: PROTO (hl7, json) over CONNECTIONS for SECONDS;
+# prints its JSON line. Every run's ids are new: TAG is unique in the bench's database.
+ingest_json() { # PROTO CONNECTIONS SECONDS TAG
+    local p=${port[big]} k=()
+    [ "$1" = hl7 ] && p=${port[big_hl7]}
+    [ "$1" = json ] && k=(-k "$ris_token")
+    "$work/ingest_load" -p "$1" -P "$p" -c "$2" -d "$3" -f "$work/ingest-patients.tsv" \
+        -y "$work/ingest-physicians.tsv" -t "$4" "${k[@]}" 2>>"$work/ingest.log" || true
+}
+
+ingest_runs=0
+ingest_run() { # ROUND PROTO CONNECTIONS
+    local j
+    ingest_runs=$((ingest_runs + 1))
+    j=$(ingest_json "$2" "$3" "$duration" "r$1n$ingest_runs")
+    [ -n "$j" ] || { echo "bench: ingest_load $2 failed; see $work/ingest.log" >&2; exit 1; }
+    record "$1" "ingest_$2_$3" "$j"
+    : >"$work/portald-big.log"
+    say "round $1 ingest $2 over $3: $j"
+}
+
+# The mixed load on the warm big server without ingest, with HL7 ingest over ingest_many
+# connections beside it, and with JSON ingest over as many (the ingest starts half a second before
+# wrk and ends after it); the three take turns at going first from round to round.
+page_ingest_run() { # ROUND
+    local order=(quiet hl7 json) which j ingest_pid i
+    warm_up big portal
+    for i in 0 1 2; do
+        which=${order[$(((i + $1 - 1) % 3))]}
+        if [ "$which" = quiet ]; then
+            portal_run "$1" portal_big_mixed_quiet big portal mixed
+            continue
+        fi
+        ingest_json "$which" "$ingest_many" $((duration + 1)) "r$1p$which" >"$work/ingest-page.json" &
+        ingest_pid=$!
+        pid[ingest]=$ingest_pid
+        sleep 0.5
+        portal_run "$1" "portal_big_mixed_$which" big portal mixed
+        wait "$ingest_pid" || true
+        unset "pid[ingest]"
+        j=$(cat "$work/ingest-page.json")
+        [ -n "$j" ] || { echo "bench: ingest_load beside the page load failed; see $work/ingest.log" >&2; exit 1; }
+        record "$1" "ingest_${which}_page" "$j"
+        say "round $1 $which ingest beside the page load: $j"
+    done
+}
+
 idle_run() { # ROUND: opens the idle connections on the big server, loads it, closes them
     local before after ready idle_r idle_w idle_pid
     before=$(rss_kb "${pid[big]}")
@@ -266,7 +336,7 @@ say "load average at start: $loadavg_start; $runs rounds of ${duration}s runs"
 for r in $(seq "$runs"); do
     # Fresh servers each round, so the idle connections' cost is not hidden by memory an earlier
     # round left in the allocator.
-    start_portal big portal
+    start_portal big portal hl7
     start_portal small portal_small
     j=$(wrk_json "http://127.0.0.1:${port[nginx]}/detail.json" static /dev/null "$duration")
     record "$r" http_ceiling "$j"
@@ -282,6 +352,18 @@ for r in $(seq "$runs"); do
     warm_up small portal_small
     portal_run "$r" portal_small_detail small portal_small detail
     portal_run "$r" portal_small_mixed small portal_small mixed
+    # Ingest last in the round, so that its writes to the big database do not land in this round's
+    # other figures; the two ways alternate which goes first.
+    for n in 1 "$ingest_many"; do
+        if [ $((r % 2)) = 1 ]; then
+            ingest_run "$r" json "$n"
+            ingest_run "$r" hl7 "$n"
+        else
+            ingest_run "$r" hl7 "$n"
+            ingest_run "$r" json "$n"
+        fi
+    done
+    page_ingest_run "$r"
     stop_portal big
     stop_portal small
 done
@@ -293,6 +375,8 @@ cat >"$out/config.json" <<JSON
  "connections": $conns, "wrk_threads": $wrk_threads, "idle_connections": $idle,
  "cores": $cores, "portal_threads": $portal_threads, "detail_answer_bytes": $detail_bytes,
  "pgbench_clients": 8, "pg_fast": $pg_fast, "warmup_s": $warmup,
+ "ingest_connections": $ingest_many, "ingest_patients": $(wc -l <"$work/ingest-patients.tsv"),
+ "hl7_workers": $(awk '/define HL7_WORKERS/ {print $3}' include/hl7_listener.h),
  "loadavg_start": "$loadavg_start", "loadavg_end": "$loadavg_end",
  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}

@@ -2,7 +2,8 @@
 """Picks random bench patients and writes what the load needs, one patient a line:
    TOKEN <TAB> study ids (comma-separated) <TAB> released study ids (may be empty)
 The tokens are HS256, minted here with the bench's own secret, valid for the run.
-Usage: tokens.py SUPERUSER_CONNINFO PATIENTS COUNT SECRET ISSUER AUDIENCE OUT_FILE"""
+Usage: tokens.py SUPERUSER_CONNINFO PATIENTS COUNT SECRET ISSUER AUDIENCE OUT_FILE
+       tokens.py --ris SECRET ISSUER AUDIENCE   (prints one RIS token, for the ingest load)"""
 import base64
 import hashlib
 import hmac
@@ -16,10 +17,10 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def mint(secret, sub, issuer, audience, ttl=6 * 3600):
+def mint(secret, sub, issuer, audience, ttl=6 * 3600, role="patient"):
     now = int(time.time())
     head = {"alg": "HS256", "typ": "JWT"}
-    body = {"sub": sub, "role": "patient", "iss": issuer, "aud": audience, "iat": now,
+    body = {"sub": sub, "role": role, "iss": issuer, "aud": audience, "iat": now,
             "exp": now + ttl}
     signing = b64url(json.dumps(head, separators=(",", ":")).encode()) + "." + \
         b64url(json.dumps(body, separators=(",", ":")).encode())
@@ -28,6 +29,9 @@ def mint(secret, sub, issuer, audience, ttl=6 * 3600):
 
 
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--ris":
+        print(mint(sys.argv[2], "bench-ris", sys.argv[3], sys.argv[4], role="ris"))
+        return
     if len(sys.argv) != 8:
         sys.exit(__doc__)
     conninfo, patients, count, secret, issuer, audience, out = sys.argv[1:]

@@ -2,8 +2,9 @@
 # A quick check that `make bench`'s tooling still works against today's schema and SQL, without
 # measuring anything: seed.sql on 1,000 studies (half with a final report, a quarter released),
 # the detail statement extracted from queries.c and run through pgbench as the ceiling runs it,
-# tokens the server accepts, the wrk Lua script parsing, and report.py on the figures. Prints
-# "N passed, N failed" last.
+# tokens the server accepts, the wrk Lua script parsing, the ingest load (ingest_load.c) over HL7
+# and over the JSON API for a second each, and report.py on the figures. Prints "N passed, N failed"
+# last.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=${B:-build}
@@ -68,8 +69,10 @@ check "pgbench runs the page-stamp statement, prepared, as portal_app" \
     pgbench -n -M prepared -c 2 -t 20 $(cat "$tmp/pgb/stamp.args" 2>/dev/null) "$app"
 grep -q "number of failed transactions: 0" "$tmp/out" || not_ok "pgbench reported failed transactions"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PORTAL_DATABASE_URL=$app PORTAL_LISTEN=127.0.0.1:$port PORTAL_JWT_SECRET=$secret \
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+hl7_port=$(free_port)
+PORTAL_DATABASE_URL=$app PORTAL_LISTEN=127.0.0.1:$port PORTAL_HL7_LISTEN=127.0.0.1:$hl7_port PORTAL_JWT_SECRET=$secret \
     PORTAL_JWT_ISSUER=smoke PORTAL_JWT_AUDIENCE=smoke "$B/portald" serve 2>"$tmp/portald.log" &
 srv=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -87,6 +90,29 @@ else
     ok "portal.lua under wrk # SKIP wrk is not installed (scripts/deps.sh bench)"
 fi
 
+check "ingest_load builds" \
+    cc -std=c11 -Wall -Wextra -Werror -o "$tmp/ingest_load" tests/bench/ingest_load.c -lpthread
+psql -X -q -t -A -F $'\t' "$super" -c "SELECT assigning_authority, mrn, name, birth_date FROM
+    portal.patients" >"$tmp/patients.tsv" 2>&1
+psql -X -q -t -A -F $'\t' "$super" -c "SELECT id, name, coalesce(phone, '') FROM portal.physicians" \
+    >"$tmp/physicians.tsv" 2>&1
+check "ingest_load: HL7 orders over 2 MLLP connections for 1 s, every ACK AA" bash -c \
+    "$tmp/ingest_load -p hl7 -P $hl7_port -c 2 -d 1 -f $tmp/patients.tsv -y $tmp/physicians.tsv -t smoke |
+     grep -q '\"errors\":0,\"aa\":[1-9]'"
+check "ingest_load: the same orders to the JSON API for 1 s, every answer 200" bash -c \
+    "$tmp/ingest_load -p json -P $port -c 2 -d 1 -f $tmp/patients.tsv -y $tmp/physicians.tsv -t smoke \
+     -k $(python3 tests/bench/tokens.py --ris "$secret" smoke smoke) | grep -q '\"errors\":0,\"aa\":[1-9]'"
+# What makes the HL7/JSON comparison fair: no order created or changed a patient (so none cost an
+# access code), and both ways made studies.
+changed=$(psql -X -t -A -F ' ' "$super" -c "SELECT count(*), count(*) FILTER (WHERE updated_at <>
+    created_at), (SELECT count(DISTINCT left(accession, 1)) FROM portal.studies WHERE accession
+    LIKE '_smoke-%') FROM portal.patients")
+if [ "$changed" = "100 0 2" ]; then
+    ok "the orders are for existing patients and leave them as they were (patients, changed, ways: $changed)"
+else
+    not_ok "the orders are for existing patients and leave them as they were (patients, changed, ways: $changed)"
+fi
+
 cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"http_ceiling","rps":80000,"p50_ms":0.5,"p99_ms":2,"p999_ms":3,"errors":0}
 {"round":1,"name":"db_big","tps":20000}
@@ -98,6 +124,15 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"idle","opened":10000,"failed":0,"rss_before_kb":20000,"rss_after_kb":60000}
 {"round":1,"name":"portal_small_detail","rps":12500,"p50_ms":3,"p99_ms":3.5,"p999_ms":6,"errors":0,"rss_kb":20000}
 {"round":1,"name":"portal_small_mixed","rps":11500,"p50_ms":3,"p99_ms":3.5,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"ingest_hl7_1","rps":500,"p50_ms":2,"p99_ms":4,"p999_ms":6,"errors":0,"client_cpu_ms":500,"duration_us":10000000}
+{"round":1,"name":"ingest_json_1","rps":400,"p50_ms":2,"p99_ms":4,"p999_ms":6,"errors":0,"client_cpu_ms":500,"duration_us":10000000}
+{"round":1,"name":"ingest_hl7_8","rps":900,"p50_ms":8,"p99_ms":20,"p999_ms":30,"errors":0,"client_cpu_ms":900,"duration_us":10000000}
+{"round":1,"name":"ingest_json_8","rps":1200,"p50_ms":6,"p99_ms":15,"p999_ms":30,"errors":0,"client_cpu_ms":900,"duration_us":10000000}
+{"round":1,"name":"portal_big_mixed_quiet","rps":10000,"p50_ms":3,"p99_ms":5,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_big_mixed_hl7","rps":8000,"p50_ms":3,"p99_ms":7.5,"p999_ms":9,"errors":0,"rss_kb":20000}
+{"round":1,"name":"ingest_hl7_page","rps":300,"p50_ms":20,"p99_ms":40,"p999_ms":60,"errors":0,"client_cpu_ms":300,"duration_us":11000000}
+{"round":1,"name":"portal_big_mixed_json","rps":9000,"p50_ms":3,"p99_ms":6,"p999_ms":9,"errors":0,"rss_kb":20000}
+{"round":1,"name":"ingest_json_page","rps":300,"p50_ms":20,"p99_ms":40,"p999_ms":60,"errors":0,"client_cpu_ms":300,"duration_us":11000000}
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
 python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
@@ -109,9 +144,13 @@ if python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); d=r["derived_med
 assert abs(d["ratio_detail_sql_big"] - 0.75) < 1e-9 and abs(d["ratio_detail_big"] - 1.25) < 1e-9
 assert abs(d["page_hit_share_big"] - 0.75) < 1e-9 and r["targets"][0]["value"] == d["ratio_detail_sql_big"]
 assert abs(d["idle_rss_cost_mb"] - 39.0625) < 1e-9
-assert abs(d["idle_p99_factor"] - 1.1) < 1e-9 and all(r["target"] and r["pass"] for r in r["targets"]), r["targets"]' "$tmp/results.json"; then
-    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, targets"
+assert abs(d["idle_p99_factor"] - 1.1) < 1e-9 and all(r["target"] and r["pass"] for r in r["targets"]), r["targets"]
+assert abs(d["ingest_hl7_json_ratio_1"] - 1.25) < 1e-9 and abs(d["ingest_hl7_json_ratio_8"] - 0.75) < 1e-9
+assert abs(d["ingest_hl7_scaling"] - 1.8) < 1e-9 and abs(d["page_p99_factor_hl7"] - 1.5) < 1e-9
+assert abs(d["page_rps_factor_hl7"] - 0.8) < 1e-9 and abs(d["page_p99_factor_json"] - 1.2) < 1e-9
+assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 7' "$tmp/results.json"; then
+    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, targets"
 else
-    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, targets"
+    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi
