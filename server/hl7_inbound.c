@@ -121,7 +121,8 @@ static int apply_call(const struct hl7_call *call, const struct origin *from, bo
 static enum hl7_ack_code apply(const struct hl7_mapped *mapped, const struct origin *from,
                                bool *replay, struct hl7_ack_error *err, char *text, size_t textlen)
 {
-    struct outcome o;
+    /* Cleared: the ingest checks add their field failures to what o.fields already holds. */
+    struct outcome o = {0};
     *replay = true;
     if (ingest_batch_begin(from, &o))
         return judge(&o, mapped, err, text, textlen);

@@ -117,8 +117,10 @@ static const char *join(struct ctx *c, const char *a, const char *sep, const cha
         return a ? a : b;
     size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
     struct hl7_mapped *o = c->out;
-    if (o->arena_used + la + ls + lb + 1 > o->arena_cap)
-        return a;
+    if (o->arena_used + la + ls + lb + 1 > o->arena_cap) {
+        map_fail(c, HL7_AR, NULL, 0, 0, "207", "the message is too large to read");
+        return NULL;
+    }
     char *at = o->arena + o->arena_used;
     memcpy(at, a, la);
     memcpy(at + la, sep, ls);
@@ -551,6 +553,47 @@ static int section_of(const struct hl7_obx_map *map, const char *identifier)
     return -1;
 }
 
+/* A report section's lines, gathered before they go into the arena in one piece. */
+struct lines {
+    char *buf;
+    size_t len, cap;
+    int count;
+};
+
+static bool lines_add(struct lines *t, const char *line)
+{
+    size_t n = strlen(line), need = t->len + n + 2;
+    if (need > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        char *grown = realloc(t->buf, cap);
+        if (!grown)
+            return false;
+        t->buf = grown;
+        t->cap = cap;
+    }
+    if (t->count++)
+        t->buf[t->len++] = '\n';
+    memcpy(t->buf + t->len, line, n);
+    t->len += n;
+    return true;
+}
+
+/* The section's text in the arena (NULL when it has no line), and the buffer freed. */
+static const char *lines_take(struct ctx *c, struct lines *t)
+{
+    const char *text = NULL;
+    if (t->count && !c->failed) {
+        text = arena_put(c->out, t->buf, t->len);
+        if (!text)
+            map_fail(c, HL7_AR, NULL, 0, 0, "207", "the message is too large to read");
+    }
+    free(t->buf);
+    *t = (struct lines){0};
+    return text;
+}
+
 /* The report an OBR group (the OBR at obr and the OBX lines up to the next OBR) carries. */
 static int map_report_group(struct ctx *c, const struct hl7_obx_map *obx, int pid, int obr,
                             int next_obr, int group)
@@ -609,7 +652,9 @@ static int map_report_group(struct ctx *c, const struct hl7_obx_map *obx, int pi
         note_source(c, "radiologist.name", obr, 32);
     r->signed_at = take_time(c, "signed_at", obr, 22, 0, 1);
 
-    const char *findings = NULL, *impression = NULL;
+    /* Each section's lines are gathered in a buffer of its own and put in the arena once: joining
+     * them there line by line would copy the text so far again for every line. */
+    struct lines sections[2] = {{0}, {0}};
     int first_obx = -1;
     for (int s = obr + 1; s < next_obr && !c->failed; s++) {
         if (strcmp(m->segments[s].name, "OBX") != 0)
@@ -629,23 +674,24 @@ static int map_report_group(struct ctx *c, const struct hl7_obx_map *obx, int pi
         const char *identifier = get(c, s, 3, 0, 1, 1);
         if (!identifier)
             identifier = get(c, s, 3, 0, 1, 2);
-        int section = section_of(obx, identifier);
+        struct lines *into = &sections[section_of(obx, identifier) == HL7_IMPRESSION];
         int reps = hl7_repetitions(m, s, 5);
-        for (int rep = 0; rep < reps; rep++) {
+        for (int rep = 0; rep < reps && !c->failed; rep++) {
+            size_t mark = c->out->arena_used;
             const char *line = get(c, s, 5, rep, 1, 1);
             if (!line && type[0] != 'F')
                 continue;
-            const char *text = line ? line : "";
-            if (section == HL7_IMPRESSION)
-                impression = impression ? join(c, impression, "\n", text) : text;
-            else
-                findings = findings ? join(c, findings, "\n", text) : text;
+            if (!lines_add(into, line ? line : ""))
+                map_fail(c, HL7_AR, NULL, 0, 0, "207", "out of memory");
+            c->out->arena_used = mark; /* the line is in the section's buffer now */
         }
-        if (findings)
+        if (sections[0].count)
             note_source(c, "findings", s, 5);
-        if (impression)
+        if (sections[1].count)
             note_source(c, "impression", s, 5);
     }
+    const char *findings = lines_take(c, &sections[0]);
+    const char *impression = lines_take(c, &sections[1]);
     r->findings = findings;
     r->impression = impression;
     if (!impression)

@@ -285,3 +285,18 @@ def test_release_gate_holds_for_hl7_reports(ctx):
     page = srv.request("GET", "/api/v1/patient/studies/" + study_id, token=patient)
     assert page.json()["report"]["findings"] == finding, page
     assert finding not in srv.read_log()
+
+
+def test_each_ack_names_its_own_field(ctx):
+    """One message's field errors never reach the next message's ACK (the worker's outcome is
+    cleared for every message)."""
+    srv = server(ctx)
+    modality = message(msh("ORM^O01", unique("C")), pid(unique("MRN")), orc("NW"),
+                       obr(unique("ACC"), modality="EC"))
+    email = message(msh("ORM^O01", unique("C")),
+                    pid(unique("MRN"), contact="^NET^Internet^not-an-address"), orc("NW"),
+                    obr(unique("ACC")))
+    for first, second, where in ((modality, email, "PID-13"), (email, modality, "OBR-24")):
+        send(srv, first)
+        ack = send(srv, second)
+        assert ack_code(ack) == "AE" and err_location(ack) == where, str(ack)

@@ -138,6 +138,44 @@ static void report(void)
     hl7_free(&m);
 }
 
+/* A long report, one OBX a line as many RIS send it: every line kept, nothing cut short. */
+static void long_report(void)
+{
+    static const struct {
+        int lines, width;
+    } sizes[] = {{50, 60}, {300, 60}, {1000, 20}, {3000, 200}};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t cap = (size_t)sizes[k].lines * ((size_t)sizes[k].width + 40) + 1024;
+        char *text = malloc(cap);
+        CHECK(text != NULL);
+        if (!text)
+            return;
+        size_t n = (size_t)snprintf(
+            text, cap,
+            "MSH|^~\\&|RIS|H|P|P|20261120||ORU^R01|L%zu|P|2.5.1\rPID|1||M1^^^CITY^MR\r"
+            "OBR|1|||CT^CT||||||||||||||ACC1||||20261120130000+0000|||F|||||||RAD1&House&Greg\r",
+            k);
+        for (int i = 0; i < sizes[k].lines; i++) {
+            n += (size_t)snprintf(text + n, cap - n, "OBX|%d|TX|%s||", i + 1,
+                                  i == sizes[k].lines - 1 ? "IMP" : "GDT");
+            for (int w = 0; w < sizes[k].width; w++)
+                text[n++] = (char)('a' + (i + w) % 26);
+            n += (size_t)snprintf(text + n, cap - n, "||||||F\r");
+        }
+        struct hl7_message m;
+        struct hl7_mapped out;
+        struct hl7_ack_error err;
+        CHECK(map(text, &m, &out, &err) == HL7_AA);
+        const struct ingest_report *r = &out.calls[1].u.report;
+        size_t want = (size_t)(sizes[k].lines - 1) * ((size_t)sizes[k].width + 1) - 1;
+        CHECK(r->findings && strlen(r->findings) == want);
+        CHECK(r->impression && strlen(r->impression) == (size_t)sizes[k].width);
+        hl7_mapped_free(&out);
+        hl7_free(&m);
+        free(text);
+    }
+}
+
 static void merge_and_registration(void)
 {
     struct hl7_message m;
@@ -240,6 +278,7 @@ int main(void)
     order();
     statuses();
     report();
+    long_report();
     merge_and_registration();
     refused();
     times();
