@@ -129,10 +129,12 @@ __attribute__((warn_unused_result)) int ingest_merge_apply(const struct ingest_m
                                                            struct ingest_result *result,
                                                            struct outcome *o);
 
-/* Whether a study with this accession exists yet (answers 0 with *exists set, or a status). */
-__attribute__((warn_unused_result)) int ingest_study_exists(const char *accession,
-                                                            const struct origin *from, bool *exists,
-                                                            struct outcome *o);
+/* Whether a study with this accession exists yet, and whether the patient (authority, mrn) names
+ * is its patient, a merge followed. Answers 0 with both set, or a status. */
+__attribute__((warn_unused_result)) int ingest_study_owner(const char *accession,
+                                                           const char *authority, const char *mrn,
+                                                           const struct origin *from, bool *exists,
+                                                           bool *same_patient, struct outcome *o);
 
 /* One transaction around several calls; commit answers 0 only once the database committed. */
 __attribute__((warn_unused_result)) int ingest_batch_begin(const struct origin *from,

@@ -93,9 +93,21 @@ static int apply_call(const struct hl7_call *call, const struct origin *from, bo
     struct ingest_result result = {0};
     int s = 0;
     if (call->only_for_new_accession) {
-        bool exists = false;
-        if ((s = ingest_study_exists(call->u.event.study.accession, from, &exists, o)) || exists)
+        /* A report for a study we have: the patient its PID names must be the study's, or the
+         * report would reach another patient's record. */
+        const struct ingest_event *e = &call->u.event;
+        bool exists = false, same = false;
+        if ((s = ingest_study_owner(e->study.accession, e->patient.assigning_authority,
+                                    e->patient.mrn, from, &exists, &same, o)))
             return s;
+        if (exists && !same) {
+            ingest_batch_abandon();
+            s = outcome_fail(o, FAIL_REFUSED, 409, "study.accession: belongs to another patient");
+            memcpy(o->sqlstate, "PT409", 6);
+            return s;
+        }
+        if (exists)
+            return 0;
     }
     switch (call->kind) {
     case HL7_CALL_EVENT:

@@ -327,17 +327,19 @@ int ingest_merge_apply(const struct ingest_merge *m, const struct origin *from,
     return record(Q_INGEST_MERGE, IMP_COUNT, p, from, result, o);
 }
 
-int ingest_study_exists(const char *accession, const struct origin *from, bool *exists,
-                        struct outcome *o)
+int ingest_study_owner(const char *accession, const char *authority, const char *mrn,
+                       const struct origin *from, bool *exists, bool *same_patient,
+                       struct outcome *o)
 {
     PGresult *res;
-    const char *p[1] = {accession};
-    int s = db_exec(Q_STUDY_EXISTS, 1, p, &res, o, from->request_id);
+    const char *p[3] = {accession, authority, mrn};
+    int s = db_exec(Q_STUDY_OWNER, 3, p, &res, o, from->request_id);
     if (s) {
         db_work_done();
         return s;
     }
     *exists = strcmp(PQgetvalue(res, 0, 0), "true") == 0;
+    *same_patient = strcmp(PQgetvalue(res, 0, 1), "true") == 0;
     PQclear(res);
     return 0;
 }

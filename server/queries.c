@@ -84,9 +84,14 @@ const struct query_def queries[Q_COUNT] = {
                         "p_merged_mrn => $6, p_actor_role => $7, p_actor_id => $8, "
                         "p_client_addr => $9, p_request_id => $10)::text",
                         IMP_COUNT},
-    /* Whether a report's accession was ordered yet (an HL7 ORU may come first). */
-    [Q_STUDY_EXISTS] = {"study_exists",
-                        "SELECT EXISTS (SELECT FROM portal.studies WHERE accession = $1)::text", 1},
+    /* Whether a report's accession was ordered yet (an HL7 ORU may come first), and whether the
+     * patient the report names ($2 authority, $3 MRN, followed through a merge) is its patient. */
+    [Q_STUDY_OWNER] = {"study_owner",
+                       "SELECT (s.id IS NOT NULL)::text, coalesce(s.patient_id = "
+                       "(SELECT coalesce(p.merged_into, p.id) FROM portal.patients p "
+                       "WHERE p.assigning_authority = $2 AND p.mrn = $3), false)::text "
+                       "FROM (SELECT 1) one LEFT JOIN portal.studies s ON s.accession = $1",
+                       3},
 
     [Q_LOGIN_LOOKUP] = {"login_lookup",
                         "SELECT id, birth_date, access_hash FROM portal.patients "

@@ -300,3 +300,20 @@ def test_each_ack_names_its_own_field(ctx):
         send(srv, first)
         ack = send(srv, second)
         assert ack_code(ack) == "AE" and err_location(ack) == where, str(ack)
+
+
+def test_a_report_naming_another_patient_is_refused(ctx):
+    srv = server(ctx)
+    owner, other, acc = unique("MRN"), unique("MRN"), unique("ACC")
+    assert ack_code(send(srv, message(msh("ORM^O01", unique("C")), pid(owner), orc("NW"),
+                                      obr(acc)))) == "AA"
+    report = message(msh("ORU^R01", unique("C")), pid(other),
+                     obr(acc, result_status="F", signed="20261205100000+0000",
+                         radiologist="RAD1&House&Gregory"),
+                     obx(1, "&GDT", ["Findings."]), obx(2, "&IMP", ["Impression."]))
+    ack = send(srv, report)
+    assert ack_code(ack) == "AE" and err_location(ack) == "OBR-18", str(ack)
+    assert ctx.cluster.sql("SELECT count(*) FROM portal.report_versions r JOIN portal.studies s "
+                           "ON s.id = r.study_id WHERE s.accession = '%s'" % acc) == [["0"]]
+    assert ctx.cluster.sql("SELECT count(*) FROM portal.patients WHERE mrn = '%s'" % other) \
+        == [["0"]]
