@@ -91,11 +91,11 @@ clean:
 	rm -rf $(B)
 
 format:
-	clang-format -i server/*.c include/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i server/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c
 
 format-check:
 	@clang-format --version | grep -q 'version 14\.' || { echo "format-check needs clang-format 14 (Debian 12)"; exit 1; }
-	clang-format --dry-run -Werror server/*.c include/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror server/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c
 
 .PHONY: all run test fuzz bench stop clean format format-check deps-build deps-run deps-test
 

@@ -111,6 +111,21 @@ static const char *take(struct ctx *c, const char *field, int seg, int number, i
     return v;
 }
 
+/* Where a value may stand: a segment (index, -1 absent), field and component. */
+struct place {
+    int seg, number, comp;
+};
+
+/* The first value present among places, in order (HL7 gives a value several homes); NULL when
+ * none is. */
+static const char *take_first(struct ctx *c, const char *field, const struct place *places, int n)
+{
+    const char *v = NULL;
+    for (int i = 0; i < n && !v; i++)
+        v = take(c, field, places[i].seg, places[i].number, 0, places[i].comp, 1);
+    return v;
+}
+
 static const char *join(struct ctx *c, const char *a, const char *sep, const char *b)
 {
     if (!a || !b)
@@ -146,6 +161,16 @@ static const char *take_time(struct ctx *c, const char *field, int seg, int numb
         return NULL;
     }
     return arena_put(c->out, buf, strlen(buf));
+}
+
+/* take_first for a time. */
+static const char *take_first_time(struct ctx *c, const char *field, const struct place *places,
+                                   int n)
+{
+    const char *v = NULL;
+    for (int i = 0; i < n && !v; i++)
+        v = take_time(c, field, places[i].seg, places[i].number, 0, places[i].comp);
+    return v;
 }
 
 static const char *take_date(struct ctx *c, const char *field, int seg, int number)
@@ -311,20 +336,15 @@ static void take_study(struct ctx *c, struct ingest_event *e, int obr, int orc, 
     int ipc = hl7_find(m, "IPC", 0), tq1 = hl7_find(m, "TQ1", 0);
     /* OBR-18 (placer field 1) is where radiology feeds put the accession; OMI names it in IPC-1;
      * else the filler order number, which many RIS use as the accession. */
-    e->study.accession = take(c, "study.accession", obr, 18, 0, 1, 1);
-    if (!e->study.accession)
-        e->study.accession = take(c, "study.accession", ipc, 1, 0, 1, 1);
-    if (!e->study.accession)
-        e->study.accession = take(c, "study.accession", obr, 3, 0, 1, 1);
+    e->study.accession = take_first(
+        c, "study.accession", (const struct place[]){{obr, 18, 1}, {ipc, 1, 1}, {obr, 3, 1}}, 3);
     if (!e->study.accession)
         note_source(c, "study.accession", obr >= 0 ? obr : 0, 18);
-    const char *modality = take(c, "study.modality", obr, 24, 0, 1, 1);
-    if (!modality)
-        modality = take(c, "study.modality", ipc, 5, 0, 1, 1);
+    const char *modality =
+        take_first(c, "study.modality", (const struct place[]){{obr, 24, 1}, {ipc, 5, 1}}, 2);
     e->study.modality = modality_of(modality);
-    e->study.description = take(c, "study.description", obr, 4, 0, 2, 1);
-    if (!e->study.description)
-        e->study.description = take(c, "study.description", obr, 4, 0, 1, 1);
+    e->study.description =
+        take_first(c, "study.description", (const struct place[]){{obr, 4, 2}, {obr, 4, 1}}, 2);
     /* Where an absent value belongs, for the error that says so (a value found above was noted
      * first and wins). */
     if (obr >= 0) {
@@ -333,15 +353,11 @@ static void take_study(struct ctx *c, struct ingest_event *e, int obr, int orc, 
         note_source(c, "scheduled_for", obr, 36);
         note_source(c, "referring_physician.name", obr, 16);
     }
-    const char *priority = take(c, "study.priority", obr, 27, 0, 6, 1);
-    if (!priority)
-        priority = take(c, "study.priority", tq1, 9, 0, 1, 1);
+    const char *priority =
+        take_first(c, "study.priority", (const struct place[]){{obr, 27, 6}, {tq1, 9, 1}}, 2);
     e->study.priority = priority_of(priority);
-    e->scheduled_for = take_time(c, "scheduled_for", obr, 36, 0, 1);
-    if (!e->scheduled_for)
-        e->scheduled_for = take_time(c, "scheduled_for", tq1, 7, 0, 1);
-    if (!e->scheduled_for)
-        e->scheduled_for = take_time(c, "scheduled_for", obr, 27, 0, 4);
+    e->scheduled_for = take_first_time(
+        c, "scheduled_for", (const struct place[]){{obr, 36, 1}, {tq1, 7, 1}, {obr, 27, 4}}, 3);
     if (!take_physician(c, e, obr, 16) && !take_physician(c, e, orc, 12))
         note_source(c, "referring_physician.id", obr >= 0 ? obr : 0, 16);
     const char *phone = obr >= 0 ? phone_at(c, obr, 17, 0) : NULL;
@@ -456,12 +472,9 @@ static void message_of(struct ctx *c, const char **msg, size_t *len)
 
 static const char *occurred(struct ctx *c, int seg, int number)
 {
-    const char *t = take_time(c, "occurred_at", seg, number, 0, 1);
-    if (!t)
-        t = take_time(c, "occurred_at", hl7_find(c->m, "EVN", 0), 2, 0, 1);
-    if (!t)
-        t = take_time(c, "occurred_at", 0, 7, 0, 1);
-    return t;
+    return take_first_time(
+        c, "occurred_at",
+        (const struct place[]){{seg, number, 1}, {hl7_find(c->m, "EVN", 0), 2, 1}, {0, 7, 1}}, 3);
 }
 
 /* ---- message types ------------------------------------------------------------------------ */
@@ -513,19 +526,16 @@ static int map_appointment(struct ctx *c)
     take_patient_into_event(c, e, pid);
     /* The order the appointment is for: SCH-27 (filler order number), else SCH-26 (placer order
      * number), else SCH-1 (placer appointment id) for feeds that number appointments by order. */
-    e->study.accession = take(c, "study.accession", sch, 27, 0, 1, 1);
-    if (!e->study.accession)
-        e->study.accession = take(c, "study.accession", sch, 26, 0, 1, 1);
-    if (!e->study.accession)
-        e->study.accession = take(c, "study.accession", sch, 1, 0, 1, 1);
+    e->study.accession = take_first(
+        c, "study.accession", (const struct place[]){{sch, 27, 1}, {sch, 26, 1}, {sch, 1, 1}}, 3);
     if (!e->study.accession)
         note_source(c, "study.accession", sch, 27);
     if (!cancel) {
-        e->scheduled_for = take_time(c, "scheduled_for", sch, 11, 0, 4);
-        if (!e->scheduled_for)
-            e->scheduled_for = take_time(c, "scheduled_for", hl7_find(m, "AIS", 0), 4, 0, 1);
-        if (!e->scheduled_for)
-            e->scheduled_for = take_time(c, "scheduled_for", hl7_find(m, "TQ1", 0), 7, 0, 1);
+        e->scheduled_for = take_first_time(c, "scheduled_for",
+                                           (const struct place[]){{sch, 11, 4},
+                                                                  {hl7_find(m, "AIS", 0), 4, 1},
+                                                                  {hl7_find(m, "TQ1", 0), 7, 1}},
+                                           3);
         if (!e->scheduled_for)
             note_source(c, "scheduled_for", sch, 11);
     }
@@ -611,11 +621,8 @@ static int map_report_group(struct ctx *c, const struct hl7_obx_map *obx, int pi
     e->partial = true;
     e->type = "ordered";
     e->event_id = event_id(c, part);
-    e->occurred_at = take_time(c, "occurred_at", obr, 6, 0, 1);
-    if (!e->occurred_at)
-        e->occurred_at = take_time(c, "occurred_at", obr, 7, 0, 1);
-    if (!e->occurred_at)
-        e->occurred_at = take_time(c, "occurred_at", 0, 7, 0, 1);
+    e->occurred_at = take_first_time(
+        c, "occurred_at", (const struct place[]){{obr, 6, 1}, {obr, 7, 1}, {0, 7, 1}}, 3);
     take_patient_into_event(c, e, pid);
     take_study(c, e, obr, hl7_find(m, "ORC", 0), hl7_find(m, "PV1", 0));
     message_of(c, &e->message, &e->message_len);

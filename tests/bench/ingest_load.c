@@ -1,22 +1,22 @@
 /* The ingest load of `make bench` (tests/bench/run.sh): N connections to portald, each sending one
  * new order at a time and waiting for its answer, for D seconds; then one JSON line with the
  * figures. The same orders go either way:
- *   hl7   ORM^O01 with ORC-1 NW over MLLP to the HL7 listener (PORTAL_HL7_LISTEN); every ACK must be
- *         AA and echo the message's control id (MSA-2);
- *   json  POST /api/v1/ingest/events ("ordered") with a RIS token over HTTP/1.1 keep-alive; every
- *         answer must be 200.
- * Each order has a new control id (event id) and a new accession, for a patient and a referring
- * physician taken at random from the files given, with their names, birth dates and phones exactly
- * as the database has them, so that an order changes nothing about them: an order for a new patient
- * costs the JSON path an access code (argon2) that HL7 does not hand out, so the comparison uses
- * existing patients (-n gives a share of new ones instead).
+ *   hl7   ORM^O01 with ORC-1 NW over MLLP to the HL7 listener (PORTAL_HL7_LISTEN); every ACK must
+ * be AA and echo the message's control id (MSA-2); json  POST /api/v1/ingest/events ("ordered")
+ * with a RIS token over HTTP/1.1 keep-alive; every answer must be 200. Each order has a new control
+ * id (event id) and a new accession, for a patient and a referring physician taken at random from
+ * the files given, with their names, birth dates and phones exactly as the database has them, so
+ * that an order changes nothing about them: an order for a new patient costs the JSON path an
+ * access code (argon2) that HL7 does not hand out, so the comparison uses existing patients (-n
+ * gives a share of new ones instead).
  *
  * Usage: ingest_load -p hl7|json -P PORT [-H 127.0.0.1] -c CONNECTIONS -d SECONDS
  *                    -f PATIENTS_TSV -y PHYSICIANS_TSV -t TAG [-k RIS_TOKEN] [-n NEW_PERCENT]
  *   PATIENTS_TSV:   assigning authority, MRN, name ("Given Family..."), birth date (YYYY-MM-DD)
  *   PHYSICIANS_TSV: id, name, phone (may be empty)
  *   TAG:            makes the ids unique across runs against one database
- * Output: {"rps":..,"requests":..,"duration_us":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"p999_ms":..,
+ * Output:
+ * {"rps":..,"requests":..,"duration_us":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"p999_ms":..,
  * "max_ms":..,"errors":..,"aa":..,"ae":..,"ar":..,"bad_answer":..,"io_errors":..,"client_cpu_ms":..,
  * "connections":..}; errors counts every answer that was not AA (or 200) and every I/O failure.
  * Exit status 0 when every answer was AA (200), else 1. */
@@ -227,12 +227,25 @@ static const char *hl7_esc(const char *s, char *out, size_t outlen)
     for (; *s && o + 4 < outlen; s++) {
         const char *e = NULL;
         switch (*s) {
-        case '|': e = "\\F\\"; break;
-        case '^': e = "\\S\\"; break;
-        case '~': e = "\\R\\"; break;
-        case '\\': e = "\\E\\"; break;
-        case '&': e = "\\T\\"; break;
-        case '\r': case '\n': e = " "; break;
+        case '|':
+            e = "\\F\\";
+            break;
+        case '^':
+            e = "\\S\\";
+            break;
+        case '~':
+            e = "\\R\\";
+            break;
+        case '\\':
+            e = "\\E\\";
+            break;
+        case '&':
+            e = "\\T\\";
+            break;
+        case '\r':
+        case '\n':
+            e = " ";
+            break;
         }
         if (e) {
             size_t n = strlen(e);
@@ -265,10 +278,10 @@ static const char *json_esc(const char *s, char *out, size_t outlen)
 }
 
 static const char *const modalities[] = {"CT", "MR", "XR", "US", "MG", "NM", "PET"};
-static const char *const exams[] = {"CT chest with contrast", "MR brain without contrast",
-                                    "XR chest two views",     "US abdomen complete",
-                                    "MG screening bilateral", "NM bone scan whole body",
-                                    "PET/CT skull base to mid-thigh"};
+static const char *const exams[] = {
+    "CT chest with contrast",        "MR brain without contrast", "XR chest two views",
+    "US abdomen complete",           "MG screening bilateral",    "NM bone scan whole body",
+    "PET/CT skull base to mid-thigh"};
 
 struct order {
     char control[96], accession[64];
@@ -289,8 +302,8 @@ static void make_order(struct worker *w, long n, struct order *o)
     if (opt.new_percent > 0 && (int)(rand_r(&w->seed) % 100) < opt.new_percent) {
         snprintf(o->fresh_mrn, sizeof(o->fresh_mrn), "N%c%s-%d-%ld", proto, opt.tag, w->index, n);
         snprintf(o->fresh_name, sizeof(o->fresh_name), "New Patient %d-%ld", w->index, n);
-        o->fresh = (struct person){opt.patients[0].authority, o->fresh_mrn, "New",
-                                   o->fresh_name + 4, o->fresh_name, "1970-01-01"};
+        o->fresh = (struct person){opt.patients[0].authority, o->fresh_mrn,  "New",
+                                   o->fresh_name + 4,         o->fresh_name, "1970-01-01"};
         o->patient = &o->fresh;
     } else {
         o->patient = &opt.patients[(size_t)rand_r(&w->seed) % opt.npatients];
@@ -310,8 +323,9 @@ static void hl7_order(const struct order *o, struct buf *b)
     char e1[256], e2[256], e3[256], e4[256], e5[256], e6[256], e7[256];
     const struct person *p = o->patient;
     const struct doctor *d = o->doctor;
-    char birth[9] = {p->birth[0], p->birth[1], p->birth[2], p->birth[3],
-                     p->birth[5], p->birth[6], p->birth[8], p->birth[9], 0};
+    char birth[9] = {p->birth[0], p->birth[1], p->birth[2],
+                     p->birth[3], p->birth[5], p->birth[6],
+                     p->birth[8], p->birth[9], 0};
     char doctor[800];
     snprintf(doctor, sizeof(doctor), "%s^%s^%s", hl7_esc(d->id, e1, sizeof(e1)),
              hl7_esc(d->family, e2, sizeof(e2)), hl7_esc(d->given, e3, sizeof(e3)));
@@ -422,7 +436,8 @@ static void note_error(struct worker *w, const char *what, const char *answer, s
     char shown[400];
     size_t k = 0;
     for (size_t i = 0; i < len && k + 1 < sizeof(shown); i++)
-        shown[k++] = answer[i] == '\r' ? '\n' : (answer[i] < 0x20 && answer[i] != '\n' ? '.' : answer[i]);
+        shown[k++] =
+            answer[i] == '\r' ? '\n' : (answer[i] < 0x20 && answer[i] != '\n' ? '.' : answer[i]);
     shown[k] = '\0';
     snprintf(w->first_error, sizeof(w->first_error), "%s: %s", what, shown);
 }
@@ -483,7 +498,8 @@ static int json_answer(struct worker *w, int fd, struct inbuf *in)
         return -1;
     size_t length = 0;
     bool close_after = false;
-    for (char *line = strstr(in->p, "\r\n"); line && line < head_end; line = strstr(line + 2, "\r\n")) {
+    for (char *line = strstr(in->p, "\r\n"); line && line < head_end;
+         line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
             length = strtoul(line + 17, NULL, 10);
         else if (strncasecmp(line + 2, "Connection: close", 17) == 0)
@@ -583,7 +599,8 @@ static double percentile_ms(const uint32_t *sorted, size_t n, double pct)
 
 static void usage(void)
 {
-    die("usage: ingest_load -p hl7|json -P PORT [-H HOST] -c CONNECTIONS -d SECONDS -f PATIENTS_TSV "
+    die("usage: ingest_load -p hl7|json -P PORT [-H HOST] -c CONNECTIONS -d SECONDS -f "
+        "PATIENTS_TSV "
         "-y PHYSICIANS_TSV -t TAG [-k RIS_TOKEN] [-n NEW_PATIENT_PERCENT]");
 }
 
@@ -593,17 +610,38 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt(argc, argv, "p:H:P:c:d:f:y:t:k:n:")) != -1) {
         switch (ch) {
-        case 'p': proto = optarg; break;
-        case 'H': opt.host = optarg; break;
-        case 'P': opt.port = atoi(optarg); break;
-        case 'c': opt.conns = atoi(optarg); break;
-        case 'd': opt.seconds = atoi(optarg); break;
-        case 'f': patients = optarg; break;
-        case 'y': doctors = optarg; break;
-        case 't': opt.tag = optarg; break;
-        case 'k': opt.token = optarg; break;
-        case 'n': opt.new_percent = atoi(optarg); break;
-        default: usage();
+        case 'p':
+            proto = optarg;
+            break;
+        case 'H':
+            opt.host = optarg;
+            break;
+        case 'P':
+            opt.port = atoi(optarg);
+            break;
+        case 'c':
+            opt.conns = atoi(optarg);
+            break;
+        case 'd':
+            opt.seconds = atoi(optarg);
+            break;
+        case 'f':
+            patients = optarg;
+            break;
+        case 'y':
+            doctors = optarg;
+            break;
+        case 't':
+            opt.tag = optarg;
+            break;
+        case 'k':
+            opt.token = optarg;
+            break;
+        case 'n':
+            opt.new_percent = atoi(optarg);
+            break;
+        default:
+            usage();
         }
     }
     if (!proto || (strcmp(proto, "hl7") != 0 && strcmp(proto, "json") != 0) || opt.port <= 0 ||

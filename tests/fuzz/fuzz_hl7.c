@@ -95,10 +95,17 @@ static void translate(const struct hl7_message *m)
             if (id && strlen(id) > INGEST_EVENT_ID_MAX)
                 __builtin_trap();
             if (c->kind == HL7_CALL_EVENT) {
-                const char *all[] = {e->type, e->occurred_at, e->scheduled_for,
-                                     e->patient.mrn, e->patient.name, e->patient.birth_date,
-                                     e->study.accession, e->study.modality,
-                                     e->study.description, e->physician.id, e->physician.name};
+                const char *all[] = {e->type,
+                                     e->occurred_at,
+                                     e->scheduled_for,
+                                     e->patient.mrn,
+                                     e->patient.name,
+                                     e->patient.birth_date,
+                                     e->study.accession,
+                                     e->study.modality,
+                                     e->study.description,
+                                     e->physician.id,
+                                     e->physician.name};
                 for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
                     string_ok(&out, all[k]);
             } else if (c->kind == HL7_CALL_REPORT) {

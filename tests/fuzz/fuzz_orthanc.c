@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (c->seq <= after)
                 __builtin_trap();
             after = c->seq;
-            if (c->type == ORTHANC_CHANGE_STABLE_STUDY ? !orthanc_id_valid(c->id) : c->id[0] != '\0')
+            if (c->type == ORTHANC_CHANGE_STABLE_STUDY ? !orthanc_id_valid(c->id)
+                                                       : c->id[0] != '\0')
                 __builtin_trap();
             check_time(c->date);
         }
