@@ -26,6 +26,10 @@ struct config {
     const char *jwt_audience;  /* PORTAL_JWT_AUDIENCE */
     int session_ttl;           /* PORTAL_SESSION_TTL seconds */
     const char *public_origin; /* PORTAL_PUBLIC_ORIGIN: allowed Origin for cookie writes */
+    /* PORTAL_SMART_AUTHORIZE_URL and PORTAL_SMART_TOKEN_URL: the site's identity provider, as
+     * /.well-known/smart-configuration names it to SMART apps; NULL: none configured. */
+    const char *smart_authorize_url;
+    const char *smart_token_url;
     const char *static_dir;    /* PORTAL_STATIC_DIR; empty: do not serve pages */
     int threads;               /* PORTAL_THREADS */
     int max_connections;       /* PORTAL_MAX_CONNECTIONS */

@@ -41,4 +41,10 @@ int h_patient_study_preference(struct req *rq);
 /* admin: h_admin.c */
 int h_admin_holds(struct req *rq);
 
+/* The FHIR R4 read API (h_fhir.c). */
+int h_fhir_metadata(struct req *rq);
+int h_fhir_smart_configuration(struct req *rq);
+int h_fhir_search(struct req *rq);
+int h_fhir_read(struct req *rq);
+
 #endif

@@ -22,6 +22,10 @@ struct principal {
     char sub[128];
     long exp;
     bool via_cookie;
+    /* A token with a scope claim is a SMART app's (fhir_scope.h): fhir_grants holds what its
+     * scopes allow, and it may use the FHIR API only. */
+    bool has_scope;
+    unsigned fhir_grants;
 };
 
 #define REQ_MAX_HEADERS 6
@@ -37,6 +41,7 @@ struct req {
     char request_id[REQUEST_ID_SIZE];
     char client_addr[64];
     struct principal who;
+    bool fhir;          /* a /fhir/ path: answers are FHIR JSON, errors OperationOutcomes */
     bool seen;          /* the access handler ran once already */
     bool authenticated; /* the token was checked on the first call (rq->status says how) */
     bool body_too_large;
@@ -79,6 +84,10 @@ __attribute__((warn_unused_result)) int req_add_header(struct req *rq, const cha
                                                        const char *value);
 const char *req_header(struct req *rq, const char *name);
 const char *req_query(struct req *rq, const char *key);
+/* Calls each for every query parameter in the order given (value NULL for "?key"); stops early
+ * when each returns false. Returns the number visited. */
+int req_query_each(struct req *rq, bool (*each)(void *cls, const char *key, const char *value),
+                   void *cls);
 const char *req_cookie(struct req *rq, const char *name);
 /* Keeps res until the request is freed; returns res (or NULL, having freed it, when memory
  * runs out). */

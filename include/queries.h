@@ -43,6 +43,18 @@ enum query {
     Q_INGEST_IMAGES,
     Q_FEED_TAKE,
     Q_FEED_ADVANCE,
+    /* The FHIR API (server/h_fhir.c): one search per resource type and role, parameters as in
+     * enum fhir_query_param. */
+    Q_FHIR_PATIENTS_AS_PATIENT,
+    Q_FHIR_PATIENTS_AS_PHYSICIAN,
+    Q_FHIR_PRACTITIONERS_AS_PATIENT,
+    Q_FHIR_PRACTITIONERS_AS_PHYSICIAN,
+    Q_FHIR_SERVICE_REQUESTS_AS_PATIENT,
+    Q_FHIR_SERVICE_REQUESTS_AS_PHYSICIAN,
+    Q_FHIR_IMAGING_STUDIES_AS_PATIENT,
+    Q_FHIR_IMAGING_STUDIES_AS_PHYSICIAN,
+    Q_FHIR_REPORTS_AS_PATIENT,
+    Q_FHIR_REPORTS_AS_PHYSICIAN,
 
     /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
      * migrate). */
@@ -110,6 +122,26 @@ enum ingest_event_param {
     IEP_COUNT
 };
 extern const char *const ingest_event_param_names[IEP_COUNT];
+
+/* The parameters of every Q_FHIR_* search, in order; the report searches alone take the last two
+ * (their reads of report text are audited with them). NULL leaves a filter out. */
+enum fhir_query_param {
+    FQP_WHO,            /* the token's patient id or physician id */
+    FQP_IDS,            /* _id: a text[] literal of FHIR ids */
+    FQP_PATIENT,        /* patient: a Patient id */
+    FQP_STATUSES,       /* status: a text[] literal of FHIR status codes */
+    FQP_DATE_FROM,      /* date: microseconds since the epoch, inclusive */
+    FQP_DATE_BEFORE,    /* date: exclusive */
+    FQP_UPDATED_FROM,   /* _lastUpdated, likewise */
+    FQP_UPDATED_BEFORE, /* */
+    FQP_ASCENDING,      /* "t": oldest first */
+    FQP_LIMIT,
+    FQP_OFFSET,
+    FQP_REQUEST_ID,
+    FQP_CLIENT_ADDR,
+    FQP_COUNT
+};
+#define FQP_COUNT_WITHOUT_AUDIT FQP_REQUEST_ID
 
 /* The parameters of Q_INGEST_REPORT by name, as above. */
 enum ingest_report_param {

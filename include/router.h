@@ -19,7 +19,8 @@ enum body_kind { BODY_NONE, BODY_JSON };
 
 struct route {
     const char *method;
-    const char *pattern; /* "/api/v1/patient/studies/{id}"; {id} takes one UUID segment */
+    const char *pattern; /* "/api/v1/patient/studies/{id}"; {id} takes one UUID segment, {fid}
+                            one FHIR id segment */
     int (*handler)(struct req *rq);
     unsigned roles; /* bitwise or of enum role; ROLE_NONE: public */
     enum body_kind body;
@@ -29,7 +30,8 @@ struct route {
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
 
-#define ROUTER_MAX_ID 64
+/* Holds a UUID or a FHIR id (up to 64 characters). */
+#define ROUTER_MAX_ID 72
 
 /* Finds the route for method and path. On ROUTER_FOUND *out is set and id receives the {id}
  * segment (empty if none). On ROUTER_BAD_METHOD allow receives the comma-separated methods the

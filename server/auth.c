@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fhir_scope.h"
 
 #define TOKEN_MAX_BYTES 8192
 
@@ -42,6 +43,7 @@ static atomic_uint token_cache_generation = 1;
 static bool header_alg(const char *token, char *alg, size_t alg_len);
 static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from);
 static bool audience_ok(jwt_t *jwt);
+static bool scope_ok(jwt_t *jwt, enum role role, struct principal *who);
 
 int auth_init(const struct config *cfg, char *err, size_t errlen)
 {
@@ -230,9 +232,27 @@ static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid
     /* A patient's sub is the portal's patient id; anything else can name no patient. */
     if (role == ROLE_PATIENT && !router_is_uuid(sub, strlen(sub)))
         return false;
+    if (!scope_ok(jwt, role, who))
+        return false;
     who->role = role;
     who->exp = exp;
     strcpy(who->sub, sub);
+    return true;
+}
+
+/* The SMART scope claim is one space-separated string (App Launch 2.0); a scope of another JSON
+ * type makes the token invalid rather than unrestricted. */
+static bool scope_ok(jwt_t *jwt, enum role role, struct principal *who)
+{
+    const char *scope = jwt_get_grant(jwt, "scope");
+    who->has_scope = scope != NULL;
+    who->fhir_grants = scope ? fhir_scope_grants(scope, role) : 0;
+    if (!scope) {
+        char *json = jwt_get_grants_json(jwt, "scope");
+        bool present = json != NULL;
+        free(json);
+        return !present;
+    }
     return true;
 }
 

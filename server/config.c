@@ -14,6 +14,7 @@
 #define PUBLIC_KEY_MAX_BYTES  65536
 #define CREDENTIALS_MAX_BYTES 1024
 #define ORTHANC_URL_MAX       512
+#define SMART_URL_MAX         ORTHANC_URL_MAX
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -39,6 +40,8 @@ static int parse_orthanc_url(const struct config_setting *s, const char *value, 
                              char *err, size_t errlen);
 static int parse_credentials_file(const struct config_setting *s, const char *value,
                                   struct config *c, char *err, size_t errlen);
+static int parse_smart_url(const struct config_setting *s, const char *value, struct config *c,
+                           char *err, size_t errlen);
 static int apply_rules(struct config *c, enum config_need need, char *err, size_t errlen);
 
 /* Every PORTAL_* variable portald reads, in the order config_load checks them; apply_rules runs
@@ -63,6 +66,10 @@ const struct config_setting config_settings[] = {
 
     {"PORTAL_TRUSTED_PROXIES", NULL, 0, 0, parse_proxies, FIELD(trusted_proxies), 0, NULL},
     {"PORTAL_PUBLIC_ORIGIN", NULL, 0, 0, parse_string, FIELD(public_origin), 0, NULL},
+    /* Both or neither (apply_rules). */
+    {"PORTAL_SMART_AUTHORIZE_URL", NULL, 0, 0, parse_smart_url, FIELD(smart_authorize_url), 0,
+     NULL},
+    {"PORTAL_SMART_TOKEN_URL", NULL, 0, 0, parse_smart_url, FIELD(smart_token_url), 0, NULL},
     /* Set but empty: do not serve pages; unset: static/ if it has an index.html (apply_rules). */
     {"PORTAL_STATIC_DIR", NULL, 0, 0, parse_string, FIELD(static_dir), 0, NULL},
 
@@ -193,6 +200,11 @@ static int apply_rules(struct config *c, enum config_need need, char *err, size_
 
     if (c->orthanc_credentials && !c->orthanc_url) {
         snprintf(err, errlen, "PORTAL_ORTHANC_CREDENTIALS_FILE needs PORTAL_ORTHANC_URL");
+        return -1;
+    }
+    if (!c->smart_authorize_url != !c->smart_token_url) {
+        snprintf(err, errlen,
+                 "PORTAL_SMART_AUTHORIZE_URL and PORTAL_SMART_TOKEN_URL go together: set both");
         return -1;
     }
     return 0;
@@ -369,6 +381,23 @@ static int parse_orthanc_url(const struct config_setting *s, const char *value, 
         snprintf(err, errlen,
                  "PORTAL_ORTHANC_URL must not hold credentials: put them in "
                  "PORTAL_ORTHANC_CREDENTIALS_FILE");
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
+}
+
+/* An absolute https:// (or, for a test on loopback, http://) URL of the identity provider. */
+static int parse_smart_url(const struct config_setting *s, const char *value, struct config *c,
+                           char *err, size_t errlen)
+{
+    bool ok = (strncmp(value, "https://", 8) == 0 || strncmp(value, "http://", 7) == 0) &&
+              strlen(value) <= SMART_URL_MAX && value[strcspn(value, ":") + 3] != '\0';
+    for (const char *p = value; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != '"' && *p != '\\';
+    if (!ok) {
+        snprintf(err, errlen,
+                 "%s must be an https:// URL, for example https://idp.example.org/authorize",
+                 s->name);
         return -1;
     }
     return parse_string(s, value, c, err, errlen);

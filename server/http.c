@@ -24,6 +24,8 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "fhir.h"
+#include "fhir_outcome.h"
 #include "log.h"
 #include "metrics.h"
 #include "netaddr.h"
@@ -65,7 +67,8 @@ int req_problem(struct req *rq, int status, const char *fmt, ...)
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
     json_decref(rq->out);
-    rq->out = problem_body(status, detail, rq->request_id);
+    rq->out = rq->fhir ? fhir_outcome_body(status, detail, rq->request_id)
+                       : problem_body(status, detail, rq->request_id);
     rq->out_is_problem = true;
     rq->status = status;
     return status;
@@ -74,7 +77,9 @@ int req_problem(struct req *rq, int status, const char *fmt, ...)
 int req_fail(struct req *rq, const struct outcome *o)
 {
     req_problem(rq, o->status ? o->status : 500, "%s", o->detail);
-    if (o->kind == FAIL_INVALID && rq->out) {
+    if (o->kind == FAIL_INVALID && rq->out && rq->fhir) {
+        fhir_outcome_add_fields(rq->out, "error", "invalid", &o->fields);
+    } else if (o->kind == FAIL_INVALID && rq->out) {
         /* Every field that failed, so a sender can fix them all at once; detail names the first. */
         json_t *list = json_array();
         for (int i = 0; list && i < o->fields.count; i++)
@@ -136,6 +141,29 @@ const char *req_header(struct req *rq, const char *name)
 const char *req_query(struct req *rq, const char *key)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+struct query_visit {
+    bool (*each)(void *cls, const char *key, const char *value);
+    void *cls;
+    int visited;
+};
+
+static enum MHD_Result visit_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct query_visit *v = cls;
+    v->visited++;
+    return v->each(v->cls, key, value) ? MHD_YES : MHD_NO;
+}
+
+int req_query_each(struct req *rq, bool (*each)(void *cls, const char *key, const char *value),
+                   void *cls)
+{
+    struct query_visit v = {each, cls, 0};
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, visit_query, &v);
+    return v.visited;
 }
 
 const char *req_cookie(struct req *rq, const char *name)
@@ -364,6 +392,8 @@ static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, c
         snprintf(rq->path, sizeof(rq->path), "/(too-long)");
     else
         memcpy(rq->path, url, strlen(url) + 1);
+    rq->fhir = strncmp(rq->path, FHIR_BASE_PATH "/", strlen(FHIR_BASE_PATH) + 1) == 0 ||
+               strcmp(rq->path, FHIR_BASE_PATH) == 0;
     bool from_trusted_proxy = fill_client_addr(rq);
     fill_request_id(rq, from_trusted_proxy);
     char allow[64];
@@ -456,6 +486,11 @@ static int authenticate(struct req *rq)
     if (!(rq->route->roles & rq->who.role))
         return req_problem(rq, 403, "The %s role may not use this endpoint.",
                            role_name(rq->who.role));
+    /* A token with SMART scopes was granted to an app for reading FHIR resources; the JSON API
+     * can write (discussion requests, preferences, releases), which no scope grants. */
+    if (rq->who.has_scope && !rq->fhir)
+        return req_problem(rq, 403, "A token with a scope claim may use the FHIR API (%s) only.",
+                           FHIR_BASE_PATH);
     if (rq->who.via_cookie && is_state_changing(rq->method) && !origin_allowed(rq))
         return req_problem(rq, 403, "Cross-site request refused: the Origin is not allowed.");
     return 0;
@@ -498,10 +533,16 @@ static void dispatch(struct req *rq)
 {
     if (rq->match == ROUTER_NOT_FOUND) {
         bool page = (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0) &&
-                    strncmp(rq->path, "/api/", 5) != 0;
+                    strncmp(rq->path, "/api/", 5) != 0 && !rq->fhir;
         if (page && rq->cfg->static_dir && *rq->cfg->static_dir && static_serve(rq))
             return;
-        req_problem(rq, 404, "No such resource.");
+        if (rq->fhir)
+            req_problem(rq, 404,
+                        "No such resource: this server serves Patient, Practitioner, "
+                        "ServiceRequest, ImagingStudy and DiagnosticReport (see %s/metadata).",
+                        FHIR_BASE_PATH);
+        else
+            req_problem(rq, 404, "No such resource.");
         return;
     }
     if (rq->match == ROUTER_BAD_METHOD) {
@@ -540,7 +581,9 @@ static enum MHD_Result respond(struct req *rq)
         resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
         if (!resp)
             free(text);
-        type = rq->out_is_problem ? "application/problem+json" : "application/json";
+        type = rq->fhir             ? FHIR_CONTENT_TYPE
+               : rq->out_is_problem ? "application/problem+json"
+                                    : "application/json";
     }
     if (!resp)
         return MHD_NO;

@@ -41,6 +41,100 @@
     "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS "                            \
     "released_unreviewed " ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
 
+/* ---- The FHIR API's searches (server/h_fhir.c; parameters as in enum fhir_query_param) ------ */
+
+/* Every filter of a search; each names the expression it compares, NULL::type where the resource
+ * has no such element (the parser never passes that filter then). */
+#define FHIR_FILTERS(id, patient, status, date, updated)                                           \
+    "($2::text[] IS NULL OR (" id ") = ANY($2::text[])) "                                          \
+    "AND ($3::text IS NULL OR (" patient ")::text = $3::text) "                                    \
+    "AND ($4::text[] IS NULL OR (" status ") = ANY($4::text[])) "                                  \
+    "AND ($5::bigint IS NULL OR (" date ") >= to_timestamp($5::bigint / 1000000.0)) "              \
+    "AND ($6::bigint IS NULL OR (" date ") < to_timestamp($6::bigint / 1000000.0)) "               \
+    "AND ($7::bigint IS NULL OR (" updated ") >= to_timestamp($7::bigint / 1000000.0)) "           \
+    "AND ($8::bigint IS NULL OR (" updated ") < to_timestamp($8::bigint / 1000000.0)) "
+#define FHIR_ORDER(key, tiebreak)                                                                  \
+    "ORDER BY CASE WHEN $9::boolean THEN (" key ") END, "                                          \
+    "CASE WHEN NOT $9::boolean THEN (" key ") END DESC, " tiebreak " "
+#define FHIR_PAGE "LIMIT $10::integer OFFSET $11::integer"
+
+/* A physician's FHIR id: the portal's id where it is a valid FHIR id, else a digest of it. */
+#define FHIR_PRACTITIONER_ID(col)                                                                  \
+    "(CASE WHEN length(" col ") <= 64 AND " col " !~ '[^A-Za-z0-9.-]' THEN " col                   \
+    " ELSE 'md5-' || md5(" col ") END)"
+
+#define FHIR_PATIENT_SELECT                                                                        \
+    "SELECT p.id, p.assigning_authority, p.mrn, p.name, p.birth_date, p.email, p.phone, "          \
+    "p.updated_at AS last_updated, count(*) OVER () AS total FROM portal.patients p "
+#define FHIR_PATIENT_REST                                                                          \
+    "AND " FHIR_FILTERS("p.id::text", "p.id", "NULL::text", "NULL::timestamptz", "p.updated_at")   \
+        FHIR_ORDER("p.updated_at", "p.id") FHIR_PAGE
+
+#define FHIR_PRACTITIONER_SELECT                                                                   \
+    "SELECT " FHIR_PRACTITIONER_ID("ph.id") " AS fhir_id, ph.name, ph.phone, "                     \
+                                            "ph.updated_at AS last_updated, count(*) OVER () AS "  \
+                                            "total FROM portal.physicians ph "
+#define FHIR_PRACTITIONER_REST                                                                     \
+    "AND " FHIR_FILTERS(FHIR_PRACTITIONER_ID("ph.id"), "NULL::text", "NULL::text",                 \
+                        "NULL::timestamptz", "ph.updated_at") FHIR_ORDER("ph.updated_at", "ph.id") \
+        FHIR_PAGE
+
+/* The order (ServiceRequest) and the images (ImagingStudy) are both a study row; each has its
+ * own status, computed here so that the search filters by exactly what the resource shows. */
+#define FHIR_ORDER_STATUS                                                                          \
+    "CASE WHEN s.stage = 'cancelled' THEN 'revoked' WHEN s.stage IN ('physician_review', "         \
+    "'available') THEN 'completed' ELSE 'active' END"
+#define FHIR_IMAGES_STATUS                                                                         \
+    "CASE WHEN s.stage = 'cancelled' THEN 'cancelled' WHEN s.exam_completed_at IS NOT NULL "       \
+    "THEN 'available' ELSE 'registered' END"
+#define FHIR_STUDY_SEARCH(status, who)                                                             \
+    "SELECT s.id, s.patient_id, s.accession, s.modality, s.description, s.priority, s.stage, "     \
+    "s.ordered_at, s.scheduled_for, s.exam_started_at, s.exam_completed_at, "                      \
+    "s.study_instance_uid, " FHIR_PRACTITIONER_ID(                                                 \
+        "s.referring_physician_id") " AS "                                                         \
+                                    "physician_fhir_id, ph.name AS physician_name, " status        \
+                                    " AS fhir_status, "                                            \
+                                    "s.updated_at AS last_updated, count(*) OVER () AS total "     \
+                                    "FROM portal.studies s JOIN portal.physicians ph ON ph.id = "  \
+                                    "s.referring_physician_id "                                    \
+                                    "WHERE " who                                                   \
+                                    " AND " FHIR_FILTERS("s.id::text", "s.patient_id", status,     \
+                                                         "NULL::timestamptz", "s.updated_at")      \
+                                        FHIR_ORDER("s.updated_at", "s.id") FHIR_PAGE
+
+/* Report versions: the page is chosen first and only its rows go through the gate, so the audit
+ * names exactly the reports whose text was sent. The text is that of the version the JSON API
+ * shows (text_version): for a patient the one released to them, through portal.patient_report;
+ * for a physician the one to review, through portal.physician_report. */
+#define FHIR_REPORT_EFFECTIVE "coalesce(s.exam_completed_at, s.exam_started_at, rv.signed_at)"
+#define FHIR_REPORT_UPDATED   "greatest(rv.received_at, rel.released_at, rel.noted_at)"
+#define FHIR_REPORT_PAGE(text_version, note, from_where)                                                \
+    "SELECT page.*, t.findings, t.impression, t.note FROM (SELECT s.id AS study_id, "                   \
+    "s.patient_id, s.accession, s.modality, s.description, "                                            \
+    "s.study_instance_uid, " FHIR_PRACTITIONER_ID(                                                      \
+        "s.referring_physician_id") " AS physician_fhir_id, "                                           \
+                                    "ph.name AS physician_name, rv.version, rv.status AS "              \
+                                    "fhir_status, rv.radiologist_name, "                                \
+                                    "rv.signed_at, " text_version " AS text_version, " note             \
+                                    " AS release_note, " FHIR_REPORT_EFFECTIVE                          \
+                                    " AS effective_at, " FHIR_REPORT_UPDATED " AS last_updated, "       \
+                                    "count(*) OVER () AS total, row_number() OVER (" FHIR_ORDER(        \
+                                        FHIR_REPORT_EFFECTIVE,                                          \
+                                        "s.id, rv.version DESC") ") "                                   \
+                                                                 "AS position " from_where              \
+                                                                 " AND " FHIR_FILTERS(                  \
+                                                                     "s.id::text || '-' || "            \
+                                                                     "rv.version",                      \
+                                                                     "s.patient_id", "rv.status",       \
+                                                                     FHIR_REPORT_EFFECTIVE,             \
+                                                                     FHIR_REPORT_UPDATED) "ORDER "      \
+                                                                                          "BY "         \
+                                                                                          "positi"      \
+                                                                                          "on"          \
+                                                                                          " " FHIR_PAGE \
+                                                                                          ") "          \
+                                                                                          "page "
+
 const struct query_def queries[Q_COUNT] = {
     [Q_PING] = {"ping", "SELECT 1", 0},
     [Q_BEGIN] = {"begin", "BEGIN", 0},
@@ -259,6 +353,73 @@ const struct query_def queries[Q_COUNT] = {
                          IIP_COUNT},
     [Q_FEED_TAKE] = {"feed_take", "SELECT portal.feed_take($1) AS position", 1},
     [Q_FEED_ADVANCE] = {"feed_advance", "SELECT portal.feed_advance($1, $2::bigint)", 2},
+
+    [Q_FHIR_PATIENTS_AS_PATIENT] = {"fhir_patients_as_patient",
+                                    FHIR_PATIENT_SELECT "WHERE p.id = $1::uuid " FHIR_PATIENT_REST,
+                                    FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_PATIENTS_AS_PHYSICIAN] =
+        {"fhir_patients_as_physician",
+         FHIR_PATIENT_SELECT
+         "WHERE EXISTS (SELECT FROM portal.studies s WHERE "
+         "s.patient_id = p.id AND s.referring_physician_id = $1) " FHIR_PATIENT_REST,
+         FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_PRACTITIONERS_AS_PATIENT] =
+        {"fhir_practitioners_as_patient",
+         FHIR_PRACTITIONER_SELECT
+         "WHERE ph.id IN (SELECT s.referring_physician_id FROM "
+         "portal.studies s WHERE s.patient_id = $1::uuid) " FHIR_PRACTITIONER_REST,
+         FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_PRACTITIONERS_AS_PHYSICIAN] = {"fhir_practitioners_as_physician",
+                                           FHIR_PRACTITIONER_SELECT
+                                           "WHERE ph.id = $1 " FHIR_PRACTITIONER_REST,
+                                           FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_SERVICE_REQUESTS_AS_PATIENT] = {"fhir_service_requests_as_patient",
+                                            FHIR_STUDY_SEARCH(FHIR_ORDER_STATUS,
+                                                              "s.patient_id = $1::uuid"),
+                                            FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_SERVICE_REQUESTS_AS_PHYSICIAN] = {"fhir_service_requests_as_physician",
+                                              FHIR_STUDY_SEARCH(FHIR_ORDER_STATUS,
+                                                                "s.referring_physician_id = $1"),
+                                              FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_IMAGING_STUDIES_AS_PATIENT] = {"fhir_imaging_studies_as_patient",
+                                           FHIR_STUDY_SEARCH(FHIR_IMAGES_STATUS,
+                                                             "s.patient_id = $1::uuid"),
+                                           FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_IMAGING_STUDIES_AS_PHYSICIAN] = {"fhir_imaging_studies_as_physician",
+                                             FHIR_STUDY_SEARCH(FHIR_IMAGES_STATUS,
+                                                               "s.referring_physician_id = $1"),
+                                             FQP_COUNT_WITHOUT_AUDIT},
+    [Q_FHIR_REPORTS_AS_PATIENT] =
+        {"fhir_reports_as_patient",
+         FHIR_REPORT_PAGE(
+             "s.released_version", "NULL::text",
+             "FROM portal.studies s JOIN portal.releases rel ON rel.study_id = s.id "
+             "JOIN portal.report_versions rv ON rv.study_id = s.id "
+             "AND rv.version = rel.version "
+             "JOIN portal.physicians ph ON ph.id = s.referring_physician_id "
+             "WHERE s.patient_id = $1::uuid") "LEFT JOIN LATERAL (SELECT pr.findings, "
+                                              "pr.impression, pr.physician_note AS note "
+                                              "FROM portal.patient_report($1::uuid, page.study_id, "
+                                              "$12, $13) pr "
+                                              "WHERE page.version = page.text_version LIMIT 1) t "
+                                              "ON true ORDER BY page.position",
+         FQP_COUNT},
+    [Q_FHIR_REPORTS_AS_PHYSICIAN] =
+        {"fhir_reports_as_physician",
+         FHIR_REPORT_PAGE(
+             "coalesce(s.reviewable_version, s.latest_version)", "rel.note",
+             "FROM portal.studies s JOIN portal.report_versions rv "
+             "ON rv.study_id = s.id "
+             "JOIN portal.physicians ph ON ph.id = s.referring_physician_id "
+             "LEFT JOIN portal.releases rel ON rel.study_id = s.id "
+             "AND rel.version = rv.version "
+             "WHERE s.referring_physician_id = $1") "LEFT JOIN LATERAL (SELECT pr.findings, "
+                                                    "pr.impression, page.release_note AS note "
+                                                    "FROM portal.physician_report($1, "
+                                                    "page.study_id, $12, $13) pr "
+                                                    "WHERE page.version = page.text_version LIMIT "
+                                                    "1) t ON true ORDER BY page.position",
+         FQP_COUNT},
 
     /* One-shot commands. */
     [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},

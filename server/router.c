@@ -1,8 +1,11 @@
-/* Route matching over the table in routes.c: exact segments, and {id} for one UUID segment. */
+/* Route matching over the table in routes.c: exact segments, {id} for one UUID segment and {fid}
+ * for one FHIR id segment. */
 #include "router.h"
 
 #include <stdbool.h>
 #include <string.h>
+
+#include "fhir.h"
 
 static bool path_matches(const char *pattern, const char *path, char id[ROUTER_MAX_ID]);
 
@@ -42,13 +45,15 @@ static bool path_matches(const char *pattern, const char *path, char id[ROUTER_M
 {
     id[0] = '\0';
     while (*pattern && *path) {
-        if (strncmp(pattern, "{id}", 4) == 0) {
+        bool uuid = strncmp(pattern, "{id}", 4) == 0;
+        if (uuid || strncmp(pattern, "{fid}", 5) == 0) {
             size_t n = strcspn(path, "/");
-            if (n == 0 || n >= ROUTER_MAX_ID || !router_is_uuid(path, n))
+            if (n == 0 || n >= ROUTER_MAX_ID ||
+                !(uuid ? router_is_uuid(path, n) : fhir_id_valid(path, n)))
                 return false;
             memcpy(id, path, n);
             id[n] = '\0';
-            pattern += 4;
+            pattern += uuid ? 4 : 5;
             path += n;
             continue;
         }

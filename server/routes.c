@@ -10,6 +10,14 @@
 #define LIMIT_INGEST_EVENT  (16 * KIB)
 #define LIMIT_SMALL         (8 * KIB)
 
+#define FHIR_READERS (ROLE_PATIENT | ROLE_PHYSICIAN)
+#define FHIR_ROUTES(type, label)                                                                   \
+    {"GET", "/fhir/R4/" type, h_fhir_search, FHIR_READERS, BODY_NONE, 0, "fhir_" label "_search"}, \
+    {                                                                                              \
+        "GET", "/fhir/R4/" type "/{fid}", h_fhir_read, FHIR_READERS, BODY_NONE, 0,                 \
+            "fhir_" label "_read"                                                                  \
+    }
+
 const struct route routes[] = {
     {"GET", "/healthz", h_healthz, ROLE_NONE, BODY_NONE, 0, "healthz"},
     {"GET", "/readyz", h_readyz, ROLE_NONE, BODY_NONE, 0, "readyz"},
@@ -51,6 +59,19 @@ const struct route routes[] = {
      BODY_NONE, 0, "physician_discussions"},
 
     {"GET", "/api/v1/admin/holds", h_admin_holds, ROLE_ADMIN, BODY_NONE, 0, "admin_holds"},
+
+    /* The FHIR R4 read API (docs/fhir.md); every resource type in fhir_resources has a search
+     * and a read here, and nothing else (tests/fhir checks against the CapabilityStatement). */
+    {"GET", "/fhir/R4/metadata", h_fhir_metadata, ROLE_NONE, BODY_NONE, 0, "fhir_metadata"},
+    {"GET", "/fhir/R4/.well-known/smart-configuration", h_fhir_smart_configuration, ROLE_NONE,
+     BODY_NONE, 0, "fhir_smart_configuration"},
+    {"GET", "/.well-known/smart-configuration", h_fhir_smart_configuration, ROLE_NONE, BODY_NONE, 0,
+     "smart_configuration"},
+    FHIR_ROUTES("Patient", "patient"),
+    FHIR_ROUTES("Practitioner", "practitioner"),
+    FHIR_ROUTES("ServiceRequest", "service_request"),
+    FHIR_ROUTES("ImagingStudy", "imaging_study"),
+    FHIR_ROUTES("DiagnosticReport", "diagnostic_report"),
 
     {0, 0, 0, 0, 0, 0, 0},
 };
