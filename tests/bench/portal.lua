@@ -1,7 +1,9 @@
 -- wrk script for the portal: each request takes a random bench patient's token (from the file in
 -- BENCH_TOKENS, written by tokens.py) and asks for that patient's own data: 80 % one study's
 -- detail, 15 % the list, 5 % a released study (its report); with BENCH_MIX=detail, only study
--- details; with BENCH_MIX=warm, every patient's list and every study once, in order, the threads
+-- details; with BENCH_MIX=list or fhir, a patient with a released report asks for their list, or
+-- for their DiagnosticReports through the FHIR API (the same patients both ways); with
+-- BENCH_MIX=warm, every patient's list and every study once, in order, the threads
 -- taking turns (then again from the start), so the pages the run will ask for are kept by the
 -- server before the figures (run.sh's warm-up). Any status >= 400 is an error to wrk.
 -- done() prints one JSON line with the figures run.sh collects.
@@ -44,6 +46,8 @@ end
 
 local detail_prefix = "/api/v1/patient/studies/"
 local detail_only = os.getenv("BENCH_MIX") == "detail"
+local list_only = os.getenv("BENCH_MIX") == "list"
+local fhir_only = os.getenv("BENCH_MIX") == "fhir"
 local warm = os.getenv("BENCH_MIX") == "warm"
 local warm_pages = nil
 local warm_next = 0
@@ -68,6 +72,11 @@ end
 function request()
     if warm then
         return warm_request()
+    end
+    if list_only or fhir_only then
+        local s = released[math.random(#released)]
+        local path = fhir_only and "/fhir/R4/DiagnosticReport" or "/api/v1/patient/studies"
+        return wrk.format("GET", path, {["Authorization"] = s.auth})
     end
     local r = detail_only and 100 or math.random(100)
     if r <= 5 and #released > 0 then

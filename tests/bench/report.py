@@ -3,7 +3,8 @@
 round and name) into results.json and the printed table: the median of every figure over the
 rounds, ratios computed within each round against the ceilings measured in that round (then their
 median), and the targets of issue 8 with pass/fail; the ingest of issue 13: HL7 v2 over MLLP
-against the JSON API in the same round, and the mixed load's p99 with HL7 ingest beside it.
+against the JSON API in the same round, and the mixed load's p99 with HL7 ingest beside it; the
+FHIR report search of issue 14 against the JSON list.
 Usage: report.py RAW_JSONL CONFIG_JSON RESULTS_JSON"""
 import json
 import statistics
@@ -67,6 +68,10 @@ def derive(r):
         big, small = g("portal_big_%s" % mix, "p99_ms"), g("portal_small_%s" % mix, "p99_ms")
         out["p99_growth_%s" % mix] = big / small if big and small else None
     out.update(derive_ingest(r))
+    fhir, lst = g("portal_big_fhir", "rps"), g("portal_big_list", "rps")
+    out["fhir_list_ratio"] = fhir / lst if fhir and lst else None
+    fhir, lst = g("portal_big_fhir", "p99_ms"), g("portal_big_list", "p99_ms")
+    out["fhir_list_p99_factor"] = fhir / lst if fhir and lst else None
     return out
 
 
@@ -199,6 +204,7 @@ def print_table(config, medians, dmed, targets, nrounds):
         fmt(dmed.get("idle_rss_cost_mb"), "%.1f"), fmt(dmed.get("idle_p99_factor"), "%.2f"),
         fmt(dmed.get("p99_growth_detail"), "%.2f"), fmt(dmed.get("p99_growth_mixed"), "%.2f")))
     print_ingest(config, medians, dmed)
+    print_fhir(medians, dmed)
     print()
     for t in targets:
         v = t["value"]
@@ -238,6 +244,22 @@ def print_ingest(config, medians, dmed):
             print("mixed load with %s ingest beside it / without: p99 x%s, requests/s x%s" % (
                 name, fmt(dmed.get("page_p99_factor_" + proto), "%.2f"),
                 fmt(dmed.get("page_rps_factor_" + proto), "%.2f")))
+
+
+def print_fhir(medians, dmed):
+    """The FHIR API's DiagnosticReport search for one patient beside the JSON list (issue 14)."""
+    if "portal_big_fhir" not in medians:
+        return
+    print()
+    print("FHIR: one patient's reports (patients with a released report), big database")
+    print("%-44s %10s %8s %8s %7s" % ("run", "req/s", "p50 ms", "p99 ms", "errors"))
+    for name, label in (("portal_big_list", "JSON GET /api/v1/patient/studies"),
+                        ("portal_big_fhir", "FHIR GET /fhir/R4/DiagnosticReport")):
+        r = medians.get(name, {})
+        print("%-44s %10s %8s %8s %7s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
+                                          fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors"))))
+    print("FHIR search / JSON list, within each round: requests/s x%s, p99 x%s" % (
+        fmt(dmed.get("fhir_list_ratio"), "%.2f"), fmt(dmed.get("fhir_list_p99_factor"), "%.2f")))
 
 
 def kept_share(run):

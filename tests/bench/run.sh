@@ -346,6 +346,14 @@ for r in $(seq "$runs"); do
     warm_up big portal
     portal_run "$r" portal_big_detail big portal detail
     portal_run "$r" portal_big_mixed big portal mixed
+    # The FHIR API's report search against the JSON list, same patients, alternating first.
+    if [ $((r % 2)) = 1 ]; then
+        portal_run "$r" portal_big_list big portal list
+        portal_run "$r" portal_big_fhir big portal fhir
+    else
+        portal_run "$r" portal_big_fhir big portal fhir
+        portal_run "$r" portal_big_list big portal list
+    fi
     idle_run "$r"
     db_run "$r" db_small portal_small
     db_run "$r" db_stamp_small portal_small stamp

@@ -413,6 +413,27 @@ def test_story(env):
     check("story: the patient signs out", r.status in (200, 204), r)
 
 
+def test_fhir(env):
+    """The FHIR API and SMART discovery pass through nginx, and the gate holds there too."""
+    c = env["client"]
+    r = c.request("GET", "/fhir/R4/metadata")
+    check("fhir: the CapabilityStatement through nginx",
+          r.status == 200 and (r.header("Content-Type") or "").startswith("application/fhir+json")
+          and r.json().get("resourceType") == "CapabilityStatement", r)
+    patient = harness.jwt({"role": "patient", "sub": env["patient"]})
+    r = c.request("GET", "/fhir/R4/DiagnosticReport?_count=5", token=patient)
+    entries = r.json().get("entry", []) if r.status == 200 else []
+    check("fhir: the patient's released report, with its text, through nginx",
+          len(entries) == 1 and entries[0]["resource"].get("conclusion") == "Deploy impression.",
+          r)
+    r = c.request("GET", "/fhir/R4/Observation", token=patient)
+    check("fhir: an unknown type is portald's OperationOutcome, not nginx's page",
+          r.status == 404 and r.json().get("resourceType") == "OperationOutcome", r)
+    r = c.request("GET", "/.well-known/smart-configuration")
+    check("fhir: SMART discovery reaches portald (404 until the site configures its IdP)",
+          r.status == 404 and "PORTAL_SMART_AUTHORIZE_URL" in r.body, r)
+
+
 def test_headers(env):
     c = env["client"]
     csp = expected_csp()
@@ -1058,7 +1079,7 @@ def run():
         print("%d passed, %d failed" % (results["passed"], results["failed"]))
         return 1
 
-    tests = [test_story, test_headers, test_request_id, test_forwarded_for, test_rate_limit,
+    tests = [test_story, test_fhir, test_headers, test_request_id, test_forwarded_for, test_rate_limit,
              test_hl7_tls, test_kill_one_instance, test_standby_reads, test_jwt_rotation,
              test_operations]
     if len(sys.argv) > 1:

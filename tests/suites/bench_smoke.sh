@@ -86,6 +86,11 @@ check "idle_conns.py opens keep-alive connections that got 200" bash -c \
 if command -v wrk >/dev/null; then
     check "portal.lua runs under wrk with no errors" bash -c "BENCH_TOKENS=$tmp/tokens.txt wrk -t1 -c2 -d1s \
         -s tests/bench/portal.lua http://127.0.0.1:$port | grep -q '\"errors\":0,'"
+    for mix in list fhir; do
+        check "portal.lua's $mix run (one patient's list, or their FHIR DiagnosticReports) with no errors" \
+            bash -c "BENCH_TOKENS=$tmp/tokens.txt BENCH_MIX=$mix wrk -t1 -c2 -d1s \
+            -s tests/bench/portal.lua http://127.0.0.1:$port | grep -q '\"errors\":0,'"
+    done
 else
     ok "portal.lua under wrk # SKIP wrk is not installed (scripts/deps.sh bench)"
 fi
@@ -133,6 +138,8 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"ingest_hl7_page","rps":300,"p50_ms":20,"p99_ms":40,"p999_ms":60,"errors":0,"client_cpu_ms":300,"duration_us":11000000}
 {"round":1,"name":"portal_big_mixed_json","rps":9000,"p50_ms":3,"p99_ms":6,"p999_ms":9,"errors":0,"rss_kb":20000}
 {"round":1,"name":"ingest_json_page","rps":300,"p50_ms":20,"p99_ms":40,"p999_ms":60,"errors":0,"client_cpu_ms":300,"duration_us":11000000}
+{"round":1,"name":"portal_big_list","rps":20000,"p50_ms":2,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_big_fhir","rps":5000,"p50_ms":8,"p99_ms":12,"p999_ms":16,"errors":0,"rss_kb":20000}
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
 python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
@@ -148,9 +155,10 @@ assert abs(d["idle_p99_factor"] - 1.1) < 1e-9 and all(r["target"] and r["pass"] 
 assert abs(d["ingest_hl7_json_ratio_1"] - 1.25) < 1e-9 and abs(d["ingest_hl7_json_ratio_8"] - 0.75) < 1e-9
 assert abs(d["ingest_hl7_scaling"] - 1.8) < 1e-9 and abs(d["page_p99_factor_hl7"] - 1.5) < 1e-9
 assert abs(d["page_rps_factor_hl7"] - 0.8) < 1e-9 and abs(d["page_p99_factor_json"] - 1.2) < 1e-9
+assert abs(d["fhir_list_ratio"] - 0.25) < 1e-9 and abs(d["fhir_list_p99_factor"] - 3) < 1e-9
 assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 7' "$tmp/results.json"; then
-    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, targets"
+    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, targets"
 else
-    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, targets"
+    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi
