@@ -12,7 +12,7 @@
 #include "page_cache.h"
 #include "router.h"
 
-#define MAX_ROUTES     64
+#define MAX_ROUTES     128
 #define SLOT_UNMATCHED MAX_ROUTES /* requests that matched no route */
 
 static const int tracked_status[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,

@@ -24,8 +24,6 @@ class Orthanc:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="orthanc-", dir=harness.TMP)
-        self.http_port = harness.free_port()
-        self.dicom_port = harness.free_port()
         self.user = "portal"
         self.password = "pw-" + uuid.uuid4().hex
         self.credentials = os.path.join(self.dir, "credentials")
@@ -33,6 +31,23 @@ class Orthanc:
             f.write("%s:%s\n" % (self.user, self.password))
         os.chmod(self.credentials, 0o600)
         self.config = os.path.join(self.dir, "orthanc.json")
+        self.proc = None
+        self.log = None
+        # A free port can be taken by another process before Orthanc binds it (other suites run
+        # beside this one): the first start tries fresh ports a few times.
+        for attempt in range(3):
+            self._configure(harness.free_port(), harness.free_port())
+            try:
+                self.start()
+                return
+            except RuntimeError as e:
+                if "already in use" not in str(e) or attempt == 2:
+                    raise
+
+    def _configure(self, http_port, dicom_port):
+        self.http_port = http_port
+        self.dicom_port = dicom_port
+        open(os.path.join(self.dir, "orthanc.log"), "wb").close()
         with open(self.config, "w") as f:
             json.dump({
                 "Name": "portal-test",
@@ -51,9 +66,6 @@ class Orthanc:
                 "HttpThreadsCount": 4,
             }, f)
         self.url = "http://127.0.0.1:%d" % self.http_port
-        self.proc = None
-        self.log = None
-        self.start()
 
     def start(self):
         self.log = open(os.path.join(self.dir, "orthanc.log"), "ab")
@@ -62,6 +74,8 @@ class Orthanc:
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                self.log.close()
+                self.log = None
                 raise RuntimeError("Orthanc exited at start: " + self.read_log()[-2000:])
             try:
                 self.get("/system")
