@@ -21,6 +21,7 @@ struct principal {
     enum role role;
     char sub[128];
     long exp;
+    long iat; /* LONG_MIN when the token has none */
     bool via_cookie;
 };
 
