@@ -22,7 +22,7 @@
 #include "log.h"
 #include "queries.h"
 
-#define BUCKETS 4096
+#define BUCKETS 65536 /* 512 KiB of heads: chains stay short up to ~100,000 people */
 
 struct revoked {
     struct revoked *next;

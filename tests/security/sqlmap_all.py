@@ -21,7 +21,7 @@ import harness  # noqa: E402
 from flows import final_study  # noqa: E402
 
 
-def endpoints(s, ris_token, admin_token):
+def endpoints(s, leaving, ris_token, admin_token):
     """(method, path with * at a path parameter, query, body, token) for every route."""
     sid = s.study_id
     now = "2026-11-20T14:05:00Z"
@@ -33,7 +33,8 @@ def endpoints(s, ris_token, admin_token):
         ("POST", "/api/v1/ingest/reports", None, harness.report(s.accession), ris_token),
         ("POST", "/api/v1/session", None,
          {"access_code": "YWRJ-9RWJ-H1G7-JJWW", "birth_date": "1985-12-10"}, None),
-        ("DELETE", "/api/v1/session", None, None, s.patient),
+        # Signing out ends the sessions of the token's patient: another patient's.
+        ("DELETE", "/api/v1/session", None, None, leaving.patient),
         ("GET", "/api/v1/patient/studies", None, None, s.patient),
         ("GET", "/api/v1/patient/studies/%s*" % sid, None, None, s.patient),
         ("POST", "/api/v1/patient/studies/%s*/discussion-requests" % sid, None,
@@ -73,10 +74,11 @@ def main():
     total_requests = 0
     try:
         s = final_study(server)
+        leaving = final_study(server)
         ris = server.ris()
         admin = server.token("admin", "sqlmap-admin")
         out_dir = tempfile.mkdtemp(prefix="sqlmap-", dir=harness.TMP)
-        for method, path, query, body, token in endpoints(s, ris, admin):
+        for method, path, query, body, token in endpoints(s, leaving, ris, admin):
             if wanted and not any(w in path for w in wanted):
                 continue
             cluster.sql("DELETE FROM portal.login_throttle")
@@ -85,7 +87,10 @@ def main():
             cmd = ["sqlmap", "-u", url, "--method", method, "--level", "5", "--risk", "3",
                    "--batch", "--flush-session", "--disable-coloring", "--threads", "4",
                    "--dbms", "PostgreSQL", "--skip", "user-agent,referer,host",
-                   "--output-dir", out_dir, "-v", "1"]
+                   "--output-dir", out_dir, "-v", "1",
+                   # 401 and 429 are answers here (a wrong access code, the sign-in throttle),
+                   # not a reason for sqlmap to stop.
+                   "--ignore-code", "401,429"]
             if token:
                 cmd += ["-H", "Authorization: Bearer " + token]
             if body is not None:
@@ -107,7 +112,9 @@ def main():
                                            text)))
             false_hints = len(re.findall(r"false positive or unexploitable", text))
             name = "%s %s" % (method, path.replace("*", ""))
-            if confirmed or p.returncode != 0:
+            # Fewer requests than that means sqlmap stopped early (refused, or nothing to test):
+            # that proves nothing.
+            if confirmed or p.returncode != 0 or sent < 100:
                 failed += 1
                 print("not ok - %s: injection confirmed %s, exit %d, %d requests in %.0f s" % (
                     name, confirmed, p.returncode, sent, took))
