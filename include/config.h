@@ -35,6 +35,9 @@ struct config {
     int max_connections;       /* PORTAL_MAX_CONNECTIONS */
     int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
     int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
+    int head_timeout;          /* PORTAL_HEAD_TIMEOUT seconds from connect to a complete head */
+    int body_timeout;          /* PORTAL_BODY_TIMEOUT seconds from the head to the body's end */
+    const char *metrics_token; /* PORTAL_METRICS_TOKEN: Bearer token for /metrics; NULL: loopback */
     int connection_memory;     /* PORTAL_CONNECTION_MEMORY bytes per connection */
     int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */
     int estimates_refresh;     /* PORTAL_ESTIMATES_REFRESH seconds between estimate refreshes */

@@ -8,5 +8,8 @@
 int demo_seed(const char *conninfo, int argc, char **argv);
 /* `portald access-code MRN`: a new access code for that patient, printed once. */
 int demo_access_code(const char *conninfo, int argc, char **argv);
+/* `portald access-codes-pending`: the patients whose code went out only in an answer that was
+ * later replayed without it (the sender may never have read it), to give a new code to. */
+int demo_access_codes_pending(const char *conninfo, int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ struct principal {
     enum role role;
     char sub[128];
     long exp;
+    long iat; /* LONG_MIN when the token has none */
     bool via_cookie;
     /* A token with a scope claim is a SMART app's (fhir_scope.h): fhir_grants holds what its
      * scopes allow, and it may use the FHIR API only. */

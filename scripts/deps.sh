@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, so `make run` and `make test` work on a fresh Debian 12.
-# Usage: scripts/deps.sh build|run|test|bench
+# Usage: scripts/deps.sh build|run|test|bench|security
 set -euo pipefail
 
 build_pkgs="make gcc libc6-dev pkg-config libmicrohttpd-dev libpq-dev libjansson-dev libjwt-dev
@@ -9,15 +9,17 @@ run_pkgs="$build_pkgs postgresql-15 acl curl ca-certificates openssl util-linux"
 test_pkgs="$run_pkgs postgresql-15-pgtap libcurl4-openssl-dev jq clang-format python3
   python3-yaml python3-jsonschema openapi-specification chromium nodejs nginx libnginx-mod-stream
   prometheus systemd
-  clang-14 libclang-rt-14-dev python3-hl7 orthanc dcmtk"
+  clang-14 libclang-rt-14-dev python3-hl7 orthanc dcmtk slowhttptest"
 bench_pkgs="$run_pkgs wrk nginx postgresql-contrib"
+security_pkgs="$test_pkgs sqlmap"
 
 case "${1:-}" in
 build) want=$build_pkgs ;;
 run) want=$run_pkgs ;;
 test) want=$test_pkgs ;;
 bench) want=$bench_pkgs ;;
-*) echo "usage: $0 build|run|test|bench" >&2; exit 2 ;;
+security) want=$security_pkgs ;;
+*) echo "usage: $0 build|run|test|bench|security" >&2; exit 2 ;;
 esac
 
 missing=()

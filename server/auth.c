@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "fhir_scope.h"
@@ -40,10 +41,9 @@ struct token_cache_entry {
 static _Thread_local struct token_cache_entry token_cache[TOKEN_CACHE_SLOTS];
 static atomic_uint token_cache_generation = 1;
 
-static bool header_alg(const char *token, char *alg, size_t alg_len);
-static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from);
-static bool audience_ok(jwt_t *jwt);
-static bool scope_ok(jwt_t *jwt, enum role role, struct principal *who);
+static bool header_ok(const char *token, char *alg, size_t alg_len);
+static bool claims_ok(const char *token, time_t now, struct principal *who, long *valid_from);
+static bool audience_ok(json_t *aud);
 
 int auth_init(const struct config *cfg, char *err, size_t errlen)
 {
@@ -110,7 +110,7 @@ enum auth_result auth_verify(const char *token, time_t now, struct principal *wh
         return AUTH_OK;
     }
     char alg[16];
-    if (!header_alg(token, alg, sizeof(alg)))
+    if (!header_ok(token, alg, sizeof(alg)))
         return AUTH_BAD_TOKEN;
 
     jwt_t *jwt = NULL;
@@ -127,9 +127,9 @@ enum auth_result auth_verify(const char *token, time_t now, struct principal *wh
     }
     if (!jwt)
         return AUTH_BAD_TOKEN;
-    long valid_from = LONG_MIN;
-    bool ok = claims_ok(jwt, now, who, &valid_from);
     jwt_free(jwt);
+    long valid_from = LONG_MIN;
+    bool ok = claims_ok(token, now, who, &valid_from);
     if (!ok) {
         memset(who, 0, sizeof(*who));
         return AUTH_BAD_TOKEN;
@@ -143,24 +143,21 @@ enum auth_result auth_verify(const char *token, time_t now, struct principal *wh
     return AUTH_OK;
 }
 
-/* Reads "alg" from the token's header segment. Only a choice among our keys rides on it. */
-static bool header_alg(const char *token, char *alg, size_t alg_len)
+/* Decodes one base64url segment of the token (no padding, RFC 7515 2) into a JSON object, refusing
+ * duplicate member names: a claim or a header parameter that is given twice could be read one way
+ * here and another way elsewhere (RFC 8725 3.1). Returns a new reference, or NULL. */
+static json_t *segment_json(const char *seg, size_t n)
 {
-    const char *dot = strchr(token, '.');
-    if (!dot || dot == token || dot - token > 1024)
-        return false;
-    size_t n = (size_t)(dot - token);
-    char b64[1100];
-    memcpy(b64, token, n);
-    while (n % 4)
-        b64[n++] = '=';
-    b64[n] = '\0';
-    unsigned char raw[800];
+    if (n == 0 || n > TOKEN_MAX_BYTES)
+        return NULL;
+    unsigned char *raw = malloc(n);
+    if (!raw)
+        return NULL;
     size_t raw_len = 0;
     unsigned int acc = 0;
     int bits = 0;
-    for (size_t i = 0; i < n && b64[i] != '='; i++) {
-        char ch = b64[i];
+    for (size_t i = 0; i < n; i++) {
+        char ch = seg[i];
         int v;
         if (ch >= 'A' && ch <= 'Z')
             v = ch - 'A';
@@ -172,112 +169,137 @@ static bool header_alg(const char *token, char *alg, size_t alg_len)
             v = 62;
         else if (ch == '_')
             v = 63;
-        else
-            return false;
+        else {
+            free(raw);
+            return NULL;
+        }
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (raw_len >= sizeof(raw))
-                return false;
             raw[raw_len++] = (unsigned char)(acc >> bits);
         }
     }
     json_error_t jerr;
-    json_t *h = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    free(raw);
+    if (j && !json_is_object(j)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The header's rules (docs/security-review.md, "Token rules"): a JSON object without duplicate
+ * names; "alg" a string, which only chooses among the keys we hold; "typ" the string "JWT" in any
+ * case, so a token of another kind signed with the same key is not taken for ours (RFC 8725
+ * 3.11); no "crit", since we implement no extension a token could declare critical (RFC 7515
+ * 4.1.11). Other parameters ("kid") are ignored. */
+static bool header_ok(const char *token, char *alg, size_t alg_len)
+{
+    const char *dot = strchr(token, '.');
+    if (!dot || dot == token || dot - token > 1024)
+        return false;
+    json_t *h = segment_json(token, (size_t)(dot - token));
     const char *a = h ? json_string_value(json_object_get(h, "alg")) : NULL;
-    bool ok = a && strlen(a) < alg_len;
+    const char *typ = h ? json_string_value(json_object_get(h, "typ")) : NULL;
+    bool ok = a && strlen(a) < alg_len && typ && strcasecmp(typ, "JWT") == 0 &&
+              !json_object_get(h, "crit");
     if (ok)
         strcpy(alg, a);
     json_decref(h);
     return ok;
 }
 
-/* On success, *valid_from is the earliest time the time claims (nbf, iat) allow. */
-static bool claims_ok(jwt_t *jwt, time_t now, struct principal *who, long *valid_from)
+/* A NumericDate (RFC 7519 2): a JSON number, fractions cut off. A claim that is present in any
+ * other form (a string, null) is refused rather than ignored. */
+static bool numeric_date(json_t *claims, const char *name, bool required, long *out)
 {
+    json_t *v = json_object_get(claims, name);
+    if (!v)
+        return !required;
+    if (json_is_integer(v)) {
+        *out = (long)json_integer_value(v); /* json_int_t is long long, as wide as long here */
+        return true;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (!(d > -9.2e18 && d < 9.2e18))
+            return false;
+        *out = (long)d;
+        return true;
+    }
+    return false;
+}
+
+/* Checks the claims of a token whose signature holds. On success, *valid_from is the earliest
+ * time the time claims (nbf, iat) allow. */
+static bool claims_ok(const char *token, time_t now, struct principal *who, long *valid_from)
+{
+    const char *p1 = strchr(token, '.');
+    const char *p2 = p1 ? strchr(p1 + 1, '.') : NULL;
+    json_t *c = p2 ? segment_json(p1 + 1, (size_t)(p2 - p1 - 1)) : NULL;
+    if (!c)
+        return false;
+    bool ok = false;
     /* The leeway is applied to now, never added to or taken from a claim: a claim near either
      * end of the range would overflow (undefined behaviour, an abort under UBSan). */
-    errno = 0;
-    long exp = jwt_get_grant_int(jwt, "exp");
-    if (errno || exp <= 0 || now - AUTH_LEEWAY_SECONDS > exp)
-        return false;
-    errno = 0;
-    long nbf = jwt_get_grant_int(jwt, "nbf");
-    if (errno == 0 && now + AUTH_LEEWAY_SECONDS < nbf)
-        return false;
-    if (errno == 0 && nbf > LONG_MIN + AUTH_LEEWAY_SECONDS &&
-        nbf - AUTH_LEEWAY_SECONDS > *valid_from)
+    long exp = 0, nbf = LONG_MIN, iat = LONG_MIN;
+    if (!numeric_date(c, "exp", true, &exp) || exp <= 0 || now - AUTH_LEEWAY_SECONDS > exp)
+        goto done;
+    if (!numeric_date(c, "nbf", false, &nbf) || now + AUTH_LEEWAY_SECONDS < nbf)
+        goto done;
+    if (!numeric_date(c, "iat", false, &iat) || now + AUTH_LEEWAY_SECONDS < iat)
+        goto done;
+    if (nbf > LONG_MIN + AUTH_LEEWAY_SECONDS && nbf - AUTH_LEEWAY_SECONDS > *valid_from)
         *valid_from = nbf - AUTH_LEEWAY_SECONDS;
-    errno = 0;
-    long iat = jwt_get_grant_int(jwt, "iat");
-    if (errno == 0 && now + AUTH_LEEWAY_SECONDS < iat)
-        return false;
-    if (errno == 0 && iat > LONG_MIN + AUTH_LEEWAY_SECONDS &&
-        iat - AUTH_LEEWAY_SECONDS > *valid_from)
+    if (iat > LONG_MIN + AUTH_LEEWAY_SECONDS && iat - AUTH_LEEWAY_SECONDS > *valid_from)
         *valid_from = iat - AUTH_LEEWAY_SECONDS;
 
-    const char *iss = jwt_get_grant(jwt, "iss");
-    if (!iss || strcmp(iss, auth_cfg->jwt_issuer) != 0)
-        return false;
-    if (!audience_ok(jwt))
-        return false;
-
-    const char *sub = jwt_get_grant(jwt, "sub");
+    const char *iss = json_string_value(json_object_get(c, "iss"));
+    if (!iss || strcmp(iss, auth_cfg->jwt_issuer) != 0 || !audience_ok(json_object_get(c, "aud")))
+        goto done;
+    const char *sub = json_string_value(json_object_get(c, "sub"));
     if (!sub || !*sub || strlen(sub) >= sizeof(who->sub))
-        return false;
-    enum role role = role_from_name(jwt_get_grant(jwt, "role"));
+        goto done;
+    enum role role = role_from_name(json_string_value(json_object_get(c, "role")));
     if (role == ROLE_NONE)
-        return false;
+        goto done;
     /* A patient's sub is the portal's patient id; anything else can name no patient. */
     if (role == ROLE_PATIENT && !router_is_uuid(sub, strlen(sub)))
-        return false;
-    if (!scope_ok(jwt, role, who))
-        return false;
+        goto done;
+    /* The SMART scope claim is one space-separated string (App Launch 2.0); a scope of another
+     * JSON type makes the token invalid rather than unrestricted. */
+    json_t *scope = json_object_get(c, "scope");
+    if (scope && !json_is_string(scope))
+        goto done;
+    who->has_scope = scope != NULL;
+    who->fhir_grants = scope ? fhir_scope_grants(json_string_value(scope), role) : 0;
     who->role = role;
     who->exp = exp;
+    who->iat = iat;
     strcpy(who->sub, sub);
-    return true;
+    ok = true;
+done:
+    json_decref(c);
+    return ok;
 }
 
-/* The SMART scope claim is one space-separated string (App Launch 2.0); a scope of another JSON
- * type makes the token invalid rather than unrestricted. */
-static bool scope_ok(jwt_t *jwt, enum role role, struct principal *who)
+/* aud may be one string or an array of strings (RFC 7519 4.1.3); ours must be among them. */
+static bool audience_ok(json_t *aud)
 {
-    const char *scope = jwt_get_grant(jwt, "scope");
-    who->has_scope = scope != NULL;
-    who->fhir_grants = scope ? fhir_scope_grants(scope, role) : 0;
-    if (!scope) {
-        char *json = jwt_get_grants_json(jwt, "scope");
-        bool present = json != NULL;
-        free(json);
-        return !present;
-    }
-    return true;
-}
-
-/* aud may be one string or an array of strings (RFC 7519 4.1.3). */
-static bool audience_ok(jwt_t *jwt)
-{
-    const char *aud = jwt_get_grant(jwt, "aud");
-    if (aud)
-        return strcmp(aud, auth_cfg->jwt_audience) == 0;
-    char *json = jwt_get_grants_json(jwt, "aud");
-    if (!json)
-        return false;
-    json_t *arr = json_loads(json, 0, NULL);
-    free(json);
+    if (json_is_string(aud))
+        return strcmp(json_string_value(aud), auth_cfg->jwt_audience) == 0;
     bool ok = false;
     size_t i;
     json_t *v;
-    if (json_is_array(arr)) {
-        json_array_foreach(arr, i, v)
-        {
-            if (json_is_string(v) && strcmp(json_string_value(v), auth_cfg->jwt_audience) == 0)
-                ok = true;
-        }
+    json_array_foreach(aud, i, v)
+    {
+        if (!json_is_string(v))
+            return false;
+        if (strcmp(json_string_value(v), auth_cfg->jwt_audience) == 0)
+            ok = true;
     }
-    json_decref(arr);
     return ok;
 }
 

@@ -15,6 +15,10 @@
 #define CREDENTIALS_MAX_BYTES 1024
 #define ORTHANC_URL_MAX       512
 #define SMART_URL_MAX         ORTHANC_URL_MAX
+/* Connections one address may hold when clients reach portald directly: a browser opens six, an
+ * interface engine a few, so 64 leaves room while 1,000 slow sockets from one address cannot
+ * starve everyone else. */
+#define PER_IP_CONNECTIONS_DIRECT 64
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -76,8 +80,17 @@ const struct config_setting config_settings[] = {
     /* Defaults to the number of cores (apply_rules). */
     {"PORTAL_THREADS", NULL, 1, 256, parse_int, FIELD(threads), 0, NULL},
     {"PORTAL_MAX_CONNECTIONS", "16384", 1, 1000000, parse_int, FIELD(max_connections), 0, NULL},
-    {"PORTAL_PER_IP_CONNECTIONS", "0", 0, 1000000, parse_int, FIELD(per_ip_connections), 0, NULL},
+    /* Defaults to 64 without PORTAL_TRUSTED_PROXIES, else 0, no limit (apply_rules): behind nginx
+     * every client is nginx, and nginx limits per client itself. */
+    {"PORTAL_PER_IP_CONNECTIONS", NULL, 0, 1000000, parse_int, FIELD(per_ip_connections), 0, NULL},
     {"PORTAL_IDLE_TIMEOUT", "60", 1, 86400, parse_int, FIELD(idle_timeout), 0, NULL},
+    /* Deadlines from a connection's start to its request head's end, and from the head's end to
+     * the body's end, however slowly the bytes trickle in (the idle timeout restarts with each
+     * byte, so alone it lets a slow client hold a connection for ever). */
+    {"PORTAL_HEAD_TIMEOUT", "10", 1, 3600, parse_int, FIELD(head_timeout), 0, NULL},
+    {"PORTAL_BODY_TIMEOUT", "20", 1, 3600, parse_int, FIELD(body_timeout), 0, NULL},
+    /* Without it /metrics answers loopback clients only. */
+    {"PORTAL_METRICS_TOKEN", NULL, 0, 0, parse_secret, FIELD(metrics_token), 0, NULL},
     /* libmicrohttpd's memory pool per connection: it holds the request head and the answer's
      * headers. 0.9.75 zeroes the whole pool when a keep-alive request ends, so every idle
      * connection keeps all of it resident: 5.5 KiB costs ~6.2 KB per connection, 59 MiB for
@@ -192,6 +205,9 @@ static int apply_rules(struct config *c, enum config_need need, char *err, size_
     if (!c->static_dir)
         c->static_dir =
             getenv("PORTAL_STATIC_DIR") || access("static/index.html", R_OK) != 0 ? "" : "static";
+
+    if (!getenv("PORTAL_PER_IP_CONNECTIONS") || !*getenv("PORTAL_PER_IP_CONNECTIONS"))
+        c->per_ip_connections = c->trusted_proxies.count > 0 ? 0 : PER_IP_CONNECTIONS_DIRECT;
 
     if (!c->threads) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);

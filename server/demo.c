@@ -253,3 +253,25 @@ int demo_access_code(const char *conninfo, int argc, char **argv)
     printf("%s\n", code.code);
     return 0;
 }
+
+int demo_access_codes_pending(const char *conninfo, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (cli_db_open(conninfo) < 0)
+        return 1;
+    PGresult *r;
+    struct outcome o = {0};
+    int s = db_exec(Q_ACCESS_CODES_PENDING, 0, NULL, &r, &o, DEMO_CONTEXT);
+    db_close();
+    if (s) {
+        fprintf(stderr, "portald: reading the patients failed: %s\n", o.detail);
+        return 1;
+    }
+    /* Tab-separated for scripts; each line is one `portald access-code MRN AUTHORITY` to run. */
+    printf("assigning_authority\tmrn\tunconfirmed_since\n");
+    for (int i = 0; i < PQntuples(r); i++)
+        printf("%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+    PQclear(r);
+    return 0;
+}

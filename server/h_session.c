@@ -4,12 +4,16 @@
  * instances. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "access_code.h"
+#include "auth.h"
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "req_db.h"
+#include "revocation.h"
 #include "session.h"
 #include "validate.h"
 
@@ -68,8 +72,21 @@ int h_session_create(struct req *rq)
     return session_issue(rq, ROLE_PATIENT, patient_id, code_key);
 }
 
+/* Signs out: every token of the person whose token came with the request ends now, on every
+ * instance (revocation.c), and the cookie is cleared. Without a valid token there is no one to
+ * sign out, and only the cookie is cleared. */
 int h_session_delete(struct req *rq)
 {
+    const char *authz = req_header(rq, "Authorization");
+    const char *token =
+        authz && strncasecmp(authz, "Bearer ", 7) == 0 ? authz + 7 : req_cookie(rq, AUTH_COOKIE);
+    struct principal who;
+    if (token && auth_verify(token, time(NULL), &who) == AUTH_OK &&
+        revocation_check(&who, rq->request_id) == REVOCATION_VALID) {
+        struct outcome o = {0};
+        if (revocation_revoke(who.role, who.sub, rq->request_id, &o))
+            return req_fail(rq, &o);
+    }
     if (session_set_cookie(rq, "", 0) < 0)
         return req_problem(rq, 500, "Out of memory.");
     return req_json(rq, 200, json_pack("{s:s}", "status", "signed_out"));

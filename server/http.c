@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "conn_deadline.h"
 #include "db.h"
 #include "fhir.h"
 #include "fhir_outcome.h"
@@ -31,13 +32,20 @@
 #include "netaddr.h"
 #include "problem.h"
 #include "request_id.h"
+#include "revocation.h"
 #include "static_files.h"
 
 #define LISTEN_BACKLOG 1024
+/* The request head may fill the connection's memory pool but this much: what libmicrohttpd needs
+ * besides the head to answer at all (the answer's own head, the parsed header list). Measured on
+ * 0.9.75 at the default 5632 bytes: heads up to ~5.3 KB reach us, a little more is dropped without
+ * an answer; refusing from here leaves every refusal a clean 431 of ours. */
+#define HEAD_ROOM_FOR_ANSWER 1536
 
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct config *cfg;
+    struct conn_deadlines *deadlines;
     atomic_int in_flight;
     int port;
 };
@@ -55,6 +63,7 @@ static void dispatch(struct req *rq);
 static enum MHD_Result respond(struct req *rq);
 static int authenticate(struct req *rq);
 static bool announces_body(struct req *rq);
+static int refuse_framing(struct req *rq);
 static void log_access(const struct req *rq, double seconds, bool aborted);
 
 /* ---- answers ---------------------------------------------------------------------------- */
@@ -166,9 +175,30 @@ int req_query_each(struct req *rq, bool (*each)(void *cls, const char *key, cons
     return v.visited;
 }
 
+struct cookie_search {
+    const char *name;
+    const char *value;
+};
+
+static enum MHD_Result match_cookie(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    struct cookie_search *c = cls;
+    if (key && strcmp(key, c->name) == 0) {
+        c->value = value ? value : "";
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* libmicrohttpd's lookup ignores case, but a cookie's name is case-sensitive (RFC 6265 4.1.1,
+ * 5.4): PORTAL_SESSION is another cookie than portal_session. */
 const char *req_cookie(struct req *rq, const char *name)
 {
-    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+    struct cookie_search c = {name, NULL};
+    MHD_get_connection_values(rq->conn, MHD_COOKIE_KIND, match_cookie, &c);
+    return c.value;
 }
 
 PGresult *req_keep(struct req *rq, PGresult *res)
@@ -220,6 +250,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
         return NULL;
     }
     s->cfg = cfg;
+    s->deadlines = conn_deadline_start(cfg->head_timeout, cfg->body_timeout, cfg->idle_timeout);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -231,11 +262,13 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)cfg->connection_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, conn_deadline_notify, s->deadlines,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on PORTAL_LISTEN %s:%d (in use or not permitted)",
                  cfg->listen_host, cfg->listen_port);
+        conn_deadline_stop(s->deadlines);
         free(s);
         return NULL;
     }
@@ -259,6 +292,7 @@ void http_stop(struct http_server *s, int grace_ms)
     MHD_stop_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
+    conn_deadline_stop(s->deadlines);
     free(s);
 }
 
@@ -285,6 +319,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rq)
             return MHD_NO; /* out of memory: drop the connection */
         *con_cls = rq;
+        conn_deadline_phase(conn, announces_body(rq) ? CONN_BODY : CONN_ANSWERING);
+        /* The head is complete now: refuse what cannot be framed safely before reading on. */
+        if (refuse_framing(rq))
+            return respond(rq);
         /* Refuse an oversized body before reading any of it; closing the connection is
          * what we want here. */
         const char *cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -302,6 +340,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (authenticate(rq) && announces_body(rq))
                 return respond(rq);
         }
+        rq->seen = true;
         return MHD_YES;
     }
 
@@ -332,7 +371,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    conn_deadline_phase(conn, CONN_ANSWERING);
     dispatch(rq);
+    /* A transaction the handler left open (it failed between BEGIN and COMMIT) ends now, before
+     * this thread serves any other connection: the answer is written later, from another round
+     * of the event loop, and the completion callback comes later still. */
+    db_work_done();
     return respond(rq);
 }
 
@@ -420,7 +464,6 @@ static void req_free(struct req *rq)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     struct http_server *s = cls;
     struct req *rq = *con_cls;
     if (!rq)
@@ -435,6 +478,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     metrics_observe(route_index, rq->status ? rq->status : 499, seconds);
     log_access(rq, seconds, aborted);
     db_work_done();
+    if (!aborted)
+        conn_deadline_phase(conn, CONN_NEXT_HEAD);
     req_free(rq);
     atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -482,6 +527,13 @@ static int authenticate(struct req *rq)
     bool via_cookie = rq->who.via_cookie;
     if (auth_verify(token, time(NULL), &rq->who) != AUTH_OK)
         return req_problem(rq, 401, "The token is invalid or has expired; sign in again.");
+    enum revocation_verdict ended = revocation_check(&rq->who, rq->request_id);
+    if (ended != REVOCATION_VALID) {
+        memset(&rq->who, 0, sizeof(rq->who));
+        if (ended == REVOCATION_UNKNOWN)
+            return req_problem(rq, 503, "The database is unavailable; try again shortly.");
+        return req_problem(rq, 401, "This session has ended; sign in again.");
+    }
     rq->who.via_cookie = via_cookie;
     if (!(rq->route->roles & rq->who.role))
         return req_problem(rq, 403, "The %s role may not use this endpoint.",
@@ -500,6 +552,45 @@ static bool announces_body(struct req *rq)
 {
     const char *cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
     return req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strtoull(cl, NULL, 10) > 0);
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (key && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
+/* Request shapes a proxy and we could frame differently (request smuggling, RFC 9112 6.1-6.3),
+ * and heads too large to answer from the connection's memory. Each is refused on the first call,
+ * which closes the connection with the body unread. libmicrohttpd itself refuses a malformed
+ * Content-Length before we are called (its own 400 or 413); nginx refuses those in production. */
+static int refuse_framing(struct req *rq)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t head_max = (size_t)rq->cfg->connection_memory - HEAD_ROOM_FOR_ANSWER;
+    if (ci && ci->header_size > head_max)
+        return req_problem(rq, 431, "The request head is larger than %zu bytes.", head_max);
+    const char *te = req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    int lengths = 0;
+    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_header, &lengths);
+    if (te && lengths)
+        return req_problem(rq, 400, "Send Content-Length or Transfer-Encoding, not both.");
+    if (lengths > 1)
+        return req_problem(rq, 400, "Send one Content-Length.");
+    if (te && strcasecmp(te, "chunked") != 0)
+        return req_problem(rq, 501, "Transfer-Encoding %s is not supported.",
+                           strlen(te) < 32 ? te : "(long)");
+    /* Bodies are small JSON: a length known up front lets us refuse an oversized one before
+     * reading it, and leaves chunk extensions, which libmicrohttpd answers with its own 500 when
+     * they outgrow its memory, out of the picture. nginx sends every body with its length. */
+    if (te)
+        return req_problem(rq, 411, "Send the body with a Content-Length.");
+    return 0;
 }
 
 static bool is_json_type(const char *ct)
@@ -599,6 +690,9 @@ static enum MHD_Result respond(struct req *rq)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (rq->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    /* An answer given before the body was read leaves the connection's framing unknown. */
+    if (!rq->seen)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)rq->status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -153,19 +153,47 @@ static int take_answer(const PGresult *res, struct ingest_result *result, bool *
 
 /* Gives a patient the ingest just created an access code, inside the ingest's transaction: the
  * database keeps its hash, and the code itself is in this answer only. */
-static int issue_access_code(struct ingest_result *result, const char *request_id,
-                             struct outcome *o)
+static int issue_access_code(struct ingest_result *result, const char *event_id,
+                             const char *request_id, struct outcome *o)
 {
     struct access_code code;
     if (access_code_new(&code) < 0)
         return outcome_fail(o, FAIL_INTERNAL, 500, "Cannot make an access code.");
-    const char *p[3] = {json_string_value(json_object_get(result->answer, "patient_id")),
-                        code.selector, code.hash};
-    int s = db_exec_command(Q_SET_ACCESS_CODE, 3, p, o, request_id);
+    const char *p[4] = {json_string_value(json_object_get(result->answer, "patient_id")),
+                        code.selector, code.hash, event_id};
+    int s = db_exec_command(Q_SET_ACCESS_CODE, 4, p, o, request_id);
     if (s == 0)
         json_object_set_new(result->answer, "access_code", json_string(code.code));
     memset(&code, 0, sizeof(code));
     return s;
+}
+
+/* A replay of the event whose answer carried a new patient's access code: the code is kept only
+ * as a hash, so the replay cannot repeat it, and the sender may never have read the first answer
+ * (the connection dropped, the server was killed after the commit). The answer says so, and the
+ * patient is marked for an operator (`portald access-codes-pending`), so no code is lost
+ * silently. */
+static int tell_code_not_repeated(struct ingest_result *result, const char *event_id,
+                                  const char *request_id, struct outcome *o)
+{
+    const char *patient = json_string_value(json_object_get(result->answer, "patient_id"));
+    if (!patient)
+        return 0;
+    const char *p[2] = {patient, event_id};
+    PGresult *r;
+    int s = db_exec(Q_ACCESS_CODE_NOT_REPEATED, 2, p, &r, o, request_id);
+    if (s)
+        return s;
+    bool marked = PQntuples(r) == 1;
+    PQclear(r);
+    if (marked) {
+        json_object_set_new(result->answer, "access_code_status", json_string("not_repeated"));
+        log_msg(LOG_WARN,
+                "request %s: replay of the event that issued patient %s's access code; the code "
+                "is not repeated, see portald access-codes-pending",
+                request_id, patient);
+    }
+    return 0;
 }
 
 /* Runs one ingest function: in the caller's batch when one is open, else in a transaction of its
@@ -185,11 +213,14 @@ static int record(enum query q, int nparams, const char *const *params, const st
     bool created = false;
     s = take_answer(res, result, &created, o);
     PQclear(res);
-    if (s || (created && may_create && (s = issue_access_code(result, id, o))) ||
+    if (s || (created && may_create && (s = issue_access_code(result, params[0], id, o))) ||
         (own && (s = db_exec_command(Q_COMMIT, 0, NULL, o, id))))
         goto fail;
-    if (result->replay)
+    if (result->replay) {
         log_msg(LOG_INFO, "request %s: message replayed, nothing changed", id);
+        if (may_create && (s = tell_code_not_repeated(result, params[0], id, o)))
+            goto fail;
+    }
     return 0;
 fail:
     db_work_done();

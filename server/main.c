@@ -1,5 +1,5 @@
 /* portald: the results portal's one binary. Subcommands: serve, migrate, token, seed-demo,
- * access-code, set-password. */
+ * access-code, access-codes-pending, set-password, end-sessions. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,6 +23,7 @@
 #include "page_cache.h"
 #include "release_sweep.h"
 #include "physician_account.h"
+#include "revocation.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -30,7 +31,8 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
-            "               | seed-demo | access-code MRN [AUTHORITY] | set-password PHYSICIAN_ID\n"
+            "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
+            "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
             "               | seed-history [--days N] | backtest [--days N] [--window-days "
             "W] [--conditional]\n"
             "Configuration comes from PORTAL_* environment variables (see README.md).\n");
@@ -75,10 +77,12 @@ static int cmd_serve(void)
         return 1;
     }
     db_on_connect(page_cache_clear);
+    (void)revocation_start(&cfg); /* without it, each request asks the database */
     char err[256];
     struct http_server *srv = http_start(&cfg, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "portald: %s\n", err);
+        revocation_stop();
         page_cache_free();
         config_free(&cfg);
         return 1;
@@ -91,6 +95,7 @@ static int cmd_serve(void)
         if (!hl7) {
             fprintf(stderr, "portald: %s\n", err);
             http_stop(srv, 0);
+            revocation_stop();
             page_cache_free();
             config_free(&cfg);
             return 1;
@@ -110,6 +115,7 @@ static int cmd_serve(void)
     release_sweep_stop(sweep);
     estimates_stop(estimates);
     http_stop(srv, SHUTDOWN_GRACE_MS);
+    revocation_stop();
     db_close();
     page_cache_free();
     config_free(&cfg);
@@ -205,6 +211,10 @@ int main(int argc, char **argv)
         return cmd_with_db(demo_seed, argc, argv);
     if (strcmp(cmd, "access-code") == 0)
         return cmd_with_db(demo_access_code, argc, argv);
+    if (strcmp(cmd, "access-codes-pending") == 0)
+        return cmd_with_db(demo_access_codes_pending, argc, argv);
+    if (strcmp(cmd, "end-sessions") == 0)
+        return cmd_with_db(revocation_end_sessions_cli, argc, argv);
     if (strcmp(cmd, "set-password") == 0)
         return cmd_with_db(physician_set_password, argc, argv);
     if (strcmp(cmd, "seed-history") == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_deadline.h"
 #include "orthanc_feed.h"
 #include "page_cache.h"
 #include "router.h"
@@ -192,6 +193,11 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             cumulative);
     }
 
+    put(&b,
+        "# HELP portal_http_deadline_closed_total Connections closed for overstaying the head, "
+        "body or keep-alive deadline.\n"
+        "# TYPE portal_http_deadline_closed_total counter\nportal_http_deadline_closed_total %lu\n",
+        conn_deadline_closed_total());
     put(&b,
         "# HELP portal_db_up Whether the database answered the last check (1) or not (0).\n"
         "# TYPE portal_db_up gauge\nportal_db_up %d\n",

@@ -154,10 +154,12 @@ const struct query_def queries[Q_COUNT] = {
                         "p_actor_role => $22, p_actor_id => $23, p_client_addr => $24, "
                         "p_request_id => $25)::text",
                         IEP_COUNT},
+    /* $4: the event whose answer carries the code (a replay of it cannot repeat the code). */
     [Q_SET_ACCESS_CODE] = {"set_access_code",
                            "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
+                           "access_code_event = $4, access_code_unconfirmed_at = NULL, "
                            "updated_at = now() WHERE id = $1",
-                           3},
+                           4},
     [Q_INGEST_REPORT] = {"ingest_report",
                          "SELECT portal.ingest_report(p_event_id => $1, p_payload_hash => $2, "
                          "p_accession => $3, p_status => $4, p_findings => $5, "
@@ -430,14 +432,21 @@ const struct query_def queries[Q_COUNT] = {
     [Q_REISSUE_ACCESS_CODE] = {"reissue_access_code",
                                "WITH target AS (SELECT id FROM portal.patients "
                                "WHERE mrn = $1 AND ($4::text IS NULL OR assigning_authority = $4) "
-                               "AND merged_into IS NULL) "
-                               "UPDATE portal.patients SET access_selector = $2, access_hash = $3, "
+                               "AND merged_into IS NULL), "
+                               "changed AS (UPDATE portal.patients SET access_selector = $2, "
+                               "access_hash = $3, access_code_event = NULL, "
+                               "access_code_unconfirmed_at = NULL, "
                                "updated_at = now() WHERE id = (SELECT id FROM target) "
-                               "AND (SELECT count(*) FROM target) = 1",
+                               "AND (SELECT count(*) FROM target) = 1 RETURNING id) "
+                               /* a new code ends the sessions the old one opened */
+                               "SELECT portal.revoke_sessions('patient', id::text) FROM changed",
                                4, true},
     [Q_SET_PHYSICIAN_PASSWORD] = {"set_physician_password",
-                                  "UPDATE portal.physicians SET password_hash = $2, "
-                                  "updated_at = now() WHERE id = $1",
+                                  "WITH changed AS (UPDATE portal.physicians SET "
+                                  "password_hash = $2, updated_at = now() WHERE id = $1 "
+                                  "RETURNING id) "
+                                  /* a new password ends the sessions the old one opened */
+                                  "SELECT portal.revoke_sessions('physician', id) FROM changed",
                                   2, true},
     [Q_HISTORY_LOCK] = {"history_lock", "SELECT pg_advisory_xact_lock($1::bigint)", 1, true},
     [Q_HISTORY_SET_DAYS] = {"history_set_days",
@@ -485,6 +494,26 @@ const struct query_def queries[Q_COUNT] = {
                              "ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, "
                              "applied_at = now()",
                              2, true},
+    [Q_REVOKE_SESSIONS] = {"revoke_sessions", "SELECT portal.revoke_sessions($1, $2)", 2},
+    [Q_SESSION_REVOKED_BEFORE] = {"session_revoked_before",
+                                  "SELECT revoked_before FROM portal.session_revocations "
+                                  "WHERE role = $1 AND sub = $2",
+                                  2},
+    [Q_SESSION_REVOCATIONS] = {"session_revocations",
+                               "SELECT role, sub, revoked_before FROM portal.session_revocations",
+                               0, true},
+    /* A replay of the event whose answer carried the patient's code: it cannot carry it again,
+     * so the patient is marked as maybe without one. Returns a row when that is the case. */
+    [Q_ACCESS_CODE_NOT_REPEATED] = {"access_code_not_repeated",
+                                    "UPDATE portal.patients SET access_code_unconfirmed_at = "
+                                    "coalesce(access_code_unconfirmed_at, now()) "
+                                    "WHERE id = $1::uuid AND access_code_event = $2 RETURNING id",
+                                    2},
+    [Q_ACCESS_CODES_PENDING] = {"access_codes_pending",
+                                "SELECT assigning_authority, mrn, access_code_unconfirmed_at "
+                                "FROM portal.patients WHERE access_code_unconfirmed_at IS NOT NULL "
+                                "AND merged_into IS NULL ORDER BY access_code_unconfirmed_at, mrn",
+                                0, true},
 };
 
 const char *const ingest_event_param_names[IEP_COUNT] = {

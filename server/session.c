@@ -13,6 +13,7 @@
 #include "db.h"
 #include "http.h"
 #include "req_db.h"
+#include "revocation.h"
 #include "timefmt.h"
 
 #define THROTTLE_WINDOW      "15 minutes"
@@ -70,7 +71,10 @@ int session_issue(struct req *rq, enum role role, const char *sub, const char *s
         (s = audit_login(rq, role, "login.success", sub)))
         return s;
     long exp = 0;
-    char *token = auth_sign(role, sub, rq->cfg->session_ttl, time(NULL), &exp);
+    /* Issued no earlier than the person's last revocation, or a sign-in in the same second as a
+     * sign-out would make a token that is born ended. */
+    char *token = auth_sign(role, sub, rq->cfg->session_ttl,
+                            revocation_issue_time(role, sub, time(NULL)), &exp);
     if (!token)
         return req_problem(rq, 500, "Sign-in is not configured (PORTAL_JWT_SECRET).");
     time_t t = (time_t)exp;

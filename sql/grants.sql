@@ -36,7 +36,8 @@ GRANT USAGE ON SCHEMA portal TO portal_app;
 
 GRANT SELECT ON portal.patients, portal.physicians, portal.studies TO portal_app;
 -- Q_SET_ACCESS_CODE, and `portald seed-demo` / `portald access-code` (server/demo.c).
-GRANT UPDATE (access_selector, access_hash, updated_at) ON portal.patients TO portal_app;
+GRANT UPDATE (access_selector, access_hash, updated_at, access_code_event,
+               access_code_unconfirmed_at) ON portal.patients TO portal_app;
 -- `portald set-password` and `portald seed-demo` (server/physician_account.c).
 GRANT UPDATE (password_hash, updated_at) ON portal.physicians TO portal_app;
 
@@ -67,6 +68,7 @@ GRANT SELECT ON portal.releases, portal.holds, portal.discussion_requests,
 -- ---------------------------------------------------------------------------------------------
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON portal.login_throttle TO portal_app;
+GRANT SELECT, INSERT, UPDATE ON portal.session_revocations TO portal_app;
 GRANT INSERT (actor_role, actor_id, action, study_id, detail, client_addr, request_id)
     ON portal.audit_log TO portal_app;
 GRANT USAGE ON SEQUENCE portal.audit_log_id_seq TO portal_app;
@@ -119,6 +121,7 @@ GRANT EXECUTE ON FUNCTION
     portal.login_locked(text[]),
     portal.login_failed(text[], integer[], interval, interval),
     portal.login_succeeded(text),
+    portal.revoke_sessions(text, text),
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
     -- `portald backtest` (SECURITY DEFINER)

@@ -28,3 +28,20 @@ END $$;
 CREATE OR REPLACE FUNCTION portal.login_succeeded(p_key text) RETURNS void LANGUAGE sql AS $$
     DELETE FROM portal.login_throttle WHERE key = p_key;
 $$;
+
+-- Ends every session of (p_role, p_sub) issued up to now: tokens whose iat is below the returned
+-- second are refused from then on, on every instance (each listens on portal_sessions). The next
+-- second, not this one: a token signed earlier in this second has iat = this second.
+CREATE OR REPLACE FUNCTION portal.revoke_sessions(p_role text, p_sub text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_before bigint := floor(extract(epoch FROM clock_timestamp()))::bigint + 1;
+BEGIN
+    INSERT INTO portal.session_revocations AS r (role, sub, revoked_before)
+    VALUES (p_role, p_sub, v_before)
+    ON CONFLICT (role, sub) DO UPDATE
+        SET revoked_before = greatest(r.revoked_before, EXCLUDED.revoked_before), revoked_at = now()
+    RETURNING revoked_before INTO v_before;
+    PERFORM pg_notify('portal_sessions', p_role || ' ' || v_before || ' ' || p_sub);
+    RETURN v_before;
+END $$;

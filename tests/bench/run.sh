@@ -135,7 +135,7 @@ start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
     fi
     PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p PORTAL_HL7_LISTEN=$hl7 \
         PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer PORTAL_JWT_AUDIENCE=$audience \
-        PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_STATIC_DIR= \
+        PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_PER_IP_CONNECTIONS=0 PORTAL_STATIC_DIR= \
         "$B/portald" serve 2>>"$work/portald-$1.log" &
     pid[$1]=$!
     port[$1]=$p

@@ -411,6 +411,14 @@ def test_story(env):
     check("story: the physician sees the request", r is not None)
     r = c.request("DELETE", "/api/v1/session", token=token)
     check("story: the patient signs out", r.status in (200, 204), r)
+    # Issue 20: signing out ends the token on both instances behind nginx.
+    ended = [c.request("GET", "/api/v1/patient/studies", token=token).status for _ in range(4)]
+    check("story: after signing out the token is refused, whichever instance answers",
+          ended == [401] * 4, ended)
+    r = c.request("POST", "/api/v1/session",
+                  {"access_code": code, "birth_date": ev["patient"]["birth_date"]})
+    check("story: the patient signs in again (201)", r.status == 201, r)
+    env["patient_token"] = r.json().get("token") if r.status == 201 else None
 
 
 def test_fhir(env):
@@ -1011,6 +1019,91 @@ def test_operations(env):
           errors[-500:])
 
 
+
+def raw_tls(env, data, wait=3.0):
+    """Sends data to nginx over TLS on a new connection; returns what came back before nginx
+    closed it or wait seconds passed."""
+    ctx = ssl.create_default_context(cafile=env["cafile"])
+    sock = socket.create_connection(("127.0.0.1", env["port"]), timeout=wait,
+                                    source_address=(OTHER_ADDR, 0))
+    tls = ctx.wrap_socket(sock, server_hostname="127.0.0.1")
+    out = b""
+    try:
+        tls.sendall(data)
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            try:
+                b = tls.recv(65536)
+            except (socket.timeout, ssl.SSLError, OSError):
+                break
+            if not b:
+                break
+            out += b
+    finally:
+        tls.close()
+    return out
+
+
+def test_framing(env):
+    """Issue 20: request shapes libmicrohttpd frames itself (a malformed Content-Length gets its
+    status line and headers twice), or answers with its own pages (a head between ~5.2 and ~5.5
+    KB is dropped, a larger one gets its 431 page), are refused by nginx before they reach
+    portald; the smuggling shapes portald refuses too are refused by nginx first."""
+    def post(extra, body=b""):
+        return (b"POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                b"Content-Type: application/json\r\n" + extra + b"\r\n" + body)
+
+    def status(out):
+        return int(out.split(b" ", 2)[1]) if out.startswith(b"HTTP/1.1 ") else None
+
+    before = sum(len(x.read_log()) for x in env["servers"])
+    for cl in (b"-1", b"abc", b"+2", b"18446744073709551616", b"2, 2"):
+        out = raw_tls(env, post(b"Content-Length: " + cl + b"\r\n", b"{}"))
+        check("nginx refuses Content-Length %s once, with 400" % cl.decode(),
+              status(out) == 400 and out.count(b"HTTP/1.1 ") == 1, out[:300])
+    out = raw_tls(env, post(b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                            b"0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+    check("nginx refuses Content-Length with Transfer-Encoding, answering once",
+          status(out) == 400 and out.count(b"HTTP/1.1 ") == 1, out[:300])
+    out = raw_tls(env, post(b"Transfer-Encoding: xchunked\r\n", b"2\r\n{}\r\n0\r\n\r\n"))
+    check("nginx refuses an unknown transfer coding (501)", status(out) == 501, out[:300])
+    out = raw_tls(env, post(b"Transfer-Encoding: chunked\r\n",
+                            b"2;" + b"a" * 100000 + b"\r\n{}\r\n0\r\n\r\n"))
+    check("a 100 KB chunk extension never meets libmicrohttpd's own page",
+          status(out) in (400, 413, 422) and b"libmicrohttpd" not in out, out[:300])
+    time.sleep(0.3)
+    after = "".join(x.read_log() for x in env["servers"])
+    check("none of the malformed framings reached portald's libmicrohttpd",
+          "Content-Length' header" not in after and "Error processing request" not in after,
+          after[before:][-500:])
+
+    def head(size, line=200):
+        """A head of size bytes, padded with header lines of about line bytes."""
+        out = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        n = 0
+        while len(out) + 2 < size:
+            room = size - len(out) - 2
+            pad = min(line, room) - len(b"X-Pad-000: \r\n")
+            if pad < 1:
+                break
+            out += b"X-Pad-%03d: %s\r\n" % (n, b"p" * pad)
+            n += 1
+        return out + b"\r\n"
+
+    seen = {}
+    for size in list(range(2000, 4600, 100)) + [5300, 5500, 8000, 12000]:
+        out = raw_tls(env, head(size), wait=2)
+        seen[size] = status(out)
+    check("heads up to 3 KB pass nginx and are answered by portald",
+          all(seen[n] == 200 for n in seen if n <= 3000), seen)
+    token_like = status(raw_tls(env, head(2700, line=2500), wait=2))
+    check("a 2.5 KB header line (a large identity-provider token) passes", token_like == 200,
+          token_like)
+    check("every larger head is either answered or refused by nginx with 400, never dropped "
+          "and never portald's 431", all(seen[n] in (200, 400) for n in seen), seen)
+    check("heads over 4 KB are refused by nginx", all(seen[n] == 400 for n in seen if n > 4096),
+          seen)
+
 def run_cleanups():
     while cleanups:
         try:
@@ -1081,7 +1174,7 @@ def run():
 
     tests = [test_story, test_fhir, test_headers, test_request_id, test_forwarded_for, test_rate_limit,
              test_hl7_tls, test_kill_one_instance, test_standby_reads, test_jwt_rotation,
-             test_operations]
+             test_operations, test_framing]
     if len(sys.argv) > 1:
         tests = [t for t in tests if any(a in t.__name__ for a in sys.argv[1:])]
         if test_story not in tests:

@@ -119,7 +119,9 @@ static void claims(void)
     CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"aud\":[]")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"aud\":7")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"aud\":[\"a\",\"" AUD "\"]")) == AUTH_OK);
-    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"aud\":[7,\"" AUD "\"]")) == AUTH_OK);
+    /* An array with anything but strings is malformed, whatever else it holds (issue 20). */
+    CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"aud\":[7,\"" AUD "\"]")) ==
+          AUTH_BAD_TOKEN);
     /* sub and role. */
     CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"sub\":\"\"")) == AUTH_BAD_TOKEN);
     CHECK(verify_grants(JWT_ALG_HS256, SECRET, grants("\"sub\":\"MRN001\"")) == AUTH_BAD_TOKEN);

@@ -232,6 +232,19 @@ static void derived_defaults(void)
     CHECK_STR(c.static_dir, "");
     config_free(&c);
     reset();
+    /* Reached directly, one address holds 64 connections at most; behind a proxy, no limit. */
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == 0);
+    CHECK(c.per_ip_connections == 64);
+    config_free(&c);
+    setenv("PORTAL_TRUSTED_PROXIES", "127.0.0.1", 1);
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == 0);
+    CHECK(c.per_ip_connections == 0);
+    config_free(&c);
+    setenv("PORTAL_PER_IP_CONNECTIONS", "5", 1);
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == 0);
+    CHECK(c.per_ip_connections == 5);
+    config_free(&c);
+    reset();
 }
 
 /* The PACS follower's settings: a URL without credentials, the credentials from their file (kept,
@@ -333,10 +346,12 @@ static void table_rows(void)
                 printf("# rows %s and %s share a name or a field\n", s->name, t->name);
         }
     }
-    /* Only PORTAL_THREADS, of the numbers, takes its default from the machine. */
+    /* Only PORTAL_THREADS (from the machine) and PORTAL_PER_IP_CONNECTIONS (from
+     * PORTAL_TRUSTED_PROXIES), of the numbers, take their defaults from elsewhere. */
     for (size_t i = 0; i < config_settings_count; i++)
         if (is_int_row(&config_settings[i]) && !config_settings[i].def)
-            CHECK_STR(config_settings[i].name, "PORTAL_THREADS");
+            CHECK(strcmp(config_settings[i].name, "PORTAL_THREADS") == 0 ||
+                  strcmp(config_settings[i].name, "PORTAL_PER_IP_CONNECTIONS") == 0);
 }
 
 /* Defaults that apply_rules derives, with the words README uses for them. */
@@ -347,6 +362,7 @@ static const struct {
     {"PORTAL_MIGRATE_DATABASE_URL", "`PORTAL_DATABASE_URL`"},
     {"PORTAL_STATIC_DIR", "`static` if `static/index.html` exists, else none"},
     {"PORTAL_THREADS", "number of cores"},
+    {"PORTAL_PER_IP_CONNECTIONS", "`64` without `PORTAL_TRUSTED_PROXIES`, else `0` (no limit)"},
 };
 
 static const struct config_setting *setting(const char *name)
