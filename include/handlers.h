@@ -41,4 +41,11 @@ int h_patient_study_preference(struct req *rq);
 /* admin: h_admin.c */
 int h_admin_holds(struct req *rq);
 
+/* notifications: h_notify.c */
+int h_patient_contact_get(struct req *rq);
+int h_patient_contact_put(struct req *rq);
+int h_physician_notifications_put(struct req *rq);
+int h_notify_unsubscribe(struct req *rq);
+int h_admin_notifications(struct req *rq);
+
 #endif

@@ -119,7 +119,7 @@ GRANT EXECUTE ON FUNCTION
     portal.request_discussion(uuid, uuid, timestamptz[], text, text, text),
     -- notifications (SECURITY DEFINER): the schedule, the senders' claim and result, people's
     -- choices and the one-click unsubscribe
-    portal.notify_schedule(timestamptz, text, integer, boolean, interval, interval),
+    portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval),
     portal.notify_claim(text, integer, integer, text, timestamptz, time, time, text, integer),
     portal.notify_result(bigint, text, text, integer, integer),
     portal.set_patient_contact(uuid, text, text, text, text, text, text),

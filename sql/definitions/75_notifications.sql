@@ -175,11 +175,13 @@ $$;
 -- each study past the p90 of its stage, to the staff address (once per study and stage, only when
 -- p_staff: a site without a staff address collects none); the daily digest (for physicians on
 -- the daily digest, at p_digest_hour in the site's time zone; for the others, again 24 hours
--- after the last while reports still wait); waiting messages older than p_max_age end failed as
+-- after the last while reports still wait); both physicians' messages only when p_physicians (a
+-- channel is configured); waiting messages older than p_max_age end failed as
 -- expired; ended ones older than p_keep are deleted. One round at a time across instances.
 CREATE OR REPLACE FUNCTION portal.notify_schedule(p_now timestamptz, p_site_tz text,
-                                                  p_digest_hour integer, p_staff boolean,
-                                                  p_max_age interval, p_keep interval)
+                                                  p_digest_hour integer, p_physicians boolean,
+                                                  p_staff boolean, p_max_age interval,
+                                                  p_keep interval)
 RETURNS TABLE (hold_ending integer, overdue integer, digests integer, expired integer,
                deleted integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -195,7 +197,7 @@ BEGIN
     END IF;
 
     FOR r IN SELECT h.id, h.study_id, h.placed_by FROM portal.holds h
-              WHERE h.ended_at IS NULL AND h.ends_at > v_now
+              WHERE p_physicians AND h.ended_at IS NULL AND h.ends_at > v_now
                 AND h.ends_at <= v_now + interval '24 hours'
                 AND NOT EXISTS (SELECT FROM portal.notifications n
                                  WHERE n.dedupe_key = 'hold_ending:' || h.id::text)
@@ -238,7 +240,7 @@ BEGIN
                       WHERE s.reviewable_version IS NOT NULL
                         AND s.released_version IS DISTINCT FROM s.reviewable_version) w
                JOIN portal.physicians ph ON ph.id = w.physician_id
-              WHERE ph.notify_digest <> 'none'
+              WHERE p_physicians AND ph.notify_digest <> 'none'
                 AND NOT EXISTS (SELECT FROM portal.notifications n
                                  WHERE n.physician_id = w.physician_id AND n.kind = 'reports_waiting'
                                    AND n.created_at > CASE WHEN ph.notify_digest = 'daily' THEN v_slot
@@ -425,9 +427,18 @@ CREATE OR REPLACE FUNCTION portal.set_patient_contact(p_patient uuid, p_email te
 RETURNS TABLE (email text, email_source text, phone text, phone_source text, channel text,
                time_zone text, updated_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 BEGIN
     IF p_time_zone IS NOT NULL AND NOT portal.notify_time_zone_known(p_time_zone) THEN
         RAISE EXCEPTION 'time_zone: must be a time zone name such as Europe/Paris' USING ERRCODE = 'PT422';
+    END IF;
+    IF p_channel IN ('email', 'both') AND p_email IS NULL
+       AND NOT EXISTS (SELECT FROM portal.patients WHERE id = p_patient AND email IS NOT NULL) THEN
+        RAISE EXCEPTION 'email: is required to be told by email' USING ERRCODE = 'PT422';
+    END IF;
+    IF p_channel IN ('text', 'both') AND p_phone IS NULL
+       AND NOT EXISTS (SELECT FROM portal.patients WHERE id = p_patient AND phone IS NOT NULL) THEN
+        RAISE EXCEPTION 'phone: is required to be told by text message' USING ERRCODE = 'PT422';
     END IF;
     UPDATE portal.patients SET email_override = p_email, phone_override = p_phone,
                                notify_channel = p_channel, time_zone = p_time_zone,
@@ -451,6 +462,7 @@ CREATE OR REPLACE FUNCTION portal.set_physician_notifications(p_physician text, 
                                                               p_client_addr text)
 RETURNS TABLE (digest text, email text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 BEGIN
     UPDATE portal.physicians SET notify_digest = p_digest, email = p_email, updated_at = now()
      WHERE id = p_physician;

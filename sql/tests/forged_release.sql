@@ -257,7 +257,7 @@ SELECT is_empty(
         'portal.patient_report(uuid, uuid, text, text)',
         'portal.physician_report(text, uuid, text, text)',
         'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)',
-        'portal.notify_schedule(timestamptz, text, integer, boolean, interval, interval)',
+        'portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval)',
         'portal.notify_claim(text, integer, integer, text, timestamptz, time, time, text, integer)',
         'portal.notify_result(bigint, text, text, integer, integer)',
         'portal.set_patient_contact(uuid, text, text, text, text, text, text)',

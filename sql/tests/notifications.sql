@@ -137,25 +137,25 @@ UPDATE portal.physicians SET notify_digest = 'daily', email = 'dr@example.org' W
 SELECT pg_temp.final_study('H', NULL, NULL) AS h \gset
 SELECT is((SELECT count(*) FROM portal.notifications WHERE physician_id = 'NPI-N1' AND kind = 'reports_waiting'
              AND state = 'waiting'), 0::bigint, 'on the daily digest a new report writes nothing at once');
-SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 7 hours', 'UTC', 8, false, '7 days', '30 days')),
+SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 7 hours', 'UTC', 8, true, false, '7 days', '30 days')),
           0, 'before the digest hour, no digest');
-SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 8 hours 5 minutes', 'UTC', 8, false, '7 days', '30 days')),
+SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 8 hours 5 minutes', 'UTC', 8, true, false, '7 days', '30 days')),
           1, 'at the digest hour, one digest');
 SELECT results_eq($$SELECT address, reports_waiting FROM portal.notify_claim('email', 100, 60, 'test',
                     date_trunc('day', now()) + interval '1 day 8 hours 6 minutes', NULL, NULL, 'UTC', 0)
                     WHERE kind = 'reports_waiting'$$,
                   $$VALUES ('dr@example.org'::text, 1)$$,
                   'the digest goes to the physician''s address and counts the reports waiting when it is sent');
-SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 9 hours', 'UTC', 8, false, '7 days', '30 days')),
+SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 9 hours', 'UTC', 8, true, false, '7 days', '30 days')),
           0, 'and only one that day');
 SELECT 1 FROM portal.request_discussion((SELECT patient_id FROM portal.studies WHERE id = :'a'), :'a', NULL, 'PRIVATE WORDS', 'rq-dr', NULL);
 SELECT is((SELECT kind || '/' || channel FROM portal.notifications WHERE physician_id = 'NPI-N1' AND kind = 'callback_requested'),
           'callback_requested/email', 'a call-back request tells the physician, by email now that there is an address');
 SELECT 1 FROM portal.hold_report(:'h', 'NPI-N1', 'wait', 'other', now() + interval '30 hours', 'rq-h', NULL);
-SELECT is((SELECT hold_ending FROM portal.notify_schedule(now(), 'UTC', 8, false, '7 days', '30 days')), 0, '30 hours left: nothing');
-SELECT is((SELECT hold_ending FROM portal.notify_schedule(now() + interval '7 hours', 'UTC', 8, false, '7 days', '30 days')), 1,
+SELECT is((SELECT hold_ending FROM portal.notify_schedule(now(), 'UTC', 8, true, false, '7 days', '30 days')), 0, '30 hours left: nothing');
+SELECT is((SELECT hold_ending FROM portal.notify_schedule(now() + interval '7 hours', 'UTC', 8, true, false, '7 days', '30 days')), 1,
           '23 hours left: the physician is told');
-SELECT is((SELECT hold_ending FROM portal.notify_schedule(now() + interval '8 hours', 'UTC', 8, false, '7 days', '30 days')), 0,
+SELECT is((SELECT hold_ending FROM portal.notify_schedule(now() + interval '8 hours', 'UTC', 8, true, false, '7 days', '30 days')), 0,
           '... once');
 
 -- ---- Overdue: the staff address, once per study and stage --------------------------------------
@@ -167,11 +167,11 @@ SELECT 1 FROM portal.ingest_event(p_event_id => 'n-e-late', p_payload_hash => 'h
     p_patient_name => 'Late Name', p_birth_date => '1980-01-01', p_email => NULL, p_accession => 'ACC-LATE',
     p_modality => 'MR', p_description => 'MR knee', p_priority => 'routine', p_site => 'main',
     p_physician_id => 'NPI-N2', p_physician_name => 'Dr M', p_physician_phone => NULL, p_scheduling_url => NULL);
-SELECT is((SELECT overdue FROM portal.notify_schedule(now(), 'UTC', 8, false, '7 days', '30 days')), 0,
+SELECT is((SELECT overdue FROM portal.notify_schedule(now(), 'UTC', 8, true, false, '7 days', '30 days')), 0,
           'no staff address: no overdue messages collect');
-SELECT is((SELECT overdue FROM portal.notify_schedule(now(), 'UTC', 8, true, '7 days', '30 days')), 1,
+SELECT is((SELECT overdue FROM portal.notify_schedule(now(), 'UTC', 8, true, true, '7 days', '30 days')), 1,
           'past its p90 awaiting a read: the staff are told');
-SELECT is((SELECT overdue FROM portal.notify_schedule(now() + interval '1 hour', 'UTC', 8, true, '7 days', '30 days')), 0,
+SELECT is((SELECT overdue FROM portal.notify_schedule(now() + interval '1 hour', 'UTC', 8, true, true, '7 days', '30 days')), 0,
           'once per study and stage');
 SELECT is((SELECT accession || '/' || stage FROM portal.notifications WHERE kind = 'study_overdue'), 'ACC-LATE/awaiting_read',
           'the staff message names the accession and stage only');

@@ -116,7 +116,7 @@ SELECT set_eq(
     ('function', 'portal.overdue_counts()', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.notify_claim(text,integer,integer,text,timestamp with time zone,time without time zone,time without time zone,text,integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.notify_result(bigint,text,text,integer,integer)', '', 'portal_app', 'EXECUTE'),
-    ('function', 'portal.notify_schedule(timestamp with time zone,text,integer,boolean,interval,interval)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.notify_schedule(timestamp with time zone,text,integer,boolean,boolean,interval,interval)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.notify_unsubscribe(uuid,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.patient_contact(uuid)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.set_patient_contact(uuid,text,text,text,text,text,text)', '', 'portal_app', 'EXECUTE'),
