@@ -433,17 +433,26 @@ static int parse_proxies(const struct config_setting *s, const char *value, stru
     return netaddr_parse_list(value, field(s, c), err, errlen);
 }
 
+/* Whether value starts http:// or https:// and names a host; *host and *host_len are the part
+ * up to the path. */
+static bool http_url_host(const char *value, const char **host, size_t *host_len)
+{
+    size_t scheme = strncmp(value, "http://", 7) == 0    ? 7
+                    : strncmp(value, "https://", 8) == 0 ? 8
+                                                         : 0;
+    *host = value + scheme;
+    *host_len = strcspn(*host, "/");
+    return scheme && *host_len > 0;
+}
+
 /* The PACS's base URL: http or https, a host, no credentials (they would end up in logs: they
  * belong in the credentials file), no query. */
 static int parse_orthanc_url(const struct config_setting *s, const char *value, struct config *c,
                              char *err, size_t errlen)
 {
-    size_t scheme = strncmp(value, "http://", 7) == 0    ? 7
-                    : strncmp(value, "https://", 8) == 0 ? 8
-                                                         : 0;
-    const char *host = value + scheme;
-    size_t host_len = strcspn(host, "/");
-    bool ok = scheme && host_len > 0 && strlen(value) <= ORTHANC_URL_MAX;
+    const char *host;
+    size_t host_len;
+    bool ok = http_url_host(value, &host, &host_len) && strlen(value) <= ORTHANC_URL_MAX;
     for (const char *p = value; ok && *p; p++)
         ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
     if (!ok) {
@@ -462,21 +471,36 @@ static int parse_orthanc_url(const struct config_setting *s, const char *value, 
 }
 
 /* One line "user:password" (a final newline is allowed), owned by c and wiped by config_free. */
-static int parse_credentials_file(const struct config_setting *s, const char *value,
-                                  struct config *c, char *err, size_t errlen)
+/* Reads one line of a secret file into buf (at most cap - 2 bytes, its newline dropped);
+ * *n is its length, cap - 1 when the file is longer. Returns 0, or -1 with err naming the setting
+ * when the file cannot be read. */
+static int read_secret_line(const struct config_setting *s, const char *path, char *buf, size_t cap,
+                            size_t *n, char *err, size_t errlen)
 {
-    FILE *f = fopen(value, "rb");
+    FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s cannot be read: %s", s->name, strerror(errno));
         return -1;
     }
-    char *buf = calloc(1, CREDENTIALS_MAX_BYTES + 2);
-    size_t n = buf ? fread(buf, 1, CREDENTIALS_MAX_BYTES + 1, f) : 0;
+    *n = fread(buf, 1, cap - 1, f);
     fclose(f);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '\r')
-        buf[--n] = '\0';
+    buf[*n] = '\0';
+    if (*n > 0 && buf[*n - 1] == '\n')
+        buf[--*n] = '\0';
+    if (*n > 0 && buf[*n - 1] == '\r')
+        buf[--*n] = '\0';
+    return 0;
+}
+
+static int parse_credentials_file(const struct config_setting *s, const char *value,
+                                  struct config *c, char *err, size_t errlen)
+{
+    char *buf = calloc(1, CREDENTIALS_MAX_BYTES + 2);
+    size_t n = 0;
+    if (buf && read_secret_line(s, value, buf, CREDENTIALS_MAX_BYTES + 2, &n, err, errlen) < 0) {
+        free(buf);
+        return -1;
+    }
     bool ok = buf && n > 0 && n <= CREDENTIALS_MAX_BYTES && buf[0] != ':' && strchr(buf, ':');
     for (size_t i = 0; ok && i < n; i++)
         ok = (unsigned char)buf[i] >= ' ' && buf[i] != 0x7f;
@@ -530,12 +554,10 @@ static int parse_mail_url(const struct config_setting *s, const char *value, str
 static int parse_http_url(const struct config_setting *s, const char *value, struct config *c,
                           char *err, size_t errlen)
 {
-    size_t scheme = strncmp(value, "http://", 7) == 0    ? 7
-                    : strncmp(value, "https://", 8) == 0 ? 8
-                                                         : 0;
-    const char *host = value + scheme;
-    size_t host_len = strcspn(host, "/");
-    bool ok = scheme && host_len > 0 && plain_token(value, URL_MAX) && !strpbrk(value, "?#\"<>");
+    const char *host;
+    size_t host_len;
+    bool ok = http_url_host(value, &host, &host_len) && plain_token(value, URL_MAX) &&
+              !strpbrk(value, "?#\"<>");
     if (!ok || memchr(host, '@', host_len)) {
         snprintf(err, errlen,
                  "%s must be an http:// or https:// URL without credentials, for example "
@@ -581,16 +603,10 @@ static int parse_starttls(const struct config_setting *s, const char *value, str
 static int parse_webhook_secret(const struct config_setting *s, const char *value, struct config *c,
                                 char *err, size_t errlen)
 {
-    FILE *f = fopen(value, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s cannot be read: %s", s->name, strerror(errno));
-        return -1;
-    }
     char text[256] = {0};
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-        text[--n] = '\0';
+    size_t n = 0;
+    if (read_secret_line(s, value, text, sizeof(text), &n, err, errlen) < 0)
+        return -1;
     unsigned char *key = malloc(sizeof(text));
     int len = -1;
     size_t b64 = n > 6 ? n - 6 : 0;

@@ -310,8 +310,9 @@ static int sender_round(void *arg)
     const struct config *cfg = s->owner->cfg;
     char batch[16], lease[16], cap[16];
     snprintf(batch, sizeof(batch), "%d", cfg->notify_batch);
-    /* Long enough for the whole batch to time out, message by message. */
-    snprintf(lease, sizeof(lease), "%d", cfg->notify_batch * (cfg->notify_timeout + 6) + 30);
+    /* Long enough for the whole batch to time out, message by message (the timeout covers the
+     * connection too), and for the results to be recorded. */
+    snprintf(lease, sizeof(lease), "%d", cfg->notify_batch * cfg->notify_timeout + 10);
     snprintf(cap, sizeof(cap), "%d", cfg->notify_rate_cap);
     const char *p[9] = {channel_names[s->channel],
                         batch,

@@ -7,20 +7,17 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 
-#define CONNECT_TIMEOUT_MS 5000
-#define HEADER_MAX         4096
+#define HEADER_MAX 4096
 
 struct notify_smtp {
+    struct notify_client client;
     const struct config *cfg;
-    CURL *curl;
-    const atomic_bool *stopping;
     char domain[256];    /* the right side of Message-IDs: PORTAL_PUBLIC_URL's host */
     char mail_from[300]; /* "<address>" for MAIL FROM */
     char user[256];
@@ -74,13 +71,11 @@ struct notify_smtp *notify_smtp_new(const struct config *cfg, const atomic_bool 
     struct notify_smtp *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->curl = curl_easy_init();
-    if (!s->curl) {
+    if (notify_client_init(&s->client, cfg, stopping) < 0) {
         free(s);
         return NULL;
     }
     s->cfg = cfg;
-    s->stopping = stopping;
     url_host(cfg->public_url, s->domain, sizeof(s->domain));
     envelope_from(cfg->smtp_from, s->mail_from, sizeof(s->mail_from));
     if (cfg->smtp_credentials) {
@@ -96,7 +91,7 @@ void notify_smtp_free(struct notify_smtp *s)
 {
     if (!s)
         return;
-    curl_easy_cleanup(s->curl);
+    notify_client_cleanup(&s->client);
     explicit_bzero(s->password, sizeof(s->password));
     free(s);
 }
@@ -206,17 +201,6 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
     return n;
 }
 
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    (void)ulnow;
-    const atomic_bool *stopping = arg;
-    return atomic_load(stopping) ? 1 : 0;
-}
-
 static struct notify_attempt classify(CURLcode rc, long code)
 {
     switch (rc) {
@@ -256,9 +240,8 @@ struct notify_attempt notify_smtp_send(struct notify_smtp *s, const struct notif
     snprintf(rcpt_line, sizeof(rcpt_line), "<%s>", to);
     struct curl_slist *rcpt = curl_slist_append(NULL, rcpt_line);
     struct upload u = {msg, len, 0};
-    CURL *c = s->curl;
     /* A reset keeps the handle's open connection, so a batch reuses one SMTP session. */
-    curl_easy_reset(c);
+    CURL *c = notify_client_reset(&s->client);
     curl_easy_setopt(c, CURLOPT_URL, s->cfg->smtp_url);
     curl_easy_setopt(c, CURLOPT_USE_SSL,
                      s->cfg->smtp_starttls_required || strncmp(s->cfg->smtp_url, "smtps:", 6) == 0
@@ -276,18 +259,12 @@ struct notify_attempt notify_smtp_send(struct notify_smtp *s, const struct notif
     curl_easy_setopt(c, CURLOPT_READDATA, &u);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->cfg->notify_timeout * 1000L);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)s->stopping);
     CURLcode rc = rcpt ? curl_easy_perform(c) : CURLE_OUT_OF_MEMORY;
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(rcpt);
     free(msg);
-    if (rc != CURLE_OK && atomic_load(s->stopping))
+    if (rc != CURLE_OK && atomic_load(s->client.stopping))
         return (struct notify_attempt){NOTIFY_ABANDONED, "temporary", 0};
     return classify(rc, code);
 }

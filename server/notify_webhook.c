@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +17,12 @@
 
 #include "config.h"
 
-#define CONNECT_TIMEOUT_MS 5000
 /* A Retry-After beyond this is not believed. */
 #define RETRY_AFTER_MAX_S 86400
 
 struct notify_webhook {
+    struct notify_client client;
     const struct config *cfg;
-    CURL *curl;
-    const atomic_bool *stopping;
     char retry_after[64]; /* the last answer's Retry-After */
 };
 
@@ -34,13 +31,11 @@ struct notify_webhook *notify_webhook_new(const struct config *cfg, const atomic
     struct notify_webhook *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
-    w->curl = curl_easy_init();
-    if (!w->curl) {
+    if (notify_client_init(&w->client, cfg, stopping) < 0) {
         free(w);
         return NULL;
     }
     w->cfg = cfg;
-    w->stopping = stopping;
     return w;
 }
 
@@ -48,7 +43,7 @@ void notify_webhook_free(struct notify_webhook *w)
 {
     if (!w)
         return;
-    curl_easy_cleanup(w->curl);
+    notify_client_cleanup(&w->client);
     free(w);
 }
 
@@ -132,17 +127,6 @@ static size_t on_discard(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    (void)ulnow;
-    const atomic_bool *stopping = arg;
-    return atomic_load(stopping) ? 1 : 0;
-}
-
 struct notify_attempt notify_webhook_send(struct notify_webhook *w, const struct notify_message *m,
                                           const struct notify_text *t)
 {
@@ -171,8 +155,7 @@ struct notify_attempt notify_webhook_send(struct notify_webhook *w, const struct
         hs = next;
     }
     w->retry_after[0] = '\0';
-    CURL *c = w->curl;
-    curl_easy_reset(c);
+    CURL *c = notify_client_reset(&w->client);
     curl_easy_setopt(c, CURLOPT_URL, w->cfg->webhook_url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -180,19 +163,13 @@ struct notify_attempt notify_webhook_send(struct notify_webhook *w, const struct
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, w);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_discard);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)w->cfg->notify_timeout * 1000L);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)w->stopping);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hs);
     free(body);
     if (rc != CURLE_OK) {
-        if (atomic_load(w->stopping))
+        if (atomic_load(w->client.stopping))
             return (struct notify_attempt){NOTIFY_ABANDONED, "temporary", 0};
         if (rc == CURLE_OPERATION_TIMEDOUT)
             return (struct notify_attempt){NOTIFY_TEMPORARY, "timeout", 0};

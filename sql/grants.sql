@@ -158,5 +158,6 @@ GRANT EXECUTE ON FUNCTION
     portal.stage_anchor(portal.studies, text),
     portal.estimate_candidates(text, text, text, text),
     portal.estimate_preference(integer, integer),
-    portal.entry_p90(text, text, text, text, text)
+    portal.entry_p90(text, text, text, text, text),
+    portal.overdue_studies(timestamptz)
 TO portal_app;

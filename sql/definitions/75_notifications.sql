@@ -207,24 +207,10 @@ BEGIN
     END LOOP;
 
     IF p_staff THEN
-        -- portal.study_overdue for every study in flight, written as one query as
-        -- portal.overdue_counts is (50_estimates.sql): one p90 lookup per group.
         INSERT INTO portal.notifications (kind, channel, study_id, accession, stage, dedupe_key, due_at)
-        SELECT 'study_overdue', 'email', i.id, i.accession, i.stage,
-               'study_overdue:' || i.id::text || ':' || i.stage, v_now
-          FROM (SELECT s.id, s.accession, s.stage, s.modality, s.priority, s.site, a.at,
-                       portal.week_part(a.at) AS wp
-                  FROM portal.studies s
-                 CROSS JOIN LATERAL (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at) a
-                 WHERE s.stage NOT IN ('available', 'cancelled')) i
-          JOIN (SELECT k.stage, k.modality, k.priority, k.site, w.wp, e.p90_s
-                  FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
-                         WHERE s.stage NOT IN ('available', 'cancelled')) k
-                 CROSS JOIN (VALUES ('weekday'), ('weeknight'), ('weekend')) w (wp)
-                 CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site, w.wp) e) p
-            ON p.stage = i.stage AND p.modality = i.modality AND p.priority = i.priority
-           AND p.site = i.site AND p.wp = i.wp
-         WHERE v_now > i.at + p.p90_s * interval '1 second'
+        SELECT 'study_overdue', 'email', o.study_id, o.accession, o.stage,
+               'study_overdue:' || o.study_id::text || ':' || o.stage, v_now
+          FROM portal.overdue_studies(v_now) o
         ON CONFLICT (dedupe_key) DO NOTHING;
         GET DIAGNOSTICS overdue = ROW_COUNT;
     END IF;
@@ -262,6 +248,20 @@ END $$;
 -- ---------------------------------------------------------------------------------------------
 -- The senders
 -- ---------------------------------------------------------------------------------------------
+
+-- Messages sent to one recipient (a patient or a physician) in the hour before p_now, for the
+-- rate cap; each branch reads its own partial index.
+CREATE OR REPLACE FUNCTION portal.notify_sent_last_hour(p_patient uuid, p_physician text,
+                                                        p_now timestamptz)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_patient IS NOT NULL THEN
+               (SELECT count(*) FROM portal.notifications s
+                 WHERE s.patient_id = p_patient AND s.state = 'sent' AND s.sent_at > p_now - interval '1 hour')
+           ELSE
+               (SELECT count(*) FROM portal.notifications s
+                 WHERE s.physician_id = p_physician AND s.state = 'sent' AND s.sent_at > p_now - interval '1 hour')
+           END;
+$$;
 
 -- Claims up to p_limit due messages of one channel for p_worker until p_now + p_lease_s: a claim
 -- whose sender died ends with its lease, and another takes the message (at least once). On the
@@ -317,13 +317,6 @@ BEGIN
                  WHERE portal.notifications.id = n.id;
                 CONTINUE;
             END IF;
-            IF p_rate_cap > 0 AND (SELECT count(*) FROM portal.notifications s
-                                    WHERE s.patient_id = n.patient_id AND s.state = 'sent'
-                                      AND s.sent_at > v_now - interval '1 hour') >= p_rate_cap THEN
-                UPDATE portal.notifications SET state = 'waiting', due_at = v_now + interval '5 minutes'
-                 WHERE portal.notifications.id = n.id;
-                CONTINUE;
-            END IF;
         ELSIF n.physician_id IS NOT NULL THEN
             SELECT * INTO ph FROM portal.physicians WHERE portal.physicians.id = n.physician_id;
             IF ph.notify_digest = 'none' THEN
@@ -340,13 +333,12 @@ BEGIN
                     CONTINUE;
                 END IF;
             END IF;
-            IF p_rate_cap > 0 AND (SELECT count(*) FROM portal.notifications s
-                                    WHERE s.physician_id = n.physician_id AND s.state = 'sent'
-                                      AND s.sent_at > v_now - interval '1 hour') >= p_rate_cap THEN
-                UPDATE portal.notifications SET state = 'waiting', due_at = v_now + interval '5 minutes'
-                 WHERE portal.notifications.id = n.id;
-                CONTINUE;
-            END IF;
+        END IF;
+        IF p_rate_cap > 0 AND (n.patient_id IS NOT NULL OR n.physician_id IS NOT NULL)
+           AND portal.notify_sent_last_hour(n.patient_id, n.physician_id, v_now) >= p_rate_cap THEN
+            UPDATE portal.notifications SET state = 'waiting', due_at = v_now + interval '5 minutes'
+             WHERE portal.notifications.id = n.id;
+            CONTINUE;
         END IF;
         UPDATE portal.notifications
            SET state = 'sending', due_at = v_now + make_interval(secs => p_lease_s),

@@ -114,6 +114,7 @@ SELECT set_eq(
     ('function', 'portal.login_succeeded(text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.milestone_ahead(text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.overdue_counts()', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.overdue_studies(timestamp with time zone)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.notify_claim(text,integer,integer,text,timestamp with time zone,time without time zone,time without time zone,text,integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.notify_result(bigint,text,text,integer,integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.notify_schedule(timestamp with time zone,text,integer,boolean,boolean,interval,interval)', '', 'portal_app', 'EXECUTE'),

@@ -74,8 +74,9 @@ class SmtpServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc:
+            self.log.close()
         self.proc = None
-        self.log.close()
 
     def tempfail(self, on):
         path = os.path.join(self.dir, "tempfail")
