@@ -87,7 +87,8 @@ static int patient_text(const struct notify_message *m, const char *base, struct
                "%s\n\n"
                "For your privacy this message says nothing more; everything is in the portal.\n\n"
                "-- \n" FOOTER_AUTOMATIC
-               "To stop these emails, use the unsubscribe link your email program shows.\n",
+               "If your email program offers to unsubscribe from this sender, that stops these "
+               "emails.\n",
                what, t->link);
 }
 
@@ -129,7 +130,8 @@ static int physician_text(const struct notify_message *m, const char *base, stru
         return -1;
     return put(t->body, sizeof(t->body),
                "%s\n\nOpen the results portal:\n\n%s\n\n-- \n" FOOTER_AUTOMATIC
-               "To stop these messages, use the unsubscribe link your email program shows.\n",
+               "If your email program offers to unsubscribe from this sender, that stops these "
+               "messages.\n",
                sentence, t->link);
 }
 
