@@ -2,6 +2,7 @@
 #ifndef PORTAL_CONFIG_H
 #define PORTAL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hl7_map.h"
@@ -62,6 +63,28 @@ struct config {
     const char *orthanc_url;   /* PORTAL_ORTHANC_URL, http(s)://host:port[/path] */
     char *orthanc_credentials; /* PORTAL_ORTHANC_CREDENTIALS_FILE's user:password (owned) */
     int orthanc_poll;          /* PORTAL_ORTHANC_POLL seconds between reads of the feed */
+
+    /* Notifications (notify.c): nothing is sent while smtp_url and webhook_url are NULL. */
+    const char *public_url;      /* PORTAL_PUBLIC_URL: the portal's address, the link in messages */
+    const char *smtp_url;        /* PORTAL_SMTP_URL: smtp://host:port or smtps://host:port */
+    const char *smtp_from;       /* PORTAL_SMTP_FROM */
+    char *smtp_credentials;      /* PORTAL_SMTP_CREDENTIALS_FILE's user:password (owned) */
+    bool smtp_starttls_required; /* PORTAL_SMTP_STARTTLS: required (true) or none */
+    const char *smtp_ca_file;    /* PORTAL_SMTP_CA_FILE: the CAs to trust instead of the system's */
+    const char *webhook_url;     /* PORTAL_WEBHOOK_URL */
+    unsigned char *webhook_secret; /* PORTAL_WEBHOOK_SECRET_FILE's key, decoded (owned) */
+    size_t webhook_secret_len;
+    const char *staff_email; /* PORTAL_STAFF_EMAIL: where overdue studies are announced */
+    char quiet_start[6];     /* PORTAL_QUIET_HOURS "HH:MM"; empty: no quiet hours */
+    char quiet_end[6];
+    const char *time_zone;   /* PORTAL_TIME_ZONE: the site's, for quiet hours and the digest */
+    int notify_batch;        /* PORTAL_NOTIFY_BATCH messages claimed at once */
+    int notify_timeout;      /* PORTAL_NOTIFY_TIMEOUT seconds one send may take */
+    int notify_rate_cap;     /* PORTAL_NOTIFY_RATE_CAP messages per recipient per hour; 0: none */
+    int notify_max_attempts; /* PORTAL_NOTIFY_MAX_ATTEMPTS before a message ends failed */
+    int notify_retry_base;   /* PORTAL_NOTIFY_RETRY_BASE seconds: the first back-off */
+    int notify_schedule;     /* PORTAL_NOTIFY_SCHEDULE seconds between schedule rounds; 0: off */
+    int notify_digest_hour;  /* PORTAL_NOTIFY_DIGEST_HOUR: the daily digest's hour, site time */
 };
 
 enum config_need { CONFIG_FOR_SERVE, CONFIG_FOR_MIGRATE, CONFIG_FOR_TOKEN };

@@ -46,5 +46,11 @@ int h_fhir_metadata(struct req *rq);
 int h_fhir_smart_configuration(struct req *rq);
 int h_fhir_search(struct req *rq);
 int h_fhir_read(struct req *rq);
+/* notifications: h_notify.c */
+int h_patient_contact_get(struct req *rq);
+int h_patient_contact_put(struct req *rq);
+int h_physician_notifications_put(struct req *rq);
+int h_notify_unsubscribe(struct req *rq);
+int h_admin_notifications(struct req *rq);
 
 #endif

@@ -55,6 +55,15 @@ enum query {
     Q_FHIR_IMAGING_STUDIES_AS_PHYSICIAN,
     Q_FHIR_REPORTS_AS_PATIENT,
     Q_FHIR_REPORTS_AS_PHYSICIAN,
+    /* Notifications (server/notify.c, server/h_notify.c). */
+    Q_NOTIFY_CLAIM,
+    Q_NOTIFY_RESULT,
+    Q_NOTIFY_SCHEDULE,
+    Q_PATIENT_CONTACT,
+    Q_SET_PATIENT_CONTACT,
+    Q_SET_PHYSICIAN_NOTIFICATIONS,
+    Q_NOTIFY_UNSUBSCRIBE,
+    Q_ADMIN_NOTIFICATIONS,
 
     /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
      * migrate). */

@@ -15,7 +15,11 @@ enum role {
     ROLE_ADMIN = 1 << 3,
 };
 
-enum body_kind { BODY_NONE, BODY_JSON };
+enum body_kind {
+    BODY_NONE,
+    BODY_JSON,
+    BODY_FORM, /* a small body read up to the limit and never parsed (RFC 8058's one-click POST) */
+};
 
 struct route {
     const char *method;

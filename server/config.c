@@ -10,11 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #define JWT_SECRET_MIN_BYTES  32
 #define PUBLIC_KEY_MAX_BYTES  65536
 #define CREDENTIALS_MAX_BYTES 1024
 #define ORTHANC_URL_MAX       512
-#define SMART_URL_MAX         ORTHANC_URL_MAX
+#define URL_MAX               512
 /* Connections one address may hold when clients reach portald directly: a browser opens six, an
  * interface engine a few, so 64 leaves room while 1,000 slow sockets from one address cannot
  * starve everyone else. */
@@ -46,7 +48,22 @@ static int parse_credentials_file(const struct config_setting *s, const char *va
                                   struct config *c, char *err, size_t errlen);
 static int parse_smart_url(const struct config_setting *s, const char *value, struct config *c,
                            char *err, size_t errlen);
+static int parse_mail_url(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen);
+static int parse_http_url(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen);
+static int parse_address(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen);
+static int parse_starttls(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen);
+static int parse_webhook_secret(const struct config_setting *s, const char *value, struct config *c,
+                                char *err, size_t errlen);
+static int parse_quiet_hours(const struct config_setting *s, const char *value, struct config *c,
+                             char *err, size_t errlen);
+static int parse_time_zone(const struct config_setting *s, const char *value, struct config *c,
+                           char *err, size_t errlen);
 static int apply_rules(struct config *c, enum config_need need, char *err, size_t errlen);
+static int notify_rules(struct config *c, char *err, size_t errlen);
 
 /* Every PORTAL_* variable portald reads, in the order config_load checks them; apply_rules runs
  * after the last. README's configuration table lists the same variables with the same defaults and
@@ -123,6 +140,30 @@ const struct config_setting config_settings[] = {
     {"PORTAL_ORTHANC_CREDENTIALS_FILE", NULL, 0, 0, parse_credentials_file,
      FIELD(orthanc_credentials), 0, NULL},
     {"PORTAL_ORTHANC_POLL", "2", 1, 3600, parse_int, FIELD(orthanc_poll), 0, NULL},
+
+    /* Notifications (docs/notifications.md): nothing is sent without an SMTP or webhook URL. */
+    {"PORTAL_PUBLIC_URL", NULL, 0, 0, parse_http_url, FIELD(public_url), 0, NULL},
+    {"PORTAL_SMTP_URL", NULL, 0, 0, parse_mail_url, FIELD(smtp_url), 0, NULL},
+    {"PORTAL_SMTP_FROM", NULL, 0, 0, parse_address, FIELD(smtp_from), 0, NULL},
+    {"PORTAL_SMTP_CREDENTIALS_FILE", NULL, 0, 0, parse_credentials_file, FIELD(smtp_credentials), 0,
+     NULL},
+    {"PORTAL_SMTP_STARTTLS", "required", 0, 0, parse_starttls, FIELD(smtp_starttls_required), 0,
+     NULL},
+    {"PORTAL_SMTP_CA_FILE", NULL, 0, 0, parse_string, FIELD(smtp_ca_file), 0, NULL},
+    {"PORTAL_WEBHOOK_URL", NULL, 0, 0, parse_http_url, FIELD(webhook_url), 0, NULL},
+    {"PORTAL_WEBHOOK_SECRET_FILE", NULL, 0, 0, parse_webhook_secret, FIELD(webhook_secret), 0,
+     NULL},
+    {"PORTAL_STAFF_EMAIL", NULL, 0, 0, parse_address, FIELD(staff_email), 0, NULL},
+    /* Set but empty: no quiet hours (apply_rules). */
+    {"PORTAL_QUIET_HOURS", "21:00-08:00", 0, 0, parse_quiet_hours, FIELD(quiet_start), 0, NULL},
+    {"PORTAL_TIME_ZONE", "UTC", 0, 0, parse_time_zone, FIELD(time_zone), 0, NULL},
+    {"PORTAL_NOTIFY_BATCH", "20", 1, 500, parse_int, FIELD(notify_batch), 0, NULL},
+    {"PORTAL_NOTIFY_TIMEOUT", "10", 1, 300, parse_int, FIELD(notify_timeout), 0, NULL},
+    {"PORTAL_NOTIFY_RATE_CAP", "10", 0, 10000, parse_int, FIELD(notify_rate_cap), 0, NULL},
+    {"PORTAL_NOTIFY_MAX_ATTEMPTS", "12", 1, 100, parse_int, FIELD(notify_max_attempts), 0, NULL},
+    {"PORTAL_NOTIFY_RETRY_BASE", "10", 1, 3600, parse_int, FIELD(notify_retry_base), 0, NULL},
+    {"PORTAL_NOTIFY_SCHEDULE", "60", 0, 86400, parse_int, FIELD(notify_schedule), 0, NULL},
+    {"PORTAL_NOTIFY_DIGEST_HOUR", "8", 0, 23, parse_int, FIELD(notify_digest_hour), 0, NULL},
 };
 
 const size_t config_settings_count = sizeof(config_settings) / sizeof(config_settings[0]);
@@ -159,10 +200,18 @@ void config_free(struct config *c)
 {
     free(c->jwt_public_key);
     c->jwt_public_key = NULL;
-    if (c->orthanc_credentials) {
-        explicit_bzero(c->orthanc_credentials, strlen(c->orthanc_credentials));
-        free(c->orthanc_credentials);
-        c->orthanc_credentials = NULL;
+    char **secrets[] = {&c->orthanc_credentials, &c->smtp_credentials};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        if (*secrets[i]) {
+            explicit_bzero(*secrets[i], strlen(*secrets[i]));
+            free(*secrets[i]);
+            *secrets[i] = NULL;
+        }
+    }
+    if (c->webhook_secret) {
+        explicit_bzero(c->webhook_secret, c->webhook_secret_len);
+        free(c->webhook_secret);
+        c->webhook_secret = NULL;
     }
 }
 
@@ -221,6 +270,43 @@ static int apply_rules(struct config *c, enum config_need need, char *err, size_
     if (!c->smart_authorize_url != !c->smart_token_url) {
         snprintf(err, errlen,
                  "PORTAL_SMART_AUTHORIZE_URL and PORTAL_SMART_TOKEN_URL go together: set both");
+        return -1;
+    }
+    return notify_rules(c, err, errlen);
+}
+
+/* The notification settings that need each other. */
+static int notify_rules(struct config *c, char *err, size_t errlen)
+{
+    const char *q = getenv("PORTAL_QUIET_HOURS");
+    if (q && !*q)
+        c->quiet_start[0] = c->quiet_end[0] = '\0';
+    const char *needs_smtp[][2] = {{"PORTAL_SMTP_FROM", c->smtp_from},
+                                   {"PORTAL_SMTP_CREDENTIALS_FILE", c->smtp_credentials},
+                                   {"PORTAL_SMTP_CA_FILE", c->smtp_ca_file},
+                                   {"PORTAL_STAFF_EMAIL", c->staff_email}};
+    for (size_t i = 0; i < sizeof(needs_smtp) / sizeof(needs_smtp[0]); i++) {
+        if (needs_smtp[i][1] && !c->smtp_url) {
+            snprintf(err, errlen, "%s needs PORTAL_SMTP_URL", needs_smtp[i][0]);
+            return -1;
+        }
+    }
+    if (c->smtp_url && !c->smtp_from) {
+        snprintf(err, errlen, "PORTAL_SMTP_FROM is required with PORTAL_SMTP_URL");
+        return -1;
+    }
+    if (c->webhook_secret && !c->webhook_url) {
+        snprintf(err, errlen, "PORTAL_WEBHOOK_SECRET_FILE needs PORTAL_WEBHOOK_URL");
+        return -1;
+    }
+    if (c->webhook_url && !c->webhook_secret) {
+        snprintf(err, errlen, "PORTAL_WEBHOOK_SECRET_FILE is required with PORTAL_WEBHOOK_URL");
+        return -1;
+    }
+    if ((c->smtp_url || c->webhook_url) && !c->public_url) {
+        snprintf(err, errlen,
+                 "PORTAL_PUBLIC_URL is required with PORTAL_SMTP_URL or PORTAL_WEBHOOK_URL (the "
+                 "link in messages)");
         return -1;
     }
     return 0;
@@ -374,17 +460,26 @@ static int parse_proxies(const struct config_setting *s, const char *value, stru
     return netaddr_parse_list(value, field(s, c), err, errlen);
 }
 
+/* Whether value starts http:// or https:// and names a host; *host and *host_len are the part
+ * up to the path. */
+static bool http_url_host(const char *value, const char **host, size_t *host_len)
+{
+    size_t scheme = strncmp(value, "http://", 7) == 0    ? 7
+                    : strncmp(value, "https://", 8) == 0 ? 8
+                                                         : 0;
+    *host = value + scheme;
+    *host_len = strcspn(*host, "/");
+    return scheme && *host_len > 0;
+}
+
 /* The PACS's base URL: http or https, a host, no credentials (they would end up in logs: they
  * belong in the credentials file), no query. */
 static int parse_orthanc_url(const struct config_setting *s, const char *value, struct config *c,
                              char *err, size_t errlen)
 {
-    size_t scheme = strncmp(value, "http://", 7) == 0    ? 7
-                    : strncmp(value, "https://", 8) == 0 ? 8
-                                                         : 0;
-    const char *host = value + scheme;
-    size_t host_len = strcspn(host, "/");
-    bool ok = scheme && host_len > 0 && strlen(value) <= ORTHANC_URL_MAX;
+    const char *host;
+    size_t host_len;
+    bool ok = http_url_host(value, &host, &host_len) && strlen(value) <= ORTHANC_URL_MAX;
     for (const char *p = value; ok && *p; p++)
         ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
     if (!ok) {
@@ -407,7 +502,7 @@ static int parse_smart_url(const struct config_setting *s, const char *value, st
                            char *err, size_t errlen)
 {
     bool ok = (strncmp(value, "https://", 8) == 0 || strncmp(value, "http://", 7) == 0) &&
-              strlen(value) <= SMART_URL_MAX && value[strcspn(value, ":") + 3] != '\0';
+              strlen(value) <= URL_MAX && value[strcspn(value, ":") + 3] != '\0';
     for (const char *p = value; ok && *p; p++)
         ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != '"' && *p != '\\';
     if (!ok) {
@@ -420,23 +515,36 @@ static int parse_smart_url(const struct config_setting *s, const char *value, st
 }
 
 /* One line "user:password" (a final newline is allowed), owned by c and wiped by config_free. */
+/* Reads one line of a secret file into buf (at most cap - 2 bytes, its newline dropped);
+ * *n is its length, cap - 1 when the file is longer. Returns 0, or -1 with err naming the setting
+ * when the file cannot be read. */
+static int read_secret_line(const struct config_setting *s, const char *path, char *buf, size_t cap,
+                            size_t *n, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s cannot be read: %s", s->name, strerror(errno));
+        return -1;
+    }
+    *n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[*n] = '\0';
+    if (*n > 0 && buf[*n - 1] == '\n')
+        buf[--*n] = '\0';
+    if (*n > 0 && buf[*n - 1] == '\r')
+        buf[--*n] = '\0';
+    return 0;
+}
+
 static int parse_credentials_file(const struct config_setting *s, const char *value,
                                   struct config *c, char *err, size_t errlen)
 {
-    (void)s;
-    FILE *f = fopen(value, "rb");
-    if (!f) {
-        snprintf(err, errlen, "PORTAL_ORTHANC_CREDENTIALS_FILE cannot be read: %s",
-                 strerror(errno));
+    char *buf = calloc(1, CREDENTIALS_MAX_BYTES + 2);
+    size_t n = 0;
+    if (buf && read_secret_line(s, value, buf, CREDENTIALS_MAX_BYTES + 2, &n, err, errlen) < 0) {
+        free(buf);
         return -1;
     }
-    char *buf = calloc(1, CREDENTIALS_MAX_BYTES + 2);
-    size_t n = buf ? fread(buf, 1, CREDENTIALS_MAX_BYTES + 1, f) : 0;
-    fclose(f);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '\r')
-        buf[--n] = '\0';
     bool ok = buf && n > 0 && n <= CREDENTIALS_MAX_BYTES && buf[0] != ':' && strchr(buf, ':');
     for (size_t i = 0; ok && i < n; i++)
         ok = (unsigned char)buf[i] >= ' ' && buf[i] != 0x7f;
@@ -445,10 +553,158 @@ static int parse_credentials_file(const struct config_setting *s, const char *va
             explicit_bzero(buf, CREDENTIALS_MAX_BYTES + 2);
             free(buf);
         }
-        snprintf(err, errlen,
-                 "PORTAL_ORTHANC_CREDENTIALS_FILE must hold user:password on one line");
+        snprintf(err, errlen, "%s must hold user:password on one line", s->name);
         return -1;
     }
-    c->orthanc_credentials = buf;
+    *(char **)field(s, c) = buf;
     return 0;
+}
+
+/* Whether value is printable ASCII without spaces, within max bytes: what may go into a URL or a
+ * mail header without escaping. */
+static bool plain_token(const char *value, size_t max)
+{
+    size_t n = strlen(value);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)value[i] <= ' ' || (unsigned char)value[i] >= 0x7f)
+            return false;
+    return n > 0 && n <= max;
+}
+
+/* smtp://host[:port] (STARTTLS per PORTAL_SMTP_STARTTLS) or smtps://host[:port] (TLS from the
+ * start), without credentials (they belong in PORTAL_SMTP_CREDENTIALS_FILE). */
+static int parse_mail_url(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen)
+{
+    size_t scheme = strncmp(value, "smtp://", 7) == 0    ? 7
+                    : strncmp(value, "smtps://", 8) == 0 ? 8
+                                                         : 0;
+    if (!scheme || !plain_token(value, URL_MAX) || value[scheme] == '\0' || value[scheme] == '/') {
+        snprintf(err, errlen,
+                 "%s must be smtp://host:port or smtps://host:port, for example "
+                 "smtp://127.0.0.1:587",
+                 s->name);
+        return -1;
+    }
+    if (strchr(value + scheme, '@')) {
+        snprintf(err, errlen, "%s must not hold credentials: put them in %s_CREDENTIALS_FILE",
+                 s->name, "PORTAL_SMTP");
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
+}
+
+/* An http:// or https:// URL with a host, without credentials, a query or a fragment. */
+static int parse_http_url(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen)
+{
+    const char *host;
+    size_t host_len;
+    bool ok = http_url_host(value, &host, &host_len) && plain_token(value, URL_MAX) &&
+              !strpbrk(value, "?#\"<>");
+    if (!ok || memchr(host, '@', host_len)) {
+        snprintf(err, errlen,
+                 "%s must be an http:// or https:// URL without credentials, for example "
+                 "https://results.example.org",
+                 s->name);
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
+}
+
+/* A mail address, optionally with a display name ("Results <noreply@example.org>"): one line,
+ * with an @. */
+static int parse_address(const struct config_setting *s, const char *value, struct config *c,
+                         char *err, size_t errlen)
+{
+    bool ok = strlen(value) <= 254 && strchr(value, '@') && !strpbrk(value, "\r\n");
+    for (const char *p = value; ok && *p; p++)
+        ok = (unsigned char)*p >= ' ' && *p != 0x7f;
+    if (!ok) {
+        snprintf(err, errlen, "%s must be a mail address, for example noreply@example.org",
+                 s->name);
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
+}
+
+static int parse_starttls(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen)
+{
+    if (strcmp(value, "required") == 0)
+        c->smtp_starttls_required = true;
+    else if (strcmp(value, "none") == 0)
+        c->smtp_starttls_required = false;
+    else {
+        snprintf(err, errlen, "%s must be required or none", s->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* A Standard Webhooks secret: whsec_ and the base64 of 24 to 64 random bytes, on one line. The
+ * decoded key is kept (owned, wiped by config_free). */
+static int parse_webhook_secret(const struct config_setting *s, const char *value, struct config *c,
+                                char *err, size_t errlen)
+{
+    char text[256] = {0};
+    size_t n = 0;
+    if (read_secret_line(s, value, text, sizeof(text), &n, err, errlen) < 0)
+        return -1;
+    unsigned char *key = malloc(sizeof(text));
+    int len = -1;
+    size_t b64 = n > 6 ? n - 6 : 0;
+    if (key && strncmp(text, "whsec_", 6) == 0 && b64 % 4 == 0 && b64 > 0)
+        len = EVP_DecodeBlock(key, (const unsigned char *)text + 6, (int)b64);
+    /* EVP_DecodeBlock counts the padding's zero bytes in. */
+    for (size_t i = n; len > 0 && i > 6 && text[i - 1] == '='; i--)
+        len--;
+    explicit_bzero(text, sizeof(text));
+    if (len < 24 || len > 64) {
+        if (key) {
+            explicit_bzero(key, sizeof(text));
+            free(key);
+        }
+        snprintf(err, errlen, "%s must hold whsec_ and the base64 of 24 to 64 random bytes",
+                 s->name);
+        return -1;
+    }
+    c->webhook_secret = key;
+    c->webhook_secret_len = (size_t)len;
+    return 0;
+}
+
+/* HH:MM-HH:MM into quiet_start and quiet_end ("21:00", "08:00"). */
+static int parse_quiet_hours(const struct config_setting *s, const char *value, struct config *c,
+                             char *err, size_t errlen)
+{
+    unsigned h1, m1, h2, m2;
+    char tail;
+    if (sscanf(value, "%2u:%2u-%2u:%2u%c", &h1, &m1, &h2, &m2, &tail) != 4 || h1 > 23 || h2 > 23 ||
+        m1 > 59 || m2 > 59 || strlen(value) != 11 || (h1 == h2 && m1 == m2)) {
+        snprintf(err, errlen, "%s must be HH:MM-HH:MM, for example 21:00-08:00 (empty: none)",
+                 s->name);
+        return -1;
+    }
+    snprintf(c->quiet_start, sizeof(c->quiet_start), "%02u:%02u", h1, m1);
+    snprintf(c->quiet_end, sizeof(c->quiet_end), "%02u:%02u", h2, m2);
+    return 0;
+}
+
+/* A time zone name the system knows (/usr/share/zoneinfo, which PostgreSQL on Debian reads too). */
+static int parse_time_zone(const struct config_setting *s, const char *value, struct config *c,
+                           char *err, size_t errlen)
+{
+    char path[160];
+    bool ok = plain_token(value, 64) && !strstr(value, "..") && value[0] != '/';
+    if (ok) {
+        snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", value);
+        ok = access(path, R_OK) == 0;
+    }
+    if (!ok) {
+        snprintf(err, errlen, "%s must be a time zone name, for example Europe/Paris or UTC",
+                 s->name);
+        return -1;
+    }
+    return parse_string(s, value, c, err, errlen);
 }

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
+#include "notify.h"
 #include "orthanc_feed.h"
 #include "page_cache.h"
 #include "release_sweep.h"
@@ -107,11 +108,13 @@ static int cmd_serve(void)
     struct estimates_task *estimates =
         estimates_start(cfg.estimates_refresh, cfg.estimates_window_days);
     struct orthanc_feed *orthanc = orthanc_feed_start(&cfg);
+    struct notify *notify = notify_start(&cfg);
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: finishing requests in flight, then stopping", sig);
     hl7_listener_stop(hl7, SHUTDOWN_GRACE_MS);
     orthanc_feed_stop(orthanc);
+    notify_stop(notify);
     release_sweep_stop(sweep);
     estimates_stop(estimates);
     http_stop(srv, SHUTDOWN_GRACE_MS);

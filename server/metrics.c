@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conn_deadline.h"
+#include "notify.h"
 #include "orthanc_feed.h"
 #include "page_cache.h"
 #include "router.h"
@@ -300,6 +301,26 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             of.up ? 1 : 0, of.position, of.backoff_s, of.changes, of.matched, of.unknown,
             of.no_accession, of.gone, of.refused, of.orthanc_errors, of.database_errors,
             of.skipped_rounds);
+    struct notify_stats ns;
+    notify_stats(&ns);
+    if (ns.enabled[NOTIFY_CH_EMAIL] || ns.enabled[NOTIFY_CH_WEBHOOK]) {
+        put(&b, "# HELP portal_notifications_total Attempts to send a notification, by channel "
+                "and outcome (sent, retry: a temporary failure, failed: refused for good or out "
+                "of attempts, cancelled: nothing to send).\n"
+                "# TYPE portal_notifications_total counter\n");
+        for (int c = 0; c < NOTIFY_CH_COUNT; c++)
+            for (int o = 0; ns.enabled[c] && o < NOTIFY_OUT_COUNT; o++)
+                put(&b, "portal_notifications_total{channel=\"%s\",outcome=\"%s\"} %llu\n",
+                    notify_channel_label((enum notify_metric_channel)c),
+                    notify_outcome_label((enum notify_metric_outcome)o), ns.attempts[c][o]);
+    }
+    if (ns.schedule_rounds || ns.schedule_errors)
+        put(&b,
+            "# HELP portal_notify_schedule_rounds_total Rounds of the notification schedule, by "
+            "result.\n# TYPE portal_notify_schedule_rounds_total counter\n"
+            "portal_notify_schedule_rounds_total{result=\"ok\"} %llu\n"
+            "portal_notify_schedule_rounds_total{result=\"error\"} %llu\n",
+            ns.schedule_rounds, ns.schedule_errors);
     if (b.failed) {
         free(b.p);
         return NULL;

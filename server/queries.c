@@ -422,6 +422,45 @@ const struct query_def queries[Q_COUNT] = {
                                                     "WHERE page.version = page.text_version LIMIT "
                                                     "1) t ON true ORDER BY page.position",
          FQP_COUNT},
+    /* Notifications: the senders' claim and result, the schedule, people's choices, the
+     * unsubscribe link and the admin's list (state only, never an address or an accession). */
+    [Q_NOTIFY_CLAIM] = {"notify_claim",
+                        "SELECT id, message_id, kind, audience, address, reports_waiting, "
+                        "accession, stage, unsubscribe_id, attempt FROM portal.notify_claim($1, "
+                        "$2::integer, $3::integer, $4, $5::timestamptz, $6::time, $7::time, $8, "
+                        "$9::integer)",
+                        9},
+    [Q_NOTIFY_RESULT] = {"notify_result",
+                         "SELECT portal.notify_result($1::bigint, $2, $3, $4::integer, "
+                         "$5::integer) AS state",
+                         5},
+    [Q_NOTIFY_SCHEDULE] = {"notify_schedule",
+                           "SELECT hold_ending, overdue, digests, expired, deleted FROM "
+                           "portal.notify_schedule($1::timestamptz, $2, $3::integer, $4::boolean, "
+                           "$5::boolean, $6::interval, $7::interval)",
+                           7},
+    [Q_PATIENT_CONTACT] = {"patient_contact",
+                           "SELECT email, email_source, phone, phone_source, channel, time_zone, "
+                           "updated_at FROM portal.patient_contact($1)",
+                           1},
+    [Q_SET_PATIENT_CONTACT] = {"set_patient_contact",
+                               "SELECT email, email_source, phone, phone_source, channel, "
+                               "time_zone, updated_at FROM portal.set_patient_contact($1, $2, $3, "
+                               "$4, $5, $6, $7)",
+                               7},
+    [Q_SET_PHYSICIAN_NOTIFICATIONS] = {"set_physician_notifications",
+                                       "SELECT digest, email FROM "
+                                       "portal.set_physician_notifications($1, $2, $3, $4, $5)",
+                                       5},
+    [Q_NOTIFY_UNSUBSCRIBE] = {"notify_unsubscribe",
+                              "SELECT portal.notify_unsubscribe($1::uuid, $2, $3) AS who", 3},
+    [Q_ADMIN_NOTIFICATIONS] = {"admin_notifications",
+                               "SELECT id, message_id, kind, channel, CASE WHEN patient_id IS NOT "
+                               "NULL THEN 'patient' WHEN physician_id IS NOT NULL THEN 'physician' "
+                               "ELSE 'staff' END AS audience, state, attempts, failure, due_at, "
+                               "created_at, sent_at, ended_at FROM portal.notifications "
+                               "WHERE state = ANY($1::text[]) ORDER BY id DESC LIMIT 500",
+                               1},
 
     /* One-shot commands. */
     [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},

@@ -9,6 +9,8 @@
 #define LIMIT_INGEST_REPORT (512 * KIB)
 #define LIMIT_INGEST_EVENT  (16 * KIB)
 #define LIMIT_SMALL         (8 * KIB)
+/* RFC 8058's one-click body is "List-Unsubscribe=One-Click"; nothing in it is read. */
+#define LIMIT_UNSUBSCRIBE (1 * KIB)
 
 #define FHIR_READERS (ROLE_PATIENT | ROLE_PHYSICIAN)
 #define FHIR_ROUTES(type, label)                                                                   \
@@ -44,6 +46,10 @@ const struct route routes[] = {
      "patient_preference_get"},
     {"PUT", "/api/v1/patient/preferences", h_patient_preference_put, ROLE_PATIENT, BODY_JSON,
      LIMIT_SMALL, "patient_preference_put"},
+    {"GET", "/api/v1/patient/contact", h_patient_contact_get, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_contact_get"},
+    {"PUT", "/api/v1/patient/contact", h_patient_contact_put, ROLE_PATIENT, BODY_JSON, LIMIT_SMALL,
+     "patient_contact_put"},
 
     {"GET", "/api/v1/physician/worklist", h_physician_worklist, ROLE_PHYSICIAN, BODY_NONE, 0,
      "physician_worklist"},
@@ -57,8 +63,15 @@ const struct route routes[] = {
      LIMIT_SMALL, "physician_session_create"},
     {"GET", "/api/v1/physician/discussion-requests", h_physician_discussions, ROLE_PHYSICIAN,
      BODY_NONE, 0, "physician_discussions"},
+    {"PUT", "/api/v1/physician/notifications", h_physician_notifications_put, ROLE_PHYSICIAN,
+     BODY_JSON, LIMIT_SMALL, "physician_notifications_put"},
 
     {"GET", "/api/v1/admin/holds", h_admin_holds, ROLE_ADMIN, BODY_NONE, 0, "admin_holds"},
+    {"GET", "/api/v1/admin/notifications", h_admin_notifications, ROLE_ADMIN, BODY_NONE, 0,
+     "admin_notifications"},
+
+    {"POST", "/api/v1/notifications/unsubscribe/{id}", h_notify_unsubscribe, ROLE_NONE, BODY_FORM,
+     LIMIT_UNSUBSCRIBE, "notify_unsubscribe"},
 
     /* The FHIR R4 read API (docs/fhir.md); every resource type in fhir_resources has a search
      * and a read here, and nothing else (tests/fhir checks against the CapabilityStatement). */

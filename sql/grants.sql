@@ -74,6 +74,16 @@ GRANT INSERT (actor_role, actor_id, action, study_id, detail, client_addr, reque
 GRANT USAGE ON SEQUENCE portal.audit_log_id_seq TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
+-- The notification outbox: the admin's list (Q_ADMIN_NOTIFICATIONS) reads its state, never the
+-- accession a staff message carries. Every write is a SECURITY DEFINER function's
+-- (sql/definitions/75_notifications.sql).
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT (id, message_id, kind, channel, patient_id, physician_id, state, due_at, attempts,
+              failure, created_at, sent_at, ended_at)
+    ON portal.notifications TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
 -- Estimates and page stamps: read-only.
 -- ---------------------------------------------------------------------------------------------
 
@@ -109,7 +119,16 @@ GRANT EXECUTE ON FUNCTION
     portal.set_patient_preference(uuid, text, integer, text, text),
     portal.set_study_preference(uuid, uuid, text, integer, text, text),
     portal.request_discussion(uuid, uuid, timestamptz[], text, text, text),
+    -- notifications (SECURITY DEFINER): the schedule, the senders' claim and result, people's
+    -- choices and the one-click unsubscribe
+    portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval),
+    portal.notify_claim(text, integer, integer, text, timestamptz, time, time, text, integer),
+    portal.notify_result(bigint, text, text, integer, integer),
+    portal.set_patient_contact(uuid, text, text, text, text, text, text),
+    portal.set_physician_notifications(text, text, text, text, text),
+    portal.notify_unsubscribe(uuid, text, text),
     -- reads, run as the caller
+    portal.patient_contact(uuid),
     portal.get_patient_preference(uuid),
     portal.compliance_holds(timestamptz, timestamptz, text, text, text),
     portal.release_plan(portal.studies),
@@ -142,5 +161,6 @@ GRANT EXECUTE ON FUNCTION
     portal.stage_anchor(portal.studies, text),
     portal.estimate_candidates(text, text, text, text),
     portal.estimate_preference(integer, integer),
-    portal.entry_p90(text, text, text, text, text)
+    portal.entry_p90(text, text, text, text, text),
+    portal.overdue_studies(timestamptz)
 TO portal_app;

@@ -256,10 +256,16 @@ SELECT is_empty(
         'portal.request_discussion(uuid, uuid, timestamptz[], text, text, text)',
         'portal.patient_report(uuid, uuid, text, text)',
         'portal.physician_report(text, uuid, text, text)',
-        'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)']) f
+        'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)',
+        'portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval)',
+        'portal.notify_claim(text, integer, integer, text, timestamptz, time, time, text, integer)',
+        'portal.notify_result(bigint, text, text, integer, integer)',
+        'portal.set_patient_contact(uuid, text, text, text, text, text, text)',
+        'portal.set_physician_notifications(text, text, text, text, text)',
+        'portal.notify_unsubscribe(uuid, text, text)']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
-    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion and the gate are SECURITY DEFINER with a fixed search_path');
+    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate and the notification outbox are SECURITY DEFINER with a fixed search_path');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,9 @@ round and name) into results.json and the printed table: the median of every fig
 rounds, ratios computed within each round against the ceilings measured in that round (then their
 median), and the targets of issue 8 with pass/fail; the ingest of issue 13: HL7 v2 over MLLP
 against the JSON API in the same round, and the mixed load's p99 with HL7 ingest beside it; the
-FHIR report search of issue 14 against the JSON list.
+FHIR report search of issue 14 against the JSON list; the notifications of issue 15: the time
+until every patient's email of NOTIFY_RELEASES releases made at once is accepted by the SMTP
+server, and the mixed load's p99 meanwhile against the same round's quiet mixed load.
 Usage: report.py RAW_JSONL CONFIG_JSON RESULTS_JSON"""
 import json
 import statistics
@@ -105,12 +107,49 @@ def derive_ingest(r):
     return out
 
 
+def derive_notify(r):
+    """The notification run of one round: time to every email accepted, messages per second, and
+    the p99 of the mixed load while they went out (the worst and the median window) against the
+    round's quiet mixed load."""
+    n = r.get("notify")
+    if not n:
+        return {}
+    out = {"notify_all_accepted_s": n.get("all_accepted_s"), "notify_released": n.get("released")}
+    if n.get("all_accepted_s"):
+        out["notify_messages_per_s"] = n["accepted"] / n["all_accepted_s"]
+    windows = [v.get("p99_ms") for k, v in r.items() if k.startswith("portal_big_mixed_notify_")]
+    windows = [w for w in windows if w is not None]
+    quiet = r.get("portal_big_mixed_quiet", {}).get("p99_ms")
+    if windows:
+        out["notify_p99_max_ms"] = max(windows)
+        out["notify_p99_median_ms"] = statistics.median(windows)
+        if quiet:
+            out["notify_p99_factor_max"] = max(windows) / quiet
+            out["notify_p99_factor_median"] = statistics.median(windows) / quiet
+    out["notify_errors"] = sum(v.get("errors", 0) for k, v in r.items()
+                               if k.startswith("portal_big_mixed_notify_"))
+    return out
+
+
+def print_notify(config, dmed):
+    if dmed.get("notify_all_accepted_s") is None:
+        return
+    print()
+    print("notifications: %s releases at once, every email accepted by the SMTP server after %s s "
+          "(%s messages/s); mixed load meanwhile p99 %s ms median window, %s ms worst (x%s, x%s "
+          "the quiet mixed load), %s errors" % (
+              fmt(dmed.get("notify_released")), fmt(dmed.get("notify_all_accepted_s"), "%.1f"),
+              fmt(dmed.get("notify_messages_per_s")), fmt(dmed.get("notify_p99_median_ms"), "%.2f"),
+              fmt(dmed.get("notify_p99_max_ms"), "%.2f"), fmt(dmed.get("notify_p99_factor_median"), "%.2f"),
+              fmt(dmed.get("notify_p99_factor_max"), "%.2f"), fmt(dmed.get("notify_errors"))))
+
+
 def main():
     raw_file, config_file, results_file = sys.argv[1:]
     raw = [json.loads(l) for l in open(raw_file) if l.strip()]
     config = json.load(open(config_file))
     rounds = per_round(raw)
-    derived = [derive(r) for r in rounds]
+    derived = [dict(derive(r), **derive_notify(r)) for r in rounds]
     names = sorted({rec["name"] for rec in raw})
     medians = {}
     for name in names:
@@ -156,6 +195,7 @@ def main():
         json.dump(results, f, indent=2, sort_keys=True)
         f.write("\n")
     print_table(config, medians, dmed, targets, len(rounds))
+    print_notify(config, dmed)
 
 
 def fmt(v, spec="%.0f"):

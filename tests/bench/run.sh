@@ -16,7 +16,11 @@
 # BENCH_PORTAL_THREADS (default: the core count, as `portald serve` defaults to), BENCH_WARMUP (s
 # each fresh server spends viewing every bench page before the figures, default 8),
 # BENCH_INGEST_CONNECTIONS (the "many" of the ingest runs, default 8; the "one" is 1),
-# BENCH_INGEST_PATIENTS (existing patients the orders are for, default 20000).
+# BENCH_INGEST_PATIENTS (existing patients the orders are for, default 20000),
+# BENCH_NOTIFY_RELEASES (reports released at once in each round's notification run, default
+# 10000; 2000 with BENCH_QUICK=1): the time until every patient's email is accepted by a real SMTP
+# server (Debian's python3-aiosmtpd on loopback, STARTTLS and AUTH), and the mixed load's p99 in
+# windows of BENCH_DURATION while the messages go out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -25,6 +29,7 @@ here=tests/bench
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     : "${BENCH_STUDIES:=50000}" "${BENCH_PATIENTS:=5000}" "${BENCH_DURATION:=4}" "${BENCH_IDLE:=10000}" "${BENCH_WARMUP:=2}"
+    : "${BENCH_NOTIFY_RELEASES:=2000}"
 fi
 studies=${BENCH_STUDIES:-1000000}
 patients=${BENCH_PATIENTS:-100000}
@@ -41,13 +46,15 @@ portal_threads=${BENCH_PORTAL_THREADS:-$cores}
 physicians=$((patients / 100 > 0 ? patients / 100 : 1))
 ingest_many=${BENCH_INGEST_CONNECTIONS:-8}
 ingest_patients=${BENCH_INGEST_PATIENTS:-20000}
+notify_releases=${BENCH_NOTIFY_RELEASES:-10000}
 secret="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 issuer=portal-bench
 audience=portal-bench
 
-for tool in wrk nginx pgbench psql curl python3; do
+for tool in wrk nginx pgbench psql curl python3 openssl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/deps.sh bench" >&2; exit 1; }
 done
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "bench: python3-aiosmtpd is missing; run scripts/deps.sh bench" >&2; exit 1; }
 [ -x "$B/portald" ] || { echo "bench: build $B/portald first (make B=$B bench does)" >&2; exit 1; }
 
 out=$root/$B/bench
@@ -126,6 +133,8 @@ psql -X -q -t -A -F $'\t' -v ON_ERROR_STOP=1 "$(url portal postgres)" -c "SELECT
 ris_token=$(python3 "$here/tokens.py" --ris "$secret" "$issuer" "$audience")
 
 # ---- servers --------------------------------------------------------------------------------
+# Extra settings for the next start_portal (the notification run's SMTP settings).
+portal_env=()
 start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
     local p hl7=
     p=$(free_port)
@@ -133,7 +142,8 @@ start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
         port[$1_hl7]=$(free_port)
         hl7=127.0.0.1:${port[$1_hl7]}
     fi
-    PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p PORTAL_HL7_LISTEN=$hl7 \
+    env "${portal_env[@]}" \
+        PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p PORTAL_HL7_LISTEN=$hl7 \
         PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer PORTAL_JWT_AUDIENCE=$audience \
         PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_PER_IP_CONNECTIONS=0 PORTAL_STATIC_DIR= \
         "$B/portald" serve 2>>"$work/portald-$1.log" &
@@ -331,6 +341,59 @@ idle_run() { # ROUND: opens the idle connections on the big server, loads it, cl
     unset "pid[idle]"
 }
 
+# ---- notifications: releases at once, until every patient's email is accepted ---------------
+# A real SMTP server on loopback (tests/notify/smtp_server.py: aiosmtpd, STARTTLS required, AUTH),
+# fresh each round. Quiet hours are off and the per-recipient cap lifted (a bench patient has
+# several studies), so the figure is the senders' own pace.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/smtp-key.pem" -out "$work/smtp-cert.pem" \
+    -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+smtp_password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+printf 'bench-mailer:%s\n' "$smtp_password" >"$work/smtp-credentials"
+chmod 600 "$work/smtp-credentials"
+
+mail_count() { find "$1" -name '*.eml' | wc -l; }
+
+notify_run() { # ROUND: NOTIFY_RELEASES final reports released in one transaction
+    local mail=$work/mail-$1 t0 t1 n j w=0 windows=0
+    port[smtp]=$(free_port)
+    /usr/bin/python3 "$root/tests/notify/smtp_server.py" --port "${port[smtp]}" --dir "$mail" \
+        --cert "$work/smtp-cert.pem" --key "$work/smtp-key.pem" --user bench-mailer \
+        --password "$smtp_password" >"$work/smtp-$1.out" 2>>"$work/smtp.log" &
+    pid[smtp]=$!
+    for _ in $(seq 100); do grep -q ready "$work/smtp-$1.out" 2>/dev/null && break; sleep 0.1; done
+    portal_env=(PORTAL_SMTP_URL="smtp://127.0.0.1:${port[smtp]}" PORTAL_SMTP_FROM=noreply@bench.example
+        PORTAL_SMTP_CREDENTIALS_FILE="$work/smtp-credentials" PORTAL_SMTP_CA_FILE="$work/smtp-cert.pem"
+        PORTAL_PUBLIC_URL=https://results.bench.example PORTAL_QUIET_HOURS= PORTAL_NOTIFY_RATE_CAP=0)
+    start_portal notify portal
+    portal_env=()
+    warm_up notify portal
+    t0=$(date +%s.%N)
+    n=$(psql -X -q -t -A -v ON_ERROR_STOP=1 "$(url portal postgres)" -c "SELECT count(*) FROM
+        (SELECT id, referring_physician_id FROM portal.studies WHERE reviewable_version IS NOT NULL
+          AND released_version IS NULL ORDER BY id LIMIT $notify_releases) s
+        CROSS JOIN LATERAL portal.release_report(s.id, s.referring_physician_id, NULL,
+                                                 'bench-notify-$1', NULL) r")
+    t1=$(date +%s.%N)
+    say "round $1 notify: $n releases committed in $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+    # The mixed load in windows while the messages go out (at most 20 windows).
+    while [ "$(mail_count "$mail")" -lt "$n" ] && [ $windows -lt 20 ]; do
+        j=$(wrk_json "http://127.0.0.1:${port[notify]}" mixed "$work/tokens-portal.txt" "$duration")
+        windows=$((windows + 1))
+        record "$1" "portal_big_mixed_notify_$windows" "$j"
+    done
+    while [ "$(mail_count "$mail")" -lt "$n" ] && [ $w -lt 6000 ]; do sleep 0.1; w=$((w + 1)); done
+    j="{\"released\":$n,\"commit_s\":$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }"),\"accepted\":$(mail_count "$mail"),\"all_accepted_s\":$(python3 -c "
+import os, sys
+d = sys.argv[1]
+print('%.2f' % (max(os.stat(os.path.join(d, f)).st_mtime for f in os.listdir(d) if f.endswith('.eml')) - float(sys.argv[2])))" "$mail" "$t0"),\"load_windows\":$windows}"
+    record "$1" notify "$j"
+    say "round $1 notify: $j"
+    stop_portal notify
+    kill "${pid[smtp]}" && wait "${pid[smtp]}" 2>/dev/null || true
+    unset "pid[smtp]"
+    rm -rf "$mail"
+}
+
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average at start: $loadavg_start; $runs rounds of ${duration}s runs"
 for r in $(seq "$runs"); do
@@ -374,6 +437,7 @@ for r in $(seq "$runs"); do
     page_ingest_run "$r"
     stop_portal big
     stop_portal small
+    notify_run "$r"
 done
 loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -384,6 +448,7 @@ cat >"$out/config.json" <<JSON
  "cores": $cores, "portal_threads": $portal_threads, "detail_answer_bytes": $detail_bytes,
  "pgbench_clients": 8, "pg_fast": $pg_fast, "warmup_s": $warmup,
  "ingest_connections": $ingest_many, "ingest_patients": $(wc -l <"$work/ingest-patients.tsv"),
+ "notify_releases": $notify_releases,
  "hl7_workers": $(awk '/define HL7_WORKERS/ {print $3}' include/hl7_listener.h),
  "loadavg_start": "$loadavg_start", "loadavg_end": "$loadavg_end",
  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",

@@ -18,6 +18,11 @@ ALTER TABLE portal.studies DISABLE TRIGGER page_changed;
 ALTER TABLE portal.report_versions DISABLE TRIGGER page_changed;
 ALTER TABLE portal.releases DISABLE TRIGGER page_changed;
 ALTER TABLE portal.discussion_requests DISABLE TRIGGER page_changed;
+-- History is not news: the generated releases, reports and requests tell no one
+-- (sql/definitions/75_notifications.sql).
+ALTER TABLE portal.releases DISABLE TRIGGER notify_on_release;
+ALTER TABLE portal.report_versions DISABLE TRIGGER notify_on_report;
+ALTER TABLE portal.discussion_requests DISABLE TRIGGER notify_on_discussion;
 
 INSERT INTO portal.physicians (id, name, phone, scheduling_url)
 SELECT 'BENCH-PHY-' || g, 'Dr. Bench ' || g, '+1 555 ' || lpad(g::text, 4, '0'),
@@ -95,6 +100,9 @@ ALTER TABLE portal.studies ENABLE TRIGGER page_changed;
 ALTER TABLE portal.report_versions ENABLE TRIGGER page_changed;
 ALTER TABLE portal.releases ENABLE TRIGGER page_changed;
 ALTER TABLE portal.discussion_requests ENABLE TRIGGER page_changed;
+ALTER TABLE portal.releases ENABLE TRIGGER notify_on_release;
+ALTER TABLE portal.report_versions ENABLE TRIGGER notify_on_report;
+ALTER TABLE portal.discussion_requests ENABLE TRIGGER notify_on_discussion;
 
 COMMIT;
 

@@ -9,7 +9,7 @@ req_json() and `? 201 : 200` in the handler and the functions it calls, in its o
 helper module such as server/session.c (not in the request machinery, modelled below); 422 when it
 validates fields (v_*); 500 and 503 when it runs SQL (req_run, db_exec); the PTnnn errors the
 SQL functions it calls raise (sql/definitions, followed through nested calls); 401 and 403 when the
-route has a role; 400, 413 and 415 when it takes a JSON body; 500 always (out of memory).
+route has a role; 400, 413 and 415 when it takes a JSON body (413 for a form body); 500 always (out of memory).
 
 Usage: tests/openapi/check.py [ROOT]. Prints "ok - ..." / "not ok - ..." lines and, last,
 "N passed, N failed". Needs Debian's python3-yaml, python3-jsonschema and openapi-specification.
@@ -191,6 +191,8 @@ class Code:
             s |= {401, 403}
         if route["body"] == "BODY_JSON":
             s |= {400, 413, 415}
+        if route["body"] == "BODY_FORM":
+            s.add(413)
         return s
 
     def refuses_unknown_fields(self, route):
@@ -336,12 +338,13 @@ def main():
         if not r["roles"] and security != []:
             why.append("is public but does not say security: []")
         has_body = "requestBody" in op
-        if (r["body"] == "BODY_JSON") != has_body:
+        if (r["body"] != "BODY_NONE") != has_body:
             why.append(f"body kind {r['body']} but requestBody {'present' if has_body else 'absent'}")
         if has_body:
             content = deref(spec, op["requestBody"]).get("content", {})
-            if list(content) != ["application/json"]:
-                why.append("the request body must be application/json only")
+            want = ["application/json"] if r["body"] == "BODY_JSON" else ["application/x-www-form-urlencoded"]
+            if list(content) != want:
+                why.append("the request body must be %s only" % want[0])
             if op.get("x-body-limit") != r["limit"]:
                 why.append(f"x-body-limit {op.get('x-body-limit')} but the table says {r['limit']}")
             if code.refuses_unknown_fields(r):

@@ -1,0 +1,177 @@
+/* The notification templates: fixed words with the portal's link, a count, or (for the staff) an
+ * accession and a stage, and nothing else. Every sentence is true whenever the message is sent:
+ * a digest's count is taken when it is sent, and a hold's end is described by what the release
+ * policy does then. */
+#include "notify_text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kind_names[] = {
+    [NOTIFY_RESULT_READY] = "result_ready",
+    [NOTIFY_RESULT_UPDATED] = "result_updated",
+    [NOTIFY_REPORTS_WAITING] = "reports_waiting",
+    [NOTIFY_CALLBACK_REQUESTED] = "callback_requested",
+    [NOTIFY_HOLD_ENDING] = "hold_ending",
+    [NOTIFY_STUDY_OVERDUE] = "study_overdue",
+};
+
+#define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+/* Said under every email: why it came, and that replies go nowhere. */
+#define FOOTER_AUTOMATIC "This message was sent automatically; replies are not read.\n"
+
+int notify_kind_parse(const char *s)
+{
+    for (size_t i = 0; s && i < NKINDS; i++)
+        if (strcmp(s, kind_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *notify_kind_name(enum notify_kind k)
+{
+    return (size_t)k < NKINDS ? kind_names[k] : "unknown";
+}
+
+int notify_audience_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "patient") == 0)
+        return NOTIFY_PATIENT;
+    if (strcmp(s, "physician") == 0)
+        return NOTIFY_PHYSICIAN;
+    if (strcmp(s, "staff") == 0)
+        return NOTIFY_STAFF;
+    return -1;
+}
+
+/* Whether s is a plain token (an accession, a stage): printable ASCII, no spaces. Anything else
+ * from the database is not put into a message. */
+static bool plain(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+            return false;
+    return true;
+}
+
+/* Formats into one field of out; returns 0, or -1 when it did not fit. */
+__attribute__((format(printf, 3, 4))) static int put(char *buf, size_t size, const char *fmt, ...);
+
+static int put(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int patient_text(const struct notify_message *m, const char *base, struct notify_text *t)
+{
+    bool updated = m->kind == NOTIFY_RESULT_UPDATED;
+    const char *what = updated ? "An updated result" : "A new result";
+    if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
+        put(t->subject, sizeof(t->subject), "%s is ready in your patient portal", what) < 0 ||
+        put(t->sms, sizeof(t->sms), "%s is ready in your patient portal. Sign in to see it: %s",
+            what, t->link) < 0)
+        return -1;
+    return put(t->body, sizeof(t->body),
+               "Hello,\n\n"
+               "%s is ready for you in your patient portal. Sign in to see it:\n\n"
+               "%s\n\n"
+               "For your privacy this message says nothing more; everything is in the portal.\n\n"
+               "-- \n" FOOTER_AUTOMATIC
+               "If your email program offers to unsubscribe from this sender, that stops these "
+               "emails.\n",
+               what, t->link);
+}
+
+static int physician_text(const struct notify_message *m, const char *base, struct notify_text *t)
+{
+    if (put(t->link, sizeof(t->link), "%s/physician.html", base) < 0)
+        return -1;
+    const char *subject, *sentence;
+    char counted[160];
+    switch (m->kind) {
+    case NOTIFY_REPORTS_WAITING:
+        if (m->reports_waiting <= 0)
+            return -1;
+        if (m->reports_waiting == 1)
+            snprintf(counted, sizeof(counted), "1 report waits for your review.");
+        else
+            snprintf(counted, sizeof(counted), "%d reports wait for your review.",
+                     m->reports_waiting);
+        subject = m->reports_waiting == 1 ? "1 report waits for your review"
+                                          : "Reports wait for your review";
+        sentence = counted;
+        break;
+    case NOTIFY_CALLBACK_REQUESTED:
+        subject = "A patient asked to talk over a result";
+        sentence = "A patient asked to talk over a released result with you. The request is in "
+                   "your list of discussion requests.";
+        break;
+    case NOTIFY_HOLD_ENDING:
+        subject = "A hold you placed ends within 24 hours";
+        sentence = "A hold you placed on a report ends within 24 hours. When it ends, the site's "
+                   "release policy applies: the report is released to the patient if the policy "
+                   "says so by then, and otherwise waits for your review.";
+        break;
+    default:
+        return -1;
+    }
+    if (put(t->subject, sizeof(t->subject), "%s", subject) < 0 ||
+        put(t->sms, sizeof(t->sms), "%s %s", sentence, t->link) < 0)
+        return -1;
+    return put(t->body, sizeof(t->body),
+               "%s\n\nOpen the results portal:\n\n%s\n\n-- \n" FOOTER_AUTOMATIC
+               "If your email program offers to unsubscribe from this sender, that stops these "
+               "messages.\n",
+               sentence, t->link);
+}
+
+static int staff_text(const struct notify_message *m, const char *base, struct notify_text *t)
+{
+    if (m->kind != NOTIFY_STUDY_OVERDUE || !plain(m->accession) || !plain(m->stage))
+        return -1;
+    if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
+        put(t->subject, sizeof(t->subject), "Study %s is overdue at stage %s", m->accession,
+            m->stage) < 0 ||
+        put(t->sms, sizeof(t->sms), "Study %s is overdue at stage %s.", m->accession, m->stage) < 0)
+        return -1;
+    return put(t->body, sizeof(t->body),
+               "Study %s has been at stage %s longer than the p90 estimate for similar studies "
+               "(nine in ten took less). It is announced once per study and stage.\n\n"
+               "-- \n" FOOTER_AUTOMATIC,
+               m->accession, m->stage);
+}
+
+int notify_text_render(const struct notify_message *m, const char *public_url,
+                       struct notify_text *out)
+{
+    memset(out, 0, sizeof(*out));
+    char base[NOTIFY_LINK_MAX - 32];
+    size_t n = public_url ? strlen(public_url) : 0;
+    while (n > 0 && public_url[n - 1] == '/')
+        n--;
+    if (n == 0 || n >= sizeof(base))
+        return -1;
+    memcpy(base, public_url, n);
+    base[n] = '\0';
+    switch (m->audience) {
+    case NOTIFY_PATIENT:
+        if (m->kind != NOTIFY_RESULT_READY && m->kind != NOTIFY_RESULT_UPDATED)
+            return -1;
+        return patient_text(m, base, out);
+    case NOTIFY_PHYSICIAN:
+        return physician_text(m, base, out);
+    case NOTIFY_STAFF:
+        return staff_text(m, base, out);
+    }
+    return -1;
+}
