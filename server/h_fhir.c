@@ -88,6 +88,21 @@ static int check_scope(struct req *rq, const struct fhir_resource *r,
                        interaction == FHIR_READ ? "reading" : "searching", r->name);
 }
 
+/* What every read and search checks first: the type the path names, the format asked for, and
+ * the token's scopes. NULL with *status set to the answer when one of them says no. */
+static const struct fhir_resource *begin(struct req *rq, enum fhir_interaction interaction,
+                                         int *status)
+{
+    const struct fhir_resource *r = resource_of(rq);
+    if (!r) {
+        *status = req_problem(rq, 404, "No such resource type.");
+        return NULL;
+    }
+    if ((*status = negotiate(rq)) || (*status = check_scope(rq, r, interaction)))
+        return NULL;
+    return r;
+}
+
 /* The service base as the client reached it: PORTAL_PUBLIC_ORIGIN when set (behind a proxy it
  * must be), else this server's Host header, if it looks like a host. */
 static void base_url(struct req *rq, char out[BASE_URL_MAX])
@@ -286,11 +301,9 @@ static json_t *warnings_entry(const struct fhir_search *s)
 
 int h_fhir_search(struct req *rq)
 {
-    const struct fhir_resource *r = resource_of(rq);
     int st;
+    const struct fhir_resource *r = begin(rq, FHIR_SEARCH, &st);
     if (!r)
-        return req_problem(rq, 404, "No such resource type.");
-    if ((st = negotiate(rq)) || (st = check_scope(rq, r, FHIR_SEARCH)))
         return st;
     struct collected c = {0};
     req_query_each(rq, collect, &c);
@@ -365,11 +378,9 @@ static bool not_modified(struct req *rq, const char *etag)
 
 int h_fhir_read(struct req *rq)
 {
-    const struct fhir_resource *r = resource_of(rq);
     int st;
+    const struct fhir_resource *r = begin(rq, FHIR_READ, &st);
     if (!r)
-        return req_problem(rq, 404, "No such resource type.");
-    if ((st = negotiate(rq)) || (st = check_scope(rq, r, FHIR_READ)))
         return st;
     struct fhir_search s = {.resource = r, .nids = 1, .has_ids = true, .count = 1};
     /* The router let through a FHIR id only, so it fits. */
