@@ -94,16 +94,19 @@ function tracker(study) {
     if (study.stage === 'cancelled') {
       state = reached.has(stage) ? 'done' : 'todo';
     } else if (i < current) {
-      state = 'done';
+      // A walk-in is never booked: that step was skipped, not done. Every later step is implied
+      // by the ones after it even when the RIS sent no event for it.
+      state = stage === 'scheduled' && !reached.has(stage) ? 'skipped' : 'done';
     } else if (i === current) {
       state = stage === 'available' ? 'done' : 'current';
     }
-    const prefix = { done: 'Done: ', current: 'Now: ', todo: 'Still to come: ' }[state];
+    const prefix = { done: 'Done: ', current: 'Now: ', todo: 'Still to come: ', skipped: 'Skipped: ' }[state];
     const at = reached.get(stage);
     list.append(el('li', { class: `step ${state}`, 'aria-current': i === current ? 'step' : null },
       el('span', { class: 'dot', 'aria-hidden': 'true' }),
       el('span', { class: 'step-name' }, el('span', { class: 'visually-hidden' }, prefix), name),
-      at ? el('span', { class: 'step-time' }, timeEl(at, formatShortDate)) : null));
+      at ? el('span', { class: 'step-time' }, timeEl(at, formatShortDate))
+        : state === 'skipped' ? el('span', { class: 'step-time' }, 'no booking') : null));
   });
   return list;
 }
@@ -138,6 +141,23 @@ function estimates(study) {
   return box;
 }
 
+// What happens next while the doctor has the report: the site's policy may share it without them
+// (auto_release_at, from the server), and a hold delays that until the hold ends.
+function reviewCallout(study) {
+  const at = study.auto_release_at;
+  if (!at) {
+    return el('p', { class: 'callout' },
+      'You will be able to read the report here once your doctor releases it. Until then it stays with your doctor.');
+  }
+  if (study.held) {
+    return el('p', { class: 'callout' },
+      'If your doctor does not release it sooner, it will be shared with you automatically on ', timeEl(at, formatDayHour), '.');
+  }
+  return el('p', { class: 'callout' },
+    'You will be able to read the report here once your doctor releases it, or automatically on ',
+    timeEl(at, formatDayHour), ' unless your doctor puts it on hold.');
+}
+
 // The parts of a study every patient sees, released or not: no report content.
 function studySummary(study, headingLevel, compact) {
   const h = el(`h${headingLevel}`, { class: 'study-name' }, study.description);
@@ -151,8 +171,7 @@ function studySummary(study, headingLevel, compact) {
     parts.push(el('p', { class: 'appointment' }, 'Your appointment: ', timeEl(study.scheduled_for, formatDayHour)));
   }
   if (study.stage === 'physician_review') {
-    parts.push(el('p', { class: 'callout' },
-      'You will be able to read the report here as soon as your doctor has looked at it. Until then it stays with your doctor.'));
+    parts.push(reviewCallout(study));
   }
   if (compact) {
     return parts;
@@ -231,8 +250,9 @@ function reportSections(study) {
     el('dt', {}, 'Version'), el('dd', {}, `${r.version} (${r.status})`));
   const details = el('section', { id: 'sec-details', class: 'card', 'aria-labelledby': 'h-details' },
     el('h2', { id: 'h-details' }, 'About this report'), dl);
-  if (Array.isArray(r.history) && r.history.length > 1) {
-    details.append(el('h3', {}, 'Earlier versions shared with you'), el('ul', {}, r.history.map((h) =>
+  const earlier = Array.isArray(r.history) ? r.history.filter((h) => h.version !== r.version) : [];
+  if (earlier.length) {
+    details.append(el('h3', {}, 'Earlier versions shared with you'), el('ul', {}, earlier.map((h) =>
       el('li', {}, `Version ${h.version} (${h.status}), shared `, timeEl(h.released_at), h.released_by ? ` by ${h.released_by}` : ''))));
   }
   body.push(details);
