@@ -298,6 +298,8 @@ async function main() {
     check(await skipped.count() === 1 && /Skipped: Booked\s*no booking/.test(await skipped.textContent()),
       `the walk-in's booking step is skipped: ${await text(us.locator('ol.tracker'))}`);
     check(/once your doctor releases it/.test(await text(us)), 'the default policy promises no automatic release');
+    check(await us.locator('form.preference').count() === 0 && await ct.locator('form.preference').count() === 0,
+      'no choice of when results are shared where the site offers none');
     // Estimates come from the site's history; wherever the API gives one, the card shows it.
     const api = await patient.evaluate(async () => (await fetch('/api/v1/patient/studies')).json());
     for (const s of api.studies) {
@@ -309,6 +311,28 @@ async function main() {
         check(/most likely by|we cannot say yet/.test(await text(card.locator('.estimates'))), `estimate wording for ${s.accession}`);
       }
     }
+  });
+
+  await step('patient chooses when the booked MR\'s report is shared (the site offers the choice)', async () => {
+    const card = () => patient.locator('li.study').filter({ has: patient.getByRole('heading', { name: 'MR right knee without contrast' }) });
+    const group = card().getByRole('group', { name: 'When should this report be shared with you?' });
+    await group.waitFor();
+    check(await group.getByLabel('The way my care site usually does it').isChecked(), 'the site default is chosen at first');
+    await group.getByLabel(/After my doctor has reviewed it/).check();
+    await group.getByLabel(/Days to wait for my doctor/).fill('40');
+    await card().getByRole('button', { name: 'Save my choice' }).click();
+    await patient.getByRole('alert').filter({ hasText: 'from 1 to 14' }).waitFor();
+    await group.getByLabel(/Days to wait for my doctor/).fill('5');
+    await card().getByRole('button', { name: 'Save my choice' }).click();
+    await patient.getByRole('status').filter({ hasText: 'Your choice is saved' }).waitFor();
+    const saved = card().getByRole('group', { name: 'When should this report be shared with you?' });
+    check(await saved.getByLabel(/After my doctor has reviewed it/).isChecked(), 'the saved choice shows after reload');
+    check(await saved.getByLabel(/Days to wait for my doctor/).inputValue() === '5', 'with its five days');
+    const api = await patient.evaluate(async () => (await fetch('/api/v1/patient/studies')).json());
+    const mr = api.studies.find((s) => s.modality === 'MR');
+    check(mr.release_preference.release === 'wait_for_physician' && mr.release_preference.wait_days === 5, `the API has the choice: ${JSON.stringify(mr.release_preference)}`);
+    await axe(patient, 'patient choice of when results are shared');
+    await shoot(patient, '03b-patient-release-choice');
   });
 
   await step('physician sign-in page: a wrong password is refused with a clear message', async () => {
