@@ -36,8 +36,8 @@ static const struct stage_text stage_texts[] = {
     {"reading", "A radiologist is reading your images",
      "A radiologist is examining your images and writing a report for your doctor."},
     {"physician_review", "Your doctor is reviewing the report",
-     "The radiologist's report has gone to your doctor, who will review it before it is shared "
-     "with you and will talk the results over with you."},
+     "The radiologist's report has gone to your doctor, who will review it and talk the results "
+     "over with you."},
     {"available", "Your results are ready",
      "Your doctor has reviewed the report. You can read it now and schedule a time to talk it "
      "over."},
@@ -45,14 +45,20 @@ static const struct stage_text stage_texts[] = {
      "This exam was cancelled. If you did not expect this, please contact your doctor's office."},
 };
 
-/* Release policies (docs/release-policies.md): a report shared as soon as it was final has not
- * necessarily been reviewed, and a held one is held by the physician (never said why). */
+/* Release policies (docs/release-policies.md). A report the policy released (at once, at a
+ * deadline, or when a hold ended) was shared without waiting for the physician; a held one is held
+ * by the physician (never said why), and when the hold ends it is shared only where the policy
+ * would have shared it by then: auto_release_at says when. */
 static const char released_unreviewed_text[] =
-    "Your report is ready. It was shared with you as soon as it was final, so your doctor may not "
-    "have reviewed it yet. You can read it now and schedule a time to talk it over.";
+    "Your report is ready. It was shared with you automatically, without waiting for your doctor, "
+    "so your doctor may not have reviewed it yet. You can read it now and schedule a time to talk "
+    "it over.";
 static const char held_text[] =
     "Your doctor has put a hold on sharing this report for now. It will be shared with you when "
-    "your doctor releases it or the hold ends.";
+    "your doctor releases it.";
+static const char held_then_automatic_text[] =
+    "Your doctor has put a hold on sharing this report for now. It will be shared with you when "
+    "your doctor releases it, or automatically when the hold ends.";
 
 static bool is_true(const char *v)
 {
@@ -133,8 +139,11 @@ static int add_release_policy(json_t *o, const PGresult *res, int row, const cha
     if (held && json_object_set_new(o, "held", json_boolean(is_true(held))) < 0)
         return -1;
     const char *explanation = NULL;
+    const char *automatic = db_value(res, row, "auto_release_at");
+    if (timefmt_json_set(o, "auto_release_at", automatic) < 0)
+        return -1;
     if (is_true(held) && stage && strcmp(stage, "physician_review") == 0)
-        explanation = held_text;
+        explanation = automatic ? held_then_automatic_text : held_text;
     else if (is_true(db_value(res, row, "released_unreviewed")) && stage &&
              strcmp(stage, "available") == 0)
         explanation = released_unreviewed_text;
@@ -224,8 +233,8 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     const char *how = db_value(res, row, "how");
     if (how && strcmp(how, "policy") == 0 && !db_value(res, row, "physician_note"))
         snprintf(prompt, sizeof(prompt),
-                 "Your results were shared with you as soon as they were final. Schedule a time "
-                 "with %s to talk them over.",
+                 "Your results were shared with you automatically, without waiting for your "
+                 "doctor. Schedule a time with %s to talk them over.",
                  physician);
     else
         snprintf(prompt, sizeof(prompt),

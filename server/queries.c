@@ -27,6 +27,16 @@
     "AS patient_version, "                                                                         \
     "(SELECT gv.version FROM portal.page_global_version gv) AS global_version"
 
+/* When a report waiting for the physician will be shared without them, if ever: the policy's due
+ * time (release_plan); while a hold is in force, the later of that and the hold's end, since the
+ * sweep releases nothing held (sql/definitions/40_release.sql). NULL under a policy that waits for
+ * the physician. Computed only for studies in review, so other pages do not pay for the plan. */
+#define PATIENT_AUTO_RELEASE                                                                       \
+    "CASE WHEN s.stage = 'physician_review' THEN (SELECT CASE WHEN hh.id IS NULL THEN rp.due_at "  \
+    "WHEN rp.due_at IS NOT NULL AND hh.ends_at IS NOT NULL THEN greatest(rp.due_at, hh.ends_at) "  \
+    "END FROM portal.release_plan(s) rp LEFT JOIN portal.holds hh ON hh.study_id = s.id "          \
+    "AND hh.ended_at IS NULL AND coalesce(hh.ends_at, 'infinity') > now()) END AS auto_release_at"
+
 /* The study columns every patient view shows; the order is fixed by patient_view.c. */
 #define PATIENT_STUDY_COLUMNS                                                                      \
     "s.id, s.accession, s.modality, s.description, s.priority, s.site, s.stage, s.ordered_at, "    \
@@ -39,7 +49,7 @@
     "pf.preference::text AS release_preference, "                                                  \
     "EXISTS (SELECT FROM portal.releases rr WHERE rr.study_id = s.id AND rr.version = "            \
     "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS "                            \
-    "released_unreviewed " ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
+    "released_unreviewed, " PATIENT_AUTO_RELEASE ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
 
 /* ---- The FHIR API's searches (server/h_fhir.c; parameters as in enum fhir_query_param) ------ */
 

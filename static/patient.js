@@ -94,16 +94,19 @@ function tracker(study) {
     if (study.stage === 'cancelled') {
       state = reached.has(stage) ? 'done' : 'todo';
     } else if (i < current) {
-      state = 'done';
+      // A walk-in is never booked: that step was skipped, not done. Every later step is implied
+      // by the ones after it even when the RIS sent no event for it.
+      state = stage === 'scheduled' && !reached.has(stage) ? 'skipped' : 'done';
     } else if (i === current) {
       state = stage === 'available' ? 'done' : 'current';
     }
-    const prefix = { done: 'Done: ', current: 'Now: ', todo: 'Still to come: ' }[state];
+    const prefix = { done: 'Done: ', current: 'Now: ', todo: 'Still to come: ', skipped: 'Skipped: ' }[state];
     const at = reached.get(stage);
     list.append(el('li', { class: `step ${state}`, 'aria-current': i === current ? 'step' : null },
       el('span', { class: 'dot', 'aria-hidden': 'true' }),
       el('span', { class: 'step-name' }, el('span', { class: 'visually-hidden' }, prefix), name),
-      at ? el('span', { class: 'step-time' }, timeEl(at, formatShortDate)) : null));
+      at ? el('span', { class: 'step-time' }, timeEl(at, formatShortDate))
+        : state === 'skipped' ? el('span', { class: 'step-time' }, 'no booking') : null));
   });
   return list;
 }
@@ -138,6 +141,23 @@ function estimates(study) {
   return box;
 }
 
+// What happens next while the doctor has the report: the site's policy may share it without them
+// (auto_release_at, from the server), and a hold delays that until the hold ends.
+function reviewCallout(study) {
+  const at = study.auto_release_at;
+  if (!at) {
+    return el('p', { class: 'callout' },
+      'You will be able to read the report here once your doctor releases it. Until then it stays with your doctor.');
+  }
+  if (study.held) {
+    return el('p', { class: 'callout' },
+      'If your doctor does not release it sooner, it will be shared with you automatically on ', timeEl(at, formatDayHour), '.');
+  }
+  return el('p', { class: 'callout' },
+    'You will be able to read the report here once your doctor releases it, or automatically on ',
+    timeEl(at, formatDayHour), ' unless your doctor puts it on hold.');
+}
+
 // The parts of a study every patient sees, released or not: no report content.
 function studySummary(study, headingLevel, compact) {
   const h = el(`h${headingLevel}`, { class: 'study-name' }, study.description);
@@ -151,8 +171,7 @@ function studySummary(study, headingLevel, compact) {
     parts.push(el('p', { class: 'appointment' }, 'Your appointment: ', timeEl(study.scheduled_for, formatDayHour)));
   }
   if (study.stage === 'physician_review') {
-    parts.push(el('p', { class: 'callout' },
-      'You will be able to read the report here as soon as your doctor has looked at it. Until then it stays with your doctor.'));
+    parts.push(reviewCallout(study));
   }
   if (compact) {
     return parts;
@@ -179,6 +198,9 @@ async function showList(focus) {
     : 'You have no exams yet. They appear here as soon as one is ordered for you.';
   for (const s of studies) {
     const li = el('li', { class: 'card study', 'data-study': s.id }, studySummary(s, 2));
+    if (s.release_preference) {
+      li.append(preferenceForm(s));
+    }
     if (s.report_available) {
       li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${s.id}` },
         'Read your results', el('span', { class: 'visually-hidden' }, ` for ${s.description}`))));
@@ -190,6 +212,66 @@ async function showList(focus) {
   if (focus) {
     focusHeading(document.getElementById('list-title'));
   }
+}
+
+// Where the site lets patients choose (release_preference, docs/release-policies.md): share the
+// report as soon as it is final, or wait for the doctor for up to some days, or the site's usual
+// way. The choice can be changed until the report is final.
+const PREFERENCE_LABELS = {
+  site_default: 'The way my care site usually does it',
+  immediate: 'As soon as the report is final, even before my doctor has reviewed it',
+  wait_for_physician: 'After my doctor has reviewed it, or after a number of days if my doctor has not released it by then',
+};
+
+function preferenceForm(study) {
+  const p = study.release_preference;
+  const name = `release-${study.id}`;
+  const legendId = `pref-legend-${study.id}`;
+  if (!p.can_change) {
+    const days = p.release === 'wait_for_physician' && p.wait_days ? ` (up to ${p.wait_days} days)` : '';
+    return el('p', { class: 'small' }, 'When this report is shared with you: ', PREFERENCE_LABELS[p.release] || p.release, days,
+      '. The report is final, so this can no longer be changed.');
+  }
+  const max = p.max_wait_days || 30;
+  const daysInput = el('input', { type: 'number', id: `pref-days-${study.id}`, min: '1', max: String(max), value: String(p.wait_days || Math.min(7, max)), inputmode: 'numeric' });
+  const option = (value, extra) => el('div', { class: 'choice' },
+    el('input', { type: 'radio', name, id: `${name}-${value}`, value, checked: p.release === value ? true : null }),
+    el('label', { for: `${name}-${value}` }, PREFERENCE_LABELS[value]), extra || null);
+  const form = el('form', { class: 'preference', novalidate: true },
+    el('fieldset', { 'aria-labelledby': legendId },
+      el('legend', { id: legendId }, 'When should this report be shared with you?'),
+      el('p', { class: 'hint' }, 'Your doctor can still put a hold on it. You can change this until the report is final.'),
+      option('site_default'), option('immediate'),
+      option('wait_for_physician', el('span', { class: 'block' },
+        el('label', { for: daysInput.id }, `Days to wait for my doctor (1 to ${max}) `), daysInput))),
+    el('button', { type: 'submit' }, 'Save my choice'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessages();
+    const picked = form.querySelector(`input[name="${name}"]:checked`);
+    const body = { release: picked ? picked.value : 'site_default' };
+    if (body.release === 'wait_for_physician') {
+      const days = Number(daysInput.value);
+      if (!Number.isInteger(days) || days < 1 || days > max) {
+        daysInput.setAttribute('aria-invalid', 'true');
+        showError(`Please give a whole number of days from 1 to ${max}.`);
+        daysInput.focus();
+        return;
+      }
+      daysInput.removeAttribute('aria-invalid');
+      body.wait_days = days;
+    }
+    setBusy(form, true);
+    try {
+      await api('PUT', `/api/v1/patient/studies/${study.id}/preference`, body);
+      await showList(false);
+      announce('Your choice is saved.');
+    } catch (err) {
+      setBusy(form, false);
+      handleError(err);
+    }
+  });
+  return form;
 }
 
 function reportSections(study) {
@@ -231,8 +313,9 @@ function reportSections(study) {
     el('dt', {}, 'Version'), el('dd', {}, `${r.version} (${r.status})`));
   const details = el('section', { id: 'sec-details', class: 'card', 'aria-labelledby': 'h-details' },
     el('h2', { id: 'h-details' }, 'About this report'), dl);
-  if (Array.isArray(r.history) && r.history.length > 1) {
-    details.append(el('h3', {}, 'Earlier versions shared with you'), el('ul', {}, r.history.map((h) =>
+  const earlier = Array.isArray(r.history) ? r.history.filter((h) => h.version !== r.version) : [];
+  if (earlier.length) {
+    details.append(el('h3', {}, 'Earlier versions shared with you'), el('ul', {}, earlier.map((h) =>
       el('li', {}, `Version ${h.version} (${h.status}), shared `, timeEl(h.released_at), h.released_by ? ` by ${h.released_by}` : ''))));
   }
   body.push(details);

@@ -3,7 +3,7 @@
 // requests to talk their results over.
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
-  formatDateTime, timeEl, setBusy, signIn, signinShown, signOut,
+  formatDateTime, localInputToIso, timeEl, setBusy, signIn, signinShown, signOut,
 } from './common.js';
 
 const signinView = document.getElementById('signin-view');
@@ -139,10 +139,31 @@ function holdInfo(study) {
   if (!h) {
     return null;
   }
+  // When the hold ends the sweep releases the report only where the policy would have by then
+  // (release_policy.auto_release_at); otherwise it waits for the physician.
+  const due = study.release_policy && study.release_policy.auto_release_at;
+  let after;
+  if (!h.ends_at) {
+    after = 'No automatic release will happen; release it yourself when ready.';
+  } else if (due) {
+    const at = new Date(Math.max(Date.parse(due), Date.parse(h.ends_at))).toISOString();
+    after = ['The hold ends ', timeEl(h.ends_at), '; the release policy then shares the report automatically (from ', timeEl(at), ') unless you release it first.'];
+  } else {
+    after = ['The hold ends ', timeEl(h.ends_at), '. No automatic release follows: the report waits for you to release it.'];
+  }
   return el('div', { class: 'callout' },
     el('strong', {}, 'On hold'), h.placed_at ? [' since ', timeEl(h.placed_at)] : '', `: ${h.reason}`,
-    el('span', { class: 'block' }, 'No automatic release will happen; release it yourself when ready.'));
+    h.reason_code ? ` (${REASON_CODES[h.reason_code] || h.reason_code})` : '',
+    el('span', { class: 'block' }, after));
 }
+
+// The grounds a hold may rest on (45 CFR 171.201 asks which), as the API names them.
+const REASON_CODES = {
+  harm_risk: 'Risk of harm to the patient',
+  patient_request: 'The patient asked to wait',
+  data_believed_wrong: 'The report is believed to be wrong',
+  other: 'Other',
+};
 
 function releaseForm(study) {
   const form = el('form', { class: 'card form', id: 'release-form', novalidate: true },
@@ -175,8 +196,18 @@ function holdForm(study) {
     el('h3', {}, 'Hold'),
     el('div', { class: 'field' },
       el('label', { for: 'hold-reason' }, 'Reason for holding'),
-      el('p', { class: 'hint', id: 'hold-reason-hint' }, 'Keeps the report from any automatic release. Only you and the audit log see this.'),
+      el('p', { class: 'hint', id: 'hold-reason-hint' },
+        'The patient sees that the report is on hold, never why. The reason is kept in the audit log and shown to you and to the clinic’s administrators in the compliance report.'),
       el('textarea', { id: 'hold-reason', rows: '3', maxlength: '2000', required: true, 'aria-describedby': 'hold-reason-hint' })),
+    el('div', { class: 'field' },
+      el('label', { for: 'hold-code' }, 'Grounds'),
+      el('select', { id: 'hold-code' },
+        Object.entries(REASON_CODES).map(([code, text]) => el('option', { value: code, selected: code === 'other' ? true : null }, text)))),
+    el('div', { class: 'field' },
+      el('label', { for: 'hold-until' }, 'Hold until (optional)'),
+      el('p', { class: 'hint', id: 'hold-until-hint' },
+        'Without a date the site’s default length applies. No automatic release happens while the hold lasts.'),
+      el('input', { id: 'hold-until', type: 'datetime-local', 'aria-describedby': 'hold-until-hint' })),
     el('button', { type: 'submit', class: 'danger' }, 'Hold report'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -192,7 +223,12 @@ function holdForm(study) {
     field.removeAttribute('aria-invalid');
     setBusy(form, true);
     try {
-      await api('POST', `/api/v1/physician/studies/${study.id}/hold`, { reason });
+      const body = { reason, reason_code: form.querySelector('#hold-code').value };
+      const until = form.querySelector('#hold-until').value;
+      if (until) {
+        body.until = localInputToIso(until);
+      }
+      await api('POST', `/api/v1/physician/studies/${study.id}/hold`, body);
       await refresh(study.id);
       announce('Report on hold.');
       focusHeading(document.getElementById('detail-title'));

@@ -86,6 +86,13 @@ async function ingest(kind, body) {
   return data;
 }
 
+// A datetime-local input's value for an instant, in the browser's time zone (UTC: contextOptions).
+function localInput(iso) {
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+}
+
 function hoursAgo(h) {
   return new Date(Date.now() - h * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -285,6 +292,14 @@ async function main() {
     check(/Still to come: Results ready/.test(await ct.locator('li.step.todo').textContent()), 'results ready still to come');
     const mr = patient.locator('li.study').filter({ has: patient.getByRole('heading', { name: 'MR right knee without contrast' }) });
     check(/Your appointment:/.test(await text(mr)), 'the booked MR shows its appointment');
+    // The US exam was a walk-in: its booking step is skipped, never shown as done without a date.
+    const us = patient.locator('li.study').filter({ has: patient.getByRole('heading', { name: 'US abdomen complete' }) });
+    const skipped = us.locator('li.step.skipped');
+    check(await skipped.count() === 1 && /Skipped: Booked\s*no booking/.test(await skipped.textContent()),
+      `the walk-in's booking step is skipped: ${await text(us.locator('ol.tracker'))}`);
+    check(/once your doctor releases it/.test(await text(us)), 'the default policy promises no automatic release');
+    check(await us.locator('form.preference').count() === 0 && await ct.locator('form.preference').count() === 0,
+      'no choice of when results are shared where the site offers none');
     // Estimates come from the site's history; wherever the API gives one, the card shows it.
     const api = await patient.evaluate(async () => (await fetch('/api/v1/patient/studies')).json());
     for (const s of api.studies) {
@@ -296,6 +311,28 @@ async function main() {
         check(/most likely by|we cannot say yet/.test(await text(card.locator('.estimates'))), `estimate wording for ${s.accession}`);
       }
     }
+  });
+
+  await step('patient chooses when the booked MR\'s report is shared (the site offers the choice)', async () => {
+    const card = () => patient.locator('li.study').filter({ has: patient.getByRole('heading', { name: 'MR right knee without contrast' }) });
+    const group = card().getByRole('group', { name: 'When should this report be shared with you?' });
+    await group.waitFor();
+    check(await group.getByLabel('The way my care site usually does it').isChecked(), 'the site default is chosen at first');
+    await group.getByLabel(/After my doctor has reviewed it/).check();
+    await group.getByLabel(/Days to wait for my doctor/).fill('40');
+    await card().getByRole('button', { name: 'Save my choice' }).click();
+    await patient.getByRole('alert').filter({ hasText: 'from 1 to 14' }).waitFor();
+    await group.getByLabel(/Days to wait for my doctor/).fill('5');
+    await card().getByRole('button', { name: 'Save my choice' }).click();
+    await patient.getByRole('status').filter({ hasText: 'Your choice is saved' }).waitFor();
+    const saved = card().getByRole('group', { name: 'When should this report be shared with you?' });
+    check(await saved.getByLabel(/After my doctor has reviewed it/).isChecked(), 'the saved choice shows after reload');
+    check(await saved.getByLabel(/Days to wait for my doctor/).inputValue() === '5', 'with its five days');
+    const api = await patient.evaluate(async () => (await fetch('/api/v1/patient/studies')).json());
+    const mr = api.studies.find((s) => s.modality === 'MR');
+    check(mr.release_preference.release === 'wait_for_physician' && mr.release_preference.wait_days === 5, `the API has the choice: ${JSON.stringify(mr.release_preference)}`);
+    await axe(patient, 'patient choice of when results are shared');
+    await shoot(patient, '03b-patient-release-choice');
   });
 
   await step('physician sign-in page: a wrong password is refused with a clear message', async () => {
@@ -330,11 +367,17 @@ async function main() {
     await doctor.getByRole('heading', { level: 2, name: 'Ada Lovelace – US abdomen complete' }).waitFor();
     await doctor.getByRole('button', { name: 'Hold report' }).click();
     await doctor.getByRole('alert').filter({ hasText: 'give a reason' }).waitFor();
+    const hint = await text(doctor.locator('#hold-reason-hint'));
+    check(/administrators/.test(hint) && !/Only you/.test(hint), `the hold hint says who reads the reason: ${hint}`);
     await doctor.getByLabel('Reason for holding').fill(HOLD_REASON);
+    await doctor.getByLabel('Grounds').selectOption('data_believed_wrong');
+    await doctor.getByLabel('Hold until (optional)').fill(localInput(hoursAgo(-48)));
     await doctor.getByRole('button', { name: 'Hold report' }).click();
     await doctor.getByRole('status').filter({ hasText: 'Report on hold' }).waitFor();
     const detail = await text(doctor.locator('#detail'));
     check(detail.includes(HOLD_REASON) && /On hold since/.test(detail), `hold reason and time shown: ${detail}`);
+    check(/believed to be wrong/.test(detail) && /The hold ends .*No automatic release follows/s.test(detail),
+      `the hold's grounds, its end, and that nothing is released when it ends (default policy): ${detail}`);
     check((await doctor.locator('#worklist h2').allInnerTexts()).includes('On hold (1)'), 'worklist has one on hold');
     await axe(doctor, 'physician study on hold');
   });

@@ -5,6 +5,7 @@ release sweep racing across two portald instances, and the admin compliance repo
 Each test puts its studies at a site of its own and writes that site's policy row, so the shared
 cluster's default policy (physician review) stays as other tests expect. Time passes by moving
 report and hold timestamps into the past as the superuser, never by sleeping."""
+import json
 import time
 import uuid
 
@@ -105,7 +106,10 @@ def test_policy_auto_release_after_deadline(ctx):
     assert released >= 1
     s = _patient_study(ctx, sid, pid)
     assert s["report"]["released_by"] == "Released automatically (site policy)", s
-    assert s["discussion"]["prompt"].startswith("Your results were shared with you as soon as"), s
+    assert s["discussion"]["prompt"].startswith("Your results were shared with you automatically"), s
+    # Released at its deadline, not "as soon as it was final" (issue 16: words that are true).
+    assert "as soon as" not in json.dumps(s), s
+    assert "without waiting for your doctor" in s["stage_explanation"], s
     p = _physician_study(ctx, sid)
     assert p["state"] == "released" and p["release"]["how"] == "policy", p
     assert p["release"]["released_at"] and "auto_release_at" not in p["release_policy"], p
@@ -454,3 +458,56 @@ def test_compliance_report_figures(ctx):
     audit = ctx.cluster.sql("SELECT count(*) FROM portal.audit_log WHERE action = 'compliance.holds.read' "
                             "AND actor_id = 'compliance-officer'")
     assert int(audit[0][0]) >= 3, audit
+
+
+def _hold(ctx, study_id, **body):
+    r = ctx.server.request("POST", "/api/v1/physician/studies/%s/hold" % study_id,
+                           body=dict({"reason": "Call first"}, **body), token=_doc(ctx))
+    assert r.status == 201, r
+    return r.json()
+
+
+def test_a_hold_under_the_default_policy_never_promises_a_release_when_it_ends(ctx):
+    """The default policy waits for the physician: when the hold ends nothing is shared, so the
+    patient is told only that the doctor will release it (issue 16: words that are true)."""
+    sid, pid, acc = _study(ctx, _site("words-default"))
+    _report(ctx, acc)
+    s = _patient_study(ctx, sid, pid)
+    assert "auto_release_at" not in s, s
+    _hold(ctx, sid)
+    s = _patient_study(ctx, sid, pid)
+    assert s["held"] and "auto_release_at" not in s, s
+    assert s["stage_explanation"].endswith("when your doctor releases it."), s
+    assert "hold ends" not in s["stage_explanation"], s
+    p = _physician_study(ctx, sid)
+    assert p["hold"]["ends_at"] and "auto_release_at" not in p["release_policy"], p
+
+
+def test_a_hold_under_a_deadline_policy_says_when_the_report_is_shared(ctx):
+    site = _site("words-deadline")
+    _policy(ctx, site, auto_release_after="72 hours")
+    sid, pid, acc = _study(ctx, site)
+    _report(ctx, acc)
+    s = _patient_study(ctx, sid, pid)
+    due = s["auto_release_at"]
+    assert not s.get("held") and due, s
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5 * 86400))
+    _hold(ctx, sid, until=until, reason_code="patient_request")
+    s = _patient_study(ctx, sid, pid)
+    # Held past the policy's deadline: shared when the hold ends, not at the deadline.
+    assert s["held"] and s["auto_release_at"] == until, (s, until)
+    assert s["stage_explanation"].endswith("or automatically when the hold ends."), s
+    p = _physician_study(ctx, sid)
+    assert p["hold"]["reason_code"] == "patient_request" and p["hold"]["ends_at"] == until, p
+
+
+def test_a_short_hold_under_a_deadline_policy_ends_before_the_deadline(ctx):
+    site = _site("words-short")
+    _policy(ctx, site, auto_release_after="72 hours")
+    sid, pid, acc = _study(ctx, site)
+    _report(ctx, acc)
+    due = _patient_study(ctx, sid, pid)["auto_release_at"]
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    _hold(ctx, sid, until=until)
+    s = _patient_study(ctx, sid, pid)
+    assert s["held"] and s["auto_release_at"] == due, (s, due)

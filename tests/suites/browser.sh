@@ -61,6 +61,11 @@ export PORTAL_STATIC_DIR=$ROOT/static
 export PORTAL_THREADS=2
 
 "$BIN" migrate >"$TMP/migrate.log" 2>&1 || fail_early "migrate failed: $(tail -3 "$TMP/migrate.log")"
+# MR exams at the main site let patients choose when their results are shared (the story's booked
+# MR shows that choice); everything else keeps the default policy, which waits for the physician.
+psql -X -q -v ON_ERROR_STOP=1 "$owner_url" -c "INSERT INTO portal.release_policies
+    (site, modality, patient_preference_allowed, max_patient_delay) VALUES ('main', 'MR', true, '14 days')" \
+    >"$TMP/policy.log" 2>&1 || fail_early "the MR policy was not saved: $(tail -3 "$TMP/policy.log")"
 # Synthetic history, so the pages show real estimates as they do after `make run`.
 "$BIN" seed-history >"$TMP/history.log" 2>&1 || fail_early "seed-history failed: $(tail -3 "$TMP/history.log")"
 "$BIN" serve >"$TMP/server.log" 2>&1 &
