@@ -28,11 +28,15 @@ struct revoked {
     struct revoked *next;
     enum role role;
     long before;
+    long heard; /* the latest second this instance's listener was told of */
     char sub[128];
 };
 
 static struct revoked *table[BUCKETS];
 static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Signalled when the listener applies a notice; revocation_revoke waits on it for its own. */
+static pthread_mutex_t heard_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t heard_cond = PTHREAD_COND_INITIALIZER;
 static atomic_bool in_memory;
 static atomic_bool stopping;
 static pthread_t listener;
@@ -47,8 +51,8 @@ static unsigned bucket(enum role role, const char *sub)
     return h % BUCKETS;
 }
 
-/* Caller holds the write lock. */
-static void remember_locked(enum role role, const char *sub, long before)
+/* Caller holds the write lock. heard: the notice came through the listener. */
+static void remember_locked(enum role role, const char *sub, long before, bool heard)
 {
     if (strlen(sub) >= sizeof(((struct revoked *)0)->sub))
         return; /* no token can carry such a sub (auth.c) */
@@ -57,6 +61,8 @@ static void remember_locked(enum role role, const char *sub, long before)
         if (r->role == role && strcmp(r->sub, sub) == 0) {
             if (before > r->before)
                 r->before = before;
+            if (heard && before > r->heard)
+                r->heard = before;
             return;
         }
     }
@@ -68,16 +74,55 @@ static void remember_locked(enum role role, const char *sub, long before)
     }
     r->role = role;
     r->before = before;
+    r->heard = heard ? before : 0;
     strcpy(r->sub, sub);
     r->next = table[b];
     table[b] = r;
 }
 
-static void remember(enum role role, const char *sub, long before)
+static void remember(enum role role, const char *sub, long before, bool heard)
 {
     pthread_rwlock_wrlock(&table_lock);
-    remember_locked(role, sub, before);
+    remember_locked(role, sub, before, heard);
     pthread_rwlock_unlock(&table_lock);
+    if (heard) {
+        pthread_mutex_lock(&heard_lock);
+        pthread_cond_broadcast(&heard_cond);
+        pthread_mutex_unlock(&heard_lock);
+    }
+}
+
+/* Whether this instance's listener has been told of (role, sub)'s revocation at before. */
+static bool heard_of(enum role role, const char *sub, long before)
+{
+    bool heard = false;
+    pthread_rwlock_rdlock(&table_lock);
+    for (struct revoked *r = table[bucket(role, sub)]; r; r = r->next)
+        if (r->role == role && strcmp(r->sub, sub) == 0)
+            heard = r->heard >= before;
+    pthread_rwlock_unlock(&table_lock);
+    return heard;
+}
+
+/* The database delivers a notice to every listening instance at the commit; waiting until this
+ * instance's own listener has it means the others' listeners were sent it at the same moment, so
+ * a client that uses the ended token right after the answer meets the revocation on any instance
+ * (but for one that is not following: it asks the database anyway). Bounded, so a slow listener
+ * delays a sign-out at most this long. */
+#define HEARD_WAIT_MS 500
+
+static void wait_until_heard(enum role role, const char *sub, long before)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += HEARD_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&heard_lock);
+    while (atomic_load(&in_memory) && !heard_of(role, sub, before))
+        if (pthread_cond_timedwait(&heard_cond, &heard_lock, &until) != 0)
+            break;
+    pthread_mutex_unlock(&heard_lock);
 }
 
 static void forget_all_locked(void)
@@ -148,8 +193,10 @@ int revocation_revoke(enum role role, const char *sub, const char *request_id, s
     int s = db_exec(Q_REVOKE_SESSIONS, 2, p, &r, o, request_id);
     if (s)
         return s;
-    remember(role, sub, strtol(PQgetvalue(r, 0, 0), NULL, 10));
+    long before = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
+    remember(role, sub, before, false);
+    wait_until_heard(role, sub, before);
     return 0;
 }
 
@@ -171,7 +218,7 @@ static void apply_notice(const char *payload)
         return;
     enum role r = role_from_name(role);
     if (r != ROLE_NONE)
-        remember(r, payload + used, before);
+        remember(r, payload + used, before, true);
 }
 
 static bool load(PGconn *c)
@@ -183,7 +230,7 @@ static bool load(PGconn *c)
         forget_all_locked();
         for (int i = 0; i < PQntuples(res); i++)
             remember_locked(role_from_name(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1),
-                            strtol(PQgetvalue(res, i, 2), NULL, 10));
+                            strtol(PQgetvalue(res, i, 2), NULL, 10), true);
         pthread_rwlock_unlock(&table_lock);
     }
     PQclear(res);

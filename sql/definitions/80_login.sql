@@ -31,7 +31,9 @@ $$;
 
 -- Ends every session of (p_role, p_sub) issued up to now: tokens whose iat is below the returned
 -- second are refused from then on, on every instance (each listens on portal_sessions). The next
--- second, not this one: a token signed earlier in this second has iat = this second.
+-- second, not this one: a token signed earlier in this second has iat = this second. And at least
+-- one past the last revocation: a token signed since then has iat = that second (server/session.c
+-- signs no earlier), so a second sign-out within the same second must still end it.
 CREATE OR REPLACE FUNCTION portal.revoke_sessions(p_role text, p_sub text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -40,7 +42,8 @@ BEGIN
     INSERT INTO portal.session_revocations AS r (role, sub, revoked_before)
     VALUES (p_role, p_sub, v_before)
     ON CONFLICT (role, sub) DO UPDATE
-        SET revoked_before = greatest(r.revoked_before, EXCLUDED.revoked_before), revoked_at = now()
+        SET revoked_before = greatest(r.revoked_before + 1, EXCLUDED.revoked_before),
+            revoked_at = now()
     RETURNING revoked_before INTO v_before;
     PERFORM pg_notify('portal_sessions', p_role || ' ' || v_before || ' ' || p_sub);
     RETURN v_before;

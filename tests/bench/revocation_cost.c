@@ -25,7 +25,7 @@ int main(void)
     char sub[64];
     for (int i = 0; i < 100000; i++) {
         snprintf(sub, sizeof(sub), "%08x-0000-4000-8000-%012d", i, i);
-        remember(ROLE_PATIENT, sub, 1800000000L);
+        remember(ROLE_PATIENT, sub, 1800000000L, true);
     }
     atomic_store(&in_memory, true);
     struct principal who = {.role = ROLE_PATIENT, .iat = 1700000000L};

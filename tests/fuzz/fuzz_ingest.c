@@ -74,8 +74,9 @@ int req_fail(struct req *rq, const struct outcome *o)
     rq->status = o->status;
     if (o->kind == FAIL_INVALID && o->fields.count == 0)
         __builtin_trap(); /* a refusal names its field */
+    /* A field's name may be empty: a body member named "" is refused under its own name. */
     for (int i = 0; i < o->fields.count; i++)
-        if (!o->fields.list[i].field[0] || !o->fields.list[i].why[0])
+        if (!o->fields.list[i].why[0])
             __builtin_trap();
     return rq->status;
 }
