@@ -214,14 +214,16 @@ def test_orthanc_two_instances_record_each_study_once(ctx):
         studies = [Study(servers[i % 2]) for i in range(4)]
         _wait("the feed's row", lambda: _position(ctx) is not None)
         # Another transaction holds the position (as a follower does for its batch): both
-        # instances skip their rounds instead of waiting, and record nothing meanwhile.
+        # instances skip their rounds instead of waiting, and record nothing meanwhile. The hold
+        # outlasts the sends and checks below with room to spare: 5 s was too short on a loaded
+        # machine (the hold ended between the check that it was still held and the stage reads).
         holder = subprocess.Popen(
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", ctx.cluster.super_url, "-c",
              "BEGIN; SELECT position FROM portal.feed_positions WHERE feed = 'orthanc' FOR UPDATE;"
-             " SELECT pg_sleep(5); COMMIT;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             " SELECT pg_sleep(15); COMMIT;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait("the position held", lambda: ctx.cluster.sql(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' "
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(15)%' "
                 "AND state = 'active' AND pid <> pg_backend_pid()") == [["1"]])
             held_at = _position(ctx)
             for s in studies:
@@ -233,7 +235,7 @@ def test_orthanc_two_instances_record_each_study_once(ctx):
             assert all(_study(ctx, s.accession)[0] == "ordered" for s in studies)
             assert _position(ctx) == held_at
         finally:
-            holder.wait(20)
+            holder.wait(30)
         _caught_up(ctx, orthanc)
         for s in studies:
             assert _study(ctx, s.accession)[0] == "awaiting_read", s.accession
