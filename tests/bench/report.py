@@ -114,7 +114,9 @@ def derive_notify(r):
     n = r.get("notify")
     if not n:
         return {}
-    out = {"notify_all_accepted_s": n.get("all_accepted_s"), "notify_released": n.get("released")}
+    out = {"notify_all_accepted_s": n.get("all_accepted_s"), "notify_released": n.get("released"),
+           "notify_sent": n.get("sent"), "notify_cancelled_read": n.get("cancelled_read"),
+           "notify_pending": n.get("pending")}
     if n.get("all_accepted_s"):
         out["notify_messages_per_s"] = n["accepted"] / n["all_accepted_s"]
     windows = [v.get("p99_ms") for k, v in r.items() if k.startswith("portal_big_mixed_notify_")]
@@ -135,10 +137,13 @@ def print_notify(config, dmed):
     if dmed.get("notify_all_accepted_s") is None:
         return
     print()
-    print("notifications: %s releases at once, every email accepted by the SMTP server after %s s "
+    print("notifications: %s releases at once, %s emails sent (%s not sent: the page load read the "
+          "result first; %s still waiting), every one accepted by the SMTP server after %s s "
           "(%s messages/s); mixed load meanwhile p99 %s ms median window, %s ms worst (x%s, x%s "
           "the quiet mixed load), %s errors" % (
-              fmt(dmed.get("notify_released")), fmt(dmed.get("notify_all_accepted_s"), "%.1f"),
+              fmt(dmed.get("notify_released")), fmt(dmed.get("notify_sent")),
+              fmt(dmed.get("notify_cancelled_read")), fmt(dmed.get("notify_pending")),
+              fmt(dmed.get("notify_all_accepted_s"), "%.1f"),
               fmt(dmed.get("notify_messages_per_s")), fmt(dmed.get("notify_p99_median_ms"), "%.2f"),
               fmt(dmed.get("notify_p99_max_ms"), "%.2f"), fmt(dmed.get("notify_p99_factor_median"), "%.2f"),
               fmt(dmed.get("notify_p99_factor_max"), "%.2f"), fmt(dmed.get("notify_errors"))))

@@ -291,3 +291,34 @@ def test_contact_details_are_checked(ctx):
     r = ctx.server.request("GET", "/api/v1/patient/contact", token=s.patient)
     assert r.json()["channel"] == "both" and r.json()["email"] == "test@example.org", r
     assert ctx.server.request("POST", "/api/v1/notifications/unsubscribe/" + str(uuid.uuid4())).status == 404
+
+
+def test_smtp_4xx_is_tried_again_under_the_same_message_id(ctx):
+    """An SMTP server answering 451 gets the message again after a back-off, under the same
+    Message-ID; the outbox shows the temporary class meanwhile (a 550 ending failed is in the
+    story)."""
+    st = Story(PORTAL_QUIET_HOURS="")
+    try:
+        doc = "NPI-TEMP-" + uuid.uuid4().hex[:8]
+        s = st.study(doc, "T")
+        st.report(s)
+        st.smtp.tempfail(True)
+        st.release(s)
+        deadline = time.time() + 30
+        rows = []
+        while time.time() < deadline:
+            rows = st.cluster.sql("SELECT state, failure, attempts FROM portal.notifications "
+                                  "WHERE patient_id = '%s'" % s["patient"])
+            if rows and int(rows[0][2]) >= 2:
+                break
+            time.sleep(0.3)
+        assert rows and rows[0][1] == "temporary" and int(rows[0][2]) >= 2, rows
+        assert st.smtp.messages() == []
+        st.smtp.tempfail(False)
+        (env, msg), = st.smtp.wait_for(1)
+        assert env["to"] == [s["email"]]
+        key = st.cluster.sql("SELECT message_id, state FROM portal.notifications WHERE patient_id = '%s'"
+                             % s["patient"])
+        assert msg["Message-ID"].startswith("<%s@" % key[0][0]) and key[0][1] == "sent", (msg["Message-ID"], key)
+    finally:
+        st.close()
