@@ -122,7 +122,8 @@ GRANT EXECUTE ON FUNCTION
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
     -- `portald backtest` (SECURITY DEFINER)
-    portal.backtest(integer, interval, timestamptz, boolean)
+    portal.backtest(integer, interval, timestamptz, boolean),
+    portal.backtest_hours(integer, interval, timestamptz, interval)
 TO portal_app;
 
 -- What the caller's-rights SQL functions above call in turn: a function inlined into a statement,

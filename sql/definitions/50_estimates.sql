@@ -50,6 +50,13 @@ CREATE OR REPLACE FUNCTION portal.week_part(p_at timestamptz) RETURNS text LANGU
                     'weeknight')
 $$;
 
+-- The hour of the week in the site's time zone: 0 is Monday 00:00-01:00, 167 Sunday 23:00-24:00.
+CREATE OR REPLACE FUNCTION portal.hour_of_week(p_at timestamptz) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT (to_char(p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'),
+                    'ID')::integer - 1) * 24
+           + extract(hour FROM p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'))::integer
+$$;
+
 -- ---------------------------------------------------------------------------------------------
 -- Stages as spans of time, from the lifecycle columns.
 -- ---------------------------------------------------------------------------------------------
@@ -416,4 +423,82 @@ BEGIN
       FROM judged g
      GROUP BY GROUPING SETS ((), (g.mod), (g.ms), (g.mod, g.ms))
      ORDER BY GROUPING(g.mod) DESC, GROUPING(g.ms) DESC, 1, 2;
+END $$;
+
+-- What patients are told at every hour of the week (issue 18): for each hour of the p_days that
+-- end p_settle before p_now (so that nearly every outcome is known by p_now), every study waiting then for a milestone (in the stage it was in at that hour) is
+-- estimated as the lookup would have, with the model built at that day's midnight from the
+-- milestones reached in the p_window before it (no look-ahead), and scored as portal.backtest
+-- scores (only questions whose p90 lies before p_now; a study unfinished then misses both). One
+-- row per milestone and hour of the week (site time, 0 = Monday 00:00-01:00 ... 167 = Sunday
+-- 23:00-24:00): the average over the week hides hours at which every estimate is early or late.
+-- "studies" counts distinct studies, the number to weigh a coverage by.
+CREATE OR REPLACE FUNCTION portal.backtest_hours(p_days integer,
+                                                 p_window interval DEFAULT interval '90 days',
+                                                 p_now timestamptz DEFAULT now(),
+                                                 p_settle interval DEFAULT interval '7 days')
+RETURNS TABLE (milestone text, hour_of_week integer, studies bigint, scored bigint,
+               p50_covered double precision, p90_covered double precision,
+               unfinished bigint, too_few bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning AS $$
+DECLARE
+    v_to timestamptz := date_trunc('hour', p_now - p_settle);
+    v_from timestamptz := date_trunc('hour', p_now - p_settle) - make_interval(days => p_days);
+BEGIN
+    IF p_days IS NULL OR p_days < 1 OR p_days > 366 THEN
+        RAISE EXCEPTION 'days: must be from 1 to 366' USING ERRCODE = 'PT422';
+    END IF;
+    DROP TABLE IF EXISTS pg_temp.backtest_model, pg_temp.backtest_questions;
+    CREATE TEMP TABLE backtest_model ON COMMIT DROP AS
+    SELECT d.d AS as_of, r.*
+      FROM generate_series(date_trunc('day', v_from), date_trunc('day', v_to), interval '1 day') d (d)
+     CROSS JOIN LATERAL portal.estimate_rows(d.d, p_window) r;
+    CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site,
+                                    week_part);
+    ANALYZE backtest_model;
+    -- Every hour each study spent in each stage before its milestone, within the replayed days.
+    CREATE TEMP TABLE backtest_questions ON COMMIT DROP AS
+    SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
+           m.milestone AS ms, sp.anchor_at, h.h AS asked_at, m.done_at
+      FROM portal.studies st
+     CROSS JOIN LATERAL portal.study_stage_spans(st) sp
+     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, done_at)
+     CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', v_from),
+                                        least(sp.left_at, m.done_at, st.cancelled_at, v_to) - interval '1 microsecond',
+                                        interval '1 hour') h (h)
+     WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
+       AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), v_to) > v_from
+       AND sp.reached_at < v_to;
+
+    RETURN QUERY
+    WITH scored AS (
+        SELECT q.id, q.ms, q.done_at, q.asked_at,
+               e.sample_size >= portal.estimate_min_samples() AS ok,
+               greatest(q.asked_at, q.anchor_at + e.p50_s * interval '1 second') AS p50_at,
+               greatest(q.asked_at, q.anchor_at + e.p90_s * interval '1 second') AS p90_at
+          FROM backtest_questions q
+         CROSS JOIN LATERAL (
+               SELECT b.sample_size, b.p50_s, b.p90_s
+                 FROM portal.estimate_candidates(q.mod, q.pri, q.sit, portal.week_part(q.anchor_at)) c
+                 JOIN backtest_model b ON b.as_of = date_trunc('day', q.asked_at)
+                  AND b.elapsed_s = portal.estimate_bucket(extract(epoch FROM q.asked_at - q.anchor_at))
+                  AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
+                  AND b.priority = c.priority AND b.site = c.site AND b.week_part = c.week_part
+                ORDER BY portal.estimate_preference(c.rank, b.sample_size)
+                LIMIT 1) e),
+    judged AS (
+        SELECT j.id, j.ms, j.ok, j.done_at, portal.hour_of_week(j.asked_at) AS how,
+               coalesce(j.done_at <= j.p50_at, false) AS in50,
+               coalesce(j.done_at <= j.p90_at, false) AS in90
+          FROM scored j
+         WHERE NOT j.ok OR j.p90_at < p_now)
+    SELECT g.ms, g.how, count(DISTINCT g.id) FILTER (WHERE g.ok), count(*) FILTER (WHERE g.ok),
+           (avg(g.in50::integer) FILTER (WHERE g.ok))::double precision,
+           (avg(g.in90::integer) FILTER (WHERE g.ok))::double precision,
+           count(*) FILTER (WHERE g.ok AND g.done_at IS NULL),
+           count(*) FILTER (WHERE NOT g.ok)
+      FROM judged g
+     GROUP BY g.ms, g.how
+     ORDER BY 1, 2;
 END $$;

@@ -79,6 +79,7 @@ SELECT set_eq(
     ('column', 'portal.report_versions', 'version', 'portal_app', 'INSERT'),
     ('column', 'portal.report_versions', 'version', 'portal_app', 'SELECT'),
     ('function', 'portal.backtest(integer,interval,timestamp with time zone,boolean)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.backtest_hours(integer,interval,timestamp with time zone,interval)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.compliance_holds(timestamp with time zone,timestamp with time zone,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.entry_p90(text,text,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.estimate_bucket(double precision)', '', 'portal_app', 'EXECUTE'),

@@ -38,6 +38,12 @@ out=$("$B/portald" seed-history 2>&1)
 
 "$B/portald" backtest --days 0 >/dev/null 2>&1
 [ $? -eq 2 ] && ok "backtest refuses --days 0" || not_ok "backtest accepted --days 0"
+"$B/portald" backtest --by-hour >/dev/null 2>&1
+[ $? -eq 2 ] && ok "backtest refuses --by-hour without --every-hour" ||
+    not_ok "backtest accepted --by-hour alone"
+"$B/portald" seed-history --shape tuesday >/dev/null 2>&1
+[ $? -eq 2 ] && ok "seed-history refuses an unknown shape" ||
+    not_ok "seed-history accepted --shape tuesday"
 
 t0=$(date +%s)
 report=$("$B/portald" backtest --days "$DAYS" 2>&1)
