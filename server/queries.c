@@ -8,9 +8,9 @@
  * available as ea), read by primary key from the table the estimates task keeps fresh
  * (sql/definitions/50_estimates.sql): a request never scans history. */
 #define ESTIMATE_COLUMNS(a)                                                                        \
-    ", " a ".level AS " a "_level, " a ".week_part AS " a "_week_part, " a ".sample_size AS " a    \
-    "_sample_size, " a ".p50_at AS " a "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a \
-    "_enough, " a ".elapsed_s AS " a "_elapsed_s, " a ".window_days AS " a "_window_days "
+    ", " a ".level AS " a "_level, " a ".sample_size AS " a "_sample_size, " a ".p50_at AS " a     \
+    "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a "_enough, " a ".elapsed_s AS " a   \
+    "_elapsed_s, " a ".window_days AS " a "_window_days "
 #define ESTIMATE_JOINS                                                                             \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'report_final') ef ON true "                      \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'available') ea ON true "
@@ -483,7 +483,12 @@ const struct query_script_def query_scripts[S_COUNT] = {
           "interval ''1 day'') d WHERE extract(isodow FROM d) <= 5 AND NOT pg_temp.holiday(d) "
           "AND d + interval ''8 hours'' >= "
           "t "
-          "ORDER BY d LIMIT 1) END';"}},
+          "ORDER BY d LIMIT 1) END';"
+          /* What arrives after hours is worked through from the next working morning, not all
+           * at its first second. */
+          "CREATE FUNCTION pg_temp.work_through(t timestamptz) RETURNS timestamptz LANGUAGE sql "
+          "VOLATILE AS 'SELECT CASE WHEN pg_temp.off_hours(t) THEN pg_temp.next_work(t) + "
+          "pg_temp.ln_delay(40, 0.8) ELSE t END';"}},
     [S_HISTORY_GENERATE] =
         {"history generator",
          {"CREATE TEMP TABLE syn ON COMMIT DROP AS "
@@ -561,8 +566,8 @@ const struct query_script_def query_scripts[S_COUNT] = {
            */
           "t11 AS (SELECT t10.*, CASE priority"
           "         WHEN 'stat' THEN final_at + pg_temp.ln_delay(60, 1.0)"
-          "         WHEN 'urgent' THEN pg_temp.next_work(final_at + pg_temp.ln_delay(180, 1.0))"
-          "         ELSE pg_temp.next_work(final_at + pg_temp.ln_delay(1200, 1.2)) END"
+          "         WHEN 'urgent' THEN pg_temp.work_through(final_at + pg_temp.ln_delay(180, 1.0))"
+          "         ELSE pg_temp.work_through(final_at + pg_temp.ln_delay(1200, 1.2)) END"
           "         + CASE WHEN r_tail < 0.05 THEN random() * interval '10 days' ELSE interval '0' "
           "END"
           "         AS released_at FROM t10)"

@@ -75,7 +75,7 @@ GRANT USAGE ON SEQUENCE portal.audit_log_id_seq TO portal_app;
 -- Estimates and page stamps: read-only.
 -- ---------------------------------------------------------------------------------------------
 
-GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state TO portal_app;
+GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
@@ -134,11 +134,15 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_min_samples(),
     portal.estimate_ladder(),
     portal.estimate_bucket(double precision),
-    portal.week_part(timestamptz),
+    portal.week_hours(timestamptz),
+    portal.clock_hours(double precision, double precision[], double precision[]),
+    portal.clock_time(timestamptz, double precision[], double precision[]),
+    portal.clock_at(double precision, double precision[], double precision[]),
+    portal.clock_for(text, text, text),
     portal.stage_order(text),
     portal.milestone_ahead(text, text),
     portal.stage_anchor(portal.studies, text),
-    portal.estimate_candidates(text, text, text, text),
+    portal.estimate_candidates(text, text, text),
     portal.estimate_preference(integer, integer),
-    portal.entry_p90(text, text, text, text, text)
+    portal.entry_p90(text, text, text, text)
 TO portal_app;
