@@ -383,11 +383,12 @@ LANGUAGE sql STABLE AS $$
            CASE WHEN ok THEN greatest(p_now, portal.clock_at(a.anchor_c + e.p90_s, a.rate, a.cum)) END,
            ok, e.elapsed_s, st.window_days
       FROM (SELECT x.rate, x.cum, x.anchor_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
-              FROM (SELECT c.rate, c.cum,
-                           portal.clock_time(coalesce(portal.stage_anchor(s, s.stage), s.created_at),
-                                             c.rate, c.cum) AS anchor_c,
-                           portal.clock_time(p_now, c.rate, c.cum) AS now_c
-                      FROM portal.clock_for(p_milestone, s.modality, s.priority) c) x
+              FROM (SELECT c.rate, c.cum, portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
+                           portal.clock_hours(h.now_h, c.rate, c.cum) AS now_c
+                      FROM portal.clock_for(p_milestone, s.modality, s.priority) c
+                     CROSS JOIN (SELECT portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS anchor_h,
+                                        portal.week_hours(p_now) AS now_h
+                                 OFFSET 0) h) x   -- converted once each, so clock_hours inlines
             OFFSET 0) a   -- computed once, not once per candidate row
      CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site) c
      CROSS JOIN LATERAL (
@@ -429,10 +430,12 @@ $$;
 CREATE OR REPLACE FUNCTION portal.study_overdue(s portal.studies, p_now timestamptz DEFAULT now())
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT coalesce((
-        SELECT portal.clock_time(p_now, e.rate, e.cum)
-               - portal.clock_time(coalesce(portal.stage_anchor(s, s.stage), s.created_at), e.rate, e.cum)
+        SELECT portal.clock_hours(h.now_h, e.rate, e.cum) - portal.clock_hours(h.anchor_h, e.rate, e.cum)
                > e.p90_s
-          FROM portal.entry_p90(s.stage, s.modality, s.priority, s.site) e), false)
+          FROM portal.entry_p90(s.stage, s.modality, s.priority, s.site) e
+         CROSS JOIN (SELECT portal.week_hours(p_now) AS now_h,
+                            portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS anchor_h
+                     OFFSET 0) h), false)   -- converted once each, so clock_hours inlines
 $$;
 
 -- Rebuilds the clocks and the quantiles from the milestones of the last p_window, in one
@@ -503,12 +506,13 @@ END $$;
 CREATE OR REPLACE FUNCTION portal.overdue_counts()
 RETURNS TABLE (stage text, overdue bigint) LANGUAGE sql STABLE AS $$
     SELECT i.stage,
-           count(*) FILTER (WHERE portal.clock_time(now(), p.rate, p.cum)
-                                  - portal.clock_time(i.at, p.rate, p.cum) > p.p90_s)
-      FROM (SELECT s.stage, s.modality, s.priority, s.site,
-                   coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at
+           count(*) FILTER (WHERE portal.clock_hours(i.now_h, p.rate, p.cum)
+                                  - portal.clock_hours(i.at_h, p.rate, p.cum) > p.p90_s)
+      FROM (SELECT s.stage, s.modality, s.priority, s.site, portal.week_hours(now()) AS now_h,
+                   portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS at_h
               FROM portal.studies s
-             WHERE s.stage NOT IN ('available', 'cancelled')) i
+             WHERE s.stage NOT IN ('available', 'cancelled')
+            OFFSET 0) i   -- converted once per study, so clock_hours inlines
       LEFT JOIN (SELECT k.stage, k.modality, k.priority, k.site, e.p90_s, e.rate, e.cum
                    FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
                           WHERE s.stage NOT IN ('available', 'cancelled')) k
