@@ -370,8 +370,10 @@ $$;
 -- one row while the milestone is ahead and the tables hold history for it, else none. The time
 -- already spent since the stage's anchor is read on the study's clock; p50_at and p90_at are the
 -- conditional quantiles for that wait, carried forward on the clock from the anchor (so a
--- weekend in between counts as little as this site works at weekends), never before p_now; both
--- are NULL when too few past studies waited as long (enough = false).
+-- weekend in between counts as little as this site works at weekends). A quantile already behind
+-- becomes the moment the clock has run one more minute from now: soon during working hours, the
+-- next working morning at night (not "now" when nobody is working); both are NULL when too few
+-- past studies waited as long (enough = false).
 CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
                                                   p_now timestamptz DEFAULT now())
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
@@ -379,10 +381,10 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, e.week_part, e.level, e.sample_size,
-           CASE WHEN ok THEN greatest(p_now, portal.clock_at(a.anchor_c + e.p50_s, a.rate, a.cum)) END,
-           CASE WHEN ok THEN greatest(p_now, portal.clock_at(a.anchor_c + e.p90_s, a.rate, a.cum)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p50_s, a.now_c + 60), a.rate, a.cum)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p90_s, a.now_c + 60), a.rate, a.cum)) END,
            ok, e.elapsed_s, st.window_days
-      FROM (SELECT x.rate, x.cum, x.anchor_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
+      FROM (SELECT x.rate, x.cum, x.anchor_c, x.now_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
               FROM (SELECT c.rate, c.cum, portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
                            portal.clock_hours(h.now_h, c.rate, c.cum) AS now_c
                       FROM portal.clock_for(p_milestone, s.modality, s.priority) c
@@ -596,8 +598,8 @@ BEGIN
     RETURN QUERY
     WITH scored AS (
         SELECT en.id, en.mod, en.ms, en.done_at, e.ok,
-               greatest(en.asked_at, portal.clock_at(k.anchor_c + e.p50_s, k.rate, k.cum)) AS p50_at,
-               greatest(en.asked_at, portal.clock_at(k.anchor_c + e.p90_s, k.rate, k.cum)) AS p90_at
+               greatest(en.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
+               greatest(en.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
           FROM backtest_entries en
          CROSS JOIN LATERAL (
                SELECT c.rate, c.cum, portal.clock_time(en.anchor_at, c.rate, c.cum) AS anchor_c,
@@ -678,8 +680,8 @@ BEGIN
     RETURN QUERY
     WITH scored AS (
         SELECT q.id, q.ms, q.done_at, q.asked_at, e.ok,
-               greatest(q.asked_at, portal.clock_at(k.anchor_c + e.p50_s, k.rate, k.cum)) AS p50_at,
-               greatest(q.asked_at, portal.clock_at(k.anchor_c + e.p90_s, k.rate, k.cum)) AS p90_at
+               greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
+               greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
           FROM backtest_questions q
          CROSS JOIN LATERAL (
                SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
