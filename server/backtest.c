@@ -124,27 +124,39 @@ static void print_hours(const PGresult *r, bool by_hour)
         BACKTEST_BAND_P90_HI);
 }
 
-/* --every-hour: the questions of every hour of N days, scored per hour of the week. */
-static int run_hours(int days, int window_days, bool by_hour)
+/* Runs a backtest query with (days, window days[, conditional]); NULL, said on stderr, when it
+ * failed or found nothing to score (what `nothing` describes). */
+static PGresult *fetch(enum query q, int days, int window_days, const char *conditional,
+                       const char *nothing)
 {
     char d[16], w[16];
     snprintf(d, sizeof(d), "%d", days);
     snprintf(w, sizeof(w), "%d", window_days);
-    const char *params[2] = {d, w};
+    const char *params[3] = {d, w, conditional};
     PGresult *r = NULL;
     struct outcome o = {0};
-    int rc = 0;
-    if (db_exec(Q_BACKTEST_HOURS, 2, params, &r, &o, "backtest")) {
+    if (db_exec(q, conditional ? 3 : 2, params, &r, &o, "backtest")) {
         fprintf(stderr, "portald: backtest failed (SQLSTATE %s)\n",
                 o.sqlstate[0] ? o.sqlstate : "-");
-        rc = 1;
-    } else if (PQntuples(r) == 0) {
-        fprintf(stderr,
-                "portald: backtest: no study was waiting in the %d days before last week (is "
-                "there history? see `portald seed-history`)\n",
-                days);
-        rc = 1;
-    } else {
+        return NULL;
+    }
+    if (PQntuples(r) == 0) {
+        fprintf(stderr, "portald: backtest: %s (is there history? see `portald seed-history`)\n",
+                nothing);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* --every-hour: the questions of every hour of N days, scored per hour of the week. */
+static int run_hours(int days, int window_days, bool by_hour)
+{
+    char nothing[96];
+    snprintf(nothing, sizeof(nothing), "no study was waiting in the %d days before last week",
+             days);
+    PGresult *r = fetch(Q_BACKTEST_HOURS, days, window_days, NULL, nothing);
+    if (r) {
         printf("Backtest of every hour of the %d days that ended a week ago: every study waiting "
                "then,\nestimated by the model of that day (rebuilt from the %d days before it, "
                "nothing later),\nagainst when the milestone came, per hour of the week (site "
@@ -152,6 +164,7 @@ static int run_hours(int days, int window_days, bool by_hour)
                days, window_days);
         print_hours(r, by_hour);
     }
+    int rc = r ? 0 : 1;
     PQclear(r);
     return rc;
 }
@@ -191,24 +204,12 @@ int backtest_run(const char *conninfo, int window_days, int argc, char **argv)
         db_close();
         return rc;
     }
-    char d[16], w[16];
-    snprintf(d, sizeof(d), "%d", days);
-    snprintf(w, sizeof(w), "%d", window_days);
-    const char *params[3] = {d, w, conditional ? "true" : "false"};
-    PGresult *r = NULL;
-    struct outcome o = {0};
-    int rc = 0;
-    if (db_exec(Q_BACKTEST, 3, params, &r, &o, "backtest")) {
-        fprintf(stderr, "portald: backtest failed (SQLSTATE %s)\n",
-                o.sqlstate[0] ? o.sqlstate : "-");
-        rc = 1;
-    } else if (PQntuples(r) == 0) {
-        fprintf(stderr,
-                "portald: backtest: no stage entered in the last %d days can be scored yet (is "
-                "there history? see `portald seed-history`)\n",
-                days);
-        rc = 1;
-    } else {
+    char nothing[96];
+    snprintf(nothing, sizeof(nothing), "no stage entered in the last %d days can be scored yet",
+             days);
+    PGresult *r = fetch(Q_BACKTEST, days, window_days, conditional ? "true" : "false", nothing);
+    int rc = r ? 0 : 1;
+    if (r) {
         printf("Backtest of the last %d days: each stage entered, estimated %s by the "
                "model of that day\n(rebuilt from the %d days before it, nothing later), against "
                "when the milestone came.\n\n",

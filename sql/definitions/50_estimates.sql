@@ -555,6 +555,37 @@ BEGIN
     ANALYZE backtest_model;
 END $$;
 
+-- The estimate for each question in the temporary table backtest_questions (id, mod, pri, sit,
+-- stg, ms, anchor_at, asked_at, done_at), from the model of the day it was asked
+-- (portal.backtest_models), exactly as portal.estimate_lookup answers from the live tables, into
+-- the temporary table backtest_scored; for both backtests below.
+CREATE OR REPLACE FUNCTION portal.backtest_score()
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.backtest_scored;
+    CREATE TEMP TABLE backtest_scored ON COMMIT DROP AS
+    SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at, e.ok,
+           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
+           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
+      FROM backtest_questions q
+     CROSS JOIN LATERAL (
+           SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
+                  portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
+             FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+             JOIN backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
+              AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
+            ORDER BY kk.rank LIMIT 1) k
+     CROSS JOIN LATERAL (
+           SELECT b.p50_s, b.p90_s, b.sample_size >= portal.estimate_min_samples() AS ok
+             FROM portal.estimate_candidates(q.mod, q.pri, q.sit) c
+             JOIN backtest_model b ON b.as_of = date_trunc('day', q.asked_at)
+              AND b.elapsed_s = portal.estimate_bucket(k.asked_c - k.anchor_c)
+              AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
+              AND b.priority = c.priority AND b.site = c.site
+            ORDER BY portal.estimate_preference(c.rank, b.sample_size)
+            LIMIT 1) e;
+END $$;
+
 -- For every stage entered in the p_days before p_now (every study, every milestone ahead of
 -- it): the estimate the model built at the start of that day would have given on entry. Only
 -- entries whose p90 lies before p_now are scored, so each outcome is known whichever way it
@@ -579,8 +610,8 @@ BEGIN
         RAISE EXCEPTION 'days: must be from 1 to 366' USING ERRCODE = 'PT422';
     END IF;
     PERFORM portal.backtest_models(p_now - make_interval(days => p_days), p_now, p_window, v_rungs);
-    DROP TABLE IF EXISTS pg_temp.backtest_entries;
-    CREATE TEMP TABLE backtest_entries ON COMMIT DROP AS
+    DROP TABLE IF EXISTS pg_temp.backtest_questions;
+    CREATE TEMP TABLE backtest_questions ON COMMIT DROP AS
     SELECT * FROM (
         SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
                m.milestone AS ms, sp.anchor_at,
@@ -595,34 +626,15 @@ BEGIN
                 OR coalesce(sp.left_at, p_now) > sp.anchor_at + make_interval(secs => r.rung))) q
      WHERE q.asked_at >= p_now - make_interval(days => p_days) AND q.asked_at < p_now;
 
+    PERFORM portal.backtest_score();
+
     RETURN QUERY
-    WITH scored AS (
-        SELECT en.id, en.mod, en.ms, en.done_at, e.ok,
-               greatest(en.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
-               greatest(en.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
-          FROM backtest_entries en
-         CROSS JOIN LATERAL (
-               SELECT c.rate, c.cum, portal.clock_time(en.anchor_at, c.rate, c.cum) AS anchor_c,
-                      portal.clock_time(en.asked_at, c.rate, c.cum) AS asked_c
-                 FROM (VALUES (en.mod, en.pri, 0), (en.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
-                 JOIN backtest_clocks c ON c.as_of = date_trunc('day', en.asked_at)
-                  AND c.milestone = en.ms AND c.modality = kk.modality AND c.priority = kk.priority
-                ORDER BY kk.rank LIMIT 1) k
-         CROSS JOIN LATERAL (
-               SELECT b.p50_s, b.p90_s, b.sample_size >= portal.estimate_min_samples() AS ok
-                 FROM portal.estimate_candidates(en.mod, en.pri, en.sit) c
-                 JOIN backtest_model b ON b.as_of = date_trunc('day', en.asked_at)
-                  AND b.elapsed_s = portal.estimate_bucket(k.asked_c - k.anchor_c)
-                  AND b.stage = en.stg AND b.milestone = en.ms AND b.modality = c.modality
-                  AND b.priority = c.priority AND b.site = c.site
-                ORDER BY portal.estimate_preference(c.rank, b.sample_size)
-                LIMIT 1) e),
-    judged AS (
+    WITH judged AS (
         SELECT j.id, j.mod, j.ms, j.ok, j.done_at,
                coalesce(j.done_at <= j.p50_at, false) AS in50,
                coalesce(j.done_at <= j.p90_at, false) AS in90,
                abs(extract(epoch FROM j.done_at - j.p50_at)) / 3600 AS err_h
-          FROM scored j
+          FROM backtest_scored j
          WHERE NOT j.ok OR j.p90_at < p_now)
     SELECT coalesce(g.mod, 'all'), coalesce(g.ms, 'all'),
            count(DISTINCT g.id) FILTER (WHERE g.ok), count(*) FILTER (WHERE g.ok),
@@ -677,33 +689,14 @@ BEGIN
        AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), v_to) > v_from
        AND sp.reached_at < v_to;
 
+    PERFORM portal.backtest_score();
+
     RETURN QUERY
-    WITH scored AS (
-        SELECT q.id, q.ms, q.done_at, q.asked_at, e.ok,
-               greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
-               greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
-          FROM backtest_questions q
-         CROSS JOIN LATERAL (
-               SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
-                      portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
-                 FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
-                 JOIN backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
-                  AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
-                ORDER BY kk.rank LIMIT 1) k
-         CROSS JOIN LATERAL (
-               SELECT b.p50_s, b.p90_s, b.sample_size >= portal.estimate_min_samples() AS ok
-                 FROM portal.estimate_candidates(q.mod, q.pri, q.sit) c
-                 JOIN backtest_model b ON b.as_of = date_trunc('day', q.asked_at)
-                  AND b.elapsed_s = portal.estimate_bucket(k.asked_c - k.anchor_c)
-                  AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
-                  AND b.priority = c.priority AND b.site = c.site
-                ORDER BY portal.estimate_preference(c.rank, b.sample_size)
-                LIMIT 1) e),
-    judged AS (
+    WITH judged AS (
         SELECT j.id, j.ms, j.ok, j.done_at, portal.hour_of_week(j.asked_at) AS how,
                coalesce(j.done_at <= j.p50_at, false) AS in50,
                coalesce(j.done_at <= j.p90_at, false) AS in90
-          FROM scored j
+          FROM backtest_scored j
          WHERE NOT j.ok OR j.p90_at < p_now)
     SELECT g.ms, g.how, count(DISTINCT g.id) FILTER (WHERE g.ok), count(*) FILTER (WHERE g.ok),
            (avg(g.in50::integer) FILTER (WHERE g.ok))::double precision,
