@@ -218,11 +218,14 @@ def test_orthanc_two_instances_record_each_study_once(ctx):
         holder = subprocess.Popen(
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", ctx.cluster.super_url, "-c",
              "BEGIN; SELECT position FROM portal.feed_positions WHERE feed = 'orthanc' FOR UPDATE;"
-             " SELECT pg_sleep(5); COMMIT;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             " SELECT pg_sleep(60); COMMIT;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
+            # Sleeping, not waiting for the row: a follower may hold it for its batch when the
+            # holder starts, and the position moves once more before the holder has it.
             _wait("the position held", lambda: ctx.cluster.sql(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' "
-                "AND state = 'active' AND pid <> pg_backend_pid()") == [["1"]])
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' "
+                "AND state = 'active' AND wait_event = 'PgSleep' "
+                "AND pid <> pg_backend_pid()") == [["1"]])
             held_at = _position(ctx)
             for s in studies:
                 orthanc.send(s.accession)
@@ -232,7 +235,12 @@ def test_orthanc_two_instances_record_each_study_once(ctx):
                 assert _metrics(s)["portal_orthanc_rounds_skipped_total"] >= 1
             assert all(_study(ctx, s.accession)[0] == "ordered" for s in studies)
             assert _position(ctx) == held_at
+            assert holder.poll() is None, "hold the position longer"
         finally:
+            # Ends the hold now (the sleep is cancelled, the transaction with it) rather than after
+            # a fixed time that a loaded machine may outlast before the checks above are done.
+            ctx.cluster.sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE "
+                            "'%pg_sleep(60)%' AND pid <> pg_backend_pid()")
             holder.wait(20)
         _caught_up(ctx, orthanc)
         for s in studies:
