@@ -221,7 +221,7 @@ static void basis_words(char *out, size_t len, const PGresult *res, int row,
     else
         snprintf(group, sizeof(group), "all exams");
     snprintf(out, len, "%s%s, last %s days, timed by %s", group,
-             rung && atoi(rung) > 0 ? ", those still waiting after as long" : "",
+             rung && atoi(rung) > 0 ? ", those still waiting after a similar wait" : "",
              window ? window : "?", m->clock);
 }
 

@@ -126,9 +126,10 @@ static void test_conditional_too_few_and_finished(void)
     CHECK(!json_object_get(f, "p50_at") && !json_object_get(f, "p90_at"));
     CHECK(json_integer_value(json_object_get(f, "sample_size")) == 12);
     CHECK(strstr(json_string_value(json_object_get(f, "summary")), "Too few similar exams"));
-    CHECK_STR(json_string_value(json_object_get(a, "basis")),
-              "all exams, those still waiting after as long, last 90 days, timed by the hours of "
-              "the week doctors here share results");
+    CHECK_STR(
+        json_string_value(json_object_get(a, "basis")),
+        "all exams, those still waiting after a similar wait, last 90 days, timed by the hours of "
+        "the week doctors here share results");
     /* Both quantiles clamped to now: "soon", never a time gone by. */
     CHECK(strstr(json_string_value(json_object_get(a, "summary")), "should come soon"));
     json_decref(list);
