@@ -124,11 +124,14 @@ struct milestone_text {
     const char *things; /* "Most CT <things> here are <done> within ..." */
     const char *done;
     const char *event; /* "... to estimate when <event>." */
+    const char *clock; /* "..., timed by <clock>": what the site's clock counts */
 };
 
 static const struct milestone_text milestone_texts[] = {
-    {"report_final", "ef", "reports", "signed", "the report will be signed"},
-    {"available", "ea", "results", "shared by the doctor", "your doctor will share the results"},
+    {"report_final", "ef", "reports", "signed", "the report will be signed",
+     "the hours of the week reports are signed here"},
+    {"available", "ea", "results", "shared by the doctor", "your doctor will share the results",
+     "the hours of the week doctors here share results"},
 };
 
 /* Whether the milestone is still ahead of a study in this stage (portal.milestone_ahead). */
@@ -192,19 +195,23 @@ static const char *col(const PGresult *res, int row, const char *prefix, const c
     return db_value(res, row, c);
 }
 
-/* Which past studies the numbers come from: "CT, routine, main site, weekdays 8:00-18:00, last 90
- * days". Levels as in portal.turnaround_estimates. */
-static void basis_words(char *out, size_t len, const PGresult *res, int row, const char *prefix)
+/* Which past studies the numbers come from and how time is counted: "CT, routine, main site, last
+ * 90 days, timed by the hours of the week reports are signed here". Levels as in
+ * portal.turnaround_estimates. The wait a conditional estimate starts from is measured on the
+ * site's clock (sql/definitions/50_estimates.sql), not in plain hours, so it is not given as a
+ * number of hours. */
+static void basis_words(char *out, size_t len, const PGresult *res, int row,
+                        const struct milestone_text *m)
 {
+    const char *prefix = m->prefix;
     const char *modality = db_value(res, row, "modality");
     const char *priority = db_value(res, row, "priority");
     const char *site = db_value(res, row, "site");
     const char *lv = col(res, row, prefix, "level");
-    const char *wp = col(res, row, prefix, "week_part");
     const char *rung = col(res, row, prefix, "elapsed_s");
     const char *window = col(res, row, prefix, "window_days");
     int level = lv ? atoi(lv) : 3;
-    char group[160], waited[64] = "";
+    char group[160];
     if (level == 0)
         snprintf(group, sizeof(group), "%s, %s, %s site", modality, priority, site);
     else if (level == 1)
@@ -213,17 +220,9 @@ static void basis_words(char *out, size_t len, const PGresult *res, int row, con
         snprintf(group, sizeof(group), "%s, all priorities and sites", modality);
     else
         snprintf(group, sizeof(group), "all exams");
-    if (rung && atoi(rung) > 0) {
-        char span[32];
-        span_words(span, sizeof(span), atoi(rung));
-        snprintf(waited, sizeof(waited), ", still waiting after %s", span);
-    }
-    snprintf(out, len, "%s%s%s, last %s days", group,
-             !wp || strcmp(wp, "any") == 0  ? ""
-             : strcmp(wp, "weekday") == 0   ? ", weekdays 8:00-18:00"
-             : strcmp(wp, "weeknight") == 0 ? ", weekday evenings and nights"
-                                            : ", weekends (Friday 18:00 to Monday 8:00)",
-             waited, window ? window : "?");
+    snprintf(out, len, "%s%s, last %s days, timed by %s", group,
+             rung && atoi(rung) > 0 ? ", those still waiting after a similar wait" : "",
+             window ? window : "?", m->clock);
 }
 
 /* The sentence a patient reads. */
@@ -278,7 +277,7 @@ json_t *estimates_json(const PGresult *res, int row, time_t now)
         if (!enough && (!rung || atoi(rung) == 0))
             continue;
         char basis[256], summary[400];
-        basis_words(basis, sizeof(basis), res, row, m->prefix);
+        basis_words(basis, sizeof(basis), res, row, m);
         double x = enough ? difftime(pg_time(p50), now) : 0;
         double y = enough ? difftime(pg_time(p90), now) : 0;
         summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),

@@ -5,6 +5,7 @@
  * backlog, a slower second site, and physician review with a long tail. */
 #include "history.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,23 @@
 #include "db.h"
 
 #define HISTORY_LOCK_KEY 7277710005LL
+
+/* default: routine reading in weekday working hours, urgent slower at night, stat any time;
+ * clock: everything read around the clock; weekday: only stat read outside weekday working hours
+ * (a Monday backlog); nights: a night shift reads CT and XR, the rest waits for the morning;
+ * backlog: the routine queue grows to four times over the last month; holiday: a Monday two weeks
+ * ago nobody reads or releases; doubling: twice the volume from 45 days ago, queues half as long
+ * again. The estimates are never told which. */
+const char *const history_shapes[] = {"default", "clock",   "weekday",  "nights",
+                                      "backlog", "holiday", "doubling", NULL};
+
+static bool known_shape(const char *s)
+{
+    for (int i = 0; history_shapes[i]; i++)
+        if (strcmp(history_shapes[i], s) == 0)
+            return true;
+    return false;
+}
 
 /* Runs q, keeping its one value in out when out is given; says which step failed on stderr. */
 static int step(enum query q, int n, const char *const *params, char *out, size_t outlen,
@@ -46,6 +64,7 @@ static int script(enum query_script s, const char *what)
 int history_seed(const char *conninfo, int window_days, int argc, char **argv)
 {
     int days = HISTORY_DEFAULT_DAYS;
+    const char *shape = history_shapes[0];
     for (int i = 2; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
@@ -56,8 +75,16 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
                 return 2;
             }
             days = (int)n;
+        } else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
+            shape = argv[++i];
+            if (!known_shape(shape)) {
+                fprintf(stderr,
+                        "portald: seed-history: --shape must be one of default, clock, weekday, "
+                        "nights, backlog, holiday, doubling\n");
+                return 2;
+            }
         } else {
-            fprintf(stderr, "usage: portald seed-history [--days N]\n");
+            fprintf(stderr, "usage: portald seed-history [--days N] [--shape S]\n");
             return 2;
         }
     }
@@ -67,12 +94,14 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
     snprintf(days_text, sizeof(days_text), "%d", days);
     snprintf(lock_key, sizeof(lock_key), "%lld", HISTORY_LOCK_KEY);
     snprintf(window, sizeof(window), "%d", window_days);
-    const char *lock_p[1] = {lock_key}, *days_p[1] = {days_text}, *window_p[1] = {window};
+    const char *lock_p[1] = {lock_key}, *days_p[1] = {days_text}, *window_p[1] = {window},
+               *shape_p[1] = {shape};
     char exists[8] = "", count[32] = "0", rows[32] = "0";
 
     int rc = step(Q_BEGIN, 0, NULL, NULL, 0, "BEGIN") ||
              step(Q_HISTORY_LOCK, 1, lock_p, NULL, 0, "taking the seed lock") ||
              step(Q_HISTORY_SET_DAYS, 1, days_p, NULL, 0, "setting the days") ||
+             step(Q_HISTORY_SET_SHAPE, 1, shape_p, NULL, 0, "setting the shape") ||
              step(Q_HISTORY_EXISTS, 0, NULL, exists, sizeof(exists), "looking for history");
     int seeded = !rc && strcmp(exists, "true") == 0;
     if (!rc && !seeded)

@@ -34,8 +34,9 @@ static int usage(void)
             "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
             "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
             "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
-            "               | seed-history [--days N] | backtest [--days N] [--window-days "
-            "W] [--conditional]\n"
+            "               | seed-history [--days N] [--shape S]\n"
+            "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
+            "[--by-hour]]\n"
             "Configuration comes from PORTAL_* environment variables (see README.md).\n");
     return 2;
 }

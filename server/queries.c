@@ -8,9 +8,9 @@
  * available as ea), read by primary key from the table the estimates task keeps fresh
  * (sql/definitions/50_estimates.sql): a request never scans history. */
 #define ESTIMATE_COLUMNS(a)                                                                        \
-    ", " a ".level AS " a "_level, " a ".week_part AS " a "_week_part, " a ".sample_size AS " a    \
-    "_sample_size, " a ".p50_at AS " a "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a \
-    "_enough, " a ".elapsed_s AS " a "_elapsed_s, " a ".window_days AS " a "_window_days "
+    ", " a ".level AS " a "_level, " a ".sample_size AS " a "_sample_size, " a ".p50_at AS " a     \
+    "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a "_enough, " a ".elapsed_s AS " a   \
+    "_elapsed_s, " a ".window_days AS " a "_window_days "
 #define ESTIMATE_JOINS                                                                             \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'report_final') ef ON true "                      \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'available') ea ON true "
@@ -501,6 +501,8 @@ const struct query_def queries[Q_COUNT] = {
     [Q_HISTORY_SET_DAYS] = {"history_set_days",
                             "SELECT set_config('portal.seed_days', $1::integer::text, true)", 1,
                             true},
+    [Q_HISTORY_SET_SHAPE] = {"history_set_shape",
+                             "SELECT set_config('portal.seed_shape', $1::text, true)", 1, true},
     [Q_HISTORY_EXISTS] =
         {"history_exists",
          "SELECT EXISTS (SELECT FROM portal.patients WHERE mrn LIKE 'SYN-%')::text", 0, true},
@@ -515,6 +517,13 @@ const struct query_def queries[Q_COUNT] = {
                     "FROM portal.backtest($1::integer, make_interval(days => $2::integer), now(), "
                     "$3::boolean)",
                     3, true},
+
+    [Q_BACKTEST_HOURS] = {"backtest_hours",
+                          "SELECT milestone, hour_of_week, studies, scored, p50_covered, "
+                          "p90_covered, unfinished, too_few "
+                          "FROM portal.backtest_hours($1::integer, make_interval(days => "
+                          "$2::integer), now())",
+                          2, true},
 
     /* portald migrate (server/migrate.c), as the owner, before the schema may exist. */
     [Q_MIGRATE_QUIET] = {"migrate_quiet", "SET client_min_messages = warning", 0, true},
@@ -674,18 +683,51 @@ const struct query_script_def query_scripts[S_COUNT] = {
           "CREATE FUNCTION pg_temp.ln_delay(median_min float8, sigma float8) RETURNS interval "
           "LANGUAGE sql VOLATILE AS "
           "'SELECT make_interval(secs => 60 * median_min * exp(sigma * pg_temp.z()))';"
+          /* The shape of the site (portal.seed_shape, see history.c); 'default' when unset. */
+          "CREATE FUNCTION pg_temp.shape() RETURNS text LANGUAGE sql STABLE AS "
+          "'SELECT coalesce(nullif(current_setting(''portal.seed_shape'', true), ''''), "
+          "''default'')';"
+          /* The 'holiday' shape closes the Monday two weeks before this week's. */
+          "CREATE FUNCTION pg_temp.holiday(t timestamptz) RETURNS boolean LANGUAGE sql STABLE AS "
+          "'SELECT pg_temp.shape() = ''holiday'' AND date_trunc(''day'', t) = "
+          "date_trunc(''week'', now()) - interval ''14 days''';"
           "CREATE FUNCTION pg_temp.off_hours(t timestamptz) RETURNS boolean LANGUAGE sql STABLE AS "
           "'SELECT NOT (extract(isodow FROM t) <= 5 AND t::time >= ''08:00'' AND t::time < "
-          "''18:00'')';"
+          "''18:00'') OR pg_temp.holiday(t)';"
+          /* Whether no radiologist reads this modality at t: 'clock' reads around the clock,
+           * 'nights' has a night shift for CT and XR only. */
+          "CREATE FUNCTION pg_temp.reading_closed(modality text, t timestamptz) RETURNS boolean "
+          "LANGUAGE sql STABLE AS "
+          "'SELECT CASE pg_temp.shape() WHEN ''clock'' THEN false "
+          "WHEN ''nights'' THEN modality NOT IN (''CT'', ''XR'') AND pg_temp.off_hours(t) "
+          "ELSE pg_temp.off_hours(t) END';"
+          /* How many times the usual volume (doubling: twice from 45 days ago) and the usual
+           * routine queue (backlog: growing to four times over the last 30 days; doubling: half
+           * as long again once the volume doubled) a day has. */
+          "CREATE FUNCTION pg_temp.volume_factor(t timestamptz) RETURNS float8 LANGUAGE sql STABLE "
+          "AS 'SELECT CASE WHEN pg_temp.shape() = ''doubling'' AND t >= now() - interval ''45 "
+          "days'' THEN 2.0 ELSE 1.0 END';"
+          "CREATE FUNCTION pg_temp.queue_factor(t timestamptz) RETURNS float8 LANGUAGE sql STABLE "
+          "AS 'SELECT CASE pg_temp.shape() "
+          "WHEN ''backlog'' THEN 1 + 3 * greatest(0, 1 - extract(epoch FROM now() - t) / "
+          "(30 * 86400)) "
+          "WHEN ''doubling'' THEN CASE WHEN t >= now() - interval ''45 days'' THEN 1.5 ELSE 1 END "
+          "ELSE 1 END';"
           /* The first working moment (weekdays 08:00-18:00) at or after t. */
           "CREATE FUNCTION pg_temp.next_work(t timestamptz) RETURNS timestamptz LANGUAGE sql "
           "STABLE AS "
           "'SELECT CASE WHEN NOT pg_temp.off_hours(t) THEN t ELSE (SELECT d + interval ''8 hours'' "
-          "FROM generate_series(date_trunc(''day'', t), date_trunc(''day'', t) + interval ''4 "
+          "FROM generate_series(date_trunc(''day'', t), date_trunc(''day'', t) + interval ''6 "
           "days'', "
-          "interval ''1 day'') d WHERE extract(isodow FROM d) <= 5 AND d + interval ''8 hours'' >= "
+          "interval ''1 day'') d WHERE extract(isodow FROM d) <= 5 AND NOT pg_temp.holiday(d) "
+          "AND d + interval ''8 hours'' >= "
           "t "
-          "ORDER BY d LIMIT 1) END';"}},
+          "ORDER BY d LIMIT 1) END';"
+          /* What arrives after hours is worked through from the next working morning, not all
+           * at its first second. */
+          "CREATE FUNCTION pg_temp.work_through(t timestamptz) RETURNS timestamptz LANGUAGE sql "
+          "VOLATILE AS 'SELECT CASE WHEN pg_temp.off_hours(t) THEN pg_temp.next_work(t) + "
+          "pg_temp.ln_delay(40, 0.8) ELSE t END';"}},
     [S_HISTORY_GENERATE] =
         {"history generator",
          {"CREATE TEMP TABLE syn ON COMMIT DROP AS "
@@ -708,6 +750,7 @@ const struct query_script_def query_scripts[S_COUNT] = {
           "       CROSS JOIN LATERAL generate_series(1, round((CASE WHEN extract(isodow FROM "
           "days.d) <= 5"
           "             THEN m.weekday_n ELSE m.weekday_n * m.weekend_share END)"
+          "             * pg_temp.volume_factor(days.d)"
           "             * (0.75 + 0.5 * random()))::int) g),"
           "t1 AS (SELECT o.*,"
           "         CASE WHEN r_pri < stat THEN 'stat' WHEN r_pri < stat + urgent THEN 'urgent'"
@@ -743,25 +786,27 @@ const struct query_script_def query_scripts[S_COUNT] = {
           "         FROM t6),"
           "t8 AS (SELECT t7.*, exam_completed_at + pg_temp.ln_delay(CASE priority WHEN 'stat' THEN "
           "15"
-          "         WHEN 'urgent' THEN 60 ELSE backlog_min END"
+          "         WHEN 'urgent' THEN 60 ELSE backlog_min * "
+          "pg_temp.queue_factor(exam_completed_at) END"
           "         * CASE site WHEN 'north' THEN 1.4 ELSE 1 END, 0.9) AS queued_at FROM t7),"
-          /* Stat exams are read around the clock; urgent ones more slowly at night; routine ones
+          /* Stat exams are read around the clock; while reading is closed, urgent ones are read
+           * more slowly by whoever is on call (by nobody in the 'weekday' shape), routine ones
            * wait for the next working morning and its backlog. */
           "t9 AS (SELECT t8.*, CASE"
-          "         WHEN priority = 'stat' THEN queued_at"
-          "         WHEN priority = 'urgent' AND pg_temp.off_hours(queued_at)"
+          "         WHEN priority = 'stat' OR NOT pg_temp.reading_closed(modality, queued_at)"
+          "              THEN queued_at"
+          "         WHEN priority = 'urgent' AND pg_temp.shape() <> 'weekday'"
           "              THEN queued_at + pg_temp.ln_delay(120, 0.8)"
-          "         WHEN priority = 'routine' AND pg_temp.off_hours(queued_at)"
-          "              THEN pg_temp.next_work(queued_at) + pg_temp.ln_delay(90, 0.8)"
-          "         ELSE queued_at END AS read_started_at FROM t8),"
+          "         ELSE pg_temp.next_work(queued_at) + pg_temp.ln_delay(90, 0.8) END"
+          "         AS read_started_at FROM t8),"
           "t10 AS (SELECT t9.*, read_started_at + pg_temp.ln_delay(read_min, 0.5) AS final_at FROM "
           "t9),"
           /* Physicians review in working hours, some much later (away, waiting for other results).
            */
           "t11 AS (SELECT t10.*, CASE priority"
           "         WHEN 'stat' THEN final_at + pg_temp.ln_delay(60, 1.0)"
-          "         WHEN 'urgent' THEN pg_temp.next_work(final_at + pg_temp.ln_delay(180, 1.0))"
-          "         ELSE pg_temp.next_work(final_at + pg_temp.ln_delay(1200, 1.2)) END"
+          "         WHEN 'urgent' THEN pg_temp.work_through(final_at + pg_temp.ln_delay(180, 1.0))"
+          "         ELSE pg_temp.work_through(final_at + pg_temp.ln_delay(1200, 1.2)) END"
           "         + CASE WHEN r_tail < 0.05 THEN random() * interval '10 days' ELSE interval '0' "
           "END"
           "         AS released_at FROM t10)"

@@ -87,7 +87,7 @@ GRANT SELECT (id, message_id, kind, channel, patient_id, physician_id, state, du
 -- Estimates and page stamps: read-only.
 -- ---------------------------------------------------------------------------------------------
 
-GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state TO portal_app;
+GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
@@ -144,7 +144,8 @@ GRANT EXECUTE ON FUNCTION
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
     -- `portald backtest` (SECURITY DEFINER)
-    portal.backtest(integer, interval, timestamptz, boolean)
+    portal.backtest(integer, interval, timestamptz, boolean),
+    portal.backtest_hours(integer, interval, timestamptz, interval)
 TO portal_app;
 
 -- What the caller's-rights SQL functions above call in turn: a function inlined into a statement,
@@ -155,12 +156,16 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_min_samples(),
     portal.estimate_ladder(),
     portal.estimate_bucket(double precision),
-    portal.week_part(timestamptz),
+    portal.week_hours(timestamptz),
+    portal.clock_hours(double precision, double precision[], double precision[]),
+    portal.clock_time(timestamptz, double precision[], double precision[]),
+    portal.clock_at(double precision, double precision[], double precision[]),
+    portal.clock_for(text, text, text),
     portal.stage_order(text),
     portal.milestone_ahead(text, text),
     portal.stage_anchor(portal.studies, text),
-    portal.estimate_candidates(text, text, text, text),
+    portal.estimate_candidates(text, text, text),
     portal.estimate_preference(integer, integer),
-    portal.entry_p90(text, text, text, text, text),
+    portal.entry_p90(text, text, text, text),
     portal.overdue_studies(timestamptz)
 TO portal_app;

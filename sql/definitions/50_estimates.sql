@@ -31,23 +31,11 @@ LANGUAGE sql IMMUTABLE AS $$
                         [width_bucket(p_elapsed_s, portal.estimate_ladder()::double precision[])], 0)
 $$;
 
--- Time of week of a stage entry, in the site's time zone: 'weekday' (Monday to Friday,
--- 08:00-18:00), 'weeknight' (the evenings and nights from Monday to Thursday) or 'weekend' (Friday
--- 18:00 to Monday 08:00): an exam done on Friday evening waits for Monday, one done on Tuesday
--- evening only for the morning. The zone is the database setting portal.site_timezone
--- (ALTER DATABASE portal SET portal.site_timezone = 'Europe/Paris'), UTC when unset.
--- The hour of the week is written as ISO day * 100 + hour (108 is Monday 08:00) and placed
--- between the hours where the part changes (width_bucket). One expression without FROM, so the
--- planner inlines it; a query here was planned anew on every execution of every page's statement.
-CREATE OR REPLACE FUNCTION portal.week_part(p_at timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT coalesce((ARRAY['weekend', 'weekday', 'weeknight', 'weekday', 'weeknight', 'weekday',
-                           'weeknight', 'weekday', 'weeknight', 'weekday', 'weekend'])
-                        [width_bucket(to_char(p_at AT TIME ZONE
-                                                  coalesce(nullif(current_setting('portal.site_timezone', true), ''),
-                                                           'UTC'),
-                                              'IDHH24')::integer,
-                                      ARRAY[100, 108, 118, 208, 218, 308, 318, 408, 418, 508, 518])],
-                    'weeknight')
+-- The hour of the week in the site's time zone: 0 is Monday 00:00-01:00, 167 Sunday 23:00-24:00.
+CREATE OR REPLACE FUNCTION portal.hour_of_week(p_at timestamptz) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT (to_char(p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'),
+                    'ID')::integer - 1) * 24
+           + extract(hour FROM p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'))::integer
 $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -121,11 +109,10 @@ $$;
 -- every duration is as likely to end inside the window as any other.
 CREATE OR REPLACE FUNCTION portal.estimate_samples(p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (study_id uuid, modality text, priority text, site text, stage text,
-               milestone text, anchor_at timestamptz, week_part text, stay_s double precision,
+               milestone text, anchor_at timestamptz, stay_s double precision,
                duration_s double precision)
 LANGUAGE sql STABLE AS $$
     SELECT st.id, st.modality, st.priority, st.site, sp.stage, m.milestone, sp.anchor_at,
-           portal.week_part(sp.anchor_at),
            extract(epoch FROM coalesce(sp.left_at, m.at) - sp.anchor_at),
            extract(epoch FROM m.at - sp.anchor_at)
       FROM (SELECT s.id, 'report_final' AS milestone, s.final_at AS at FROM portal.studies s
@@ -140,47 +127,235 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- The model: quantiles per group, stage, milestone, time of week and time already waited.
+-- The reading clock (issue 18): how fast waiting studies reach a milestone in each hour of the
+-- week, so that a wait is measured in the site's working time, not in plain hours.
+-- ---------------------------------------------------------------------------------------------
+
+-- How much an hour of the week with little history leans on the broader clock: as many
+-- study-hours at risk as this, at the broader clock's rate, are added to the hour's own.
+CREATE OR REPLACE FUNCTION portal.estimate_clock_prior() RETURNS double precision LANGUAGE sql IMMUTABLE AS 'SELECT 20.0';
+
+-- Hours since Monday 1970-01-05 00:00 on the site's wall clock (portal.site_timezone, UTC when
+-- unset): the position of p_at in the week is this modulo 168.
+CREATE OR REPLACE FUNCTION portal.week_hours(p_at timestamptz) RETURNS double precision
+LANGUAGE sql STABLE AS $$
+    SELECT (extract(epoch FROM p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''),
+                                                          'UTC')) - 345600) / 3600
+$$;
+
+-- The time on a clock (portal.estimate_clocks) at p_week_hours (portal.week_hours), in seconds:
+-- whole weeks count 168 clock hours each, the week so far counts the rates of its hours. One
+-- expression without FROM, so the planner inlines it where the argument is a plain value; where
+-- many times are converted, callers compute portal.week_hours once per time (the time zone
+-- conversion is most of the cost) and pass it in.
+CREATE OR REPLACE FUNCTION portal.clock_hours(p_week_hours double precision, p_rate double precision[],
+                                              p_cum double precision[]) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT 3600 * (168 * floor(p_week_hours / 168)
+                   + p_cum[1 + mod(floor(p_week_hours)::bigint, 168)::integer]
+                   + (p_week_hours - floor(p_week_hours))
+                     * p_rate[1 + mod(floor(p_week_hours)::bigint, 168)::integer])
+$$;
+
+-- The time on a clock at p_at, in seconds.
+CREATE OR REPLACE FUNCTION portal.clock_time(p_at timestamptz, p_rate double precision[],
+                                             p_cum double precision[]) RETURNS double precision
+LANGUAGE sql STABLE AS $$
+    SELECT portal.clock_hours(portal.week_hours(p_at), p_rate, p_cum)
+$$;
+
+-- The moment a clock shows p_clock_s: the inverse of portal.clock_time. The hour is the last one
+-- whose start the clock has passed (width_bucket), so a time that falls where nobody works (rate
+-- near 0) is carried to the next working hour.
+CREATE OR REPLACE FUNCTION portal.clock_at(p_clock_s double precision, p_rate double precision[],
+                                           p_cum double precision[]) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT (timestamp '1970-01-05' + make_interval(secs => 3600 * (
+               168 * floor(p_clock_s / 3600 / 168)
+               + width_bucket(p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168), p_cum[1:168]) - 1
+               + greatest(0, p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168)
+                             - p_cum[width_bucket(p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168), p_cum[1:168])])
+                 / p_rate[width_bucket(p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168), p_cum[1:168])])))
+           AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC')
+$$;
+
+-- The clocks as of p_as_of from the p_window before it. A study is at risk of report_final from
+-- the end of its exam until the report is final, of available from then until the release. For
+-- each group and hour of the week: the milestones reached in that hour (events) and the
+-- study-hours at risk in it (exposure); the rate is their ratio. Exposure is counted from the
+-- moments studies enter and leave the risk set (a running sum over the window's hours), not
+-- hour by hour per study. Broader groups (the modality, every study) pool the narrower; each
+-- group's hours are shrunk towards its broader clock, scaled to the group's own overall pace
+-- (portal.estimate_clock_prior), so a thin hour follows the broader pattern and a rich one its
+-- own. Rates are then scaled to average 1 over the week and floored at 1/10,000 (a clock must
+-- move, however slowly, for portal.clock_at to find every time). The joins are all of a few
+-- thousand rows against a few thousand: hash joins, which the planner, misjudging the hour grid,
+-- otherwise replaces with a merge join that re-reads it millions of times (12 s instead of 1).
+-- Without JIT: the costs these settings inflate would have every call compiled (1.7 s).
+CREATE OR REPLACE FUNCTION portal.estimate_clock_rows(p_as_of timestamptz, p_window interval)
+RETURNS TABLE (milestone text, modality text, priority text, events integer,
+               rate double precision[], cum double precision[])
+LANGUAGE sql STABLE SET work_mem = '64MB' SET enable_mergejoin = off SET enable_nestloop = off
+SET jit = off AS $$
+    WITH w0 AS MATERIALIZED (
+        SELECT date_trunc('hour', p_as_of - p_window) AS t0,
+               portal.hour_of_week(date_trunc('hour', p_as_of - p_window)) AS how0,
+               ceil(extract(epoch FROM p_as_of - date_trunc('hour', p_as_of - p_window)) / 3600)::integer AS hours),
+    spans AS (
+        SELECT m.milestone, s.modality, s.priority, greatest(m.from_at, w0.t0) AS a,
+               CASE WHEN m.to_at < p_as_of THEN m.to_at END AS b
+          FROM portal.studies s
+         CROSS JOIN w0
+         CROSS JOIN LATERAL (VALUES
+               ('report_final', coalesce(s.exam_completed_at, least(s.read_started_at, s.preliminary_at)), s.final_at),
+               ('available', s.final_at, s.released_at)) m (milestone, from_at, to_at)
+         WHERE s.cancelled_at IS NULL AND m.from_at < p_as_of
+           AND coalesce(m.to_at, 'infinity') > w0.t0 AND coalesce(m.to_at, 'infinity') >= m.from_at),
+    marks AS (
+        SELECT sp.milestone, sp.modality, sp.priority, sp.a AS t, 1 AS d FROM spans sp
+        UNION ALL
+        SELECT sp.milestone, sp.modality, sp.priority, sp.b, -1 FROM spans sp WHERE sp.b IS NOT NULL),
+    hourly AS (   -- per group and hour k of the window: net entries, their share of the hour, events
+        SELECT mk.milestone, mk.modality, mk.priority, x.k, sum(mk.d) AS dn,
+               sum(mk.d * (1 + x.k - x.h)) AS dx, count(*) FILTER (WHERE mk.d < 0) AS ev
+          FROM marks mk CROSS JOIN w0
+         CROSS JOIN LATERAL (SELECT extract(epoch FROM mk.t - w0.t0) / 3600 AS h,
+                                    floor(extract(epoch FROM mk.t - w0.t0) / 3600)::integer AS k) x
+         GROUP BY 1, 2, 3, 4),
+    grid AS (
+        SELECT g.milestone, g.modality, g.priority, k.k,
+               coalesce(h.dn, 0) AS dn, coalesce(h.dx, 0) AS dx, coalesce(h.ev, 0) AS ev
+          FROM (SELECT DISTINCT hr.milestone, hr.modality, hr.priority FROM hourly hr) g
+         CROSS JOIN w0 CROSS JOIN generate_series(0, w0.hours - 1) k (k)
+          LEFT JOIN hourly h ON h.milestone = g.milestone AND h.modality = g.modality
+                            AND h.priority = g.priority AND h.k = k.k),
+    cells AS (    -- events and exposure per group and hour of the week, at three levels
+        SELECT q.milestone, coalesce(q.modality, '*') AS modality, coalesce(q.priority, '*') AS priority,
+               (CASE WHEN GROUPING(q.priority) = 0 THEN 0 WHEN GROUPING(q.modality) = 0 THEN 1 ELSE 2 END) AS level,
+               q.how, sum(q.ev)::double precision AS e, sum(q.x) AS x
+          FROM (SELECT gr.milestone, gr.modality, gr.priority, gr.ev, mod(w0.how0 + gr.k, 168) AS how,
+                       (sum(gr.dn) OVER (PARTITION BY gr.milestone, gr.modality, gr.priority ORDER BY gr.k)
+                        - gr.dn + gr.dx)::double precision AS x
+                  FROM grid gr CROSS JOIN w0) q
+         GROUP BY GROUPING SETS ((q.milestone, q.modality, q.priority, q.how),
+                                 (q.milestone, q.modality, q.how), (q.milestone, q.how))),
+    top AS (
+        SELECT c.milestone, c.how,
+               (c.e + portal.estimate_clock_prior() * sum(c.e) OVER w / nullif(sum(c.x) OVER w, 0))
+               / (c.x + portal.estimate_clock_prior()) AS r
+          FROM cells c WHERE c.level = 2
+        WINDOW w AS (PARTITION BY c.milestone)),
+    by_modality AS (
+        SELECT c.milestone, c.modality, c.how,
+               (c.e + portal.estimate_clock_prior() * t.r * sum(c.e) OVER w / nullif(sum(t.r * c.x) OVER w, 0))
+               / (c.x + portal.estimate_clock_prior()) AS r
+          FROM cells c JOIN top t ON t.milestone = c.milestone AND t.how = c.how
+         WHERE c.level = 1
+        WINDOW w AS (PARTITION BY c.milestone, c.modality)),
+    by_priority AS (
+        SELECT c.milestone, c.modality, c.priority, c.how,
+               (c.e + portal.estimate_clock_prior() * p.r * sum(c.e) OVER w / nullif(sum(p.r * c.x) OVER w, 0))
+               / (c.x + portal.estimate_clock_prior()) AS r
+          FROM cells c JOIN by_modality p ON p.milestone = c.milestone AND p.modality = c.modality AND p.how = c.how
+         WHERE c.level = 0
+        WINDOW w AS (PARTITION BY c.milestone, c.modality, c.priority)),
+    rates AS (
+        SELECT t.milestone, '*' AS modality, '*' AS priority, t.how, t.r FROM top t
+        UNION ALL SELECT m.milestone, m.modality, '*', m.how, m.r FROM by_modality m
+        UNION ALL SELECT p.milestone, p.modality, p.priority, p.how, p.r FROM by_priority p),
+    scaled AS (
+        SELECT r.milestone, r.modality, r.priority, r.how,
+               greatest(1e-4, coalesce(r.r / nullif(avg(r.r) OVER w, 0), 1)) AS c
+          FROM rates r
+        WINDOW w AS (PARTITION BY r.milestone, r.modality, r.priority))
+    SELECT s.milestone, s.modality, s.priority,
+           (SELECT sum(c.e)::integer FROM cells c WHERE c.milestone = s.milestone
+               AND c.modality = s.modality AND c.priority = s.priority),
+           array_agg(s.c ORDER BY s.how),
+           array_prepend(0::double precision, array_agg(s.cs ORDER BY s.how))
+      FROM (SELECT sc.*, sum(sc.c) OVER (PARTITION BY sc.milestone, sc.modality, sc.priority
+                                         ORDER BY sc.how) AS cs FROM scaled sc) s
+     GROUP BY s.milestone, s.modality, s.priority
+    HAVING count(*) = 168
+       AND (SELECT sum(c.e) FROM cells c WHERE c.milestone = s.milestone
+               AND c.modality = s.modality AND c.priority = s.priority) > 0
+$$;
+
+-- The clock a study's milestone is measured on: its modality and priority's, else its
+-- modality's, else every study's. From the table the refresh keeps (one primary-key probe per
+-- candidate); a set-returning SQL function of plain values, so the planner inlines it.
+CREATE OR REPLACE FUNCTION portal.clock_for(p_milestone text, p_modality text, p_priority text)
+RETURNS TABLE (rate double precision[], cum double precision[]) LANGUAGE sql STABLE AS $$
+    SELECT c.rate, c.cum
+      FROM (VALUES (p_modality, p_priority, 0), (p_modality, '*', 1), ('*', '*', 2)) k (modality, priority, rank)
+      JOIN portal.estimate_clocks c ON c.milestone = p_milestone AND c.modality = k.modality
+                                   AND c.priority = k.priority
+     ORDER BY k.rank
+     LIMIT 1
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The model: quantiles per group, stage, milestone and time already waited, on the clock.
 -- ---------------------------------------------------------------------------------------------
 
 -- The quantiles as of p_as_of from the milestones reached in the p_window before it, for the
--- given rungs of the ladder. Used by the refresh (now, every rung) and the backtest (each past
--- day, rung 0), so both compute exactly the same thing.
+-- given rungs of the ladder. Every duration and stay is measured on the clock of the sample's
+-- milestone, modality and priority, from p_clocks (portal.estimate_clock_rows as of the same
+-- moment, computed once by the caller): a report signed on Monday morning after a weekend waited
+-- little working time. Used by the refresh (now, every rung) and the backtests (each past day),
+-- so all compute exactly the same thing. week_part is always 'any': the clock has taken the time
+-- of week's place.
 CREATE OR REPLACE FUNCTION portal.estimate_rows(p_as_of timestamptz, p_window interval,
+                                                p_clocks portal.estimate_clocks[],
                                                 p_rungs integer[] DEFAULT portal.estimate_ladder())
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
                stage text, milestone text, elapsed_s integer, sample_size integer,
                p50_s double precision, p90_s double precision)
-LANGUAGE sql STABLE SET work_mem = '64MB' AS $$
-    SELECT coalesce(x.modality, '*'), coalesce(x.priority, '*'), coalesce(x.site, '*'),
-           coalesce(x.week_part, 'any'),
+LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
+    WITH clocks AS MATERIALIZED (SELECT * FROM unnest(p_clocks)),
+    timed AS MATERIALIZED (   -- each sample's stay and duration on its clock, computed once
+        SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone,
+               o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c
+          FROM portal.estimate_samples(p_as_of - p_window, p_as_of) sm
+          LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality
+                             AND c0.priority = sm.priority
+          LEFT JOIN clocks c1 ON c1.milestone = sm.milestone AND c1.modality = sm.modality
+                             AND c1.priority = '*'
+          LEFT JOIN clocks c2 ON c2.milestone = sm.milestone AND c2.modality = '*'
+                             AND c2.priority = '*'
+         CROSS JOIN LATERAL (SELECT coalesce(c0.rate, c1.rate, c2.rate) AS rate,
+                                    coalesce(c0.cum, c1.cum, c2.cum) AS cum) c
+         CROSS JOIN LATERAL (
+               SELECT portal.week_hours(sm.anchor_at) AS anchor_h,
+                      portal.week_hours(sm.anchor_at + sm.stay_s * interval '1 second') AS left_h,
+                      portal.week_hours(sm.anchor_at + sm.duration_s * interval '1 second') AS done_h
+               OFFSET 0) h   -- converted once each, not once per use in portal.clock_hours
+         CROSS JOIN LATERAL (
+               SELECT portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
+                      portal.clock_hours(h.left_h, c.rate, c.cum) AS left_c,
+                      portal.clock_hours(h.done_h, c.rate, c.cum) AS done_c) o
+         WHERE c.rate IS NOT NULL)
+    SELECT coalesce(x.modality, '*'), coalesce(x.priority, '*'), coalesce(x.site, '*'), 'any',
            (CASE WHEN GROUPING(x.site) = 0 THEN 0 WHEN GROUPING(x.priority) = 0 THEN 1
                  WHEN GROUPING(x.modality) = 0 THEN 2 ELSE 3 END)::smallint,
            x.stage, x.milestone, x.rung, count(*)::integer,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_s),
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.duration_s)
-      FROM (SELECT sm.modality, sm.priority, sm.site, sm.week_part, sm.stage, sm.milestone,
-                   sm.duration_s, r.rung
-              FROM portal.estimate_samples(p_as_of - p_window, p_as_of) sm
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_c),
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.duration_c)
+      FROM (SELECT t.modality, t.priority, t.site, t.stage, t.milestone, t.duration_c, r.rung
+              FROM timed t
              CROSS JOIN LATERAL (SELECT u.rung FROM unnest(p_rungs) u (rung)
-                                  WHERE u.rung = 0 OR sm.stay_s > u.rung) r) x
+                                  WHERE u.rung = 0 OR t.stay_c > u.rung) r) x
      GROUP BY x.stage, x.milestone, x.rung,
-              GROUPING SETS ((x.modality, x.priority, x.site, x.week_part),
-                             (x.modality, x.priority, x.site),
-                             (x.modality, x.priority, x.week_part), (x.modality, x.priority),
-                             (x.modality, x.week_part), (x.modality), (x.week_part), ())
+              GROUPING SETS ((x.modality, x.priority, x.site), (x.modality, x.priority),
+                             (x.modality), ())
 $$;
 
--- The groups to try for a study, most specific first: each level with the study's time of week,
--- then the same level for any time of week.
-CREATE OR REPLACE FUNCTION portal.estimate_candidates(p_modality text, p_priority text, p_site text,
-                                                      p_week_part text)
-RETURNS TABLE (modality text, priority text, site text, week_part text, rank integer)
+-- The groups to try for a study, most specific first.
+CREATE OR REPLACE FUNCTION portal.estimate_candidates(p_modality text, p_priority text, p_site text)
+RETURNS TABLE (modality text, priority text, site text, rank integer)
 LANGUAGE sql IMMUTABLE AS $$
-    VALUES (p_modality, p_priority, p_site, p_week_part, 0), (p_modality, p_priority, p_site, 'any', 1),
-           (p_modality, p_priority, '*', p_week_part, 2), (p_modality, p_priority, '*', 'any', 3),
-           (p_modality, '*', '*', p_week_part, 4), (p_modality, '*', '*', 'any', 5),
-           ('*', '*', '*', p_week_part, 6), ('*', '*', '*', 'any', 7)
+    VALUES (p_modality, p_priority, p_site, 0), (p_modality, p_priority, '*', 1),
+           (p_modality, '*', '*', 2), ('*', '*', '*', 3)
 $$;
 
 -- Which candidate wins: the most specific one with enough samples; when none has enough, the one
@@ -191,10 +366,14 @@ LANGUAGE sql IMMUTABLE AS $$
                 ELSE 1000000000 - p_sample_size END
 $$;
 
--- The estimate for one milestone of one study in flight, read from the table by primary key:
--- one row while the milestone is ahead and the table holds history for it, else none. p50_at and
--- p90_at are the conditional quantiles given the time already spent in the stage, never before
--- p_now; both are NULL when too few past studies waited as long (enough = false).
+-- The estimate for one milestone of one study in flight, read from the tables by primary key:
+-- one row while the milestone is ahead and the tables hold history for it, else none. The time
+-- already spent since the stage's anchor is read on the study's clock; p50_at and p90_at are the
+-- conditional quantiles for that wait, carried forward on the clock from the anchor (so a
+-- weekend in between counts as little as this site works at weekends). A quantile already behind
+-- becomes the moment the clock has run one more minute from now: soon during working hours, the
+-- next working morning at night (not "now" when nobody is working); both are NULL when too few
+-- past studies waited as long (enough = false).
 CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
                                                   p_now timestamptz DEFAULT now())
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
@@ -202,19 +381,23 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, e.week_part, e.level, e.sample_size,
-           CASE WHEN ok THEN greatest(p_now, a.at + e.p50_s * interval '1 second') END,
-           CASE WHEN ok THEN greatest(p_now, a.at + e.p90_s * interval '1 second') END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p50_s, a.now_c + 60), a.rate, a.cum)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p90_s, a.now_c + 60), a.rate, a.cum)) END,
            ok, e.elapsed_s, st.window_days
-      FROM (SELECT x.at, portal.week_part(x.at) AS wp,
-                   portal.estimate_bucket(extract(epoch FROM p_now - x.at)) AS rung
-              FROM (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at) x
+      FROM (SELECT x.rate, x.cum, x.anchor_c, x.now_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
+              FROM (SELECT c.rate, c.cum, portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
+                           portal.clock_hours(h.now_h, c.rate, c.cum) AS now_c
+                      FROM portal.clock_for(p_milestone, s.modality, s.priority) c
+                     CROSS JOIN (SELECT portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS anchor_h,
+                                        portal.week_hours(p_now) AS now_h
+                                 OFFSET 0) h) x   -- converted once each, so clock_hours inlines
             OFFSET 0) a   -- computed once, not once per candidate row
-     CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site, a.wp) c
+     CROSS JOIN LATERAL portal.estimate_candidates(s.modality, s.priority, s.site) c
      CROSS JOIN LATERAL (
            SELECT t.* FROM portal.turnaround_estimates t   -- one primary-key probe per candidate
             WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.elapsed_s = a.rung
               AND t.modality = c.modality AND t.priority = c.priority AND t.site = c.site
-              AND t.week_part = c.week_part) e
+              AND t.week_part = 'any') e
      CROSS JOIN portal.estimates_state st
      CROSS JOIN LATERAL (SELECT e.sample_size >= portal.estimate_min_samples() AS ok) k
      WHERE portal.milestone_ahead(s.stage, p_milestone)
@@ -222,39 +405,43 @@ LANGUAGE sql STABLE AS $$
      LIMIT 1
 $$;
 
--- The p90 given on entering a stage (rung 0) for the stage's next milestone, from the most specific
--- group with enough history; no row when none has. A set-returning SQL function of plain values,
--- so the planner inlines it into its callers.
-CREATE OR REPLACE FUNCTION portal.entry_p90(p_stage text, p_modality text, p_priority text, p_site text,
-                                            p_week_part text)
-RETURNS TABLE (p90_s double precision) LANGUAGE sql STABLE AS $$
-    SELECT t.p90_s
+-- The p90 given on entering a stage (rung 0) for the stage's next milestone, in clock seconds,
+-- from the most specific group with enough history, with the clock it is measured on; no row
+-- when none has. A set-returning SQL function of plain values, so the planner inlines it.
+CREATE OR REPLACE FUNCTION portal.entry_p90(p_stage text, p_modality text, p_priority text, p_site text)
+RETURNS TABLE (p90_s double precision, rate double precision[], cum double precision[])
+LANGUAGE sql STABLE AS $$
+    SELECT t.p90_s, k.rate, k.cum
       FROM (SELECT CASE WHEN p_stage = 'physician_review' THEN 'available'
                         ELSE 'report_final' END AS milestone) m
-     CROSS JOIN LATERAL portal.estimate_candidates(p_modality, p_priority, p_site, p_week_part) c
+     CROSS JOIN LATERAL portal.clock_for(m.milestone, p_modality, p_priority) k
+     CROSS JOIN LATERAL portal.estimate_candidates(p_modality, p_priority, p_site) c
       JOIN portal.turnaround_estimates t   -- one primary-key probe per candidate
         ON t.stage = p_stage AND t.milestone = m.milestone AND t.elapsed_s = 0
        AND t.modality = c.modality AND t.priority = c.priority AND t.site = c.site
-       AND t.week_part = c.week_part
+       AND t.week_part = 'any'
      WHERE portal.milestone_ahead(p_stage, m.milestone)
        AND t.sample_size >= portal.estimate_min_samples()
      ORDER BY c.rank
      LIMIT 1
 $$;
 
--- Overdue: the study has been in its stage longer than the p90 given on entering it (rung 0) for
--- the stage's next milestone. The conditional p90 moves on as time passes; this one does not.
+-- Overdue: the study has been in its stage longer, on its clock, than the p90 given on entering
+-- it (rung 0) for the stage's next milestone. The conditional p90 moves on as time passes; this
+-- one does not.
 CREATE OR REPLACE FUNCTION portal.study_overdue(s portal.studies, p_now timestamptz DEFAULT now())
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT coalesce((
-        SELECT p_now > a.at + e.p90_s * interval '1 second'
-          FROM (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at OFFSET 0) a
-         CROSS JOIN LATERAL portal.entry_p90(s.stage, s.modality, s.priority, s.site,
-                                             portal.week_part(a.at)) e), false)
+        SELECT portal.clock_hours(h.now_h, e.rate, e.cum) - portal.clock_hours(h.anchor_h, e.rate, e.cum)
+               > e.p90_s
+          FROM portal.entry_p90(s.stage, s.modality, s.priority, s.site) e
+         CROSS JOIN (SELECT portal.week_hours(p_now) AS now_h,
+                            portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS anchor_h
+                     OFFSET 0) h), false)   -- converted once each, so clock_hours inlines
 $$;
 
--- Rebuilds the table from the milestones of the last p_window, in one transaction: readers keep
--- seeing the previous numbers until it commits.
+-- Rebuilds the clocks and the quantiles from the milestones of the last p_window, in one
+-- transaction: readers keep seeing the previous numbers until it commits.
 CREATE OR REPLACE FUNCTION portal.refresh_estimates(p_window interval DEFAULT interval '90 days')
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -266,15 +453,20 @@ BEGIN
     IF p_window IS NULL OR p_window < interval '1 day' OR p_window > interval '3660 days' THEN
         RAISE EXCEPTION 'window: must be from 1 to 3660 days' USING ERRCODE = 'PT422';
     END IF;
+    DELETE FROM portal.estimate_clocks;
+    INSERT INTO portal.estimate_clocks (milestone, modality, priority, events, rate, cum)
+    SELECT c.milestone, c.modality, c.priority, c.events, c.rate, c.cum
+      FROM portal.estimate_clock_rows(now(), p_window) c;
     DELETE FROM portal.turnaround_estimates;
     INSERT INTO portal.turnaround_estimates (modality, priority, site, week_part, level, stage,
                                              milestone, elapsed_s, sample_size, p50_s, p90_s)
     SELECT r.modality, r.priority, r.site, r.week_part, r.level, r.stage, r.milestone,
            r.elapsed_s, r.sample_size, r.p50_s, r.p90_s
-      FROM portal.estimate_rows(now(), p_window) r;
+      FROM portal.estimate_rows(now(), p_window,
+                                (SELECT array_agg(c) FROM portal.estimate_clocks c)) r;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     SELECT coalesce(sum(e.sample_size), 0) INTO v_samples FROM portal.turnaround_estimates e
-     WHERE e.level = 3 AND e.week_part = 'any' AND e.elapsed_s = 0;
+     WHERE e.level = 3 AND e.elapsed_s = 0;
     INSERT INTO portal.estimates_state (id, refreshed_at, window_days, samples, rows, took_ms)
     VALUES (true, now(), extract(day FROM p_window)::integer, v_samples, v_rows,
             (extract(epoch FROM clock_timestamp() - v_started) * 1000)::integer)
@@ -284,6 +476,7 @@ BEGIN
     -- Fresh statistics at once, so the lookups plan one primary-key probe per candidate group
     -- (with stale ones the planner may scan a whole stage per study).
     ANALYZE portal.turnaround_estimates;
+    ANALYZE portal.estimate_clocks;
     ANALYZE portal.estimates_state;
     RETURN v_rows;
 END $$;
@@ -308,27 +501,28 @@ BEGIN
 END $$;
 
 -- Every study in flight past its p90 at p_now: portal.study_overdue of each, written as one query.
--- The p90 depends only on the study's group, stage and time of week (a few hundred combinations),
--- so it is looked up once per combination and joined to the studies, instead of a function call
+-- The p90 and its clock depend only on the study's group and stage (a few hundred combinations),
+-- so they are looked up once per combination and joined to the studies, instead of a function call
 -- per study (over a minute of CPU at 1,000,000 studies). Both scans read only the studies in
 -- flight (studies_unfinished_idx where they are few). For /metrics (overdue_counts) and the staff's
 -- notifications (portal.notify_schedule, 75_notifications.sql).
 CREATE OR REPLACE FUNCTION portal.overdue_studies(p_now timestamptz)
 RETURNS TABLE (study_id uuid, accession text, stage text) LANGUAGE sql STABLE AS $$
     SELECT i.id, i.accession, i.stage
-      FROM (SELECT s.id, s.accession, s.stage, s.modality, s.priority, s.site, a.at,
-                   portal.week_part(a.at) AS wp
+      FROM (SELECT s.id, s.accession, s.stage, s.modality, s.priority, s.site,
+                   portal.week_hours(p_now) AS now_h,
+                   portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS at_h
               FROM portal.studies s
-             CROSS JOIN LATERAL (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS at) a
-             WHERE s.stage NOT IN ('available', 'cancelled')) i
-      JOIN (SELECT k.stage, k.modality, k.priority, k.site, w.wp, e.p90_s
+             WHERE s.stage NOT IN ('available', 'cancelled')
+            OFFSET 0) i   -- converted once per study, so clock_hours inlines
+      JOIN (SELECT k.stage, k.modality, k.priority, k.site, e.p90_s, e.rate, e.cum
               FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
                      WHERE s.stage NOT IN ('available', 'cancelled')) k
-             CROSS JOIN (VALUES ('weekday'), ('weeknight'), ('weekend')) w (wp)
-             CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site, w.wp) e) p
+             CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e) p
         ON p.stage = i.stage AND p.modality = i.modality AND p.priority = i.priority
-       AND p.site = i.site AND p.wp = i.wp
-     WHERE p_now > i.at + p.p90_s * interval '1 second'
+       AND p.site = i.site
+     WHERE portal.clock_hours(i.now_h, p.rate, p.cum) - portal.clock_hours(i.at_h, p.rate, p.cum)
+           > p.p90_s
 $$;
 
 -- In-flight studies past their p90, by stage, for /metrics (a stage without any is absent: the
@@ -339,19 +533,76 @@ RETURNS TABLE (stage text, overdue bigint) LANGUAGE sql STABLE AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- Backtest: what we would have said, against what happened.
+-- Backtests: what we would have said, against what happened.
 -- ---------------------------------------------------------------------------------------------
 
+-- The model of each day from p_from to p_to, as the refresh would have built it at that day's
+-- midnight from the milestones reached in the p_window before it (no look-ahead), into the
+-- temporary tables backtest_clocks and backtest_model, indexed for the lookups. For the two
+-- backtests below, which estimate from these exactly as portal.estimate_lookup does from the
+-- live tables.
+CREATE OR REPLACE FUNCTION portal.backtest_models(p_from timestamptz, p_to timestamptz,
+                                                  p_window interval, p_rungs integer[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.backtest_model, pg_temp.backtest_clocks;
+    CREATE TEMP TABLE backtest_clocks ON COMMIT DROP AS
+    SELECT d.d AS as_of, c.*
+      FROM generate_series(date_trunc('day', p_from), date_trunc('day', p_to), interval '1 day') d (d)
+     CROSS JOIN LATERAL portal.estimate_clock_rows(d.d, p_window) c;
+    CREATE INDEX ON backtest_clocks (as_of, milestone, modality, priority);
+    ANALYZE backtest_clocks;
+    CREATE TEMP TABLE backtest_model ON COMMIT DROP AS
+    SELECT d.as_of, r.*
+      FROM (SELECT c.as_of,
+                   array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate,
+                                 c.cum)::portal.estimate_clocks) AS clocks
+              FROM backtest_clocks c GROUP BY c.as_of) d
+     CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p_window, d.clocks, p_rungs) r;
+    CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
+    ANALYZE backtest_model;
+END $$;
+
+-- The estimate for each question in the temporary table backtest_questions (id, mod, pri, sit,
+-- stg, ms, anchor_at, asked_at, done_at), from the model of the day it was asked
+-- (portal.backtest_models), exactly as portal.estimate_lookup answers from the live tables, into
+-- the temporary table backtest_scored; for both backtests below.
+CREATE OR REPLACE FUNCTION portal.backtest_score()
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.backtest_scored;
+    CREATE TEMP TABLE backtest_scored ON COMMIT DROP AS
+    SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at, e.ok,
+           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
+           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
+      FROM backtest_questions q
+     CROSS JOIN LATERAL (
+           SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
+                  portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
+             FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+             JOIN backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
+              AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
+            ORDER BY kk.rank LIMIT 1) k
+     CROSS JOIN LATERAL (
+           SELECT b.p50_s, b.p90_s, b.sample_size >= portal.estimate_min_samples() AS ok
+             FROM portal.estimate_candidates(q.mod, q.pri, q.sit) c
+             JOIN backtest_model b ON b.as_of = date_trunc('day', q.asked_at)
+              AND b.elapsed_s = portal.estimate_bucket(k.asked_c - k.anchor_c)
+              AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
+              AND b.priority = c.priority AND b.site = c.site
+            ORDER BY portal.estimate_preference(c.rank, b.sample_size)
+            LIMIT 1) e;
+END $$;
+
 -- For every stage entered in the p_days before p_now (every study, every milestone ahead of
--- it): the estimate the model built at the start of that day would have given on entry, using
--- only milestones reached before that midnight (no look-ahead). Only entries whose p90 lies
--- before p_now are scored, so each outcome is known whichever way it went; a study still
--- unfinished counts as missing both quantiles and has no error in hours. With p_conditional the
--- study is also asked again at each rung of the ladder it was still in the stage (the model then
--- holds every rung, and the run takes several times longer), clamped to that moment as the
--- lookup clamps to now. "studies" counts the
--- distinct studies behind the scored entries: the entries of one study move together, so that
--- is the number to weigh a coverage by.
+-- it): the estimate the model built at the start of that day would have given on entry. Only
+-- entries whose p90 lies before p_now are scored, so each outcome is known whichever way it
+-- went; a study still unfinished counts as missing both quantiles and has no error in hours.
+-- With p_conditional the study is also asked again at each rung of the ladder after its anchor
+-- that it was still in the stage (the model then holds every rung, and the run takes several
+-- times longer), as the lookup would have answered then. "studies" counts the distinct studies
+-- behind the scored entries: the entries of one study move together, so that is the number to
+-- weigh a coverage by.
 CREATE OR REPLACE FUNCTION portal.backtest(p_days integer, p_window interval DEFAULT interval '90 days',
                                            p_now timestamptz DEFAULT now(), p_conditional boolean DEFAULT false)
 RETURNS TABLE (modality text, milestone text, studies bigint, scored bigint,
@@ -366,22 +617,12 @@ BEGIN
     IF p_days IS NULL OR p_days < 1 OR p_days > 366 THEN
         RAISE EXCEPTION 'days: must be from 1 to 366' USING ERRCODE = 'PT422';
     END IF;
-    -- Temporary tables, indexed, because each entry looks up its candidates in the day's model.
-    DROP TABLE IF EXISTS pg_temp.backtest_model, pg_temp.backtest_entries;
-    CREATE TEMP TABLE backtest_model ON COMMIT DROP AS
-    SELECT d.d AS as_of, r.*
-      FROM generate_series(date_trunc('day', p_now - make_interval(days => p_days)),
-                           date_trunc('day', p_now), interval '1 day') d (d)
-     CROSS JOIN LATERAL portal.estimate_rows(d.d, p_window, v_rungs) r;
-    CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site,
-                                    week_part);
-    ANALYZE backtest_model;
-    -- Each entry is a question asked at asked_at: on entering the stage (rung 0), and with
-    -- p_conditional also at each rung of the ladder the study was still in the stage.
-    CREATE TEMP TABLE backtest_entries ON COMMIT DROP AS
+    PERFORM portal.backtest_models(p_now - make_interval(days => p_days), p_now, p_window, v_rungs);
+    DROP TABLE IF EXISTS pg_temp.backtest_questions;
+    CREATE TEMP TABLE backtest_questions ON COMMIT DROP AS
     SELECT * FROM (
         SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
-               m.milestone AS ms, sp.anchor_at, portal.week_part(sp.anchor_at) AS wp, r.rung,
+               m.milestone AS ms, sp.anchor_at,
                sp.anchor_at + make_interval(secs => r.rung) AS asked_at,
                CASE m.milestone WHEN 'report_final' THEN st.final_at ELSE st.released_at END AS done_at
           FROM portal.studies st
@@ -393,27 +634,15 @@ BEGIN
                 OR coalesce(sp.left_at, p_now) > sp.anchor_at + make_interval(secs => r.rung))) q
      WHERE q.asked_at >= p_now - make_interval(days => p_days) AND q.asked_at < p_now;
 
+    PERFORM portal.backtest_score();
+
     RETURN QUERY
-    WITH scored AS (
-        SELECT en.id, en.mod, en.ms, en.done_at,
-               e.sample_size >= portal.estimate_min_samples() AS ok,
-               greatest(en.asked_at, en.anchor_at + e.p50_s * interval '1 second') AS p50_at,
-               greatest(en.asked_at, en.anchor_at + e.p90_s * interval '1 second') AS p90_at
-          FROM backtest_entries en
-         CROSS JOIN LATERAL (
-               SELECT b.sample_size, b.p50_s, b.p90_s
-                 FROM portal.estimate_candidates(en.mod, en.pri, en.sit, en.wp) c
-                 JOIN backtest_model b ON b.as_of = date_trunc('day', en.asked_at)
-                  AND b.elapsed_s = en.rung AND b.stage = en.stg AND b.milestone = en.ms AND b.modality = c.modality
-                  AND b.priority = c.priority AND b.site = c.site AND b.week_part = c.week_part
-                ORDER BY portal.estimate_preference(c.rank, b.sample_size)
-                LIMIT 1) e),
-    judged AS (
+    WITH judged AS (
         SELECT j.id, j.mod, j.ms, j.ok, j.done_at,
                coalesce(j.done_at <= j.p50_at, false) AS in50,
                coalesce(j.done_at <= j.p90_at, false) AS in90,
                abs(extract(epoch FROM j.done_at - j.p50_at)) / 3600 AS err_h
-          FROM scored j
+          FROM backtest_scored j
          WHERE NOT j.ok OR j.p90_at < p_now)
     SELECT coalesce(g.mod, 'all'), coalesce(g.ms, 'all'),
            count(DISTINCT g.id) FILTER (WHERE g.ok), count(*) FILTER (WHERE g.ok),
@@ -425,4 +654,64 @@ BEGIN
       FROM judged g
      GROUP BY GROUPING SETS ((), (g.mod), (g.ms), (g.mod, g.ms))
      ORDER BY GROUPING(g.mod) DESC, GROUPING(g.ms) DESC, 1, 2;
+END $$;
+
+-- What patients are told at every hour of the week (issue 18): for each hour of the p_days that
+-- end p_settle before p_now (so that nearly every outcome is known by p_now), every study
+-- waiting then for a milestone (in the stage it was in at that hour) is estimated as the lookup
+-- would have, with the model built at that day's midnight from the milestones reached in the
+-- p_window before it (no look-ahead), and scored as portal.backtest scores (only questions whose
+-- p90 lies before p_now; a study unfinished then misses both). One row per milestone and hour of
+-- the week (site time, 0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00): the average over
+-- the week hides hours at which every estimate is early or late. "studies" counts distinct
+-- studies, the number to weigh a coverage by.
+CREATE OR REPLACE FUNCTION portal.backtest_hours(p_days integer,
+                                                 p_window interval DEFAULT interval '90 days',
+                                                 p_now timestamptz DEFAULT now(),
+                                                 p_settle interval DEFAULT interval '7 days')
+RETURNS TABLE (milestone text, hour_of_week integer, studies bigint, scored bigint,
+               p50_covered double precision, p90_covered double precision,
+               unfinished bigint, too_few bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning AS $$
+DECLARE
+    v_to timestamptz := date_trunc('hour', p_now - p_settle);
+    v_from timestamptz := date_trunc('hour', p_now - p_settle) - make_interval(days => p_days);
+BEGIN
+    IF p_days IS NULL OR p_days < 1 OR p_days > 366 THEN
+        RAISE EXCEPTION 'days: must be from 1 to 366' USING ERRCODE = 'PT422';
+    END IF;
+    PERFORM portal.backtest_models(v_from, v_to, p_window, portal.estimate_ladder());
+    -- Every hour each study spent in each stage before its milestone, within the replayed days.
+    DROP TABLE IF EXISTS pg_temp.backtest_questions;
+    CREATE TEMP TABLE backtest_questions ON COMMIT DROP AS
+    SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
+           m.milestone AS ms, sp.anchor_at, h.h AS asked_at, m.done_at
+      FROM portal.studies st
+     CROSS JOIN LATERAL portal.study_stage_spans(st) sp
+     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, done_at)
+     CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', v_from),
+                                        least(sp.left_at, m.done_at, st.cancelled_at, v_to) - interval '1 microsecond',
+                                        interval '1 hour') h (h)
+     WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
+       AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), v_to) > v_from
+       AND sp.reached_at < v_to;
+
+    PERFORM portal.backtest_score();
+
+    RETURN QUERY
+    WITH judged AS (
+        SELECT j.id, j.ms, j.ok, j.done_at, portal.hour_of_week(j.asked_at) AS how,
+               coalesce(j.done_at <= j.p50_at, false) AS in50,
+               coalesce(j.done_at <= j.p90_at, false) AS in90
+          FROM backtest_scored j
+         WHERE NOT j.ok OR j.p90_at < p_now)
+    SELECT g.ms, g.how, count(DISTINCT g.id) FILTER (WHERE g.ok), count(*) FILTER (WHERE g.ok),
+           (avg(g.in50::integer) FILTER (WHERE g.ok))::double precision,
+           (avg(g.in90::integer) FILTER (WHERE g.ok))::double precision,
+           count(*) FILTER (WHERE g.ok AND g.done_at IS NULL),
+           count(*) FILTER (WHERE NOT g.ok)
+      FROM judged g
+     GROUP BY g.ms, g.how
+     ORDER BY 1, 2;
 END $$;

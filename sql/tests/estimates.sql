@@ -1,8 +1,8 @@
--- Turnaround estimates (sql/definitions/50_estimates.sql) against hand-computed fixtures:
--- quantiles, conditional quantiles, fallbacks between groups, "too few", never a time in the
--- past, overdue, and the grants. Run as a superuser; everything is rolled back.
+-- Turnaround estimates (sql/definitions/50_estimates.sql) against fixtures: the clock on
+-- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
+-- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(24);
+SELECT plan(29);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -25,34 +25,76 @@ SELECT 'EST-US-' || k, (SELECT id FROM portal.patients WHERE mrn = 'EST-MRN'), '
        'US fixture', 'routine', 'main', fx.t0, fx.t0 + interval '2 hours' + make_interval(mins => k), 1
   FROM fx, generate_series(1, 40) k;
 
+-- The clock on its own, with hand-made arrays: a flat one (every hour alike) and one that runs
+-- only on weekdays 08:00-18:00 (rate 168/50 in those 50 hours, 0 elsewhere). The database is in
+-- UTC (portal.site_timezone unset).
+CREATE TEMP TABLE clk AS
+SELECT array_fill(1::float8, ARRAY[168]) AS flat_rate,
+       (SELECT array_agg(h::float8 ORDER BY h) FROM generate_series(0, 168) h) AS flat_cum,
+       w.rate AS work_rate,
+       array_prepend(0::float8, (SELECT array_agg(x ORDER BY i) FROM (
+            SELECT i, sum(r) OVER (ORDER BY i) AS x FROM unnest(w.rate) WITH ORDINALITY u (r, i)) q)) AS work_cum
+  FROM (SELECT array_agg(CASE WHEN h / 24 < 5 AND h % 24 BETWEEN 8 AND 17 THEN 168.0 / 50 ELSE 0 END
+                         ORDER BY h) AS rate
+          FROM generate_series(0, 167) h) w;
+SELECT is(portal.hour_of_week(timestamptz '2026-11-16 10:30+00'), 10, 'Monday 10:30 is hour 10 of the week');
+SELECT is(portal.hour_of_week(timestamptz '2026-11-22 23:59+00'), 167, 'Sunday 23:59 is hour 167');
+SELECT is((SELECT portal.clock_time(timestamptz '2026-11-20 17:00+00', flat_rate, flat_cum)
+                  - portal.clock_time(timestamptz '2026-11-16 09:15+00', flat_rate, flat_cum) FROM clk),
+          extract(epoch FROM timestamptz '2026-11-20 17:00+00' - timestamptz '2026-11-16 09:15+00')::float8,
+          'a flat clock counts plain seconds');
+SELECT is((SELECT portal.clock_at(portal.clock_time(timestamptz '2026-11-18 03:07:30+00', flat_rate, flat_cum),
+                                  flat_rate, flat_cum) FROM clk),
+          timestamptz '2026-11-18 03:07:30+00', 'clock_at undoes clock_time');
+SELECT is((SELECT portal.clock_time(timestamptz '2026-11-23 08:00+00', work_rate, work_cum)
+                  - portal.clock_time(timestamptz '2026-11-20 18:00+00', work_rate, work_cum) FROM clk),
+          0::float8, 'a weekday clock stands still from Friday 18:00 to Monday 08:00');
+-- Five clock hours from Friday 17:00: 168/50 in the last working hour, the rest on Monday.
+SELECT is((SELECT date_trunc('second', portal.clock_at(portal.clock_time(timestamptz '2026-11-20 17:00+00', work_rate, work_cum)
+                                                       + 5 * 3600, work_rate, work_cum)) FROM clk),
+          date_trunc('second', timestamptz '2026-11-23 08:00+00' + (5 - 168.0 / 50) / (168.0 / 50) * interval '1 hour'),
+          'a wait that runs past Friday evening resumes on Monday morning');
+
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'refresh_estimates builds rows');
 SELECT is((SELECT samples FROM portal.estimates_state), 90::bigint, 'the state counts 90 samples');
-SELECT is(portal.week_part((SELECT t0 FROM fx)), 'weekday', 'Monday 10:00 is a weekday hour');
-SELECT is(portal.week_part(timestamptz '2026-11-20 19:00+00'), 'weekend', 'Friday 19:00 is the weekend');
-SELECT is(portal.week_part(timestamptz '2026-11-17 19:00+00'), 'weeknight', 'Tuesday 19:00 is a weeknight');
+SELECT results_eq(
+    $$SELECT modality, priority FROM portal.estimate_clocks WHERE milestone = 'report_final' ORDER BY 1, 2$$,
+    $$VALUES ('*', '*'), ('CT', '*'), ('CT', 'routine'), ('US', '*'), ('US', 'routine')$$,
+    'a report clock for each modality and priority with history, each modality, and every study');
+SELECT is_empty(
+    $$SELECT FROM portal.estimate_clocks
+       WHERE abs(cum[169] - 168) > 1e-6 OR abs((SELECT sum(r) FROM unnest(rate) r) - 168) > 1e-6
+          OR (SELECT min(r) FROM unnest(rate) r) <= 0$$,
+    'every clock averages 1 over the week and never stops');
+-- Every US fixture was signed on Monday between 12:01 and 12:40, after two hours in which none
+-- was: hour 12 of the week is the fastest of the US clock by far.
+SELECT ok((SELECT rate[1 + 12] > 5 AND rate[1 + 12] = (SELECT max(r) FROM unnest(rate) r) FROM portal.estimate_clocks
+            WHERE milestone = 'report_final' AND modality = 'US' AND priority = 'routine'),
+          'the US clock runs fastest in the hour its reports were signed');
 
--- Site group, durations 1..40 h: p50 = 20.5 h, p90 = 35.1th position = 36.1 h.
+-- The site group's quantiles are those of the durations measured on the CT routine clock.
 SELECT results_eq(
-    $$SELECT sample_size, round((p50_s / 3600)::numeric, 3), round((p90_s / 3600)::numeric, 3) FROM portal.turnaround_estimates
+    $$SELECT sample_size, round(p50_s::numeric, 3), round(p90_s::numeric, 3) FROM portal.turnaround_estimates
        WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 0 AND modality = 'CT'
-         AND priority = 'routine' AND site = 'main' AND week_part = 'weekday'$$,
-    $$VALUES (40, 20.5::numeric, 36.1::numeric)$$, 'site group quantiles (1..40 h)');
--- Conditional on more than 4 h in the stage: 5..40 h, p50 = 22.5, p90 = 36.5.
+         AND priority = 'routine' AND site = 'main' AND week_part = 'any'$$,
+    $$SELECT count(*)::integer, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 3),
+             round(percentile_cont(0.9) WITHIN GROUP (ORDER BY d)::numeric, 3)
+        FROM (SELECT portal.clock_time(s.final_at, c.rate, c.cum) - portal.clock_time(s.read_started_at, c.rate, c.cum) AS d
+                FROM portal.studies s, portal.estimate_clocks c
+               WHERE s.accession LIKE 'EST-MAIN-%' AND c.milestone = 'report_final'
+                 AND c.modality = 'CT' AND c.priority = 'routine') x$$,
+    'site group quantiles are those of the clock durations');
 SELECT results_eq(
-    $$SELECT sample_size, round((p50_s / 3600)::numeric, 3), round((p90_s / 3600)::numeric, 3) FROM portal.turnaround_estimates
-       WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 14400 AND modality = 'CT'
-         AND priority = 'routine' AND site = 'main' AND week_part = 'weekday'$$,
-    $$VALUES (36, 22.5::numeric, 36.5::numeric)$$, 'conditional quantiles after 4 h (5..40 h)');
--- Both sites: 1..40 and 100..109 h, 50 values: p50 = 25.5, p90 = 104.1.
-SELECT results_eq(
-    $$SELECT level, sample_size, round((p50_s / 3600)::numeric, 3), round((p90_s / 3600)::numeric, 3) FROM portal.turnaround_estimates
+    $$SELECT level, sample_size FROM portal.turnaround_estimates
        WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 0 AND modality = 'CT'
-         AND priority = 'routine' AND site = '*' AND week_part = 'any'$$,
-    $$VALUES (1::smallint, 50, 25.5::numeric, 104.1::numeric)$$, 'modality+priority group quantiles');
+         AND priority = 'routine' AND site = '*'$$,
+    $$VALUES (1::smallint, 50)$$, 'modality+priority group holds both sites');
 SELECT is((SELECT count(*) FROM portal.turnaround_estimates WHERE milestone = 'available'), 0::bigint,
           'no released study, no available estimates');
+SELECT is((SELECT count(*) FROM portal.turnaround_estimates WHERE week_part <> 'any'), 0::bigint,
+          'the clock has taken the place of the time of week');
 
--- Live studies, in reading since a given time. The lookup reads only the table.
+-- Live studies, in reading since a given time. The lookup reads only the tables.
 CREATE FUNCTION pg_temp.live(p_site text, p_modality text, p_since interval,
                               p_stage text DEFAULT 'reading')
 RETURNS portal.studies LANGUAGE sql AS $$
@@ -69,26 +111,33 @@ RETURNS portal.studies LANGUAGE sql AS $$
 $$;
 SELECT is((pg_temp.live('main', 'CT', interval '5 minutes')).stage, 'reading', 'the fixture builder makes a study in reading');
 
+-- A study just in reading: the site group's p50, carried forward on the clock from its start.
 SELECT results_eq(
-    $$SELECT level, sample_size, enough, p50_at - (now() - interval '5 minutes')
-        FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '5 minutes'), 'report_final')$$,
-    $$VALUES (0::smallint, 40, true, interval '20 hours 30 minutes')$$,
-    'a study just in reading gets the site group: p50 20.5 h after it started');
+    $$SELECT e.level, e.sample_size, e.enough,
+             e.p50_at = greatest(now(), portal.clock_at(portal.clock_time(s.read_started_at, c.rate, c.cum) + t.p50_s, c.rate, c.cum))
+        FROM (SELECT (pg_temp.live('main', 'CT', interval '5 minutes')).*) s
+       CROSS JOIN LATERAL portal.estimate_lookup(s, 'report_final') e,
+             portal.estimate_clocks c, portal.turnaround_estimates t
+       WHERE c.milestone = 'report_final' AND c.modality = 'CT' AND c.priority = 'routine'
+         AND t.stage = 'reading' AND t.milestone = 'report_final' AND t.modality = 'CT'
+         AND t.priority = 'routine' AND t.site = 'main' AND t.elapsed_s = e.elapsed_s$$,
+    $$VALUES (0::smallint, 40, true, true)$$,
+    'a study just in reading gets the site group, its p50 carried forward on the clock');
 SELECT results_eq(
     $$SELECT level, sample_size FROM portal.estimate_lookup(pg_temp.live('north', 'CT', interval '5 minutes'), 'report_final')$$,
     $$VALUES (1::smallint, 50)$$, 'north has 10 studies (< 30): falls back to CT routine, all sites');
 SELECT results_eq(
     $$SELECT level, sample_size, modality FROM portal.estimate_lookup(pg_temp.live('main', 'MR', interval '5 minutes'), 'report_final')$$,
-    $$VALUES (3::smallint, 90, '*'::text)$$, 'no MR history: falls back to every study');
+    $$VALUES (3::smallint, 90, '*'::text)$$, 'no MR history: falls back to every study, on the broadest clock');
+SELECT ok((SELECT elapsed_s > 0 FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '5 hours'), 'report_final')),
+          'after 5 h in reading: a conditional estimate (a rung above 0)');
+-- After long enough a wait, too few past studies waited as long: no times, never a guess.
 SELECT results_eq(
-    $$SELECT elapsed_s, sample_size, round(extract(epoch FROM p50_at - (now() - interval '5 hours')) / 3600, 3)
-        FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '5 hours'), 'report_final')$$,
-    $$VALUES (14400, 36, 22.5::numeric)$$, 'after 5 h in reading: the conditional estimate (rung 4 h)');
--- After 30 h only 16 (site) or 26 (all) durations are longer than 24 h: too few everywhere.
-SELECT results_eq(
-    $$SELECT enough, p50_at IS NULL, p90_at IS NULL, sample_size
-        FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '30 hours'), 'report_final')$$,
-    $$VALUES (false, true, true, 26)$$, 'too few longer waits: no times, and says how many there were');
+    $$SELECT bool_or(NOT e.enough), bool_and(e.enough OR (e.p50_at IS NULL AND e.p90_at IS NULL))
+        FROM generate_series(1, 120) h
+       CROSS JOIN LATERAL portal.estimate_lookup(pg_temp.live('main', 'CT', make_interval(hours => h)),
+                                                 'report_final') e$$,
+    $$VALUES (true, true)$$, 'too few longer waits: no times');
 SELECT is_empty(
     $$SELECT * FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '1 hour', 'physician_review'), 'report_final')$$,
     'no report_final estimate once the report is final');
@@ -100,27 +149,31 @@ SELECT is_empty(
     'no history of releases: no available estimate');
 
 -- Never in the past, whatever the time already waited (every 7 minutes up to 40 h), whichever
--- group answers.
+-- group answers; a quantile already behind is clamped to now.
 SELECT is_empty(
     $$SELECT m, w FROM generate_series(0, 40 * 60, 7) w, (VALUES ('CT'), ('US'), ('MR')) x (m)
        CROSS JOIN LATERAL portal.estimate_lookup(pg_temp.live('main', m, make_interval(mins => w)),
                                                  'report_final') e
        WHERE e.enough AND (e.p50_at < now() OR e.p90_at < e.p50_at)$$,
     'conditional estimates are never in the past and p90 never before p50');
--- US studies were all signed 2 h 1 min to 2 h 40 min after reading began: one reading for 2 h 50
--- min is told "now", not a time already gone.
-SELECT results_eq(
-    $$SELECT elapsed_s, enough, p50_at = now(), p90_at = now()
-        FROM portal.estimate_lookup(pg_temp.live('main', 'US', interval '2 hours 50 minutes'), 'report_final')$$,
-    $$VALUES (7200, true, true, true)$$, 'a conditional quantile already behind is clamped to now');
 
--- Overdue: past the p90 on entry (36.1 h).
-SELECT ok(portal.study_overdue(pg_temp.live('main', 'CT', interval '37 hours')), 'past 36.1 h: overdue');
-SELECT ok(NOT portal.study_overdue(pg_temp.live('main', 'CT', interval '35 hours')), 'before 36.1 h: not overdue');
+-- Overdue: past the p90 on entry, measured on the clock. A study whose start lies one clock
+-- minute more (less) than that p90 before now is (is not) overdue.
+CREATE TEMP TABLE p90 AS
+SELECT t.p90_s, c.rate, c.cum FROM portal.turnaround_estimates t, portal.estimate_clocks c
+ WHERE t.stage = 'reading' AND t.milestone = 'report_final' AND t.elapsed_s = 0 AND t.modality = 'CT'
+   AND t.priority = 'routine' AND t.site = 'main' AND c.milestone = 'report_final'
+   AND c.modality = 'CT' AND c.priority = 'routine';
+SELECT ok(portal.study_overdue(pg_temp.live('main', 'CT',
+          (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum) - p90_s - 60, rate, cum) FROM p90))),
+          'a clock minute past the entry p90: overdue');
+SELECT ok(NOT portal.study_overdue(pg_temp.live('main', 'CT',
+          (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum) - p90_s + 60, rate, cum) FROM p90))),
+          'a clock minute before the entry p90: not overdue');
 
 SELECT table_privs_are('portal', 'turnaround_estimates', 'portal_app', ARRAY['SELECT'],
                        'portal_app reads the estimates and cannot write them');
-SELECT function_privs_are('portal', 'estimate_rows', ARRAY['timestamp with time zone', 'interval', 'integer[]'],
+SELECT function_privs_are('portal', 'estimate_rows', ARRAY['timestamp with time zone', 'interval', 'portal.estimate_clocks[]', 'integer[]'],
                           'portal_app', ARRAY[]::text[], 'portal_app cannot run the history scan itself');
 
 SELECT * FROM finish();

@@ -162,6 +162,11 @@ SELECT is((SELECT hold_ending FROM portal.notify_schedule(now() + interval '8 ho
 INSERT INTO portal.turnaround_estimates (modality, priority, site, week_part, level, stage, milestone, elapsed_s,
                                          sample_size, p50_s, p90_s)
 VALUES ('*', '*', '*', 'any', 3, 'awaiting_read', 'report_final', 0, 100, 1800, 3600);
+-- A reading clock that runs at the same rate every hour of the week (the estimates measure waits on
+-- the site's clock, sql/definitions/50_estimates.sql), so the p90 is one hour of plain time.
+INSERT INTO portal.estimate_clocks (milestone, modality, priority, events, rate, cum)
+VALUES ('report_final', '*', '*', 100, array_fill(1.0::float8, ARRAY[168]),
+        (SELECT array_agg(g::float8 ORDER BY g) FROM generate_series(0, 168) g));
 SELECT 1 FROM portal.ingest_event(p_event_id => 'n-e-late', p_payload_hash => 'h', p_type => 'exam_completed',
     p_occurred_at => now() - interval '2 hours', p_scheduled_for => NULL, p_mrn => 'MRN-LATE',
     p_patient_name => 'Late Name', p_birth_date => '1980-01-01', p_email => NULL, p_accession => 'ACC-LATE',
