@@ -1,7 +1,9 @@
 /* libFuzzer harness for the router (server/router.c over the real table, server/routes.c): any
  * method and path. A match names a row whose method is the one asked for, and its {id} is a
- * canonical UUID taken from the path, or empty for a pattern without one; a wrong method lists in
- * Allow only methods the table has. The first byte splits method from path. */
+ * canonical UUID (its {fid} a FHIR id) taken from the path, or empty for a pattern without one; a
+ * wrong method lists in Allow only methods the table has. The first byte splits method from path.
+ */
+#include "../../server/fhir_resources.c"
 #include "../../server/router.c"
 #include "../../server/routes.c"
 
@@ -37,6 +39,15 @@ STUB(h_patient_preference_get)
 STUB(h_patient_preference_put)
 STUB(h_patient_study_preference)
 STUB(h_admin_holds)
+STUB(h_admin_notifications)
+STUB(h_fhir_metadata)
+STUB(h_fhir_read)
+STUB(h_fhir_search)
+STUB(h_fhir_smart_configuration)
+STUB(h_notify_unsubscribe)
+STUB(h_patient_contact_get)
+STUB(h_patient_contact_put)
+STUB(h_physician_notifications_put)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,10 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (res == ROUTER_FOUND) {
         if (!r || strcmp(r->method, method) != 0)
             __builtin_trap();
-        bool has_id = strstr(r->pattern, "{id}") != NULL;
-        if (has_id != (id[0] != '\0'))
+        bool has_uuid = strstr(r->pattern, "{id}") != NULL;
+        bool has_fid = strstr(r->pattern, "{fid}") != NULL;
+        if ((has_uuid || has_fid) != (id[0] != '\0'))
             __builtin_trap();
-        if (has_id && (!router_is_uuid(id, strlen(id)) || !strstr(path, id)))
+        if (has_uuid && (!router_is_uuid(id, strlen(id)) || !strstr(path, id)))
+            __builtin_trap();
+        if (has_fid && (!fhir_id_valid(id, strlen(id)) || !strstr(path, id)))
             __builtin_trap();
     } else if (res == ROUTER_BAD_METHOD) {
         if (r || !allow[0])
