@@ -4,6 +4,8 @@
  * sub that fits, a patient's sub is a UUID, and it was accepted with "typ" JWT, no "crit", and
  * no duplicate claim. The first byte splits the rest into header and payload. */
 #include "../../server/auth.c"
+#include "../../server/fhir_resources.c"
+#include "../../server/fhir_scope.c"
 #include "../../server/router.c"
 
 #include <openssl/hmac.h>
