@@ -428,7 +428,8 @@ def test_fhir(env):
     check("fhir: the CapabilityStatement through nginx",
           r.status == 200 and (r.header("Content-Type") or "").startswith("application/fhir+json")
           and r.json().get("resourceType") == "CapabilityStatement", r)
-    patient = harness.jwt({"role": "patient", "sub": env["patient"]})
+    # The story's last sign-in: a token made here in the second of its sign-out would be ended.
+    patient = env["patient_token"]
     r = c.request("GET", "/fhir/R4/DiagnosticReport?_count=5", token=patient)
     entries = r.json().get("entry", []) if r.status == 200 else []
     check("fhir: the patient's released report, with its text, through nginx",
