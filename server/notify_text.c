@@ -15,6 +15,7 @@ static const char *const kind_names[] = {
     [NOTIFY_CALLBACK_REQUESTED] = "callback_requested",
     [NOTIFY_HOLD_ENDING] = "hold_ending",
     [NOTIFY_STUDY_OVERDUE] = "study_overdue",
+    [NOTIFY_CALLBACK_ANSWERED] = "callback_answered",
 };
 
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -72,8 +73,33 @@ static int put(char *buf, size_t size, const char *fmt, ...)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* The office answered the patient's call-back request with a time or a message; when, and what
+ * it said, are in the portal. */
+static int patient_answer_text(const char *base, struct notify_text *t)
+{
+    if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
+        put(t->subject, sizeof(t->subject), "Your doctor's office answered your request") < 0 ||
+        put(t->sms, sizeof(t->sms),
+            "Your doctor's office answered your request to talk over your results. Sign in to "
+            "see the answer: %s",
+            t->link) < 0)
+        return -1;
+    return put(t->body, sizeof(t->body),
+               "Hello,\n\n"
+               "Your doctor's office answered your request to talk over your results. Sign in to "
+               "your patient portal to see the answer:\n\n"
+               "%s\n\n"
+               "For your privacy this message says nothing more; everything is in the portal.\n\n"
+               "-- \n" FOOTER_AUTOMATIC
+               "If your email program offers to unsubscribe from this sender, that stops these "
+               "emails.\n",
+               t->link);
+}
+
 static int patient_text(const struct notify_message *m, const char *base, struct notify_text *t)
 {
+    if (m->kind == NOTIFY_CALLBACK_ANSWERED)
+        return patient_answer_text(base, t);
     bool updated = m->kind == NOTIFY_RESULT_UPDATED;
     const char *what = updated ? "An updated result" : "A new result";
     if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
@@ -165,7 +191,8 @@ int notify_text_render(const struct notify_message *m, const char *public_url,
     base[n] = '\0';
     switch (m->audience) {
     case NOTIFY_PATIENT:
-        if (m->kind != NOTIFY_RESULT_READY && m->kind != NOTIFY_RESULT_UPDATED)
+        if (m->kind != NOTIFY_RESULT_READY && m->kind != NOTIFY_RESULT_UPDATED &&
+            m->kind != NOTIFY_CALLBACK_ANSWERED)
             return -1;
         return patient_text(m, base, out);
     case NOTIFY_PHYSICIAN:

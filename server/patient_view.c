@@ -242,10 +242,23 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     char url[128];
     snprintf(url, sizeof(url), "/api/v1/patient/studies/%s/discussion-requests", id);
     const char *dstate = db_value(res, row, "discussion_state");
-    json_t *request = json_pack("{s:s, s:s}", "state", dstate ? dstate : "none", "url", url);
+    /* A request concerns the version released when it was made; once an amended report is
+     * released the patient may ask again, and still sees how the last request went. */
+    const char *asked_about = db_value(res, row, "discussion_report_version");
+    const char *released = db_value(res, row, "released_version");
+    bool may_ask = !dstate || (asked_about && released && atoi(released) > atoi(asked_about));
+    json_t *request = json_pack("{s:s, s:s, s:b}", "state", dstate ? dstate : "none", "url", url,
+                                "may_request", may_ask);
     if (request && dstate) {
         json_object_set_new(request, "id", json_string(db_value(res, row, "discussion_id")));
+        if (asked_about)
+            json_object_set_new(request, "report_version", json_integer(atoi(asked_about)));
         timefmt_json_set(request, "created_at", db_value(res, row, "discussion_created_at"));
+        timefmt_json_set(request, "scheduled_for", db_value(res, row, "discussion_scheduled_for"));
+        timefmt_json_set(request, "answered_at", db_value(res, row, "discussion_updated_at"));
+        const char *reply = db_value(res, row, "discussion_reply");
+        if (reply)
+            json_object_set_new(request, "reply", json_string(reply));
     }
     json_t *discussion =
         request

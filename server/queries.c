@@ -229,12 +229,16 @@ const struct query_def queries[Q_COUNT] = {
         {"patient_study",
          "SELECT " PATIENT_STUDY_COLUMNS ", p.name AS physician_name, p.phone AS physician_phone, "
          "p.scheduling_url, d.id AS discussion_id, d.state AS discussion_state, "
-         "d.created_at AS discussion_created_at, r.version, r.status, r.findings, r.impression, "
+         "d.created_at AS discussion_created_at, d.scheduled_for AS discussion_scheduled_for, "
+         "d.reply AS discussion_reply, d.updated_at AS discussion_updated_at, "
+         "d.report_version AS discussion_report_version, "
+         "r.version, r.status, r.findings, r.impression, "
          "r.radiologist, r.signed_at, r.released_at AS report_released_at, r.released_by, "
          "r.physician_note, r.how, " PAGE_STAMP_COLUMNS " "
          "FROM portal.studies s "
          "JOIN portal.physicians p ON p.id = s.referring_physician_id "
-         "LEFT JOIN LATERAL (SELECT dr.id, dr.state, dr.created_at FROM portal.discussion_requests "
+         "LEFT JOIN LATERAL (SELECT dr.id, dr.state, dr.created_at, dr.scheduled_for, dr.reply, "
+         "dr.updated_at, dr.report_version FROM portal.discussion_requests "
          "dr WHERE dr.study_id = s.id ORDER BY dr.created_at DESC LIMIT 1) d ON true "
          /* As a join condition the release test ran after the gate function, so every unreleased
           * study paid a PL/pgSQL call that could find nothing; as a one-time filter of a subquery
@@ -259,6 +263,12 @@ const struct query_def queries[Q_COUNT] = {
                               "FROM portal.request_discussion($1, $2, $3::timestamptz[], $4, $5, "
                               "$6)",
                               6},
+    [Q_ANSWER_DISCUSSION] =
+        {"answer_discussion",
+         "SELECT id, study_id, state, scheduled_for, reply, updated_at, changed "
+         "FROM portal.answer_discussion($1, $2, $3, $4, $5::timestamptz, $6, "
+         "$7, $8)",
+         8},
 
     [Q_WORKLIST] =
         {"worklist",
@@ -310,15 +320,20 @@ const struct query_def queries[Q_COUNT] = {
                 "SELECT hold_id, placed_at, reason, reason_code, ends_at, created "
                 "FROM portal.hold_report($1, $2, $3, $4, $5::timestamptz, $6, $7)",
                 7},
+    /* Requests still to answer first, oldest first; then the closed ones, newest first. */
     [Q_PHYSICIAN_DISCUSSIONS] = {"physician_discussions",
                                  "SELECT d.id, d.study_id, s.accession, s.modality, s.description, "
                                  "pt.name AS patient_name, pt.email AS patient_email, "
                                  "array_to_json(d.preferred_times)::text AS preferred_times, "
-                                 "d.message, d.state, d.created_at "
+                                 "d.message, d.state, d.created_at, d.scheduled_for, d.reply, "
+                                 "d.updated_at, d.report_version "
                                  "FROM portal.discussion_requests d "
                                  "JOIN portal.studies s ON s.id = d.study_id "
                                  "JOIN portal.patients pt ON pt.id = d.patient_id "
-                                 "WHERE d.physician_id = $1 ORDER BY d.created_at LIMIT 500",
+                                 "WHERE d.physician_id = $1 "
+                                 "ORDER BY d.state = 'closed', CASE WHEN d.state = 'closed' THEN "
+                                 "-extract(epoch FROM d.created_at) ELSE "
+                                 "extract(epoch FROM d.created_at) END, d.id LIMIT 500",
                                  1},
     [Q_PHYSICIAN_LOGIN_LOOKUP] = {"physician_login_lookup",
                                   "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
@@ -652,8 +667,8 @@ const char *const ingest_images_param_names[IIP_COUNT] = {
  * through it:
  *   patient_studies        the list changes only by ingest and release, both made by someone
  *                          else; a patient's own discussion request is not in the list.
- *   physician_discussions  patients write these requests; the physician only reads them.
  * Kept on the primary on purpose:
+ *   physician_discussions  the physician answers these requests and must see the answer at once.
  *   patient_study, physician_study  call portal.patient_report / portal.physician_report, which
  *                          INSERT an audit row for every read of report text (invariant 4);
  *                          patient_study also shows the patient's own discussion request.
@@ -663,7 +678,6 @@ const char *const ingest_images_param_names[IIP_COUNT] = {
  *   login_*, ping, and every write. */
 const bool query_standby_ok[Q_COUNT] = {
     [Q_PATIENT_STUDIES] = true,
-    [Q_PHYSICIAN_DISCUSSIONS] = true,
 };
 
 /* portald seed-history's generator (server/history.c), run in one transaction by the owner. Its

@@ -63,6 +63,8 @@ const struct route routes[] = {
      LIMIT_SMALL, "physician_session_create"},
     {"GET", "/api/v1/physician/discussion-requests", h_physician_discussions, ROLE_PHYSICIAN,
      BODY_NONE, 0, "physician_discussions"},
+    {"POST", "/api/v1/physician/discussion-requests/{id}/answer", h_physician_discussion_answer,
+     ROLE_PHYSICIAN, BODY_JSON, LIMIT_SMALL, "physician_discussion_answer"},
     {"PUT", "/api/v1/physician/notifications", h_physician_notifications_put, ROLE_PHYSICIAN,
      BODY_JSON, LIMIT_SMALL, "physician_notifications_put"},
 

@@ -119,6 +119,7 @@ GRANT EXECUTE ON FUNCTION
     portal.set_patient_preference(uuid, text, integer, text, text),
     portal.set_study_preference(uuid, uuid, text, integer, text, text),
     portal.request_discussion(uuid, uuid, timestamptz[], text, text, text),
+    portal.answer_discussion(text, text, uuid, text, timestamptz, text, text, text),
     -- notifications (SECURITY DEFINER): the schedule, the senders' claim and result, people's
     -- choices and the one-click unsubscribe
     portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval),

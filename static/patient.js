@@ -340,19 +340,30 @@ function discussionSection(study) {
     ways.append(el('li', {}, 'Or call ', el('a', { href: `tel:${p.phone.replace(/[^+\d]/g, '')}` }, p.phone), '.'));
   }
   sec.append(ways);
-  const req = d.request || { state: 'none' };
+  const req = d.request || { state: 'none', may_request: true };
+  const office = `${p.name || 'Your doctor'}’s office`;
   const stateBox = el('div', { id: 'request-state' });
   sec.append(stateBox);
+  const asked = req.created_at ? [' on ', timeEl(req.created_at)] : '';
   if (req.state === 'open') {
-    stateBox.append(el('p', { class: 'done-note' },
-      'You asked for a call back', req.created_at ? [' on ', timeEl(req.created_at)] : '',
-      `. ${p.name || 'Your doctor'}’s office will contact you.`));
-    return sec;
+    stateBox.append(el('p', { class: 'done-note' }, 'You asked for a call back', asked, `. ${office} will contact you.`));
+  } else if (req.state === 'contacted') {
+    stateBox.append(el('p', { class: 'done-note' }, 'You asked for a call back', asked, `. ${office} has been in touch with you`,
+      req.answered_at ? [' (', timeEl(req.answered_at), ')'] : '', '.'));
+  } else if (req.state === 'scheduled') {
+    stateBox.append(el('p', { class: 'done-note' }, `Your talk with ${p.name || 'your doctor'} is booked for `, timeEl(req.scheduled_for), '.'));
+  } else if (req.state === 'closed') {
+    stateBox.append(el('p', {}, 'You asked for a call back', asked, `. ${office} has closed this request.`));
   }
-  if (req.state === 'closed') {
-    stateBox.append(el('p', {}, 'Your earlier request for a call back has been dealt with. You can ask again below.'));
+  if (req.reply) {
+    stateBox.append(el('div', { class: 'reply' }, el('h3', {}, `Message from ${office}`), el('p', { class: 'prose' }, req.reply)));
   }
-  sec.append(requestForm(study, req.url));
+  if (req.state !== 'none' && req.may_request) {
+    stateBox.append(el('p', {}, 'Your report has been updated since you asked. You can ask to talk over the updated report below.'));
+  }
+  if (req.may_request) {
+    sec.append(requestForm(study, req.url));
+  }
   return sec;
 }
 

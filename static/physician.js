@@ -276,24 +276,91 @@ async function loadStudy(id) {
   document.title = `${study.patient.name} – ${study.description} – Results portal`;
 }
 
+const REQUEST_STATES = {
+  open: ['waiting', 'Open'],
+  contacted: ['waiting', 'Contacted'],
+  scheduled: ['released', 'Scheduled'],
+  closed: ['released', 'Closed'],
+};
+
+// What the patient reads on their page: the state, the time of a scheduled talk and this message.
+function answerForm(r) {
+  const n = r.id;
+  const when = el('div', { class: 'field', hidden: r.state === 'scheduled' ? null : true },
+    el('label', { for: `answer-when-${n}` }, 'Time of the discussion'),
+    el('input', { id: `answer-when-${n}`, type: 'datetime-local' }));
+  const choice = el('select', { id: `answer-state-${n}` },
+    el('option', { value: 'contacted' }, 'Contacted: the office has been in touch'),
+    el('option', { value: 'scheduled', selected: r.state === 'scheduled' ? true : null }, 'Scheduled: a time is agreed'),
+    el('option', { value: 'closed' }, 'Closed: nothing more to do'));
+  choice.addEventListener('change', () => {
+    when.hidden = choice.value !== 'scheduled';
+  });
+  const form = el('form', { class: 'form answer', novalidate: true, 'aria-label': `Answer ${r.patient.name}’s request` },
+    el('div', { class: 'field' }, el('label', { for: `answer-state-${n}` }, 'Mark the request'), choice),
+    when,
+    el('div', { class: 'field' },
+      el('label', { for: `answer-reply-${n}` }, 'Message to the patient (optional)'),
+      el('p', { class: 'hint', id: `answer-reply-hint-${n}` },
+        'The patient reads it on their results page. Their notification says only that the office answered.'),
+      el('textarea', { id: `answer-reply-${n}`, rows: '2', maxlength: '2000', 'aria-describedby': `answer-reply-hint-${n}` })),
+    el('button', { type: 'submit' }, 'Save'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessages();
+    const body = { state: choice.value };
+    const reply = form.querySelector('textarea').value.trim();
+    if (reply) {
+      body.reply = reply;
+    }
+    if (choice.value === 'scheduled') {
+      const input = when.querySelector('input');
+      if (!input.value) {
+        input.setAttribute('aria-invalid', 'true');
+        showError('Please give the time of the discussion.');
+        input.focus();
+        return;
+      }
+      input.removeAttribute('aria-invalid');
+      body.scheduled_for = localInputToIso(input.value);
+    }
+    setBusy(form, true);
+    try {
+      await api('POST', `/api/v1/physician/discussion-requests/${encodeURIComponent(r.id)}/answer`, body);
+      await loadRequests();
+      announce(`Request from ${r.patient.name} marked ${choice.value}.`);
+      focusHeading(document.getElementById('requests-title'));
+    } catch (err) {
+      setBusy(form, false);
+      handleError(err);
+    }
+  });
+  return form;
+}
+
 async function loadRequests() {
   const data = await api('GET', '/api/v1/physician/discussion-requests');
   const ul = document.getElementById('requests');
   ul.replaceChildren();
-  const list = (data.requests || []).slice().reverse();
+  // The server lists the requests still to answer first, oldest first, then the closed ones.
+  const list = data.requests || [];
   if (!list.length) {
     ul.append(el('li', { class: 'small' }, 'No requests yet.'));
   }
   for (const r of list) {
+    const [badge, label] = REQUEST_STATES[r.state] || ['waiting', r.state];
     const times = (r.preferred_times || []).map((t) => el('li', {}, timeEl(t)));
     ul.append(el('li', { class: 'card request', 'data-request': r.id },
       el('h3', {}, `${r.patient.name} – ${r.description}`),
-      el('p', { class: 'small' }, r.state === 'open' ? el('span', { class: 'badge waiting' }, 'Open') : el('span', { class: 'badge released' }, 'Closed'),
-        'Asked on ', timeEl(r.created_at), ` · ${r.accession}`),
+      el('p', { class: 'small' }, el('span', { class: `badge ${badge}` }, label),
+        'Asked on ', timeEl(r.created_at), ` · ${r.accession} · about report version ${r.report_version}`),
+      r.state === 'scheduled' && r.scheduled_for ? el('p', {}, 'Discussion scheduled for ', timeEl(r.scheduled_for), '.') : null,
       times.length ? [el('p', {}, 'Times that suit the patient:'), el('ul', {}, times)] : el('p', {}, 'No preferred times given.'),
       r.message ? el('p', {}, 'Message: ', el('q', {}, r.message)) : null,
+      r.reply ? el('p', {}, 'Your office’s message to the patient: ', el('q', {}, r.reply)) : null,
       el('p', {}, r.patient.email ? ['Contact: ', el('a', { href: `mailto:${r.patient.email}` }, r.patient.email), ' · '] : '',
-        el('a', { href: `#study/${r.study_id}` }, 'Open the study', el('span', { class: 'visually-hidden' }, ` for ${r.patient.name}`)))));
+        el('a', { href: `#study/${r.study_id}` }, 'Open the study', el('span', { class: 'visually-hidden' }, ` for ${r.patient.name}`))),
+      r.state === 'closed' ? null : answerForm(r)));
   }
 }
 

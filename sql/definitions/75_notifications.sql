@@ -142,6 +142,20 @@ END $$;
 CREATE OR REPLACE TRIGGER notify_on_discussion AFTER INSERT ON portal.discussion_requests
     FOR EACH ROW EXECUTE FUNCTION portal.notify_on_discussion();
 
+-- The office answered a call-back request with a time or a message: the patient is told that
+-- there is an answer (the message says only that; the time and words are in the portal). An
+-- answer that only marks the request contacted or closed, without words, tells them nothing new.
+CREATE OR REPLACE FUNCTION portal.notify_on_discussion_answer() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM portal.notify_patient(NEW.patient_id, NEW.study_id, 'callback_answered');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER notify_on_discussion_answer AFTER UPDATE ON portal.discussion_requests
+    FOR EACH ROW WHEN ((NEW.state = 'scheduled' AND NEW.scheduled_for IS DISTINCT FROM OLD.scheduled_for)
+                       OR (NEW.reply IS NOT NULL AND NEW.reply IS DISTINCT FROM OLD.reply))
+    EXECUTE FUNCTION portal.notify_on_discussion_answer();
+
 -- A patient read a released report: the messages about it still waiting (held by quiet hours, a
 -- back-off or the rate cap) are not sent; the patient knows.
 CREATE OR REPLACE FUNCTION portal.notify_on_read() RETURNS trigger

@@ -254,6 +254,7 @@ SELECT is_empty(
         'portal.set_patient_preference(uuid, text, integer, text, text)',
         'portal.set_study_preference(uuid, uuid, text, integer, text, text)',
         'portal.request_discussion(uuid, uuid, timestamptz[], text, text, text)',
+        'portal.answer_discussion(text, text, uuid, text, timestamptz, text, text, text)',
         'portal.patient_report(uuid, uuid, text, text)',
         'portal.physician_report(text, uuid, text, text)',
         'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)',

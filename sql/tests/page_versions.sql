@@ -48,8 +48,8 @@ SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-
     $$UPDATE portal.releases SET note = 'n' WHERE study_id = '00000000-0000-4000-8000-0000000000c3'$$),
     'a note added to a release stamps the patient');
 SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
-    $$INSERT INTO portal.discussion_requests (study_id, patient_id, physician_id) VALUES
-      ('00000000-0000-4000-8000-0000000000c3', '00000000-0000-4000-8000-0000000000a1', 'PV-PHY')$$),
+    $$INSERT INTO portal.discussion_requests (study_id, patient_id, physician_id, report_version) VALUES
+      ('00000000-0000-4000-8000-0000000000c3', '00000000-0000-4000-8000-0000000000a1', 'PV-PHY', 1)$$),
     'a discussion request stamps the patient');
 SELECT ok(pg_temp.stamps('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b2',
     $$INSERT INTO portal.study_preferences (study_id, release, chosen_at, set_for) VALUES

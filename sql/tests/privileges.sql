@@ -137,6 +137,7 @@ SELECT set_eq(
     ('function', 'portal.release_due(integer,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_plan(portal.studies)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_report(uuid,text,text,text,text)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.answer_discussion(text,text,uuid,text,timestamp with time zone,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.request_discussion(uuid,uuid,timestamp with time zone[],text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.reread_released_page(uuid,uuid,integer,bigint,bigint,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.set_patient_preference(uuid,text,integer,text,text)', '', 'portal_app', 'EXECUTE'),

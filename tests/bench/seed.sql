@@ -90,10 +90,10 @@ SELECT p.id, 1, p.base + interval '3 days', p.physician_id, 'Dr. Bench ' || spli
 -- A third of the released studies have a discussion request (half of them answered), as patients
 -- who asked to talk their results over.
 INSERT INTO portal.discussion_requests (study_id, patient_id, physician_id, preferred_times,
-                                        message, state, created_at)
+                                        message, state, created_at, report_version)
 SELECT id, patient_id, physician_id, ARRAY[base + interval '4 days'],
        'Could we go over the results together?', CASE WHEN g % 2 = 0 THEN 'closed' ELSE 'open' END,
-       base + interval '3 days 2 hours'
+       base + interval '3 days 2 hours', 1
   FROM bench_plan WHERE lvl = 8 AND g % 3 = 1;
 
 ALTER TABLE portal.studies ENABLE TRIGGER page_changed;

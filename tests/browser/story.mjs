@@ -34,6 +34,7 @@ const IMPRESSION = 'No acute abnormality in the chest (impression-word wombat).'
 const NOTE = 'Good news: nothing worrying. Let us talk at your next visit (note-word numbat).';
 const HOLD_REASON = 'Waiting for the comparison study from the other hospital.';
 const DISCUSSION_MESSAGE = 'Can we talk about whether I need a follow-up scan?';
+const REPLY_MESSAGE = 'We will call you from the clinic, number ending 0100. Have your questions ready.';
 const PHYSICIAN_ID = 'BT-NPI-1';
 const PHYSICIAN_PASSWORD = `browser-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 const BIRTH = '1985-12-10';
@@ -455,6 +456,47 @@ async function main() {
     await doctor.locator('#requests-section').scrollIntoViewIfNeeded();
     await shoot(doctor, '10-physician-requests');
     noErrors(doctorErrors, 'physician requests');
+  });
+
+  await step('physician books the talk with a message; the patient sees the time and the message', async () => {
+    const req = doctor.locator('#requests li.request').first();
+    await req.getByLabel('Mark the request').selectOption('scheduled');
+    await req.getByRole('button', { name: 'Save' }).click();
+    await doctor.getByRole('alert').filter({ hasText: 'Please give the time of the discussion.' }).waitFor();
+    check(await req.getByLabel('Time of the discussion').getAttribute('aria-invalid') === 'true', 'missing time marked invalid');
+    await req.getByLabel('Time of the discussion').fill('2030-03-05T16:00');
+    await req.getByLabel('Message to the patient (optional)').fill(REPLY_MESSAGE);
+    await req.getByRole('button', { name: 'Save' }).click();
+    await doctor.getByRole('status').filter({ hasText: 'marked scheduled' }).waitFor();
+    const listed = await text(doctor.locator('#requests li.request').first());
+    check(/Scheduled/.test(listed) && /Discussion scheduled for/.test(listed) && listed.includes(REPLY_MESSAGE), `answer listed: ${listed}`);
+    await axe(doctor, 'physician request answered');
+    await doctor.locator('#requests-section').scrollIntoViewIfNeeded();
+    await shoot(doctor, '10b-physician-request-answered');
+    noErrors(doctorErrors, 'physician answers');
+
+    await patient.reload();
+    const talk = patient.getByRole('region', { name: 'Talk it over with Dr. Grace Hopper' });
+    await talk.waitFor();
+    const t = await text(talk);
+    check(/Your talk with Dr\. Grace Hopper is booked for .*2030/.test(t), `booked time shown: ${t}`);
+    check(t.includes('Message from Dr. Grace Hopper’s office') && t.includes(REPLY_MESSAGE), `reply shown: ${t}`);
+    check(await patient.getByRole('button', { name: 'Ask for a call back' }).count() === 0, 'no new request form for the same report');
+    await axe(patient, 'patient discussion booked');
+    await talk.scrollIntoViewIfNeeded();
+    await shoot(patient, '10c-patient-discussion-booked');
+    noErrors(patientErrors, 'patient discussion booked');
+
+    // Closed: final, no form left on the physician's page, and the patient reads that it is closed.
+    await doctor.locator('#requests li.request').first().getByLabel('Mark the request').selectOption('closed');
+    await doctor.locator('#requests li.request').first().getByRole('button', { name: 'Save' }).click();
+    await doctor.getByRole('status').filter({ hasText: 'marked closed' }).waitFor();
+    const closed = doctor.locator('#requests li.request').first();
+    check(/Closed/.test(await text(closed)) && await closed.locator('form').count() === 0, 'a closed request has no form');
+    await patient.reload();
+    const after = await text(patient.getByRole('region', { name: 'Talk it over with Dr. Grace Hopper' }));
+    check(/has closed this request/.test(after) && !after.includes(REPLY_MESSAGE), `closed state shown: ${after}`);
+    await axe(patient, 'patient discussion closed');
   });
 
   await step('an ended session sends the patient back to sign-in with a message', async () => {

@@ -174,9 +174,16 @@ def test_story_sends_exactly_the_tables_messages(ctx):
         # The physician's daily digest (counted when sent: W waits, X is held), the hold ending
         # within 24 hours, and A's call-back request.
         st.physician_choice(p1, digest="daily", email="dr-story@clinic.example.test")
+        asked = flows.marker("MSG")
         r = st.as_patient(sa, "POST", flows.patient_path(sa["id"]) + "/discussion-requests",
-                          body={"message": flows.marker("MSG")})
+                          body={"message": asked})
         assert r.status == 201, r
+        # The office answers with a time and a message: A is told there is an answer, not what.
+        reply = flows.marker("REPLY")
+        st.markers += [asked, reply]
+        r = st.as_physician(p1, "POST", "/api/v1/physician/discussion-requests/%s/answer" % r.json()["id"],
+                            body={"state": "scheduled", "scheduled_for": flows.ago(-30), "reply": reply})
+        assert r.status == 200 and r.json()["state"] == "scheduled", r
         # The staff: a study past its p90 awaiting a read (an estimate row set by hand).
         st.cluster.sql("INSERT INTO portal.turnaround_estimates (modality, priority, site, week_part, level, "
                        "stage, milestone, elapsed_s, sample_size, p50_s, p90_s) VALUES "
@@ -201,12 +208,13 @@ def test_story_sends_exactly_the_tables_messages(ctx):
         st.cluster.sql("UPDATE portal.notifications SET due_at = now() WHERE patient_id = '%s' AND state = 'waiting'"
                        % sb["patient"])
 
-        messages, hooks = _settle(st, 9, 2)
+        messages, hooks = _settle(st, 10, 2)
         by = _by_recipient(messages)
         subjects = {rcpt: sorted(m["Subject"] for m in ms) for rcpt, ms in by.items()}
         assert subjects == {
             sa["email"]: ["A new result is ready in your patient portal",
-                          "An updated result is ready in your patient portal"],
+                          "An updated result is ready in your patient portal",
+                          "Your doctor's office answered your request"],
             sb["email"]: ["A new result is ready in your patient portal"],
             sf["email"]: ["A new result is ready in your patient portal"],
             su1["email"]: ["A new result is ready in your patient portal"],
@@ -275,7 +283,7 @@ def test_story_sends_exactly_the_tables_messages(ctx):
         assert sr["email"] not in r.body and sr["accession"] not in r.body
         assert st.server.request("GET", "/api/v1/admin/notifications?state=bogus", token=admin).status == 422
         metrics = st.server.request("GET", "/metrics").body
-        assert 'portal_notifications_total{channel="email",outcome="sent"} 9' in metrics, metrics
+        assert 'portal_notifications_total{channel="email",outcome="sent"} 10' in metrics, metrics
         assert 'portal_notifications_total{channel="email",outcome="failed"} 1' in metrics
         assert 'portal_notifications_total{channel="webhook",outcome="retry"} 3' in metrics
         assert not st.server.sanitizer_reports()

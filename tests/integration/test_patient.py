@@ -141,7 +141,7 @@ def test_after_release_the_patient_reads_the_report_with_the_prompt(ctx):
                            "Schedule a time to talk them over."), d
     assert d["physician"] == {"name": "Dr. Test Physician", "phone": "+1 555 0100",
                               "scheduling_url": "https://clinic.example/schedule"}, d
-    assert d["request"] == {"state": "none",
+    assert d["request"] == {"state": "none", "may_request": True,
                             "url": "/api/v1/patient/studies/%s/discussion-requests"
                                    % s.study_id}, d
     listed = s.as_patient(path=PATIENT_LIST).json()["studies"]
