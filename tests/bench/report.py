@@ -74,6 +74,10 @@ def derive(r):
     out["fhir_list_ratio"] = fhir / lst if fhir and lst else None
     fhir, lst = g("portal_big_fhir", "p99_ms"), g("portal_big_list", "p99_ms")
     out["fhir_list_p99_factor"] = fhir / lst if fhir and lst else None
+    portal, peer = g("portal_big_detail", "rps"), g("peer_big_detail", "rps")
+    out["peer_detail_ratio"] = portal / peer if portal and peer else None
+    portal, peer = g("portal_big_detail", "p99_ms"), g("peer_big_detail", "p99_ms")
+    out["peer_p99_factor"] = portal / peer if portal and peer else None
     return out
 
 
@@ -188,6 +192,10 @@ def main():
                (config["studies"], config["small_studies"]),
                dmed.get("p99_growth_mixed"), 1.25, (dmed.get("p99_growth_mixed") or 99) <= 1.25),
     ]
+    if "peer_big_detail" in medians:
+        target_ratio = dmed.get("peer_detail_ratio")
+        targets.append(target("detail requests/s >= 3x the fastify peer's (same page, same database)",
+                              target_ratio, 3.0, (target_ratio or 0) >= 3.0))
     if ingest_runs:
         # Not a figure but a check: the ingest load counts accepted messages only.
         targets.append(target("every HL7 ACK AA, every JSON ingest answer 200", ingest_errors, 0,
@@ -200,6 +208,7 @@ def main():
         json.dump(results, f, indent=2, sort_keys=True)
         f.write("\n")
     print_table(config, medians, dmed, targets, len(rounds))
+    print_peer(medians, dmed)
     print_notify(config, dmed)
 
 
@@ -305,6 +314,24 @@ def print_fhir(medians, dmed):
                                           fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors"))))
     print("FHIR search / JSON list, within each round: requests/s x%s, p99 x%s" % (
         fmt(dmed.get("fhir_list_ratio"), "%.2f"), fmt(dmed.get("fhir_list_p99_factor"), "%.2f")))
+
+
+def print_peer(medians, dmed):
+    """The same study page from the peer in Node (fastify, pg, fast-jwt), same database (issue 19)."""
+    if "peer_big_detail" not in medians:
+        return
+    print()
+    print("The study page against a peer in Node (tests/bench/peer), big database, detail mix")
+    print("%-44s %10s %8s %8s %7s %9s" % ("run", "req/s", "p50 ms", "p99 ms", "errors", "RSS MB"))
+    for name, label in (("portal_big_detail", "portald (C)"),
+                        ("peer_big_detail", "peer (fastify, pg, fast-jwt)")):
+        r = medians.get(name, {})
+        rss = r.get("rss_kb")
+        print("%-44s %10s %8s %8s %7s %9s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
+                                              fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors")),
+                                              fmt(rss / 1024.0 if rss else None, "%.0f")))
+    print("portald / peer, within each round: requests/s x%s, p99 x%s" % (
+        fmt(dmed.get("peer_detail_ratio"), "%.2f"), fmt(dmed.get("peer_p99_factor"), "%.2f")))
 
 
 def kept_share(run):

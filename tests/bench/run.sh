@@ -7,8 +7,9 @@
 # ceiling); 10,000 idle keep-alive connections during one of the loads; ingest of new orders for
 # existing patients (tests/bench/ingest_load.c) over HL7 v2/MLLP and over the JSON API, each over
 # one and over BENCH_INGEST_CONNECTIONS connections, and the mixed load without ingest and with
-# either ingest beside it. Every figure is measured BENCH_RUNS times, interleaved, and report.py takes the
-# medians; writes $B/bench/results.json.
+# either ingest beside it; and the same study page served by a peer written in Node (fastify, pg,
+# fast-jwt: tests/bench/peer) against the same database. Every figure is measured BENCH_RUNS
+# times, interleaved, and report.py takes the medians; writes $B/bench/results.json.
 #
 # Environment: B (build dir), BENCH_QUICK=1 (a couple of minutes), BENCH_STUDIES,
 # BENCH_PATIENTS, BENCH_SMALL_STUDIES, BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNECTIONS,
@@ -51,7 +52,7 @@ secret="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 issuer=portal-bench
 audience=portal-bench
 
-for tool in wrk nginx pgbench psql curl python3 openssl; do
+for tool in wrk nginx pgbench psql curl python3 openssl node npm; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/deps.sh bench" >&2; exit 1; }
 done
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "bench: python3-aiosmtpd is missing; run scripts/deps.sh bench" >&2; exit 1; }
@@ -109,6 +110,7 @@ cc -std=c11 -Wall -Wextra -Werror -Iinclude -O2 -o "$work/print_query" "$here/pr
     "$B/obj/queries.o"
 "$work/print_query" patient_study >"$work/detail_sql.txt"
 "$work/print_query" page_stamp >"$work/stamp_sql.txt"
+"$work/print_query" release_history >"$work/history_sql.txt"
 for db in portal portal_small; do
     n=$([ $db = portal ] && echo "$patients" || echo "$small_patients")
     want=$((n < 2000 ? n : 2000))
@@ -178,6 +180,34 @@ stop_portal() {
     kill "${pid[$1]}" && wait "${pid[$1]}" 2>/dev/null || true
     unset "pid[$1]"
 }
+
+# The peer (tests/bench/peer): the same study page in Node with fastify, pg and fast-jwt, one
+# worker process per portal thread, running the detail statement the portal prepares, against the
+# same database as the same role. Installed from its vendored tarballs.
+if [ ! -d "$here/peer/node_modules/fastify" ]; then
+    (cd "$here/peer" && npm ci --offline --no-audit --no-fund >"$work/peer-npm.log" 2>&1) ||
+        { echo "bench: npm ci in $here/peer failed; see $work/peer-npm.log" >&2; exit 1; }
+fi
+start_peer() { # DB
+    local p
+    p=$(free_port)
+    # libpq's variables from the conninfo the portal is given ("host=... port=... ...").
+    # shellcheck disable=SC2046
+    env $(url "$1" portal_app | tr ' ' '\n' | sed -n 's/^host=/PGHOST=/p; s/^port=/PGPORT=/p; s/^dbname=/PGDATABASE=/p; s/^user=/PGUSER=/p') \
+        PEER_PORT=$p PEER_WORKERS=$portal_threads PEER_DETAIL_SQL="$work/detail_sql.txt" \
+        PEER_HISTORY_SQL="$work/history_sql.txt" PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer \
+        PORTAL_JWT_AUDIENCE=$audience node "$here/peer/server.mjs" 2>>"$work/peer.log" &
+    pid[peer]=$!
+    port[peer]=$p
+    for _ in $(seq 100); do
+        curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: the peer did not start; its log:" >&2
+    tail -5 "$work/peer.log" >&2
+    exit 1
+}
+start_peer portal
 
 # The static file is a real detail answer (a study without a report, as most are).
 start_portal big portal
@@ -257,6 +287,14 @@ portal_run() { # ROUND NAME SERVER DB MIX
 # each run then reused (a kept page lives at most PORTAL_PAGE_CACHE_TTL, 60 s, from when it was built).
 warm_up() { # SERVER DB
     wrk_json "http://127.0.0.1:${port[$1]}" warm "$work/tokens-$2.txt" "$warmup" >/dev/null
+}
+
+peer_run() { # ROUND: the detail mix against the peer, as against the portal
+    local j
+    j=$(wrk_json "http://127.0.0.1:${port[peer]}" detail "$work/tokens-portal.txt" "$duration")
+    j=$(echo "$j" | sed "s/}\$/,\"rss_kb\":$(ps -o rss= --ppid "${pid[peer]}" | awk '{s += $1} END {print s}')}/")
+    record "$1" peer_big_detail "$j"
+    say "round $1 peer_big_detail: $j"
 }
 
 db_run() { # ROUND NAME DB [STATEMENT]: the detail statement, or the page-stamp read ("stamp")
@@ -419,7 +457,14 @@ for r in $(seq "$runs"); do
     db_run "$r" db_big portal
     db_run "$r" db_stamp_big portal stamp
     warm_up big portal
-    portal_run "$r" portal_big_detail big portal detail
+    # The portal and its peer on the same page, alternating which goes first.
+    if [ $((r % 2)) = 1 ]; then
+        portal_run "$r" portal_big_detail big portal detail
+        peer_run "$r"
+    else
+        peer_run "$r"
+        portal_run "$r" portal_big_detail big portal detail
+    fi
     portal_run "$r" portal_big_mixed big portal mixed
     # The FHIR API's report search against the JSON list, same patients, alternating first.
     if [ $((r % 2)) = 1 ]; then

@@ -411,10 +411,16 @@ def test_story(env):
     check("story: the physician sees the request", r is not None)
     r = c.request("DELETE", "/api/v1/session", token=token)
     check("story: the patient signs out", r.status in (200, 204), r)
-    # Issue 20: signing out ends the token on both instances behind nginx.
-    ended = [c.request("GET", "/api/v1/patient/studies", token=token).status for _ in range(4)]
-    check("story: after signing out the token is refused, whichever instance answers",
-          ended == [401] * 4, ended)
+    # Issue 20: signing out ends the token on both instances behind nginx. The instance that
+    # signed the patient out refuses it at once; the other hears of it through PostgreSQL's NOTIFY
+    # (server/revocation.c), which on a loaded machine can take some milliseconds, so the check
+    # allows a second for the news to arrive, then wants four refusals in a row.
+    seen = []
+    ended = wait_for(lambda: (lambda s: seen.append(s) or (s if s == [401] * 4 else None))(
+        [c.request("GET", "/api/v1/patient/studies", token=token).status for _ in range(4)]),
+        timeout=1.0)
+    check("story: after signing out the token is refused, whichever instance answers, within a "
+          "second", ended == [401] * 4, seen)
     r = c.request("POST", "/api/v1/session",
                   {"access_code": code, "birth_date": ev["patient"]["birth_date"]})
     check("story: the patient signs in again (201)", r.status == 201, r)
@@ -907,6 +913,14 @@ def test_standby_reads(env):
         state = r.json().get("discussion", {}).get("request", {}).get("state")
         check("read-your-write: the patient sees their own request at once",
               r.status == 200 and state not in (None, "none"), r)
+        asked = r.json()["discussion"]["request"]["id"]
+        r = c.request("POST", "/api/v1/physician/discussion-requests/%s/answer" % asked,
+                      {"state": "contacted"}, token=doc)
+        check("standby: the physician answers the request", r.status == 200, r)
+        r = c.request("GET", "/api/v1/physician/discussion-requests", token=doc)
+        check("read-your-write: the physician's list shows the answer at once",
+              r.status == 200 and any(x["id"] == asked and x["state"] == "contacted"
+                                      for x in r.json()["requests"]), r)
         r = Client(env["port"], env["cafile"], OTHER_ADDR).request(
             "POST", "/api/v1/session", {"access_code": env["code"],
                                         "birth_date": env["birth_date"]})

@@ -23,6 +23,7 @@ check() { # NAME COMMAND...
 }
 finish() {
     [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
+    [ -n "${peer_srv:-}" ] && kill "$peer_srv" 2>/dev/null && wait "$peer_srv" 2>/dev/null
     tests/lib/pg_throwaway.sh stop "$tmp/pg" >/dev/null 2>&1
     rm -rf "$tmp"
     echo "$passed passed, $failed failed"
@@ -95,6 +96,55 @@ else
     ok "portal.lua under wrk # SKIP wrk is not installed (scripts/deps.sh bench)"
 fi
 
+# The peer (tests/bench/peer): installed offline from its vendored tarballs, it answers the same
+# study page as the portal from the same statement, refuses a bad token, and runs under wrk.
+peer_srv=
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    if [ -d tests/bench/peer/node_modules/fastify ]; then
+        ok "the peer's packages are installed"
+    else
+        check "npm ci --offline installs the peer's vendored packages" \
+            bash -c "cd tests/bench/peer && npm ci --offline --no-audit --no-fund"
+    fi
+    "$tmp/print_query" release_history >"$tmp/history.txt" 2>&1
+    peer_port=$(free_port)
+    # shellcheck disable=SC2046
+    env $(echo "$app" | tr ' ' '\n' | sed -n 's/^host=/PGHOST=/p; s/^port=/PGPORT=/p; s/^dbname=/PGDATABASE=/p; s/^user=/PGUSER=/p') \
+        PEER_PORT=$peer_port PEER_WORKERS=1 PEER_DETAIL_SQL="$tmp/q.txt" PEER_HISTORY_SQL="$tmp/history.txt" \
+        PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=smoke PORTAL_JWT_AUDIENCE=smoke \
+        node tests/bench/peer/server.mjs 2>"$tmp/peer.log" &
+    peer_srv=$!
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$peer_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    same_page() { # the fields both pages must agree on, for a study with and without a report
+        local sid=$1 tok=$2 a b
+        a=$(curl -fs -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/api/v1/patient/studies/$sid") || return 1
+        b=$(curl -fs -H "Authorization: Bearer $tok" "http://127.0.0.1:$peer_port/api/v1/patient/studies/$sid") || return 1
+        python3 - "$a" "$b" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+keys = ("id", "accession", "stage", "stage_label", "report_available")
+assert all(a[k] == b[k] for k in keys), [(k, a[k], b[k]) for k in keys if a[k] != b[k]]
+assert [t["stage"] for t in a["timeline"]] == [t["stage"] for t in b["timeline"]], (a["timeline"], b["timeline"])
+ra, rb = a.get("report"), b.get("report")
+assert (ra is None) == (rb is None) and (ra is None or (ra["findings"], ra["version"]) == (rb["findings"], rb["version"]))
+PY
+    }
+    rel_line=$(awk -F'\t' '$3 != "" {print; exit}' "$tmp/tokens.txt")
+    check "the peer answers the same page as the portal (a study, and a released one with its report)" \
+        bash -c "$(declare -f same_page); port=$port peer_port=$peer_port; same_page $study ${line%%$'\t'*} &&
+                 same_page $(echo "$rel_line" | cut -f3 | cut -d, -f1) ${rel_line%%$'\t'*}"
+    check "the peer refuses a token it cannot verify with 401" bash -c \
+        "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer x.y.z' http://127.0.0.1:$peer_port/api/v1/patient/studies/$study)\" = 401 ]"
+    if command -v wrk >/dev/null; then
+        check "portal.lua's detail run against the peer with no errors" bash -c "BENCH_TOKENS=$tmp/tokens.txt \
+            BENCH_MIX=detail wrk -t1 -c2 -d1s -s tests/bench/portal.lua http://127.0.0.1:$peer_port | grep -q '\"errors\":0,'"
+    fi
+    kill "$peer_srv" 2>/dev/null && wait "$peer_srv" 2>/dev/null
+    peer_srv=
+else
+    ok "the bench's peer # SKIP node is not installed (scripts/deps.sh test)"
+fi
+
 check "ingest_load builds" \
     cc -std=c11 -Wall -Wextra -Werror -o "$tmp/ingest_load" tests/bench/ingest_load.c -lpthread
 psql -X -q -t -A -F $'\t' "$super" -c "SELECT assigning_authority, mrn, name, birth_date FROM
@@ -140,6 +190,7 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"ingest_json_page","rps":300,"p50_ms":20,"p99_ms":40,"p999_ms":60,"errors":0,"client_cpu_ms":300,"duration_us":11000000}
 {"round":1,"name":"portal_big_list","rps":20000,"p50_ms":2,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
 {"round":1,"name":"portal_big_fhir","rps":5000,"p50_ms":8,"p99_ms":12,"p999_ms":16,"errors":0,"rss_kb":20000}
+{"round":1,"name":"peer_big_detail","rps":5000,"p50_ms":10,"p99_ms":16,"p999_ms":20,"errors":0,"rss_kb":120000}
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
 python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
@@ -156,9 +207,11 @@ assert abs(d["ingest_hl7_json_ratio_1"] - 1.25) < 1e-9 and abs(d["ingest_hl7_jso
 assert abs(d["ingest_hl7_scaling"] - 1.8) < 1e-9 and abs(d["page_p99_factor_hl7"] - 1.5) < 1e-9
 assert abs(d["page_rps_factor_hl7"] - 0.8) < 1e-9 and abs(d["page_p99_factor_json"] - 1.2) < 1e-9
 assert abs(d["fhir_list_ratio"] - 0.25) < 1e-9 and abs(d["fhir_list_p99_factor"] - 3) < 1e-9
-assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 7' "$tmp/results.json"; then
-    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, targets"
+assert abs(d["peer_detail_ratio"] - 4) < 1e-9 and abs(d["peer_p99_factor"] - 0.25) < 1e-9
+assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 8' "$tmp/results.json" &&
+    grep -q "portald / peer, within each round: requests/s x4.00" "$tmp/table.txt"; then
+    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, targets"
 else
-    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, targets"
+    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi
