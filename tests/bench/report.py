@@ -194,7 +194,7 @@ def main():
     ]
     if "peer_big_detail" in medians:
         target_ratio = dmed.get("peer_detail_ratio")
-        targets.append(target("detail requests/s >= 3x the fastify peer's (same page, same database)",
+        targets.append(target("detail req/s >= 3x the fastify peer's (same page, same DB)",
                               target_ratio, 3.0, (target_ratio or 0) >= 3.0))
     if ingest_runs:
         # Not a figure but a check: the ingest load counts accepted messages only.
