@@ -33,6 +33,8 @@ struct config {
     const char *smart_token_url;
     const char *static_dir;    /* PORTAL_STATIC_DIR; empty: do not serve pages */
     int threads;               /* PORTAL_THREADS */
+    int hash_workers;          /* PORTAL_HASH_WORKERS: threads of the argon2id pool */
+    int hash_queue;            /* PORTAL_HASH_QUEUE: sign-ins waiting for it, at most */
     int max_connections;       /* PORTAL_MAX_CONNECTIONS */
     int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
     int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */

@@ -61,6 +61,13 @@ struct req {
         char *value; /* owned */
     } headers[REQ_MAX_HEADERS];
     int nheaders;
+    /* Work handed to the hash pool (req_defer): run there, then `then` finishes the request on
+     * an HTTP thread. ctx is the handler's, freed with the request by ctx_free. */
+    bool deferred;
+    void (*work)(struct req *rq);
+    int (*then)(struct req *rq);
+    void *ctx;
+    void (*ctx_free)(void *ctx);
     PGresult **results; /* freed with the request */
     int nresults;
     int results_cap;
@@ -90,6 +97,14 @@ const char *req_query(struct req *rq, const char *key);
 int req_query_each(struct req *rq, bool (*each)(void *cls, const char *key, const char *value),
                    void *cls);
 const char *req_cookie(struct req *rq, const char *name);
+/* Hands slow CPU work (an argon2id hash) to the hash pool, so the HTTP thread goes on serving
+ * other connections: the connection is suspended, work(rq) runs on a pool thread, and then(rq)
+ * gives the answer on an HTTP thread, as a handler does. ctx (freed with the request by ctx_free,
+ * which may be NULL) carries what the three parts share. The handler returns what this returns:
+ * 0 when deferred, or 503 with Retry-After when the pool's queue is full. Without a running pool
+ * (a command, a test) the work runs at once and then(rq) answers. */
+int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
+              void (*ctx_free)(void *ctx));
 /* Keeps res until the request is freed; returns res (or NULL, having freed it, when memory
  * runs out). */
 PGresult *req_keep(struct req *rq, PGresult *res);

@@ -10,10 +10,6 @@
 #define PHYSICIAN_PASSWORD_MAX  256
 #define PHYSICIAN_RANDOM_PW_LEN 20 /* symbols, 5 bits each: 100 bits */
 
-/* Checks password against a stored hash in constant time; hash NULL (no such physician, or no
- * password set) spends the same time and returns false, so a wrong id and a wrong password cost
- * alike. */
-bool physician_password_verify(const char *hash, const char *password);
 /* A random password of PHYSICIAN_RANDOM_PW_LEN symbols in groups of 5 ("xxxxx-xxxxx-..."). Returns
  * 0, or -1 when the kernel gives no randomness. */
 __attribute__((warn_unused_result)) int physician_password_random(char *out, size_t outlen);

@@ -1,11 +1,34 @@
 /* Web sign-in sessions shared by patients (h_session.c) and physicians (h_physician_session.c):
- * the failed-sign-in throttle kept in the database, and the signed token answered as a cookie. */
+ * the failed-sign-in throttle kept in the database, the typed secret checked on the hash pool,
+ * and the signed token answered as a cookie. */
 #ifndef PORTAL_SESSION_H
 #define PORTAL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "router.h"
 
 struct req;
+
+#define SESSION_SECRET_MAX 256 /* bytes of a secret typed at sign-in (a password, a code) */
+
+/* A secret typed at sign-in, checked against its argon2id hash on the hash pool (hash_pool.h)
+ * instead of on an HTTP thread. It is the first member of the handler's own state, so the
+ * handler's continuation finds both. */
+struct session_check {
+    const char *hash; /* the encoded hash (kept with the request), or NULL: nobody by that name */
+    char secret[SESSION_SECRET_MAX];
+    size_t len;
+    bool matched;
+    size_t state_size; /* of the handler's whole state, wiped when the request ends */
+};
+
+/* Checks state->check (state is the handler's malloc'd struct, whose first member is a struct
+ * session_check) on the hash pool, then then(rq) answers with rq->ctx = state; state is wiped
+ * and freed with the request. The handler returns what this returns (0, or 503 when the pool is
+ * full). A NULL hash costs the same as a real one (secret_hash_verify). */
+int session_check_then(struct req *rq, void *state, size_t state_size, int (*then)(struct req *rq));
 
 /* Whether any of keys (a PostgreSQL text[] literal, e.g. {"code:X","addr:Y"}) is locked out.
  * Returns 0 when sign-in may go on, else the status with the problem set (429 with Retry-After

@@ -96,6 +96,10 @@ const struct config_setting config_settings[] = {
 
     /* Defaults to the number of cores (apply_rules). */
     {"PORTAL_THREADS", NULL, 1, 256, parse_int, FIELD(threads), 0, NULL},
+    /* Defaults to half the cores, at least one (apply_rules): the rest serve page views while a
+     * wave of sign-ins hashes. */
+    {"PORTAL_HASH_WORKERS", NULL, 1, 64, parse_int, FIELD(hash_workers), 0, NULL},
+    {"PORTAL_HASH_QUEUE", "32", 1, 4096, parse_int, FIELD(hash_queue), 0, NULL},
     {"PORTAL_MAX_CONNECTIONS", "16384", 1, 1000000, parse_int, FIELD(max_connections), 0, NULL},
     /* Defaults to 64 without PORTAL_TRUSTED_PROXIES, else 0, no limit (apply_rules): behind nginx
      * every client is nginx, and nginx limits per client itself. */
@@ -258,10 +262,11 @@ static int apply_rules(struct config *c, enum config_need need, char *err, size_
     if (!getenv("PORTAL_PER_IP_CONNECTIONS") || !*getenv("PORTAL_PER_IP_CONNECTIONS"))
         c->per_ip_connections = c->trusted_proxies.count > 0 ? 0 : PER_IP_CONNECTIONS_DIRECT;
 
-    if (!c->threads) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!c->threads)
         c->threads = cores > 0 ? (int)cores : 2;
-    }
+    if (!c->hash_workers)
+        c->hash_workers = cores > 1 ? (int)(cores / 2) : 1;
 
     if (c->orthanc_credentials && !c->orthanc_url) {
         snprintf(err, errlen, "PORTAL_ORTHANC_CREDENTIALS_FILE needs PORTAL_ORTHANC_URL");

@@ -4,6 +4,7 @@
  * failures count against the id and the client address in the database. Tokens from an external
  * identity provider keep working for the API without this. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -18,6 +19,8 @@
 #define FAILURES_PER_ADDRESS 20
 #define PHYSICIAN_ID_MAX     64
 #define KEYS_MAX             (2 * (PHYSICIAN_ID_MAX * 2 + 80))
+
+_Static_assert(PHYSICIAN_PASSWORD_MAX <= SESSION_SECRET_MAX, "a password fits the check's buffer");
 
 /* One element of a PostgreSQL array literal, quoted; the id may hold any character. */
 static void append_element(char *out, size_t cap, const char *prefix, const char *value)
@@ -46,6 +49,27 @@ static void throttle_keys(char *keys, size_t cap, const char *id, const char *ad
     strncat(keys, "}", cap - strlen(keys) - 1);
 }
 
+/* What the sign-in carries across its check on the hash pool. */
+struct physician_sign_in {
+    struct session_check check; /* first: session.c's part */
+    const char *known_id;
+    char keys[KEYS_MAX];
+};
+
+static int physician_sign_in_finish(struct req *rq)
+{
+    struct physician_sign_in *si = rq->ctx;
+    if (!si->check.matched) {
+        char limits[32];
+        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
+        return session_refuse(rq, ROLE_PHYSICIAN, si->known_id, si->keys, limits,
+                              "The physician id and password do not match our records.");
+    }
+    char id_key[PHYSICIAN_ID_MAX + 8];
+    snprintf(id_key, sizeof(id_key), "phys:%s", si->known_id);
+    return session_issue(rq, ROLE_PHYSICIAN, si->known_id, id_key);
+}
+
 int h_physician_session_create(struct req *rq)
 {
     static const char *const fields[] = {"physician_id", "password", NULL};
@@ -56,26 +80,24 @@ int h_physician_session_create(struct req *rq)
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
 
-    char keys[KEYS_MAX];
-    throttle_keys(keys, sizeof(keys), id, rq->client_addr);
+    struct physician_sign_in *si = calloc(1, sizeof(*si));
+    if (!si)
+        return req_problem(rq, 500, "Out of memory.");
+    throttle_keys(si->keys, sizeof(si->keys), id, rq->client_addr);
     int s;
-    if ((s = session_throttle_check(rq, keys)))
+    if ((s = session_throttle_check(rq, si->keys))) {
+        free(si);
         return s;
-
+    }
     const char *ip[1] = {id};
     PGresult *found;
-    if ((s = req_run(rq, Q_PHYSICIAN_LOGIN_LOOKUP, 1, ip, &found)))
+    if ((s = req_run(rq, Q_PHYSICIAN_LOGIN_LOOKUP, 1, ip, &found))) {
+        free(si);
         return s;
-    const char *hash = PQntuples(found) == 1 ? db_value(found, 0, "password_hash") : NULL;
-    const char *known_id = PQntuples(found) == 1 ? db_value(found, 0, "id") : NULL;
-    if (!physician_password_verify(hash, password)) {
-        char limits[32];
-        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
-        return session_refuse(rq, ROLE_PHYSICIAN, known_id, keys, limits,
-                              "The physician id and password do not match our records.");
     }
-
-    char id_key[PHYSICIAN_ID_MAX + 8];
-    snprintf(id_key, sizeof(id_key), "phys:%s", known_id);
-    return session_issue(rq, ROLE_PHYSICIAN, known_id, id_key);
+    si->check.hash = PQntuples(found) == 1 ? db_value(found, 0, "password_hash") : NULL;
+    si->known_id = PQntuples(found) == 1 ? db_value(found, 0, "id") : NULL;
+    si->check.len = strlen(password);
+    memcpy(si->check.secret, password, si->check.len);
+    return session_check_then(rq, si, sizeof(*si), physician_sign_in_finish);
 }

@@ -1,8 +1,9 @@
 /* Patient sign-in with access code and birth date, and sign-out. A wrong code and a wrong birth
- * date answer alike, cost alike (an argon2id verification either way), and count against the
- * code and the client address in the database, so the limit holds across restarts and
- * instances. */
+ * date answer alike, cost alike (an argon2id verification either way, on the hash pool), and
+ * count against the code and the client address in the database, so the limit holds across
+ * restarts and instances. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -20,6 +21,27 @@
 #define FAILURES_PER_CODE    5
 #define FAILURES_PER_ADDRESS 20
 
+/* What the sign-in carries across its check on the hash pool. */
+struct patient_sign_in {
+    struct session_check check; /* first: session.c's part */
+    const char *patient_id, *stored_birth, *birth;
+    char code_key[32], keys[200], limits[32];
+};
+
+static int patient_sign_in_finish(struct req *rq)
+{
+    struct patient_sign_in *si = rq->ctx;
+    const char *stored = si->stored_birth;
+    bool birth_ok = stored && strlen(stored) == 10 && strlen(si->birth) == 10;
+    unsigned diff = 0;
+    for (int i = 0; birth_ok && i < 10; i++)
+        diff |= (unsigned)(stored[i] ^ si->birth[i]);
+    if (!si->check.matched || !birth_ok || diff)
+        return session_refuse(rq, ROLE_PATIENT, si->patient_id, si->keys, si->limits,
+                              "The access code and birth date do not match our records.");
+    return session_issue(rq, ROLE_PATIENT, si->patient_id, si->code_key);
+}
+
 int h_session_create(struct req *rq)
 {
     static const char *const fields[] = {"access_code", "birth_date", NULL};
@@ -30,46 +52,48 @@ int h_session_create(struct req *rq)
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
 
+    struct patient_sign_in *si = calloc(1, sizeof(*si));
+    if (!si)
+        return req_problem(rq, 500, "Out of memory.");
     char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
     bool well_formed = access_code_parse(typed, selector, verifier);
-    char code_key[32], addr_key[80];
-    snprintf(code_key, sizeof(code_key), "code:%s", selector);
+    char addr_key[80];
+    snprintf(si->code_key, sizeof(si->code_key), "code:%s", selector);
     snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client_addr);
 
     /* A malformed code names no patient, so it counts against the address alone. */
-    char keys[200], limits[32];
     if (well_formed) {
-        snprintf(keys, sizeof(keys), "{\"%s\",\"%s\"}", code_key, addr_key);
-        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_CODE, FAILURES_PER_ADDRESS);
+        snprintf(si->keys, sizeof(si->keys), "{\"%s\",\"%s\"}", si->code_key, addr_key);
+        snprintf(si->limits, sizeof(si->limits), "{%d,%d}", FAILURES_PER_CODE,
+                 FAILURES_PER_ADDRESS);
     } else {
-        snprintf(keys, sizeof(keys), "{\"%s\"}", addr_key);
-        snprintf(limits, sizeof(limits), "{%d}", FAILURES_PER_ADDRESS);
+        snprintf(si->keys, sizeof(si->keys), "{\"%s\"}", addr_key);
+        snprintf(si->limits, sizeof(si->limits), "{%d}", FAILURES_PER_ADDRESS);
     }
     int s;
-    if ((s = session_throttle_check(rq, keys)))
+    if ((s = session_throttle_check(rq, si->keys))) {
+        free(si);
         return s;
-
-    const char *patient_id = NULL, *hash = NULL, *stored_birth = NULL;
+    }
     if (well_formed) {
         const char *p[1] = {selector};
         PGresult *r;
-        if ((s = req_run(rq, Q_LOGIN_LOOKUP, 1, p, &r)))
+        if ((s = req_run(rq, Q_LOGIN_LOOKUP, 1, p, &r))) {
+            free(si);
             return s;
+        }
         if (PQntuples(r) == 1) {
-            patient_id = db_value(r, 0, "id");
-            hash = db_value(r, 0, "access_hash");
-            stored_birth = db_value(r, 0, "birth_date");
+            si->patient_id = db_value(r, 0, "id");
+            si->check.hash = db_value(r, 0, "access_hash");
+            si->stored_birth = db_value(r, 0, "birth_date");
         }
     }
-    bool code_ok = access_code_verify(hash, well_formed ? verifier : "--------");
-    bool birth_ok = stored_birth && strlen(stored_birth) == 10 && strlen(birth) == 10;
-    unsigned diff = 0;
-    for (int i = 0; birth_ok && i < 10; i++)
-        diff |= (unsigned)(stored_birth[i] ^ birth[i]);
-    if (!code_ok || !birth_ok || diff)
-        return session_refuse(rq, ROLE_PATIENT, patient_id, keys, limits,
-                              "The access code and birth date do not match our records.");
-    return session_issue(rq, ROLE_PATIENT, patient_id, code_key);
+    si->birth = birth;
+    const char *secret = well_formed ? verifier : "--------";
+    si->check.len = strlen(secret);
+    memcpy(si->check.secret, secret, si->check.len);
+    explicit_bzero(verifier, sizeof(verifier));
+    return session_check_then(rq, si, sizeof(*si), patient_sign_in_finish);
 }
 
 /* Signs out: every token of the person whose token came with the request ends now, on every

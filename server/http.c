@@ -27,6 +27,7 @@
 #include "db.h"
 #include "fhir.h"
 #include "fhir_outcome.h"
+#include "hash_pool.h"
 #include "log.h"
 #include "metrics.h"
 #include "netaddr.h"
@@ -36,6 +37,8 @@
 #include "static_files.h"
 
 #define LISTEN_BACKLOG 1024
+/* The longest a stop waits for the hash pool's queued jobs: a full queue of argon2id hashes. */
+#define HASH_DRAIN_MS 30000
 /* The request head may fill the connection's memory pool but this much: what libmicrohttpd needs
  * besides the head to answer at all (the answer's own head, the parsed header list). Measured on
  * 0.9.75 at the default 5632 bytes: heads up to ~5.3 KB reach us, a little more is dropped without
@@ -60,6 +63,7 @@ static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, c
                            const char *method);
 static void req_free(struct req *rq);
 static void dispatch(struct req *rq);
+static void run_deferred(void *arg);
 static enum MHD_Result respond(struct req *rq);
 static int authenticate(struct req *rq);
 static bool announces_body(struct req *rq);
@@ -251,7 +255,8 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
     }
     s->cfg = cfg;
     s->deadlines = conn_deadline_start(cfg->head_timeout, cfg->body_timeout, cfg->idle_timeout);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
@@ -288,6 +293,10 @@ void http_stop(struct http_server *s, int grace_ms)
         return;
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
     for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
+        usleep(10 * 1000);
+    /* A suspended connection must be resumed before the daemon stops, and a job of the hash pool
+     * resumes its connection when done: let the few queued ones finish, whatever the grace. */
+    for (int waited = 0; !hash_pool_idle() && waited < HASH_DRAIN_MS; waited += 10)
         usleep(10 * 1000);
     MHD_stop_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
@@ -371,13 +380,55 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    if (rq->deferred) {
+        /* Resumed: the hash pool did the handler's work; its continuation answers. */
+        rq->deferred = false;
+        rq->status = rq->then(rq);
+        if (!rq->out && !rq->raw)
+            req_problem(rq, 500, "Internal error; quote request id %s.", rq->request_id);
+        db_work_done();
+        return respond(rq);
+    }
     conn_deadline_phase(conn, CONN_ANSWERING);
     dispatch(rq);
     /* A transaction the handler left open (it failed between BEGIN and COMMIT) ends now, before
      * this thread serves any other connection: the answer is written later, from another round
      * of the event loop, and the completion callback comes later still. */
     db_work_done();
+    if (rq->deferred) {
+        /* Suspended before the job is queued, so that its resume can never come first. */
+        MHD_suspend_connection(conn);
+        hash_pool_submit(run_deferred, rq);
+        return MHD_YES;
+    }
     return respond(rq);
+}
+
+static void run_deferred(void *arg)
+{
+    struct req *rq = arg;
+    rq->work(rq);
+    MHD_resume_connection(rq->conn);
+}
+
+int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
+              void (*ctx_free)(void *ctx))
+{
+    rq->ctx = ctx;
+    rq->ctx_free = ctx_free;
+    if (!hash_pool_running()) {
+        work(rq);
+        return then(rq);
+    }
+    if (!hash_pool_reserve()) {
+        if (req_add_header(rq, "Retry-After", "1") < 0)
+            return req_problem(rq, 500, "Out of memory.");
+        return req_problem(rq, 503, "Too many sign-ins at this moment; try again in a second.");
+    }
+    rq->work = work;
+    rq->then = then;
+    rq->deferred = true;
+    return 0;
 }
 
 /* Returns whether the peer is one of PORTAL_TRUSTED_PROXIES. */
@@ -449,6 +500,8 @@ static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, c
 
 static void req_free(struct req *rq)
 {
+    if (rq->ctx_free)
+        rq->ctx_free(rq->ctx);
     free(rq->body);
     json_decref(rq->in);
     json_decref(rq->out);
@@ -650,7 +703,7 @@ static void dispatch(struct req *rq)
     if (rq->route->body == BODY_JSON && parse_body(rq))
         return;
     rq->status = rq->route->handler(rq);
-    if (!rq->out && !rq->raw)
+    if (!rq->out && !rq->raw && !rq->deferred)
         req_problem(rq, 500, "Internal error; quote request id %s.", rq->request_id);
 }
 

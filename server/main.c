@@ -15,6 +15,7 @@
 #include "demo.h"
 #include "estimates.h"
 #include "history.h"
+#include "hash_pool.h"
 #include "hl7_listener.h"
 #include "http.h"
 #include "log.h"
@@ -80,23 +81,33 @@ static int cmd_serve(void)
     }
     db_on_connect(page_cache_clear);
     (void)revocation_start(&cfg); /* without it, each request asks the database */
-    char err[256];
-    struct http_server *srv = http_start(&cfg, err, sizeof(err));
-    if (!srv) {
-        fprintf(stderr, "portald: %s\n", err);
+    if (hash_pool_start(cfg.hash_workers, cfg.hash_queue) < 0) {
+        fprintf(stderr, "portald: cannot start the %d threads of PORTAL_HASH_WORKERS\n",
+                cfg.hash_workers);
         revocation_stop();
         page_cache_free();
         config_free(&cfg);
         return 1;
     }
-    log_msg(LOG_INFO, "listening on %s:%d with %d threads", cfg.listen_host, http_port(srv),
-            cfg.threads);
+    char err[256];
+    struct http_server *srv = http_start(&cfg, err, sizeof(err));
+    if (!srv) {
+        fprintf(stderr, "portald: %s\n", err);
+        hash_pool_stop();
+        revocation_stop();
+        page_cache_free();
+        config_free(&cfg);
+        return 1;
+    }
+    log_msg(LOG_INFO, "listening on %s:%d with %d threads (and %d for sign-in hashes)",
+            cfg.listen_host, http_port(srv), cfg.threads, cfg.hash_workers);
     struct hl7_listener *hl7 = NULL;
     if (cfg.hl7_listen_host[0]) {
         hl7 = hl7_listener_start(&cfg, err, sizeof(err));
         if (!hl7) {
             fprintf(stderr, "portald: %s\n", err);
             http_stop(srv, 0);
+            hash_pool_stop();
             revocation_stop();
             page_cache_free();
             config_free(&cfg);
@@ -119,6 +130,7 @@ static int cmd_serve(void)
     release_sweep_stop(sweep);
     estimates_stop(estimates);
     http_stop(srv, SHUTDOWN_GRACE_MS);
+    hash_pool_stop();
     revocation_stop();
     db_close();
     page_cache_free();

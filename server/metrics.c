@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conn_deadline.h"
+#include "hash_pool.h"
 #include "notify.h"
 #include "orthanc_feed.h"
 #include "page_cache.h"
@@ -264,6 +265,31 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             "# HELP portal_page_cache_bytes Bytes of the kept pages.\n"
             "# TYPE portal_page_cache_bytes gauge\nportal_page_cache_bytes %zu\n",
             pc.hits, pc.stale, pc.misses, pc.evicted, pc.pages, pc.bytes);
+    }
+    struct hash_pool_stats hp;
+    hash_pool_stats(&hp);
+    if (hp.running) {
+        put(&b,
+            "# HELP portal_hash_queue_length Sign-ins waiting for the hash pool (argon2id) now.\n"
+            "# TYPE portal_hash_queue_length gauge\nportal_hash_queue_length %d\n"
+            "# HELP portal_hash_busy Hash pool threads checking a secret now.\n"
+            "# TYPE portal_hash_busy gauge\nportal_hash_busy %d\n"
+            "# HELP portal_hash_jobs_total Secrets checked by the hash pool.\n"
+            "# TYPE portal_hash_jobs_total counter\nportal_hash_jobs_total %llu\n"
+            "# HELP portal_hash_rejected_total Sign-ins answered 503 because the hash pool's queue "
+            "was full.\n"
+            "# TYPE portal_hash_rejected_total counter\nportal_hash_rejected_total %llu\n"
+            "# HELP portal_hash_wait_seconds Time a sign-in waited for a hash pool thread.\n"
+            "# TYPE portal_hash_wait_seconds histogram\n",
+            hp.waiting, hp.busy, hp.done, hp.rejected);
+        for (int i = 0; i < HASH_POOL_WAIT_BUCKETS; i++)
+            put(&b, "portal_hash_wait_seconds_bucket{le=\"%g\"} %llu\n", hash_pool_wait_bounds[i],
+                hp.wait_buckets[i]);
+        put(&b,
+            "portal_hash_wait_seconds_bucket{le=\"+Inf\"} %llu\n"
+            "portal_hash_wait_seconds_sum %.6f\nportal_hash_wait_seconds_count %llu\n",
+            hp.wait_buckets[HASH_POOL_WAIT_BUCKETS], hp.wait_seconds_sum,
+            hp.wait_buckets[HASH_POOL_WAIT_BUCKETS]);
     }
     struct orthanc_feed_stats of;
     if (orthanc_feed_stats(&of))

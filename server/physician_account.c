@@ -1,6 +1,6 @@
 /* Physician passwords: argon2id with the same cost as access codes (secret_hash.c), set by an
- * operator with `portald set-password` or by `portald seed-demo`, checked by
- * h_physician_session.c. Neither the password nor its hash is ever logged. */
+ * operator with `portald set-password` or by `portald seed-demo`, checked at sign-in
+ * (h_physician_session.c, on the hash pool). Neither the password nor its hash is ever logged. */
 #include "physician_account.h"
 
 #include <stdio.h>
@@ -14,11 +14,6 @@
 
 /* Crockford's base32 in lower case: no symbol that reads like another. */
 static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-
-bool physician_password_verify(const char *hash, const char *password)
-{
-    return secret_hash_verify(hash, password, strlen(password));
-}
 
 int physician_password_random(char *out, size_t outlen)
 {

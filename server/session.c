@@ -14,6 +14,7 @@
 #include "http.h"
 #include "req_db.h"
 #include "revocation.h"
+#include "secret_hash.h"
 #include "timefmt.h"
 
 #define THROTTLE_WINDOW      "15 minutes"
@@ -90,4 +91,25 @@ int session_issue(struct req *rq, enum role role, const char *sub, const char *s
         return req_problem(rq, 500, "Out of memory.");
     }
     return req_json(rq, 201, body);
+}
+
+static void check_secret(struct req *rq)
+{
+    struct session_check *c = rq->ctx;
+    c->matched = secret_hash_verify(c->hash, c->secret, c->len);
+}
+
+/* The state holds the typed secret: it is wiped before its memory goes back. */
+static void wipe_state(void *state)
+{
+    struct session_check *c = state;
+    explicit_bzero(state, c->state_size);
+    free(state);
+}
+
+int session_check_then(struct req *rq, void *state, size_t state_size, int (*then)(struct req *rq))
+{
+    struct session_check *c = state;
+    c->state_size = state_size;
+    return req_defer(rq, check_secret, then, state, wipe_state);
 }

@@ -170,6 +170,10 @@ class Code:
                     todo.append((where, c))
                 elif c in public:
                     todo.append((public[c], c))
+            # A continuation handed over by name (req_defer's then) answers for the handler too.
+            for c in re.findall(r"[,(]\s*(\w+)\s*[,)]", body):
+                if c in self.statics[where] and c in self.files[where]:
+                    todo.append((where, c))
         return "\n".join(parts)
 
     def statuses(self, route):
@@ -182,7 +186,7 @@ class Code:
             s |= {int(a), int(b)}
         if re.search(r"\bv_\w+\(", text):
             s.add(422)
-        if re.search(r"\b(req_run|db_exec\w*)\(", text):
+        if re.search(r"\b(req_run|db_exec\w*|req_defer)\(", text):
             s.add(503)
         for q in re.findall(r"\b(Q_\w+)\b", text):
             for fn in self.queries.get(q, ()):

@@ -346,11 +346,13 @@ static void table_rows(void)
                 printf("# rows %s and %s share a name or a field\n", s->name, t->name);
         }
     }
-    /* Only PORTAL_THREADS (from the machine) and PORTAL_PER_IP_CONNECTIONS (from
-     * PORTAL_TRUSTED_PROXIES), of the numbers, take their defaults from elsewhere. */
+    /* Only PORTAL_THREADS and PORTAL_HASH_WORKERS (from the machine) and
+     * PORTAL_PER_IP_CONNECTIONS (from PORTAL_TRUSTED_PROXIES), of the numbers, take their
+     * defaults from elsewhere. */
     for (size_t i = 0; i < config_settings_count; i++)
         if (is_int_row(&config_settings[i]) && !config_settings[i].def)
             CHECK(strcmp(config_settings[i].name, "PORTAL_THREADS") == 0 ||
+                  strcmp(config_settings[i].name, "PORTAL_HASH_WORKERS") == 0 ||
                   strcmp(config_settings[i].name, "PORTAL_PER_IP_CONNECTIONS") == 0);
 }
 
@@ -362,6 +364,7 @@ static const struct {
     {"PORTAL_MIGRATE_DATABASE_URL", "`PORTAL_DATABASE_URL`"},
     {"PORTAL_STATIC_DIR", "`static` if `static/index.html` exists, else none"},
     {"PORTAL_THREADS", "number of cores"},
+    {"PORTAL_HASH_WORKERS", "half the cores, at least 1"},
     {"PORTAL_PER_IP_CONNECTIONS", "`64` without `PORTAL_TRUSTED_PROXIES`, else `0` (no limit)"},
 };
 

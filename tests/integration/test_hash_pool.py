@@ -1,0 +1,138 @@
+"""The hash pool (issue 19): sign-ins check their secret (argon2id) on a few threads of their own,
+not on the HTTP threads, so page views go on while a wave of sign-ins hashes; a full queue is
+answered 503 with Retry-After at once; /metrics shows the queue, the jobs and their wait. The
+servers here have one HTTP thread, so an HTTP thread busy hashing would hold every other
+connection."""
+import threading
+import time
+import uuid
+
+import harness
+from flows import Study
+
+SESSION = "/api/v1/session"
+
+
+def _random_code():
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    raw = "".join(alphabet[b & 31] for b in uuid.uuid4().bytes)
+    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def _metric(server, name):
+    for line in server.request("GET", "/metrics").body.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def _in_parallel(calls):
+    """Runs each call on its own thread at once; returns [(result, the order it finished in)]."""
+    results = [None] * len(calls)
+    order = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(calls))
+
+    def run(i):
+        start.wait()
+        r = calls[i]()
+        with lock:
+            results[i] = r
+            order.append(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return [(results[i], order.index(i)) for i in range(len(calls))]
+
+
+def _forget_address_failures(cluster):
+    cluster.sql("DELETE FROM portal.login_throttle WHERE key LIKE 'addr:%'")
+
+
+def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing(ctx):
+    server = harness.Server(ctx.cluster, env={"PORTAL_THREADS": "1", "PORTAL_HASH_WORKERS": "1",
+                                              "PORTAL_HASH_QUEUE": "2"})
+    try:
+        s = Study(server)
+        calls = [lambda: server.request("POST", SESSION, body={"access_code": _random_code(),
+                                                               "birth_date": "1985-12-10"})
+                 for _ in range(12)]
+        answers = [r for r, _ in _in_parallel(calls)]
+        statuses = sorted(r.status for r in answers)
+        busy = [r for r in answers if r.status == 503]
+        assert set(statuses) <= {401, 503} and busy and statuses.count(401) >= 3, statuses
+        for r in busy:
+            assert r.header("Retry-After") == "1", r
+            assert r.json()["detail"] == "Too many sign-ins at this moment; try again in a second."
+        # The refused ones were never checked, so they count as no failure; the others do.
+        assert _metric(server, "portal_hash_rejected_total") == len(busy)
+        assert _metric(server, "portal_hash_jobs_total") == statuses.count(401)
+        assert _metric(server, "portal_hash_wait_seconds_count") == statuses.count(401)
+        assert _metric(server, "portal_hash_queue_length") == 0
+        assert _metric(server, "portal_hash_busy") == 0
+        # The queue drained: the right code signs in.
+        r = server.request("POST", SESSION, body={"access_code": s.access_code,
+                                                  "birth_date": "1985-12-10"})
+        assert r.status == 201, r
+        assert not server.sanitizer_reports()
+    finally:
+        server.stop()
+        _forget_address_failures(ctx.cluster)
+
+
+def test_page_views_are_answered_while_sign_ins_hash(ctx):
+    """Three sign-ins fill the pool (one hashing, two waiting), then a patient's page is asked
+    for on another connection: with the hashes off the only HTTP thread it is answered before the
+    last sign-in, which waits behind the two others for the one hash thread."""
+    server = harness.Server(ctx.cluster, env={"PORTAL_THREADS": "1", "PORTAL_HASH_WORKERS": "1",
+                                              "PORTAL_HASH_QUEUE": "8"})
+    try:
+        s = Study(server)
+        token = s.patient
+
+        def sign_in():
+            return server.request("POST", SESSION, body={"access_code": s.access_code,
+                                                         "birth_date": "1985-12-10"})
+
+        def page():
+            time.sleep(0.02)  # after the sign-ins are in
+            return server.request("GET", "/api/v1/patient/studies", token=token)
+
+        done = _in_parallel([sign_in, sign_in, sign_in, page])
+        assert [r.status for r, _ in done] == [201, 201, 201, 200], done
+        last_sign_in = max(order for _, order in done[:3])
+        assert done[3][1] < last_sign_in, \
+            "the page waited for the sign-ins' hashes: %s" % [o for _, o in done]
+        assert _metric(server, "portal_hash_jobs_total") == 3
+        assert not server.sanitizer_reports()
+    finally:
+        server.stop()
+        _forget_address_failures(ctx.cluster)
+
+
+def test_stopping_lets_queued_sign_ins_finish(ctx):
+    """SIGTERM while sign-ins wait for the pool: each is answered (none hangs or is cut off)."""
+    server = harness.Server(ctx.cluster, env={"PORTAL_THREADS": "1", "PORTAL_HASH_WORKERS": "1",
+                                              "PORTAL_HASH_QUEUE": "8"})
+    try:
+        s = Study(server)
+
+        def sign_in():
+            return server.request("POST", SESSION, body={"access_code": s.access_code,
+                                                         "birth_date": "1985-12-10"})
+
+        def stop():
+            time.sleep(0.05)
+            server.proc.terminate()
+            return server.proc.wait(30)
+
+        done = _in_parallel([sign_in, sign_in, sign_in, stop])
+        assert [r.status for r, _ in done[:3]] == [201, 201, 201], done
+        assert done[3][0] == 0, "portald exited with %s" % done[3][0]
+        assert not server.sanitizer_reports()
+    finally:
+        server.stop()
+        _forget_address_failures(ctx.cluster)
