@@ -20,8 +20,10 @@ int hash_pool_start(int workers, int capacity);
 void hash_pool_stop(void);
 bool hash_pool_running(void);
 
-/* Takes a place in the queue: false when it is full. */
+/* Takes a place in the queue: false when it is full (or the pool is not running). */
 bool hash_pool_reserve(void);
+/* Counts a request answered 503 because no place was free (/metrics). */
+void hash_pool_count_refusal(void);
 /* Runs fn(arg) on a worker in the place reserved. */
 void hash_pool_submit(void (*fn)(void *), void *arg);
 /* Whether no job is reserved, waiting or running. */

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+struct access_code;
 struct config;
 
 struct origin {
@@ -21,6 +22,10 @@ struct origin {
      * it to the RIS, which prints it). HL7 and the PACS cannot: a patient they create gets a code
      * when the site asks for one (`portald access-code`), not one nobody will ever see. */
     bool hands_out_access_code;
+    /* A code made beforehand, off the transport's own threads (the JSON API makes it on the hash
+     * pool when the message names a patient not yet known): used if the call creates the
+     * patient, instead of hashing one there. NULL: made when needed. */
+    const struct access_code *ready_code;
 };
 
 #endif

@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access_code.h"
+#include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "ingest.h"
+#include "req_db.h"
 #include "validate.h"
 
 /* Validation of the shape stops at the first object that is not one; its members are not looked
@@ -39,6 +42,40 @@ static struct origin ris_origin(const struct req *rq)
                            .actor_role = "ris",
                            .actor_id = rq->who.sub,
                            .hands_out_access_code = true};
+}
+
+/* An event waiting for its new patient's access code. */
+struct event_later {
+    struct ingest_event e;
+    char *message; /* e.message, owned */
+    struct access_code code;
+    bool code_ready;
+};
+
+static void free_event_later(void *p)
+{
+    struct event_later *l = p;
+    free(l->message);
+    explicit_bzero(&l->code, sizeof(l->code));
+    free(l);
+}
+
+static void make_access_code(struct req *rq)
+{
+    struct event_later *l = rq->ctx;
+    l->code_ready = access_code_new(&l->code) == 0;
+}
+
+static int record_event(struct req *rq)
+{
+    struct event_later *l = rq->ctx;
+    struct origin from = ris_origin(rq);
+    if (l->code_ready)
+        from.ready_code = &l->code;
+    struct ingest_result result;
+    struct outcome o = {0};
+    int s = ingest_event_apply(&l->e, &from, &result, &o);
+    return answer(rq, s, &result, &o);
 }
 
 int h_ingest_event(struct req *rq)
@@ -84,17 +121,32 @@ int h_ingest_event(struct req *rq)
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
 
+    struct event_later *later = calloc(1, sizeof(*later));
     char *message = canonical(rq);
-    if (!message)
+    if (!later || !message) {
+        free(later);
+        free(message);
         return req_problem(rq, 500, "Out of memory.");
-    e.message = message;
-    e.message_len = strlen(message);
-    struct origin from = ris_origin(rq);
-    struct ingest_result result;
-    struct outcome o = {0};
-    int s = ingest_event_apply(&e, &from, &result, &o);
-    free(message);
-    return answer(rq, s, &result, &o);
+    }
+    later->e = e;
+    later->e.message = later->message = message;
+    later->e.message_len = strlen(message);
+    /* A patient not yet known gets an access code: its argon2id hash is made on the hash pool
+     * first, off this thread, and the event recorded after. */
+    const char *p[3] = {e.patient.assigning_authority, e.study.site, e.patient.mrn};
+    PGresult *known;
+    int s = req_run(rq, Q_PATIENT_KNOWN, 3, p, &known);
+    if (s) {
+        free_event_later(later);
+        return s;
+    }
+    if (strcmp(db_value(known, 0, "known"), "t") == 0) {
+        rq->ctx = later;
+        rq->ctx_free = free_event_later;
+        return record_event(rq);
+    }
+    return req_defer(rq, make_access_code, record_event, later, free_event_later,
+                     DEFER_FULL_RUN_HERE);
 }
 
 int h_ingest_report(struct req *rq)

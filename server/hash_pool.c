@@ -128,10 +128,15 @@ bool hash_pool_reserve(void)
     bool ok = pool.running && !pool.stopping && pool.reserved + pool.queued < pool.capacity;
     if (ok)
         pool.reserved++;
-    else
-        pool.rejected++;
     pthread_mutex_unlock(&pool.lock);
     return ok;
+}
+
+void hash_pool_count_refusal(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.rejected++;
+    pthread_mutex_unlock(&pool.lock);
 }
 
 void hash_pool_submit(void (*fn)(void *), void *arg)

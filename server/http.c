@@ -412,15 +412,17 @@ static void run_deferred(void *arg)
 }
 
 int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
-              void (*ctx_free)(void *ctx))
+              void (*ctx_free)(void *ctx), enum defer_when_full when_full)
 {
     rq->ctx = ctx;
     rq->ctx_free = ctx_free;
-    if (!hash_pool_running()) {
+    bool reserved = hash_pool_running() && hash_pool_reserve();
+    if (!reserved && (when_full == DEFER_FULL_RUN_HERE || !hash_pool_running())) {
         work(rq);
         return then(rq);
     }
-    if (!hash_pool_reserve()) {
+    if (!reserved) {
+        hash_pool_count_refusal();
         if (req_add_header(rq, "Retry-After", "1") < 0)
             return req_problem(rq, 500, "Out of memory.");
         return req_problem(rq, 503, "Too many sign-ins at this moment; try again in a second.");

@@ -154,10 +154,13 @@ static int take_answer(const PGresult *res, struct ingest_result *result, bool *
 /* Gives a patient the ingest just created an access code, inside the ingest's transaction: the
  * database keeps its hash, and the code itself is in this answer only. */
 static int issue_access_code(struct ingest_result *result, const char *event_id,
-                             const char *request_id, struct outcome *o)
+                             const struct origin *from, struct outcome *o)
 {
+    const char *request_id = from->request_id;
     struct access_code code;
-    if (access_code_new(&code) < 0)
+    if (from->ready_code)
+        code = *from->ready_code;
+    else if (access_code_new(&code) < 0)
         return outcome_fail(o, FAIL_INTERNAL, 500, "Cannot make an access code.");
     const char *p[4] = {json_string_value(json_object_get(result->answer, "patient_id")),
                         code.selector, code.hash, event_id};
@@ -213,7 +216,7 @@ static int record(enum query q, int nparams, const char *const *params, const st
     bool created = false;
     s = take_answer(res, result, &created, o);
     PQclear(res);
-    if (s || (created && may_create && (s = issue_access_code(result, params[0], id, o))) ||
+    if (s || (created && may_create && (s = issue_access_code(result, params[0], from, o))) ||
         (own && (s = db_exec_command(Q_COMMIT, 0, NULL, o, id))))
         goto fail;
     if (result->replay) {

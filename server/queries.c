@@ -203,6 +203,12 @@ const struct query_def queries[Q_COUNT] = {
                         "SELECT id, birth_date, access_hash FROM portal.patients "
                         "WHERE access_selector = $1 AND merged_into IS NULL",
                         1},
+    /* Whether an ingest event names a patient already known (under the authority
+     * portal.patient_identify would use): an unknown one needs an access code made first. */
+    [Q_PATIENT_KNOWN] = {"patient_known",
+                         "SELECT EXISTS (SELECT FROM portal.patients WHERE assigning_authority = "
+                         "coalesce($1, $2, 'main') AND mrn = $3) AS known",
+                         3},
     [Q_LOGIN_LOCKED] = {"login_locked", "SELECT portal.login_locked($1::text[])", 1},
     [Q_LOGIN_FAILED] = {"login_failed",
                         "SELECT portal.login_failed($1::text[], $2::integer[], $3::interval, "

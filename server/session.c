@@ -111,5 +111,5 @@ int session_check_then(struct req *rq, void *state, size_t state_size, int (*the
 {
     struct session_check *c = state;
     c->state_size = state_size;
-    return req_defer(rq, check_secret, then, state, wipe_state);
+    return req_defer(rq, check_secret, then, state, wipe_state, DEFER_FULL_REFUSE);
 }

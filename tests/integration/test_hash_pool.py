@@ -1,5 +1,5 @@
-"""The hash pool (issue 19): sign-ins check their secret (argon2id) on a few threads of their own,
-not on the HTTP threads, so page views go on while a wave of sign-ins hashes; a full queue is
+"""The hash pool (issue 19): sign-ins check their secret (argon2id), and the JSON API makes a new
+patient's access code, on a few threads of their own, not on the HTTP threads, so page views go on while a wave of sign-ins hashes; a full queue is
 answered 503 with Retry-After at once; /metrics shows the queue, the jobs and their wait. The
 servers here have one HTTP thread, so an HTTP thread busy hashing would hold every other
 connection."""
@@ -57,6 +57,8 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing(ctx):
                                               "PORTAL_HASH_QUEUE": "2"})
     try:
         s = Study(server)
+        # The new patient's access code was made on the pool too, before the event was recorded.
+        assert _metric(server, "portal_hash_jobs_total") == 1
         calls = [lambda: server.request("POST", SESSION, body={"access_code": _random_code(),
                                                                "birth_date": "1985-12-10"})
                  for _ in range(12)]
@@ -69,8 +71,8 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing(ctx):
             assert r.json()["detail"] == "Too many sign-ins at this moment; try again in a second."
         # The refused ones were never checked, so they count as no failure; the others do.
         assert _metric(server, "portal_hash_rejected_total") == len(busy)
-        assert _metric(server, "portal_hash_jobs_total") == statuses.count(401)
-        assert _metric(server, "portal_hash_wait_seconds_count") == statuses.count(401)
+        assert _metric(server, "portal_hash_jobs_total") == 1 + statuses.count(401)
+        assert _metric(server, "portal_hash_wait_seconds_count") == 1 + statuses.count(401)
         assert _metric(server, "portal_hash_queue_length") == 0
         assert _metric(server, "portal_hash_busy") == 0
         # The queue drained: the right code signs in.
@@ -106,7 +108,7 @@ def test_page_views_are_answered_while_sign_ins_hash(ctx):
         last_sign_in = max(order for _, order in done[:3])
         assert done[3][1] < last_sign_in, \
             "the page waited for the sign-ins' hashes: %s" % [o for _, o in done]
-        assert _metric(server, "portal_hash_jobs_total") == 3
+        assert _metric(server, "portal_hash_jobs_total") == 1 + 3
         assert not server.sanitizer_reports()
     finally:
         server.stop()
@@ -132,6 +134,33 @@ def test_stopping_lets_queued_sign_ins_finish(ctx):
         done = _in_parallel([sign_in, sign_in, sign_in, stop])
         assert [r.status for r, _ in done[:3]] == [201, 201, 201], done
         assert done[3][0] == 0, "portald exited with %s" % done[3][0]
+        assert not server.sanitizer_reports()
+    finally:
+        server.stop()
+        _forget_address_failures(ctx.cluster)
+
+
+def test_the_ris_is_never_refused_for_the_pools_load(ctx):
+    """New patients from the RIS while the queue is full: their codes are made on the HTTP thread
+    after all, every event is recorded and every answer carries its patient's code."""
+    server = harness.Server(ctx.cluster, env={"PORTAL_THREADS": "1", "PORTAL_HASH_WORKERS": "1",
+                                              "PORTAL_HASH_QUEUE": "1"})
+    try:
+        token = server.token("ris", "test-ris")
+
+        def new_patient():
+            ev = harness.event("ordered", accession="ACC-HP-" + uuid.uuid4().hex[:10],
+                               mrn="MRN-HP-" + uuid.uuid4().hex[:10], physician_id="NPI-HP")
+            return server.request("POST", "/api/v1/ingest/events", body=ev, token=token)
+
+        answers = [r for r, _ in _in_parallel([new_patient] * 8)]
+        assert [r.status for r in answers] == [200] * 8, answers
+        codes = [r.json().get("access_code") for r in answers]
+        assert all(codes) and len(set(codes)) == 8, codes
+        assert _metric(server, "portal_hash_rejected_total") == 0
+        # Each code signs its patient in.
+        r = server.request("POST", SESSION, body={"access_code": codes[0], "birth_date": "1985-12-10"})
+        assert r.status == 201, r
         assert not server.sanitizer_reports()
     finally:
         server.stop()
