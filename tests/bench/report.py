@@ -74,6 +74,8 @@ def derive(r):
     out["fhir_list_ratio"] = fhir / lst if fhir and lst else None
     fhir, lst = g("portal_big_fhir", "p99_ms"), g("portal_big_list", "p99_ms")
     out["fhir_list_p99_factor"] = fhir / lst if fhir and lst else None
+    with_argon, without = g("portal_big_mixed_argon", "p99_ms"), g("portal_big_mixed_noargon", "p99_ms")
+    out["argon_p99_factor"] = with_argon / without if with_argon and without else None
     portal, peer = g("portal_big_detail", "rps"), g("peer_big_detail", "rps")
     out["peer_detail_ratio"] = portal / peer if portal and peer else None
     portal, peer = g("portal_big_detail", "p99_ms"), g("peer_big_detail", "p99_ms")
@@ -192,6 +194,10 @@ def main():
                (config["studies"], config["small_studies"]),
                dmed.get("p99_growth_mixed"), 1.25, (dmed.get("p99_growth_mixed") or 99) <= 1.25),
     ]
+    if "portal_big_mixed_argon" in medians:
+        f = dmed.get("argon_p99_factor")
+        targets.append(target("mix p99 with new patients and sign-ins <= 1.5x without",
+                              f, 1.5, (f or 99) <= 1.5))
     if "peer_big_detail" in medians:
         target_ratio = dmed.get("peer_detail_ratio")
         targets.append(target("detail req/s >= 3x the fastify peer's (same page, same DB)",
@@ -209,6 +215,7 @@ def main():
         f.write("\n")
     print_table(config, medians, dmed, targets, len(rounds))
     print_peer(medians, dmed)
+    print_argon(medians, dmed)
     print_notify(config, dmed)
 
 
@@ -314,6 +321,28 @@ def print_fhir(medians, dmed):
                                           fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors"))))
     print("FHIR search / JSON list, within each round: requests/s x%s, p99 x%s" % (
         fmt(dmed.get("fhir_list_ratio"), "%.2f"), fmt(dmed.get("fhir_list_p99_factor"), "%.2f")))
+
+
+def print_argon(medians, dmed):
+    """The mixed load with new patients and sign-ins beside it (issue 19's hash pool)."""
+    if "portal_big_mixed_argon" not in medians:
+        return
+    a = medians.get("argon_load", {})
+    print()
+    print("argon2id beside the mixed load: %s new patients/s and %s sign-ins/s (paced), big database"
+          % (fmt(a.get("new_per_s")), fmt(a.get("sign_ins_per_s"))))
+    print("%-44s %10s %8s %8s %7s" % ("run", "req/s", "p50 ms", "p99 ms", "errors"))
+    for name, label in (("portal_big_mixed_noargon", "mixed load alone"),
+                        ("portal_big_mixed_argon", "mixed load with the argon2id load")):
+        r = medians.get(name, {})
+        print("%-44s %10s %8s %8s %7s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
+                                          fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors"))))
+    print("the argon2id requests: %s new patients (%s errors), %s sign-ins (%s errors, %s of them "
+          "503); their own p99: new patient %s ms, sign-in %s ms" % (
+              fmt(a.get("new_patients")), fmt(a.get("new_patient_errors")), fmt(a.get("sign_ins")),
+              fmt(a.get("sign_in_errors")), fmt(a.get("sign_in_503")),
+              fmt(a.get("new_patient_p99_ms"), "%.1f"), fmt(a.get("sign_in_p99_ms"), "%.1f")))
+    print("mixed p99 with / without, within each round: x%s" % fmt(dmed.get("argon_p99_factor"), "%.2f"))
 
 
 def print_peer(medians, dmed):

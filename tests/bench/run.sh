@@ -18,6 +18,8 @@
 # each fresh server spends viewing every bench page before the figures, default 8),
 # BENCH_INGEST_CONNECTIONS (the "many" of the ingest runs, default 8; the "one" is 1),
 # BENCH_INGEST_PATIENTS (existing patients the orders are for, default 20000),
+# BENCH_ARGON_NEW and BENCH_ARGON_SIGNINS (new patients and sign-ins a second beside the mixed
+# load in the argon2id run, default 100 and 20),
 # BENCH_NOTIFY_RELEASES (reports released at once in each round's notification run, default
 # 10000; 2000 with BENCH_QUICK=1): the time until every patient's email is accepted by a real SMTP
 # server (Debian's python3-aiosmtpd on loopback, STARTTLS and AUTH), and the mixed load's p99 in
@@ -360,6 +362,34 @@ page_ingest_run() { # ROUND
     done
 }
 
+# The mixed load with argon2id work beside it: new patients through the JSON API (an access code
+# each) and sign-ins with their codes (a verification each), paced (tests/bench/argon_load.py),
+# against the same load without; the two take turns at going first.
+argon_new_per_s=${BENCH_ARGON_NEW:-100}
+argon_signins_per_s=${BENCH_ARGON_SIGNINS:-20}
+argon_page_run() { # ROUND
+    local j argon_pid which
+    warm_up big portal
+    for which in $([ $(($1 % 2)) = 1 ] && echo "quiet argon" || echo "argon quiet"); do
+        if [ "$which" = quiet ]; then
+            portal_run "$1" portal_big_mixed_noargon big portal mixed
+            continue
+        fi
+        python3 "$root/$here/argon_load.py" "${port[big]}" "$ris_token" "$argon_new_per_s" \
+            "$argon_signins_per_s" $((duration + 1)) "r$1" >"$work/argon.json" 2>>"$work/argon.log" &
+        argon_pid=$!
+        pid[argon]=$argon_pid
+        sleep 0.7
+        portal_run "$1" portal_big_mixed_argon big portal mixed
+        wait "$argon_pid" || true
+        unset "pid[argon]"
+        j=$(cat "$work/argon.json")
+        [ -n "$j" ] || { echo "bench: argon_load beside the page load failed; see $work/argon.log" >&2; exit 1; }
+        record "$1" argon_load "$j"
+        say "round $1 argon2id load beside the page load: $j"
+    done
+}
+
 idle_run() { # ROUND: opens the idle connections on the big server, loads it, closes them
     local before after ready idle_r idle_w idle_pid
     before=$(rss_kb "${pid[big]}")
@@ -492,6 +522,7 @@ for r in $(seq "$runs"); do
         fi
     done
     page_ingest_run "$r"
+    argon_page_run "$r"
     stop_portal big
     stop_portal small
     notify_run "$r"

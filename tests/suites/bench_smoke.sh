@@ -3,7 +3,8 @@
 # measuring anything: seed.sql on 1,000 studies (half with a final report, a quarter released),
 # the detail statement extracted from queries.c and run through pgbench as the ceiling runs it,
 # tokens the server accepts, the wrk Lua script parsing, the ingest load (ingest_load.c) over HL7
-# and over the JSON API for a second each, and report.py on the figures. Prints "N passed, N failed"
+# and over the JSON API for a second each, the peer (tests/bench/peer) answering the same page,
+# the argon2id load (argon_load.py) for two seconds, and report.py on the figures. Prints "N passed, N failed"
 # last.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -168,6 +169,10 @@ else
     not_ok "the orders are for existing patients and leave them as they were (patients, changed, ways: $changed)"
 fi
 
+check "argon_load.py: new patients and sign-ins with their codes, paced, for 2 s, none refused" bash -c \
+    "python3 tests/bench/argon_load.py $port $(python3 tests/bench/tokens.py --ris "$secret" smoke smoke) 5 3 2 smoke |
+     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"new_patients\"] >= 8 and d[\"sign_ins\"] >= 3 and d[\"new_patient_errors\"] == d[\"sign_in_errors\"] == 0, d'"
+
 cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"http_ceiling","rps":80000,"p50_ms":0.5,"p99_ms":2,"p999_ms":3,"errors":0}
 {"round":1,"name":"db_big","tps":20000}
@@ -191,6 +196,9 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"portal_big_list","rps":20000,"p50_ms":2,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
 {"round":1,"name":"portal_big_fhir","rps":5000,"p50_ms":8,"p99_ms":12,"p999_ms":16,"errors":0,"rss_kb":20000}
 {"round":1,"name":"peer_big_detail","rps":5000,"p50_ms":10,"p99_ms":16,"p999_ms":20,"errors":0,"rss_kb":120000}
+{"round":1,"name":"portal_big_mixed_noargon","rps":10000,"p50_ms":3,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_big_mixed_argon","rps":9000,"p50_ms":3,"p99_ms":5,"p999_ms":8,"errors":0,"rss_kb":20000}
+{"round":1,"name":"argon_load","new_patients":1100,"new_patient_errors":0,"sign_ins":210,"sign_in_errors":0,"sign_in_503":0,"new_patient_p99_ms":40,"sign_in_p99_ms":60,"new_per_s":100,"sign_ins_per_s":20}
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
 python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
@@ -208,10 +216,12 @@ assert abs(d["ingest_hl7_scaling"] - 1.8) < 1e-9 and abs(d["page_p99_factor_hl7"
 assert abs(d["page_rps_factor_hl7"] - 0.8) < 1e-9 and abs(d["page_p99_factor_json"] - 1.2) < 1e-9
 assert abs(d["fhir_list_ratio"] - 0.25) < 1e-9 and abs(d["fhir_list_p99_factor"] - 3) < 1e-9
 assert abs(d["peer_detail_ratio"] - 4) < 1e-9 and abs(d["peer_p99_factor"] - 0.25) < 1e-9
-assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 8' "$tmp/results.json" &&
-    grep -q "portald / peer, within each round: requests/s x4.00" "$tmp/table.txt"; then
-    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, targets"
+assert abs(d["argon_p99_factor"] - 1.25) < 1e-9
+assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 9' "$tmp/results.json" &&
+    grep -q "portald / peer, within each round: requests/s x4.00" "$tmp/table.txt" &&
+    grep -q "mixed p99 with / without, within each round: x1.25" "$tmp/table.txt"; then
+    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, targets"
 else
-    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, targets"
+    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi

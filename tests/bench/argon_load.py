@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The argon2id load beside the page load (issue 19): new patients ingested through the JSON API
+at NEW_PER_S a second (each costs the server an access code's argon2id hash) and sign-ins at
+SIGNIN_PER_S a second with the codes those answers carried (each costs a verification), paced,
+for SECONDS. Prints one JSON line: what was sent, how it was answered, and the p99 of each kind.
+Usage: argon_load.py PORT RIS_TOKEN NEW_PER_S SIGNIN_PER_S SECONDS TAG"""
+import http.client
+import json
+import sys
+import threading
+import time
+
+
+def p99(values):
+    if not values:
+        return None
+    v = sorted(values)
+    return round(v[min(len(v) - 1, int(len(v) * 0.99))] * 1000, 3)
+
+
+class Paced(threading.Thread):
+    """Sends one request every 1/rate seconds on one keep-alive connection, on schedule: a late
+    request does not push the next ones later (a rate, not a closed loop)."""
+
+    def __init__(self, port, rate, seconds, make):
+        super().__init__(daemon=True)
+        self.port, self.rate, self.seconds, self.make = port, rate, seconds, make
+        self.statuses, self.times = {}, []
+
+    def run(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        start = time.monotonic()
+        n = 0
+        while True:
+            due = start + n / self.rate
+            now = time.monotonic()
+            if due - start >= self.seconds:
+                break
+            if due > now:
+                time.sleep(due - now)
+            req = self.make(n)
+            n += 1
+            if req is None:
+                continue
+            path, body, headers = req
+            t0 = time.monotonic()
+            try:
+                conn.request("POST", path, body=json.dumps(body), headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+                status = r.status
+                self.answer(n - 1, status, data)
+            except (OSError, http.client.HTTPException):
+                status = "io_error"
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            self.times.append(time.monotonic() - t0)
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+
+    def answer(self, n, status, data):
+        pass
+
+
+def main():
+    if len(sys.argv) != 7:
+        sys.exit(__doc__)
+    port, token, new_rate, signin_rate, seconds, tag = sys.argv[1:]
+    port, new_rate, signin_rate, seconds = int(port), float(new_rate), float(signin_rate), float(seconds)
+    codes = []
+    lock = threading.Lock()
+
+    def new_patient(n):
+        ev = {"event_id": "argon-%s-%d" % (tag, n), "type": "ordered",
+              "occurred_at": "2026-11-20T08:00:00Z",
+              "patient": {"mrn": "ARGON-%s-%d" % (tag, n), "name": "Bench Newcomer",
+                          "birth_date": "1980-01-01"},
+              "study": {"accession": "ARGON-%s-%d" % (tag, n), "modality": "XR",
+                        "description": "XR chest", "priority": "routine", "site": "main"},
+              "referring_physician": {"id": "ARGON-NPI", "name": "Dr. Argon"}}
+        return ("/api/v1/ingest/events", ev,
+                {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+
+    def sign_in(n):
+        with lock:
+            code = codes[n % len(codes)] if codes else None
+        if code is None:
+            return None
+        # Each from its own address would need a proxy; the bench lifts the per-address limit
+        # instead (PORTAL_TRUSTED_PROXIES unset, so X-Forwarded-For is ignored): the codes
+        # rotate, and every sign-in is right.
+        return ("/api/v1/session", {"access_code": code, "birth_date": "1980-01-01"},
+                {"Content-Type": "application/json"})
+
+    ingest = Paced(port, new_rate, seconds, new_patient)
+
+    def keep_code(n, status, data):
+        if status == 200:
+            code = json.loads(data).get("access_code")
+            if code:
+                with lock:
+                    codes.append(code)
+
+    ingest.answer = keep_code
+    signin = Paced(port, signin_rate, seconds, sign_in)
+    ingest.start()
+    time.sleep(0.5)  # a few codes first
+    signin.start()
+    ingest.join()
+    signin.join()
+    ok_new, ok_in = ingest.statuses.get("200", 0), signin.statuses.get("201", 0)
+    print(json.dumps({"new_patients": ok_new, "new_patient_errors": sum(ingest.statuses.values()) - ok_new,
+                      "sign_ins": ok_in, "sign_in_errors": sum(signin.statuses.values()) - ok_in,
+                      "sign_in_503": signin.statuses.get("503", 0),
+                      "new_patient_p99_ms": p99(ingest.times), "sign_in_p99_ms": p99(signin.times),
+                      "new_per_s": new_rate, "sign_ins_per_s": signin_rate}))
+
+
+if __name__ == "__main__":
+    main()
