@@ -121,6 +121,11 @@ int h_ingest_event(struct req *rq)
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
 
+    /* The core checks again when it records; checked here first so that a message it would
+     * refuse costs no database read and no hash. */
+    struct field_errors fe = {0};
+    if (ingest_event_check(&e, &fe))
+        return req_invalid(rq, &fe);
     struct event_later *later = calloc(1, sizeof(*later));
     char *message = canonical(rq);
     if (!later || !message) {
@@ -140,7 +145,8 @@ int h_ingest_event(struct req *rq)
         free_event_later(later);
         return s;
     }
-    if (strcmp(db_value(known, 0, "known"), "t") == 0) {
+    const char *is_known = db_value(known, 0, "known");
+    if (is_known && strcmp(is_known, "t") == 0) {
         rq->ctx = later;
         rq->ctx_free = free_event_later;
         return record_event(rq);
