@@ -64,12 +64,22 @@ enum query {
     Q_SET_PHYSICIAN_NOTIFICATIONS,
     Q_NOTIFY_UNSUBSCRIBE,
     Q_ADMIN_NOTIFICATIONS,
+    /* The staff console (server/h_staff_session.c, h_policies.c, h_staff_patients.c). */
+    Q_STAFF_LOGIN_LOOKUP,
+    Q_STAFF_TOTP_USE,
+    Q_POLICIES_LIST,
+    Q_POLICY_PREVIEW,
+    Q_POLICY_SAVE,
+    Q_STAFF_FIND_PATIENTS,
+    Q_STAFF_PATIENT,
+    /* A patient's new access code (server/patient_access.c): the staff API and the CLI. */
+    Q_REISSUE_ACCESS_CODE,
 
     /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
      * migrate). */
     Q_SET_UTC,
     Q_STUDY_BY_ACCESSION,
-    Q_REISSUE_ACCESS_CODE,
+    Q_STAFF_ADD,
     Q_SET_PHYSICIAN_PASSWORD,
     Q_HISTORY_LOCK,
     Q_HISTORY_SET_DAYS,

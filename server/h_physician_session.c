@@ -19,33 +19,6 @@
 #define PHYSICIAN_ID_MAX     64
 #define KEYS_MAX             (2 * (PHYSICIAN_ID_MAX * 2 + 80))
 
-/* One element of a PostgreSQL array literal, quoted; the id may hold any character. */
-static void append_element(char *out, size_t cap, const char *prefix, const char *value)
-{
-    size_t o = strlen(out);
-    const char *parts[2] = {prefix, value};
-    if (o + 1 < cap)
-        out[o++] = '"';
-    for (int k = 0; k < 2; k++)
-        for (const char *c = parts[k]; *c && o + 3 < cap; c++) {
-            if (*c == '"' || *c == '\\')
-                out[o++] = '\\';
-            out[o++] = *c;
-        }
-    if (o + 1 < cap)
-        out[o++] = '"';
-    out[o] = '\0';
-}
-
-static void throttle_keys(char *keys, size_t cap, const char *id, const char *addr)
-{
-    snprintf(keys, cap, "{");
-    append_element(keys, cap, "phys:", id);
-    strncat(keys, ",", cap - strlen(keys) - 1);
-    append_element(keys, cap, "addr:", addr);
-    strncat(keys, "}", cap - strlen(keys) - 1);
-}
-
 int h_physician_session_create(struct req *rq)
 {
     static const char *const fields[] = {"physician_id", "password", NULL};
@@ -57,7 +30,7 @@ int h_physician_session_create(struct req *rq)
         return req_invalid(rq, &v.errors);
 
     char keys[KEYS_MAX];
-    throttle_keys(keys, sizeof(keys), id, rq->client_addr);
+    session_throttle_keys(keys, sizeof(keys), "phys:", id, rq->client_addr);
     int s;
     if ((s = session_throttle_check(rq, keys)))
         return s;

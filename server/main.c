@@ -25,6 +25,7 @@
 #include "release_sweep.h"
 #include "physician_account.h"
 #include "revocation.h"
+#include "staff_account.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -34,6 +35,7 @@ static int usage(void)
             "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
             "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
             "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
+            "               | staff-add ID staff|admin NAME\n"
             "               | seed-history [--days N] [--shape S]\n"
             "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
             "[--by-hour]]\n"
@@ -184,6 +186,20 @@ static int cmd_with_db(int (*fn)(const char *conninfo, int argc, char **argv), i
     return rc;
 }
 
+/* A command that creates what the server's role may not (a staff account): as the owner,
+ * PORTAL_MIGRATE_DATABASE_URL. */
+static int cmd_as_owner(int (*fn)(const char *conninfo, int argc, char **argv), int argc,
+                        char **argv)
+{
+    struct config cfg;
+    if (load(&cfg, CONFIG_FOR_SERVE) < 0)
+        return 1;
+    log_set_level(LOG_WARN);
+    int rc = fn(cfg.migrate_url, argc, argv);
+    config_free(&cfg);
+    return rc;
+}
+
 /* Commands that read the estimates window from the configuration. One that writes history into the
  * tables directly (seed-history) connects as the owner (PORTAL_MIGRATE_DATABASE_URL): the server's
  * role may write releases and reports only through the functions that audit them. */
@@ -221,6 +237,8 @@ int main(int argc, char **argv)
         return cmd_with_db(revocation_end_sessions_cli, argc, argv);
     if (strcmp(cmd, "set-password") == 0)
         return cmd_with_db(physician_set_password, argc, argv);
+    if (strcmp(cmd, "staff-add") == 0)
+        return cmd_as_owner(staff_add_cli, argc, argv);
     if (strcmp(cmd, "seed-history") == 0)
         return cmd_estimates(history_seed, true, argc, argv);
     if (strcmp(cmd, "backtest") == 0)

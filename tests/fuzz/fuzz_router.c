@@ -48,6 +48,12 @@ STUB(h_notify_unsubscribe)
 STUB(h_patient_contact_get)
 STUB(h_patient_contact_put)
 STUB(h_physician_notifications_put)
+STUB(h_staff_session_create)
+STUB(h_admin_policies)
+STUB(h_admin_policy_preview)
+STUB(h_admin_policy_save)
+STUB(h_staff_patients)
+STUB(h_staff_access_code)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,0 +1,79 @@
+/* Staff sign-in for sites without an identity provider: id, password and a TOTP code (RFC 6238,
+ * server/totp.c), answered with the same session cookie as the other sign-ins, with the account's
+ * role (staff or admin). A wrong id, a wrong password, a wrong or reused code and a disabled
+ * account answer alike, after the same argon2id verification; failures count against the id and the
+ * client address (server/session.c). A code is accepted once: its time step is recorded in the same
+ * statement that checks it is later than the last one. Sites with an identity provider need none
+ * of this: its tokens with role staff or admin are accepted as they are (server/auth.c). */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "http.h"
+#include "req_db.h"
+#include "secret_hash.h"
+#include "session.h"
+#include "staff_account.h"
+#include "totp.h"
+#include "validate.h"
+
+#define FAILURES_PER_ID      5
+#define FAILURES_PER_ADDRESS 20
+#define KEYS_MAX             (2 * (STAFF_ID_MAX * 2 + 80))
+#define REFUSAL              "The id, password and code do not match our records."
+
+int h_staff_session_create(struct req *rq)
+{
+    static const char *const fields[] = {"id", "password", "code", NULL};
+    struct validation v = {0};
+    v_only(&v, rq->in, "", fields);
+    const char *id = v_string(&v, rq->in, "", "id", true, STAFF_ID_MAX);
+    const char *password = v_string(&v, rq->in, "", "password", true, STAFF_PASSWORD_MAX);
+    const char *code = v_string(&v, rq->in, "", "code", true, 16);
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
+
+    char keys[KEYS_MAX];
+    session_throttle_keys(keys, sizeof(keys), "staff:", id, rq->client_addr);
+    int s;
+    if ((s = session_throttle_check(rq, keys)))
+        return s;
+
+    const char *ip[1] = {id};
+    PGresult *found;
+    if ((s = req_run(rq, Q_STAFF_LOGIN_LOOKUP, 1, ip, &found)))
+        return s;
+    bool one = PQntuples(found) == 1;
+    const char *known_id = one ? db_value(found, 0, "id") : NULL;
+    bool password_ok = secret_hash_verify(one ? db_value(found, 0, "password_hash") : NULL,
+                                          password, strlen(password));
+    int64_t step = -1;
+    if (password_ok && strcmp(db_value(found, 0, "disabled"), "f") == 0) {
+        long long last = 0;
+        sscanf(db_value(found, 0, "totp_last_step"), "%lld", &last);
+        step = totp_check(db_value(found, 0, "totp_secret"), code, time(NULL), (int64_t)last);
+    }
+    if (step >= 0) {
+        char step_text[24];
+        snprintf(step_text, sizeof(step_text), "%lld", (long long)step);
+        const char *up[2] = {known_id, step_text};
+        PGresult *used;
+        if ((s = req_run(rq, Q_STAFF_TOTP_USE, 2, up, &used)))
+            return s;
+        if (PQntuples(used) != 1)
+            step = -1; /* the same code, accepted a moment ago by another request */
+    }
+    enum role role =
+        one && strcmp(db_value(found, 0, "role"), "admin") == 0 ? ROLE_ADMIN : ROLE_STAFF;
+    if (step < 0) {
+        char limits[32];
+        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
+        return session_refuse(rq, role, known_id, keys, limits, REFUSAL);
+    }
+    char id_key[STAFF_ID_MAX + 8];
+    snprintf(id_key, sizeof(id_key), "staff:%s", known_id);
+    return session_issue(rq, role, known_id, id_key);
+}
