@@ -72,6 +72,11 @@ enum query {
     Q_POLICY_SAVE,
     Q_STAFF_FIND_PATIENTS,
     Q_STAFF_PATIENT,
+    Q_ADMIN_PHYSICIANS,
+    Q_INVITE_PHYSICIAN,
+    Q_INVITATION_LOOKUP,
+    Q_ACCEPT_INVITATION,
+    Q_SET_PHYSICIAN_DISABLED,
     /* A patient's new access code (server/patient_access.c): the staff API and the CLI. */
     Q_REISSUE_ACCESS_CODE,
 

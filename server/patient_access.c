@@ -9,6 +9,7 @@
 #include "db.h"
 #include "origin.h"
 #include "outcome.h"
+#include "revocation.h"
 
 int patient_access_reissue(const struct patient_access_target *t, const struct origin *from,
                            struct access_code *code, char patient_id[PATIENT_ID_LEN + 1],
@@ -33,6 +34,8 @@ int patient_access_reissue(const struct patient_access_target *t, const struct o
     if (found)
         snprintf(patient_id, PATIENT_ID_LEN + 1, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
+    if (found)
+        revocation_caught_up(ROLE_PATIENT, patient_id, from->request_id);
     if (!found)
         memset(code, 0, sizeof(*code));
     return found ? 0 : 1;

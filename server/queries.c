@@ -321,7 +321,8 @@ const struct query_def queries[Q_COUNT] = {
                                  "WHERE d.physician_id = $1 ORDER BY d.created_at LIMIT 500",
                                  1},
     [Q_PHYSICIAN_LOGIN_LOOKUP] = {"physician_login_lookup",
-                                  "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
+                                  "SELECT id, password_hash FROM portal.physicians WHERE id = $1 "
+                                  "AND disabled_at IS NULL",
                                   1},
 
     /* Release policies (sql/definitions/40_release.sql, 60_preferences.sql). */
@@ -511,6 +512,27 @@ const struct query_def queries[Q_COUNT] = {
                          "SELECT id AS patient_id, assigning_authority, mrn, name, birth_date "
                          "FROM portal.patients WHERE id = $1::uuid AND merged_into IS NULL",
                          1},
+    /* Physicians, for the administrators (sql/definitions/85_staff.sql). */
+    [Q_ADMIN_PHYSICIANS] = {"admin_physicians",
+                            "SELECT physician_id, name, email, has_password, disabled, waiting, "
+                            "oldest_waiting_since FROM portal.physicians_waiting()",
+                            0},
+    [Q_INVITE_PHYSICIAN] = {"invite_physician",
+                            "SELECT portal.invite_physician($1, $2, $3, make_interval(hours => "
+                            "$4::integer), $5::boolean, $6, $7, $8, $9) AS expires_at",
+                            9},
+    [Q_INVITATION_LOOKUP] = {"invitation_lookup",
+                             "SELECT verifier_hash FROM portal.physician_invitations "
+                             "WHERE selector = $1 AND used_at IS NULL AND expires_at > now()",
+                             1},
+    [Q_ACCEPT_INVITATION] = {"accept_invitation",
+                             "SELECT portal.accept_physician_invitation($1, $2, $3, $4) "
+                             "AS physician_id",
+                             4},
+    [Q_SET_PHYSICIAN_DISABLED] = {"set_physician_disabled",
+                                  "SELECT portal.set_physician_disabled($1, $2::boolean, $3, $4, "
+                                  "$5, $6)::text AS disabled",
+                                  6},
     /* A new access code for one patient, by id ($1) or by MRN ($2, with the assigning authority
      * $3 when the MRN is used by more than one); a merged identifier no longer signs in. The old
      * code stops working, the sessions it opened end, and the audit names who asked ($6..$9).

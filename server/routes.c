@@ -76,6 +76,15 @@ const struct route routes[] = {
     {"POST", "/api/v1/admin/policies/preview", h_admin_policy_preview, ROLE_ADMIN, BODY_JSON,
      LIMIT_SMALL, "admin_policy_preview"},
 
+    {"GET", "/api/v1/admin/physicians", h_admin_physicians, ROLE_ADMIN, BODY_NONE, 0,
+     "admin_physicians"},
+    {"POST", "/api/v1/admin/physician-invitations", h_admin_physician_invitation, ROLE_ADMIN,
+     BODY_JSON, LIMIT_SMALL, "admin_physician_invitation"},
+    {"PUT", "/api/v1/admin/physician-status", h_admin_physician_status, ROLE_ADMIN, BODY_JSON,
+     LIMIT_SMALL, "admin_physician_status"},
+    {"POST", "/api/v1/physician/invitation", h_physician_invitation_accept, ROLE_NONE, BODY_JSON,
+     LIMIT_SMALL, "physician_invitation_accept"},
+
     /* The front desk (docs/staff.md): every staff route admits admin too. */
     {"POST", "/api/v1/staff/session", h_staff_session_create, ROLE_NONE, BODY_JSON, LIMIT_SMALL,
      "staff_session_create"},

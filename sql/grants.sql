@@ -92,6 +92,9 @@ GRANT SELECT (id, message_id, kind, channel, patient_id, physician_id, state, du
 
 GRANT SELECT ON portal.staff TO portal_app;
 GRANT UPDATE (totp_last_step) ON portal.staff TO portal_app;
+-- Q_INVITATION_LOOKUP: the hash an invitation's code is checked against.
+GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
+    ON portal.physician_invitations TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
 -- Estimates and page stamps: read-only.
@@ -142,6 +145,9 @@ GRANT EXECUTE ON FUNCTION
     portal.save_release_policy(text, text, text, bigint, boolean, bigint, bigint, bigint, text,
                                text, text, text, text),
     portal.staff_find_patients(text, text, text, date, text, text, text, text),
+    portal.invite_physician(text, text, text, interval, boolean, text, text, text, text),
+    portal.accept_physician_invitation(text, text, text, text),
+    portal.set_physician_disabled(text, boolean, text, text, text, text),
     -- reads, run as the caller
     portal.patient_contact(uuid),
     portal.get_patient_preference(uuid),
@@ -152,6 +158,7 @@ GRANT EXECUTE ON FUNCTION
     portal.study_overdue(portal.studies, timestamptz),
     portal.overdue_counts(),
     portal.release_policy_json(portal.release_policies),
+    portal.physicians_waiting(),
     -- sign-in throttling, run as the caller
     portal.login_locked(text[]),
     portal.login_failed(text[], integer[], interval, interval),

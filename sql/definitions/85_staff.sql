@@ -153,3 +153,120 @@ BEGIN
            p.notify_channel
       FROM portal.patients p WHERE p.id = ANY (v_found) ORDER BY p.name, p.id;
 END $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Physicians, for the administrators
+-- ---------------------------------------------------------------------------------------------
+
+-- The physicians with what waits for them: final reports not yet released, the oldest first.
+CREATE OR REPLACE FUNCTION portal.physicians_waiting()
+RETURNS TABLE (physician_id text, name text, email text, has_password boolean, disabled boolean,
+               waiting bigint, oldest_waiting_since timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT ph.id, ph.name, ph.email, ph.password_hash IS NOT NULL, ph.disabled_at IS NOT NULL,
+           count(w.study_id), min(w.received_at)
+      FROM portal.physicians ph
+      LEFT JOIN (SELECT s.id AS study_id, s.referring_physician_id, rv.received_at
+                   FROM portal.studies s
+                   JOIN portal.report_versions rv ON rv.study_id = s.id
+                                                 AND rv.version = s.reviewable_version
+                  WHERE s.reviewable_version IS NOT NULL
+                    AND s.released_version IS DISTINCT FROM s.reviewable_version
+                    AND s.stage <> 'cancelled') w ON w.referring_physician_id = ph.id
+     GROUP BY ph.id
+     ORDER BY min(w.received_at) NULLS LAST, ph.name, ph.id
+     LIMIT 500;
+$$;
+
+-- An invitation with which a physician sets their own password (p_selector and the argon2id hash
+-- of the secret part, made by server/access_code.c's generator), valid for p_valid; any earlier
+-- unused invitation of the same physician ends. With p_reset the current password is removed and
+-- every session ends too. Audited with the account's state before and after.
+CREATE OR REPLACE FUNCTION portal.invite_physician(
+    p_physician text, p_selector text, p_hash text, p_valid interval, p_reset boolean,
+    p_actor_role text, p_actor_id text, p_request_id text, p_client_addr text)
+RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before jsonb;
+    v_expires timestamptz := now() + p_valid;
+BEGIN
+    SELECT jsonb_build_object('has_password', password_hash IS NOT NULL,
+                              'disabled', disabled_at IS NOT NULL)
+      INTO v_before FROM portal.physicians WHERE id = p_physician FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'No such physician.' USING ERRCODE = 'PT404';
+    END IF;
+    UPDATE portal.physician_invitations SET expires_at = greatest(created_at + interval '1 microsecond', now())
+     WHERE physician_id = p_physician AND used_at IS NULL AND expires_at > now();
+    INSERT INTO portal.physician_invitations (selector, physician_id, verifier_hash, created_by, expires_at)
+    VALUES (p_selector, p_physician, p_hash, p_actor_role || ':' || p_actor_id, v_expires);
+    IF p_reset THEN
+        UPDATE portal.physicians SET password_hash = NULL, updated_at = now() WHERE id = p_physician;
+        PERFORM portal.revoke_sessions('physician', p_physician);
+    END IF;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, CASE WHEN p_reset THEN 'physician.reset' ELSE 'physician.invite' END,
+            jsonb_build_object('physician_id', p_physician, 'expires_at', v_expires,
+                               'before', v_before,
+                               'after', jsonb_build_object('has_password', NOT p_reset AND (v_before ->> 'has_password')::boolean,
+                                                           'disabled', (v_before ->> 'disabled')::boolean)),
+            p_client_addr, p_request_id);
+    RETURN v_expires;
+END $$;
+
+-- An invitation used: once, before it expires, by a physician not disabled. The password's hash
+-- is stored, every earlier session ends, and the audit row names the physician. Returns the
+-- physician's id; PT410 when the invitation is used, expired or unknown.
+CREATE OR REPLACE FUNCTION portal.accept_physician_invitation(
+    p_selector text, p_password_hash text, p_request_id text, p_client_addr text)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_physician text;
+BEGIN
+    UPDATE portal.physician_invitations i SET used_at = now()
+      FROM portal.physicians ph
+     WHERE i.selector = p_selector AND i.used_at IS NULL AND i.expires_at > now()
+       AND ph.id = i.physician_id AND ph.disabled_at IS NULL
+    RETURNING i.physician_id INTO v_physician;
+    IF v_physician IS NULL THEN
+        RAISE EXCEPTION 'This invitation has been used or has expired; ask for a new one.'
+            USING ERRCODE = 'PT410';
+    END IF;
+    UPDATE portal.physicians SET password_hash = p_password_hash, updated_at = now()
+     WHERE id = v_physician;
+    PERFORM portal.revoke_sessions('physician', v_physician);
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES ('physician', v_physician, 'physician.password_set',
+            jsonb_build_object('invitation', p_selector), p_client_addr, p_request_id);
+    RETURN v_physician;
+END $$;
+
+-- Disables (or enables again) a physician: a disabled one cannot sign in with a password or use
+-- an invitation, and every session ends at once. Audited with before and after.
+CREATE OR REPLACE FUNCTION portal.set_physician_disabled(
+    p_physician text, p_disabled boolean, p_actor_role text, p_actor_id text, p_request_id text,
+    p_client_addr text)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before boolean;
+BEGIN
+    SELECT disabled_at IS NOT NULL INTO v_before FROM portal.physicians
+     WHERE id = p_physician FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'No such physician.' USING ERRCODE = 'PT404';
+    END IF;
+    UPDATE portal.physicians
+       SET disabled_at = CASE WHEN p_disabled THEN coalesce(disabled_at, now()) END,
+           updated_at = now()
+     WHERE id = p_physician;
+    IF p_disabled THEN
+        PERFORM portal.revoke_sessions('physician', p_physician);
+    END IF;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, CASE WHEN p_disabled THEN 'physician.disable' ELSE 'physician.enable' END,
+            jsonb_build_object('physician_id', p_physician,
+                               'before', jsonb_build_object('disabled', v_before),
+                               'after', jsonb_build_object('disabled', p_disabled)),
+            p_client_addr, p_request_id);
+    RETURN p_disabled;
+END $$;

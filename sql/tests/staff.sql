@@ -3,7 +3,7 @@
 -- the next sweep releases and changes nothing; a save is audited with who, why, before and after;
 -- patient searches are audited and rate limited. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(22);
+SELECT plan(26);
 
 CREATE FUNCTION pg_temp.app_try(q text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
@@ -104,6 +104,22 @@ SELECT is(pg_temp.app_try($q$DO $d$ BEGIN FOR i IN 1 .. 40 LOOP
                             PERFORM portal.staff_find_patients('MRN-ST-1', NULL, NULL, NULL, 'staff', 'desk2', 'q', NULL);
                             END LOOP; END $d$$q$),
           'PT429', 'the 31st search within 10 minutes is refused');
+
+-- ---- physicians: disabled and invited only through the functions, which audit ----
+SELECT is(pg_temp.app_try($$UPDATE portal.physicians SET disabled_at = NULL$$), '42501',
+          'portal_app cannot enable a physician directly');
+SELECT is(pg_temp.app_try($$INSERT INTO portal.physician_invitations (selector, physician_id, verifier_hash, created_by, expires_at)
+                            VALUES ('AAAAAAAA', 'D-STAFF', 'x', 'me', now() + interval '1 day')$$), '42501',
+          'portal_app cannot forge an invitation');
+SELECT is(pg_temp.app_value($$portal.set_physician_disabled('D-STAFF', true, 'admin', 'ann', 'r-9', NULL)$$), 'true',
+          'an admin disables a physician through the function');
+SELECT results_eq(
+    $$SELECT actor_id, detail -> 'before' ->> 'disabled', detail -> 'after' ->> 'disabled',
+             (SELECT revoked_before IS NOT NULL FROM portal.session_revocations
+               WHERE role = 'physician' AND sub = 'D-STAFF')
+        FROM portal.audit_log WHERE action = 'physician.disable'$$,
+    $$VALUES ('ann'::text, 'false'::text, 'true'::text, true)$$,
+    'disabling is audited with before and after, and ends the sessions');
 
 SELECT * FROM finish();
 ROLLBACK;

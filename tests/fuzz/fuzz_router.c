@@ -54,6 +54,10 @@ STUB(h_admin_policy_preview)
 STUB(h_admin_policy_save)
 STUB(h_staff_patients)
 STUB(h_staff_access_code)
+STUB(h_admin_physicians)
+STUB(h_admin_physician_invitation)
+STUB(h_admin_physician_status)
+STUB(h_physician_invitation_accept)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -22,7 +22,10 @@ PASSWORD = "correct horse battery staple"
 ADMIN_PATHS = [("GET", "/api/v1/admin/holds", None), ("GET", "/api/v1/admin/notifications", None),
                ("GET", "/api/v1/admin/policies", None),
                ("POST", "/api/v1/admin/policies/preview", {"site": "x"}),
-               ("PUT", "/api/v1/admin/policies", {"site": "x", "reason": "r"})]
+               ("PUT", "/api/v1/admin/policies", {"site": "x", "reason": "r"}),
+               ("GET", "/api/v1/admin/physicians", None),
+               ("POST", "/api/v1/admin/physician-invitations", {"physician_id": PHYSICIAN}),
+               ("PUT", "/api/v1/admin/physician-status", {"physician_id": PHYSICIAN, "disabled": True})]
 
 
 def totp(secret_b32, at=None, step=30, digits=6):
@@ -242,3 +245,62 @@ def test_policy_preview_counts_what_the_sweep_releases_then_save_is_audited(ctx)
     assert int(previews) == 2
     for a in (r, r2, saved):
         assert marker not in a.body
+
+
+def test_physician_invited_sets_password_signs_in_releases_then_is_disabled(ctx):
+    physician = "NPI-INV-" + uuid.uuid4().hex[:8]
+    ev = harness.event("exam_completed", physician_id=physician)
+    r = ctx.server.request("POST", "/api/v1/ingest/events", body=ev, token=ctx.server.ris())
+    study_id = r.json()["study_id"]
+    assert ctx.server.request("POST", "/api/v1/ingest/reports", body=harness.report(ev["study"]["accession"]),
+                              token=ctx.server.ris()).status in (200, 201)
+    admin = harness.Server.token("admin", "ann")
+    listed = ctx.server.request("GET", "/api/v1/admin/physicians", token=admin).json()["physicians"]
+    mine = [p for p in listed if p["physician_id"] == physician][0]
+    assert mine["waiting"] == 1 and mine["has_password"] is False and mine["oldest_waiting_since"]
+    missing = ctx.server.request("POST", "/api/v1/admin/physician-invitations", token=admin,
+                                 body={"physician_id": "NPI-NOBODY"})
+    assert missing.status == 404
+    inv = ctx.server.request("POST", "/api/v1/admin/physician-invitations", token=admin,
+                             body={"physician_id": physician})
+    assert inv.status == 201, inv
+    code = inv.json()["invitation_code"]
+    assert ctx.server.request("POST", "/api/v1/physician/invitation",
+                              body={"invitation_code": code[:-1] + ("0" if code[-1] != "0" else "1"),
+                                    "password": "a new long password"}).status == 401
+    assert ctx.server.request("POST", "/api/v1/physician/invitation",
+                              body={"invitation_code": code, "password": "short"}).status == 422
+    ok = ctx.server.request("POST", "/api/v1/physician/invitation",
+                            body={"invitation_code": code, "password": "a new long password"})
+    assert ok.status == 200 and ok.json() == {"physician_id": physician}, ok
+    again = ctx.server.request("POST", "/api/v1/physician/invitation",
+                               body={"invitation_code": code, "password": "another long password"})
+    assert again.status in (401, 410), again
+    assert code not in ctx.server.read_log()
+    signed = ctx.server.request("POST", "/api/v1/physician/session",
+                                body={"physician_id": physician, "password": "a new long password"})
+    assert signed.status == 201, signed
+    token = signed.json()["token"]
+    rel = ctx.server.request("POST", "/api/v1/physician/studies/%s/release" % study_id, body={}, token=token)
+    assert rel.status == 200, rel
+    dis = ctx.server.request("PUT", "/api/v1/admin/physician-status", token=admin,
+                             body={"physician_id": physician, "disabled": True})
+    assert dis.status == 200 and dis.json()["disabled"] is True, dis
+    assert ctx.server.request("GET", "/api/v1/physician/worklist", token=token).status == 401, \
+        "disabling ends the physician's sessions"
+    assert ctx.server.request("POST", "/api/v1/physician/session",
+                              body={"physician_id": physician, "password": "a new long password"}).status == 401
+    en = ctx.server.request("PUT", "/api/v1/admin/physician-status", token=admin,
+                            body={"physician_id": physician, "disabled": False})
+    assert en.json()["disabled"] is False
+    reset = ctx.server.request("POST", "/api/v1/admin/physician-invitations", token=admin,
+                               body={"physician_id": physician, "reset": True})
+    assert reset.status == 201
+    assert ctx.server.request("POST", "/api/v1/physician/session",
+                              body={"physician_id": physician, "password": "a new long password"}).status == 401, \
+        "a reset removes the password"
+    actions = [a[0] for a in ctx.cluster.sql(
+        "SELECT action FROM portal.audit_log WHERE detail ->> 'physician_id' = '%s' ORDER BY id" % physician)]
+    assert actions == ["physician.invite", "physician.disable", "physician.enable", "physician.reset"], actions
+    assert ctx.cluster.sql("SELECT count(*) FROM portal.audit_log WHERE action = 'physician.password_set' "
+                           "AND actor_id = '%s'" % physician)[0][0] in ("1", 1)
