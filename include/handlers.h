@@ -65,5 +65,8 @@ int h_admin_physicians(struct req *rq);
 int h_admin_physician_invitation(struct req *rq);
 int h_admin_physician_status(struct req *rq);
 int h_physician_invitation_accept(struct req *rq);
+/* server/h_staff_ops.c */
+int h_admin_overdue(struct req *rq);
+int h_admin_config(struct req *rq);
 
 #endif

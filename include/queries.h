@@ -77,6 +77,7 @@ enum query {
     Q_INVITATION_LOOKUP,
     Q_ACCEPT_INVITATION,
     Q_SET_PHYSICIAN_DISABLED,
+    Q_ADMIN_OVERDUE,
     /* A patient's new access code (server/patient_access.c): the staff API and the CLI. */
     Q_REISSUE_ACCESS_CODE,
 

@@ -533,6 +533,12 @@ const struct query_def queries[Q_COUNT] = {
                                   "SELECT portal.set_physician_disabled($1, $2::boolean, $3, $4, "
                                   "$5, $6)::text AS disabled",
                                   6},
+    /* Studies past their p90 estimate (sql/definitions/50_estimates.sql), by stage. */
+    [Q_ADMIN_OVERDUE] = {"admin_overdue",
+                         "SELECT o.study_id, o.accession, o.stage, s.site, s.modality, s.priority "
+                         "FROM portal.overdue_studies(now()) o JOIN portal.studies s ON s.id = "
+                         "o.study_id ORDER BY portal.stage_order(o.stage), o.accession LIMIT 1000",
+                         0},
     /* A new access code for one patient, by id ($1) or by MRN ($2, with the assigning authority
      * $3 when the MRN is used by more than one); a merged identifier no longer signs in. The old
      * code stops working, the sessions it opened end, and the audit names who asked ($6..$9).

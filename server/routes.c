@@ -82,6 +82,8 @@ const struct route routes[] = {
      BODY_JSON, LIMIT_SMALL, "admin_physician_invitation"},
     {"PUT", "/api/v1/admin/physician-status", h_admin_physician_status, ROLE_ADMIN, BODY_JSON,
      LIMIT_SMALL, "admin_physician_status"},
+    {"GET", "/api/v1/admin/overdue", h_admin_overdue, ROLE_ADMIN, BODY_NONE, 0, "admin_overdue"},
+    {"GET", "/api/v1/admin/config", h_admin_config, ROLE_ADMIN, BODY_NONE, 0, "admin_config"},
     {"POST", "/api/v1/physician/invitation", h_physician_invitation_accept, ROLE_NONE, BODY_JSON,
      LIMIT_SMALL, "physician_invitation_accept"},
 

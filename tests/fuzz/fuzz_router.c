@@ -58,6 +58,8 @@ STUB(h_admin_physicians)
 STUB(h_admin_physician_invitation)
 STUB(h_admin_physician_status)
 STUB(h_physician_invitation_accept)
+STUB(h_admin_overdue)
+STUB(h_admin_config)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -25,7 +25,8 @@ ADMIN_PATHS = [("GET", "/api/v1/admin/holds", None), ("GET", "/api/v1/admin/noti
                ("PUT", "/api/v1/admin/policies", {"site": "x", "reason": "r"}),
                ("GET", "/api/v1/admin/physicians", None),
                ("POST", "/api/v1/admin/physician-invitations", {"physician_id": PHYSICIAN}),
-               ("PUT", "/api/v1/admin/physician-status", {"physician_id": PHYSICIAN, "disabled": True})]
+               ("PUT", "/api/v1/admin/physician-status", {"physician_id": PHYSICIAN, "disabled": True}),
+               ("GET", "/api/v1/admin/overdue", None), ("GET", "/api/v1/admin/config", None)]
 
 
 def totp(secret_b32, at=None, step=30, digits=6):
@@ -304,3 +305,17 @@ def test_physician_invited_sets_password_signs_in_releases_then_is_disabled(ctx)
     assert actions == ["physician.invite", "physician.disable", "physician.enable", "physician.reset"], actions
     assert ctx.cluster.sql("SELECT count(*) FROM portal.audit_log WHERE action = 'physician.password_set' "
                            "AND actor_id = '%s'" % physician)[0][0] in ("1", 1)
+
+
+def test_operations_views_show_no_secret(ctx):
+    admin = harness.Server.token("admin", "ann")
+    r = ctx.server.request("GET", "/api/v1/admin/config", token=admin)
+    assert r.status == 200, r
+    settings = {e["name"]: e for e in r.json()["settings"]}
+    assert settings["PORTAL_JWT_SECRET"] == {"name": "PORTAL_JWT_SECRET", "value": "(set)", "set": True,
+                                             "secret": True}
+    assert settings["PORTAL_DATABASE_URL"]["value"] == "(set)"
+    assert settings["PORTAL_SESSION_TTL"]["value"] == "1800" and settings["PORTAL_SESSION_TTL"]["set"] is False
+    assert harness.SECRET not in r.body and ctx.cluster.app_url not in r.body
+    r = ctx.server.request("GET", "/api/v1/admin/overdue", token=admin)
+    assert r.status == 200 and isinstance(r.json()["studies"], list), r
