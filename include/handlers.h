@@ -55,6 +55,7 @@ int h_admin_notifications(struct req *rq);
 
 /* server/h_staff_session.c, h_policies.c, h_staff_patients.c: the staff console. */
 int h_staff_session_create(struct req *rq);
+int h_staff_me(struct req *rq);
 int h_admin_policies(struct req *rq);
 int h_admin_policy_preview(struct req *rq);
 int h_admin_policy_save(struct req *rq);

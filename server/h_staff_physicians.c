@@ -78,8 +78,7 @@ int h_admin_physician_invitation(struct req *rq)
     /* The code travels in the fragment, which browsers never send: it reaches no server log. */
     char url[600] = "";
     if (rq->cfg->public_url)
-        snprintf(url, sizeof(url), "%s/physician.html#invitation=%s", rq->cfg->public_url,
-                 code.code);
+        snprintf(url, sizeof(url), "%s/invitation.html#code=%s", rq->cfg->public_url, code.code);
     json_t *body = json_pack("{s:s, s:s, s:s?}", "physician_id", id, "invitation_code", code.code,
                              "url", url[0] ? url : NULL);
     if (body)

@@ -77,3 +77,10 @@ int h_staff_session_create(struct req *rq)
     snprintf(id_key, sizeof(id_key), "staff:%s", known_id);
     return session_issue(rq, role, known_id, id_key);
 }
+
+/* Who the session's token names, for the staff page to show what the role may do. */
+int h_staff_me(struct req *rq)
+{
+    return req_json(rq, 200,
+                    json_pack("{s:s, s:s}", "role", role_name(rq->who.role), "sub", rq->who.sub));
+}

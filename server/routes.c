@@ -90,6 +90,7 @@ const struct route routes[] = {
     /* The front desk (docs/staff.md): every staff route admits admin too. */
     {"POST", "/api/v1/staff/session", h_staff_session_create, ROLE_NONE, BODY_JSON, LIMIT_SMALL,
      "staff_session_create"},
+    {"GET", "/api/v1/staff/me", h_staff_me, ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0, "staff_me"},
     {"GET", "/api/v1/staff/patients", h_staff_patients, ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0,
      "staff_patients"},
     {"POST", "/api/v1/staff/patients/{id}/access-code", h_staff_access_code,
