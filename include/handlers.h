@@ -61,6 +61,8 @@ int h_admin_policy_preview(struct req *rq);
 int h_admin_policy_save(struct req *rq);
 int h_staff_patients(struct req *rq);
 int h_staff_access_code(struct req *rq);
+/* server/h_notify.c: the front desk corrects a patient's contact details. */
+int h_staff_patient_contact_put(struct req *rq);
 /* server/h_staff_physicians.c; the invitation's use is in h_physician_session.c. */
 int h_admin_physicians(struct req *rq);
 int h_admin_physician_invitation(struct req *rq);

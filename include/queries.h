@@ -78,6 +78,7 @@ enum query {
     Q_ACCEPT_INVITATION,
     Q_SET_PHYSICIAN_DISABLED,
     Q_ADMIN_OVERDUE,
+    Q_STAFF_SET_PATIENT_CONTACT,
     /* A patient's new access code (server/patient_access.c): the staff API and the CLI. */
     Q_REISSUE_ACCESS_CODE,
 

@@ -533,6 +533,11 @@ const struct query_def queries[Q_COUNT] = {
                                   "SELECT portal.set_physician_disabled($1, $2::boolean, $3, $4, "
                                   "$5, $6)::text AS disabled",
                                   6},
+    [Q_STAFF_SET_PATIENT_CONTACT] = {"staff_set_patient_contact",
+                                     "SELECT email, email_source, phone, phone_source, channel, "
+                                     "time_zone, updated_at FROM portal.staff_set_patient_contact("
+                                     "$1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                     9},
     /* Studies past their p90 estimate (sql/definitions/50_estimates.sql), by stage. */
     [Q_ADMIN_OVERDUE] = {"admin_overdue",
                          "SELECT o.study_id, o.accession, o.stage, s.site, s.modality, s.priority "

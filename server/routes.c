@@ -95,6 +95,8 @@ const struct route routes[] = {
      "staff_patients"},
     {"POST", "/api/v1/staff/patients/{id}/access-code", h_staff_access_code,
      ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0, "staff_access_code"},
+    {"PUT", "/api/v1/staff/patients/{id}/contact", h_staff_patient_contact_put,
+     ROLE_STAFF | ROLE_ADMIN, BODY_JSON, LIMIT_SMALL, "staff_patient_contact_put"},
 
     {"POST", "/api/v1/notifications/unsubscribe/{id}", h_notify_unsubscribe, ROLE_NONE, BODY_FORM,
      LIMIT_UNSUBSCRIBE, "notify_unsubscribe"},

@@ -148,6 +148,7 @@ GRANT EXECUTE ON FUNCTION
     portal.invite_physician(text, text, text, interval, boolean, text, text, text, text),
     portal.accept_physician_invitation(text, text, text, text),
     portal.set_physician_disabled(text, boolean, text, text, text, text),
+    portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text),
     -- reads, run as the caller
     portal.patient_contact(uuid),
     portal.get_patient_preference(uuid),

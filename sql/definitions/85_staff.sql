@@ -270,3 +270,20 @@ BEGIN
             p_client_addr, p_request_id);
     RETURN p_disabled;
 END $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- A patient's contact details, corrected by the front desk
+-- ---------------------------------------------------------------------------------------------
+
+-- The same write and rules as the patient's own correction (portal.write_patient_contact,
+-- 75_notifications.sql), audited under the staff member's name with the details before and after.
+CREATE OR REPLACE FUNCTION portal.staff_set_patient_contact(
+    p_patient uuid, p_email text, p_phone text, p_channel text, p_time_zone text,
+    p_actor_role text, p_actor_id text, p_request_id text, p_client_addr text)
+RETURNS TABLE (email text, email_source text, phone text, phone_source text, channel text,
+               time_zone text, updated_at timestamptz)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM portal.write_patient_contact(p_patient, p_email, p_phone, p_channel, p_time_zone,
+                                               p_actor_role, p_actor_id, true, p_request_id,
+                                               p_client_addr);
+$$;

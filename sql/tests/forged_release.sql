@@ -268,7 +268,8 @@ SELECT is_empty(
         'portal.staff_find_patients(text, text, text, date, text, text, text, text)',
         'portal.invite_physician(text, text, text, interval, boolean, text, text, text, text)',
         'portal.accept_physician_invitation(text, text, text, text)',
-        'portal.set_physician_disabled(text, boolean, text, text, text, text)']) f
+        'portal.set_physician_disabled(text, boolean, text, text, text, text)',
+        'portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text)']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
     'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate, the notification outbox and the staff console writes are SECURITY DEFINER with a fixed search_path');

@@ -144,6 +144,7 @@ SELECT set_eq(
     ('function', 'portal.accept_physician_invitation(text,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.set_physician_disabled(text,boolean,text,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.physicians_waiting()', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.staff_set_patient_contact(uuid,text,text,text,text,text,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('column', 'portal.physician_invitations', 'selector', 'portal_app', 'SELECT'),
     ('column', 'portal.physician_invitations', 'physician_id', 'portal_app', 'SELECT'),
     ('column', 'portal.physician_invitations', 'verifier_hash', 'portal_app', 'SELECT'),

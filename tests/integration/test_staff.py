@@ -130,8 +130,9 @@ def test_staff_token_gets_403_on_every_admin_path(ctx):
 
 def test_other_roles_cannot_reach_staff_paths(ctx):
     _, patient_id, _ = study_with_report(ctx)
-    paths = [("GET", "/api/v1/staff/patients?identifier=x"),
-             ("POST", "/api/v1/staff/patients/%s/access-code" % patient_id)]
+    paths = [("GET", "/api/v1/staff/patients?identifier=x"), ("GET", "/api/v1/staff/me"),
+             ("POST", "/api/v1/staff/patients/%s/access-code" % patient_id),
+             ("PUT", "/api/v1/staff/patients/%s/contact" % patient_id)]
     for token in (harness.Server.token("physician", PHYSICIAN), harness.Server.token("patient", patient_id),
                   ctx.server.ris()):
         for method, path in paths:
@@ -319,3 +320,25 @@ def test_operations_views_show_no_secret(ctx):
     assert harness.SECRET not in r.body and ctx.cluster.app_url not in r.body
     r = ctx.server.request("GET", "/api/v1/admin/overdue", token=admin)
     assert r.status == 200 and isinstance(r.json()["studies"], list), r
+
+
+def test_front_desk_corrects_contact_details_audited_before_and_after(ctx):
+    _, patient_id, _ = study_with_report(ctx)
+    staff = harness.Server.token("staff", "desk-contact")
+    r = ctx.server.request("PUT", "/api/v1/staff/patients/%s/contact" % patient_id, token=staff,
+                           body={"channel": "both", "email": "new@example.org", "phone": "+1 555 0142"})
+    assert r.status == 200 and r.json()["email"] == "new@example.org", r
+    bad = ctx.server.request("PUT", "/api/v1/staff/patients/%s/contact" % patient_id, token=staff,
+                             body={"channel": "carrier pigeon"})
+    assert bad.status == 422
+    missing = ctx.server.request("PUT", "/api/v1/staff/patients/%s/contact" % uuid.uuid4(), token=staff,
+                                 body={"channel": "none"})
+    assert missing.status == 404
+    assert ctx.server.request("PUT", "/api/v1/staff/patients/%s/contact" % patient_id,
+                              token=harness.Server.token("physician", PHYSICIAN),
+                              body={"channel": "none"}).status == 403
+    row = ctx.cluster.sql("SELECT actor_role, actor_id, detail -> 'before' ->> 'email', "
+                          "detail -> 'after' ->> 'email', detail -> 'after' ->> 'channel' "
+                          "FROM portal.audit_log WHERE action = 'patient.contact' "
+                          "AND detail ->> 'patient_id' = '%s'" % patient_id)
+    assert [list(x) for x in row] == [["staff", "desk-contact", "test@example.org", "new@example.org", "both"]], row
