@@ -14,6 +14,7 @@ const PANELS = ['patients', 'policies', 'physicians', 'operations'];
 let me = null;
 let proposed = null;
 let policies = [];
+let contactFor = null;
 
 function table(headers, rows, caption) {
   const head = el('tr', null, ...headers.map((h) => el('th', { scope: 'col' }, h)));
@@ -32,6 +33,8 @@ function forget() {
   document.getElementById('print-view').hidden = true;
   document.getElementById('invitation-result').hidden = true;
   document.getElementById('invitation-text').textContent = '';
+  document.getElementById('contact-form').hidden = true;
+  contactFor = null;
 }
 
 function showSignin(message) {
@@ -125,14 +128,47 @@ async function newCode(patient, button) {
   }
 }
 
+function editContact(patient) {
+  contactFor = patient;
+  const form = document.getElementById('contact-form');
+  document.getElementById('contact-title').textContent = `Contact details of ${patient.name}`;
+  document.getElementById('contact-channel').value = patient.notify_channel;
+  document.getElementById('contact-email').value = patient.email || '';
+  document.getElementById('contact-phone').value = patient.phone || '';
+  form.hidden = false;
+  focusHeading(document.getElementById('contact-title'));
+}
+
 function patientRows(patients) {
   return patients.map((p) => {
     const button = el('button', { type: 'button', class: 'secondary' }, 'New access code');
     button.addEventListener('click', () => newCode(p, button));
+    const contact = el('button', { type: 'button', class: 'secondary' }, 'Contact details');
+    contact.addEventListener('click', () => editContact(p));
     return [p.name, formatDate(p.birth_date), `${p.mrn} (${p.assigning_authority})`,
-      [p.email, p.phone].filter(Boolean).join(', ') || '—', button];
+      [p.email, p.phone].filter(Boolean).join(', ') || '—', el('span', { class: 'actions' }, button, contact)];
   });
 }
+
+document.getElementById('contact-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const form = ev.currentTarget;
+  const email = document.getElementById('contact-email').value.trim();
+  const phone = document.getElementById('contact-phone').value.trim();
+  setBusy(form, true);
+  try {
+    await api('PUT', `/api/v1/staff/patients/${encodeURIComponent(contactFor.patient_id)}/contact`, {
+      channel: document.getElementById('contact-channel').value, email: email || null, phone: phone || null,
+    });
+    form.hidden = true;
+    announce(`The contact details of ${contactFor.name} are saved.`);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    setBusy(form, false);
+  }
+});
 
 document.getElementById('search-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

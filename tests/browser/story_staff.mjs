@@ -237,6 +237,13 @@ async function main() {
     await row.waitFor();
     await axe(desk, 'staff patient found');
     await shoot(desk, '04-patient-found');
+    await row.getByRole('button', { name: 'Contact details' }).click();
+    await desk.getByRole('heading', { level: 2, name: 'Contact details of Grace Brewster' }).waitFor();
+    await desk.getByLabel('Phone for text messages (empty: the registration\'s)').fill('+1 555 0123');
+    await desk.getByLabel('How to tell them a result is ready').selectOption('both');
+    await axe(desk, 'staff contact details');
+    await desk.getByRole('button', { name: 'Save contact details' }).click();
+    await desk.getByRole('status').filter({ hasText: 'contact details of Grace Brewster are saved' }).waitFor();
     await row.getByRole('button', { name: 'New access code' }).click();
     await desk.getByRole('heading', { level: 1, name: 'Your results portal access code' }).waitFor();
     accessCode = (await desk.locator('#print-code').innerText()).trim();
@@ -299,7 +306,8 @@ async function main() {
     const log = audit();
     for (const want of ['operator cli staff.add', 'admin ann.admin login.success', 'admin ann.admin physician.invite',
       `physician ${PHYSICIAN} physician.password_set`, `physician ${PHYSICIAN} login.success`,
-      'staff dan.desk login.success', 'staff dan.desk patient.search', 'staff dan.desk access_code.issue',
+      'staff dan.desk login.success', 'staff dan.desk patient.search', 'staff dan.desk patient.contact',
+      'staff dan.desk access_code.issue',
       'admin ann.admin policy.preview', 'admin ann.admin policy.save']) {
       check(log.includes(want), `audit has "${want}"`);
     }
