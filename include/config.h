@@ -109,6 +109,9 @@ struct config_setting {
     const char *what; /* what a required value is, for its "is required (...)" message */
 };
 
+/* Whether the named setting is a secret (or may hold one), never shown by value. */
+bool config_is_secret(const char *name);
+
 extern const struct config_setting config_settings[];
 extern const size_t config_settings_count;
 

@@ -54,4 +54,23 @@ int h_physician_notifications_put(struct req *rq);
 int h_notify_unsubscribe(struct req *rq);
 int h_admin_notifications(struct req *rq);
 
+/* server/h_staff_session.c, h_policies.c, h_staff_patients.c: the staff console. */
+int h_staff_session_create(struct req *rq);
+int h_staff_me(struct req *rq);
+int h_admin_policies(struct req *rq);
+int h_admin_policy_preview(struct req *rq);
+int h_admin_policy_save(struct req *rq);
+int h_staff_patients(struct req *rq);
+int h_staff_access_code(struct req *rq);
+/* server/h_notify.c: the front desk corrects a patient's contact details. */
+int h_staff_patient_contact_put(struct req *rq);
+/* server/h_staff_physicians.c; the invitation's use is in h_physician_session.c. */
+int h_admin_physicians(struct req *rq);
+int h_admin_physician_invitation(struct req *rq);
+int h_admin_physician_status(struct req *rq);
+int h_physician_invitation_accept(struct req *rq);
+/* server/h_staff_ops.c */
+int h_admin_overdue(struct req *rq);
+int h_admin_config(struct req *rq);
+
 #endif

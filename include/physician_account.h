@@ -17,6 +17,10 @@ __attribute__((warn_unused_result)) int physician_password_random(char *out, siz
  * 0, 1 when there is no such physician, or -1 on a database or hashing failure. */
 __attribute__((warn_unused_result)) int physician_password_store(const char *id,
                                                                  const char *password);
+/* Reads a password from the first line of stdin (operators pipe it in or type it; no echo
+ * handling), prompting on a terminal. Returns 0, or -1 when there is none or it is longer than
+ * len - 2 bytes. Also `portald staff-add`'s. */
+int password_read_stdin(char *buf, size_t len);
 /* `portald set-password PHYSICIAN_ID`: reads the password from the first line of stdin. */
 int physician_set_password(const char *conninfo, int argc, char **argv);
 

@@ -23,6 +23,11 @@ enum revocation_verdict revocation_check(const struct principal *who, const char
 /* Ends every session of (role, sub) issued up to now. Returns 0, or an HTTP status with o set. */
 __attribute__((warn_unused_result)) int
 revocation_revoke(enum role role, const char *sub, const char *request_id, struct outcome *o);
+/* After a statement that ended (role, sub)'s sessions in SQL (portal.revoke_sessions inside a
+ * larger write: a new access code, a physician disabled or reset), makes this instance refuse the
+ * ended tokens before the answer goes out, as revocation_revoke does; the NOTIFY alone may reach
+ * the listener after the client's next request. */
+void revocation_caught_up(enum role role, const char *sub, const char *request_id);
 /* The iat for a token signed now for (role, sub): now, or the revocation second when that is
  * later (a sign-in in the same second as a sign-out). */
 time_t revocation_issue_time(enum role role, const char *sub, time_t now);

@@ -13,6 +13,7 @@ enum role {
     ROLE_PHYSICIAN = 1 << 1,
     ROLE_RIS = 1 << 2,
     ROLE_ADMIN = 1 << 3,
+    ROLE_STAFF = 1 << 4, /* the front desk; every staff route also admits ROLE_ADMIN */
 };
 
 enum body_kind {

@@ -30,6 +30,10 @@ struct session_check {
  * full). A NULL hash costs the same as a real one (secret_hash_verify). */
 int session_check_then(struct req *rq, void *state, size_t state_size, int (*then)(struct req *rq));
 
+/* The throttle keys of a sign-in by id (prefix + id, e.g. "phys:NPI1") and from addr
+ * ("addr:" + addr), as a PostgreSQL text[] literal with both quoted. */
+void session_throttle_keys(char *keys, size_t cap, const char *prefix, const char *id,
+                           const char *addr);
 /* Whether any of keys (a PostgreSQL text[] literal, e.g. {"code:X","addr:Y"}) is locked out.
  * Returns 0 when sign-in may go on, else the status with the problem set (429 with Retry-After
  * when locked). */

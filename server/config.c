@@ -69,6 +69,22 @@ static int notify_rules(struct config *c, char *err, size_t errlen);
  * after the last. README's configuration table lists the same variables with the same defaults and
  * ranges (tests/unit/test_config.c checks). Columns: name, default, lo, hi, parser, field, needed
  * by, what. */
+/* Settings whose value is a secret or may hold one (a database URL may carry a password): the
+ * effective configuration shows only whether they are set (config_is_secret). Settings naming a
+ * file show the path, never its contents. */
+static const char *const secret_settings[] = {
+    "PORTAL_DATABASE_URL", "PORTAL_DATABASE_READ_URL",   "PORTAL_MIGRATE_DATABASE_URL",
+    "PORTAL_JWT_SECRET",   "PORTAL_JWT_PREVIOUS_SECRET", "PORTAL_METRICS_TOKEN",
+};
+
+bool config_is_secret(const char *name)
+{
+    for (size_t i = 0; i < sizeof(secret_settings) / sizeof(secret_settings[0]); i++)
+        if (strcmp(secret_settings[i], name) == 0)
+            return true;
+    return false;
+}
+
 const struct config_setting config_settings[] = {
     {"PORTAL_DATABASE_URL", NULL, 0, 0, parse_string, FIELD(database_url),
      CONFIG_NEED(CONFIG_FOR_SERVE), "a libpq connection string or URI"},

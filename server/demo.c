@@ -12,6 +12,8 @@
 #include "cli_db.h"
 #include "db.h"
 #include "ingest.h"
+#include "origin.h"
+#include "patient_access.h"
 #include "release.h"
 #include "physician_account.h"
 
@@ -93,18 +95,16 @@ static const struct demo_study *study_of(const char *accession)
     return NULL;
 }
 
-static int reissue_code(const char *mrn, const char *authority, struct access_code *code)
+/* Through the same core as the front desk's API; the audit names the operator's command. */
+static int reissue_code(const char *mrn, const char *authority, const char *context,
+                        struct access_code *code)
 {
-    if (access_code_new(code) < 0)
-        return -1;
-    const char *p[4] = {mrn, code->selector, code->hash, authority};
-    PGresult *r;
+    struct patient_access_target t = {.mrn = mrn, .authority = authority};
+    struct origin cli = {
+        .transport = "cli", .request_id = context, .actor_role = "operator", .actor_id = "cli"};
+    char patient_id[PATIENT_ID_LEN + 1];
     struct outcome o = {0};
-    if (db_exec(Q_REISSUE_ACCESS_CODE, 4, p, &r, &o, DEMO_CONTEXT))
-        return -1;
-    int ok = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    return ok ? 0 : -1;
+    return patient_access_reissue(&t, &cli, code, patient_id, &o) == 0 ? 0 : -1;
 }
 
 static int seed_report(const struct ingest_report *r)
@@ -213,7 +213,7 @@ int demo_seed(const char *conninfo, int argc, char **argv)
     struct access_code code;
     /* A fresh password each run, like the access code: nothing guessable ships in the repo. */
     char password[PHYSICIAN_RANDOM_PW_LEN + 8];
-    int rc = seed() == 0 && reissue_code(DEMO_MRN, NULL, &code) == 0 &&
+    int rc = seed() == 0 && reissue_code(DEMO_MRN, NULL, DEMO_CONTEXT, &code) == 0 &&
                      physician_password_random(password, sizeof(password)) == 0 &&
                      physician_password_store(DEMO_PHYSICIAN, password) == 0
                  ? 0
@@ -242,7 +242,7 @@ int demo_access_code(const char *conninfo, int argc, char **argv)
     if (cli_db_open(conninfo) < 0)
         return 1;
     struct access_code code;
-    int rc = reissue_code(argv[2], argc > 3 ? argv[3] : NULL, &code);
+    int rc = reissue_code(argv[2], argc > 3 ? argv[3] : NULL, "access-code", &code);
     db_close();
     if (rc < 0) {
         fprintf(stderr, "portald: no patient with that MRN%s (or it was merged into another)\n",

@@ -64,7 +64,10 @@ int h_patient_contact_get(struct req *rq)
     return req_json(rq, 200, contact_body(res));
 }
 
-int h_patient_contact_put(struct req *rq)
+/* The contact details of patient_id from the body, corrected by the patient themselves or, with
+ * staff true, by the front desk for them (audited under the staff member's name, with the values
+ * before and after). */
+static int contact_put(struct req *rq, const char *patient_id, bool staff)
 {
     static const char *const fields[] = {"email", "phone", "channel", "time_zone", NULL};
     static const char *const channels[] = {"email", "text", "both", "none", NULL};
@@ -80,12 +83,31 @@ int h_patient_contact_put(struct req *rq)
         v_fail(&v, "", "phone", "must be a phone number: digits, spaces and + ( ) - .");
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    const char *p[7] = {rq->who.sub, email, phone, channel, zone, rq->request_id, rq->client_addr};
     PGresult *res;
     int s;
-    if ((s = req_run(rq, Q_SET_PATIENT_CONTACT, 7, p, &res)))
+    if (staff) {
+        const char *p[9] = {patient_id,  email,          phone,
+                            channel,     zone,           role_name(rq->who.role),
+                            rq->who.sub, rq->request_id, rq->client_addr};
+        s = req_run(rq, Q_STAFF_SET_PATIENT_CONTACT, 9, p, &res);
+    } else {
+        const char *p[7] = {patient_id, email,          phone,          channel,
+                            zone,       rq->request_id, rq->client_addr};
+        s = req_run(rq, Q_SET_PATIENT_CONTACT, 7, p, &res);
+    }
+    if (s)
         return s;
     return req_json(rq, 200, contact_body(res));
+}
+
+int h_patient_contact_put(struct req *rq)
+{
+    return contact_put(rq, rq->who.sub, false);
+}
+
+int h_staff_patient_contact_put(struct req *rq)
+{
+    return contact_put(rq, rq->id, true);
 }
 
 int h_physician_notifications_put(struct req *rq)

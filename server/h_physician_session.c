@@ -2,16 +2,19 @@
  * set-password`), answered with the same session cookie as a patient's, role physician. A wrong
  * id and a wrong password answer alike and cost alike (one argon2id verification either way);
  * failures count against the id and the client address in the database. Tokens from an external
- * identity provider keep working for the API without this. */
+ * identity provider keep working for the API without this. A disabled physician cannot sign in. An
+ * invitation from an administrator sets the password the first time (or after a reset). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "access_code.h"
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "req_db.h"
 #include "physician_account.h"
+#include "secret_hash.h"
 #include "session.h"
 #include "validate.h"
 
@@ -21,33 +24,6 @@
 #define KEYS_MAX             (2 * (PHYSICIAN_ID_MAX * 2 + 80))
 
 _Static_assert(PHYSICIAN_PASSWORD_MAX <= SESSION_SECRET_MAX, "a password fits the check's buffer");
-
-/* One element of a PostgreSQL array literal, quoted; the id may hold any character. */
-static void append_element(char *out, size_t cap, const char *prefix, const char *value)
-{
-    size_t o = strlen(out);
-    const char *parts[2] = {prefix, value};
-    if (o + 1 < cap)
-        out[o++] = '"';
-    for (int k = 0; k < 2; k++)
-        for (const char *c = parts[k]; *c && o + 3 < cap; c++) {
-            if (*c == '"' || *c == '\\')
-                out[o++] = '\\';
-            out[o++] = *c;
-        }
-    if (o + 1 < cap)
-        out[o++] = '"';
-    out[o] = '\0';
-}
-
-static void throttle_keys(char *keys, size_t cap, const char *id, const char *addr)
-{
-    snprintf(keys, cap, "{");
-    append_element(keys, cap, "phys:", id);
-    strncat(keys, ",", cap - strlen(keys) - 1);
-    append_element(keys, cap, "addr:", addr);
-    strncat(keys, "}", cap - strlen(keys) - 1);
-}
 
 /* What the sign-in carries across its check on the hash pool. */
 struct physician_sign_in {
@@ -83,7 +59,7 @@ int h_physician_session_create(struct req *rq)
     struct physician_sign_in *si = calloc(1, sizeof(*si));
     if (!si)
         return req_problem(rq, 500, "Out of memory.");
-    throttle_keys(si->keys, sizeof(si->keys), id, rq->client_addr);
+    session_throttle_keys(si->keys, sizeof(si->keys), "phys:", id, rq->client_addr);
     int s;
     if ((s = session_throttle_check(rq, si->keys))) {
         free(si);
@@ -100,4 +76,50 @@ int h_physician_session_create(struct req *rq)
     si->check.len = strlen(password);
     memcpy(si->check.secret, password, si->check.len);
     return session_check_then(rq, si, sizeof(*si), physician_sign_in_finish);
+}
+
+/* A physician's invitation (from an administrator, h_staff_physicians.c) used on the physician
+ * page to set their own password: the code is checked like an access code (selector, then an
+ * argon2id verification that costs the same for an unknown one), failures count against the
+ * code's selector and the client address, and the database marks it used once. */
+int h_physician_invitation_accept(struct req *rq)
+{
+    static const char *const fields[] = {"invitation_code", "password", NULL};
+    struct validation v = {0};
+    v_only(&v, rq->in, "", fields);
+    const char *typed = v_string(&v, rq->in, "", "invitation_code", true, 64);
+    const char *password = v_string(&v, rq->in, "", "password", true, PHYSICIAN_PASSWORD_MAX);
+    if (password && strlen(password) < PHYSICIAN_PASSWORD_MIN)
+        v_fail(&v, "", "password", "must have at least 12 characters");
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
+    char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
+    bool parsed = access_code_parse(typed, selector, verifier);
+    char keys[KEYS_MAX];
+    session_throttle_keys(keys, sizeof(keys), "invite:", selector, rq->client_addr);
+    int s;
+    if ((s = session_throttle_check(rq, keys)))
+        return s;
+    const char *ip[1] = {selector};
+    PGresult *found;
+    if ((s = req_run(rq, Q_INVITATION_LOOKUP, 1, ip, &found)))
+        return s;
+    const char *hash = parsed && PQntuples(found) == 1 ? db_value(found, 0, "verifier_hash") : NULL;
+    if (!access_code_verify(hash, verifier)) {
+        char limits[32];
+        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
+        return session_refuse(rq, ROLE_PHYSICIAN, NULL, keys, limits,
+                              "This invitation code is not valid; check it, or ask for a new one.");
+    }
+    char new_hash[SECRET_HASH_MAX];
+    if (secret_hash(password, strlen(password), new_hash) < 0)
+        return req_problem(rq, 500, "Hashing the password failed.");
+    const char *ap[4] = {selector, new_hash, rq->request_id, rq->client_addr};
+    PGresult *accepted;
+    s = req_run(rq, Q_ACCEPT_INVITATION, 4, ap, &accepted);
+    memset(new_hash, 0, sizeof(new_hash));
+    if (s)
+        return s;
+    return req_json(rq, 200,
+                    json_pack("{s:s}", "physician_id", db_value(accepted, 0, "physician_id")));
 }

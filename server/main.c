@@ -26,6 +26,7 @@
 #include "release_sweep.h"
 #include "physician_account.h"
 #include "revocation.h"
+#include "staff_account.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -35,6 +36,7 @@ static int usage(void)
             "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
             "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
             "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
+            "               | staff-add ID staff|admin NAME\n"
             "               | seed-history [--days N] [--shape S]\n"
             "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
             "[--by-hour]]\n"
@@ -183,15 +185,16 @@ static int cmd_token(int argc, char **argv)
 }
 
 /* A command an operator runs prints what it did; the core's routine log lines (an event replayed,
- * say) would only bury that, so only warnings and errors are logged. */
-static int cmd_with_db(int (*fn)(const char *conninfo, int argc, char **argv), int argc,
-                       char **argv)
+ * say) would only bury that, so only warnings and errors are logged. One that creates what the
+ * server's role may not (a staff account) connects as the owner, PORTAL_MIGRATE_DATABASE_URL. */
+static int cmd_db(int (*fn)(const char *conninfo, int argc, char **argv), bool as_owner, int argc,
+                  char **argv)
 {
     struct config cfg;
     if (load(&cfg, CONFIG_FOR_SERVE) < 0)
         return 1;
     log_set_level(LOG_WARN);
-    int rc = fn(cfg.database_url, argc, argv);
+    int rc = fn(as_owner ? cfg.migrate_url : cfg.database_url, argc, argv);
     config_free(&cfg);
     return rc;
 }
@@ -224,15 +227,17 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "token") == 0)
         return cmd_token(argc, argv);
     if (strcmp(cmd, "seed-demo") == 0)
-        return cmd_with_db(demo_seed, argc, argv);
+        return cmd_db(demo_seed, false, argc, argv);
     if (strcmp(cmd, "access-code") == 0)
-        return cmd_with_db(demo_access_code, argc, argv);
+        return cmd_db(demo_access_code, false, argc, argv);
     if (strcmp(cmd, "access-codes-pending") == 0)
-        return cmd_with_db(demo_access_codes_pending, argc, argv);
+        return cmd_db(demo_access_codes_pending, false, argc, argv);
     if (strcmp(cmd, "end-sessions") == 0)
-        return cmd_with_db(revocation_end_sessions_cli, argc, argv);
+        return cmd_db(revocation_end_sessions_cli, false, argc, argv);
     if (strcmp(cmd, "set-password") == 0)
-        return cmd_with_db(physician_set_password, argc, argv);
+        return cmd_db(physician_set_password, false, argc, argv);
+    if (strcmp(cmd, "staff-add") == 0)
+        return cmd_db(staff_add_cli, true, argc, argv);
     if (strcmp(cmd, "seed-history") == 0)
         return cmd_estimates(history_seed, true, argc, argv);
     if (strcmp(cmd, "backtest") == 0)

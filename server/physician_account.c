@@ -50,8 +50,7 @@ int physician_password_store(const char *id, const char *password)
     return rc;
 }
 
-/* Reads one line from stdin without echo handling: operators pipe it in or type it. */
-static int read_password(char *buf, size_t len)
+int password_read_stdin(char *buf, size_t len)
 {
     if (isatty(STDIN_FILENO))
         fprintf(stderr, "Password (at least %d characters), then Enter: ", PHYSICIAN_PASSWORD_MIN);
@@ -71,7 +70,7 @@ int physician_set_password(const char *conninfo, int argc, char **argv)
         return 2;
     }
     char pw[PHYSICIAN_PASSWORD_MAX + 2];
-    if (read_password(pw, sizeof(pw)) < 0) {
+    if (password_read_stdin(pw, sizeof(pw)) < 0) {
         fprintf(stderr, "portald: no password on stdin, or longer than %d bytes\n",
                 PHYSICIAN_PASSWORD_MAX);
         return 1;

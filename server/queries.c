@@ -342,7 +342,8 @@ const struct query_def queries[Q_COUNT] = {
                                  "extract(epoch FROM d.created_at) END, d.id LIMIT 500",
                                  1},
     [Q_PHYSICIAN_LOGIN_LOOKUP] = {"physician_login_lookup",
-                                  "SELECT id, password_hash FROM portal.physicians WHERE id = $1",
+                                  "SELECT id, password_hash FROM portal.physicians WHERE id = $1 "
+                                  "AND disabled_at IS NULL",
                                   1},
 
     /* Release policies (sql/definitions/40_release.sql, 60_preferences.sql). */
@@ -493,24 +494,115 @@ const struct query_def queries[Q_COUNT] = {
                                "WHERE state = ANY($1::text[]) ORDER BY id DESC LIMIT 500",
                                1},
 
+    /* The staff console: sign-in with password and TOTP; the step is recorded only if later than
+     * the last one accepted, so a code is never accepted twice, even by two requests at once. */
+    [Q_STAFF_LOGIN_LOOKUP] =
+        {"staff_login_lookup",
+         "SELECT id, role, password_hash, totp_secret, "
+         "coalesce(totp_last_step, -1) AS totp_last_step, "
+         "(disabled_at IS NOT NULL) AS disabled FROM portal.staff WHERE id = $1",
+         1},
+    [Q_STAFF_TOTP_USE] = {"staff_totp_use",
+                          "UPDATE portal.staff SET totp_last_step = $2::bigint WHERE id = $1 "
+                          "AND coalesce(totp_last_step, -1) < $2::bigint AND disabled_at IS NULL "
+                          "RETURNING id",
+                          2},
+    [Q_POLICIES_LIST] = {"policies_list",
+                         "SELECT portal.release_policy_json(p)::text AS policy FROM "
+                         "portal.release_policies p ORDER BY p.site = '*' DESC, p.site, "
+                         "p.modality = '*' DESC, p.modality",
+                         0},
+    /* The policy's fields, $1..$8: site, modality, mode, auto_release_after_seconds,
+     * patient_preference_allowed, max_patient_delay_seconds, hold_default_seconds,
+     * hold_max_seconds (NULL: the table's default). */
+    [Q_POLICY_PREVIEW] = {"policy_preview",
+                          "SELECT portal.preview_release_policy($1, $2, $3, $4::bigint, "
+                          "$5::boolean, $6::bigint, $7::bigint, $8::bigint) AS would_release",
+                          8},
+    [Q_POLICY_SAVE] = {"policy_save",
+                       "SELECT portal.save_release_policy($1, $2, $3, $4::bigint, $5::boolean, "
+                       "$6::bigint, $7::bigint, $8::bigint, $9, $10, $11, $12, $13)::text "
+                       "AS policy",
+                       13},
+    [Q_STAFF_FIND_PATIENTS] = {"staff_find_patients",
+                               "SELECT patient_id, assigning_authority, mrn, name, birth_date, "
+                               "email, phone, notify_channel FROM portal.staff_find_patients("
+                               "$1, $2, $3, $4::date, $5, $6, $7, $8)",
+                               8},
+    [Q_STAFF_PATIENT] = {"staff_patient",
+                         "SELECT id AS patient_id, assigning_authority, mrn, name, birth_date "
+                         "FROM portal.patients WHERE id = $1::uuid AND merged_into IS NULL",
+                         1},
+    /* Physicians, for the administrators (sql/definitions/85_staff.sql). */
+    [Q_ADMIN_PHYSICIANS] = {"admin_physicians",
+                            "SELECT physician_id, name, email, has_password, disabled, waiting, "
+                            "oldest_waiting_since FROM portal.physicians_waiting()",
+                            0},
+    [Q_INVITE_PHYSICIAN] = {"invite_physician",
+                            "SELECT portal.invite_physician($1, $2, $3, make_interval(hours => "
+                            "$4::integer), $5::boolean, $6, $7, $8, $9) AS expires_at",
+                            9},
+    [Q_INVITATION_LOOKUP] = {"invitation_lookup",
+                             "SELECT verifier_hash FROM portal.physician_invitations "
+                             "WHERE selector = $1 AND used_at IS NULL AND expires_at > now()",
+                             1},
+    [Q_ACCEPT_INVITATION] = {"accept_invitation",
+                             "SELECT portal.accept_physician_invitation($1, $2, $3, $4) "
+                             "AS physician_id",
+                             4},
+    [Q_SET_PHYSICIAN_DISABLED] = {"set_physician_disabled",
+                                  "SELECT portal.set_physician_disabled($1, $2::boolean, $3, $4, "
+                                  "$5, $6)::text AS disabled",
+                                  6},
+    [Q_STAFF_SET_PATIENT_CONTACT] = {"staff_set_patient_contact",
+                                     "SELECT email, email_source, phone, phone_source, channel, "
+                                     "time_zone, updated_at FROM portal.staff_set_patient_contact("
+                                     "$1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                     9},
+    /* Studies past their p90 estimate (sql/definitions/50_estimates.sql), by stage. */
+    [Q_ADMIN_OVERDUE] = {"admin_overdue",
+                         "SELECT o.study_id, o.accession, o.stage, s.site, s.modality, s.priority "
+                         "FROM portal.overdue_studies(now()) o JOIN portal.studies s ON s.id = "
+                         "o.study_id ORDER BY portal.stage_order(o.stage), o.accession LIMIT 1000",
+                         0},
+    /* A new access code for one patient, by id ($1) or by MRN ($2, with the assigning authority
+     * $3 when the MRN is used by more than one); a merged identifier no longer signs in. The old
+     * code stops working, the sessions it opened end, and the audit names who asked ($6..$9).
+     * No row: no such patient, or more than one. */
+    [Q_REISSUE_ACCESS_CODE] = {"reissue_access_code",
+                               "WITH target AS (SELECT id FROM portal.patients "
+                               "WHERE merged_into IS NULL AND CASE WHEN $1::uuid IS NOT NULL "
+                               "THEN id = $1::uuid ELSE mrn = $2 AND ($3::text IS NULL OR "
+                               "assigning_authority = $3) END), "
+                               "changed AS (UPDATE portal.patients SET access_selector = $4, "
+                               "access_hash = $5, access_code_event = NULL, "
+                               "access_code_unconfirmed_at = NULL, "
+                               "updated_at = now() WHERE id = (SELECT id FROM target) "
+                               "AND (SELECT count(*) FROM target) = 1 RETURNING id), "
+                               "audited AS (INSERT INTO portal.audit_log (actor_role, actor_id, "
+                               "action, detail, client_addr, request_id) SELECT $6, $7, "
+                               "'access_code.issue', jsonb_build_object('patient_id', id), $8, $9 "
+                               "FROM changed) "
+                               /* a new code ends the sessions the old one opened */
+                               "SELECT id AS patient_id, portal.revoke_sessions('patient', "
+                               "id::text) FROM changed",
+                               9},
+
     /* One-shot commands. */
     [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},
     [Q_STUDY_BY_ACCESSION] = {"study_by_accession",
                               "SELECT id FROM portal.studies WHERE accession = $1", 1, true},
     /* $4: the assigning authority, needed only when the MRN is used by more than one; a merged
      * identifier no longer signs in. */
-    [Q_REISSUE_ACCESS_CODE] = {"reissue_access_code",
-                               "WITH target AS (SELECT id FROM portal.patients "
-                               "WHERE mrn = $1 AND ($4::text IS NULL OR assigning_authority = $4) "
-                               "AND merged_into IS NULL), "
-                               "changed AS (UPDATE portal.patients SET access_selector = $2, "
-                               "access_hash = $3, access_code_event = NULL, "
-                               "access_code_unconfirmed_at = NULL, "
-                               "updated_at = now() WHERE id = (SELECT id FROM target) "
-                               "AND (SELECT count(*) FROM target) = 1 RETURNING id) "
-                               /* a new code ends the sessions the old one opened */
-                               "SELECT portal.revoke_sessions('patient', id::text) FROM changed",
-                               4, true},
+    /* Creates a staff account, as the owner (portald staff-add): the server's role may not. */
+    [Q_STAFF_ADD] = {"staff_add",
+                     "WITH added AS (INSERT INTO portal.staff (id, name, role, password_hash, "
+                     "totp_secret) VALUES ($1, $2, $3, $4, $5) RETURNING id, name, role) "
+                     "INSERT INTO portal.audit_log (actor_role, actor_id, action, detail) "
+                     "SELECT 'operator', 'cli', 'staff.add', jsonb_build_object('before', NULL, "
+                     "'after', jsonb_build_object('id', id, 'name', name, 'role', role)) "
+                     "FROM added RETURNING id",
+                     5, true},
     [Q_SET_PHYSICIAN_PASSWORD] = {"set_physician_password",
                                   "WITH changed AS (UPDATE portal.physicians SET "
                                   "password_hash = $2, updated_at = now() WHERE id = $1 "

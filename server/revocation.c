@@ -200,6 +200,15 @@ int revocation_revoke(enum role role, const char *sub, const char *request_id, s
     return 0;
 }
 
+void revocation_caught_up(enum role role, const char *sub, const char *request_id)
+{
+    long before = 0;
+    if (lookup_db(role, sub, &before, request_id) != 1)
+        return;
+    remember(role, sub, before, false);
+    wait_until_heard(role, sub, before);
+}
+
 time_t revocation_issue_time(enum role role, const char *sub, time_t now)
 {
     long before = 0;

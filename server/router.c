@@ -91,6 +91,8 @@ const char *role_name(enum role r)
         return "ris";
     case ROLE_ADMIN:
         return "admin";
+    case ROLE_STAFF:
+        return "staff";
     case ROLE_NONE:
         break;
     }
@@ -109,5 +111,7 @@ enum role role_from_name(const char *name)
         return ROLE_RIS;
     if (strcmp(name, "admin") == 0)
         return ROLE_ADMIN;
+    if (strcmp(name, "staff") == 0)
+        return ROLE_STAFF;
     return ROLE_NONE;
 }

@@ -72,6 +72,34 @@ const struct route routes[] = {
     {"GET", "/api/v1/admin/notifications", h_admin_notifications, ROLE_ADMIN, BODY_NONE, 0,
      "admin_notifications"},
 
+    {"GET", "/api/v1/admin/policies", h_admin_policies, ROLE_ADMIN, BODY_NONE, 0, "admin_policies"},
+    {"PUT", "/api/v1/admin/policies", h_admin_policy_save, ROLE_ADMIN, BODY_JSON, LIMIT_SMALL,
+     "admin_policy_save"},
+    {"POST", "/api/v1/admin/policies/preview", h_admin_policy_preview, ROLE_ADMIN, BODY_JSON,
+     LIMIT_SMALL, "admin_policy_preview"},
+
+    {"GET", "/api/v1/admin/physicians", h_admin_physicians, ROLE_ADMIN, BODY_NONE, 0,
+     "admin_physicians"},
+    {"POST", "/api/v1/admin/physician-invitations", h_admin_physician_invitation, ROLE_ADMIN,
+     BODY_JSON, LIMIT_SMALL, "admin_physician_invitation"},
+    {"PUT", "/api/v1/admin/physician-status", h_admin_physician_status, ROLE_ADMIN, BODY_JSON,
+     LIMIT_SMALL, "admin_physician_status"},
+    {"GET", "/api/v1/admin/overdue", h_admin_overdue, ROLE_ADMIN, BODY_NONE, 0, "admin_overdue"},
+    {"GET", "/api/v1/admin/config", h_admin_config, ROLE_ADMIN, BODY_NONE, 0, "admin_config"},
+    {"POST", "/api/v1/physician/invitation", h_physician_invitation_accept, ROLE_NONE, BODY_JSON,
+     LIMIT_SMALL, "physician_invitation_accept"},
+
+    /* The front desk (docs/staff.md): every staff route admits admin too. */
+    {"POST", "/api/v1/staff/session", h_staff_session_create, ROLE_NONE, BODY_JSON, LIMIT_SMALL,
+     "staff_session_create"},
+    {"GET", "/api/v1/staff/me", h_staff_me, ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0, "staff_me"},
+    {"GET", "/api/v1/staff/patients", h_staff_patients, ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0,
+     "staff_patients"},
+    {"POST", "/api/v1/staff/patients/{id}/access-code", h_staff_access_code,
+     ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0, "staff_access_code"},
+    {"PUT", "/api/v1/staff/patients/{id}/contact", h_staff_patient_contact_put,
+     ROLE_STAFF | ROLE_ADMIN, BODY_JSON, LIMIT_SMALL, "staff_patient_contact_put"},
+
     {"POST", "/api/v1/notifications/unsubscribe/{id}", h_notify_unsubscribe, ROLE_NONE, BODY_FORM,
      LIMIT_UNSUBSCRIBE, "notify_unsubscribe"},
 

@@ -21,6 +21,34 @@
 #define THROTTLE_LOCK        "15 minutes"
 #define THROTTLE_RETRY_AFTER "900"
 
+/* One element of a PostgreSQL array literal, quoted; the id may hold any character. */
+static void append_element(char *out, size_t cap, const char *prefix, const char *value)
+{
+    size_t o = strlen(out);
+    const char *parts[2] = {prefix, value};
+    if (o + 1 < cap)
+        out[o++] = '"';
+    for (int k = 0; k < 2; k++)
+        for (const char *c = parts[k]; *c && o + 3 < cap; c++) {
+            if (*c == '"' || *c == '\\')
+                out[o++] = '\\';
+            out[o++] = *c;
+        }
+    if (o + 1 < cap)
+        out[o++] = '"';
+    out[o] = '\0';
+}
+
+void session_throttle_keys(char *keys, size_t cap, const char *prefix, const char *id,
+                           const char *addr)
+{
+    snprintf(keys, cap, "{");
+    append_element(keys, cap, prefix, id);
+    strncat(keys, ",", cap - strlen(keys) - 1);
+    append_element(keys, cap, "addr:", addr);
+    strncat(keys, "}", cap - strlen(keys) - 1);
+}
+
 static int audit_login(struct req *rq, enum role role, const char *action, const char *sub)
 {
     const char *p[7] = {role_name(role), sub ? sub : "-", action, NULL, NULL,

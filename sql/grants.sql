@@ -84,6 +84,19 @@ GRANT SELECT (id, message_id, kind, channel, patient_id, physician_id, state, du
     ON portal.notifications TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
+-- Staff accounts (sql/migrations/0012_staff.sql): read for sign-in (Q_STAFF_LOGIN_LOOKUP), and the
+-- last TOTP step accepted written (Q_STAFF_TOTP_USE). Accounts are created as the owner
+-- (`portald staff-add`); release policies, invitations and the disabled flags are written only by
+-- the SECURITY DEFINER functions of sql/definitions/85_staff.sql.
+-- ---------------------------------------------------------------------------------------------
+
+GRANT SELECT ON portal.staff TO portal_app;
+GRANT UPDATE (totp_last_step) ON portal.staff TO portal_app;
+-- Q_INVITATION_LOOKUP: the hash an invitation's code is checked against.
+GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
+    ON portal.physician_invitations TO portal_app;
+
+-- ---------------------------------------------------------------------------------------------
 -- Estimates and page stamps: read-only.
 -- ---------------------------------------------------------------------------------------------
 
@@ -128,6 +141,15 @@ GRANT EXECUTE ON FUNCTION
     portal.set_patient_contact(uuid, text, text, text, text, text, text),
     portal.set_physician_notifications(text, text, text, text, text),
     portal.notify_unsubscribe(uuid, text, text),
+    -- the staff console (SECURITY DEFINER): release policies previewed and saved, patients found
+    portal.preview_release_policy(text, text, text, bigint, boolean, bigint, bigint, bigint),
+    portal.save_release_policy(text, text, text, bigint, boolean, bigint, bigint, bigint, text,
+                               text, text, text, text),
+    portal.staff_find_patients(text, text, text, date, text, text, text, text),
+    portal.invite_physician(text, text, text, interval, boolean, text, text, text, text),
+    portal.accept_physician_invitation(text, text, text, text),
+    portal.set_physician_disabled(text, boolean, text, text, text, text),
+    portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text),
     -- reads, run as the caller
     portal.patient_contact(uuid),
     portal.get_patient_preference(uuid),
@@ -137,6 +159,8 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_lookup(portal.studies, text, timestamptz),
     portal.study_overdue(portal.studies, timestamptz),
     portal.overdue_counts(),
+    portal.release_policy_json(portal.release_policies),
+    portal.physicians_waiting(),
     -- sign-in throttling, run as the caller
     portal.login_locked(text[]),
     portal.login_failed(text[], integer[], interval, interval),

@@ -306,6 +306,20 @@ BEGIN
     RETURN s.reviewable_version;
 END $$;
 
+-- What the sweep releases: every study whose current final version is due by its release plan,
+-- not yet released and not held. The one statement of that rule: the sweep below and the policy
+-- preview (portal.preview_release_policy, 85_staff.sql) both read it, so a preview counts exactly
+-- what the next sweep would release. A SQL function of one SELECT, inlined by the planner.
+CREATE OR REPLACE FUNCTION portal.release_candidates()
+RETURNS TABLE (study_id uuid, due_at timestamptz) LANGUAGE sql STABLE AS $$
+    SELECT s.id, p.due_at FROM portal.studies s
+     CROSS JOIN LATERAL portal.release_plan(s) p
+     WHERE s.reviewable_version IS NOT NULL
+       AND s.released_version IS DISTINCT FROM s.reviewable_version
+       AND p.due_at <= now()
+       AND NOT EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL)
+$$;
+
 -- The sweep: it ends overdue holds, then releases every due report. Each study row is taken with
 -- FOR UPDATE SKIP LOCKED, so two sweeps never work on the same study, and a study a physician is
 -- releasing or holding right now is left for the next round. Called only by release_due below,
@@ -329,12 +343,8 @@ BEGIN
     END IF;
     FOR v_study IN
         SELECT s.id FROM portal.studies s
-         CROSS JOIN LATERAL portal.release_plan(s) p
-         WHERE s.reviewable_version IS NOT NULL
-           AND s.released_version IS DISTINCT FROM s.reviewable_version
-           AND p.due_at <= now()
-           AND NOT EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL)
-         ORDER BY p.due_at LIMIT p_limit
+          JOIN portal.release_candidates() c ON c.study_id = s.id
+         ORDER BY c.due_at LIMIT p_limit
          FOR UPDATE OF s SKIP LOCKED
     LOOP
         -- release_if_due looks again with a fresh snapshot: a hold or release committed after

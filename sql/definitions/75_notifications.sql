@@ -425,15 +425,20 @@ LANGUAGE sql STABLE AS $$
       FROM portal.patients p WHERE p.id = p_patient;
 $$;
 
--- The patient's correction: the email and phone messages go to (NULL: the registration's), the
--- channel, and the time zone of their quiet hours (NULL: the site's). Audited without the values.
-CREATE OR REPLACE FUNCTION portal.set_patient_contact(p_patient uuid, p_email text, p_phone text,
-                                                      p_channel text, p_time_zone text,
-                                                      p_request_id text, p_client_addr text)
+-- The write behind portal.set_patient_contact below, shared with the front desk's correction
+-- (portal.staff_set_patient_contact, 85_staff.sql), which is audited under the staff member's
+-- name with the details before and after (p_with_values). Internal: portal_app may not call it.
+CREATE OR REPLACE FUNCTION portal.write_patient_contact(p_patient uuid, p_email text, p_phone text,
+                                                        p_channel text, p_time_zone text,
+                                                        p_actor_role text, p_actor_id text,
+                                                        p_with_values boolean,
+                                                        p_request_id text, p_client_addr text)
 RETURNS TABLE (email text, email_source text, phone text, phone_source text, channel text,
                time_zone text, updated_at timestamptz)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
+DECLARE
+    v_before jsonb;
 BEGIN
     IF p_time_zone IS NOT NULL AND NOT portal.notify_time_zone_known(p_time_zone) THEN
         RAISE EXCEPTION 'time_zone: must be a time zone name such as Europe/Paris' USING ERRCODE = 'PT422';
@@ -446,6 +451,9 @@ BEGIN
        AND NOT EXISTS (SELECT FROM portal.patients WHERE id = p_patient AND phone IS NOT NULL) THEN
         RAISE EXCEPTION 'phone: is required to be told by text message' USING ERRCODE = 'PT422';
     END IF;
+    IF p_with_values THEN
+        SELECT to_jsonb(c) - 'updated_at' INTO v_before FROM portal.patient_contact(p_patient) c;
+    END IF;
     UPDATE portal.patients SET email_override = p_email, phone_override = p_phone,
                                notify_channel = p_channel, time_zone = p_time_zone,
                                contact_updated_at = now()
@@ -454,12 +462,29 @@ BEGIN
         RAISE EXCEPTION 'not found' USING ERRCODE = 'PT404';
     END IF;
     INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
-    VALUES ('patient', p_patient::text, 'patient.contact',
+    VALUES (p_actor_role, p_actor_id, 'patient.contact',
             jsonb_build_object('channel', p_channel, 'email_set', p_email IS NOT NULL,
-                               'phone_set', p_phone IS NOT NULL, 'time_zone_set', p_time_zone IS NOT NULL),
+                               'phone_set', p_phone IS NOT NULL, 'time_zone_set', p_time_zone IS NOT NULL)
+            || CASE WHEN p_with_values THEN jsonb_build_object(
+                   'patient_id', p_patient, 'before', v_before,
+                   'after', (SELECT to_jsonb(c) - 'updated_at' FROM portal.patient_contact(p_patient) c))
+               ELSE '{}'::jsonb END,
             p_client_addr, p_request_id);
     RETURN QUERY SELECT * FROM portal.patient_contact(p_patient);
 END $$;
+
+-- The patient's correction: the email and phone messages go to (NULL: the registration's), the
+-- channel, and the time zone of their quiet hours (NULL: the site's). Audited without the values.
+CREATE OR REPLACE FUNCTION portal.set_patient_contact(p_patient uuid, p_email text, p_phone text,
+                                                      p_channel text, p_time_zone text,
+                                                      p_request_id text, p_client_addr text)
+RETURNS TABLE (email text, email_source text, phone text, phone_source text, channel text,
+               time_zone text, updated_at timestamptz)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM portal.write_patient_contact(p_patient, p_email, p_phone, p_channel, p_time_zone,
+                                               'patient', p_patient::text, false, p_request_id,
+                                               p_client_addr);
+$$;
 
 -- The physician's choice: reports waiting announced at once, in a daily digest, or not at all,
 -- and the address for them (NULL: through the site's messaging platform).

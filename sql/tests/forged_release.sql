@@ -263,10 +263,17 @@ SELECT is_empty(
         'portal.notify_result(bigint, text, text, integer, integer)',
         'portal.set_patient_contact(uuid, text, text, text, text, text, text)',
         'portal.set_physician_notifications(text, text, text, text, text)',
-        'portal.notify_unsubscribe(uuid, text, text)']) f
+        'portal.notify_unsubscribe(uuid, text, text)',
+        'portal.preview_release_policy(text, text, text, bigint, boolean, bigint, bigint, bigint)',
+        'portal.save_release_policy(text, text, text, bigint, boolean, bigint, bigint, bigint, text, text, text, text, text)',
+        'portal.staff_find_patients(text, text, text, date, text, text, text, text)',
+        'portal.invite_physician(text, text, text, interval, boolean, text, text, text, text)',
+        'portal.accept_physician_invitation(text, text, text, text)',
+        'portal.set_physician_disabled(text, boolean, text, text, text, text)',
+        'portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text)']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
-    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate and the notification outbox are SECURITY DEFINER with a fixed search_path');
+    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate, the notification outbox and the staff console writes are SECURITY DEFINER with a fixed search_path');
 
 SELECT * FROM finish();
 ROLLBACK;

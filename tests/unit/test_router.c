@@ -11,10 +11,13 @@ static void every_row_is_well_formed(void)
         const struct route *r = &routes[i];
         CHECK(r->method && r->pattern && r->handler && r->name);
         CHECK(r->pattern[0] == '/');
-        /* Every API row names the roles allowed; only the two sign-in endpoints and the one-click
-         * unsubscribe link (whose key is its credential) are public. */
+        /* Every API row names the roles allowed; only the three sign-in endpoints, a physician's
+         * invitation (its code is its credential) and the one-click unsubscribe link (whose key is
+         * its credential) are public. */
         bool sign_in = strcmp(r->pattern, "/api/v1/session") == 0 ||
                        strcmp(r->pattern, "/api/v1/physician/session") == 0 ||
+                       strcmp(r->pattern, "/api/v1/staff/session") == 0 ||
+                       strcmp(r->pattern, "/api/v1/physician/invitation") == 0 ||
                        strcmp(r->pattern, "/api/v1/notifications/unsubscribe/{id}") == 0;
         if (strncmp(r->pattern, "/api/", 5) == 0)
             CHECK(sign_in == (r->roles == ROLE_NONE));
@@ -54,6 +57,20 @@ static void roles(void)
     CHECK(role_from_name("Patient") == ROLE_NONE);
     CHECK(role_from_name(NULL) == ROLE_NONE);
     CHECK_STR(role_name(ROLE_RIS), "ris");
+    CHECK(role_from_name("staff") == ROLE_STAFF);
+    CHECK_STR(role_name(ROLE_STAFF), "staff");
+}
+
+/* An admin may do everything the front desk may; the front desk reaches no admin path. */
+static void staff_and_admin_routes(void)
+{
+    for (const struct route *r = routes; r->method; r++) {
+        if (strncmp(r->pattern, "/api/v1/admin/", 14) == 0)
+            CHECK(r->roles == ROLE_ADMIN);
+        if (strncmp(r->pattern, "/api/v1/staff/", 14) == 0 &&
+            strcmp(r->pattern, "/api/v1/staff/session") != 0)
+            CHECK(r->roles == (ROLE_STAFF | ROLE_ADMIN));
+    }
 }
 
 int main(void)
@@ -61,5 +78,6 @@ int main(void)
     every_row_is_well_formed();
     matching();
     roles();
+    staff_and_admin_routes();
     return testhelp_done();
 }

@@ -1,0 +1,331 @@
+// The staff console's story (issue 17) in Debian's chromium: an admin signs in with a TOTP code,
+// invites a physician, who sets a password on the invitation page, signs in and releases a report;
+// a front-desk user finds a patient, prints a new access code (the print view screenshotted in
+// print media), and the patient signs in with it; the admin previews a policy that would release
+// reports, cancels, then saves a narrower one; every step is then found in the audit log. axe-core
+// on every state; screenshots to $SCREENSHOTS (staff-*). Run by tests/suites/browser.sh before
+// story.mjs, whose end stops the server and the database.
+import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const env = (k) => {
+  if (!process.env[k]) {
+    throw new Error(`${k} is not set (run tests/suites/browser.sh)`);
+  }
+  return process.env[k];
+};
+const BASE = env('PORTAL_URL');
+const SHOTS = env('SCREENSHOTS');
+const PORTALD = env('PORTALD');
+const RIS = env('RIS_TOKEN');
+const OWNER_URL = env('PORTAL_MIGRATE_DATABASE_URL');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const DESKTOP = { width: 1280, height: 900 };
+const SITE = 'staff-story';
+const PHYSICIAN = 'BS-NPI-7';
+const BIRTH = '1979-04-02';
+const SECRET_WORD = 'finding-word axolotl';
+const STAFF_PASSWORD = `staff-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+const DOCTOR_PASSWORD = `doctor-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+
+let passed = 0;
+let failed = 0;
+let aborted = false;
+
+async function step(name, fn) {
+  if (aborted) {
+    console.log(`not ok - ${name} # not run after an earlier failure`);
+    failed++;
+    return;
+  }
+  try {
+    await fn();
+    console.log(`ok - ${name}`);
+    passed++;
+  } catch (e) {
+    console.log(`not ok - ${name}`);
+    for (const line of String(e && e.stack ? e.stack : e).split('\n').slice(0, 12)) {
+      console.log(`#   ${line}`);
+    }
+    failed++;
+    aborted = true;
+  }
+}
+
+function check(cond, what) {
+  if (!cond) {
+    throw new Error(`check failed: ${what}`);
+  }
+}
+
+// RFC 6238 in node's crypto, independent of the server's copy.
+function totp(secret) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+function staffAdd(id, role, name) {
+  const out = execFileSync(PORTALD, ['staff-add', id, role, name], { input: `${STAFF_PASSWORD}\n` }).toString();
+  const uri = out.match(/otpauth:\/\/\S+/)[0];
+  return new URL(uri).searchParams.get('secret');
+}
+
+function audit() {
+  return execFileSync('psql', ['-X', '-q', '-t', '-A', OWNER_URL, '-c',
+    'SELECT actor_role || \' \' || actor_id || \' \' || action FROM portal.audit_log ORDER BY id'])
+    .toString().split('\n').filter(Boolean);
+}
+
+async function ingest(kind, body) {
+  const res = await fetch(`${BASE}/api/v1/ingest/${kind}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${RIS}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const data = await res.json();
+  check(res.status < 300, `ingest ${kind}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+async function studyWithFinalReport(accession, mrn, name) {
+  const made = await ingest('events', {
+    event_id: `bs-${accession}`, type: 'exam_completed', occurred_at: new Date(Date.now() - 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    patient: { mrn, name, birth_date: BIRTH, email: 'grace@example.org' },
+    study: { accession, modality: 'CT', description: 'CT head without contrast', priority: 'routine', site: SITE },
+    referring_physician: { id: PHYSICIAN, name: 'Dr. Rosalind Franklin', phone: '+1 555 0199' },
+  });
+  await ingest('reports', {
+    event_id: `bs-${accession}-r`, accession, status: 'final', findings: `Normal brain (${SECRET_WORD}).`,
+    impression: 'No acute intracranial abnormality.', radiologist: { name: 'Dr. Marie Curie' },
+    signed_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  });
+  return made;
+}
+
+function watch(page, sink) {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) {
+      sink.push(`console: ${m.text()}`);
+    }
+  });
+  page.on('pageerror', (e) => sink.push(`page error: ${e.message}`));
+}
+
+async function axe(page, state) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.evaluate(AXE);
+  }
+  const violations = await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return r.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  }, AXE_TAGS);
+  check(violations.length === 0, `axe on "${state}": ${violations.join('; ')}`);
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `staff-${name}.png`), fullPage: true });
+}
+
+async function signInStaff(page, id, secret) {
+  await page.goto(`${BASE}/staff.html`);
+  await page.getByRole('heading', { level: 1, name: 'Staff sign-in' }).waitFor();
+  await page.getByLabel('Staff id').fill(id);
+  await page.getByLabel('Password').fill(STAFF_PASSWORD);
+  await page.getByLabel('Code from your authenticator app').fill(totp(secret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+}
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  const adminSecret = staffAdd('ann.admin', 'admin', 'Ann Admin');
+  const deskSecret = staffAdd('dan.desk', 'staff', 'Dan Desk');
+  const released = await studyWithFinalReport('BS-CT-1', 'BS-MRN-1', 'Grace Brewster');
+  await studyWithFinalReport('BS-CT-2', 'BS-MRN-2', 'Katherine Johnson');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const options = { viewport: DESKTOP, locale: 'en-US', timezoneId: 'UTC', reducedMotion: 'reduce' };
+  const [admin, desk, doctor, patient] = await Promise.all([0, 1, 2, 3].map(async () => {
+    const page = await (await browser.newContext(options)).newPage();
+    page.setDefaultTimeout(10000);
+    return page;
+  }));
+  const errors = [];
+  for (const p of [admin, desk, doctor, patient]) {
+    watch(p, errors);
+  }
+  // Every answer the staff pages receive, searched for the report's words at the end.
+  const staffBodies = [];
+  for (const p of [admin, desk]) {
+    p.on('response', async (r) => {
+      try {
+        staffBodies.push(await r.text());
+      } catch (e) {
+        // Redirects have no body.
+      }
+    });
+  }
+  let invitation = null;
+  let accessCode = null;
+
+  await step('the admin signs in with password and TOTP code', async () => {
+    await admin.goto(`${BASE}/staff.html`);
+    await admin.getByRole('heading', { level: 1, name: 'Staff sign-in' }).waitFor();
+    await axe(admin, 'staff sign-in');
+    await shoot(admin, '01-signin');
+    await signInStaff(admin, 'ann.admin', adminSecret);
+    check(await admin.getByRole('link', { name: 'Release policies' }).isVisible(), 'the admin sees the admin tabs');
+    await axe(admin, 'staff patients (admin)');
+  });
+
+  await step('the admin invites a physician, who sets a password, signs in and releases a report', async () => {
+    await admin.getByRole('link', { name: 'Physicians' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Physicians' }).waitFor();
+    const row = admin.locator('tr', { hasText: PHYSICIAN });
+    check((await row.innerText()).includes('No password yet'), 'the physician has no password yet');
+    await row.getByRole('button', { name: 'Invite' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Invitation' }).waitFor();
+    invitation = (await admin.locator('.invitation-code').innerText()).trim();
+    check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test(invitation), `an invitation code: ${invitation}`);
+    await axe(admin, 'staff physicians with an invitation');
+    await shoot(admin, '02-physicians-invitation');
+    await doctor.goto(`${BASE}/invitation.html#code=${invitation}`);
+    await doctor.getByRole('heading', { level: 1, name: 'Set your password' }).waitFor();
+    check(!doctor.url().includes(invitation), 'the code leaves the address bar at once');
+    await axe(doctor, 'invitation page');
+    await doctor.getByLabel('New password').fill(DOCTOR_PASSWORD);
+    await doctor.getByRole('button', { name: 'Set my password' }).click();
+    await doctor.getByRole('heading', { level: 1, name: 'Your password is set' }).waitFor();
+    await axe(doctor, 'invitation used');
+    await shoot(doctor, '03-invitation-done');
+    await doctor.goto(`${BASE}/physician.html`);
+    await doctor.getByLabel('Physician id').fill(PHYSICIAN);
+    await doctor.getByLabel('Password').fill(DOCTOR_PASSWORD);
+    await doctor.getByRole('button', { name: 'Sign in' }).click();
+    await doctor.getByRole('heading', { level: 1, name: 'Worklist' }).waitFor();
+    await doctor.goto(`${BASE}/physician.html#study/${released.study_id}`);
+    await doctor.getByRole('button', { name: 'Release to patient' }).click();
+    await doctor.getByRole('status').filter({ hasText: 'Report released to Grace Brewster' }).waitFor();
+  });
+
+  await step('the front desk finds the patient and prints a new access code', async () => {
+    await signInStaff(desk, 'dan.desk', deskSecret);
+    check(await desk.getByRole('link', { name: 'Release policies' }).isHidden(), 'the front desk sees no admin tab');
+    await desk.getByLabel('Name (any part)').fill('brewster');
+    await desk.getByLabel('Birth date').fill(BIRTH);
+    await desk.getByRole('button', { name: 'Find' }).click();
+    const row = desk.locator('tr', { hasText: 'Grace Brewster' });
+    await row.waitFor();
+    await axe(desk, 'staff patient found');
+    await shoot(desk, '04-patient-found');
+    await row.getByRole('button', { name: 'Contact details' }).click();
+    await desk.getByRole('heading', { level: 2, name: 'Contact details of Grace Brewster' }).waitFor();
+    await desk.getByLabel('Phone for text messages (empty: the registration\'s)').fill('+1 555 0123');
+    await desk.getByLabel('How to tell them a result is ready').selectOption('both');
+    await axe(desk, 'staff contact details');
+    await desk.getByRole('button', { name: 'Save contact details' }).click();
+    await desk.getByRole('status').filter({ hasText: 'contact details of Grace Brewster are saved' }).waitFor();
+    await row.getByRole('button', { name: 'New access code' }).click();
+    await desk.getByRole('heading', { level: 1, name: 'Your results portal access code' }).waitFor();
+    accessCode = (await desk.locator('#print-code').innerText()).trim();
+    check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test(accessCode), `a code on the sheet: ${accessCode}`);
+    check((await desk.locator('#print-url').innerText()).startsWith('http'), 'the portal address on the sheet');
+    await axe(desk, 'access code print view');
+    await shoot(desk, '05-print-view-screen');
+    await desk.emulateMedia({ media: 'print' });
+    check(await desk.locator('.tabs').isHidden() && await desk.getByRole('button', { name: 'Print' }).isHidden(),
+      'printing shows the sheet only');
+    await shoot(desk, '06-print-view-printed');
+    await desk.emulateMedia({ media: 'screen' });
+  });
+
+  await step('the patient signs in with the printed code and reads the released report', async () => {
+    await patient.goto(`${BASE}/`);
+    await patient.getByLabel('Access code').fill(accessCode);
+    await patient.getByLabel('Your date of birth').fill(BIRTH);
+    await patient.getByRole('button', { name: 'Sign in' }).click();
+    await patient.getByRole('heading', { level: 1, name: 'Your exams' }).waitFor();
+    await patient.getByRole('link', { name: /CT head without contrast/ }).first().waitFor();
+  });
+
+  await step('the admin previews a policy that would release a report, cancels, saves a narrower one', async () => {
+    await admin.getByRole('link', { name: 'Release policies' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Release policies' }).waitFor();
+    await admin.getByLabel('Site (* for every site)').fill(SITE);
+    await admin.getByLabel('Mode').selectOption('immediate');
+    await admin.getByRole('button', { name: 'Preview' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Confirm the change' }).waitFor();
+    const warning = (await admin.locator('#policy-confirm-text').innerText()).trim();
+    check(/would release 1 waiting report to patients at once/.test(warning), `the warning: ${warning}`);
+    await axe(admin, 'policy preview');
+    await shoot(admin, '07-policy-preview');
+    await admin.getByRole('button', { name: 'Cancel' }).click();
+    check(await admin.getByRole('heading', { level: 2, name: 'Confirm the change' }).isHidden(), 'cancelled');
+    check(!(await admin.locator('#policies-table').innerText()).includes(SITE), 'nothing saved');
+    await admin.getByLabel('Mode').selectOption('physician_review');
+    await admin.getByLabel('Release automatically after (hours; empty: never)').fill('720');
+    await admin.getByRole('button', { name: 'Preview' }).click();
+    await admin.locator('#policy-confirm-text').filter({ hasText: 'would release no waiting report' }).waitFor();
+    await admin.getByLabel('Reason for the change').fill('CT results reach patients after 30 days at the latest');
+    await admin.getByRole('button', { name: 'Save the policy' }).click();
+    await admin.getByRole('status').filter({ hasText: 'The policy is saved' }).waitFor();
+    check((await admin.locator('#policies-table').innerText()).includes(SITE), 'the saved row is listed');
+    await axe(admin, 'policy saved');
+    await shoot(admin, '08-policy-saved');
+  });
+
+  await step('the operations views load (holds, overdue, notifications, configuration)', async () => {
+    await admin.getByRole('link', { name: 'Operations' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Configuration' }).waitFor();
+    await admin.locator('#config-table td', { hasText: 'PORTAL_JWT_SECRET' }).waitFor();
+    check(!(await admin.locator('#config-table').innerText()).includes(process.env.PORTAL_JWT_SECRET), 'no secret shown');
+    await axe(admin, 'operations');
+    await shoot(admin, '09-operations');
+  });
+
+  await step('every step is in the audit log, and no staff answer carried report text', async () => {
+    const log = audit();
+    for (const want of ['operator cli staff.add', 'admin ann.admin login.success', 'admin ann.admin physician.invite',
+      `physician ${PHYSICIAN} physician.password_set`, `physician ${PHYSICIAN} login.success`,
+      'staff dan.desk login.success', 'staff dan.desk patient.search', 'staff dan.desk patient.contact',
+      'staff dan.desk access_code.issue',
+      'admin ann.admin policy.preview', 'admin ann.admin policy.save']) {
+      check(log.includes(want), `audit has "${want}"`);
+    }
+    check(log.some((l) => l.startsWith(`physician ${PHYSICIAN} report.release`)), 'the release is audited');
+    check(log.filter((l) => l === 'admin ann.admin policy.preview').length === 2, 'both previews are audited');
+    check(staffBodies.every((b) => !b.includes(SECRET_WORD)), 'no staff answer holds report text');
+    check(errors.length === 0, errors.join(' | '));
+  });
+
+  await browser.close();
+}
+
+try {
+  await main();
+} catch (e) {
+  console.log('not ok - the staff story failed outside a step');
+  console.log(`#   ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n#   ')}`);
+  failed++;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
