@@ -13,6 +13,7 @@ enum role {
     ROLE_PHYSICIAN = 1 << 1,
     ROLE_RIS = 1 << 2,
     ROLE_ADMIN = 1 << 3,
+    ROLE_PROXY = 1 << 4, /* acts for patients through links (sql/definitions/65_proxies.sql) */
 };
 
 enum body_kind {

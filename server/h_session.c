@@ -1,7 +1,7 @@
-/* Patient sign-in with access code and birth date, and sign-out. A wrong code and a wrong birth
- * date answer alike, cost alike (an argon2id verification either way), and count against the
- * code and the client address in the database, so the limit holds across restarts and
- * instances. */
+/* Sign-in with an access code and a birth date, for patients and for proxies (each with their own
+ * code, never the patient's), and sign-out. A wrong code and a wrong birth date answer alike, cost
+ * alike (an argon2id verification either way), and count against the code and the client address in
+ * the database, so the limit holds across restarts and instances. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -20,7 +20,9 @@
 #define FAILURES_PER_CODE    5
 #define FAILURES_PER_ADDRESS 20
 
-int h_session_create(struct req *rq)
+/* One code sign-in: lookup finds the person by selector (id, birth_date, access_hash); the code's
+ * failures count under prefix, apart for patients and proxies. */
+static int code_sign_in(struct req *rq, enum query lookup, enum role role, const char *prefix)
 {
     static const char *const fields[] = {"access_code", "birth_date", NULL};
     struct validation v = {0};
@@ -33,7 +35,7 @@ int h_session_create(struct req *rq)
     char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
     bool well_formed = access_code_parse(typed, selector, verifier);
     char code_key[32], addr_key[80];
-    snprintf(code_key, sizeof(code_key), "code:%s", selector);
+    snprintf(code_key, sizeof(code_key), "%s:%s", prefix, selector);
     snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client_addr);
 
     /* A malformed code names no patient, so it counts against the address alone. */
@@ -49,14 +51,14 @@ int h_session_create(struct req *rq)
     if ((s = session_throttle_check(rq, keys)))
         return s;
 
-    const char *patient_id = NULL, *hash = NULL, *stored_birth = NULL;
+    const char *person_id = NULL, *hash = NULL, *stored_birth = NULL;
     if (well_formed) {
         const char *p[1] = {selector};
         PGresult *r;
-        if ((s = req_run(rq, Q_LOGIN_LOOKUP, 1, p, &r)))
+        if ((s = req_run(rq, lookup, 1, p, &r)))
             return s;
         if (PQntuples(r) == 1) {
-            patient_id = db_value(r, 0, "id");
+            person_id = db_value(r, 0, "id");
             hash = db_value(r, 0, "access_hash");
             stored_birth = db_value(r, 0, "birth_date");
         }
@@ -67,9 +69,19 @@ int h_session_create(struct req *rq)
     for (int i = 0; birth_ok && i < 10; i++)
         diff |= (unsigned)(stored_birth[i] ^ birth[i]);
     if (!code_ok || !birth_ok || diff)
-        return session_refuse(rq, ROLE_PATIENT, patient_id, keys, limits,
+        return session_refuse(rq, role, person_id, keys, limits,
                               "The access code and birth date do not match our records.");
-    return session_issue(rq, ROLE_PATIENT, patient_id, code_key);
+    return session_issue(rq, role, person_id, code_key);
+}
+
+int h_session_create(struct req *rq)
+{
+    return code_sign_in(rq, Q_LOGIN_LOOKUP, ROLE_PATIENT, "code");
+}
+
+int h_proxy_session_create(struct req *rq)
+{
+    return code_sign_in(rq, Q_PROXY_LOGIN_LOOKUP, ROLE_PROXY, "proxycode");
 }
 
 /* Signs out: every token of the person whose token came with the request ends now, on every

@@ -91,6 +91,8 @@ const char *role_name(enum role r)
         return "ris";
     case ROLE_ADMIN:
         return "admin";
+    case ROLE_PROXY:
+        return "proxy";
     case ROLE_NONE:
         break;
     }
@@ -109,5 +111,7 @@ enum role role_from_name(const char *name)
         return ROLE_RIS;
     if (strcmp(name, "admin") == 0)
         return ROLE_ADMIN;
+    if (strcmp(name, "proxy") == 0)
+        return ROLE_PROXY;
     return ROLE_NONE;
 }

@@ -106,21 +106,17 @@ BEGIN
     END IF;
 END $$;
 
--- The patients this proxy acts for now, with the kind and end of each link, and the proxy's own
--- record when they are also a patient.
+-- The patients this proxy acts for now, with the kind and end of each link. (A proxy who is also a
+-- patient reads their own record by signing in as that patient: proxies.patient_id only records
+-- that they are the same person.)
 CREATE OR REPLACE FUNCTION portal.proxy_patients(p_proxy uuid)
 RETURNS TABLE (patient_id uuid, name text, relation text, ends_at timestamptz, sees_log boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM (
-        SELECT p.id, p.name, 'self'::text AS relation, NULL::timestamptz, true
-          FROM portal.proxies x JOIN portal.patients p ON p.id = x.patient_id
-         WHERE x.id = p_proxy
-        UNION ALL
-        SELECT p.id, p.name, r.kind, r.ends_at, r.sees_log
-          FROM (SELECT DISTINCT l.patient_id FROM portal.proxy_links l WHERE l.proxy_id = p_proxy) ll
-          JOIN portal.patients p ON p.id = ll.patient_id
-         CROSS JOIN LATERAL portal.proxy_rights(p_proxy, ll.patient_id) r) x
-     ORDER BY x.relation = 'self' DESC, x.name;
+    SELECT p.id, p.name, r.kind, r.ends_at, r.sees_log
+      FROM (SELECT DISTINCT l.patient_id FROM portal.proxy_links l WHERE l.proxy_id = p_proxy) ll
+      JOIN portal.patients p ON p.id = ll.patient_id
+     CROSS JOIN LATERAL portal.proxy_rights(p_proxy, ll.patient_id) r
+     ORDER BY p.name, p.id;
 $$;
 
 -- The patient's proxies, active or not, for the patient's own page (which can end any).
@@ -201,7 +197,7 @@ BEGIN
     RETURN v_link;
 END $$;
 
--- A new end for a link still in force (an adult proxy's renewal).
+-- A new end for a link still in force (an adult proxy's renewal); PT404 for any other.
 CREATE OR REPLACE FUNCTION portal.proxy_renew(p_link uuid, p_ends_at timestamptz, p_actor text)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -211,7 +207,7 @@ BEGIN
     END IF;
     UPDATE portal.proxy_links SET ends_at = p_ends_at WHERE id = p_link AND ended_at IS NULL;
     IF NOT FOUND THEN
-        RETURN false;
+        RAISE EXCEPTION 'No such link in force.' USING ERRCODE = 'PT404';
     END IF;
     INSERT INTO portal.audit_log (actor_role, actor_id, action, detail)
     VALUES ('operator', p_actor, 'proxy.renew', jsonb_build_object('link_id', p_link, 'ends_at', p_ends_at));
@@ -219,7 +215,8 @@ BEGIN
 END $$;
 
 -- Ends a link now. p_patient, when given, must be the patient of the link (the patient ending
--- their own proxy's access); an operator passes NULL. False when there was nothing to end.
+-- their own proxy's access; not a guardian's, which only the clinic ends, PT409); an operator
+-- passes NULL. PT404 when there was nothing to end (or the link is another patient's).
 CREATE OR REPLACE FUNCTION portal.proxy_end(p_link uuid, p_patient uuid, p_actor_role text,
                                             p_actor_id text, p_request_id text, p_client_addr text)
 RETURNS boolean
@@ -227,11 +224,16 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_link portal.proxy_links;
 BEGIN
+    IF p_patient IS NOT NULL AND EXISTS (SELECT FROM portal.proxy_links l WHERE l.id = p_link
+                                            AND l.patient_id = p_patient AND l.kind = 'guardian'
+                                            AND l.ended_at IS NULL) THEN
+        RAISE EXCEPTION 'A guardian''s access is ended by the clinic.' USING ERRCODE = 'PT409';
+    END IF;
     UPDATE portal.proxy_links SET ended_at = now(), ended_by = p_actor_role || ':' || p_actor_id
      WHERE id = p_link AND ended_at IS NULL AND (p_patient IS NULL OR patient_id = p_patient)
     RETURNING * INTO v_link;
     IF NOT FOUND THEN
-        RETURN false;
+        RAISE EXCEPTION 'No such link in force.' USING ERRCODE = 'PT404';
     END IF;
     INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
     VALUES (p_actor_role, p_actor_id, 'proxy.end',

@@ -102,7 +102,7 @@ SELECT is(pg_temp.app_value(format($$SELECT count(*) FROM portal.proxy_report(%L
 SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_renew(%L, now() + interval '30 days', 'op')$$, current_setting('px.cl'))),
           'true', 'an operator renews the link');
 SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_end(%L, '00000000-0000-4000-8000-000000000004', 'patient', 'x', 'px-e', NULL)$$, current_setting('px.cl'))),
-          'false', 'another patient cannot end the link');
+          'SQLSTATE PT404', 'another patient cannot end the link');
 SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_end(%L, '00000000-0000-4000-8000-000000000003', 'patient', '00000000-0000-4000-8000-000000000003', 'px-e', NULL)$$, current_setting('px.cl'))),
           'true', 'the adult patient ends the caregiver''s link');
 SELECT is(pg_temp.app_value(format($$SELECT count(*) FROM portal.proxy_studies(%L, '00000000-0000-4000-8000-000000000003', NULL)$$, current_setting('px.c'))),
