@@ -262,3 +262,35 @@ BEGIN
             jsonb_build_object('not_for_proxies', p_flag), p_client_addr, p_request_id);
     RETURN p_flag;
 END $$;
+
+-- A report released to the patient: each proxy who may see it now, and has an email address, is
+-- told as the patient is ("a result is ready for someone you follow"), under the same rules;
+-- portal.notify_claim checks them again when the message is sent.
+CREATE OR REPLACE FUNCTION portal.notify_proxies_on_release() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_earlier boolean;
+BEGIN
+    SELECT EXISTS (SELECT FROM portal.releases r
+                    WHERE r.study_id = NEW.study_id AND r.version < NEW.version) INTO v_earlier;
+    INSERT INTO portal.notifications (kind, channel, proxy_id, study_id)
+    SELECT CASE WHEN v_earlier THEN 'result_updated' ELSE 'result_ready' END, 'email', x.id,
+           NEW.study_id
+      FROM portal.studies s
+      JOIN (SELECT DISTINCT l.proxy_id, l.patient_id FROM portal.proxy_links l) l
+        ON l.patient_id = s.patient_id
+      JOIN portal.proxies x ON x.id = l.proxy_id AND x.email IS NOT NULL
+     CROSS JOIN LATERAL portal.proxy_rights(l.proxy_id, s.patient_id) r
+     WHERE s.id = NEW.study_id AND NOT portal.proxy_hidden(s.id, r.sees_flagged);
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER notify_proxies_on_release AFTER INSERT ON portal.releases
+    FOR EACH ROW EXECUTE FUNCTION portal.notify_proxies_on_release();
+
+-- Whether this proxy may still see this study (a message about it is sent only then).
+CREATE OR REPLACE FUNCTION portal.proxy_may_see(p_proxy uuid, p_study uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM portal.studies s
+                    CROSS JOIN LATERAL portal.proxy_rights(p_proxy, s.patient_id) r
+                    WHERE s.id = p_study AND NOT portal.proxy_hidden(s.id, r.sees_flagged));
+$$;

@@ -64,3 +64,20 @@ ALTER TABLE portal.session_revocations DROP CONSTRAINT session_revocations_role_
 ALTER TABLE portal.session_revocations ADD CONSTRAINT session_revocations_role_check
     CHECK (role IN ('patient', 'physician', 'ris', 'admin', 'proxy', 'staff'));
 
+
+-- Released-report messages go to a patient's proxies too (docs/notifications.md): a third kind
+-- of recipient, checked again against the proxy rules when the message is claimed; a message
+-- whose proxy may no longer see the study ends cancelled, 'not_permitted'.
+ALTER TABLE portal.notifications ADD COLUMN proxy_id uuid REFERENCES portal.proxies (id);
+ALTER TABLE portal.notifications DROP CONSTRAINT notifications_one_recipient;
+ALTER TABLE portal.notifications ADD CONSTRAINT notifications_one_recipient
+    CHECK (num_nonnulls(patient_id, physician_id, proxy_id) <= 1);
+ALTER TABLE portal.notifications DROP CONSTRAINT notifications_staff_carry_accession;
+ALTER TABLE portal.notifications ADD CONSTRAINT notifications_staff_carry_accession
+    CHECK ((accession IS NULL AND stage IS NULL)
+           OR (patient_id IS NULL AND physician_id IS NULL AND proxy_id IS NULL));
+ALTER TABLE portal.notifications DROP CONSTRAINT notifications_failure_check;
+ALTER TABLE portal.notifications ADD CONSTRAINT notifications_failure_check
+    CHECK (failure IN ('rejected', 'temporary', 'rate_limited', 'timeout', 'connect', 'tls', 'auth',
+                       'http_4xx', 'http_5xx', 'no_address', 'unsubscribed', 'expired', 'read',
+                       'nothing_waiting', 'not_configured', 'not_permitted'));

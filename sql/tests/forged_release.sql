@@ -275,7 +275,9 @@ SELECT is_empty(
         'portal.proxy_end(uuid, uuid, text, text, text, text)',
         'portal.set_not_for_proxies(text, uuid, boolean, text, text)',
         'portal.patient_access_log(uuid, bigint, integer)',
-        'portal.proxy_access_log(uuid, uuid, bigint, integer)']) f
+        'portal.proxy_access_log(uuid, uuid, bigint, integer)',
+        'portal.proxy_may_see(uuid, uuid)',
+        'portal.notify_proxies_on_release()']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
     'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate, the notification outbox, proxies and the access log are SECURITY DEFINER with a fixed search_path');

@@ -2,7 +2,7 @@
 -- sql/definitions/65_proxies.sql and 67_access_log.sql, called as portal_app. Run as a
 -- superuser; everything is rolled back.
 BEGIN;
-SELECT plan(29);
+SELECT plan(32);
 
 -- Runs q as portal_app and returns its first value as text ('' for no row), or the SQLSTATE.
 CREATE FUNCTION pg_temp.app_value(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -126,6 +126,36 @@ SELECT is(pg_temp.app_value(format($$SELECT count(*) FROM portal.proxy_access_lo
           'SQLSTATE PT404', 'the guardian of a 14-year-old does not');
 SELECT is(pg_temp.app_value($$SELECT count(*) FROM portal.audit_log$$),
           'SQLSTATE 42501', 'portal_app still cannot read the audit log itself');
+
+-- Released-report messages go to the proxies who may see the report, and are checked again when
+-- sent: a link ended since cancels the message ('not_permitted').
+UPDATE portal.proxies SET email = 'guardian@example.org' WHERE id = current_setting('px.g')::uuid;
+INSERT INTO portal.studies (id, accession, patient_id, referring_physician_id, modality, description,
+                            ordered_at, final_at, latest_version, reviewable_version)
+SELECT ('00000000-0000-4000-9000-00000000000' || n)::uuid, 'PX-ACC-' || n,
+       ('00000000-0000-4000-8000-00000000000' || p)::uuid, 'NPI-PX', 'MR', 'MR knee',
+       '2026-11-01T08:00Z', '2026-11-03T08:00Z', 1, 1
+  FROM (VALUES (6, 1), (7, 2), (8, 2)) v(n, p);
+INSERT INTO portal.report_versions (study_id, version, status, findings, impression, radiologist_name, signed_at, event_id)
+SELECT ('00000000-0000-4000-9000-00000000000' || n)::uuid, 1, 'final', 'PXF', 'PXI', 'Dr R', now(), 'px-ev-' || n
+  FROM generate_series(6, 8) n;
+SELECT portal.set_not_for_proxies('NPI-PX', '00000000-0000-4000-9000-000000000007', true, 'px-m7', NULL);
+SELECT portal.release_report(('00000000-0000-4000-9000-00000000000' || n)::uuid, 'NPI-PX', NULL, 'px-rel2', NULL)
+  FROM generate_series(6, 8) n;
+SELECT is((SELECT string_agg(s.accession, ',' ORDER BY s.accession) FROM portal.notifications n
+             JOIN portal.studies s ON s.id = n.study_id WHERE n.proxy_id = current_setting('px.g')::uuid),
+          'PX-ACC-6,PX-ACC-8', 'the guardian is told of both releases they may see, not of the marked one');
+SELECT portal.proxy_end(l.id, NULL, 'operator', 'op', 'px-end', NULL) FROM portal.proxy_links l
+ WHERE l.proxy_id = current_setting('px.g')::uuid AND l.patient_id = '00000000-0000-4000-8000-000000000001';
+SELECT results_eq(
+    $$SELECT audience, address FROM portal.notify_claim('email', 100, 60, 'px', now(), NULL, NULL, 'UTC', 0)
+       WHERE audience = 'proxy'$$,
+    $$VALUES ('proxy'::text, 'guardian@example.org'::text)$$,
+    'the message the guardian may still see is sent to the guardian''s address');
+SELECT is((SELECT n.state || ':' || n.failure FROM portal.notifications n
+            WHERE n.proxy_id = current_setting('px.g')::uuid
+              AND n.study_id = '00000000-0000-4000-9000-000000000006'),
+          'cancelled:not_permitted', 'the message about the child, whose link has ended since, is not sent');
 
 SELECT * FROM finish();
 ROLLBACK;
