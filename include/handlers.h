@@ -16,6 +16,15 @@ int h_ingest_report(struct req *rq);
 
 /* session: h_session.c */
 int h_session_create(struct req *rq);
+int h_proxy_session_create(struct req *rq);
+int h_proxy_patients(struct req *rq);
+int h_proxy_patient_studies(struct req *rq);
+int h_proxy_study(struct req *rq);
+int h_proxy_access_log(struct req *rq);
+int h_patient_access_log(struct req *rq);
+int h_patient_proxies(struct req *rq);
+int h_patient_proxy_end(struct req *rq);
+int h_physician_proxy_access(struct req *rq);
 int h_session_delete(struct req *rq);
 
 /* patient: h_patient.c */

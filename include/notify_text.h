@@ -18,7 +18,7 @@ enum notify_kind {
     NOTIFY_CALLBACK_ANSWERED,
 };
 
-enum notify_audience { NOTIFY_PATIENT, NOTIFY_PHYSICIAN, NOTIFY_STAFF };
+enum notify_audience { NOTIFY_PATIENT, NOTIFY_PHYSICIAN, NOTIFY_STAFF, NOTIFY_PROXY };
 
 /* One message as portal.notify_claim gives it; the strings are the claim result's. */
 struct notify_message {

@@ -111,6 +111,19 @@ enum query {
     Q_SESSION_REVOCATIONS,
     Q_ACCESS_CODE_NOT_REPEATED,
     Q_ACCESS_CODES_PENDING,
+    /* Proxies (sql/definitions/65_proxies.sql) and the access log (67_access_log.sql). */
+    Q_PROXY_LOGIN_LOOKUP,
+    Q_PROXY_PATIENTS,
+    Q_PROXY_STUDIES,
+    Q_PROXY_STUDY,
+    Q_PATIENT_PROXIES,
+    Q_PROXY_SET_CODE,
+    Q_PROXY_GRANT,
+    Q_PROXY_RENEW,
+    Q_PROXY_END,
+    Q_SET_NOT_FOR_PROXIES,
+    Q_PATIENT_ACCESS_LOG,
+    Q_PROXY_ACCESS_LOG,
     Q_COUNT
 };
 

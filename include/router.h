@@ -14,6 +14,7 @@ enum role {
     ROLE_RIS = 1 << 2,
     ROLE_ADMIN = 1 << 3,
     ROLE_STAFF = 1 << 4, /* the front desk; every staff route also admits ROLE_ADMIN */
+    ROLE_PROXY = 1 << 5, /* acts for patients through links (sql/definitions/65_proxies.sql) */
 };
 
 enum body_kind {

@@ -265,8 +265,9 @@ static bool claims_ok(const char *token, time_t now, struct principal *who, long
     enum role role = role_from_name(json_string_value(json_object_get(c, "role")));
     if (role == ROLE_NONE)
         goto done;
-    /* A patient's sub is the portal's patient id; anything else can name no patient. */
-    if (role == ROLE_PATIENT && !router_is_uuid(sub, strlen(sub)))
+    /* A patient's sub is the portal's patient id, a proxy's the portal's proxy id; anything else
+     * can name no one. */
+    if ((role == ROLE_PATIENT || role == ROLE_PROXY) && !router_is_uuid(sub, strlen(sub)))
         goto done;
     /* The SMART scope claim is one space-separated string (App Launch 2.0); a scope of another
      * JSON type makes the token invalid rather than unrestricted. */

@@ -137,7 +137,32 @@ int h_physician_study(struct req *rq)
                         : db_value(res, 0, "hold_reason")                 ? "held"
                                                                           : "awaiting_review";
     json_object_set_new(o, "state", json_string(state));
+    const char *nfp = db_value(res, 0, "not_for_proxies");
+    json_object_set_new(o, "not_for_proxies", json_boolean(nfp && strcmp(nfp, "t") == 0));
     return req_json(rq, 200, o);
+}
+
+/* The physician's mark that a study's report is not for the patient's proxies (issue 16). The
+ * rule it sets is applied by the proxy gate (sql/definitions/65_proxies.sql). */
+int h_physician_proxy_access(struct req *rq)
+{
+    static const char *const fields[] = {"not_for_proxies", NULL};
+    struct validation v = {0};
+    v_only(&v, rq->in, "", fields);
+    json_t *flag = json_object_get(rq->in, "not_for_proxies");
+    if (!json_is_boolean(flag))
+        v_fail(&v, "", "not_for_proxies", "must be true or false");
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
+    const char *p[5] = {rq->who.sub, rq->id, json_is_true(flag) ? "t" : "f", rq->request_id,
+                        rq->client_addr};
+    PGresult *res;
+    int s;
+    if ((s = req_run(rq, Q_SET_NOT_FOR_PROXIES, 5, p, &res)))
+        return s;
+    return req_json(rq, 200,
+                    json_pack("{s:s, s:b}", "study_id", rq->id, "not_for_proxies",
+                              strcmp(db_value(res, 0, "flag"), "t") == 0));
 }
 
 int h_physician_release(struct req *rq)

@@ -1,7 +1,7 @@
-/* Patient sign-in with access code and birth date, and sign-out. A wrong code and a wrong birth
- * date answer alike, cost alike (an argon2id verification either way, on the hash pool), and
- * count against the code and the client address in the database, so the limit holds across
- * restarts and instances. */
+/* Sign-in with an access code and a birth date, for patients and for proxies (each with their own
+ * code, never the patient's), and sign-out. A wrong code and a wrong birth date answer alike, cost
+ * alike (an argon2id verification either way, on the hash pool), and count against the code and
+ * the client address in the database, so the limit holds across restarts and instances. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,27 +22,30 @@
 #define FAILURES_PER_ADDRESS 20
 
 /* What the sign-in carries across its check on the hash pool. */
-struct patient_sign_in {
+struct code_sign_in_state {
     struct session_check check; /* first: session.c's part */
-    const char *patient_id, *stored_birth, *birth;
+    enum role role;
+    const char *person_id, *stored_birth, *birth;
     char code_key[32], keys[200], limits[32];
 };
 
-static int patient_sign_in_finish(struct req *rq)
+static int code_sign_in_finish(struct req *rq)
 {
-    struct patient_sign_in *si = rq->ctx;
+    struct code_sign_in_state *si = rq->ctx;
     const char *stored = si->stored_birth;
     bool birth_ok = stored && strlen(stored) == 10 && strlen(si->birth) == 10;
     unsigned diff = 0;
     for (int i = 0; birth_ok && i < 10; i++)
         diff |= (unsigned)(stored[i] ^ si->birth[i]);
     if (!si->check.matched || !birth_ok || diff)
-        return session_refuse(rq, ROLE_PATIENT, si->patient_id, si->keys, si->limits,
+        return session_refuse(rq, si->role, si->person_id, si->keys, si->limits,
                               "The access code and birth date do not match our records.");
-    return session_issue(rq, ROLE_PATIENT, si->patient_id, si->code_key);
+    return session_issue(rq, si->role, si->person_id, si->code_key);
 }
 
-int h_session_create(struct req *rq)
+/* One code sign-in: lookup finds the person by selector (id, birth_date, access_hash); the code's
+ * failures count under prefix, apart for patients and proxies. */
+static int code_sign_in(struct req *rq, enum query lookup, enum role role, const char *prefix)
 {
     static const char *const fields[] = {"access_code", "birth_date", NULL};
     struct validation v = {0};
@@ -52,16 +55,17 @@ int h_session_create(struct req *rq)
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
 
-    struct patient_sign_in *si = calloc(1, sizeof(*si));
+    struct code_sign_in_state *si = calloc(1, sizeof(*si));
     if (!si)
         return req_problem(rq, 500, "Out of memory.");
+    si->role = role;
     char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
     bool well_formed = access_code_parse(typed, selector, verifier);
     char addr_key[80];
-    snprintf(si->code_key, sizeof(si->code_key), "code:%s", selector);
+    snprintf(si->code_key, sizeof(si->code_key), "%s:%s", prefix, selector);
     snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client_addr);
 
-    /* A malformed code names no patient, so it counts against the address alone. */
+    /* A malformed code names no one, so it counts against the address alone. */
     if (well_formed) {
         snprintf(si->keys, sizeof(si->keys), "{\"%s\",\"%s\"}", si->code_key, addr_key);
         snprintf(si->limits, sizeof(si->limits), "{%d,%d}", FAILURES_PER_CODE,
@@ -78,12 +82,12 @@ int h_session_create(struct req *rq)
     if (well_formed) {
         const char *p[1] = {selector};
         PGresult *r;
-        if ((s = req_run(rq, Q_LOGIN_LOOKUP, 1, p, &r))) {
+        if ((s = req_run(rq, lookup, 1, p, &r))) {
             free(si);
             return s;
         }
         if (PQntuples(r) == 1) {
-            si->patient_id = db_value(r, 0, "id");
+            si->person_id = db_value(r, 0, "id");
             si->check.hash = db_value(r, 0, "access_hash");
             si->stored_birth = db_value(r, 0, "birth_date");
         }
@@ -93,7 +97,17 @@ int h_session_create(struct req *rq)
     si->check.len = strlen(secret);
     memcpy(si->check.secret, secret, si->check.len);
     explicit_bzero(verifier, sizeof(verifier));
-    return session_check_then(rq, si, sizeof(*si), patient_sign_in_finish);
+    return session_check_then(rq, si, sizeof(*si), code_sign_in_finish);
+}
+
+int h_session_create(struct req *rq)
+{
+    return code_sign_in(rq, Q_LOGIN_LOOKUP, ROLE_PATIENT, "code");
+}
+
+int h_proxy_session_create(struct req *rq)
+{
+    return code_sign_in(rq, Q_PROXY_LOGIN_LOOKUP, ROLE_PROXY, "proxycode");
 }
 
 /* Signs out: every token of the person whose token came with the request ends now, on every

@@ -1,5 +1,5 @@
 /* portald: the results portal's one binary. Subcommands: serve, migrate, token, seed-demo,
- * access-code, access-codes-pending, set-password, end-sessions. */
+ * access-code, access-codes-pending, set-password, end-sessions, proxy-*. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,6 +25,7 @@
 #include "page_cache.h"
 #include "release_sweep.h"
 #include "physician_account.h"
+#include "proxy_cli.h"
 #include "revocation.h"
 #include "staff_account.h"
 
@@ -37,6 +38,9 @@ static int usage(void)
             "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
             "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
             "               | staff-add ID staff|admin NAME\n"
+            "               | proxy-add NAME BIRTH_DATE [EMAIL] | proxy-code PROXY_ID\n"
+            "               | proxy-grant PROXY_ID MRN guardian|caregiver [--until TIME] ...\n"
+            "               | proxy-renew LINK_ID UNTIL | proxy-end LINK_ID\n"
             "               | seed-history [--days N] [--shape S]\n"
             "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
             "[--by-hour]]\n"
@@ -234,6 +238,8 @@ int main(int argc, char **argv)
         return cmd_db(demo_access_codes_pending, false, argc, argv);
     if (strcmp(cmd, "end-sessions") == 0)
         return cmd_db(revocation_end_sessions_cli, false, argc, argv);
+    if (strncmp(cmd, "proxy-", 6) == 0)
+        return cmd_db(proxy_cli, false, argc, argv);
     if (strcmp(cmd, "set-password") == 0)
         return cmd_db(physician_set_password, false, argc, argv);
     if (strcmp(cmd, "staff-add") == 0)

@@ -46,6 +46,8 @@ int notify_audience_parse(const char *s)
         return NOTIFY_PHYSICIAN;
     if (strcmp(s, "staff") == 0)
         return NOTIFY_STAFF;
+    if (strcmp(s, "proxy") == 0)
+        return NOTIFY_PROXY;
     return -1;
 }
 
@@ -115,6 +117,26 @@ static int patient_text(const struct notify_message *m, const char *base, struct
                "-- \n" FOOTER_AUTOMATIC
                "If your email program offers to unsubscribe from this sender, that stops these "
                "emails.\n",
+               what, t->link);
+}
+
+/* A proxy is told that a result of someone they follow is ready, and where they sign in; not
+ * whose (the email may be read by others), and nothing a hidden report would have changed. */
+static int proxy_text(const struct notify_message *m, const char *base, struct notify_text *t)
+{
+    const char *what = m->kind == NOTIFY_RESULT_UPDATED ? "An updated result" : "A new result";
+    if (put(t->link, sizeof(t->link), "%s/proxy.html", base) < 0 ||
+        put(t->subject, sizeof(t->subject), "%s is ready for someone you follow", what) < 0 ||
+        put(t->sms, sizeof(t->sms), "%s is ready for someone you follow. Sign in to see it: %s",
+            what, t->link) < 0)
+        return -1;
+    return put(t->body, sizeof(t->body),
+               "Hello,\n\n"
+               "%s is ready in the patient portal for someone whose results you follow. Sign "
+               "in with your own access code to see it:\n\n"
+               "%s\n\n"
+               "For their privacy this message says nothing more; everything is in the portal.\n\n"
+               "-- \n" FOOTER_AUTOMATIC "To stop these messages, ask the clinic.\n",
                what, t->link);
 }
 
@@ -199,6 +221,10 @@ int notify_text_render(const struct notify_message *m, const char *public_url,
         return physician_text(m, base, out);
     case NOTIFY_STAFF:
         return staff_text(m, base, out);
+    case NOTIFY_PROXY:
+        if (m->kind != NOTIFY_RESULT_READY && m->kind != NOTIFY_RESULT_UPDATED)
+            return -1;
+        return proxy_text(m, base, out);
     }
     return -1;
 }

@@ -308,7 +308,8 @@ const struct query_def queries[Q_COUNT] = {
          "h.reason_code AS hold_reason_code, h.ends_at AS hold_ends_at, "
          "rel.note AS release_note, rel.released_by_name, rel.how AS released_how, "
          "rel.noted_at AS release_noted_at, rp.mode AS plan_mode, rp.basis AS plan_basis, "
-         "rp.due_at AS plan_due_at "
+         "rp.due_at AS plan_due_at, coalesce((SELECT x.not_for_proxies FROM "
+         "portal.study_proxy_restrictions x WHERE x.study_id = s.id), false) AS not_for_proxies "
          "FROM portal.studies s JOIN portal.patients pt ON pt.id = s.patient_id "
          "LEFT JOIN LATERAL portal.physician_report($1, s.id, $3, $4) r ON true "
          "LEFT JOIN portal.holds h ON h.study_id = s.id AND h.ended_at IS NULL "
@@ -685,6 +686,59 @@ const struct query_def queries[Q_COUNT] = {
                                 "FROM portal.patients WHERE access_code_unconfirmed_at IS NOT NULL "
                                 "AND merged_into IS NULL ORDER BY access_code_unconfirmed_at, mrn",
                                 0, true},
+
+    /* ---- Proxies: every study and report a proxy sees comes through portal.proxy_studies and
+     * portal.proxy_report, which check the link and mask what is hidden (65_proxies.sql). ----- */
+    [Q_PROXY_LOGIN_LOOKUP] = {"proxy_login_lookup",
+                              "SELECT id, birth_date, access_hash FROM portal.proxies "
+                              "WHERE access_selector = $1",
+                              1},
+    [Q_PROXY_PATIENTS] = {"proxy_patients",
+                          "SELECT patient_id, name, relation, ends_at, sees_log "
+                          "FROM portal.proxy_patients($1)",
+                          1},
+    [Q_PROXY_STUDIES] =
+        {"proxy_studies",
+         "SELECT " PATIENT_STUDY_COLUMNS
+         " FROM portal.proxy_studies($1, $2, NULL) s " PREFERENCE_JOIN ESTIMATE_JOINS
+         "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id",
+         2},
+    [Q_PROXY_STUDY] =
+        {"proxy_study",
+         "SELECT " PATIENT_STUDY_COLUMNS ", p.name AS physician_name, p.phone AS physician_phone, "
+         "p.scheduling_url, r.version, r.status, r.findings, r.impression, r.radiologist, "
+         "r.signed_at, r.released_at AS report_released_at, r.released_by, r.physician_note, r.how "
+         "FROM portal.proxy_studies($1, NULL, $2) s "
+         "JOIN portal.physicians p ON p.id = s.referring_physician_id "
+         "LEFT JOIN LATERAL (SELECT pr.version, pr.status, pr.findings, pr.impression, "
+         "pr.radiologist, pr.signed_at, pr.released_at, pr.released_by, pr.physician_note, pr.how "
+         "FROM portal.proxy_report($1, s.id, $3, $4) pr "
+         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " PREFERENCE_JOIN ESTIMATE_JOINS,
+         4},
+    [Q_PATIENT_PROXIES] = {"patient_proxies",
+                           "SELECT link_id, proxy_name, kind, starts_at, ends_at, ended_at, active "
+                           "FROM portal.patient_proxies($1)",
+                           1},
+    /* A new code for an existing proxy ends the sessions the old one opened. */
+    [Q_PROXY_SET_CODE] = {"proxy_set_code",
+                          "SELECT x.id, CASE WHEN $1::uuid IS NOT NULL AND x.id IS NOT NULL THEN "
+                          "portal.revoke_sessions('proxy', x.id::text) END AS revoked "
+                          "FROM (SELECT portal.proxy_set_code($1, $2, $3, $4, $5, $6, $7) AS id) x",
+                          7},
+    [Q_PROXY_GRANT] = {"proxy_grant",
+                       "SELECT portal.proxy_grant($1, $2, $3, $4, $5, $6) AS link_id", 6},
+    [Q_PROXY_RENEW] = {"proxy_renew", "SELECT portal.proxy_renew($1, $2, $3) AS renewed", 3},
+    [Q_PROXY_END] = {"proxy_end", "SELECT portal.proxy_end($1, $2, $3, $4, $5, $6) AS ended", 6},
+    [Q_SET_NOT_FOR_PROXIES] = {"set_not_for_proxies",
+                               "SELECT portal.set_not_for_proxies($1, $2, $3, $4, $5) AS flag", 5},
+    [Q_PATIENT_ACCESS_LOG] = {"patient_access_log",
+                              "SELECT id, at, action, actor_kind, actor, study_id, accession, "
+                              "description FROM portal.patient_access_log($1, $2, $3)",
+                              3},
+    [Q_PROXY_ACCESS_LOG] = {"proxy_access_log",
+                            "SELECT id, at, action, actor_kind, actor, study_id, accession, "
+                            "description FROM portal.proxy_access_log($1, $2, $3, $4)",
+                            4},
 };
 
 const char *const ingest_event_param_names[IEP_COUNT] = {

@@ -93,6 +93,8 @@ const char *role_name(enum role r)
         return "admin";
     case ROLE_STAFF:
         return "staff";
+    case ROLE_PROXY:
+        return "proxy";
     case ROLE_NONE:
         break;
     }
@@ -113,5 +115,7 @@ enum role role_from_name(const char *name)
         return ROLE_ADMIN;
     if (strcmp(name, "staff") == 0)
         return ROLE_STAFF;
+    if (strcmp(name, "proxy") == 0)
+        return ROLE_PROXY;
     return ROLE_NONE;
 }

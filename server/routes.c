@@ -51,12 +51,32 @@ const struct route routes[] = {
     {"PUT", "/api/v1/patient/contact", h_patient_contact_put, ROLE_PATIENT, BODY_JSON, LIMIT_SMALL,
      "patient_contact_put"},
 
+    {"GET", "/api/v1/patient/access-log", h_patient_access_log, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_access_log"},
+    {"GET", "/api/v1/patient/proxies", h_patient_proxies, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_proxies"},
+    {"DELETE", "/api/v1/patient/proxies/{id}", h_patient_proxy_end, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_proxy_end"},
+
+    /* Proxies (issue 16): their own sign-in, and what they may see of the patients they act
+     * for. */
+    {"POST", "/api/v1/proxy/session", h_proxy_session_create, ROLE_NONE, BODY_JSON, LIMIT_SMALL,
+     "proxy_session_create"},
+    {"GET", "/api/v1/proxy/patients", h_proxy_patients, ROLE_PROXY, BODY_NONE, 0, "proxy_patients"},
+    {"GET", "/api/v1/proxy/patients/{id}/studies", h_proxy_patient_studies, ROLE_PROXY, BODY_NONE,
+     0, "proxy_patient_studies"},
+    {"GET", "/api/v1/proxy/patients/{id}/access-log", h_proxy_access_log, ROLE_PROXY, BODY_NONE, 0,
+     "proxy_access_log"},
+    {"GET", "/api/v1/proxy/studies/{id}", h_proxy_study, ROLE_PROXY, BODY_NONE, 0, "proxy_study"},
+
     {"GET", "/api/v1/physician/worklist", h_physician_worklist, ROLE_PHYSICIAN, BODY_NONE, 0,
      "physician_worklist"},
     {"GET", "/api/v1/physician/studies/{id}", h_physician_study, ROLE_PHYSICIAN, BODY_NONE, 0,
      "physician_study"},
     {"POST", "/api/v1/physician/studies/{id}/release", h_physician_release, ROLE_PHYSICIAN,
      BODY_JSON, LIMIT_SMALL, "physician_release"},
+    {"PUT", "/api/v1/physician/studies/{id}/proxy-access", h_physician_proxy_access, ROLE_PHYSICIAN,
+     BODY_JSON, LIMIT_SMALL, "physician_proxy_access"},
     {"POST", "/api/v1/physician/studies/{id}/hold", h_physician_hold, ROLE_PHYSICIAN, BODY_JSON,
      LIMIT_SMALL, "physician_hold"},
     {"POST", "/api/v1/physician/session", h_physician_session_create, ROLE_NONE, BODY_JSON,

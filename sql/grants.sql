@@ -59,6 +59,11 @@ GRANT USAGE ON SEQUENCE portal.report_versions_id_seq TO portal_app;
 -- release_report, hold_report, release_due, ingest_report and the preference functions.
 -- ---------------------------------------------------------------------------------------------
 
+-- Proxies (sql/migrations/0013_proxies.sql): the sign-in reads a proxy's code hash as it does a
+-- patient's; the physician's page reads the "not for proxies" mark. Links, and the site's ages,
+-- are read and written only by the SECURITY DEFINER functions of sql/definitions/65_proxies.sql.
+GRANT SELECT ON portal.proxies, portal.study_proxy_restrictions TO portal_app;
+
 GRANT SELECT ON portal.releases, portal.holds, portal.discussion_requests,
     portal.release_policies, portal.patient_preferences, portal.study_preferences TO portal_app;
 
@@ -124,6 +129,19 @@ GRANT EXECUTE ON FUNCTION
     portal.patient_report(uuid, uuid, text, text),
     portal.physician_report(text, uuid, text, text),
     portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text),
+    -- proxies (SECURITY DEFINER): their gate, their patients, the links and the physician's mark
+    portal.proxy_studies(uuid, uuid, uuid),
+    portal.proxy_report(uuid, uuid, text, text),
+    portal.proxy_patients(uuid),
+    portal.patient_proxies(uuid),
+    portal.proxy_set_code(uuid, text, date, text, text, text, text),
+    portal.proxy_grant(uuid, text, text, text, timestamptz, text),
+    portal.proxy_renew(uuid, timestamptz, text),
+    portal.proxy_end(uuid, uuid, text, text, text, text),
+    portal.set_not_for_proxies(text, uuid, boolean, text, text),
+    -- who has seen my record (SECURITY DEFINER)
+    portal.patient_access_log(uuid, bigint, integer),
+    portal.proxy_access_log(uuid, uuid, bigint, integer),
     -- release and hold (SECURITY DEFINER); release_due is the one-at-a-time sweep
     portal.release_report(uuid, text, text, text, text),
     portal.hold_report(uuid, text, text, text, timestamptz, text, text),

@@ -37,6 +37,7 @@ const views = {
   signin: document.getElementById('signin-view'),
   list: document.getElementById('list-view'),
   study: document.getElementById('study-view'),
+  access: document.getElementById('access-view'),
 };
 const signoutButton = document.getElementById('signout');
 let signedIn = false;
@@ -70,6 +71,8 @@ function forget() {
   document.getElementById('studies').replaceChildren();
   document.getElementById('study-body').replaceChildren();
   document.getElementById('study-title').textContent = '';
+  document.getElementById('access-entries').replaceChildren();
+  document.getElementById('proxies').replaceChildren();
 }
 
 function showSignin(message) {
@@ -421,11 +424,101 @@ async function showStudy(id, focus) {
   }
 }
 
-// ---- routing: #study/<id> or the list; in-page links (#sec-...) leave the view alone ----
+// ---- who has seen your record, and the people who can act for you (issue 16) ----
+
+const ACCESS_ACTIONS = {
+  viewed: 'opened the report',
+  released: 'shared the report with you',
+  released_automatically: 'The report was shared with you automatically',
+  hold_ended: 'A hold on the report ended',
+};
+const PROXY_KINDS = { guardian: 'Parent or guardian', caregiver: 'Caregiver' };
+let accessNext = null;
+
+function accessEntry(e) {
+  const who = e.actor_kind === 'patient' ? 'You' : e.actor_kind === 'staff' ? 'Clinic staff' : e.actor;
+  const what = e.actor_kind === 'automatic'
+    ? `${ACCESS_ACTIONS[e.action] || 'Something happened'}`
+    : `${who} ${ACCESS_ACTIONS[e.action] || 'acted on the report'}`;
+  const role = { physician: ' (your doctor)', proxy: ' (acting for you)' }[e.actor_kind] || '';
+  return el('li', { class: 'card access-entry' },
+    el('p', { class: 'access-what' }, what, role, '.'),
+    el('p', { class: 'meta' }, timeEl(e.at, formatDateTime), ` · ${e.description}`));
+}
+
+async function loadAccess(before) {
+  const q = before ? `?before=${encodeURIComponent(before)}` : '';
+  const data = await api('GET', `/api/v1/patient/access-log${q}`);
+  const ul = document.getElementById('access-entries');
+  if (!before) {
+    ul.replaceChildren();
+  }
+  const entries = data.entries || [];
+  if (!before && !entries.length) {
+    ul.append(el('li', {}, 'Nobody has opened your reports yet.'));
+  }
+  ul.append(...entries.map(accessEntry));
+  accessNext = data.next;
+  document.getElementById('access-more').hidden = !accessNext;
+}
+
+function proxyItem(p) {
+  const li = el('li', { class: 'proxy' },
+    el('p', { class: 'access-what' }, p.name, ` · ${PROXY_KINDS[p.kind] || p.kind}`),
+    el('p', { class: 'meta' }, p.active
+      ? ['Can see your results', p.ends_at ? [' until ', timeEl(p.ends_at, formatDate)] : '', '.']
+      : ['No longer has access', p.ended_at ? [' (ended ', timeEl(p.ended_at, formatDate), ')'] : '', '.']));
+  if (p.active && p.kind === 'caregiver') {
+    const button = el('button', { type: 'button', class: 'link-button' }, 'End access',
+      el('span', { class: 'visually-hidden' }, ` for ${p.name}`));
+    button.addEventListener('click', async () => {
+      clearMessages();
+      try {
+        await api('DELETE', `/api/v1/patient/proxies/${encodeURIComponent(p.id)}`);
+        announce(`${p.name} can no longer see your results.`);
+        await loadProxies();
+      } catch (err) {
+        handleError(err);
+      }
+    });
+    li.append(el('p', {}, button));
+  }
+  return li;
+}
+
+async function loadProxies() {
+  const data = await api('GET', '/api/v1/patient/proxies');
+  const ul = document.getElementById('proxies');
+  const list = data.proxies || [];
+  ul.replaceChildren(...(list.length ? list.map(proxyItem) : [el('li', {}, 'Nobody else can see your results.')]));
+}
+
+async function showAccess(focus) {
+  await loadAccess(null);
+  await loadProxies();
+  signedIn = true;
+  currentRoute = 'access';
+  show('access');
+  document.title = 'Who has seen your record – Your imaging results';
+  if (focus) {
+    focusHeading(document.getElementById('access-title'));
+  }
+}
+
+document.getElementById('access-more').addEventListener('click', async () => {
+  clearMessages();
+  try {
+    await loadAccess(accessNext);
+  } catch (err) {
+    handleError(err);
+  }
+});
+
+// ---- routing: #study/<id>, #access or the list; in-page links (#sec-...) leave the view alone ----
 
 function routeOf(hash) {
   const h = (hash || '').replace(/^#/, '');
-  if (h.startsWith('study/')) {
+  if (h.startsWith('study/') || h === 'access') {
     return h;
   }
   if (h === '' || h === 'list') {
@@ -444,6 +537,8 @@ async function route(focus) {
   try {
     if (r.startsWith('study/')) {
       await showStudy(r.slice(6), focus);
+    } else if (r === 'access') {
+      await showAccess(focus);
     } else {
       await showList(focus);
     }

@@ -300,6 +300,7 @@ DECLARE
     n portal.notifications;
     p portal.patients;
     ph portal.physicians;
+    px portal.proxies;
     v_taken integer := 0;
     v_quiet timestamptz;
     v_address text;
@@ -326,6 +327,22 @@ BEGIN
                               ELSE coalesce(p.phone_override, p.phone) END;
             v_quiet := portal.notify_quiet_until(v_now, coalesce(p.time_zone, p_site_tz),
                                                  p_quiet_start, p_quiet_end);
+            IF v_quiet IS NOT NULL THEN
+                UPDATE portal.notifications SET state = 'waiting', due_at = v_quiet
+                 WHERE portal.notifications.id = n.id;
+                CONTINUE;
+            END IF;
+        ELSIF n.proxy_id IS NOT NULL THEN
+            -- The proxy rules again (sql/definitions/65_proxies.sql): a link that ended or a
+            -- report marked since means no message, not even that there was one.
+            IF NOT portal.proxy_may_see(n.proxy_id, n.study_id) THEN
+                UPDATE portal.notifications SET state = 'cancelled', failure = 'not_permitted',
+                       ended_at = v_now WHERE portal.notifications.id = n.id;
+                CONTINUE;
+            END IF;
+            SELECT * INTO px FROM portal.proxies WHERE portal.proxies.id = n.proxy_id;
+            v_address := px.email;
+            v_quiet := portal.notify_quiet_until(v_now, p_site_tz, p_quiet_start, p_quiet_end);
             IF v_quiet IS NOT NULL THEN
                 UPDATE portal.notifications SET state = 'waiting', due_at = v_quiet
                  WHERE portal.notifications.id = n.id;
@@ -363,7 +380,8 @@ BEGIN
         message_id := n.message_id;
         kind := n.kind;
         audience := CASE WHEN n.patient_id IS NOT NULL THEN 'patient'
-                         WHEN n.physician_id IS NOT NULL THEN 'physician' ELSE 'staff' END;
+                         WHEN n.physician_id IS NOT NULL THEN 'physician'
+                         WHEN n.proxy_id IS NOT NULL THEN 'proxy' ELSE 'staff' END;
         address := v_address;
         reports_waiting := v_waiting;
         accession := n.accession;

@@ -270,10 +270,25 @@ SELECT is_empty(
         'portal.invite_physician(text, text, text, interval, boolean, text, text, text, text)',
         'portal.accept_physician_invitation(text, text, text, text)',
         'portal.set_physician_disabled(text, boolean, text, text, text, text)',
-        'portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text)']) f
+        'portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text)',
+        'portal.proxy_rights(uuid, uuid)',
+        'portal.proxy_hidden(uuid, boolean)',
+        'portal.proxy_studies(uuid, uuid, uuid)',
+        'portal.proxy_report(uuid, uuid, text, text)',
+        'portal.proxy_patients(uuid)',
+        'portal.patient_proxies(uuid)',
+        'portal.proxy_set_code(uuid, text, date, text, text, text, text)',
+        'portal.proxy_grant(uuid, text, text, text, timestamptz, text)',
+        'portal.proxy_renew(uuid, timestamptz, text)',
+        'portal.proxy_end(uuid, uuid, text, text, text, text)',
+        'portal.set_not_for_proxies(text, uuid, boolean, text, text)',
+        'portal.patient_access_log(uuid, bigint, integer)',
+        'portal.proxy_access_log(uuid, uuid, bigint, integer)',
+        'portal.proxy_may_see(uuid, uuid)',
+        'portal.notify_proxies_on_release()']) f
        WHERE NOT (SELECT prosecdef AND proconfig = ARRAY['search_path=pg_catalog, pg_temp']
                     FROM pg_proc WHERE oid = f::regprocedure)$$,
-    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate, the notification outbox and the staff console writes are SECURITY DEFINER with a fixed search_path');
+    'release, hold, ingest (events, reports, patients, merges, images), the feed position, preferences, discussion, the gate, the notification outbox, the staff console writes, proxies and the access log are SECURITY DEFINER with a fixed search_path');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -28,7 +28,7 @@ SPEC = os.path.join(ROOT, "docs", "openapi.yaml")
 OAS_SCHEMA = "/usr/share/openapi-specification/schemas/v3.0/schema.json"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 ROLE_NAMES = {"ROLE_PATIENT": "patient", "ROLE_PHYSICIAN": "physician", "ROLE_RIS": "ris", "ROLE_ADMIN": "admin",
-              "ROLE_STAFF": "staff"}
+              "ROLE_STAFF": "staff", "ROLE_PROXY": "proxy"}
 
 passed = 0
 failed = 0

@@ -109,6 +109,29 @@ if kill -0 "$SERVER_PID" 2>/dev/null; then
 fi
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=
+
+# The proxy story (issue 16) on the same database, started again after the story's outage, and a
+# new server whose log is checked with the first.
+PG_FAST=1 scripts/pg.sh start "$TMP/pg" "$(cat "$TMP/pg/port")" >>"$TMP/pg.log" 2>&1 ||
+    echo "not ok - PostgreSQL did not start again for the proxy story"
+"$BIN" serve >>"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+PORTAL_URL="http://127.0.0.1:$port" PORTALD="$BIN" RIS_TOKEN="$RIS_TOKEN" SCREENSHOTS="$SHOTS" \
+    CHROMIUM="$CHROMIUM" timeout 300 node tests/browser/story_proxy.mjs | tee "$TMP/story_proxy.out"
+pline=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TMP/story_proxy.out" | tail -1)
+[ -n "$pline" ] || echo "not ok - the proxy story script ended without a result line"
+passed=$((passed + $(echo "${pline:-0 passed, 1 failed}" | awk '{print $1}')))
+failed=$((failed + $(echo "${pline:-0 passed, 1 failed}" | awk '{print $3}')))
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID"
+fi
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=
 if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' "$TMP/server.log"; then
     echo "not ok - sanitizer report in the server log:"
     grep -E -A12 'AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' "$TMP/server.log" | head -40 | sed 's/^/#   /'

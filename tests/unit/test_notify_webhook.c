@@ -65,6 +65,13 @@ static void templates(void)
     CHECK_STR(t.subject, "Reports wait for your review");
     CHECK(strncmp(t.body, "3 reports wait for your review.", 31) == 0);
     CHECK_STR(t.link, "https://results.example.org/physician.html");
+    m.audience = NOTIFY_PROXY;
+    m.kind = NOTIFY_RESULT_READY;
+    CHECK(notify_text_render(&m, "https://results.example.org", &t) == 0);
+    CHECK_STR(t.subject, "A new result is ready for someone you follow");
+    CHECK_STR(t.link, "https://results.example.org/proxy.html");
+    m.kind = NOTIFY_HOLD_ENDING;
+    CHECK(notify_text_render(&m, "https://results.example.org", &t) == -1);
     m.audience = NOTIFY_STAFF;
     m.kind = NOTIFY_STUDY_OVERDUE;
     m.accession = "ACC 1";

@@ -1,0 +1,249 @@
+// The proxy's page (issue 16): a parent, guardian or caregiver signs in with their own code and
+// follows the exams and released reports of each person they act for. Everything shown comes
+// from the proxy endpoints, which apply the clinic's rules (docs/web.md#proxy-access); the page
+// never guesses at what it is not sent.
+import {
+  api, ApiError, el, showError, showFailure, clearMessages, focusHeading, formatDate,
+  formatDateTime, formatShortDate, timeEl, signIn, signinShown, signOut,
+} from './common.js';
+
+const RELATIONS = { guardian: 'You are their parent or guardian', caregiver: 'You are their caregiver' };
+const ACTIONS = {
+  viewed: 'opened the report',
+  released: 'shared the report',
+  released_automatically: 'The report was shared automatically',
+  hold_ended: 'A hold on the report ended',
+};
+
+const STEPS = {
+  ordered: 'Ordered', scheduled: 'Booked', checked_in: 'Checked in', imaging: 'Images taken',
+  awaiting_read: 'Waiting for a radiologist', reading: 'Radiologist reading',
+  physician_review: 'Doctor reviewing', available: 'Results ready', cancelled: 'Cancelled',
+};
+
+const views = {
+  retry: document.getElementById('retry-view'),
+  signin: document.getElementById('signin-view'),
+  patients: document.getElementById('patients-view'),
+  patient: document.getElementById('patient-view'),
+  study: document.getElementById('study-view'),
+};
+const signoutButton = document.getElementById('signout');
+let signedIn = false;
+
+function show(name) {
+  for (const [k, v] of Object.entries(views)) {
+    v.hidden = k !== name;
+  }
+  signoutButton.hidden = name === 'signin' || name === 'retry';
+}
+
+function forget() {
+  for (const id of ['patients', 'patient-studies', 'patient-access', 'study-body']) {
+    document.getElementById(id).replaceChildren();
+  }
+  document.getElementById('patient-title').textContent = '';
+  document.getElementById('study-title').textContent = '';
+}
+
+function showSignin(message) {
+  forget();
+  show('signin');
+  signinShown(message, 'Sign in – Results for someone you care for');
+}
+
+function handleError(err) {
+  if (err instanceof ApiError && err.status === 401) {
+    const was = signedIn;
+    signedIn = false;
+    showSignin(was ? 'For your safety you were signed out. Please sign in again to continue.' : '');
+    return;
+  }
+  if (err instanceof ApiError && err.status === 404) {
+    // A link that ended, or a page that is no longer theirs to see: back to the list, saying why.
+    window.history.replaceState(null, '', window.location.pathname);
+    showPatients(true).then(() => showError(
+      'This is no longer available to you. Your access may have ended; the clinic can renew it.',
+    )).catch(showFailure);
+    return;
+  }
+  showFailure(err);
+  if (Object.values(views).every((v) => v.hidden)) {
+    show('retry');
+    signoutButton.hidden = true;
+  }
+}
+
+async function patientsById() {
+  const data = await api('GET', '/api/v1/proxy/patients');
+  signedIn = true;
+  return new Map((data.patients || []).map((p) => [p.id, p]));
+}
+
+async function showPatients(focus) {
+  const patients = await patientsById();
+  const ul = document.getElementById('patients');
+  ul.replaceChildren();
+  if (!patients.size) {
+    ul.append(el('li', { class: 'card' }, 'You do not follow anyone at the moment. If you should, ask the clinic: access has an end date and may need renewing.'));
+  }
+  for (const p of patients.values()) {
+    ul.append(el('li', { class: 'card' },
+      el('h2', { class: 'study-name' }, el('a', { href: `#patient/${p.id}` }, p.name)),
+      el('p', { class: 'meta' }, RELATIONS[p.relation] || '',
+        p.ends_at ? [', until ', timeEl(p.ends_at, formatDate)] : '', '.')));
+  }
+  show('patients');
+  document.title = 'People you follow – Results for someone you care for';
+  if (focus) {
+    focusHeading(document.getElementById('patients-title'));
+  }
+}
+
+function timeline(study) {
+  const ol = el('ol', { class: 'tracker', 'aria-label': 'Progress so far' });
+  for (const t of study.timeline || []) {
+    ol.append(el('li', { class: 'step done' }, el('span', { class: 'dot', 'aria-hidden': 'true' }),
+      el('span', { class: 'step-name' }, STEPS[t.stage] || t.stage),
+      el('span', { class: 'step-time' }, timeEl(t.at, formatShortDate))));
+  }
+  return ol;
+}
+
+function studyCard(patientId, s) {
+  const li = el('li', { class: 'card study' },
+    el('h2', { class: 'study-name' }, s.description),
+    el('p', { class: `stage-label stage-${s.stage}` }, s.stage_label || ''),
+    el('p', { class: 'explanation' }, s.stage_explanation || ''));
+  if (s.report_available) {
+    li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${patientId}/${s.id}` },
+      'Read the results', el('span', { class: 'visually-hidden' }, ` for ${s.description}`))));
+  }
+  return li;
+}
+
+async function accessLog(patientId) {
+  const data = await api('GET', `/api/v1/proxy/patients/${encodeURIComponent(patientId)}/access-log`);
+  const box = el('section', { class: 'card', 'aria-labelledby': 'access-title' },
+    el('h2', { id: 'access-title' }, 'Who has seen this record'));
+  const ul = el('ul', { class: 'access-log' });
+  for (const e of data.entries || []) {
+    const who = e.actor_kind === 'staff' ? 'Clinic staff' : e.actor;
+    const what = e.actor_kind === 'automatic' ? ACTIONS[e.action] : `${who} ${ACTIONS[e.action] || 'acted on the report'}`;
+    ul.append(el('li', { class: 'access-entry' }, el('p', { class: 'access-what' }, what, '.'),
+      el('p', { class: 'meta' }, timeEl(e.at, formatDateTime), ` · ${e.description}`)));
+  }
+  if (!ul.children.length) {
+    ul.append(el('li', {}, 'Nobody has opened these reports yet.'));
+  }
+  box.append(ul);
+  return box;
+}
+
+async function showPatient(patientId, focus) {
+  const patients = await patientsById();
+  const p = patients.get(patientId);
+  if (!p) {
+    throw new ApiError(404, 'Not found');
+  }
+  const data = await api('GET', `/api/v1/proxy/patients/${encodeURIComponent(patientId)}/studies`);
+  document.getElementById('patient-title').textContent = p.name;
+  const studies = data.studies || [];
+  document.getElementById('patient-intro').textContent = studies.length
+    ? `${RELATIONS[p.relation] || ''}. Their exams, newest first.`
+    : `${RELATIONS[p.relation] || ''}. There are no exams to show.`;
+  document.getElementById('patient-studies').replaceChildren(...studies.map((s) => studyCard(patientId, s)));
+  const access = document.getElementById('patient-access');
+  access.replaceChildren();
+  if (p.access_log) {
+    access.append(await accessLog(patientId));
+  }
+  show('patient');
+  document.title = `${p.name} – Results for someone you care for`;
+  if (focus) {
+    focusHeading(document.getElementById('patient-title'));
+  }
+}
+
+async function showStudy(patientId, studyId, focus) {
+  const s = await api('GET', `/api/v1/proxy/studies/${encodeURIComponent(studyId)}`);
+  signedIn = true;
+  document.getElementById('study-back').setAttribute('href', `#patient/${patientId}`);
+  document.getElementById('study-title').textContent = s.description;
+  const body = document.getElementById('study-body');
+  body.replaceChildren(el('div', { class: 'card' },
+    el('p', { class: `stage-label stage-${s.stage}` }, s.stage_label || ''),
+    el('p', { class: 'explanation' }, s.stage_explanation || ''), timeline(s)));
+  const r = s.report;
+  if (r) {
+    body.append(
+      el('section', { class: 'card', 'aria-labelledby': 'h-impression' }, el('h2', { id: 'h-impression' }, 'Impression'),
+        el('p', { class: 'prose' }, r.impression)),
+      el('section', { class: 'card', 'aria-labelledby': 'h-findings' }, el('h2', { id: 'h-findings' }, 'Findings'),
+        el('p', { class: 'prose' }, r.findings)),
+      el('section', { class: 'card', 'aria-labelledby': 'h-details' }, el('h2', { id: 'h-details' }, 'About this report'),
+        el('dl', { class: 'facts' },
+          el('dt', {}, 'Radiologist'), el('dd', {}, r.radiologist),
+          el('dt', {}, 'Shared'), el('dd', {}, timeEl(r.released_at), r.released_by ? ` by ${r.released_by}` : ''))));
+    const d = s.discussion && s.discussion.physician;
+    if (d && d.phone) {
+      body.append(el('p', {}, `To talk it over, call ${d.name || 'the doctor'} at `,
+        el('a', { href: `tel:${d.phone.replace(/[^+\d]/g, '')}` }, d.phone), '.'));
+    }
+  }
+  show('study');
+  document.title = `${s.description} – Results for someone you care for`;
+  if (focus) {
+    focusHeading(document.getElementById('study-title'));
+  }
+}
+
+async function route(focus) {
+  clearMessages();
+  const h = window.location.hash.replace(/^#/, '');
+  try {
+    if (h.startsWith('study/')) {
+      const [patientId, studyId] = h.slice(6).split('/');
+      await showStudy(patientId, studyId, focus);
+    } else if (h.startsWith('patient/')) {
+      await showPatient(h.slice(8), focus);
+    } else {
+      await showPatients(focus);
+    }
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+document.getElementById('signin-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const code = document.getElementById('access-code');
+  const birth = document.getElementById('birth-date');
+  if (!code.value.trim() || !birth.value) {
+    const missing = code.value.trim() ? birth : code;
+    missing.setAttribute('aria-invalid', 'true');
+    showError(missing === code ? 'Please enter your access code.' : 'Please enter your date of birth.');
+    missing.focus();
+    return;
+  }
+  await signIn(ev.currentTarget, '/api/v1/proxy/session', { access_code: code.value.trim(), birth_date: birth.value }, {
+    signedIn: async () => {
+      signedIn = true;
+      await route(true);
+    },
+    mismatch: () => {
+      showError('That access code and date of birth do not match our records. Use your own code and your own date of birth.');
+      code.focus();
+    },
+    failed: handleError,
+  });
+});
+
+signoutButton.addEventListener('click', () => signOut((message) => {
+  signedIn = false;
+  showSignin(message);
+}));
+document.getElementById('retry').addEventListener('click', () => route(true));
+window.addEventListener('hashchange', () => route(true));
+route(false);
