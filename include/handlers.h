@@ -39,6 +39,8 @@ int h_physician_release(struct req *rq);
 int h_physician_hold(struct req *rq);
 int h_physician_discussions(struct req *rq);
 int h_physician_discussion_answer(struct req *rq);
+int h_staff_discussions(struct req *rq);
+int h_staff_discussion_answer(struct req *rq);
 
 /* physician sign-in: h_physician_session.c */
 int h_physician_session_create(struct req *rq);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "db.h"
-#include "discussion.h"
 #include "handlers.h"
 #include "http.h"
 #include "release.h"
@@ -250,36 +249,4 @@ int h_physician_discussions(struct req *rq)
         }
     }
     return req_json(rq, 200, list ? json_pack("{s:o}", "requests", list) : NULL);
-}
-
-int h_physician_discussion_answer(struct req *rq)
-{
-    static const char *const fields[] = {"state", "scheduled_for", "reply", NULL};
-    struct validation v = {0};
-    v_only(&v, rq->in, "", fields);
-    struct discussion_answer a = {.discussion_id = rq->id};
-    a.state = v_string(&v, rq->in, "", "state", true, ANY_LENGTH);
-    a.scheduled_for = v_string(&v, rq->in, "", "scheduled_for", false, ANY_LENGTH);
-    a.reply = v_string(&v, rq->in, "", "reply", false, ANY_LENGTH);
-    if (v.errors.count)
-        return req_invalid(rq, &v.errors);
-    struct origin from = {.transport = "http",
-                          .request_id = rq->request_id,
-                          .client_addr = rq->client_addr,
-                          .cfg = rq->cfg,
-                          .actor_role = "physician",
-                          .actor_id = rq->who.sub};
-    struct discussion_answer_result result;
-    struct outcome o = {0};
-    if (discussion_answer_apply(&a, &from, &result, &o))
-        return req_fail(rq, &o);
-    if (!req_keep(rq, result.row))
-        return req_problem(rq, 500, "Out of memory.");
-    json_t *out = json_pack("{s:s, s:s, s:s, s:b}", "id", result.id, "study_id", result.study_id,
-                            "state", result.state, "changed", result.changed);
-    if (out && result.reply)
-        json_object_set_new(out, "reply", json_string(result.reply));
-    timefmt_json_set(out, "scheduled_for", result.scheduled_for);
-    timefmt_json_set(out, "answered_at", result.updated_at);
-    return req_json(rq, 200, out);
 }

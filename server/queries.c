@@ -342,6 +342,22 @@ const struct query_def queries[Q_COUNT] = {
                                  "-extract(epoch FROM d.created_at) ELSE "
                                  "extract(epoch FROM d.created_at) END, d.id LIMIT 500",
                                  1},
+    /* The front desk's call-back list (h_discussion_answer.c): the requests still to answer at
+     * the site, oldest first. */
+    [Q_STAFF_DISCUSSIONS] = {"staff_discussions",
+                             "SELECT d.id, d.study_id, s.accession, s.modality, s.description, "
+                             "pt.name AS patient_name, coalesce(pt.email_override, pt.email) AS "
+                             "patient_email, coalesce(pt.phone_override, pt.phone) AS "
+                             "patient_phone, ph.id AS physician_id, ph.name AS physician_name, "
+                             "array_to_json(d.preferred_times)::text AS preferred_times, "
+                             "d.message, d.state, d.created_at, d.scheduled_for, d.reply, "
+                             "d.updated_at, d.report_version "
+                             "FROM portal.discussion_requests d "
+                             "JOIN portal.studies s ON s.id = d.study_id "
+                             "JOIN portal.patients pt ON pt.id = d.patient_id "
+                             "JOIN portal.physicians ph ON ph.id = d.physician_id "
+                             "WHERE d.state <> 'closed' ORDER BY d.created_at, d.id LIMIT 500",
+                             0},
     [Q_PHYSICIAN_LOGIN_LOOKUP] = {"physician_login_lookup",
                                   "SELECT id, password_hash FROM portal.physicians WHERE id = $1 "
                                   "AND disabled_at IS NULL",

@@ -119,6 +119,10 @@ const struct route routes[] = {
      ROLE_STAFF | ROLE_ADMIN, BODY_NONE, 0, "staff_access_code"},
     {"PUT", "/api/v1/staff/patients/{id}/contact", h_staff_patient_contact_put,
      ROLE_STAFF | ROLE_ADMIN, BODY_JSON, LIMIT_SMALL, "staff_patient_contact_put"},
+    {"GET", "/api/v1/staff/discussion-requests", h_staff_discussions, ROLE_STAFF | ROLE_ADMIN,
+     BODY_NONE, 0, "staff_discussions"},
+    {"POST", "/api/v1/staff/discussion-requests/{id}/answer", h_staff_discussion_answer,
+     ROLE_STAFF | ROLE_ADMIN, BODY_JSON, LIMIT_SMALL, "staff_discussion_answer"},
 
     {"POST", "/api/v1/notifications/unsubscribe/{id}", h_notify_unsubscribe, ROLE_NONE, BODY_FORM,
      LIMIT_UNSUBSCRIBE, "notify_unsubscribe"},

@@ -178,3 +178,36 @@ def test_after_an_amended_report_is_released_the_patient_may_ask_again(ctx):
     listed = s.server.request("GET", LIST, token=s.physician).json()["requests"]
     assert [(x["id"], x["state"], x["report_version"]) for x in listed] == \
         [(r.json()["id"], "open", 2), (first, "closed", 1)], listed
+
+
+def test_the_front_desk_lists_and_answers_any_request(ctx):
+    s, rid = _asked(ctx, "Afternoons, please.")
+    staff = s.server.token("staff", "front-desk-7")
+    r = s.server.request("GET", "/api/v1/staff/discussion-requests", token=staff,
+                         headers={"X-Request-Id": "staff-list-" + rid})
+    assert r.status == 200, r
+    mine = [x for x in r.json()["requests"] if x["id"] == rid]
+    assert len(mine) == 1 and mine[0]["message"] == "Afternoons, please.", r.json()
+    assert mine[0]["physician"]["id"] == s.physician_id and mine[0]["state"] == "open", mine
+    assert "findings" not in r.body.lower() and "Findings text." not in r.body
+    listed = ctx.cluster.sql("SELECT actor_role, actor_id, action FROM portal.audit_log "
+                             "WHERE request_id = 'staff-list-%s'" % rid)
+    assert listed == [["staff", "front-desk-7", "staff.discussions.list"]], listed
+    when = _future(30)
+    r = s.server.request("POST", "/api/v1/staff/discussion-requests/%s/answer" % rid, token=staff,
+                         body={"state": "scheduled", "scheduled_for": when},
+                         headers={"X-Request-Id": "staff-answer-" + rid})
+    assert r.status == 200 and r.json()["state"] == "scheduled", r
+    rows = ctx.cluster.sql("SELECT actor_role, actor_id, action FROM portal.audit_log "
+                           "WHERE request_id = 'staff-answer-%s'" % rid)
+    assert rows == [["staff", "front-desk-7", "discussion.scheduled"]], rows
+    assert _request_seen_by_patient(s)["scheduled_for"] == when
+    # Once closed it leaves the front desk's list; physicians and patients cannot use these paths.
+    assert s.server.request("POST", "/api/v1/staff/discussion-requests/%s/answer" % rid,
+                            token=staff, body={"state": "closed"}).status == 200
+    r = s.server.request("GET", "/api/v1/staff/discussion-requests", token=staff)
+    assert rid not in r.body, r
+    for token in (s.physician, s.patient):
+        assert s.server.request("GET", "/api/v1/staff/discussion-requests", token=token).status == 403
+        assert s.server.request("POST", "/api/v1/staff/discussion-requests/%s/answer" % rid,
+                                token=token, body={"state": "closed"}).status == 403
