@@ -49,7 +49,7 @@ int h_session_create(struct req *rq)
     if ((s = session_throttle_check(rq, keys)))
         return s;
 
-    const char *patient_id = NULL, *hash = NULL, *stored_birth = NULL;
+    const char *patient_id = NULL, *hash = NULL, *stored_birth = NULL, *language = NULL;
     if (well_formed) {
         const char *p[1] = {selector};
         PGresult *r;
@@ -59,6 +59,7 @@ int h_session_create(struct req *rq)
             patient_id = db_value(r, 0, "id");
             hash = db_value(r, 0, "access_hash");
             stored_birth = db_value(r, 0, "birth_date");
+            language = db_value(r, 0, "language");
         }
     }
     bool code_ok = access_code_verify(hash, well_formed ? verifier : "--------");
@@ -69,6 +70,12 @@ int h_session_create(struct req *rq)
     if (!code_ok || !birth_ok || diff)
         return session_refuse(rq, ROLE_PATIENT, patient_id, keys, limits,
                               "The access code and birth date do not match our records.");
+    /* The saved language follows the patient to every browser they sign in on. */
+    if (language) {
+        rq->lang = (enum lang)i18n_lang_of_tag(language, strlen(language));
+        if (req_set_language_cookie(rq, rq->lang) < 0)
+            return req_problem(rq, 500, "Out of memory.");
+    }
     return session_issue(rq, ROLE_PATIENT, patient_id, code_key);
 }
 

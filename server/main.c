@@ -1,5 +1,5 @@
 /* portald: the results portal's one binary. Subcommands: serve, migrate, token, seed-demo,
- * access-code, access-codes-pending, set-password, end-sessions. */
+ * access-code, access-codes-pending, set-password, end-sessions, catalogue. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +17,8 @@
 #include "history.h"
 #include "hl7_listener.h"
 #include "http.h"
+#include "i18n.h"
+#include "i18n_pages.h"
 #include "log.h"
 #include "migrate.h"
 #include "notify.h"
@@ -34,6 +36,7 @@ static int usage(void)
             "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
             "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
             "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
+            "               | catalogue en|es|fr\n"
             "               | seed-history [--days N] [--shape S]\n"
             "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
             "[--by-hour]]\n"
@@ -70,6 +73,12 @@ static int cmd_serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char err[256];
+    if (i18n_init(err, sizeof(err)) < 0) {
+        fprintf(stderr, "portald: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
     db_configure(cfg.database_url, cfg.db_connect_timeout, DB_PREPARED);
     if (cfg.database_read_url)
         db_configure_standby(cfg.database_read_url);
@@ -80,7 +89,6 @@ static int cmd_serve(void)
     }
     db_on_connect(page_cache_clear);
     (void)revocation_start(&cfg); /* without it, each request asks the database */
-    char err[256];
     struct http_server *srv = http_start(&cfg, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "portald: %s\n", err);
@@ -223,6 +231,8 @@ int main(int argc, char **argv)
         return cmd_with_db(physician_set_password, argc, argv);
     if (strcmp(cmd, "seed-history") == 0)
         return cmd_estimates(history_seed, true, argc, argv);
+    if (strcmp(cmd, "catalogue") == 0)
+        return i18n_pages_cli(argc, argv);
     if (strcmp(cmd, "backtest") == 0)
         return cmd_estimates(backtest_run, false, argc, argv);
     return usage();

@@ -11,9 +11,11 @@ static void every_row_is_well_formed(void)
         const struct route *r = &routes[i];
         CHECK(r->method && r->pattern && r->handler && r->name);
         CHECK(r->pattern[0] == '/');
-        /* Every API row names the roles allowed; only the two sign-in endpoints and the one-click
-         * unsubscribe link (whose key is its credential) are public. */
+        /* Every API row names the roles allowed; only the two sign-in endpoints, the one-click
+         * unsubscribe link (whose key is its credential) and the language a visitor is answered
+         * in (which the sign-in pages need) are public. */
         bool sign_in = strcmp(r->pattern, "/api/v1/session") == 0 ||
+                       strcmp(r->pattern, "/api/v1/language") == 0 ||
                        strcmp(r->pattern, "/api/v1/physician/session") == 0 ||
                        strcmp(r->pattern, "/api/v1/notifications/unsubscribe/{id}") == 0;
         if (strncmp(r->pattern, "/api/", 5) == 0)
