@@ -62,6 +62,21 @@ static const char held_then_automatic_text[] =
     N_("Your doctor has put a hold on sharing this report for now. It will be shared with you when "
        "your doctor releases it, or automatically when the hold ends.");
 
+/* A release by policy names no physician: sql/definitions/40_release.sql stores one of these as its
+ * releaser's name, which the patient reads in their language. */
+static const char *const policy_releasers[] = {
+    N_("Released automatically (patient preference)"),
+    N_("Released automatically (site policy)"),
+};
+
+static const char *releaser_words(const char *name, enum lang lang)
+{
+    for (size_t i = 0; name && i < sizeof(policy_releasers) / sizeof(policy_releasers[0]); i++)
+        if (strcmp(name, policy_releasers[i]) == 0)
+            return i18n_text(lang, policy_releasers[i]);
+    return name;
+}
+
 static bool is_true(const char *v)
 {
     return v && strcmp(v, "t") == 0;
@@ -203,7 +218,7 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
                   atoi(db_value(res, row, "version")), "status", status, "findings",
                   db_value(res, row, "findings"), "impression", db_value(res, row, "impression"),
                   "radiologist", db_value(res, row, "radiologist"), "released_by",
-                  db_value(res, row, "released_by"), "physician_note",
+                  releaser_words(db_value(res, row, "released_by"), lang), "physician_note",
                   db_value(res, row, "physician_note"), "amended", strcmp(status, "amended") == 0,
                   "newer_version_pending", pending && strcmp(pending, "t") == 0);
     if (!report)
@@ -219,7 +234,7 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
             json_t *e =
                 json_pack("{s:i, s:s, s:s}", "version", atoi(db_value(history, i, "version")),
                           "status", db_value(history, i, "status"), "released_by",
-                          db_value(history, i, "released_by_name"));
+                          releaser_words(db_value(history, i, "released_by_name"), lang));
             if (!e || timefmt_json_set(e, "released_at", db_value(history, i, "released_at")) < 0 ||
                 json_array_append_new(h, e) < 0) {
                 json_decref(e);

@@ -138,3 +138,32 @@ def test_the_site_default_answers_those_who_say_nothing(ctx):
         assert server.request("GET", "/api/v1/language").json()["default"] == "es"
     finally:
         server.stop()
+
+
+def test_a_release_by_policy_is_told_in_the_patients_language(ctx):
+    """The releaser of a release by policy is words the SQL stores (40_release.sql), not a name:
+    the patient reads them, and the prompt and explanation that go with them, in their language."""
+    import uuid
+    site = "lang-%s" % uuid.uuid4().hex[:8]
+    ctx.cluster.sql("INSERT INTO portal.release_policies (site, modality, mode) "
+                    "VALUES ('%s', '*', 'immediate')" % site)
+    ev = harness.event("exam_completed")
+    ev["study"]["site"] = site
+    r = ctx.server.request("POST", "/api/v1/ingest/events", body=ev, token=ctx.server.ris())
+    assert r.status in (200, 201), r
+    sid, pid = r.json()["study_id"], r.json()["patient_id"]
+    r = ctx.server.request("POST", "/api/v1/ingest/reports", token=ctx.server.ris(),
+                           body=harness.report(ev["study"]["accession"], status="final"))
+    assert r.status in (200, 201), r
+    token = harness.Server.token("patient", pid)
+    seen = {}
+    for lang in ("en", "es", "fr"):
+        r = ctx.server.request("GET", patient_path(sid), token=token, headers={"Accept-Language": lang})
+        assert r.status == 200 and "report" in r.json(), r
+        b = r.json()
+        seen[lang] = (b["report"]["released_by"], b["stage_explanation"], b["discussion"]["prompt"])
+    assert seen["en"][0] == "Released automatically (site policy)", seen["en"]
+    assert seen["es"][0] == "Entregado automáticamente (política del centro)", seen["es"]
+    assert seen["fr"][0] == "Transmis automatiquement (règle du site)", seen["fr"]
+    for lang in ("es", "fr"):
+        assert all(a != b for a, b in zip(seen[lang], seen["en"])), (lang, seen)
