@@ -14,13 +14,16 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 B        ?= build
 SRC      := $(wildcard server/*.c)
-OBJ      := $(SRC:server/%.c=$(B)/obj/%.o)
-ASAN_OBJ := $(SRC:server/%.c=$(B)/asan/obj/%.o)
+# The message catalogues (po/LANG.po), compiled by msgfmt and linked in as build/gen/catalogues.c.
+LANGS    := es fr
+OBJ      := $(SRC:server/%.c=$(B)/obj/%.o) $(B)/obj/catalogues.o
+ASAN_OBJ := $(SRC:server/%.c=$(B)/asan/obj/%.o) $(B)/asan/obj/catalogues.o
+PAGE_CATALOGUES := $(LANGS:%=static/i18n/%.json)
 LIB_OBJ  := $(filter-out $(B)/obj/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
-all: $(B)/portald
+all: $(B)/portald $(PAGE_CATALOGUES)
 
 $(B)/portald: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
@@ -35,6 +38,32 @@ $(B)/obj/%.o: server/%.c
 $(B)/asan/obj/%.o: server/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+# Translations (docs/languages.md): msgfmt --check refuses a .po whose format strings differ from
+# the English ones; the pages get the same messages as JSON written by portald itself.
+$(B)/gen/%.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+
+$(B)/gen/catalogues.c: $(LANGS:%=$(B)/gen/%.mo) scripts/mo2c.sh
+	scripts/mo2c.sh $(LANGS:%=$(B)/gen/%.mo) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/catalogues.o: $(B)/gen/catalogues.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/asan/obj/catalogues.o: $(B)/gen/catalogues.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+static/i18n/%.json: $(B)/portald
+	@mkdir -p $(@D)
+	$(B)/portald catalogue $* > $@.tmp && mv $@.tmp $@
+
+# After changing a text in server/*.c or static/*: re-extracts po/portal.pot and merges it into
+# each po/LANG.po, where new messages then wait, untranslated, for a translator (make test fails
+# until they are translated).
+po:
+	@B=$(B) scripts/po.sh update
 
 # Unit tests include the .c under test to reach its statics; they link the rest of the server.
 $(B)/asan/tests/%: tests/unit/%.c $(filter-out $(B)/asan/obj/main.o,$(ASAN_OBJ))
@@ -66,12 +95,13 @@ deps-test:
 # Installs what is missing, builds, starts the private PostgreSQL under var/, migrates, loads the
 # demo data and serves on http://127.0.0.1:8080 until Ctrl-C.
 run: deps-run
-	@$(MAKE) --no-print-directory $(B)/portald
+	@$(MAKE) --no-print-directory $(B)/portald $(PAGE_CATALOGUES)
 	@B=$(B) scripts/run.sh
 
 # The same set-up, then every test; ends with "N passed, N failed".
 test: deps-test
-	@$(MAKE) --no-print-directory $(B)/portald $(B)/asan/portald $(UNIT_BIN) $(FUZZ_BIN)
+	@$(MAKE) --no-print-directory $(B)/portald $(B)/asan/portald $(PAGE_CATALOGUES) $(UNIT_BIN) \
+	  $(FUZZ_BIN)
 	@B=$(B) tests/run.sh
 
 # Every fuzzer for FUZZ_SECONDS (default 600) each, from its seed corpus; make test replays the
@@ -112,7 +142,7 @@ format-check:
 	@clang-format --version | grep -q 'version 14\.' || { echo "format-check needs clang-format 14 (Debian 12)"; exit 1; }
 	clang-format --dry-run -Werror server/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c
 
-.PHONY: all run test test-notify-fault fuzz security bench stop clean format format-check deps-build \
+.PHONY: all po run test test-notify-fault fuzz security bench stop clean format format-check deps-build \
         deps-run deps-test
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

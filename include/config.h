@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "hl7_map.h"
+#include "i18n.h"
 #include "netaddr.h"
 
 enum jwt_key_kind { JWT_KEY_NONE, JWT_KEY_RS256, JWT_KEY_ES256 };
@@ -31,15 +32,16 @@ struct config {
      * /.well-known/smart-configuration names it to SMART apps; NULL: none configured. */
     const char *smart_authorize_url;
     const char *smart_token_url;
-    const char *static_dir;    /* PORTAL_STATIC_DIR; empty: do not serve pages */
-    int threads;               /* PORTAL_THREADS */
-    int hash_workers;          /* PORTAL_HASH_WORKERS: threads of the argon2id pool */
-    int hash_queue;            /* PORTAL_HASH_QUEUE: sign-ins waiting for it, at most */
-    int max_connections;       /* PORTAL_MAX_CONNECTIONS */
-    int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
-    int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
-    int head_timeout;          /* PORTAL_HEAD_TIMEOUT seconds from connect to a complete head */
-    int body_timeout;          /* PORTAL_BODY_TIMEOUT seconds from the head to the body's end */
+    const char *static_dir;     /* PORTAL_STATIC_DIR; empty: do not serve pages */
+    enum lang default_language; /* PORTAL_DEFAULT_LANGUAGE: without a choice or Accept-Language */
+    int threads;                /* PORTAL_THREADS */
+    int hash_workers;           /* PORTAL_HASH_WORKERS: threads of the argon2id pool */
+    int hash_queue;             /* PORTAL_HASH_QUEUE: sign-ins waiting for it, at most */
+    int max_connections;        /* PORTAL_MAX_CONNECTIONS */
+    int per_ip_connections;     /* PORTAL_PER_IP_CONNECTIONS */
+    int idle_timeout;           /* PORTAL_IDLE_TIMEOUT seconds */
+    int head_timeout;           /* PORTAL_HEAD_TIMEOUT seconds from connect to a complete head */
+    int body_timeout;           /* PORTAL_BODY_TIMEOUT seconds from the head to the body's end */
     const char *metrics_token; /* PORTAL_METRICS_TOKEN: Bearer token for /metrics; NULL: loopback */
     int connection_memory;     /* PORTAL_CONNECTION_MEMORY bytes per connection */
     int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */

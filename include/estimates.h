@@ -8,6 +8,8 @@
 #include <libpq-fe.h>
 #include <time.h>
 
+#include "i18n.h"
+
 struct estimates_task;
 
 /* Starts the thread: it refreshes at once, then every interval_s seconds, over the last
@@ -24,6 +26,6 @@ void estimates_stop(struct estimates_task *t);
  * study just entering the stage. now is
  * the time the summary's "within ..." counts from. Returns a new reference or NULL on out of
  * memory. */
-json_t *estimates_json(const PGresult *res, int row, time_t now);
+json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang);
 
 #endif

@@ -45,6 +45,10 @@ int h_staff_discussion_answer(struct req *rq);
 /* physician sign-in: h_physician_session.c */
 int h_physician_session_create(struct req *rq);
 
+/* language: h_language.c */
+int h_language(struct req *rq);
+int h_patient_language_get(struct req *rq);
+int h_patient_language_put(struct req *rq);
 /* patient release preference: h_preference.c */
 int h_patient_preference_get(struct req *rq);
 int h_patient_preference_put(struct req *rq);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "outcome.h"
 #include "request_id.h"
 #include "router.h"
@@ -42,6 +43,9 @@ struct req {
     char request_id[REQUEST_ID_SIZE];
     char client_addr[64];
     struct principal who;
+    /* The language of every human text in the answer (i18n.h): the portal_lang cookie (the
+     * patient's saved choice, or the page's switch), else Accept-Language, else the site's. */
+    enum lang lang;
     bool fhir;          /* a /fhir/ path: answers are FHIR JSON, errors OperationOutcomes */
     bool seen;          /* the access handler ran once already */
     bool authenticated; /* the token was checked on the first call (rq->status says how) */
@@ -75,7 +79,9 @@ struct req {
 };
 
 /* Sets a problem+json answer; detail is shown to the client, so it must never hold report text,
- * a token or an access code. Returns status, so a handler can `return req_problem(...)`. */
+ * a token or an access code. fmt is an English msgid: it is translated into the request's language
+ * (a new one waits in po/ for translators; docs/languages.md). Returns status, so a handler can
+ * `return req_problem(...)`. */
 __attribute__((format(printf, 3, 4))) int req_problem(struct req *rq, int status, const char *fmt,
                                                       ...);
 /* Sets the problem+json answer for a failure of the core (its status and detail, and for invalid
@@ -110,6 +116,10 @@ enum defer_when_full { DEFER_FULL_REFUSE, DEFER_FULL_RUN_HERE };
  * runs at once and then(rq) answers. */
 int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
               void (*ctx_free)(void *ctx), enum defer_when_full when_full);
+
+/* Sets the portal_lang cookie to lang (the pages read it too, so it is not HttpOnly). Returns 0,
+ * or -1 when out of room or memory. */
+__attribute__((warn_unused_result)) int req_set_language_cookie(struct req *rq, enum lang lang);
 /* Keeps res until the request is freed; returns res (or NULL, having freed it, when memory
  * runs out). */
 PGresult *req_keep(struct req *rq, PGresult *res);

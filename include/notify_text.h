@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "i18n.h"
+
 enum notify_kind {
     NOTIFY_RESULT_READY,
     NOTIFY_RESULT_UPDATED,
@@ -32,6 +34,7 @@ struct notify_message {
     const char *stage;          /* staff only */
     const char *unsubscribe_id; /* patients and physicians: the one-click unsubscribe key */
     int attempt;
+    enum lang lang; /* the language of every text (the site's: PORTAL_DEFAULT_LANGUAGE) */
 };
 
 #define NOTIFY_SUBJECT_MAX 200

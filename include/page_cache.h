@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "i18n.h"
+
 struct page_stamp {
     long long patient;  /* portal.page_versions.version of the patient, 0 when never stamped */
     long long global;   /* portal.page_global_version.version */
@@ -27,12 +29,13 @@ int page_cache_init(size_t max_bytes, int ttl_s);
 void page_cache_free(void);
 bool page_cache_enabled(void);
 
-/* The kept page of patient's study (study NULL: the patient's list) as a malloc'd copy with its
- * stamps and length, or NULL when none is kept, it expired, or the ids are not UUIDs. */
-char *page_cache_get(const char *patient, const char *study, struct page_stamp *stamp, size_t *len);
-/* Keeps a copy of body, replacing any page of the same key, unless the cache was cleared since
- * generation (page_cache_generation, read before the page's data was). */
-void page_cache_put(const char *patient, const char *study, struct page_stamp stamp,
+/* The kept page of patient's study (study NULL: the patient's list) in lang as a malloc'd copy
+ * with its stamps and length, or NULL when none is kept, it expired, or the ids are not UUIDs. */
+char *page_cache_get(const char *patient, const char *study, enum lang lang,
+                     struct page_stamp *stamp, size_t *len);
+/* Keeps a copy of body (written in lang), replacing any page of the same key, unless the cache was
+ * cleared since generation (page_cache_generation, read before the page's data was). */
+void page_cache_put(const char *patient, const char *study, enum lang lang, struct page_stamp stamp,
                     const char *body, size_t len, unsigned long long generation);
 /* Counts page_cache_clear calls: a request that read it before a lookup or a build and finds it
  * changed afterwards may have talked to another server in between. */

@@ -4,8 +4,12 @@
 
 #include <jansson.h>
 
-/* Returns a new reference: {"type","title","status","detail","request_id"}. */
-json_t *problem_body(int status, const char *detail, const char *request_id);
+#include "i18n.h"
+
+/* Returns a new reference: {"type","title","status","detail","request_id"}, the title in lang
+ * (detail is the caller's, already in lang). */
+json_t *problem_body(int status, const char *detail, const char *request_id, enum lang lang);
+/* The English title (a msgid). */
 const char *problem_title(int status);
 
 #endif

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs="make gcc libc6-dev pkg-config libmicrohttpd-dev libpq-dev libjansson-dev libjwt-dev
-  libargon2-dev libssl-dev libcurl4-openssl-dev"
+  libargon2-dev libssl-dev libcurl4-openssl-dev gettext"
 run_pkgs="$build_pkgs postgresql-15 acl curl ca-certificates openssl util-linux"
 test_pkgs="$run_pkgs postgresql-15-pgtap libcurl4-openssl-dev jq clang-format python3
   python3-yaml python3-jsonschema openapi-specification chromium nodejs nginx libnginx-mod-stream

@@ -34,6 +34,8 @@ static int parse_secret(const struct config_setting *s, const char *value, struc
                         char *err, size_t errlen);
 static int parse_jwt_alg(const struct config_setting *s, const char *value, struct config *c,
                          char *err, size_t errlen);
+static int parse_language(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen);
 static int parse_key_file(const struct config_setting *s, const char *value, struct config *c,
                           char *err, size_t errlen);
 static int parse_proxies(const struct config_setting *s, const char *value, struct config *c,
@@ -109,6 +111,7 @@ const struct config_setting config_settings[] = {
     {"PORTAL_SMART_TOKEN_URL", NULL, 0, 0, parse_smart_url, FIELD(smart_token_url), 0, NULL},
     /* Set but empty: do not serve pages; unset: static/ if it has an index.html (apply_rules). */
     {"PORTAL_STATIC_DIR", NULL, 0, 0, parse_string, FIELD(static_dir), 0, NULL},
+    {"PORTAL_DEFAULT_LANGUAGE", "en", 0, 0, parse_language, FIELD(default_language), 0, NULL},
 
     /* Defaults to the number of cores (apply_rules). */
     {"PORTAL_THREADS", NULL, 1, 256, parse_int, FIELD(threads), 0, NULL},
@@ -442,6 +445,19 @@ static int parse_jwt_alg(const struct config_setting *s, const char *value, stru
         snprintf(err, errlen, "PORTAL_JWT_ALG must be RS256 or ES256 (HS256 needs no setting)");
         return -1;
     }
+    return 0;
+}
+
+static int parse_language(const struct config_setting *s, const char *value, struct config *c,
+                          char *err, size_t errlen)
+{
+    enum lang *lang = field(s, c);
+    int l = strlen(value) == 2 ? i18n_lang_of_tag(value, 2) : -1;
+    if (l < 0) {
+        snprintf(err, errlen, "PORTAL_DEFAULT_LANGUAGE must be en, es or fr");
+        return -1;
+    }
+    *lang = (enum lang)l;
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "metrics.h"
 #include "periodic.h"
@@ -118,20 +119,50 @@ static bool refresh_once(struct estimates_task *t)
 
 /* ---- The patient's view of an estimate ---- */
 
+/* Whole sentences per milestone, with and without the modality's name, so that a translation
+ * never has to agree with words it cannot see (docs/languages.md). */
 struct milestone_text {
     const char *milestone;
-    const char *prefix; /* column prefix in PATIENT_STUDY_COLUMNS (server/queries.c) */
-    const char *things; /* "Most CT <things> here are <done> within ..." */
-    const char *done;
-    const char *event; /* "... to estimate when <event>." */
-    const char *clock; /* "..., timed by <clock>": what the site's clock counts */
+    const char *prefix;     /* column prefix in PATIENT_STUDY_COLUMNS (server/queries.c) */
+    const char *too_few;    /* too few waited this long to say anything */
+    const char *soon[2];    /* past the usual time: [0] no modality, [1] with it */
+    const char *waiting[2]; /* conditional: among those still waiting as long */
+    const char *usual[2];   /* on entering the stage */
+    const char *clock;      /* "..., timed by <clock>": what the site's clock counts */
 };
 
 static const struct milestone_text milestone_texts[] = {
-    {"report_final", "ef", "reports", "signed", "the report will be signed",
-     "the hours of the week reports are signed here"},
-    {"available", "ea", "results", "shared by the doctor", "your doctor will share the results",
-     "the hours of the week doctors here share results"},
+    {"report_final",
+     "ef",
+     N_("This is taking longer than usual. Too few similar exams here have waited this long for "
+        "us to estimate when the report will be signed."),
+     {N_("This is taking longer than usual; most similar reports had been signed by now, so it "
+         "should come soon."),
+      N_("This is taking longer than usual; most similar %s reports had been signed by now, so "
+         "it should come soon.")},
+     {N_("Of the reports here still waiting at this point, most were signed within %s more, and "
+         "9 in 10 within %s."),
+      N_("Of the %s reports here still waiting at this point, most were signed within %s more, "
+         "and 9 in 10 within %s.")},
+     {N_("Most reports here are signed within %s from now, and 9 in 10 within %s."),
+      N_("Most %s reports here are signed within %s from now, and 9 in 10 within %s.")},
+     N_("the hours of the week reports are signed here")},
+    {"available",
+     "ea",
+     N_("This is taking longer than usual. Too few similar exams here have waited this long for "
+        "us to estimate when your doctor will share the results."),
+     {N_("This is taking longer than usual; most similar results had been shared by the doctor "
+         "by now, so it should come soon."),
+      N_("This is taking longer than usual; most similar %s results had been shared by the "
+         "doctor by now, so it should come soon.")},
+     {N_("Of the results here still waiting at this point, most were shared by the doctor within "
+         "%s more, and 9 in 10 within %s."),
+      N_("Of the %s results here still waiting at this point, most were shared by the doctor "
+         "within %s more, and 9 in 10 within %s.")},
+     {N_("Most results here are shared by the doctor within %s from now, and 9 in 10 within %s."),
+      N_("Most %s results here are shared by the doctor within %s from now, and 9 in 10 within "
+         "%s.")},
+     N_("the hours of the week doctors here share results")},
 };
 
 /* Whether the milestone is still ahead of a study in this stage (portal.milestone_ahead). */
@@ -147,17 +178,27 @@ static bool ahead(const char *stage, const char *milestone)
     return strcmp(milestone, "available") == 0 && strcmp(stage, "physician_review") == 0;
 }
 
-static const char *modality_words(const char *m)
+static const char *modality_words(const char *m, enum lang lang)
 {
     static const char *const names[][2] = {
-        {"CT", "CT"},         {"MR", "MRI"},       {"XR", "X-ray"},
-        {"US", "ultrasound"}, {"MG", "mammogram"}, {"NM", "nuclear medicine"},
-        {"PET", "PET"},
+        {"CT", N_("CT")},         {"MR", N_("MRI")},       {"XR", N_("X-ray")},
+        {"US", N_("ultrasound")}, {"MG", N_("mammogram")}, {"NM", N_("nuclear medicine")},
+        {"PET", N_("PET")},
     };
     for (size_t i = 0; m && i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(names[i][0], m) == 0)
-            return names[i][1];
+            return i18n_text(lang, names[i][1]);
     return m ? m : "";
+}
+
+static const char *priority_words(const char *p, enum lang lang)
+{
+    static const char *const names[][2] = {
+        {"routine", N_("routine")}, {"urgent", N_("urgent")}, {"stat", N_("stat")}};
+    for (size_t i = 0; p && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i][0], p) == 0)
+            return i18n_text(lang, names[i][1]);
+    return p ? p : "";
 }
 
 /* "2026-11-20 14:05:00.123+00" (a session in UTC) to a time_t; -1 when unreadable. */
@@ -173,19 +214,21 @@ static time_t pg_time(const char *pg)
 }
 
 /* A span of time in words read at a glance: rounded, never falsely precise. */
-static void span_words(char *out, size_t len, double seconds)
+static void span_words(char *out, size_t len, double seconds, enum lang lang)
 {
+    /* Every count here is at least 2 (10 minutes, 2 hours, 2 days), so one plural form serves
+     * English, Spanish and French alike. */
     double min = seconds / 60, h = seconds / 3600;
     if (min < 10)
-        snprintf(out, len, "a few minutes");
+        snprintf(out, len, "%s", i18n_text(lang, "a few minutes"));
     else if (min < 55)
-        snprintf(out, len, "%d minutes", ((int)(min + 4) / 5) * 5);
+        snprintf(out, len, i18n_text(lang, "%d minutes"), ((int)(min + 4) / 5) * 5);
     else if (h < 1.5)
-        snprintf(out, len, "an hour");
+        snprintf(out, len, "%s", i18n_text(lang, "an hour"));
     else if (h < 36)
-        snprintf(out, len, "%d hours", (int)(h + 0.5));
+        snprintf(out, len, i18n_text(lang, "%d hours"), (int)(h + 0.5));
     else
-        snprintf(out, len, "%d days", (int)(h / 24 + 0.5));
+        snprintf(out, len, i18n_text(lang, "%d days"), (int)(h / 24 + 0.5));
 }
 
 static const char *col(const PGresult *res, int row, const char *prefix, const char *name)
@@ -201,11 +244,11 @@ static const char *col(const PGresult *res, int row, const char *prefix, const c
  * site's clock (sql/definitions/50_estimates.sql), not in plain hours, so it is not given as a
  * number of hours. */
 static void basis_words(char *out, size_t len, const PGresult *res, int row,
-                        const struct milestone_text *m)
+                        const struct milestone_text *m, enum lang lang)
 {
     const char *prefix = m->prefix;
     const char *modality = db_value(res, row, "modality");
-    const char *priority = db_value(res, row, "priority");
+    const char *priority = priority_words(db_value(res, row, "priority"), lang);
     const char *site = db_value(res, row, "site");
     const char *lv = col(res, row, prefix, "level");
     const char *rung = col(res, row, prefix, "elapsed_s");
@@ -213,50 +256,75 @@ static void basis_words(char *out, size_t len, const PGresult *res, int row,
     int level = lv ? atoi(lv) : 3;
     char group[160];
     if (level == 0)
-        snprintf(group, sizeof(group), "%s, %s, %s site", modality, priority, site);
+        snprintf(group, sizeof(group), i18n_text(lang, "%s, %s, %s site"), modality, priority,
+                 site);
     else if (level == 1)
-        snprintf(group, sizeof(group), "%s, %s, all sites", modality, priority);
+        snprintf(group, sizeof(group), i18n_text(lang, "%s, %s, all sites"), modality, priority);
     else if (level == 2)
-        snprintf(group, sizeof(group), "%s, all priorities and sites", modality);
+        snprintf(group, sizeof(group), i18n_text(lang, "%s, all priorities and sites"), modality);
     else
-        snprintf(group, sizeof(group), "all exams");
-    snprintf(out, len, "%s%s, last %s days, timed by %s", group,
-             rung && atoi(rung) > 0 ? ", those still waiting after a similar wait" : "",
-             window ? window : "?", m->clock);
+        snprintf(group, sizeof(group), "%s", i18n_text(lang, "all exams"));
+    if (rung && atoi(rung) > 0)
+        snprintf(out, len,
+                 i18n_text(lang, "%s, those still waiting after a similar wait, last %s days, "
+                                 "timed by %s"),
+                 group, window ? window : "?", i18n_text(lang, m->clock));
+    else
+        snprintf(out, len, i18n_text(lang, "%s, last %s days, timed by %s"), group,
+                 window ? window : "?", i18n_text(lang, m->clock));
+}
+
+/* Copies a template of this file's tables into out, each "%s" replaced by the next of args (and
+ * "%%" by "%"). The templates are translated, so they are not printf formats the compiler could
+ * check; msgfmt --check holds every translation to the English one's conversions, and the
+ * catalogue test formats each of them. */
+static void fill(char *out, size_t len, const char *tmpl, int nargs, const char *const args[])
+{
+    size_t o = 0;
+    int used = 0;
+    for (const char *t = tmpl; *t && o + 1 < len; t++) {
+        const char *piece = NULL;
+        if (t[0] == '%' && t[1] == 's') {
+            piece = used < nargs ? args[used++] : "";
+            t++;
+        } else if (t[0] == '%' && t[1] == '%') {
+            t++;
+        }
+        if (!piece) {
+            out[o++] = *t;
+            continue;
+        }
+        for (; *piece && o + 1 < len; piece++)
+            out[o++] = *piece;
+    }
+    if (len)
+        out[o] = '\0';
 }
 
 /* The sentence a patient reads. */
 static void summary_words(char *out, size_t len, const struct milestone_text *m,
                           const char *modality, int level, bool enough, int rung, double x,
-                          double y)
+                          double y, enum lang lang)
 {
-    const char *mod = level <= 2 ? modality_words(modality) : "";
+    const char *mod = level <= 2 ? modality_words(modality, lang) : "";
+    int named = *mod ? 1 : 0;
     if (!enough) {
-        snprintf(out, len,
-                 "This is taking longer than usual. Too few similar exams here have waited this "
-                 "long for us to estimate when %s.",
-                 m->event);
+        fill(out, len, i18n_text(lang, m->too_few), 0, NULL);
         return;
     }
-    char a[32], b[32];
-    span_words(a, sizeof(a), x);
-    span_words(b, sizeof(b), y);
+    char a[48], b[48];
+    span_words(a, sizeof(a), x < 60 && rung > 0 ? 0 : x, lang);
+    span_words(b, sizeof(b), y, lang);
+    const char *with[3] = {mod, a, b};
+    const char *const *args = named ? with : with + 1;
     if (y < 60)
-        snprintf(out, len,
-                 "This is taking longer than usual; most similar %s%s%s had been %s by now, so it "
-                 "should come soon.",
-                 mod, *mod ? " " : "", m->things, m->done);
-    else if (rung > 0)
-        snprintf(out, len,
-                 "Of the %s%s%s here still waiting at this point, most were %s within %s more, "
-                 "and 9 in 10 within %s.",
-                 mod, *mod ? " " : "", m->things, m->done, x < 60 ? "a few minutes" : a, b);
+        fill(out, len, i18n_text(lang, m->soon[named]), named, args);
     else
-        snprintf(out, len, "Most %s%s%s here are %s within %s from now, and 9 in 10 within %s.",
-                 mod, *mod ? " " : "", m->things, m->done, a, b);
+        fill(out, len, i18n_text(lang, rung > 0 ? m->waiting[named] : m->usual[named]), named + 2,
+             args);
 }
 
-json_t *estimates_json(const PGresult *res, int row, time_t now)
+json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
 {
     const char *stage = db_value(res, row, "stage");
     json_t *list = json_array();
@@ -277,12 +345,12 @@ json_t *estimates_json(const PGresult *res, int row, time_t now)
         if (!enough && (!rung || atoi(rung) == 0))
             continue;
         char basis[256], summary[400];
-        basis_words(basis, sizeof(basis), res, row, m);
+        basis_words(basis, sizeof(basis), res, row, m, lang);
         double x = enough ? difftime(pg_time(p50), now) : 0;
         double y = enough ? difftime(pg_time(p90), now) : 0;
         summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),
                       lv ? atoi(lv) : 3, enough, rung ? atoi(rung) : 0, x < 0 ? 0 : x,
-                      y < 0 ? 0 : y);
+                      y < 0 ? 0 : y, lang);
         json_t *e = json_pack("{s:s, s:i, s:s, s:s}", "milestone", m->milestone, "sample_size",
                               atoi(n), "basis", basis, "summary", summary);
         /* Too few: no times at all rather than a guess (CONTRACT's Estimate needs only

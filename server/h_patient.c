@@ -70,7 +70,7 @@ static char *reuse_page(struct req *rq, const char *study, size_t *len, int *sta
     if (!page_cache_enabled())
         return NULL;
     unsigned long long generation = page_cache_generation();
-    char *page = page_cache_get(rq->who.sub, study, &kept, len);
+    char *page = page_cache_get(rq->who.sub, study, rq->lang, &kept, len);
     if (!page) {
         page_cache_note(PAGE_MISS);
         return NULL;
@@ -103,7 +103,7 @@ static int answer_page(struct req *rq, const char *study, json_t *body, bool kee
         return req_problem(rq, 500, "Out of memory.");
     size_t len = strlen(text);
     if (keep && stamp_usable(stamp))
-        page_cache_put(rq->who.sub, study, stamp, text, len, generation);
+        page_cache_put(rq->who.sub, study, rq->lang, stamp, text, len, generation);
     return req_raw(rq, 200, "application/json", text, len);
 }
 
@@ -123,7 +123,7 @@ int h_patient_studies(struct req *rq)
         return s;
     json_t *list = json_array();
     for (int i = 0; list && i < PQntuples(res); i++) {
-        json_t *study = patient_view_study(res, i);
+        json_t *study = patient_view_study(res, i, rq->lang);
         if (!study || json_array_append_new(list, study) < 0) {
             json_decref(list);
             list = NULL;
@@ -151,7 +151,7 @@ int h_patient_study(struct req *rq)
         return s;
     if (PQntuples(res) != 1)
         return req_problem(rq, 404, "No such study.");
-    json_t *study = patient_view_study(res, 0);
+    json_t *study = patient_view_study(res, 0, rq->lang);
     if (!study)
         return req_problem(rq, 500, "Out of memory.");
     /* The report columns are non-NULL only when the gate function returned the released
@@ -167,7 +167,7 @@ int h_patient_study(struct req *rq)
                 return s;
             }
         }
-        if (patient_view_add_report(study, res, 0, history) < 0) {
+        if (patient_view_add_report(study, res, 0, history, rq->lang) < 0) {
             json_decref(study);
             return req_problem(rq, 500, "Out of memory.");
         }

@@ -56,7 +56,7 @@ int h_proxy_patient_studies(struct req *rq)
         return s;
     json_t *list = json_array();
     for (int i = 0; list && i < PQntuples(res); i++) {
-        json_t *study = patient_view_study(res, i);
+        json_t *study = patient_view_study(res, i, rq->lang);
         if (study)
             proxy_trim(study);
         if (!study || json_array_append_new(list, study) < 0) {
@@ -76,7 +76,7 @@ int h_proxy_study(struct req *rq)
         return s;
     if (PQntuples(res) != 1)
         return req_problem(rq, 404, "No such study.");
-    json_t *study = patient_view_study(res, 0);
+    json_t *study = patient_view_study(res, 0, rq->lang);
     if (!study)
         return req_problem(rq, 500, "Out of memory.");
     if (db_value(res, 0, "findings")) {
@@ -89,7 +89,7 @@ int h_proxy_study(struct req *rq)
                 return s;
             }
         }
-        if (patient_view_add_report(study, res, 0, history) < 0) {
+        if (patient_view_add_report(study, res, 0, history, rq->lang) < 0) {
             json_decref(study);
             return req_problem(rq, 500, "Out of memory.");
         }

@@ -25,7 +25,7 @@
 struct code_sign_in_state {
     struct session_check check; /* first: session.c's part */
     enum role role;
-    const char *person_id, *stored_birth, *birth;
+    const char *person_id, *stored_birth, *birth, *language;
     char code_key[32], keys[200], limits[32];
 };
 
@@ -40,6 +40,12 @@ static int code_sign_in_finish(struct req *rq)
     if (!si->check.matched || !birth_ok || diff)
         return session_refuse(rq, si->role, si->person_id, si->keys, si->limits,
                               "The access code and birth date do not match our records.");
+    /* The saved language follows the patient to every browser they sign in on. */
+    if (si->language) {
+        rq->lang = (enum lang)i18n_lang_of_tag(si->language, strlen(si->language));
+        if (req_set_language_cookie(rq, rq->lang) < 0)
+            return req_problem(rq, 500, "Out of memory.");
+    }
     return session_issue(rq, si->role, si->person_id, si->code_key);
 }
 
@@ -90,6 +96,7 @@ static int code_sign_in(struct req *rq, enum query lookup, enum role role, const
             si->person_id = db_value(r, 0, "id");
             si->check.hash = db_value(r, 0, "access_hash");
             si->stored_birth = db_value(r, 0, "birth_date");
+            si->language = db_value(r, 0, "language"); /* patients only: NULL for a proxy */
         }
     }
     si->birth = birth;

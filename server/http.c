@@ -39,6 +39,10 @@
 #define LISTEN_BACKLOG 1024
 /* The longest a stop waits for the hash pool's queued jobs: a full queue of argon2id hashes. */
 #define HASH_DRAIN_MS 30000
+/* The chosen language (i18n.h), kept for a year: a language is no secret, so the pages may read
+ * it too. */
+#define LANG_COOKIE         "portal_lang"
+#define LANG_COOKIE_MAX_AGE (365 * 24 * 3600)
 /* The request head may fill the connection's memory pool but this much: what libmicrohttpd needs
  * besides the head to answer at all (the answer's own head, the parsed header list). Measured on
  * 0.9.75 at the default 5632 bytes: heads up to ~5.3 KB reach us, a little more is dropped without
@@ -77,11 +81,11 @@ int req_problem(struct req *rq, int status, const char *fmt, ...)
     char detail[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    vsnprintf(detail, sizeof(detail), i18n_text(rq->lang, fmt), ap);
     va_end(ap);
     json_decref(rq->out);
     rq->out = rq->fhir ? fhir_outcome_body(status, detail, rq->request_id)
-                       : problem_body(status, detail, rq->request_id);
+                       : problem_body(status, detail, rq->request_id, rq->lang);
     rq->out_is_problem = true;
     rq->status = status;
     return status;
@@ -474,6 +478,25 @@ static void fill_request_id(struct req *rq, bool from_trusted_proxy)
         request_id_new(rq->request_id);
 }
 
+/* The saved choice (the portal_lang cookie, set at sign-in and by the switch), else the best of
+ * Accept-Language, else PORTAL_DEFAULT_LANGUAGE. */
+static void fill_lang(struct req *rq)
+{
+    const char *saved = req_cookie(rq, LANG_COOKIE);
+    int l = saved && strlen(saved) == 2 ? i18n_lang_of_tag(saved, 2) : -1;
+    rq->lang = l >= 0 ? (enum lang)l
+                      : i18n_accept_language(req_header(rq, MHD_HTTP_HEADER_ACCEPT_LANGUAGE),
+                                             rq->cfg->default_language);
+}
+
+int req_set_language_cookie(struct req *rq, enum lang lang)
+{
+    char cookie[96];
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%d; Secure; SameSite=Strict",
+             LANG_COOKIE, i18n_code(lang), LANG_COOKIE_MAX_AGE);
+    return req_add_header(rq, "Set-Cookie", cookie);
+}
+
 static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
                            const char *method)
 {
@@ -493,6 +516,7 @@ static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, c
                strcmp(rq->path, FHIR_BASE_PATH) == 0;
     bool from_trusted_proxy = fill_client_addr(rq);
     fill_request_id(rq, from_trusted_proxy);
+    fill_lang(rq);
     char allow[64];
     rq->match = router_match(rq->method, rq->path, &rq->route, rq->id, allow, sizeof(allow));
     if (rq->match == ROUTER_BAD_METHOD && req_add_header(rq, "Allow", allow) < 0)
@@ -628,8 +652,11 @@ static int refuse_framing(struct req *rq)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     size_t head_max = (size_t)rq->cfg->connection_memory - HEAD_ROOM_FOR_ANSWER;
-    if (ci && ci->header_size > head_max)
+    if (ci && ci->header_size > head_max) {
+        /* The room left for this answer was measured in English, without Content-Language. */
+        rq->lang = LANG_EN;
         return req_problem(rq, 431, "The request head is larger than %zu bytes.", head_max);
+    }
     const char *te = req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     int lengths = 0;
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_header, &lengths);
@@ -736,6 +763,11 @@ static enum MHD_Result respond(struct req *rq)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* Every JSON answer's human texts are in rq->lang; a page file is the same in every language
+     * (the pages translate themselves). No Vary: nothing here may be stored (no-store). A 431 has
+     * no room to spare (refuse_framing). */
+    if ((!rq->raw_type || strcmp(rq->raw_type, "application/json") == 0) && rq->status != 431)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE, i18n_code(rq->lang));
     bool has_cache_control = false;
     for (int i = 0; i < rq->nheaders; i++) {
         MHD_add_response_header(resp, rq->headers[i].name, rq->headers[i].value);

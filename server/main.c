@@ -1,5 +1,5 @@
 /* portald: the results portal's one binary. Subcommands: serve, migrate, token, seed-demo,
- * access-code, access-codes-pending, set-password, end-sessions, proxy-*. */
+ * access-code, access-codes-pending, set-password, end-sessions, proxy-*, staff-add, catalogue. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -18,6 +18,8 @@
 #include "hash_pool.h"
 #include "hl7_listener.h"
 #include "http.h"
+#include "i18n.h"
+#include "i18n_pages.h"
 #include "log.h"
 #include "migrate.h"
 #include "notify.h"
@@ -41,6 +43,7 @@ static int usage(void)
             "               | proxy-add NAME BIRTH_DATE [EMAIL] | proxy-code PROXY_ID\n"
             "               | proxy-grant PROXY_ID MRN guardian|caregiver [--until TIME] ...\n"
             "               | proxy-renew LINK_ID UNTIL | proxy-end LINK_ID\n"
+            "               | catalogue en|es|fr\n"
             "               | seed-history [--days N] [--shape S]\n"
             "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
             "[--by-hour]]\n"
@@ -77,6 +80,12 @@ static int cmd_serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char err[256];
+    if (i18n_init(err, sizeof(err)) < 0) {
+        fprintf(stderr, "portald: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
     db_configure(cfg.database_url, cfg.db_connect_timeout, DB_PREPARED);
     if (cfg.database_read_url)
         db_configure_standby(cfg.database_read_url);
@@ -95,7 +104,6 @@ static int cmd_serve(void)
         config_free(&cfg);
         return 1;
     }
-    char err[256];
     struct http_server *srv = http_start(&cfg, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "portald: %s\n", err);
@@ -246,6 +254,8 @@ int main(int argc, char **argv)
         return cmd_db(staff_add_cli, true, argc, argv);
     if (strcmp(cmd, "seed-history") == 0)
         return cmd_estimates(history_seed, true, argc, argv);
+    if (strcmp(cmd, "catalogue") == 0)
+        return i18n_pages_cli(argc, argv);
     if (strcmp(cmd, "backtest") == 0)
         return cmd_estimates(backtest_run, false, argc, argv);
     return usage();

@@ -267,6 +267,8 @@ static void send_one(struct sender *s, const PGresult *r, int row)
         .stage = db_value(r, row, "stage"),
         .unsubscribe_id = db_value(r, row, "unsubscribe_id"),
         .attempt = attempt ? atoi(attempt) : 1,
+        /* The claim does not name the patient's saved language yet (docs/languages.md). */
+        .lang = cfg->default_language,
     };
     struct notify_text t;
     if (kind < 0 || audience < 0 || !m.message_id ||

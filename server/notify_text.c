@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 static const char *const kind_names[] = {
     [NOTIFY_RESULT_READY] = "result_ready",
     [NOTIFY_RESULT_UPDATED] = "result_updated",
@@ -21,7 +23,7 @@ static const char *const kind_names[] = {
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
 /* Said under every email: why it came, and that replies go nowhere. */
-#define FOOTER_AUTOMATIC "This message was sent automatically; replies are not read.\n"
+#define FOOTER_AUTOMATIC N_("This message was sent automatically; replies are not read.")
 
 int notify_kind_parse(const char *s)
 {
@@ -77,47 +79,58 @@ static int put(char *buf, size_t size, const char *fmt, ...)
 
 /* The office answered the patient's call-back request with a time or a message; when, and what
  * it said, are in the portal. */
-static int patient_answer_text(const char *base, struct notify_text *t)
+static int patient_answer_text(enum lang l, const char *base, struct notify_text *t)
 {
     if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
-        put(t->subject, sizeof(t->subject), "Your doctor's office answered your request") < 0 ||
+        put(t->subject, sizeof(t->subject), "%s",
+            i18n_text(l, "Your doctor's office answered your request")) < 0 ||
         put(t->sms, sizeof(t->sms),
-            "Your doctor's office answered your request to talk over your results. Sign in to "
-            "see the answer: %s",
+            i18n_text(l, "Your doctor's office answered your request to talk over your results. "
+                         "Sign in to see the answer: %s"),
             t->link) < 0)
         return -1;
-    return put(t->body, sizeof(t->body),
-               "Hello,\n\n"
-               "Your doctor's office answered your request to talk over your results. Sign in to "
-               "your patient portal to see the answer:\n\n"
-               "%s\n\n"
-               "For your privacy this message says nothing more; everything is in the portal.\n\n"
-               "-- \n" FOOTER_AUTOMATIC
-               "If your email program offers to unsubscribe from this sender, that stops these "
-               "emails.\n",
-               t->link);
+    return put(t->body, sizeof(t->body), "%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
+               i18n_text(l, "Hello,"),
+               i18n_text(l, "Your doctor's office answered your request to talk over your results. "
+                            "Sign in to your patient portal to see the answer:"),
+               t->link,
+               i18n_text(l, "For your privacy this message says nothing more; everything is in "
+                            "the portal."),
+               i18n_text(l, FOOTER_AUTOMATIC),
+               i18n_text(l, "If your email program offers to unsubscribe from this sender, that "
+                            "stops these emails."));
 }
 
+/* Whole sentences for each kind, so a translation never agrees with words it cannot see. */
 static int patient_text(const struct notify_message *m, const char *base, struct notify_text *t)
 {
+    enum lang l = m->lang;
     if (m->kind == NOTIFY_CALLBACK_ANSWERED)
-        return patient_answer_text(base, t);
+        return patient_answer_text(l, base, t);
     bool updated = m->kind == NOTIFY_RESULT_UPDATED;
-    const char *what = updated ? "An updated result" : "A new result";
     if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
-        put(t->subject, sizeof(t->subject), "%s is ready in your patient portal", what) < 0 ||
-        put(t->sms, sizeof(t->sms), "%s is ready in your patient portal. Sign in to see it: %s",
-            what, t->link) < 0)
+        put(t->subject, sizeof(t->subject), "%s",
+            updated ? i18n_text(l, "An updated result is ready in your patient portal")
+                    : i18n_text(l, "A new result is ready in your patient portal")) < 0 ||
+        put(t->sms, sizeof(t->sms),
+            updated ? i18n_text(l, "An updated result is ready in your patient portal. Sign in to "
+                                   "see it: %s")
+                    : i18n_text(l, "A new result is ready in your patient portal. Sign in to see "
+                                   "it: %s"),
+            t->link) < 0)
         return -1;
-    return put(t->body, sizeof(t->body),
-               "Hello,\n\n"
-               "%s is ready for you in your patient portal. Sign in to see it:\n\n"
-               "%s\n\n"
-               "For your privacy this message says nothing more; everything is in the portal.\n\n"
-               "-- \n" FOOTER_AUTOMATIC
-               "If your email program offers to unsubscribe from this sender, that stops these "
-               "emails.\n",
-               what, t->link);
+    return put(t->body, sizeof(t->body), "%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
+               i18n_text(l, "Hello,"),
+               updated ? i18n_text(l, "An updated result is ready for you in your patient portal. "
+                                      "Sign in to see it:")
+                       : i18n_text(l, "A new result is ready for you in your patient portal. Sign "
+                                      "in to see it:"),
+               t->link,
+               i18n_text(l, "For your privacy this message says nothing more; everything is in "
+                            "the portal."),
+               i18n_text(l, FOOTER_AUTOMATIC),
+               i18n_text(l, "If your email program offers to unsubscribe from this sender, that "
+                            "stops these emails."));
 }
 
 /* A proxy is told that a result of someone they follow is ready, and where they sign in; not
@@ -142,33 +155,36 @@ static int proxy_text(const struct notify_message *m, const char *base, struct n
 
 static int physician_text(const struct notify_message *m, const char *base, struct notify_text *t)
 {
+    enum lang l = m->lang;
     if (put(t->link, sizeof(t->link), "%s/physician.html", base) < 0)
         return -1;
     const char *subject, *sentence;
-    char counted[160];
+    char counted[200];
     switch (m->kind) {
     case NOTIFY_REPORTS_WAITING:
         if (m->reports_waiting <= 0)
             return -1;
         if (m->reports_waiting == 1)
-            snprintf(counted, sizeof(counted), "1 report waits for your review.");
+            snprintf(counted, sizeof(counted), "%s",
+                     i18n_text(l, "1 report waits for your review."));
         else
-            snprintf(counted, sizeof(counted), "%d reports wait for your review.",
+            snprintf(counted, sizeof(counted), i18n_text(l, "%d reports wait for your review."),
                      m->reports_waiting);
-        subject = m->reports_waiting == 1 ? "1 report waits for your review"
-                                          : "Reports wait for your review";
+        subject = m->reports_waiting == 1 ? i18n_text(l, "1 report waits for your review")
+                                          : i18n_text(l, "Reports wait for your review");
         sentence = counted;
         break;
     case NOTIFY_CALLBACK_REQUESTED:
-        subject = "A patient asked to talk over a result";
-        sentence = "A patient asked to talk over a released result with you. The request is in "
-                   "your list of discussion requests.";
+        subject = i18n_text(l, "A patient asked to talk over a result");
+        sentence = i18n_text(l, "A patient asked to talk over a released result with you. The "
+                                "request is in your list of discussion requests.");
         break;
     case NOTIFY_HOLD_ENDING:
-        subject = "A hold you placed ends within 24 hours";
-        sentence = "A hold you placed on a report ends within 24 hours. When it ends, the site's "
-                   "release policy applies: the report is released to the patient if the policy "
-                   "says so by then, and otherwise waits for your review.";
+        subject = i18n_text(l, "A hold you placed ends within 24 hours");
+        sentence = i18n_text(l, "A hold you placed on a report ends within 24 hours. When it "
+                                "ends, the site's release policy applies: the report is released "
+                                "to the patient if the policy says so by then, and otherwise "
+                                "waits for your review.");
         break;
     default:
         return -1;
@@ -176,27 +192,32 @@ static int physician_text(const struct notify_message *m, const char *base, stru
     if (put(t->subject, sizeof(t->subject), "%s", subject) < 0 ||
         put(t->sms, sizeof(t->sms), "%s %s", sentence, t->link) < 0)
         return -1;
-    return put(t->body, sizeof(t->body),
-               "%s\n\nOpen the results portal:\n\n%s\n\n-- \n" FOOTER_AUTOMATIC
-               "If your email program offers to unsubscribe from this sender, that stops these "
-               "messages.\n",
-               sentence, t->link);
+    return put(t->body, sizeof(t->body), "%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n", sentence,
+               i18n_text(l, "Open the results portal:"), t->link, i18n_text(l, FOOTER_AUTOMATIC),
+               i18n_text(l, "If your email program offers to unsubscribe from this sender, that "
+                            "stops these messages."));
 }
 
 static int staff_text(const struct notify_message *m, const char *base, struct notify_text *t)
 {
+    enum lang l = m->lang;
     if (m->kind != NOTIFY_STUDY_OVERDUE || !plain(m->accession) || !plain(m->stage))
         return -1;
     if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
-        put(t->subject, sizeof(t->subject), "Study %s is overdue at stage %s", m->accession,
-            m->stage) < 0 ||
-        put(t->sms, sizeof(t->sms), "Study %s is overdue at stage %s.", m->accession, m->stage) < 0)
+        put(t->subject, sizeof(t->subject), i18n_text(l, "Study %s is overdue at stage %s"),
+            m->accession, m->stage) < 0 ||
+        put(t->sms, sizeof(t->sms), i18n_text(l, "Study %s is overdue at stage %s."), m->accession,
+            m->stage) < 0)
         return -1;
-    return put(t->body, sizeof(t->body),
-               "Study %s has been at stage %s longer than the p90 estimate for similar studies "
-               "(nine in ten took less). It is announced once per study and stage.\n\n"
-               "-- \n" FOOTER_AUTOMATIC,
-               m->accession, m->stage);
+    char sentence[400];
+    if (put(sentence, sizeof(sentence),
+            i18n_text(l, "Study %s has been at stage %s longer than the p90 estimate for similar "
+                         "studies (nine in ten took less). It is announced once per study and "
+                         "stage."),
+            m->accession, m->stage) < 0)
+        return -1;
+    return put(t->body, sizeof(t->body), "%s\n\n-- \n%s\n", sentence,
+               i18n_text(l, FOOTER_AUTOMATIC));
 }
 
 int notify_text_render(const struct notify_message *m, const char *public_url,

@@ -12,8 +12,9 @@
 #include <time.h>
 
 #define NSHARDS 64
-/* Patient id, study id (zeros for the list), then the kind of page: the nil UUID is a valid path
- * segment, so without the kind a study key could be the list's. */
+/* Patient id, study id (zeros for the list), then the kind of page and its language: the nil UUID
+ * is a valid path segment, so without the kind a study key could be the list's, and a page's texts
+ * are in one language (a Spanish reader must never get the English page). */
 #define KEY_LEN           33
 #define KIND_LIST         0
 #define KIND_STUDY        1
@@ -79,14 +80,16 @@ static int parse_uuid(const char *s, uint8_t out[16])
     return s[36] == '\0' ? 0 : -1;
 }
 
-static int make_key(const char *patient, const char *study, uint8_t key[KEY_LEN])
+static int make_key(const char *patient, const char *study, enum lang lang, uint8_t key[KEY_LEN])
 {
     memset(key, 0, KEY_LEN);
     if (!patient || parse_uuid(patient, key) < 0)
         return -1;
     if (study && parse_uuid(study, key + 16) < 0)
         return -1;
-    key[32] = study ? KIND_STUDY : KIND_LIST;
+    if ((unsigned)lang >= LANG_COUNT)
+        return -1;
+    key[32] = (uint8_t)((study ? KIND_STUDY : KIND_LIST) | (unsigned)lang << 1);
     return 0;
 }
 
@@ -221,10 +224,11 @@ static void drop(struct shard *sh, struct page **link)
     free(p);
 }
 
-char *page_cache_get(const char *patient, const char *study, struct page_stamp *stamp, size_t *len)
+char *page_cache_get(const char *patient, const char *study, enum lang lang,
+                     struct page_stamp *stamp, size_t *len)
 {
     uint8_t key[KEY_LEN];
-    if (!shards || make_key(patient, study, key) < 0)
+    if (!shards || make_key(patient, study, lang, key) < 0)
         return NULL;
     uint64_t hash = key_hash(key);
     struct shard *sh = &shards[hash % NSHARDS];
@@ -250,11 +254,11 @@ unsigned long long page_cache_generation(void)
     return atomic_load(&generation);
 }
 
-void page_cache_put(const char *patient, const char *study, struct page_stamp stamp,
+void page_cache_put(const char *patient, const char *study, enum lang lang, struct page_stamp stamp,
                     const char *body, size_t len, unsigned long long since)
 {
     uint8_t key[KEY_LEN];
-    if (!shards || make_key(patient, study, key) < 0)
+    if (!shards || make_key(patient, study, lang, key) < 0)
         return;
     struct page *p = malloc(sizeof(*p) + len + 1);
     if (!p)

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "estimates.h"
+#include "i18n.h"
 #include "timefmt.h"
 
 struct stage_text {
@@ -20,45 +21,61 @@ struct stage_text {
 
 /* Written for patients: who is doing what now, and what comes next. */
 static const struct stage_text stage_texts[] = {
-    {"ordered", "Your exam has been ordered",
-     "Your doctor has asked for this imaging exam. The imaging centre will contact you to book "
-     "a time."},
-    {"scheduled", "Your exam is booked",
-     "Your appointment is booked. Please arrive a little early and bring a photo ID."},
-    {"checked_in", "You have checked in",
-     "You are at the imaging centre. A technologist will call you in for your exam soon."},
-    {"imaging", "Your images are being taken",
-     "A technologist is taking your images. Technologists run the scanner; they do not read the "
-     "images and cannot give you results."},
-    {"awaiting_read", "Your images are waiting for a radiologist",
-     "Your exam is finished. A radiologist, a doctor who specialises in reading medical images, "
-     "will look at them next."},
-    {"reading", "A radiologist is reading your images",
-     "A radiologist is examining your images and writing a report for your doctor."},
-    {"physician_review", "Your doctor is reviewing the report",
-     "The radiologist's report has gone to your doctor, who will review it and talk the results "
-     "over with you."},
-    {"available", "Your results are ready",
-     "Your doctor has reviewed the report. You can read it now and schedule a time to talk it "
-     "over."},
-    {"cancelled", "This exam was cancelled",
-     "This exam was cancelled. If you did not expect this, please contact your doctor's office."},
+    {"ordered", N_("Your exam has been ordered"),
+     N_("Your doctor has asked for this imaging exam. The imaging centre will contact you to book "
+        "a time.")},
+    {"scheduled", N_("Your exam is booked"),
+     N_("Your appointment is booked. Please arrive a little early and bring a photo ID.")},
+    {"checked_in", N_("You have checked in"),
+     N_("You are at the imaging centre. A technologist will call you in for your exam soon.")},
+    {"imaging", N_("Your images are being taken"),
+     N_("A technologist is taking your images. Technologists run the scanner; they do not read the "
+        "images and cannot give you results.")},
+    {"awaiting_read", N_("Your images are waiting for a radiologist"),
+     N_("Your exam is finished. A radiologist, a doctor who specialises in reading medical images, "
+        "will look at them next.")},
+    {"reading", N_("A radiologist is reading your images"),
+     N_("A radiologist is examining your images and writing a report for your doctor.")},
+    {"physician_review", N_("Your doctor is reviewing the report"),
+     N_("The radiologist's report has gone to your doctor, who will review it and talk the results "
+        "over with you.")},
+    {"available", N_("Your results are ready"),
+     N_("Your doctor has reviewed the report. You can read it now and schedule a time to talk it "
+        "over.")},
+    {"cancelled", N_("This exam was cancelled"),
+     N_("This exam was cancelled. If you did not expect this, please contact your doctor's "
+        "office.")},
 };
 
 /* Release policies (docs/release-policies.md). A report the policy released (at once, at a
  * deadline, or when a hold ended) was shared without waiting for the physician; a held one is held
  * by the physician (never said why), and when the hold ends it is shared only where the policy
  * would have shared it by then: auto_release_at says when. */
-static const char released_unreviewed_text[] =
+static const char released_unreviewed_text[] = N_(
     "Your report is ready. It was shared with you automatically, without waiting for your doctor, "
     "so your doctor may not have reviewed it yet. You can read it now and schedule a time to talk "
-    "it over.";
+    "it over.");
 static const char held_text[] =
-    "Your doctor has put a hold on sharing this report for now. It will be shared with you when "
-    "your doctor releases it.";
+    N_("Your doctor has put a hold on sharing this report for now. It will be shared with you when "
+       "your doctor releases it.");
 static const char held_then_automatic_text[] =
-    "Your doctor has put a hold on sharing this report for now. It will be shared with you when "
-    "your doctor releases it, or automatically when the hold ends.";
+    N_("Your doctor has put a hold on sharing this report for now. It will be shared with you when "
+       "your doctor releases it, or automatically when the hold ends.");
+
+/* A release by policy names no physician: sql/definitions/40_release.sql stores one of these as its
+ * releaser's name, which the patient reads in their language. */
+static const char *const policy_releasers[] = {
+    N_("Released automatically (patient preference)"),
+    N_("Released automatically (site policy)"),
+};
+
+static const char *releaser_words(const char *name, enum lang lang)
+{
+    for (size_t i = 0; name && i < sizeof(policy_releasers) / sizeof(policy_releasers[0]); i++)
+        if (strcmp(name, policy_releasers[i]) == 0)
+            return i18n_text(lang, policy_releasers[i]);
+    return name;
+}
 
 static bool is_true(const char *v)
 {
@@ -73,16 +90,16 @@ static const struct stage_text *stage_text(const char *stage)
     return NULL;
 }
 
-const char *patient_view_stage_label(const char *stage)
+const char *patient_view_stage_label(const char *stage, enum lang lang)
 {
     const struct stage_text *t = stage_text(stage);
-    return t ? t->label : NULL;
+    return t ? i18n_text(lang, t->label) : NULL;
 }
 
-const char *patient_view_stage_explanation(const char *stage)
+const char *patient_view_stage_explanation(const char *stage, enum lang lang)
 {
     const struct stage_text *t = stage_text(stage);
-    return t ? t->explanation : NULL;
+    return t ? i18n_text(lang, t->explanation) : NULL;
 }
 
 /* The stages reached, each at the time it was first reached, in time order. */
@@ -133,7 +150,8 @@ static json_t *timeline(const PGresult *res, int row)
 }
 
 /* "held", the patient's release choice, and the explanations that fit them. */
-static int add_release_policy(json_t *o, const PGresult *res, int row, const char *stage)
+static int add_release_policy(json_t *o, const PGresult *res, int row, const char *stage,
+                              enum lang lang)
 {
     const char *held = db_value(res, row, "held");
     if (held && json_object_set_new(o, "held", json_boolean(is_true(held))) < 0)
@@ -147,7 +165,8 @@ static int add_release_policy(json_t *o, const PGresult *res, int row, const cha
     else if (is_true(db_value(res, row, "released_unreviewed")) && stage &&
              strcmp(stage, "available") == 0)
         explanation = released_unreviewed_text;
-    if (explanation && json_object_set_new(o, "stage_explanation", json_string(explanation)) < 0)
+    if (explanation &&
+        json_object_set_new(o, "stage_explanation", json_string(i18n_text(lang, explanation))) < 0)
         return -1;
     const char *pref = db_value(res, row, "release_preference");
     if (pref) {
@@ -158,19 +177,20 @@ static int add_release_policy(json_t *o, const PGresult *res, int row, const cha
     return 0;
 }
 
-json_t *patient_view_study(const PGresult *res, int row)
+json_t *patient_view_study(const PGresult *res, int row, enum lang lang)
 {
     const char *stage = db_value(res, row, "stage");
     const struct stage_text *t = stage_text(stage);
     const char *released = db_value(res, row, "released_version");
     /* Turnaround estimates: precomputed numbers joined into the same query (server/estimates.c). */
-    json_t *estimates = estimates_json(res, row, time(NULL));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:b}", "id",
-                          db_value(res, row, "id"), "accession", db_value(res, row, "accession"),
-                          "modality", db_value(res, row, "modality"), "description",
-                          db_value(res, row, "description"), "stage", stage, "stage_label",
-                          t ? t->label : NULL, "stage_explanation", t ? t->explanation : NULL,
-                          "estimates", estimates, "report_available", released != NULL);
+    json_t *estimates = estimates_json(res, row, time(NULL), lang);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:b}", "id", db_value(res, row, "id"),
+                  "accession", db_value(res, row, "accession"), "modality",
+                  db_value(res, row, "modality"), "description", db_value(res, row, "description"),
+                  "stage", stage, "stage_label", t ? i18n_text(lang, t->label) : NULL,
+                  "stage_explanation", t ? i18n_text(lang, t->explanation) : NULL, "estimates",
+                  estimates, "report_available", released != NULL);
     if (!o)
         return NULL;
     json_t *tl = timeline(res, row);
@@ -179,14 +199,15 @@ json_t *patient_view_study(const PGresult *res, int row)
         json_decref(o);
         return NULL;
     }
-    if (add_release_policy(o, res, row, stage) < 0) {
+    if (add_release_policy(o, res, row, stage, lang) < 0) {
         json_decref(o);
         return NULL;
     }
     return o;
 }
 
-int patient_view_add_report(json_t *study, const PGresult *res, int row, const PGresult *history)
+int patient_view_add_report(json_t *study, const PGresult *res, int row, const PGresult *history,
+                            enum lang lang)
 {
     const char *id = db_value(res, row, "id");
     const char *status = db_value(res, row, "status");
@@ -197,7 +218,7 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
                   atoi(db_value(res, row, "version")), "status", status, "findings",
                   db_value(res, row, "findings"), "impression", db_value(res, row, "impression"),
                   "radiologist", db_value(res, row, "radiologist"), "released_by",
-                  db_value(res, row, "released_by"), "physician_note",
+                  releaser_words(db_value(res, row, "released_by"), lang), "physician_note",
                   db_value(res, row, "physician_note"), "amended", strcmp(status, "amended") == 0,
                   "newer_version_pending", pending && strcmp(pending, "t") == 0);
     if (!report)
@@ -213,7 +234,7 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
             json_t *e =
                 json_pack("{s:i, s:s, s:s}", "version", atoi(db_value(history, i, "version")),
                           "status", db_value(history, i, "status"), "released_by",
-                          db_value(history, i, "released_by_name"));
+                          releaser_words(db_value(history, i, "released_by_name"), lang));
             if (!e || timefmt_json_set(e, "released_at", db_value(history, i, "released_at")) < 0 ||
                 json_array_append_new(h, e) < 0) {
                 json_decref(e);
@@ -233,12 +254,15 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     const char *how = db_value(res, row, "how");
     if (how && strcmp(how, "policy") == 0 && !db_value(res, row, "physician_note"))
         snprintf(prompt, sizeof(prompt),
-                 "Your results were shared with you automatically, without waiting for your "
-                 "doctor. Schedule a time with %s to talk them over.",
+                 i18n_text(lang, "Your results were shared with you automatically, without "
+                                 "waiting for your doctor. Schedule a time with %s to talk them "
+                                 "over."),
                  physician);
     else
-        snprintf(prompt, sizeof(prompt),
-                 "%s has reviewed your results. Schedule a time to talk them over.", physician);
+        snprintf(
+            prompt, sizeof(prompt),
+            i18n_text(lang, "%s has reviewed your results. Schedule a time to talk them over."),
+            physician);
     char url[128];
     snprintf(url, sizeof(url), "/api/v1/patient/studies/%s/discussion-requests", id);
     const char *dstate = db_value(res, row, "discussion_state");

@@ -200,7 +200,7 @@ const struct query_def queries[Q_COUNT] = {
                        3},
 
     [Q_LOGIN_LOOKUP] = {"login_lookup",
-                        "SELECT id, birth_date, access_hash FROM portal.patients "
+                        "SELECT id, birth_date, access_hash, language FROM portal.patients "
                         "WHERE access_selector = $1 AND merged_into IS NULL",
                         1},
     /* Whether an ingest event names a patient already known (under the authority
@@ -367,6 +367,15 @@ const struct query_def queries[Q_COUNT] = {
     [Q_RELEASE_DUE] = {"release_due",
                        "SELECT released, holds_expired FROM portal.release_due($1::integer, $2)",
                        2},
+    /* The patient's language (sql/migrations/0014_language.sql). */
+    [Q_PATIENT_LANGUAGE] = {"patient_language",
+                            "SELECT language FROM portal.patients WHERE id = $1 "
+                            "AND merged_into IS NULL",
+                            1},
+    [Q_SET_PATIENT_LANGUAGE] = {"set_patient_language",
+                                "UPDATE portal.patients SET language = $2, updated_at = now() "
+                                "WHERE id = $1 AND merged_into IS NULL RETURNING language",
+                                2},
     [Q_PATIENT_PREFERENCE] = {"patient_preference",
                               "SELECT release, wait_days, chosen_at, allowed, max_wait_days "
                               "FROM portal.get_patient_preference($1)",

@@ -31,8 +31,8 @@ static const char *content_type(const char *path)
         return "text/css; charset=utf-8";
     if (strcmp(dot, ".js") == 0)
         return "text/javascript; charset=utf-8";
-    if (strcmp(dot, ".json") == 0)
-        return "application/json";
+    if (strcmp(dot, ".json") == 0) /* the pages' catalogues: the same in every language asked */
+        return "application/json; charset=utf-8";
     if (strcmp(dot, ".svg") == 0)
         return "image/svg+xml";
     if (strcmp(dot, ".png") == 0)

@@ -38,6 +38,8 @@ GRANT SELECT ON portal.patients, portal.physicians, portal.studies TO portal_app
 -- Q_SET_ACCESS_CODE, and `portald seed-demo` / `portald access-code` (server/demo.c).
 GRANT UPDATE (access_selector, access_hash, updated_at, access_code_event,
                access_code_unconfirmed_at) ON portal.patients TO portal_app;
+-- Q_SET_PATIENT_LANGUAGE: the patient's own choice of language.
+GRANT UPDATE (language) ON portal.patients TO portal_app;
 -- `portald set-password` and `portald seed-demo` (server/physician_account.c).
 GRANT UPDATE (password_hash, updated_at) ON portal.physicians TO portal_app;
 

@@ -1,6 +1,92 @@
 // Shared by the patient and physician pages: calling the API with the session cookie, turning
-// every error the API can return into a sentence a person can act on, and small DOM helpers.
-// No framework and no build step: the pages load these modules as they are.
+// every error the API can return into a sentence a person can act on, the page's language, and
+// small DOM helpers. No framework: the pages load these modules as they are; the build only writes
+// the message catalogues static/i18n/LANG.json from po/LANG.po (docs/languages.md).
+
+// ---- language ----
+
+// Every text a person reads is written in English inside t('...'), which xgettext finds for
+// po/portal.pot; {name} marks a value filled in. English needs no catalogue.
+let catalogue = {};
+let currentLanguage = 'en';
+
+export const LANGUAGES = [['en', 'English'], ['es', 'Español'], ['fr', 'Français']];
+
+export function t(msgid, values) {
+  const text = Object.prototype.hasOwnProperty.call(catalogue, msgid) ? catalogue[msgid] : msgid;
+  return values ? text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m)) : text;
+}
+
+export function language() {
+  return currentLanguage;
+}
+
+// The elements of the HTML marked data-i18n hold their English text (a msgid) and are translated
+// in place; data-i18n-attr names attributes (aria-label, placeholder) translated likewise.
+function translateDocument() {
+  for (const node of document.querySelectorAll('[data-i18n]')) {
+    node.textContent = t(node.textContent.trim().replace(/\s+/g, ' '));
+  }
+  for (const node of document.querySelectorAll('[data-i18n-attr]')) {
+    for (const name of node.getAttribute('data-i18n-attr').split(' ')) {
+      node.setAttribute(name, t(node.getAttribute(name)));
+    }
+  }
+}
+
+// Asks the server which language this visitor reads (their saved choice, else the browser's
+// Accept-Language, else the site's), loads its catalogue and translates the page.
+export async function loadLanguage() {
+  let chosen = 'en';
+  try {
+    const res = await fetch('/api/v1/language', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (res.ok) {
+      chosen = (await res.json()).language || 'en';
+    }
+  } catch (e) {
+    chosen = 'en';
+  }
+  if (chosen !== 'en') {
+    try {
+      const res = await fetch(`/i18n/${chosen}.json`, { credentials: 'same-origin' });
+      catalogue = res.ok ? await res.json() : {};
+      if (!res.ok) {
+        chosen = 'en';
+      }
+    } catch (e) {
+      chosen = 'en';
+    }
+  }
+  currentLanguage = chosen;
+  document.documentElement.lang = chosen;
+  translateDocument();
+  const select = document.getElementById('language');
+  if (select) {
+    select.value = chosen;
+  }
+}
+
+// The switch in the page's header: save (through save, e.g. the patient's saved choice) or at
+// least remember the choice in the portal_lang cookie the server reads, then show the page again.
+export function offerLanguages(save) {
+  const select = document.getElementById('language');
+  if (!select) {
+    return;
+  }
+  select.replaceChildren(...LANGUAGES.map(([code, name]) => el('option', { value: code, lang: code }, name)));
+  select.value = currentLanguage;
+  select.addEventListener('change', async () => {
+    const code = select.value;
+    const secure = window.location.protocol === 'https:' ? '; Secure' : '';
+    document.cookie = `portal_lang=${code}; Path=/; Max-Age=31536000; SameSite=Strict${secure}`;
+    try {
+      await save(code);
+    } catch (e) {
+      // The cookie alone still switches this browser.
+    }
+    window.location.reload();
+  });
+}
 
 // Thrown for any answer that is not a success; `message` is ready to show.
 export class ApiError extends Error {
@@ -11,26 +97,23 @@ export class ApiError extends Error {
   }
 }
 
-// Sentences for each kind of failure; `who` picks the patient's or the physician's wording.
+// Sentences for each kind of failure (functions: the language is known only once loaded).
 const MESSAGES = {
-  network: 'We could not reach the portal. Check your internet connection and try again.',
-  401: 'Your session has ended. Please sign in again.',
-  403: 'This account cannot do that.',
-  404: 'We could not find that. It may have been removed.',
-  413: 'That is too long. Please shorten it and try again.',
-  429: 'Too many attempts. Please wait 15 minutes before trying again.',
-  503: 'The portal cannot reach its records right now. Nothing is lost; please try again in a few minutes.',
-  server: 'Something went wrong on our side. Please try again in a moment.',
+  network: () => t('We could not reach the portal. Check your internet connection and try again.'),
+  401: () => t('Your session has ended. Please sign in again.'),
+  403: () => t('This account cannot do that.'),
+  404: () => t('We could not find that. It may have been removed.'),
+  413: () => t('That is too long. Please shorten it and try again.'),
+  429: () => t('Too many attempts. Please wait 15 minutes before trying again.'),
+  503: () => t('The portal cannot reach its records right now. Nothing is lost; please try again in a few minutes.'),
+  server: () => t('Something went wrong on our side. Please try again in a moment.'),
 };
 
 function messageFor(status, detail) {
   if (status === 409 || status === 422) {
-    return detail ? `Please check: ${detail}` : 'Please check what you entered and try again.';
+    return detail ? t('Please check: {detail}', { detail }) : t('Please check what you entered and try again.');
   }
-  if (status === 429) {
-    return MESSAGES[429];
-  }
-  return MESSAGES[status] || MESSAGES.server;
+  return (MESSAGES[status] || MESSAGES.server)();
 }
 
 // Calls the API. Resolves to the parsed JSON body; rejects with ApiError. The session is an
@@ -46,7 +129,7 @@ export async function api(method, path, body) {
   try {
     res = await fetch(path, init);
   } catch (e) {
-    throw new ApiError(0, MESSAGES.network);
+    throw new ApiError(0, MESSAGES.network());
   }
   let data = null;
   const text = await res.text().catch(() => '');
@@ -129,22 +212,22 @@ const DAY_HOUR = { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeri
 
 export function formatDateTime(iso) {
   const d = iso ? new Date(iso) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(undefined, DATE_TIME) : '';
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(currentLanguage, DATE_TIME) : '';
 }
 
 export function formatDate(iso) {
   const d = iso ? new Date(iso) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(undefined, DATE_ONLY) : '';
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(currentLanguage, DATE_ONLY) : '';
 }
 
 export function formatShortDate(iso) {
   const d = iso ? new Date(iso) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(undefined, SHORT_DATE) : '';
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(currentLanguage, SHORT_DATE) : '';
 }
 
 export function formatDayHour(iso) {
   const d = iso ? new Date(iso) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(undefined, DAY_HOUR) : '';
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(currentLanguage, DAY_HOUR) : '';
 }
 
 // A <time> element with a machine-readable datetime and a readable text.
@@ -182,7 +265,7 @@ export function signinShown(message, title) {
 // Shows an error that is not an ended session: the API's sentence, or for a bug in the page a
 // generic one, with the bug kept visible to developers in the console.
 export function showFailure(err) {
-  showError(err instanceof ApiError ? err.message : 'Something went wrong on this page. Please reload it.');
+  showError(err instanceof ApiError ? err.message : t('Something went wrong on this page. Please reload it.'));
   if (!(err instanceof ApiError)) {
     console.error(err);
   }
@@ -196,7 +279,7 @@ export async function signIn(form, path, body, { signedIn, mismatch, failed }) {
   try {
     await api('POST', path, body);
     form.reset();
-    announce('You are signed in.');
+    announce(t('You are signed in.'));
     await signedIn();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
@@ -219,5 +302,5 @@ export async function signOut(showSignin) {
   }
   window.history.replaceState(null, '', window.location.pathname);
   showSignin('');
-  announce('You are signed out.');
+  announce(t('You are signed out.'));
 }

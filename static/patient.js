@@ -4,32 +4,33 @@
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
   formatDateTime, formatDayHour, formatShortDate, timeEl, localInputToIso, setBusy, signIn,
-  signinShown, signOut,
+  signinShown, signOut, t, loadLanguage, offerLanguages,
 } from './common.js';
 
-// The lifecycle in order, with the short names the progress tracker shows.
+// The lifecycle in order, with the short names the progress tracker shows. Texts are looked up
+// when shown (t), once the page's language is loaded.
 const STAGES = [
-  ['ordered', 'Ordered'],
-  ['scheduled', 'Booked'],
-  ['checked_in', 'Checked in'],
-  ['imaging', 'Images taken'],
-  ['awaiting_read', 'Waiting for a radiologist'],
-  ['reading', 'Radiologist reading'],
-  ['physician_review', 'Doctor reviewing'],
-  ['available', 'Results ready'],
+  ['ordered', () => t('Ordered')],
+  ['scheduled', () => t('Booked')],
+  ['checked_in', () => t('Checked in')],
+  ['imaging', () => t('Images taken')],
+  ['awaiting_read', () => t('Waiting for a radiologist')],
+  ['reading', () => t('Radiologist reading')],
+  ['physician_review', () => t('Doctor reviewing')],
+  ['available', () => t('Results ready')],
 ];
 
 const MILESTONES = {
-  report_final: 'The radiologist’s report is finished',
-  physician_review: 'The radiologist’s report is finished',
-  available: 'Your results are ready to read',
-  reading: 'A radiologist starts reading your images',
-  awaiting_read: 'Your images are taken',
+  report_final: () => t('The radiologist’s report is finished'),
+  physician_review: () => t('The radiologist’s report is finished'),
+  available: () => t('Your results are ready to read'),
+  reading: () => t('A radiologist starts reading your images'),
+  awaiting_read: () => t('Your images are taken'),
 };
 
 const MODALITIES = {
-  CT: 'CT scan', MR: 'MRI scan', XR: 'X-ray', US: 'Ultrasound', MG: 'Mammogram',
-  NM: 'Nuclear medicine scan', PET: 'PET scan',
+  CT: () => t('CT scan'), MR: () => t('MRI scan'), XR: () => t('X-ray exam'), US: () => t('Ultrasound'),
+  MG: () => t('Mammogram'), NM: () => t('Nuclear medicine scan'), PET: () => t('PET scan'),
 };
 
 const views = {
@@ -55,7 +56,7 @@ function handleError(err) {
   if (err instanceof ApiError && err.status === 401) {
     const wasSignedIn = signedIn;
     signedIn = false;
-    showSignin(wasSignedIn ? 'For your safety you were signed out. Please sign in again to continue.' : '');
+    showSignin(wasSignedIn ? t('For your safety you were signed out. Please sign in again to continue.') : '');
     return;
   }
   showFailure(err);
@@ -79,7 +80,7 @@ function showSignin(message) {
   forget();
   currentRoute = null;
   show('signin');
-  signinShown(message, 'Sign in – Your imaging results');
+  signinShown(message, t('Sign in – Your imaging results'));
 }
 
 // ---- the progress tracker and estimates ----
@@ -91,7 +92,7 @@ function stageIndex(stage) {
 function tracker(study) {
   const reached = new Map((study.timeline || []).map((t) => [t.stage, t.at]));
   const current = stageIndex(study.stage);
-  const list = el('ol', { class: 'tracker', 'aria-label': 'Progress of this exam' });
+  const list = el('ol', { class: 'tracker', 'aria-label': t('Progress of this exam') });
   STAGES.forEach(([stage, name], i) => {
     let state = 'todo';
     if (study.stage === 'cancelled') {
@@ -103,13 +104,13 @@ function tracker(study) {
     } else if (i === current) {
       state = stage === 'available' ? 'done' : 'current';
     }
-    const prefix = { done: 'Done: ', current: 'Now: ', todo: 'Still to come: ', skipped: 'Skipped: ' }[state];
+    const prefix = { done: t('Done: '), current: t('Now: '), todo: t('Still to come: '), skipped: t('Skipped: ') }[state];
     const at = reached.get(stage);
     list.append(el('li', { class: `step ${state}`, 'aria-current': i === current ? 'step' : null },
       el('span', { class: 'dot', 'aria-hidden': 'true' }),
-      el('span', { class: 'step-name' }, el('span', { class: 'visually-hidden' }, prefix), name),
+      el('span', { class: 'step-name' }, el('span', { class: 'visually-hidden' }, prefix), name()),
       at ? el('span', { class: 'step-time' }, timeEl(at, formatShortDate))
-        : state === 'skipped' ? el('span', { class: 'step-time' }, 'no booking') : null));
+        : state === 'skipped' ? el('span', { class: 'step-time' }, t('no booking')) : null));
   });
   return list;
 }
@@ -119,24 +120,24 @@ function estimates(study) {
   if (!list.length || study.stage === 'cancelled' || study.report_available) {
     return null;
   }
-  const box = el('div', { class: 'estimates' }, el('h3', {}, 'When to expect the next steps'));
+  const box = el('div', { class: 'estimates' }, el('h3', {}, t('When to expect the next steps')));
   const ul = el('ul', {});
   for (const e of list) {
-    const what = MILESTONES[e.milestone] || 'Next step';
-    const li = el('li', {}, el('strong', {}, `${what}: `));
+    const what = MILESTONES[e.milestone] ? MILESTONES[e.milestone]() : t('Next step');
+    const li = el('li', {}, el('strong', {}, t('{what}: ', { what })));
     if (e.p50_at) {
-      li.append('most likely by ', timeEl(e.p50_at, formatDayHour));
+      li.append(t('most likely by '), timeEl(e.p50_at, formatDayHour));
       if (e.p90_at) {
-        li.append('; almost certainly by ', timeEl(e.p90_at, formatDayHour));
+        li.append(t('; almost certainly by '), timeEl(e.p90_at, formatDayHour));
       }
       li.append('.');
     } else {
       // Too few past exams waited this long: the server says so rather than guessing.
-      li.append('we cannot say yet.');
+      li.append(t('we cannot say yet.'));
     }
-    const basis = e.summary || (e.sample_size ? `Based on how long ${e.sample_size} similar exams took recently.` : '');
+    const basis = e.summary || (e.sample_size ? t('Based on how long {count} similar exams took recently.', { count: e.sample_size }) : '');
     if (basis) {
-      li.append(el('span', { class: 'small block' }, `${basis} It is an estimate, not a promise.`));
+      li.append(el('span', { class: 'small block' }, t('{basis} It is an estimate, not a promise.', { basis })));
     }
     ul.append(li);
   }
@@ -150,28 +151,28 @@ function reviewCallout(study) {
   const at = study.auto_release_at;
   if (!at) {
     return el('p', { class: 'callout' },
-      'You will be able to read the report here once your doctor releases it. Until then it stays with your doctor.');
+      t('You will be able to read the report here once your doctor releases it. Until then it stays with your doctor.'));
   }
   if (study.held) {
     return el('p', { class: 'callout' },
-      'If your doctor does not release it sooner, it will be shared with you automatically on ', timeEl(at, formatDayHour), '.');
+      t('If your doctor does not release it sooner, it will be shared with you automatically on '), timeEl(at, formatDayHour), '.');
   }
   return el('p', { class: 'callout' },
-    'You will be able to read the report here once your doctor releases it, or automatically on ',
-    timeEl(at, formatDayHour), ' unless your doctor puts it on hold.');
+    t('You will be able to read the report here once your doctor releases it, or automatically on '),
+    timeEl(at, formatDayHour), t(' unless your doctor puts it on hold.'));
 }
 
 // The parts of a study every patient sees, released or not: no report content.
 function studySummary(study, headingLevel, compact) {
   const h = el(`h${headingLevel}`, { class: 'study-name' }, study.description);
-  const kind = MODALITIES[study.modality] || study.modality;
-  const ordered = (study.timeline || []).find((t) => t.stage === 'ordered');
-  const meta = el('p', { class: 'meta' }, kind, ordered ? [' · ordered ', timeEl(ordered.at, formatDate)] : null);
+  const kind = MODALITIES[study.modality] ? MODALITIES[study.modality]() : study.modality;
+  const ordered = (study.timeline || []).find((step) => step.stage === 'ordered');
+  const meta = el('p', { class: 'meta' }, kind, ordered ? [t(' · ordered '), timeEl(ordered.at, formatDate)] : null);
   const parts = [h, meta,
     el('p', { class: `stage-label stage-${study.stage}` }, study.stage_label || ''),
     el('p', { class: 'explanation' }, study.stage_explanation || '')];
   if (study.stage === 'scheduled' && study.scheduled_for) {
-    parts.push(el('p', { class: 'appointment' }, 'Your appointment: ', timeEl(study.scheduled_for, formatDayHour)));
+    parts.push(el('p', { class: 'appointment' }, t('Your appointment: '), timeEl(study.scheduled_for, formatDayHour)));
   }
   if (study.stage === 'physician_review') {
     parts.push(reviewCallout(study));
@@ -197,8 +198,8 @@ async function showList(focus) {
   ul.replaceChildren();
   const studies = data.studies || [];
   document.getElementById('list-intro').textContent = studies.length
-    ? 'Newest first. Each exam shows where it is now and what comes next.'
-    : 'You have no exams yet. They appear here as soon as one is ordered for you.';
+    ? t('Newest first. Each exam shows where it is now and what comes next.')
+    : t('You have no exams yet. They appear here as soon as one is ordered for you.');
   for (const s of studies) {
     const li = el('li', { class: 'card study', 'data-study': s.id }, studySummary(s, 2));
     if (s.release_preference) {
@@ -206,12 +207,12 @@ async function showList(focus) {
     }
     if (s.report_available) {
       li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${s.id}` },
-        'Read your results', el('span', { class: 'visually-hidden' }, ` for ${s.description}`))));
+        t('Read your results'), el('span', { class: 'visually-hidden' }, t(' for {exam}', { exam: s.description })))));
     }
     ul.append(li);
   }
   show('list');
-  document.title = 'Your exams – Your imaging results';
+  document.title = t('Your exams – Your imaging results');
   if (focus) {
     focusHeading(document.getElementById('list-title'));
   }
@@ -221,9 +222,9 @@ async function showList(focus) {
 // report as soon as it is final, or wait for the doctor for up to some days, or the site's usual
 // way. The choice can be changed until the report is final.
 const PREFERENCE_LABELS = {
-  site_default: 'The way my care site usually does it',
-  immediate: 'As soon as the report is final, even before my doctor has reviewed it',
-  wait_for_physician: 'After my doctor has reviewed it, or after a number of days if my doctor has not released it by then',
+  site_default: () => t('The way my care site usually does it'),
+  immediate: () => t('As soon as the report is final, even before my doctor has reviewed it'),
+  wait_for_physician: () => t('After my doctor has reviewed it, or after a number of days if my doctor has not released it by then'),
 };
 
 function preferenceForm(study) {
@@ -231,23 +232,23 @@ function preferenceForm(study) {
   const name = `release-${study.id}`;
   const legendId = `pref-legend-${study.id}`;
   if (!p.can_change) {
-    const days = p.release === 'wait_for_physician' && p.wait_days ? ` (up to ${p.wait_days} days)` : '';
-    return el('p', { class: 'small' }, 'When this report is shared with you: ', PREFERENCE_LABELS[p.release] || p.release, days,
-      '. The report is final, so this can no longer be changed.');
+    const days = p.release === 'wait_for_physician' && p.wait_days ? t(' (up to {days} days)', { days: p.wait_days }) : '';
+    return el('p', { class: 'small' }, t('When this report is shared with you: '), PREFERENCE_LABELS[p.release] ? PREFERENCE_LABELS[p.release]() : p.release, days,
+      t('. The report is final, so this can no longer be changed.'));
   }
   const max = p.max_wait_days || 30;
   const daysInput = el('input', { type: 'number', id: `pref-days-${study.id}`, min: '1', max: String(max), value: String(p.wait_days || Math.min(7, max)), inputmode: 'numeric' });
   const option = (value, extra) => el('div', { class: 'choice' },
     el('input', { type: 'radio', name, id: `${name}-${value}`, value, checked: p.release === value ? true : null }),
-    el('label', { for: `${name}-${value}` }, PREFERENCE_LABELS[value]), extra || null);
+    el('label', { for: `${name}-${value}` }, PREFERENCE_LABELS[value]()), extra || null);
   const form = el('form', { class: 'preference', novalidate: true },
     el('fieldset', { 'aria-labelledby': legendId },
-      el('legend', { id: legendId }, 'When should this report be shared with you?'),
-      el('p', { class: 'hint' }, 'Your doctor can still put a hold on it. You can change this until the report is final.'),
+      el('legend', { id: legendId }, t('When should this report be shared with you?')),
+      el('p', { class: 'hint' }, t('Your doctor can still put a hold on it. You can change this until the report is final.')),
       option('site_default'), option('immediate'),
       option('wait_for_physician', el('span', { class: 'block' },
-        el('label', { for: daysInput.id }, `Days to wait for my doctor (1 to ${max}) `), daysInput))),
-    el('button', { type: 'submit' }, 'Save my choice'));
+        el('label', { for: daysInput.id }, t('Days to wait for my doctor (1 to {max}) ', { max })), daysInput))),
+    el('button', { type: 'submit' }, t('Save my choice')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearMessages();
@@ -257,7 +258,7 @@ function preferenceForm(study) {
       const days = Number(daysInput.value);
       if (!Number.isInteger(days) || days < 1 || days > max) {
         daysInput.setAttribute('aria-invalid', 'true');
-        showError(`Please give a whole number of days from 1 to ${max}.`);
+        showError(t('Please give a whole number of days from 1 to {max}.', { max }));
         daysInput.focus();
         return;
       }
@@ -268,7 +269,7 @@ function preferenceForm(study) {
     try {
       await api('PUT', `/api/v1/patient/studies/${study.id}/preference`, body);
       await showList(false);
-      announce('Your choice is saved.');
+      announce(t('Your choice is saved.'));
     } catch (err) {
       setBusy(form, false);
       handleError(err);
@@ -277,49 +278,54 @@ function preferenceForm(study) {
   return form;
 }
 
+// The report's status as the patient reads it.
+function reportStatus(status) {
+  return { preliminary: t('preliminary'), final: t('final'), amended: t('amended') }[status] || status;
+}
+
 function reportSections(study) {
   const r = study.report;
-  const physician = (study.discussion && study.discussion.physician && study.discussion.physician.name) || r.released_by || 'Your doctor';
+  const physician = (study.discussion && study.discussion.physician && study.discussion.physician.name) || r.released_by || t('Your doctor');
   const body = [];
-  const nav = el('nav', { class: 'toc', 'aria-label': 'Parts of this report' }, el('ul', {},
-    r.physician_note ? el('li', {}, el('a', { href: '#sec-note' }, `Note from ${physician}`)) : null,
-    el('li', {}, el('a', { href: '#sec-impression' }, 'Impression')),
-    el('li', {}, el('a', { href: '#sec-findings' }, 'Findings')),
-    el('li', {}, el('a', { href: '#sec-details' }, 'About this report')),
-    study.discussion ? el('li', {}, el('a', { href: '#sec-talk' }, 'Talk it over')) : null));
+  const nav = el('nav', { class: 'toc', 'aria-label': t('Parts of this report') }, el('ul', {},
+    r.physician_note ? el('li', {}, el('a', { href: '#sec-note' }, t('Note from {name}', { name: physician }))) : null,
+    el('li', {}, el('a', { href: '#sec-impression' }, t('Impression'))),
+    el('li', {}, el('a', { href: '#sec-findings' }, t('Findings'))),
+    el('li', {}, el('a', { href: '#sec-details' }, t('About this report'))),
+    study.discussion ? el('li', {}, el('a', { href: '#sec-talk' }, t('Talk it over'))) : null));
   body.push(nav);
   if (r.newer_version_pending) {
     body.push(el('p', { class: 'callout' },
-      'The radiologist has updated this report since it was shared with you. Your doctor is reviewing the update; you will see it here once they have.'));
+      t('The radiologist has updated this report since it was shared with you. Your doctor is reviewing the update; you will see it here once they have.')));
   }
   if (r.amended) {
     body.push(el('p', { class: 'callout' },
-      'This report was corrected or added to (amended) after it was first written. You are reading the updated version.'));
+      t('This report was corrected or added to (amended) after it was first written. You are reading the updated version.')));
   }
   if (r.physician_note) {
     body.push(el('section', { id: 'sec-note', class: 'card note', 'aria-labelledby': 'h-note' },
-      el('h2', { id: 'h-note' }, `A note from ${r.released_by || physician}`),
+      el('h2', { id: 'h-note' }, t('A note from {name}', { name: r.released_by || physician })),
       el('p', { class: 'prose' }, r.physician_note)));
   }
   body.push(el('section', { id: 'sec-impression', class: 'card', 'aria-labelledby': 'h-impression' },
-    el('h2', { id: 'h-impression' }, 'Impression'),
-    el('p', { class: 'hint' }, 'The radiologist’s conclusion, in medical language.'),
+    el('h2', { id: 'h-impression' }, t('Impression')),
+    el('p', { class: 'hint' }, t('The radiologist’s conclusion, in medical language.')),
     el('p', { class: 'prose' }, r.impression)));
   body.push(el('section', { id: 'sec-findings', class: 'card', 'aria-labelledby': 'h-findings' },
-    el('h2', { id: 'h-findings' }, 'Findings'),
-    el('p', { class: 'hint' }, 'What the radiologist saw on your images, in detail.'),
+    el('h2', { id: 'h-findings' }, t('Findings')),
+    el('p', { class: 'hint' }, t('What the radiologist saw on your images, in detail.')),
     el('p', { class: 'prose' }, r.findings)));
   const dl = el('dl', { class: 'facts' },
-    el('dt', {}, 'Radiologist'), el('dd', {}, r.radiologist),
-    el('dt', {}, 'Report signed'), el('dd', {}, timeEl(r.signed_at)),
-    el('dt', {}, 'Shared with you'), el('dd', {}, timeEl(r.released_at), r.released_by ? ` by ${r.released_by}` : ''),
-    el('dt', {}, 'Version'), el('dd', {}, `${r.version} (${r.status})`));
+    el('dt', {}, t('Radiologist')), el('dd', {}, r.radiologist),
+    el('dt', {}, t('Report signed')), el('dd', {}, timeEl(r.signed_at)),
+    el('dt', {}, t('Shared with you')), el('dd', {}, timeEl(r.released_at), r.released_by ? t(' by {name}', { name: r.released_by }) : ''),
+    el('dt', {}, t('Version')), el('dd', {}, `${r.version} (${reportStatus(r.status)})`));
   const details = el('section', { id: 'sec-details', class: 'card', 'aria-labelledby': 'h-details' },
-    el('h2', { id: 'h-details' }, 'About this report'), dl);
+    el('h2', { id: 'h-details' }, t('About this report')), dl);
   const earlier = Array.isArray(r.history) ? r.history.filter((h) => h.version !== r.version) : [];
   if (earlier.length) {
-    details.append(el('h3', {}, 'Earlier versions shared with you'), el('ul', {}, earlier.map((h) =>
-      el('li', {}, `Version ${h.version} (${h.status}), shared `, timeEl(h.released_at), h.released_by ? ` by ${h.released_by}` : ''))));
+    details.append(el('h3', {}, t('Earlier versions shared with you')), el('ul', {}, earlier.map((h) =>
+      el('li', {}, t('Version {version} ({status}), shared ', { version: h.version, status: reportStatus(h.status) }), timeEl(h.released_at), h.released_by ? t(' by {name}', { name: h.released_by }) : ''))));
   }
   body.push(details);
   if (study.discussion) {
@@ -332,37 +338,43 @@ function discussionSection(study) {
   const d = study.discussion;
   const p = d.physician || {};
   const sec = el('section', { id: 'sec-talk', class: 'card talk', 'aria-labelledby': 'h-talk' },
-    el('h2', { id: 'h-talk' }, `Talk it over with ${p.name || 'your doctor'}`),
-    el('p', { class: 'lead' }, d.prompt || 'Your doctor has reviewed your results. Schedule a time to talk them over.'));
+    el('h2', { id: 'h-talk' }, p.name ? t('Talk it over with {name}', { name: p.name }) : t('Talk it over with your doctor')),
+    el('p', { class: 'lead' }, d.prompt || t('Your doctor has reviewed your results. Schedule a time to talk them over.')));
   const ways = el('ul', { class: 'ways' });
   if (p.scheduling_url && /^https?:\/\//i.test(p.scheduling_url)) {
     ways.append(el('li', {}, el('a', { class: 'button primary', href: p.scheduling_url, target: '_blank', rel: 'noopener noreferrer' },
-      'Book a time online', el('span', { class: 'visually-hidden' }, ' (opens in a new tab)'))));
+      t('Book a time online'), el('span', { class: 'visually-hidden' }, t(' (opens in a new tab)')))));
   }
   if (p.phone) {
-    ways.append(el('li', {}, 'Or call ', el('a', { href: `tel:${p.phone.replace(/[^+\d]/g, '')}` }, p.phone), '.'));
+    ways.append(el('li', {}, t('Or call '), el('a', { href: `tel:${p.phone.replace(/[^+\d]/g, '')}` }, p.phone), '.'));
   }
   sec.append(ways);
   const req = d.request || { state: 'none', may_request: true };
-  const office = `${p.name || 'Your doctor'}’s office`;
   const stateBox = el('div', { id: 'request-state' });
   sec.append(stateBox);
-  const asked = req.created_at ? [' on ', timeEl(req.created_at)] : '';
+  const asked = req.created_at ? [t(' on '), timeEl(req.created_at)] : '';
   if (req.state === 'open') {
-    stateBox.append(el('p', { class: 'done-note' }, 'You asked for a call back', asked, `. ${office} will contact you.`));
+    stateBox.append(el('p', { class: 'done-note' }, t('You asked for a call back'), asked,
+      p.name ? t('. The office of {name} will contact you.', { name: p.name }) : t('. Your doctor’s office will contact you.')));
   } else if (req.state === 'contacted') {
-    stateBox.append(el('p', { class: 'done-note' }, 'You asked for a call back', asked, `. ${office} has been in touch with you`,
+    stateBox.append(el('p', { class: 'done-note' }, t('You asked for a call back'), asked,
+      p.name ? t('. The office of {name} has been in touch with you', { name: p.name }) : t('. Your doctor’s office has been in touch with you'),
       req.answered_at ? [' (', timeEl(req.answered_at), ')'] : '', '.'));
   } else if (req.state === 'scheduled') {
-    stateBox.append(el('p', { class: 'done-note' }, `Your talk with ${p.name || 'your doctor'} is booked for `, timeEl(req.scheduled_for), '.'));
+    stateBox.append(el('p', { class: 'done-note' },
+      p.name ? t('Your talk with {name} is booked for ', { name: p.name }) : t('Your talk with your doctor is booked for '),
+      timeEl(req.scheduled_for), '.'));
   } else if (req.state === 'closed') {
-    stateBox.append(el('p', {}, 'You asked for a call back', asked, `. ${office} has closed this request.`));
+    stateBox.append(el('p', {}, t('You asked for a call back'), asked,
+      p.name ? t('. The office of {name} has closed this request.', { name: p.name }) : t('. Your doctor’s office has closed this request.')));
   }
   if (req.reply) {
-    stateBox.append(el('div', { class: 'reply' }, el('h3', {}, `Message from ${office}`), el('p', { class: 'prose' }, req.reply)));
+    stateBox.append(el('div', { class: 'reply' },
+      el('h3', {}, p.name ? t('Message from the office of {name}', { name: p.name }) : t('Message from your doctor’s office')),
+      el('p', { class: 'prose' }, req.reply)));
   }
   if (req.state !== 'none' && req.may_request) {
-    stateBox.append(el('p', {}, 'Your report has been updated since you asked. You can ask to talk over the updated report below.'));
+    stateBox.append(el('p', {}, t('Your report has been updated since you asked. You can ask to talk over the updated report below.')));
   }
   if (req.may_request) {
     sec.append(requestForm(study, req.url));
@@ -372,15 +384,15 @@ function discussionSection(study) {
 
 function requestForm(study, url) {
   const times = [1, 2, 3].map((n) => el('div', { class: 'field' },
-    el('label', { for: `pref-${n}` }, `Choice ${n}`),
+    el('label', { for: `pref-${n}` }, t('Choice {n}', { n })),
     el('input', { id: `pref-${n}`, name: `pref-${n}`, type: 'datetime-local' })));
   const form = el('form', { id: 'discussion-form', class: 'form', novalidate: true },
-    el('h3', {}, 'Or ask the office to call you'),
-    el('fieldset', {}, el('legend', {}, 'Times that suit you (optional)'), el('div', { class: 'times' }, times)),
+    el('h3', {}, t('Or ask the office to call you')),
+    el('fieldset', {}, el('legend', {}, t('Times that suit you (optional)')), el('div', { class: 'times' }, times)),
     el('div', { class: 'field' },
-      el('label', { for: 'discussion-message' }, 'Anything you would like to ask (optional)'),
+      el('label', { for: 'discussion-message' }, t('Anything you would like to ask (optional)')),
       el('textarea', { id: 'discussion-message', name: 'message', rows: '4', maxlength: '2000' })),
-    el('button', { type: 'submit', class: 'primary' }, 'Ask for a call back'));
+    el('button', { type: 'submit', class: 'primary' }, t('Ask for a call back')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearMessages();
@@ -394,7 +406,7 @@ function requestForm(study, url) {
     try {
       await api('POST', url || `/api/v1/patient/studies/${study.id}/discussion-requests`, body);
       await showStudy(study.id, false);
-      announce('Your request was sent. The office will contact you.');
+      announce(t('Your request was sent. The office will contact you.'));
       focusHeading(document.getElementById('h-talk'));
     } catch (err) {
       setBusy(form, false);
@@ -418,7 +430,7 @@ async function showStudy(id, focus) {
     body.append(...reportSections(study));
   }
   show('study');
-  document.title = `${study.description} – Your imaging results`;
+  document.title = t('{exam} – Your imaging results', { exam: study.description });
   if (focus) {
     focusHeading(document.getElementById('study-title'));
   }
@@ -562,7 +574,7 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
     }
   }
   if (missing.length) {
-    showError(missing[0] === code ? 'Please enter your access code.' : 'Please enter your date of birth.');
+    showError(missing[0] === code ? t('Please enter your access code.') : t('Please enter your date of birth.'));
     missing[0].focus();
     return;
   }
@@ -573,7 +585,7 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
       await route(true);
     },
     mismatch: () => {
-      showError('That access code and date of birth do not match our records. Check both and try again.');
+      showError(t('That access code and date of birth do not match our records. Check both and try again.'));
       code.focus();
     },
     failed: handleError,
@@ -596,4 +608,11 @@ document.getElementById('back-link').addEventListener('click', (ev) => {
 });
 
 window.addEventListener('hashchange', () => route(true));
-route(false);
+
+// A signed-in patient's choice is saved with their record, so it follows them to any browser.
+offerLanguages(async (code) => {
+  if (signedIn) {
+    await api('PUT', '/api/v1/patient/language', { language: code });
+  }
+});
+loadLanguage().then(() => route(false));

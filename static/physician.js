@@ -3,7 +3,8 @@
 // requests to talk their results over.
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
-  formatDateTime, localInputToIso, timeEl, setBusy, signIn, signinShown, signOut,
+  formatDateTime, localInputToIso, timeEl, setBusy, signIn, signinShown, signOut, t, loadLanguage,
+  offerLanguages,
 } from './common.js';
 
 const signinView = document.getElementById('signin-view');
@@ -12,13 +13,16 @@ const signoutButton = document.getElementById('signout');
 let signedIn = false;
 let selected = null;
 
-const GROUPS = [
-  ['awaiting_review', 'Waiting for your review', 'Nothing is waiting for your review.'],
-  ['held', 'On hold', 'No reports on hold.'],
-  ['released', 'Released', 'Nothing released yet.'],
+// Texts are looked up when shown (t), once the page's language is loaded.
+const GROUPS = () => [
+  ['awaiting_review', t('Waiting for your review'), t('Nothing is waiting for your review.')],
+  ['held', t('On hold'), t('No reports on hold.')],
+  ['released', t('Released'), t('Nothing released yet.')],
 ];
 
-const PRIORITY = { routine: 'Routine', urgent: 'Urgent', stat: 'STAT' };
+function priorityName(p) {
+  return { routine: t('Routine'), urgent: t('Urgent'), stat: t('STAT') }[p] || p;
+}
 
 function showApp() {
   document.getElementById('retry-view').hidden = true;
@@ -30,9 +34,9 @@ function showApp() {
 // Nothing of any patient stays in the page once signed out or the session ended.
 function forget() {
   document.getElementById('worklist').replaceChildren();
-  document.getElementById('detail-title').textContent = 'Choose a study';
+  document.getElementById('detail-title').textContent = t('Choose a study');
   document.getElementById('detail-body').replaceChildren(el('p', { class: 'intro' },
-    'Pick a study from the worklist to read its report, release it or hold it.'));
+    t('Pick a study from the worklist to read its report, release it or hold it.')));
   document.getElementById('detail').classList.add('empty');
   document.getElementById('requests').replaceChildren();
 }
@@ -45,16 +49,16 @@ function showSignin(message) {
   appView.hidden = true;
   signinView.hidden = false;
   signoutButton.hidden = true;
-  signinShown(message, 'Physician sign-in – Results portal');
+  signinShown(message, t('Physician sign-in – Results portal'));
 }
 
 function handleError(err) {
   if (err instanceof ApiError && err.status === 401) {
-    showSignin(signedIn ? 'Your session has ended. Please sign in again.' : '');
+    showSignin(signedIn ? t('Your session has ended. Please sign in again.') : '');
     return;
   }
   if (err instanceof ApiError && err.status === 403 && !signedIn) {
-    showSignin('This page is for physicians. Please sign in with your physician account.');
+    showSignin(t('This page is for physicians. Please sign in with your physician account.'));
     return;
   }
   showFailure(err);
@@ -65,17 +69,17 @@ function handleError(err) {
 function badges(s) {
   const out = [];
   if (s.overdue) {
-    out.push(el('span', { class: 'badge overdue' }, 'Overdue'));
+    out.push(el('span', { class: 'badge overdue' }, t('Overdue')));
   }
   if (s.state === 'held') {
-    out.push(el('span', { class: 'badge held' }, 'On hold'));
+    out.push(el('span', { class: 'badge held' }, t('On hold')));
   } else if (s.state === 'released') {
-    out.push(el('span', { class: 'badge released' }, 'Released'));
+    out.push(el('span', { class: 'badge released' }, t('Released')));
   } else if (s.state === 'awaiting_review') {
-    out.push(el('span', { class: 'badge waiting' }, 'Awaiting review'));
+    out.push(el('span', { class: 'badge waiting' }, t('Awaiting review')));
   }
   if (s.priority && s.priority !== 'routine') {
-    out.push(el('span', { class: 'badge urgent' }, PRIORITY[s.priority] || s.priority));
+    out.push(el('span', { class: 'badge urgent' }, priorityName(s.priority)));
   }
   return out;
 }
@@ -86,7 +90,7 @@ async function loadWorklist() {
   const studies = data.studies || [];
   const nav = document.getElementById('worklist');
   nav.replaceChildren();
-  for (const [state, title, empty] of GROUPS) {
+  for (const [state, title, empty] of GROUPS()) {
     // The server lists the oldest waiting first; overdue ones go to the very top.
     const items = studies.filter((s) => s.state === state);
     items.sort((a, b) => Number(Boolean(b.overdue)) - Number(Boolean(a.overdue)));
@@ -103,7 +107,7 @@ async function loadWorklist() {
         'aria-current': selected === s.id ? 'true' : null,
       },
       el('span', { class: 'title' }, `${s.patient.name} – ${s.description}`),
-      el('span', { class: 'block small' }, badges(s), `${s.accession} · final report `, timeEl(s.final_at)))));
+      el('span', { class: 'block small' }, badges(s), t('{accession} · final report ', { accession: s.accession }), timeEl(s.final_at)))));
     }
     nav.append(ul);
   }
@@ -112,9 +116,14 @@ async function loadWorklist() {
 function facts(study) {
   const p = study.patient || {};
   return el('dl', { class: 'facts card' },
-    el('dt', {}, 'Patient'), el('dd', {}, `${p.name} (MRN ${p.mrn}, born ${p.birth_date})`),
-    el('dt', {}, 'Study'), el('dd', {}, `${study.modality} · ${study.accession} · ${PRIORITY[study.priority] || study.priority}`),
-    el('dt', {}, 'Final report'), el('dd', {}, study.final_at ? timeEl(study.final_at) : 'not yet'));
+    el('dt', {}, t('Patient')), el('dd', {}, t('{name} (MRN {mrn}, born {birth})', { name: p.name, mrn: p.mrn, birth: p.birth_date })),
+    el('dt', {}, t('Study')), el('dd', {}, `${study.modality} · ${study.accession} · ${priorityName(study.priority)}`),
+    el('dt', {}, t('Final report')), el('dd', {}, study.final_at ? timeEl(study.final_at) : t('not yet')));
+}
+
+// The report's status as the physician reads it.
+function reportStatus(status) {
+  return { preliminary: t('preliminary'), final: t('final'), amended: t('amended') }[status] || status;
 }
 
 function releaseInfo(study) {
@@ -124,12 +133,13 @@ function releaseInfo(study) {
   }
   const box = el('div', { class: 'done-note' });
   if (r.how === 'policy') {
-    box.append(`Released automatically on `, timeEl(r.released_at), ' by the release policy (version ', String(r.version), ').');
+    box.append(t('Released automatically on '), timeEl(r.released_at), t(' by the release policy (version {version}).', { version: r.version }));
   } else {
-    box.append(`Released to the patient by ${r.released_by || 'a physician'} on `, timeEl(r.released_at), ` (version ${r.version}).`);
+    box.append(r.released_by ? t('Released to the patient by {name} on ', { name: r.released_by }) : t('Released to the patient by a physician on '),
+      timeEl(r.released_at), t(' (version {version}).', { version: r.version }));
   }
   if (r.note) {
-    box.append(el('span', { class: 'block' }, 'Note to the patient: ', el('q', {}, r.note)));
+    box.append(el('span', { class: 'block' }, t('Note to the patient: '), el('q', {}, r.note)));
   }
   return box;
 }
@@ -144,35 +154,38 @@ function holdInfo(study) {
   const due = study.release_policy && study.release_policy.auto_release_at;
   let after;
   if (!h.ends_at) {
-    after = 'No automatic release will happen; release it yourself when ready.';
+    after = t('No automatic release will happen; release it yourself when ready.');
   } else if (due) {
     const at = new Date(Math.max(Date.parse(due), Date.parse(h.ends_at))).toISOString();
-    after = ['The hold ends ', timeEl(h.ends_at), '; the release policy then shares the report automatically (from ', timeEl(at), ') unless you release it first.'];
+    after = [t('The hold ends '), timeEl(h.ends_at), t('; the release policy then shares the report automatically (from '), timeEl(at), t(') unless you release it first.')];
   } else {
-    after = ['The hold ends ', timeEl(h.ends_at), '. No automatic release follows: the report waits for you to release it.'];
+    after = [t('The hold ends '), timeEl(h.ends_at), t('. No automatic release follows: the report waits for you to release it.')];
   }
+  const codes = reasonCodes();
   return el('div', { class: 'callout' },
-    el('strong', {}, 'On hold'), h.placed_at ? [' since ', timeEl(h.placed_at)] : '', `: ${h.reason}`,
-    h.reason_code ? ` (${REASON_CODES[h.reason_code] || h.reason_code})` : '',
+    el('strong', {}, t('On hold')), h.placed_at ? [t(' since '), timeEl(h.placed_at)] : '', `: ${h.reason}`,
+    h.reason_code ? ` (${codes[h.reason_code] || h.reason_code})` : '',
     el('span', { class: 'block' }, after));
 }
 
 // The grounds a hold may rest on (45 CFR 171.201 asks which), as the API names them.
-const REASON_CODES = {
-  harm_risk: 'Risk of harm to the patient',
-  patient_request: 'The patient asked to wait',
-  data_believed_wrong: 'The report is believed to be wrong',
-  other: 'Other',
-};
+function reasonCodes() {
+  return {
+    harm_risk: t('Risk of harm to the patient'),
+    patient_request: t('The patient asked to wait'),
+    data_believed_wrong: t('The report is believed to be wrong'),
+    other: t('Other'),
+  };
+}
 
 function releaseForm(study) {
   const form = el('form', { class: 'card form', id: 'release-form', novalidate: true },
-    el('h3', {}, 'Release to the patient'),
+    el('h3', {}, t('Release to the patient')),
     el('div', { class: 'field' },
-      el('label', { for: 'release-note' }, 'Note to the patient (optional)'),
-      el('p', { class: 'hint', id: 'release-note-hint' }, 'Shown above the report. Plain language helps.'),
+      el('label', { for: 'release-note' }, t('Note to the patient (optional)')),
+      el('p', { class: 'hint', id: 'release-note-hint' }, t('Shown above the report. Plain language helps.')),
       el('textarea', { id: 'release-note', rows: '4', maxlength: '4000', 'aria-describedby': 'release-note-hint' })),
-    el('button', { type: 'submit', class: 'primary' }, 'Release to patient'));
+    el('button', { type: 'submit', class: 'primary' }, t('Release to patient')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearMessages();
@@ -181,7 +194,7 @@ function releaseForm(study) {
     try {
       await api('POST', `/api/v1/physician/studies/${study.id}/release`, note ? { note } : {});
       await refresh(study.id);
-      announce(`Report released to ${study.patient.name}.`);
+      announce(t('Report released to {name}.', { name: study.patient.name }));
       focusHeading(document.getElementById('detail-title'));
     } catch (err) {
       setBusy(form, false);
@@ -193,22 +206,22 @@ function releaseForm(study) {
 
 function holdForm(study) {
   const form = el('form', { class: 'card form', id: 'hold-form', novalidate: true },
-    el('h3', {}, 'Hold'),
+    el('h3', {}, t('Hold')),
     el('div', { class: 'field' },
-      el('label', { for: 'hold-reason' }, 'Reason for holding'),
+      el('label', { for: 'hold-reason' }, t('Reason for holding')),
       el('p', { class: 'hint', id: 'hold-reason-hint' },
-        'The patient sees that the report is on hold, never why. The reason is kept in the audit log and shown to you and to the clinic’s administrators in the compliance report.'),
+        t('The patient sees that the report is on hold, never why. The reason is kept in the audit log and shown to you and to the clinic’s administrators in the compliance report.')),
       el('textarea', { id: 'hold-reason', rows: '3', maxlength: '2000', required: true, 'aria-describedby': 'hold-reason-hint' })),
     el('div', { class: 'field' },
-      el('label', { for: 'hold-code' }, 'Grounds'),
+      el('label', { for: 'hold-code' }, t('Grounds')),
       el('select', { id: 'hold-code' },
-        Object.entries(REASON_CODES).map(([code, text]) => el('option', { value: code, selected: code === 'other' ? true : null }, text)))),
+        Object.entries(reasonCodes()).map(([code, text]) => el('option', { value: code, selected: code === 'other' ? true : null }, text)))),
     el('div', { class: 'field' },
-      el('label', { for: 'hold-until' }, 'Hold until (optional)'),
+      el('label', { for: 'hold-until' }, t('Hold until (optional)')),
       el('p', { class: 'hint', id: 'hold-until-hint' },
-        'Without a date the site’s default length applies. No automatic release happens while the hold lasts.'),
+        t('Without a date the site’s default length applies. No automatic release happens while the hold lasts.')),
       el('input', { id: 'hold-until', type: 'datetime-local', 'aria-describedby': 'hold-until-hint' })),
-    el('button', { type: 'submit', class: 'danger' }, 'Hold report'));
+    el('button', { type: 'submit', class: 'danger' }, t('Hold report')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearMessages();
@@ -216,7 +229,7 @@ function holdForm(study) {
     const reason = field.value.trim();
     if (!reason) {
       field.setAttribute('aria-invalid', 'true');
-      showError('Please give a reason for holding the report.');
+      showError(t('Please give a reason for holding the report.'));
       field.focus();
       return;
     }
@@ -230,7 +243,7 @@ function holdForm(study) {
       }
       await api('POST', `/api/v1/physician/studies/${study.id}/hold`, body);
       await refresh(study.id);
-      announce('Report on hold.');
+      announce(t('Report on hold.'));
       focusHeading(document.getElementById('detail-title'));
     } catch (err) {
       setBusy(form, false);
@@ -260,11 +273,11 @@ async function loadStudy(id) {
   if (study.report) {
     const r = study.report;
     body.append(el('section', { class: 'card', 'aria-labelledby': 'h-report' },
-      el('h3', { id: 'h-report' }, `Report version ${r.version} (${r.status}), signed by ${r.radiologist} on `, timeEl(r.signed_at)),
-      el('h4', {}, 'Impression'), el('p', { class: 'prose' }, r.impression),
-      el('h4', {}, 'Findings'), el('p', { class: 'prose' }, r.findings)));
+      el('h3', { id: 'h-report' }, t('Report version {version} ({status}), signed by {name} on ', { version: r.version, status: reportStatus(r.status), name: r.radiologist }), timeEl(r.signed_at)),
+      el('h4', {}, t('Impression')), el('p', { class: 'prose' }, r.impression),
+      el('h4', {}, t('Findings')), el('p', { class: 'prose' }, r.findings)));
   } else {
-    body.append(el('p', {}, 'No final report yet.'));
+    body.append(el('p', {}, t('No final report yet.')));
   }
   if (study.state === 'awaiting_review' || study.state === 'held') {
     const actions = el('div', { class: 'actions' }, releaseForm(study));
@@ -273,38 +286,41 @@ async function loadStudy(id) {
     }
     body.append(actions);
   }
-  document.title = `${study.patient.name} – ${study.description} – Results portal`;
+  document.title = t('{name} – {exam} – Results portal', { name: study.patient.name, exam: study.description });
 }
 
-const REQUEST_STATES = {
-  open: ['waiting', 'Open'],
-  contacted: ['waiting', 'Contacted'],
-  scheduled: ['released', 'Scheduled'],
-  closed: ['released', 'Closed'],
-};
+// A request's badge: its class and its word, looked up when shown (the catalogue arrives late).
+function requestState(state) {
+  return {
+    open: ['waiting', t('Open')],
+    contacted: ['waiting', t('Contacted')],
+    scheduled: ['released', t('Scheduled')],
+    closed: ['released', t('Closed')],
+  }[state] || ['waiting', state];
+}
 
 // What the patient reads on their page: the state, the time of a scheduled talk and this message.
 function answerForm(r) {
   const n = r.id;
   const when = el('div', { class: 'field', hidden: r.state === 'scheduled' ? null : true },
-    el('label', { for: `answer-when-${n}` }, 'Time of the discussion'),
+    el('label', { for: `answer-when-${n}` }, t('Time of the discussion')),
     el('input', { id: `answer-when-${n}`, type: 'datetime-local' }));
   const choice = el('select', { id: `answer-state-${n}` },
-    el('option', { value: 'contacted' }, 'Contacted: the office has been in touch'),
-    el('option', { value: 'scheduled', selected: r.state === 'scheduled' ? true : null }, 'Scheduled: a time is agreed'),
-    el('option', { value: 'closed' }, 'Closed: nothing more to do'));
+    el('option', { value: 'contacted' }, t('Contacted: the office has been in touch')),
+    el('option', { value: 'scheduled', selected: r.state === 'scheduled' ? true : null }, t('Scheduled: a time is agreed')),
+    el('option', { value: 'closed' }, t('Closed: nothing more to do')));
   choice.addEventListener('change', () => {
     when.hidden = choice.value !== 'scheduled';
   });
-  const form = el('form', { class: 'form answer', novalidate: true, 'aria-label': `Answer ${r.patient.name}’s request` },
-    el('div', { class: 'field' }, el('label', { for: `answer-state-${n}` }, 'Mark the request'), choice),
+  const form = el('form', { class: 'form answer', novalidate: true, 'aria-label': t('Answer {name}’s request', { name: r.patient.name }) },
+    el('div', { class: 'field' }, el('label', { for: `answer-state-${n}` }, t('Mark the request')), choice),
     when,
     el('div', { class: 'field' },
-      el('label', { for: `answer-reply-${n}` }, 'Message to the patient (optional)'),
+      el('label', { for: `answer-reply-${n}` }, t('Message to the patient (optional)')),
       el('p', { class: 'hint', id: `answer-reply-hint-${n}` },
-        'The patient reads it on their results page. Their notification says only that the office answered.'),
+        t('The patient reads it on their results page. Their notification says only that the office answered.')),
       el('textarea', { id: `answer-reply-${n}`, rows: '2', maxlength: '2000', 'aria-describedby': `answer-reply-hint-${n}` })),
-    el('button', { type: 'submit' }, 'Save'));
+    el('button', { type: 'submit' }, t('Save')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearMessages();
@@ -317,7 +333,7 @@ function answerForm(r) {
       const input = when.querySelector('input');
       if (!input.value) {
         input.setAttribute('aria-invalid', 'true');
-        showError('Please give the time of the discussion.');
+        showError(t('Please give the time of the discussion.'));
         input.focus();
         return;
       }
@@ -328,7 +344,7 @@ function answerForm(r) {
     try {
       await api('POST', `/api/v1/physician/discussion-requests/${encodeURIComponent(r.id)}/answer`, body);
       await loadRequests();
-      announce(`Request from ${r.patient.name} marked ${choice.value}.`);
+      announce(t('Request from {name} saved: {state}.', { name: r.patient.name, state: requestState(choice.value)[1] }));
       focusHeading(document.getElementById('requests-title'));
     } catch (err) {
       setBusy(form, false);
@@ -345,21 +361,21 @@ async function loadRequests() {
   // The server lists the requests still to answer first, oldest first, then the closed ones.
   const list = data.requests || [];
   if (!list.length) {
-    ul.append(el('li', { class: 'small' }, 'No requests yet.'));
+    ul.append(el('li', { class: 'small' }, t('No requests yet.')));
   }
   for (const r of list) {
-    const [badge, label] = REQUEST_STATES[r.state] || ['waiting', r.state];
-    const times = (r.preferred_times || []).map((t) => el('li', {}, timeEl(t)));
+    const [badge, label] = requestState(r.state);
+    const times = (r.preferred_times || []).map((at) => el('li', {}, timeEl(at)));
     ul.append(el('li', { class: 'card request', 'data-request': r.id },
       el('h3', {}, `${r.patient.name} – ${r.description}`),
       el('p', { class: 'small' }, el('span', { class: `badge ${badge}` }, label),
-        'Asked on ', timeEl(r.created_at), ` · ${r.accession} · about report version ${r.report_version}`),
-      r.state === 'scheduled' && r.scheduled_for ? el('p', {}, 'Discussion scheduled for ', timeEl(r.scheduled_for), '.') : null,
-      times.length ? [el('p', {}, 'Times that suit the patient:'), el('ul', {}, times)] : el('p', {}, 'No preferred times given.'),
-      r.message ? el('p', {}, 'Message: ', el('q', {}, r.message)) : null,
-      r.reply ? el('p', {}, 'Your office’s message to the patient: ', el('q', {}, r.reply)) : null,
-      el('p', {}, r.patient.email ? ['Contact: ', el('a', { href: `mailto:${r.patient.email}` }, r.patient.email), ' · '] : '',
-        el('a', { href: `#study/${r.study_id}` }, 'Open the study', el('span', { class: 'visually-hidden' }, ` for ${r.patient.name}`))),
+        t('Asked on '), timeEl(r.created_at), ` · ${r.accession} · `, t('about report version {version}', { version: r.report_version })),
+      r.state === 'scheduled' && r.scheduled_for ? el('p', {}, t('Discussion scheduled for '), timeEl(r.scheduled_for), '.') : null,
+      times.length ? [el('p', {}, t('Times that suit the patient:')), el('ul', {}, times)] : el('p', {}, t('No preferred times given.')),
+      r.message ? el('p', {}, t('Message: '), el('q', {}, r.message)) : null,
+      r.reply ? el('p', {}, t('Your office’s message to the patient: '), el('q', {}, r.reply)) : null,
+      el('p', {}, r.patient.email ? [t('Contact: '), el('a', { href: `mailto:${r.patient.email}` }, r.patient.email), ' · '] : '',
+        el('a', { href: `#study/${r.study_id}` }, t('Open the study'), el('span', { class: 'visually-hidden' }, t(' for {name}', { name: r.patient.name })))),
       r.state === 'closed' ? null : answerForm(r)));
   }
 }
@@ -391,7 +407,7 @@ async function start(focus) {
       focusHeading(document.getElementById(routeId() ? 'detail-title' : 'app-title'));
     }
     if (!routeId()) {
-      document.title = 'Worklist – Results portal';
+      document.title = t('Worklist – Results portal');
     }
   } catch (err) {
     handleError(err);
@@ -410,7 +426,7 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
   const missing = [id, pw].find((f) => !f.value.trim());
   if (missing) {
     missing.setAttribute('aria-invalid', 'true');
-    showError(missing === id ? 'Please enter your physician id.' : 'Please enter your password.');
+    showError(missing === id ? t('Please enter your physician id.') : t('Please enter your password.'));
     missing.focus();
     return;
   }
@@ -420,7 +436,7 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
       await start(true);
     },
     mismatch: () => {
-      showError('That physician id and password do not match our records.');
+      showError(t('That physician id and password do not match our records.'));
       pw.value = '';
       id.focus();
     },
@@ -446,4 +462,6 @@ window.addEventListener('hashchange', async () => {
 
 document.getElementById('retry').addEventListener('click', () => start(true));
 
-start(false);
+// The physician's choice stays in this browser (the portal_lang cookie).
+offerLanguages(async () => {});
+loadLanguage().then(() => start(false));

@@ -74,6 +74,7 @@ SELECT set_eq(
     ('column', 'portal.patients', 'access_code_unconfirmed_at', 'portal_app', 'UPDATE'),
     ('column', 'portal.patients', 'access_hash', 'portal_app', 'UPDATE'),
     ('column', 'portal.patients', 'access_selector', 'portal_app', 'UPDATE'),
+    ('column', 'portal.patients', 'language', 'portal_app', 'UPDATE'),
     ('column', 'portal.patients', 'updated_at', 'portal_app', 'UPDATE'),
     ('column', 'portal.physicians', 'password_hash', 'portal_app', 'UPDATE'),
     ('column', 'portal.physicians', 'updated_at', 'portal_app', 'UPDATE'),

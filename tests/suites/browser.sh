@@ -90,6 +90,15 @@ staff_passed=$(echo "${staff_line:-0 passed, 1 failed}" | awk '{print $1}')
 staff_failed=$(echo "${staff_line:-0 passed, 1 failed}" | awk '{print $3}')
 [ -n "$staff_line" ] || echo "not ok - the staff story ended without a result line"
 
+# Every page state in Spanish and French, also before the story, which ends by stopping the
+# database and the server. Its own patients and physicians (LG-*) are not the story's.
+PORTAL_URL="http://127.0.0.1:$port" PORTALD="$BIN" RIS_TOKEN="$RIS_TOKEN" SCREENSHOTS="$SHOTS" \
+    CHROMIUM="$CHROMIUM" timeout 240 node tests/browser/languages.mjs | tee "$TMP/languages.out"
+lang_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TMP/languages.out" | tail -1)
+[ -n "$lang_line" ] || echo "not ok - the languages script ended without a result line"
+lang_passed=$(echo "${lang_line:-0 passed, 1 failed}" | awk '{print $1}')
+lang_failed=$(echo "${lang_line:-0 passed, 1 failed}" | awk '{print $3}')
+
 # The story script seeds through the ingest API, sets the physician's password with `portald
 # set-password`, and at the end stops the database and then the server to see the pages' outage
 # and network-failure messages.
@@ -102,6 +111,8 @@ failed=$(echo "${line:-0 passed, 1 failed}" | awk '{print $3}')
 [ -n "$line" ] || echo "not ok - the story script ended without a result line"
 passed=$((passed + staff_passed))
 failed=$((failed + staff_failed))
+passed=$((passed + lang_passed))
+failed=$((failed + lang_failed))
 
 # The server may already be stopped by the story; make sure it is, so LeakSanitizer has run.
 if kill -0 "$SERVER_PID" 2>/dev/null; then

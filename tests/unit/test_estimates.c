@@ -35,18 +35,60 @@ static PGresult *row(const char *const values[NCOL])
 static void test_span_words(void)
 {
     char b[32];
-    span_words(b, sizeof(b), 120);
+    span_words(b, sizeof(b), 120, LANG_EN);
     CHECK_STR(b, "a few minutes");
-    span_words(b, sizeof(b), 22 * 60);
+    span_words(b, sizeof(b), 22 * 60, LANG_EN);
     CHECK_STR(b, "25 minutes");
-    span_words(b, sizeof(b), 70 * 60);
+    span_words(b, sizeof(b), 70 * 60, LANG_EN);
     CHECK_STR(b, "an hour");
-    span_words(b, sizeof(b), 6.4 * 3600);
+    span_words(b, sizeof(b), 6.4 * 3600, LANG_EN);
     CHECK_STR(b, "6 hours");
-    span_words(b, sizeof(b), 20 * 3600);
+    span_words(b, sizeof(b), 20 * 3600, LANG_EN);
     CHECK_STR(b, "20 hours");
-    span_words(b, sizeof(b), 60 * 3600);
+    span_words(b, sizeof(b), 60 * 3600, LANG_EN);
     CHECK_STR(b, "3 days");
+}
+
+/* Every template of every milestone, in every language, takes exactly the English one's values
+ * (fill replaces "%s" in order): none is left over, none is dropped. */
+static int count_s(const char *t)
+{
+    int n = 0;
+    for (; (t = strstr(t, "%s")); t += 2)
+        n++;
+    return n;
+}
+
+static void test_templates_in_every_language(void)
+{
+    char err[160];
+    CHECK(i18n_init(err, sizeof(err)) == 0);
+    for (size_t i = 0; i < sizeof(milestone_texts) / sizeof(milestone_texts[0]); i++) {
+        const struct milestone_text *m = &milestone_texts[i];
+        const char *const all[] = {m->too_few,    m->soon[0],  m->soon[1], m->waiting[0],
+                                   m->waiting[1], m->usual[0], m->usual[1]};
+        for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+            for (int l = 0; l < LANG_COUNT; l++) {
+                const char *t = i18n_text((enum lang)l, all[k]);
+                CHECK(l == LANG_EN || strcmp(t, all[k]) != 0); /* translated */
+                CHECK(count_s(t) == count_s(all[k]));
+                const char *const args[3] = {"<1>", "<2>", "<3>"};
+                char out[600];
+                fill(out, sizeof(out), t, count_s(all[k]), args);
+                CHECK(strstr(out, "%s") == NULL);
+                for (int a = 0; a < count_s(all[k]); a++)
+                    CHECK(strstr(out, args[a]) != NULL);
+            }
+    }
+    char b[48];
+    span_words(b, sizeof(b), 6.4 * 3600, LANG_ES);
+    CHECK_STR(b, "6 horas");
+    span_words(b, sizeof(b), 60 * 3600, LANG_FR);
+    CHECK_STR(b, "3 jours");
+    /* fill stops at the buffer's end and still ends the string. */
+    const char *const one[1] = {"abcdefgh"};
+    fill(b, 6, "x%sy", 1, one);
+    CHECK_STR(b, "xabcd");
 }
 
 static void test_ahead(void)
@@ -73,7 +115,7 @@ static void test_two_estimates_with_words(void)
         "2026-11-21 10:05:00+00", "t",  "0",       "90",   "2", "398", "2026-11-22 14:05:00+00",
         "2026-11-26 14:05:00+00", "t",  "0",       "90"};
     PGresult *r = row(v);
-    json_t *list = estimates_json(r, 0, now);
+    json_t *list = estimates_json(r, 0, now, LANG_EN);
     CHECK(list && json_array_size(list) == 2);
     json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
     CHECK_STR(json_string_value(json_object_get(f, "milestone")), "report_final");
@@ -120,7 +162,7 @@ static void test_conditional_too_few_and_finished(void)
                            "64800",
                            "90"};
     PGresult *r = row(v);
-    json_t *list = estimates_json(r, 0, now);
+    json_t *list = estimates_json(r, 0, now, LANG_EN);
     CHECK(list && json_array_size(list) == 2);
     json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
     CHECK(!json_object_get(f, "p50_at") && !json_object_get(f, "p90_at"));
@@ -155,7 +197,7 @@ static void test_conditional_too_few_and_finished(void)
                            "0",
                            "90"};
     r = row(w);
-    list = estimates_json(r, 0, now);
+    list = estimates_json(r, 0, now, LANG_EN);
     CHECK(list && json_array_size(list) == 0);
     json_decref(list);
     PQclear(r);
@@ -173,7 +215,7 @@ static void test_conditional_too_few_and_finished(void)
                            "0",
                            "90"};
     r = row(x);
-    list = estimates_json(r, 0, now);
+    list = estimates_json(r, 0, now, LANG_EN);
     CHECK(list && json_array_size(list) == 0);
     json_decref(list);
     PQclear(r);
@@ -183,6 +225,7 @@ int main(void)
 {
     test_span_words();
     test_ahead();
+    test_templates_in_every_language();
     test_pg_time();
     test_two_estimates_with_words();
     test_conditional_too_few_and_finished();

@@ -14,7 +14,7 @@
 
 static char *get(const char *patient, const char *study, struct page_stamp *st, size_t *len)
 {
-    return page_cache_get(patient, study, st, len);
+    return page_cache_get(patient, study, LANG_EN, st, len);
 }
 
 static void keeps_pages_by_patient_and_study(void)
@@ -25,9 +25,9 @@ static void keeps_pages_by_patient_and_study(void)
     size_t len = 0;
     CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
 
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){7, 3, 0}, "{\"a\":1}", 7,
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){7, 3, 0}, "{\"a\":1}", 7,
                    page_cache_generation());
-    page_cache_put(PATIENT_A, NULL, (struct page_stamp){7, 3, 0}, "{\"list\":[]}", 11,
+    page_cache_put(PATIENT_A, NULL, LANG_EN, (struct page_stamp){7, 3, 0}, "{\"list\":[]}", 11,
                    page_cache_generation());
     char *page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"a\":1}");
@@ -51,7 +51,7 @@ static void keeps_pages_by_patient_and_study(void)
     free(page);
 
     /* A newer page replaces the kept one, stamps and all. */
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){8, 3, 2}, "{\"a\":2}", 7,
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){8, 3, 2}, "{\"a\":2}", 7,
                    page_cache_generation());
     page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"a\":2}");
@@ -77,9 +77,9 @@ static void refuses_what_is_not_a_uuid(void)
                          "0b9d6c52x35a4-4b1e-9d1e-5c1f7a9e2b10",
                          "0b9d6c52-35a4-4b1e-9d1e-5c1f7a9e2b1g"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        page_cache_put(bad[i], STUDY_1, (struct page_stamp){1, 1, 0}, "x", 1,
+        page_cache_put(bad[i], STUDY_1, LANG_EN, (struct page_stamp){1, 1, 0}, "x", 1,
                        page_cache_generation());
-        page_cache_put(PATIENT_A, bad[i], (struct page_stamp){1, 1, 0}, "x", 1,
+        page_cache_put(PATIENT_A, bad[i], LANG_EN, (struct page_stamp){1, 1, 0}, "x", 1,
                        page_cache_generation());
         CHECK(get(bad[i], STUDY_1, &st, &len) == NULL);
         CHECK(get(PATIENT_A, bad[i], &st, &len) == NULL);
@@ -100,7 +100,7 @@ static void stays_within_its_budget(void)
     char study[40];
     for (int i = 0; i < 2000; i++) {
         snprintf(study, sizeof(study), "00000000-0000-4000-8000-%012d", i);
-        page_cache_put(PATIENT_A, study, (struct page_stamp){i, 1, 0}, body, sizeof(body),
+        page_cache_put(PATIENT_A, study, LANG_EN, (struct page_stamp){i, 1, 0}, body, sizeof(body),
                        page_cache_generation());
     }
     struct page_cache_stats s;
@@ -118,7 +118,7 @@ static void stays_within_its_budget(void)
 
     char big[5000];
     memset(big, 'y', sizeof(big));
-    page_cache_put(PATIENT_B, STUDY_1, (struct page_stamp){1, 1, 0}, big, sizeof(big),
+    page_cache_put(PATIENT_B, STUDY_1, LANG_EN, (struct page_stamp){1, 1, 0}, big, sizeof(big),
                    page_cache_generation());
     CHECK(get(PATIENT_B, STUDY_1, &st, &len) == NULL);
     page_cache_free();
@@ -127,7 +127,7 @@ static void stays_within_its_budget(void)
 static void forgets_after_the_time_to_live(void)
 {
     CHECK(page_cache_init(1 << 20, 1) == 0);
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2,
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){1, 1, 0}, "{}", 2,
                    page_cache_generation());
     struct page_stamp st;
     size_t len;
@@ -146,9 +146,10 @@ static void forgets_after_the_time_to_live(void)
 static void clear_drops_everything(void)
 {
     CHECK(page_cache_init(1 << 20, 60) == 0);
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2,
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){1, 1, 0}, "{}", 2,
                    page_cache_generation());
-    page_cache_put(PATIENT_B, NULL, (struct page_stamp){1, 1, 0}, "{}", 2, page_cache_generation());
+    page_cache_put(PATIENT_B, NULL, LANG_EN, (struct page_stamp){1, 1, 0}, "{}", 2,
+                   page_cache_generation());
     page_cache_clear();
     struct page_stamp st;
     size_t len;
@@ -160,10 +161,10 @@ static void clear_drops_everything(void)
     /* A page read before the clear is not kept after it. */
     unsigned long long before = page_cache_generation();
     page_cache_clear();
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){3, 1, 0}, "{}", 2, before);
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){3, 1, 0}, "{}", 2, before);
     CHECK(get(PATIENT_A, STUDY_1, &st, &len) == NULL);
     /* Still usable afterwards. */
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){2, 1, 0}, "{\"b\":1}", 7,
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){2, 1, 0}, "{\"b\":1}", 7,
                    page_cache_generation());
     char *page = get(PATIENT_A, STUDY_1, &st, &len);
     CHECK_STR(page, "{\"b\":1}");
@@ -175,7 +176,7 @@ static void off_keeps_nothing(void)
 {
     CHECK(page_cache_init(0, 30) == 0);
     CHECK(!page_cache_enabled());
-    page_cache_put(PATIENT_A, STUDY_1, (struct page_stamp){1, 1, 0}, "{}", 2,
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){1, 1, 0}, "{}", 2,
                    page_cache_generation());
     struct page_stamp st;
     size_t len;
@@ -192,12 +193,12 @@ static void *churn(void *arg)
         int n = (int)(rand_r(&seed) % 500);
         snprintf(study, sizeof(study), "00000000-0000-4000-8000-%012d", n);
         if (rand_r(&seed) % 2) {
-            page_cache_put(PATIENT_A, study, (struct page_stamp){n, 1, 0}, body,
+            page_cache_put(PATIENT_A, study, LANG_EN, (struct page_stamp){n, 1, 0}, body,
                            (size_t)(100 + n % 400), page_cache_generation());
         } else {
             struct page_stamp st;
             size_t len;
-            char *page = page_cache_get(PATIENT_A, study, &st, &len);
+            char *page = page_cache_get(PATIENT_A, study, LANG_EN, &st, &len);
             /* A page comes back whole and with its own stamps. */
             if (page && (st.patient != n || len != (size_t)(100 + n % 400)))
                 return (void *)1;
@@ -224,6 +225,29 @@ static void many_threads_at_once(void)
     page_cache_free();
 }
 
+/* A page's texts are in one language: a Spanish reader never gets the English page. */
+static void keeps_each_language_apart(void)
+{
+    CHECK(page_cache_init(1 << 20, 60) == 0);
+    struct page_stamp st = {0, 0, 0};
+    size_t len = 0;
+    page_cache_put(PATIENT_A, STUDY_1, LANG_EN, (struct page_stamp){1, 1, 0}, "{\"en\":1}", 8,
+                   page_cache_generation());
+    CHECK(page_cache_get(PATIENT_A, STUDY_1, LANG_ES, &st, &len) == NULL);
+    CHECK(page_cache_get(PATIENT_A, STUDY_1, LANG_FR, &st, &len) == NULL);
+    page_cache_put(PATIENT_A, STUDY_1, LANG_ES, (struct page_stamp){1, 1, 0}, "{\"es\":1}", 8,
+                   page_cache_generation());
+    char *page = page_cache_get(PATIENT_A, STUDY_1, LANG_ES, &st, &len);
+    CHECK_STR(page, "{\"es\":1}");
+    free(page);
+    page = page_cache_get(PATIENT_A, STUDY_1, LANG_EN, &st, &len);
+    CHECK_STR(page, "{\"en\":1}");
+    free(page);
+    /* The list in one language is not a study in another. */
+    CHECK(page_cache_get(PATIENT_A, NULL, LANG_ES, &st, &len) == NULL);
+    page_cache_free();
+}
+
 static void counts_outcomes(void)
 {
     struct page_cache_stats before, after;
@@ -241,6 +265,7 @@ static void counts_outcomes(void)
 int main(void)
 {
     keeps_pages_by_patient_and_study();
+    keeps_each_language_apart();
     refuses_what_is_not_a_uuid();
     stays_within_its_budget();
     forgets_after_the_time_to_live();

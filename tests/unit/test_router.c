@@ -12,9 +12,11 @@ static void every_row_is_well_formed(void)
         CHECK(r->method && r->pattern && r->handler && r->name);
         CHECK(r->pattern[0] == '/');
         /* Every API row names the roles allowed; only the four sign-in endpoints, a physician's
-         * invitation (its code is its credential) and the one-click unsubscribe link (whose key is
-         * its credential) are public. */
+         * invitation (its code is its credential), the one-click unsubscribe link (whose key is
+         * its credential) and the language a visitor is answered in (which the sign-in pages
+         * need) are public. */
         bool sign_in = strcmp(r->pattern, "/api/v1/session") == 0 ||
+                       strcmp(r->pattern, "/api/v1/language") == 0 ||
                        strcmp(r->pattern, "/api/v1/physician/session") == 0 ||
                        strcmp(r->pattern, "/api/v1/staff/session") == 0 ||
                        strcmp(r->pattern, "/api/v1/proxy/session") == 0 ||

@@ -1,0 +1,250 @@
+// Every page state of both pages in Spanish and in French (issue 16): the patient's sign-in, list,
+// a study in review and a released report with its call-back form; the physician's sign-in,
+// worklist and a study. Spanish comes from the browser's Accept-Language, French from the page's
+// switch. In each state <html lang> is the language's, no English text of the catalogue is left on
+// screen, axe finds no violation, and screenshots (desktop and phone) go to $SCREENSHOTS as
+// lang-LANG-STATE-*.png to look at for overflow and truncation. Run by tests/suites/browser.sh
+// before story.mjs (which ends by stopping the server); ends with "N passed, N failed".
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const env = (k) => {
+  if (!process.env[k]) {
+    throw new Error(`${k} is not set (run tests/suites/browser.sh)`);
+  }
+  return process.env[k];
+};
+const BASE = env('PORTAL_URL');
+const SHOTS = env('SCREENSHOTS');
+const RIS = env('RIS_TOKEN');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const BIRTH = '1979-03-14';
+
+let passed = 0;
+let failed = 0;
+
+async function step(name, fn) {
+  try {
+    await fn();
+    console.log(`ok - ${name}`);
+    passed++;
+  } catch (e) {
+    console.log(`not ok - ${name}`);
+    for (const line of String(e && e.stack ? e.stack : e).split('\n').slice(0, 10)) {
+      console.log(`#   ${line}`);
+    }
+    failed++;
+  }
+}
+
+function check(cond, what) {
+  if (!cond) {
+    throw new Error(`check failed: ${what}`);
+  }
+}
+
+async function api(method, p, token, body) {
+  const res = await fetch(`${BASE}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json();
+  check(res.status < 300, `${method} ${p} answered ${res.status}: ${JSON.stringify(data)}`);
+  return data;
+}
+
+function hoursAgo(h) {
+  return new Date(Date.now() - h * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// One patient and one physician per language: a study in review and one released.
+async function seed(lang) {
+  const physician = `LG-NPI-${lang}`;
+  const password = `lang-${lang}-${Math.random().toString(36).slice(2)}`;
+  let n = 0;
+  let code = null;
+  const ids = {};
+  const event = async (type, accession, modality, description, hours) => {
+    n++;
+    const r = await api('POST', '/api/v1/ingest/events', RIS, {
+      event_id: `lg-${lang}-${accession}-${type}-${n}`, type, occurred_at: hoursAgo(hours),
+      patient: { mrn: `LG-MRN-${lang}`, name: 'Rosa Martín', birth_date: BIRTH },
+      study: { accession, modality, description, priority: 'routine', site: 'main' },
+      referring_physician: { id: physician, name: 'Dra. Elena Ruiz', phone: '+34 910 000 000' },
+    });
+    code = code || r.access_code;
+    ids[accession] = r.study_id;
+  };
+  for (const [acc, mod, desc] of [[`LG-${lang}-CT`, 'CT', 'CT chest'], [`LG-${lang}-XR`, 'XR', 'XR wrist']]) {
+    await event('ordered', acc, mod, desc, 60);
+    await event('arrived', acc, mod, desc, 30);
+    await event('exam_started', acc, mod, desc, 29.5);
+    await event('exam_completed', acc, mod, desc, 29);
+    await api('POST', '/api/v1/ingest/reports', RIS, {
+      event_id: `lg-${lang}-${acc}-report`, accession: acc, status: 'final', findings: 'Findings (wording test).',
+      impression: 'Impression (wording test).', radiologist: { name: 'Dr. Marie Curie' }, signed_at: hoursAgo(2),
+    });
+  }
+  await event('ordered', `LG-${lang}-MR`, 'MR', 'MR knee', 5);
+  const token = execFileSync(env('PORTALD'), ['token', '--role', 'physician', '--sub', physician]).toString().trim();
+  await api('POST', `/api/v1/physician/studies/${ids[`LG-${lang}-XR`]}/release`, token, { note: 'Todo bien / Tout va bien.' });
+  execFileSync(env('PORTALD'), ['set-password', physician], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+  return { code, physician, password, review: ids[`LG-${lang}-CT`], released: ids[`LG-${lang}-XR`] };
+}
+
+// The English messages that must not be left on screen: those of two words or more that the
+// language translates differently (one word, such as a name or a data value, may be the same).
+function englishLeftovers(catalogue) {
+  return Object.entries(catalogue)
+    .map(([id, str]) => [id.trim(), str.trim()])
+    .filter(([id, str]) => id !== str && !/[{%]/.test(id) && id.split(/\s+/).length >= 2);
+}
+
+async function checkState(page, lang, leftovers, state, errors) {
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  const shown = (await page.evaluate(() => `${document.title}\n${document.body.innerText}`)).replace(/\s+/g, ' ');
+  const left = leftovers.filter(([id]) => shown.includes(id)).map(([id]) => id);
+  check(left.length === 0, `${lang} ${state}: English left on screen: ${left.slice(0, 5).join(' | ')}`);
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.evaluate(AXE);
+  }
+  const violations = await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return r.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join(' | ')}`);
+  }, AXE_TAGS);
+  check(violations.length === 0, `axe on ${lang} ${state}: ${violations.join('; ')}`);
+  await page.screenshot({ path: path.join(SHOTS, `lang-${lang}-${state}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: path.join(SHOTS, `lang-${lang}-${state}-phone.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+  check(errors.length === 0, `${lang} ${state}: ${errors.join(' | ')}`);
+}
+
+// How far the page is wider than a phone's screen (text that would overflow or be cut).
+async function overflowAtPhone(page) {
+  await page.setViewportSize(PHONE);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.setViewportSize(DESKTOP);
+  return wide;
+}
+
+async function walk(browser, lang, viaSwitch) {
+  const data = await seed(lang);
+  const catalogue = JSON.parse(readFileSync(path.join(root, 'static', 'i18n', `${lang}.json`), 'utf8'));
+  const leftovers = englishLeftovers(catalogue);
+  const t = (msgid) => catalogue[msgid] || msgid;
+  const ctx = await browser.newContext({
+    viewport: DESKTOP, locale: viaSwitch ? 'en-US' : `${lang}-ES`, timezoneId: 'Europe/Madrid', reducedMotion: 'reduce',
+  });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) {
+      errors.push(`console: ${m.text()}`);
+    }
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+
+  await step(`${lang}: patient sign-in page`, async () => {
+    await page.goto(`${BASE}/`);
+    if (viaSwitch) {
+      await page.getByRole('heading', { level: 1, name: 'See your imaging results' }).waitFor();
+      await Promise.all([page.waitForEvent('load'), page.getByLabel('Language').selectOption(lang)]);
+    }
+    await page.getByRole('heading', { level: 1, name: t('See your imaging results') }).waitFor();
+    check(await page.getByLabel(t('Language')).inputValue() === lang, 'the switch shows the language');
+    await checkState(page, lang, leftovers, 'signin', errors);
+  });
+
+  await step(`${lang}: patient list after sign-in`, async () => {
+    await page.getByLabel(t('Access code')).fill(data.code);
+    await page.getByLabel(t('Your date of birth')).fill(BIRTH);
+    await page.getByRole('button', { name: t('Sign in') }).click();
+    await page.getByRole('heading', { level: 1, name: t('Your exams') }).waitFor();
+    await page.getByText(t('Your doctor is reviewing the report')).first().waitFor();
+    check(await overflowAtPhone(page) <= 0, 'nothing wider than a phone');
+    await checkState(page, lang, leftovers, 'list', errors);
+  });
+
+  await step(`${lang}: a study in review`, async () => {
+    await page.goto(`${BASE}/#study/${data.review}`);
+    // Within the study's view: the list's copy of the same text may still be on the way out.
+    await page.locator('#study-view').getByText(t('The radiologist\'s report has gone to your doctor, who will review it and talk the results over with you.')).waitFor();
+    await checkState(page, lang, leftovers, 'review', errors);
+  });
+
+  await step(`${lang}: a released report with its call-back form`, async () => {
+    await page.goto(`${BASE}/#study/${data.released}`);
+    await page.locator('#study-view').getByRole('heading', { level: 2, name: t('Impression') }).waitFor();
+    await page.getByRole('button', { name: t('Ask for a call back') }).waitFor();
+    check(await overflowAtPhone(page) <= 0, 'nothing wider than a phone');
+    await checkState(page, lang, leftovers, 'report', errors);
+  });
+
+  await step(`${lang}: the saved choice follows the patient to the server's texts`, async () => {
+    const r = await page.evaluate(async () => (await fetch('/api/v1/patient/language')).json());
+    check(r.language === lang, `the API answers in ${lang}: ${JSON.stringify(r)}`);
+    if (viaSwitch) {
+      // Chosen before sign-in: the cookie carried it; choosing again while signed in saves it.
+      await Promise.all([page.waitForEvent('load'), page.getByLabel(t('Language')).selectOption(lang)]);
+      await page.getByRole('heading', { level: 2, name: t('Impression') }).waitFor();
+      const saved = await page.evaluate(async () => (await fetch('/api/v1/patient/language')).json());
+      check(saved.saved === lang, `saved: ${JSON.stringify(saved)}`);
+    }
+  });
+
+  const doctor = await ctx.newPage();
+  doctor.setDefaultTimeout(10000);
+  doctor.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  await step(`${lang}: physician sign-in, worklist and a study`, async () => {
+    await doctor.goto(`${BASE}/physician`);
+    await doctor.getByRole('heading', { level: 1, name: t('Physician sign-in') }).waitFor();
+    await checkState(doctor, lang, leftovers, 'physician-signin', errors);
+    await doctor.getByLabel(t('Physician id')).fill(data.physician);
+    await doctor.getByLabel(t('Password')).fill(data.password);
+    await doctor.getByRole('button', { name: t('Sign in') }).click();
+    await doctor.getByRole('heading', { level: 1, name: t('Worklist') }).waitFor();
+    await checkState(doctor, lang, leftovers, 'physician-worklist', errors);
+    await doctor.goto(`${BASE}/physician#study/${data.review}`);
+    await doctor.getByRole('button', { name: t('Release to patient') }).waitFor();
+    await doctor.getByRole('button', { name: t('Hold report') }).waitFor();
+    check(await overflowAtPhone(doctor) <= 0, 'nothing wider than a phone');
+    await checkState(doctor, lang, leftovers, 'physician-study', errors);
+  });
+  await ctx.close();
+}
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    await walk(browser, 'es', false);
+    await walk(browser, 'fr', true);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.log(`not ok - languages: ${e && e.stack ? e.stack : e}`);
+  failed++;
+}).finally(() => {
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+});
