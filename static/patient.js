@@ -438,23 +438,43 @@ async function showStudy(id, focus) {
 
 // ---- who has seen your record, and the people who can act for you (issue 16) ----
 
-const ACCESS_ACTIONS = {
-  viewed: 'opened the report',
-  released: 'shared the report with you',
-  released_automatically: 'The report was shared with you automatically',
-  hold_ended: 'A hold on the report ended',
-};
-const PROXY_KINDS = { guardian: 'Parent or guardian', caregiver: 'Caregiver' };
+function proxyKind(kind) {
+  return { guardian: t('Parent or guardian'), caregiver: t('Caregiver') }[kind] || kind;
+}
 let accessNext = null;
 
+// One whole sentence per case, so that a translation agrees with every word it needs.
+function accessSentence(e) {
+  const name = e.actor;
+  if (e.action === 'released_automatically') {
+    return t('The report was shared with you automatically.');
+  }
+  if (e.action === 'hold_ended' && (e.actor_kind === 'automatic' || !name)) {
+    return t('A hold on the report ended.');
+  }
+  if (e.actor_kind === 'patient') {
+    return e.action === 'viewed' ? t('You opened the report.') : t('You acted on the report.');
+  }
+  if (e.actor_kind === 'staff') {
+    return e.action === 'viewed' ? t('Clinic staff opened the report.') : t('Clinic staff acted on the report.');
+  }
+  if (e.actor_kind === 'physician') {
+    return {
+      viewed: t('{name} (your doctor) opened the report.', { name }),
+      released: t('{name} (your doctor) shared the report with you.', { name }),
+      hold_ended: t('{name} (your doctor) ended a hold on the report.', { name }),
+    }[e.action] || t('{name} (your doctor) acted on the report.', { name });
+  }
+  if (e.actor_kind === 'proxy') {
+    return e.action === 'viewed' ? t('{name} (acting for you) opened the report.', { name })
+      : t('{name} (acting for you) acted on the report.', { name });
+  }
+  return t('{name} acted on the report.', { name });
+}
+
 function accessEntry(e) {
-  const who = e.actor_kind === 'patient' ? 'You' : e.actor_kind === 'staff' ? 'Clinic staff' : e.actor;
-  const what = e.actor_kind === 'automatic'
-    ? `${ACCESS_ACTIONS[e.action] || 'Something happened'}`
-    : `${who} ${ACCESS_ACTIONS[e.action] || 'acted on the report'}`;
-  const role = { physician: ' (your doctor)', proxy: ' (acting for you)' }[e.actor_kind] || '';
   return el('li', { class: 'card access-entry' },
-    el('p', { class: 'access-what' }, what, role, '.'),
+    el('p', { class: 'access-what' }, accessSentence(e)),
     el('p', { class: 'meta' }, timeEl(e.at, formatDateTime), ` · ${e.description}`));
 }
 
@@ -467,7 +487,7 @@ async function loadAccess(before) {
   }
   const entries = data.entries || [];
   if (!before && !entries.length) {
-    ul.append(el('li', {}, 'Nobody has opened your reports yet.'));
+    ul.append(el('li', {}, t('Nobody has opened your reports yet.')));
   }
   ul.append(...entries.map(accessEntry));
   accessNext = data.next;
@@ -476,18 +496,18 @@ async function loadAccess(before) {
 
 function proxyItem(p) {
   const li = el('li', { class: 'proxy' },
-    el('p', { class: 'access-what' }, p.name, ` · ${PROXY_KINDS[p.kind] || p.kind}`),
+    el('p', { class: 'access-what' }, p.name, ` · ${proxyKind(p.kind)}`),
     el('p', { class: 'meta' }, p.active
-      ? ['Can see your results', p.ends_at ? [' until ', timeEl(p.ends_at, formatDate)] : '', '.']
-      : ['No longer has access', p.ended_at ? [' (ended ', timeEl(p.ended_at, formatDate), ')'] : '', '.']));
+      ? [t('Can see your results'), p.ends_at ? [t(' until '), timeEl(p.ends_at, formatDate)] : '', '.']
+      : [t('No longer has access'), p.ended_at ? [t(' (ended '), timeEl(p.ended_at, formatDate), ')'] : '', '.']));
   if (p.active && p.kind === 'caregiver') {
-    const button = el('button', { type: 'button', class: 'link-button' }, 'End access',
-      el('span', { class: 'visually-hidden' }, ` for ${p.name}`));
+    const button = el('button', { type: 'button', class: 'link-button' }, t('End access'),
+      el('span', { class: 'visually-hidden' }, t(' for {name}', { name: p.name })));
     button.addEventListener('click', async () => {
       clearMessages();
       try {
         await api('DELETE', `/api/v1/patient/proxies/${encodeURIComponent(p.id)}`);
-        announce(`${p.name} can no longer see your results.`);
+        announce(t('{name} can no longer see your results.', { name: p.name }));
         await loadProxies();
       } catch (err) {
         handleError(err);
@@ -502,7 +522,7 @@ async function loadProxies() {
   const data = await api('GET', '/api/v1/patient/proxies');
   const ul = document.getElementById('proxies');
   const list = data.proxies || [];
-  ul.replaceChildren(...(list.length ? list.map(proxyItem) : [el('li', {}, 'Nobody else can see your results.')]));
+  ul.replaceChildren(...(list.length ? list.map(proxyItem) : [el('li', {}, t('Nobody else can see your results.'))]));
 }
 
 async function showAccess(focus) {
@@ -511,7 +531,7 @@ async function showAccess(focus) {
   signedIn = true;
   currentRoute = 'access';
   show('access');
-  document.title = 'Who has seen your record – Your imaging results';
+  document.title = t('Who has seen your record – Your imaging results');
   if (focus) {
     focusHeading(document.getElementById('access-title'));
   }

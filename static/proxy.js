@@ -4,22 +4,45 @@
 // never guesses at what it is not sent.
 import {
   api, ApiError, el, showError, showFailure, clearMessages, focusHeading, formatDate,
-  formatDateTime, formatShortDate, timeEl, signIn, signinShown, signOut,
+  formatDateTime, formatShortDate, timeEl, signIn, signinShown, signOut, t, loadLanguage, offerLanguages,
 } from './common.js';
 
-const RELATIONS = { guardian: 'You are their parent or guardian', caregiver: 'You are their caregiver' };
-const ACTIONS = {
-  viewed: 'opened the report',
-  released: 'shared the report',
-  released_automatically: 'The report was shared automatically',
-  hold_ended: 'A hold on the report ended',
-};
+// Looked up when shown: the catalogue arrives after the module loads.
+function relation(kind) {
+  return { guardian: t('You are their parent or guardian'), caregiver: t('You are their caregiver') }[kind] || '';
+}
 
-const STEPS = {
-  ordered: 'Ordered', scheduled: 'Booked', checked_in: 'Checked in', imaging: 'Images taken',
-  awaiting_read: 'Waiting for a radiologist', reading: 'Radiologist reading',
-  physician_review: 'Doctor reviewing', available: 'Results ready', cancelled: 'Cancelled',
-};
+// One whole sentence per case, so that a translation agrees with every word it needs.
+function accessSentence(e) {
+  const name = e.actor;
+  if (e.action === 'released_automatically') {
+    return t('The report was shared automatically.');
+  }
+  if (e.action === 'hold_ended' && (e.actor_kind === 'automatic' || !name)) {
+    return t('A hold on the report ended.');
+  }
+  if (e.actor_kind === 'staff') {
+    return e.action === 'viewed' ? t('Clinic staff opened the report.') : t('Clinic staff acted on the report.');
+  }
+  if (e.action === 'viewed') {
+    return t('{name} opened the report.', { name });
+  }
+  if (e.action === 'released') {
+    return t('{name} shared the report.', { name });
+  }
+  if (e.action === 'hold_ended') {
+    return t('{name} ended a hold on the report.', { name });
+  }
+  return t('{name} acted on the report.', { name });
+}
+
+function stepName(stage) {
+  return {
+    ordered: t('Ordered'), scheduled: t('Booked'), checked_in: t('Checked in'), imaging: t('Images taken'),
+    awaiting_read: t('Waiting for a radiologist'), reading: t('Radiologist reading'),
+    physician_review: t('Doctor reviewing'), available: t('Results ready'), cancelled: t('Cancelled'),
+  }[stage] || stage;
+}
 
 const views = {
   retry: document.getElementById('retry-view'),
@@ -49,21 +72,21 @@ function forget() {
 function showSignin(message) {
   forget();
   show('signin');
-  signinShown(message, 'Sign in – Results for someone you care for');
+  signinShown(message, t('Sign in – Results for someone you care for'));
 }
 
 function handleError(err) {
   if (err instanceof ApiError && err.status === 401) {
     const was = signedIn;
     signedIn = false;
-    showSignin(was ? 'For your safety you were signed out. Please sign in again to continue.' : '');
+    showSignin(was ? t('For your safety you were signed out. Please sign in again to continue.') : '');
     return;
   }
   if (err instanceof ApiError && err.status === 404) {
     // A link that ended, or a page that is no longer theirs to see: back to the list, saying why.
     window.history.replaceState(null, '', window.location.pathname);
     showPatients(true).then(() => showError(
-      'This is no longer available to you. Your access may have ended; the clinic can renew it.',
+      t('This is no longer available to you. Your access may have ended; the clinic can renew it.'),
     )).catch(showFailure);
     return;
   }
@@ -85,27 +108,27 @@ async function showPatients(focus) {
   const ul = document.getElementById('patients');
   ul.replaceChildren();
   if (!patients.size) {
-    ul.append(el('li', { class: 'card' }, 'You do not follow anyone at the moment. If you should, ask the clinic: access has an end date and may need renewing.'));
+    ul.append(el('li', { class: 'card' }, t('You do not follow anyone at the moment. If you should, ask the clinic: access has an end date and may need renewing.')));
   }
   for (const p of patients.values()) {
     ul.append(el('li', { class: 'card' },
       el('h2', { class: 'study-name' }, el('a', { href: `#patient/${p.id}` }, p.name)),
-      el('p', { class: 'meta' }, RELATIONS[p.relation] || '',
-        p.ends_at ? [', until ', timeEl(p.ends_at, formatDate)] : '', '.')));
+      el('p', { class: 'meta' }, relation(p.relation),
+        p.ends_at ? [t(', until '), timeEl(p.ends_at, formatDate)] : '', '.')));
   }
   show('patients');
-  document.title = 'People you follow – Results for someone you care for';
+  document.title = t('People you follow – Results for someone you care for');
   if (focus) {
     focusHeading(document.getElementById('patients-title'));
   }
 }
 
 function timeline(study) {
-  const ol = el('ol', { class: 'tracker', 'aria-label': 'Progress so far' });
-  for (const t of study.timeline || []) {
+  const ol = el('ol', { class: 'tracker', 'aria-label': t('Progress so far') });
+  for (const step of study.timeline || []) {
     ol.append(el('li', { class: 'step done' }, el('span', { class: 'dot', 'aria-hidden': 'true' }),
-      el('span', { class: 'step-name' }, STEPS[t.stage] || t.stage),
-      el('span', { class: 'step-time' }, timeEl(t.at, formatShortDate))));
+      el('span', { class: 'step-name' }, stepName(step.stage)),
+      el('span', { class: 'step-time' }, timeEl(step.at, formatShortDate))));
   }
   return ol;
 }
@@ -117,7 +140,7 @@ function studyCard(patientId, s) {
     el('p', { class: 'explanation' }, s.stage_explanation || ''));
   if (s.report_available) {
     li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${patientId}/${s.id}` },
-      'Read the results', el('span', { class: 'visually-hidden' }, ` for ${s.description}`))));
+      t('Read the results'), el('span', { class: 'visually-hidden' }, t(' for {name}', { name: s.description })))));
   }
   return li;
 }
@@ -125,16 +148,14 @@ function studyCard(patientId, s) {
 async function accessLog(patientId) {
   const data = await api('GET', `/api/v1/proxy/patients/${encodeURIComponent(patientId)}/access-log`);
   const box = el('section', { class: 'card', 'aria-labelledby': 'access-title' },
-    el('h2', { id: 'access-title' }, 'Who has seen this record'));
+    el('h2', { id: 'access-title' }, t('Who has seen this record')));
   const ul = el('ul', { class: 'access-log' });
   for (const e of data.entries || []) {
-    const who = e.actor_kind === 'staff' ? 'Clinic staff' : e.actor;
-    const what = e.actor_kind === 'automatic' ? ACTIONS[e.action] : `${who} ${ACTIONS[e.action] || 'acted on the report'}`;
-    ul.append(el('li', { class: 'access-entry' }, el('p', { class: 'access-what' }, what, '.'),
+    ul.append(el('li', { class: 'access-entry' }, el('p', { class: 'access-what' }, accessSentence(e)),
       el('p', { class: 'meta' }, timeEl(e.at, formatDateTime), ` · ${e.description}`)));
   }
   if (!ul.children.length) {
-    ul.append(el('li', {}, 'Nobody has opened these reports yet.'));
+    ul.append(el('li', {}, t('Nobody has opened these reports yet.')));
   }
   box.append(ul);
   return box;
@@ -150,8 +171,8 @@ async function showPatient(patientId, focus) {
   document.getElementById('patient-title').textContent = p.name;
   const studies = data.studies || [];
   document.getElementById('patient-intro').textContent = studies.length
-    ? `${RELATIONS[p.relation] || ''}. Their exams, newest first.`
-    : `${RELATIONS[p.relation] || ''}. There are no exams to show.`;
+    ? t('{relation}. Their exams, newest first.', { relation: relation(p.relation) })
+    : t('{relation}. There are no exams to show.', { relation: relation(p.relation) });
   document.getElementById('patient-studies').replaceChildren(...studies.map((s) => studyCard(patientId, s)));
   const access = document.getElementById('patient-access');
   access.replaceChildren();
@@ -159,7 +180,7 @@ async function showPatient(patientId, focus) {
     access.append(await accessLog(patientId));
   }
   show('patient');
-  document.title = `${p.name} – Results for someone you care for`;
+  document.title = t('{name} – Results for someone you care for', { name: p.name });
   if (focus) {
     focusHeading(document.getElementById('patient-title'));
   }
@@ -177,22 +198,22 @@ async function showStudy(patientId, studyId, focus) {
   const r = s.report;
   if (r) {
     body.append(
-      el('section', { class: 'card', 'aria-labelledby': 'h-impression' }, el('h2', { id: 'h-impression' }, 'Impression'),
+      el('section', { class: 'card', 'aria-labelledby': 'h-impression' }, el('h2', { id: 'h-impression' }, t('Impression')),
         el('p', { class: 'prose' }, r.impression)),
-      el('section', { class: 'card', 'aria-labelledby': 'h-findings' }, el('h2', { id: 'h-findings' }, 'Findings'),
+      el('section', { class: 'card', 'aria-labelledby': 'h-findings' }, el('h2', { id: 'h-findings' }, t('Findings')),
         el('p', { class: 'prose' }, r.findings)),
-      el('section', { class: 'card', 'aria-labelledby': 'h-details' }, el('h2', { id: 'h-details' }, 'About this report'),
+      el('section', { class: 'card', 'aria-labelledby': 'h-details' }, el('h2', { id: 'h-details' }, t('About this report')),
         el('dl', { class: 'facts' },
-          el('dt', {}, 'Radiologist'), el('dd', {}, r.radiologist),
-          el('dt', {}, 'Shared'), el('dd', {}, timeEl(r.released_at), r.released_by ? ` by ${r.released_by}` : ''))));
+          el('dt', {}, t('Radiologist')), el('dd', {}, r.radiologist),
+          el('dt', {}, t('Shared')), el('dd', {}, timeEl(r.released_at), r.released_by ? t(' by {name}', { name: r.released_by }) : ''))));
     const d = s.discussion && s.discussion.physician;
     if (d && d.phone) {
-      body.append(el('p', {}, `To talk it over, call ${d.name || 'the doctor'} at `,
+      body.append(el('p', {}, d.name ? t('To talk it over, call {name} at ', { name: d.name }) : t('To talk it over, call the doctor at '),
         el('a', { href: `tel:${d.phone.replace(/[^+\d]/g, '')}` }, d.phone), '.'));
     }
   }
   show('study');
-  document.title = `${s.description} – Results for someone you care for`;
+  document.title = t('{name} – Results for someone you care for', { name: s.description });
   if (focus) {
     focusHeading(document.getElementById('study-title'));
   }
@@ -223,7 +244,7 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
   if (!code.value.trim() || !birth.value) {
     const missing = code.value.trim() ? birth : code;
     missing.setAttribute('aria-invalid', 'true');
-    showError(missing === code ? 'Please enter your access code.' : 'Please enter your date of birth.');
+    showError(missing === code ? t('Please enter your access code.') : t('Please enter your date of birth.'));
     missing.focus();
     return;
   }
@@ -233,7 +254,7 @@ document.getElementById('signin-form').addEventListener('submit', async (ev) => 
       await route(true);
     },
     mismatch: () => {
-      showError('That access code and date of birth do not match our records. Use your own code and your own date of birth.');
+      showError(t('That access code and date of birth do not match our records. Use your own code and your own date of birth.'));
       code.focus();
     },
     failed: handleError,
@@ -246,4 +267,6 @@ signoutButton.addEventListener('click', () => signOut((message) => {
 }));
 document.getElementById('retry').addEventListener('click', () => route(true));
 window.addEventListener('hashchange', () => route(true));
-route(false);
+// The choice is kept in the portal_lang cookie; a proxy has no saved language of their own.
+offerLanguages(async () => {});
+loadLanguage().then(() => route(false));

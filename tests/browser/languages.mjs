@@ -192,6 +192,34 @@ async function walk(browser, lang, viaSwitch) {
     await checkState(page, lang, leftovers, 'report', errors);
   });
 
+  await step(`${lang}: who has seen your record`, async () => {
+    await page.goto(`${BASE}/#access`);
+    await page.getByRole('heading', { level: 1, name: t('Who has seen your record') }).waitFor();
+    await page.getByRole('heading', { level: 2, name: t('People who can see your results for you') }).waitFor();
+    await page.locator('#access-entries li').first().waitFor();
+    check(await overflowAtPhone(page) <= 0, 'nothing wider than a phone');
+    await checkState(page, lang, leftovers, 'access', errors);
+    // Back where the next step expects the patient: the released report.
+    await page.goto(`${BASE}/#study/${data.released}`);
+    await page.locator('#study-view').getByRole('heading', { level: 2, name: t('Impression') }).waitFor();
+  });
+
+  await step(`${lang}: the family access page (proxies) before sign-in`, async () => {
+    // A browser of its own: the patient's session would make the page ask a proxy's questions
+    // with a patient's token. The language comes with the cookie the switch sets.
+    const familyCtx = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'Europe/Madrid', reducedMotion: 'reduce' });
+    await familyCtx.addCookies([{ name: 'portal_lang', value: lang, url: BASE }]);
+    const family = await familyCtx.newPage();
+    family.setDefaultTimeout(10000);
+    family.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    await family.goto(`${BASE}/proxy.html`);
+    await family.getByRole('heading', { level: 1, name: t('Follow the results of someone you care for') }).waitFor();
+    await family.getByLabel(t('Your access code')).waitFor();
+    check(await overflowAtPhone(family) <= 0, 'nothing wider than a phone');
+    await checkState(family, lang, leftovers, 'proxy-signin', errors);
+    await familyCtx.close();
+  });
+
   await step(`${lang}: the saved choice follows the patient to the server's texts`, async () => {
     const r = await page.evaluate(async () => (await fetch('/api/v1/patient/language')).json());
     check(r.language === lang, `the API answers in ${lang}: ${JSON.stringify(r)}`);
