@@ -7,50 +7,18 @@
 // before story.mjs (which ends by stopping the server); ends with "N passed, N failed".
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, steps } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const env = (k) => {
-  if (!process.env[k]) {
-    throw new Error(`${k} is not set (run tests/suites/browser.sh)`);
-  }
-  return process.env[k];
-};
 const BASE = env('PORTAL_URL');
 const SHOTS = env('SCREENSHOTS');
 const RIS = env('RIS_TOKEN');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const BIRTH = '1979-03-14';
 
-let passed = 0;
-let failed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    console.log(`ok - ${name}`);
-    passed++;
-  } catch (e) {
-    console.log(`not ok - ${name}`);
-    for (const line of String(e && e.stack ? e.stack : e).split('\n').slice(0, 10)) {
-      console.log(`#   ${line}`);
-    }
-    failed++;
-  }
-}
-
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-}
+const { step, outside, finish } = steps({ stopAfterFailure: false, traceLines: 10 });
 
 async function api(method, p, token, body) {
   const res = await fetch(`${BASE}${p}`, {
@@ -269,10 +237,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.log(`not ok - languages: ${e && e.stack ? e.stack : e}`);
-  failed++;
-}).finally(() => {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-});
+main().catch((e) => outside('languages: the script failed outside a step', e)).finally(finish);

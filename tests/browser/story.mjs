@@ -6,27 +6,16 @@
 // database down, the server gone. Run by tests/suites/browser.sh, which owns the server and the
 // database; prints "ok - ..." lines and ends with "N passed, N failed".
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, steps } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const env = (k) => {
-  if (!process.env[k]) {
-    throw new Error(`${k} is not set (run tests/suites/browser.sh)`);
-  }
-  return process.env[k];
-};
 const BASE = env('PORTAL_URL');
 const SHOTS = env('SCREENSHOTS');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 
 // Unique words in the report, so their absence before release means something.
 const FINDINGS = 'Lungs clear bilaterally (finding-word quokka). No pulmonary embolism. Heart size normal.';
@@ -39,35 +28,7 @@ const PHYSICIAN_ID = 'BT-NPI-1';
 const PHYSICIAN_PASSWORD = `browser-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 const BIRTH = '1985-12-10';
 
-let passed = 0;
-let failed = 0;
-let aborted = false;
-
-async function step(name, fn) {
-  if (aborted) {
-    console.log(`not ok - ${name} # not run after an earlier failure`);
-    failed++;
-    return;
-  }
-  try {
-    await fn();
-    console.log(`ok - ${name}`);
-    passed++;
-  } catch (e) {
-    console.log(`not ok - ${name}`);
-    for (const line of String(e && e.stack ? e.stack : e).split('\n').slice(0, 12)) {
-      console.log(`#   ${line}`);
-    }
-    failed++;
-    aborted = true;
-  }
-}
-
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-}
+const { step, outside, finish } = steps();
 
 // ---- seeding through the real ingest API ----
 
@@ -570,9 +531,8 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  console.log('not ok - the story script failed outside a step');
-  console.log(`#   ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n#   ')}`);
-  failed++;
+  outside('the story script failed outside a step', e);
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
+// The browser's and server's handles may keep node alive: the result is in.
+process.exit(process.exitCode);

@@ -5,59 +5,20 @@
 // of those reads. axe-core on every page state; screenshots to $SCREENSHOTS (p-*.png). Run by
 // tests/suites/browser.sh after story.mjs, on a restarted server; ends with "N passed, N failed".
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, steps } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const env = (k) => {
-  if (!process.env[k]) {
-    throw new Error(`${k} is not set (run tests/suites/browser.sh)`);
-  }
-  return process.env[k];
-};
 const BASE = env('PORTAL_URL');
 const SHOTS = env('SCREENSHOTS');
 const PORTALD = env('PORTALD');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const NPI = 'BTP-NPI-1';
 const TEEN_FINDINGS = 'Small cyst (finding-word axolotl), nothing to treat.';
 const CHILD_FINDINGS = 'Normal wrist (finding-word capybara).';
 const DAD_FINDINGS = 'Mild arthritis of the hip (finding-word pangolin).';
 
-let passed = 0;
-let failed = 0;
-let aborted = false;
-
-async function step(name, fn) {
-  if (aborted) {
-    console.log(`not ok - ${name} # not run after an earlier failure`);
-    failed++;
-    return;
-  }
-  try {
-    await fn();
-    console.log(`ok - ${name}`);
-    passed++;
-  } catch (e) {
-    console.log(`not ok - ${name}`);
-    for (const line of String(e && e.stack ? e.stack : e).split('\n').slice(0, 12)) {
-      console.log(`#   ${line}`);
-    }
-    failed++;
-    aborted = true;
-  }
-}
-
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-}
+const { step, outside, finish } = steps();
 
 // ---- seeding: the RIS's ingest API, the physician's API, the operator's proxy commands ----
 
@@ -335,9 +296,8 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  console.log('not ok - the proxy story script failed outside a step');
-  console.log(`#   ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n#   ')}`);
-  failed++;
+  outside('the proxy story script failed outside a step', e);
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
+// The browser's and server's handles may keep node alive: the result is in.
+process.exit(process.exitCode);

@@ -7,26 +7,16 @@
 // story.mjs, whose end stops the server and the database.
 import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { AXE, AXE_TAGS, DESKTOP, check, env, steps } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const env = (k) => {
-  if (!process.env[k]) {
-    throw new Error(`${k} is not set (run tests/suites/browser.sh)`);
-  }
-  return process.env[k];
-};
 const BASE = env('PORTAL_URL');
 const SHOTS = env('SCREENSHOTS');
 const PORTALD = env('PORTALD');
 const RIS = env('RIS_TOKEN');
 const OWNER_URL = env('PORTAL_MIGRATE_DATABASE_URL');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const DESKTOP = { width: 1280, height: 900 };
 const SITE = 'staff-story';
 const PHYSICIAN = 'BS-NPI-7';
 const BIRTH = '1979-04-02';
@@ -34,35 +24,7 @@ const SECRET_WORD = 'finding-word axolotl';
 const STAFF_PASSWORD = `staff-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 const DOCTOR_PASSWORD = `doctor-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 
-let passed = 0;
-let failed = 0;
-let aborted = false;
-
-async function step(name, fn) {
-  if (aborted) {
-    console.log(`not ok - ${name} # not run after an earlier failure`);
-    failed++;
-    return;
-  }
-  try {
-    await fn();
-    console.log(`ok - ${name}`);
-    passed++;
-  } catch (e) {
-    console.log(`not ok - ${name}`);
-    for (const line of String(e && e.stack ? e.stack : e).split('\n').slice(0, 12)) {
-      console.log(`#   ${line}`);
-    }
-    failed++;
-    aborted = true;
-  }
-}
-
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-}
+const { step, outside, finish } = steps();
 
 // RFC 6238 in node's crypto, independent of the server's copy.
 function totp(secret) {
@@ -323,9 +285,8 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  console.log('not ok - the staff story failed outside a step');
-  console.log(`#   ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n#   ')}`);
-  failed++;
+  outside('the staff story failed outside a step', e);
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
+// The browser's and server's handles may keep node alive: the result is in.
+process.exit(process.exitCode);
