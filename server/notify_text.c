@@ -77,80 +77,73 @@ static int put(char *buf, size_t size, const char *fmt, ...)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* The office answered the patient's call-back request with a time or a message; when, and what
- * it said, are in the portal. */
-static int patient_answer_text(enum lang l, const char *base, struct notify_text *t)
+/* A message to a patient or a proxy: a subject; an email of a greeting, one sentence, the link,
+ * the privacy line, the footer and how to stop them; and, for a text message, the sentence and
+ * the link. Each sentence is whole in the catalogue, so a translation never agrees with words it
+ * cannot see. */
+static int portal_message(enum lang l, struct notify_text *t, const char *subject,
+                          const char *sentence, const char *privacy, const char *stop)
 {
-    if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
-        put(t->subject, sizeof(t->subject), "%s",
-            i18n_text(l, "Your doctor's office answered your request")) < 0 ||
-        put(t->sms, sizeof(t->sms),
-            i18n_text(l, "Your doctor's office answered your request to talk over your results. "
-                         "Sign in to see the answer: %s"),
-            t->link) < 0)
+    if (put(t->subject, sizeof(t->subject), "%s", subject) < 0 ||
+        put(t->sms, sizeof(t->sms), "%s %s", sentence, t->link) < 0)
         return -1;
     return put(t->body, sizeof(t->body), "%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
-               i18n_text(l, "Hello,"),
-               i18n_text(l, "Your doctor's office answered your request to talk over your results. "
-                            "Sign in to your patient portal to see the answer:"),
-               t->link,
-               i18n_text(l, "For your privacy this message says nothing more; everything is in "
-                            "the portal."),
-               i18n_text(l, FOOTER_AUTOMATIC),
-               i18n_text(l, "If your email program offers to unsubscribe from this sender, that "
-                            "stops these emails."));
+               i18n_text(l, "Hello,"), sentence, t->link, privacy, i18n_text(l, FOOTER_AUTOMATIC),
+               stop);
 }
 
-/* Whole sentences for each kind, so a translation never agrees with words it cannot see. */
+/* The office's answer to a call-back request says only that there is one: when, and what it
+ * said, are in the portal. */
 static int patient_text(const struct notify_message *m, const char *base, struct notify_text *t)
 {
     enum lang l = m->lang;
-    if (m->kind == NOTIFY_CALLBACK_ANSWERED)
-        return patient_answer_text(l, base, t);
-    bool updated = m->kind == NOTIFY_RESULT_UPDATED;
-    if (put(t->link, sizeof(t->link), "%s/", base) < 0 ||
-        put(t->subject, sizeof(t->subject), "%s",
-            updated ? i18n_text(l, "An updated result is ready in your patient portal")
-                    : i18n_text(l, "A new result is ready in your patient portal")) < 0 ||
-        put(t->sms, sizeof(t->sms),
-            updated ? i18n_text(l, "An updated result is ready in your patient portal. Sign in to "
-                                   "see it: %s")
-                    : i18n_text(l, "A new result is ready in your patient portal. Sign in to see "
-                                   "it: %s"),
-            t->link) < 0)
+    if (put(t->link, sizeof(t->link), "%s/", base) < 0)
         return -1;
-    return put(t->body, sizeof(t->body), "%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
-               i18n_text(l, "Hello,"),
-               updated ? i18n_text(l, "An updated result is ready for you in your patient portal. "
-                                      "Sign in to see it:")
-                       : i18n_text(l, "A new result is ready for you in your patient portal. Sign "
-                                      "in to see it:"),
-               t->link,
-               i18n_text(l, "For your privacy this message says nothing more; everything is in "
-                            "the portal."),
-               i18n_text(l, FOOTER_AUTOMATIC),
-               i18n_text(l, "If your email program offers to unsubscribe from this sender, that "
-                            "stops these emails."));
+    const char *privacy = i18n_text(
+        l, "For your privacy this message says nothing more; everything is in the portal.");
+    const char *stop = i18n_text(
+        l,
+        "If your email program offers to unsubscribe from this sender, that stops these emails.");
+    if (m->kind == NOTIFY_CALLBACK_ANSWERED)
+        return portal_message(
+            l, t, i18n_text(l, "Your doctor's office answered your request"),
+            i18n_text(l, "Your doctor's office answered your request to talk over your results. "
+                         "Sign in to your patient portal to see the answer:"),
+            privacy, stop);
+    if (m->kind == NOTIFY_RESULT_UPDATED)
+        return portal_message(
+            l, t, i18n_text(l, "An updated result is ready in your patient portal"),
+            i18n_text(l,
+                      "An updated result is ready for you in your patient portal. Sign in to see "
+                      "it:"),
+            privacy, stop);
+    return portal_message(
+        l, t, i18n_text(l, "A new result is ready in your patient portal"),
+        i18n_text(l, "A new result is ready for you in your patient portal. Sign in to see it:"),
+        privacy, stop);
 }
 
 /* A proxy is told that a result of someone they follow is ready, and where they sign in; not
  * whose (the email may be read by others), and nothing a hidden report would have changed. */
 static int proxy_text(const struct notify_message *m, const char *base, struct notify_text *t)
 {
-    const char *what = m->kind == NOTIFY_RESULT_UPDATED ? "An updated result" : "A new result";
-    if (put(t->link, sizeof(t->link), "%s/proxy.html", base) < 0 ||
-        put(t->subject, sizeof(t->subject), "%s is ready for someone you follow", what) < 0 ||
-        put(t->sms, sizeof(t->sms), "%s is ready for someone you follow. Sign in to see it: %s",
-            what, t->link) < 0)
+    enum lang l = m->lang;
+    if (put(t->link, sizeof(t->link), "%s/proxy.html", base) < 0)
         return -1;
-    return put(t->body, sizeof(t->body),
-               "Hello,\n\n"
-               "%s is ready in the patient portal for someone whose results you follow. Sign "
-               "in with your own access code to see it:\n\n"
-               "%s\n\n"
-               "For their privacy this message says nothing more; everything is in the portal.\n\n"
-               "-- \n" FOOTER_AUTOMATIC "To stop these messages, ask the clinic.\n",
-               what, t->link);
+    const char *privacy = i18n_text(
+        l, "For their privacy this message says nothing more; everything is in the portal.");
+    const char *stop = i18n_text(l, "To stop these messages, ask the clinic.");
+    if (m->kind == NOTIFY_RESULT_UPDATED)
+        return portal_message(
+            l, t, i18n_text(l, "An updated result is ready for someone you follow"),
+            i18n_text(l, "An updated result is ready in the patient portal for someone whose "
+                         "results you follow. Sign in with your own access code to see it:"),
+            privacy, stop);
+    return portal_message(
+        l, t, i18n_text(l, "A new result is ready for someone you follow"),
+        i18n_text(l, "A new result is ready in the patient portal for someone whose results you "
+                     "follow. Sign in with your own access code to see it:"),
+        privacy, stop);
 }
 
 static int physician_text(const struct notify_message *m, const char *base, struct notify_text *t)
