@@ -81,7 +81,50 @@ int h_physician_session_create(struct req *rq)
 /* A physician's invitation (from an administrator, h_staff_physicians.c) used on the physician
  * page to set their own password: the code is checked like an access code (selector, then an
  * argon2id verification that costs the same for an unknown one), failures count against the
- * code's selector and the client address, and the database marks it used once. */
+ * code's selector and the client address, and the database marks it used once. Both argon2id
+ * steps (checking the code, hashing the new password) run on the hash pool. */
+struct invitation_use {
+    struct session_check check; /* first: the code's verifier against its hash */
+    char password[PHYSICIAN_PASSWORD_MAX + 1];
+    char new_hash[SECRET_HASH_MAX];
+    bool hashed;
+    char selector[ACCESS_SELECTOR_LEN + 1];
+    char keys[KEYS_MAX];
+};
+
+static void wipe_invitation_use(void *state)
+{
+    explicit_bzero(state, sizeof(struct invitation_use));
+    free(state);
+}
+
+static void check_code_and_hash(struct req *rq)
+{
+    struct invitation_use *u = rq->ctx;
+    u->check.matched = secret_hash_verify(u->check.hash, u->check.secret, u->check.len);
+    u->hashed = u->check.matched && secret_hash(u->password, strlen(u->password), u->new_hash) == 0;
+}
+
+static int invitation_finish(struct req *rq)
+{
+    struct invitation_use *u = rq->ctx;
+    if (!u->check.matched) {
+        char limits[32];
+        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
+        return session_refuse(rq, ROLE_PHYSICIAN, NULL, u->keys, limits,
+                              "This invitation code is not valid; check it, or ask for a new one.");
+    }
+    if (!u->hashed)
+        return req_problem(rq, 500, "Hashing the password failed.");
+    const char *ap[4] = {u->selector, u->new_hash, rq->request_id, rq->client_addr};
+    PGresult *accepted;
+    int s = req_run(rq, Q_ACCEPT_INVITATION, 4, ap, &accepted);
+    if (s)
+        return s;
+    return req_json(rq, 200,
+                    json_pack("{s:s}", "physician_id", db_value(accepted, 0, "physician_id")));
+}
+
 int h_physician_invitation_accept(struct req *rq)
 {
     static const char *const fields[] = {"invitation_code", "password", NULL};
@@ -93,33 +136,28 @@ int h_physician_invitation_accept(struct req *rq)
         v_fail(&v, "", "password", "must have at least 12 characters");
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    char selector[ACCESS_SELECTOR_LEN + 1] = "", verifier[ACCESS_VERIFIER_LEN + 1] = "";
-    bool parsed = access_code_parse(typed, selector, verifier);
-    char keys[KEYS_MAX];
-    session_throttle_keys(keys, sizeof(keys), "invite:", selector, rq->client_addr);
+    struct invitation_use *u = calloc(1, sizeof(*u));
+    if (!u)
+        return req_problem(rq, 500, "Out of memory.");
+    char verifier[ACCESS_VERIFIER_LEN + 1] = "";
+    bool parsed = access_code_parse(typed, u->selector, verifier);
+    session_throttle_keys(u->keys, sizeof(u->keys), "invite:", u->selector, rq->client_addr);
     int s;
-    if ((s = session_throttle_check(rq, keys)))
+    if ((s = session_throttle_check(rq, u->keys))) {
+        free(u);
         return s;
-    const char *ip[1] = {selector};
-    PGresult *found;
-    if ((s = req_run(rq, Q_INVITATION_LOOKUP, 1, ip, &found)))
-        return s;
-    const char *hash = parsed && PQntuples(found) == 1 ? db_value(found, 0, "verifier_hash") : NULL;
-    if (!access_code_verify(hash, verifier)) {
-        char limits[32];
-        snprintf(limits, sizeof(limits), "{%d,%d}", FAILURES_PER_ID, FAILURES_PER_ADDRESS);
-        return session_refuse(rq, ROLE_PHYSICIAN, NULL, keys, limits,
-                              "This invitation code is not valid; check it, or ask for a new one.");
     }
-    char new_hash[SECRET_HASH_MAX];
-    if (secret_hash(password, strlen(password), new_hash) < 0)
-        return req_problem(rq, 500, "Hashing the password failed.");
-    const char *ap[4] = {selector, new_hash, rq->request_id, rq->client_addr};
-    PGresult *accepted;
-    s = req_run(rq, Q_ACCEPT_INVITATION, 4, ap, &accepted);
-    memset(new_hash, 0, sizeof(new_hash));
-    if (s)
+    const char *ip[1] = {u->selector};
+    PGresult *found;
+    if ((s = req_run(rq, Q_INVITATION_LOOKUP, 1, ip, &found))) {
+        free(u);
         return s;
-    return req_json(rq, 200,
-                    json_pack("{s:s}", "physician_id", db_value(accepted, 0, "physician_id")));
+    }
+    u->check.hash = parsed && PQntuples(found) == 1 ? db_value(found, 0, "verifier_hash") : NULL;
+    u->check.len = strlen(verifier);
+    memcpy(u->check.secret, verifier, u->check.len);
+    explicit_bzero(verifier, sizeof(verifier));
+    snprintf(u->password, sizeof(u->password), "%s", password);
+    return req_defer(rq, check_code_and_hash, invitation_finish, u, wipe_invitation_use,
+                     DEFER_FULL_REFUSE);
 }
