@@ -267,9 +267,13 @@ static void send_one(struct sender *s, const PGresult *r, int row)
         .stage = db_value(r, row, "stage"),
         .unsubscribe_id = db_value(r, row, "unsubscribe_id"),
         .attempt = attempt ? atoi(attempt) : 1,
-        /* The claim does not name the patient's saved language yet (docs/languages.md). */
+        /* The patient's saved language; everyone else reads the site's. */
         .lang = cfg->default_language,
     };
+    const char *saved = db_value(r, row, "language");
+    int saved_lang = saved ? i18n_lang_of_tag(saved, strlen(saved)) : -1;
+    if (saved_lang >= 0)
+        m.lang = (enum lang)saved_lang;
     struct notify_text t;
     if (kind < 0 || audience < 0 || !m.message_id ||
         notify_text_render(&m, cfg->public_url, &t) < 0) {

@@ -482,12 +482,13 @@ const struct query_def queries[Q_COUNT] = {
          FQP_COUNT},
     /* Notifications: the senders' claim and result, the schedule, people's choices, the
      * unsubscribe link and the admin's list (state only, never an address or an accession). */
-    [Q_NOTIFY_CLAIM] = {"notify_claim",
-                        "SELECT id, message_id, kind, audience, address, reports_waiting, "
-                        "accession, stage, unsubscribe_id, attempt FROM portal.notify_claim($1, "
-                        "$2::integer, $3::integer, $4, $5::timestamptz, $6::time, $7::time, $8, "
-                        "$9::integer)",
-                        9},
+    [Q_NOTIFY_CLAIM] =
+        {"notify_claim",
+         "SELECT id, message_id, kind, audience, address, reports_waiting, "
+         "accession, stage, unsubscribe_id, attempt, language FROM portal.notify_claim($1, "
+         "$2::integer, $3::integer, $4, $5::timestamptz, $6::time, $7::time, $8, "
+         "$9::integer)",
+         9},
     [Q_NOTIFY_RESULT] = {"notify_result",
                          "SELECT portal.notify_result($1::bigint, $2, $3, $4::integer, "
                          "$5::integer) AS state",

@@ -284,15 +284,19 @@ $$;
 -- messages in the last hour, and ends what can no longer be sent (a patient who turned the
 -- channel off, a digest with nothing left waiting). Returns what the sender needs to render each
 -- message: its kind and key, the address, the number of reports waiting (digests), the accession
--- and stage (staff), the unsubscribe key and the attempt's number. Never report text, never a
--- name.
+-- and stage (staff), the unsubscribe key, the attempt's number and the patient's saved language.
+-- Never report text, never a name.
+-- (Dropped first: its answer gained the patient's language, and a function's result type
+-- cannot be replaced in place; sql/grants.sql, applied after the definitions, grants it again.)
+DROP FUNCTION IF EXISTS portal.notify_claim(text, integer, integer, text, timestamptz, time, time,
+                                            text, integer);
 CREATE OR REPLACE FUNCTION portal.notify_claim(p_channel text, p_limit integer, p_lease_s integer,
                                                p_worker text, p_now timestamptz,
                                                p_quiet_start time, p_quiet_end time,
                                                p_site_tz text, p_rate_cap integer)
 RETURNS TABLE (id bigint, message_id uuid, kind text, audience text, address text,
                reports_waiting integer, accession text, stage text, unsubscribe_id uuid,
-               attempt integer)
+               attempt integer, language text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -389,6 +393,8 @@ BEGIN
         unsubscribe_id := CASE WHEN n.patient_id IS NOT NULL THEN p.unsubscribe_id
                                WHEN n.physician_id IS NOT NULL THEN ph.unsubscribe_id END;
         attempt := n.attempts + 1;
+        -- The patient's saved choice (NULL: the site's language); proxies and physicians have none.
+        language := CASE WHEN n.patient_id IS NOT NULL THEN p.language END;
         RETURN NEXT;
     END LOOP;
 END $$;

@@ -335,3 +335,28 @@ def test_smtp_4xx_is_tried_again_under_the_same_message_id(ctx):
         assert msg["Message-ID"].startswith("<%s@" % key[0][0]) and key[0][1] == "sent", (msg["Message-ID"], key)
     finally:
         st.close()
+
+
+def test_a_patient_is_told_in_their_saved_language(ctx):
+    """The patient saved Spanish: their message is in Spanish, while a patient without a choice
+    reads the site's language (English here), and the physician's stays in the site's."""
+    st = Story(PORTAL_QUIET_HOURS="")
+    try:
+        doc = "NPI-LANG-" + uuid.uuid4().hex[:8]
+        es, en = st.study(doc, "ES"), st.study(doc, "EN")
+        r = st.as_patient(es, "PUT", "/api/v1/patient/language", body={"language": "es"})
+        assert r.status == 200, r
+        for s in (es, en):
+            st.report(s)
+            st.release(s)
+        by = _by_recipient(st.smtp.wait_for(2))
+        assert [m["Subject"] for m in by[es["email"]]] == \
+            ["Tiene un resultado nuevo en su portal del paciente"], by[es["email"]]
+        assert [m["Subject"] for m in by[en["email"]]] == \
+            ["A new result is ready in your patient portal"], by[en["email"]]
+        body = np.message_text(by[es["email"]][0])
+        assert "Hola" in body and np.PUBLIC_URL + "/" in body, body
+        for m in st.markers:
+            assert m not in body, m
+    finally:
+        st.close()
