@@ -1,6 +1,8 @@
-// Every page state of both pages in Spanish and in French (issue 16): the patient's sign-in, list,
-// a study in review and a released report with its call-back form; the physician's sign-in,
-// worklist and a study. Spanish comes from the browser's Accept-Language, French from the page's
+// Every page state in Spanish and in French (issue 16): the patient's sign-in, list, a study in
+// review, a released report with its call-back form, the call-back booked with the office's
+// message, and "who has seen your record"; a caregiver's family access page (sign-in, the people
+// followed, their exams, a report); the physician's sign-in, worklist (with the request to
+// answer) and a study. Spanish comes from the browser's Accept-Language, French from the page's
 // switch. In each state <html lang> is the language's, no English text of the catalogue is left on
 // screen, axe finds no violation, and screenshots (desktop and phone) go to $SCREENSHOTS as
 // lang-LANG-STATE-*.png to look at for overflow and truncation. Run by tests/suites/browser.sh
@@ -17,6 +19,7 @@ const BASE = env('PORTAL_URL');
 const SHOTS = env('SCREENSHOTS');
 const RIS = env('RIS_TOKEN');
 const BIRTH = '1979-03-14';
+const PROXY_BIRTH = '1950-07-21';
 
 const { step, outside, finish } = steps({ stopAfterFailure: false, traceLines: 10 });
 
@@ -42,6 +45,7 @@ async function seed(lang) {
   let n = 0;
   let code = null;
   const ids = {};
+  const patientOf = {};
   const event = async (type, accession, modality, description, hours) => {
     n++;
     const r = await api('POST', '/api/v1/ingest/events', RIS, {
@@ -52,6 +56,7 @@ async function seed(lang) {
     });
     code = code || r.access_code;
     ids[accession] = r.study_id;
+    patientOf[accession] = r.patient_id;
   };
   for (const [acc, mod, desc] of [[`LG-${lang}-CT`, 'CT', 'CT chest'], [`LG-${lang}-XR`, 'XR', 'XR wrist']]) {
     await event('ordered', acc, mod, desc, 60);
@@ -67,7 +72,20 @@ async function seed(lang) {
   const token = execFileSync(env('PORTALD'), ['token', '--role', 'physician', '--sub', physician]).toString().trim();
   await api('POST', `/api/v1/physician/studies/${ids[`LG-${lang}-XR`]}/release`, token, { note: 'Todo bien / Tout va bien.' });
   execFileSync(env('PORTALD'), ['set-password', physician], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
-  return { code, physician, password, review: ids[`LG-${lang}-CT`], released: ids[`LG-${lang}-XR`] };
+  // A caregiver of her own (the operator's commands), who follows her results for a week.
+  const proxy = portaldTable('proxy-add', 'Tomás Martín', PROXY_BIRTH);
+  const until = new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  portaldTable('proxy-grant', proxy.proxy_id, `LG-MRN-${lang}`, 'caregiver', '--until', until);
+  return {
+    code, physician, password, review: ids[`LG-${lang}-CT`], released: ids[`LG-${lang}-XR`],
+    patientId: patientOf[`LG-${lang}-XR`], proxyCode: proxy.access_code,
+  };
+}
+
+// A portald command's "key<TAB>value" lines.
+function portaldTable(...args) {
+  const out = execFileSync(env('PORTALD'), args).toString();
+  return Object.fromEntries(out.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t')));
 }
 
 // The English messages that must not be left on screen: those of two words or more that the
@@ -160,6 +178,24 @@ async function walk(browser, lang, viaSwitch) {
     await checkState(page, lang, leftovers, 'report', errors);
   });
 
+  await step(`${lang}: a call-back asked for, booked with a message, read by the patient`, async () => {
+    await page.locator('#study-view').getByLabel(t('Anything you would like to ask (optional)')).fill('¿Necesito otra prueba? / Faut-il un autre examen ?');
+    await page.getByRole('button', { name: t('Ask for a call back') }).click();
+    await page.locator('#request-state').getByText(t('You asked for a call back'), { exact: false }).waitFor();
+    // A token made now: set-password ended the physician's earlier ones.
+    const doc = execFileSync(env('PORTALD'), ['token', '--role', 'physician', '--sub', data.physician]).toString().trim();
+    const listed = await api('GET', '/api/v1/physician/discussion-requests', doc);
+    const asked = listed.requests.find((r) => r.study_id === data.released);
+    check(asked && asked.state === 'open', `the physician sees the request: ${JSON.stringify(listed)}`);
+    const when = new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await api('POST', `/api/v1/physician/discussion-requests/${asked.id}/answer`, doc,
+      { state: 'scheduled', scheduled_for: when, reply: 'Le llamaremos el jueves. / Nous vous appellerons jeudi.' });
+    await page.reload();
+    await page.locator('#request-state .reply').waitFor();
+    check(await overflowAtPhone(page) <= 0, 'nothing wider than a phone');
+    await checkState(page, lang, leftovers, 'callback-booked', errors);
+  });
+
   await step(`${lang}: who has seen your record`, async () => {
     await page.goto(`${BASE}/#access`);
     await page.getByRole('heading', { level: 1, name: t('Who has seen your record') }).waitFor();
@@ -185,6 +221,29 @@ async function walk(browser, lang, viaSwitch) {
     await family.getByLabel(t('Your access code')).waitFor();
     check(await overflowAtPhone(family) <= 0, 'nothing wider than a phone');
     await checkState(family, lang, leftovers, 'proxy-signin', errors);
+    await familyCtx.close();
+  });
+
+  await step(`${lang}: the family access page, signed in: the people followed, their exams, a report`, async () => {
+    const familyCtx = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'Europe/Madrid', reducedMotion: 'reduce' });
+    await familyCtx.addCookies([{ name: 'portal_lang', value: lang, url: BASE }]);
+    const family = await familyCtx.newPage();
+    family.setDefaultTimeout(10000);
+    family.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    await family.goto(`${BASE}/proxy.html`);
+    await family.getByLabel(t('Your access code')).fill(data.proxyCode);
+    await family.getByLabel(t('Your own date of birth')).fill(PROXY_BIRTH);
+    await family.getByRole('button', { name: t('Sign in') }).click();
+    await family.getByRole('heading', { level: 1, name: t('People you follow') }).waitFor();
+    await checkState(family, lang, leftovers, 'proxy-people', errors);
+    await family.goto(`${BASE}/proxy.html#patient/${data.patientId}`);
+    await family.getByRole('heading', { level: 1, name: 'Rosa Martín' }).waitFor();
+    await family.getByRole('link', { name: t('Read the results') }).first().waitFor();
+    check(await overflowAtPhone(family) <= 0, 'nothing wider than a phone');
+    await checkState(family, lang, leftovers, 'proxy-patient', errors);
+    await family.goto(`${BASE}/proxy.html#study/${data.patientId}/${data.released}`);
+    await family.getByRole('heading', { level: 2, name: t('Impression') }).waitFor();
+    await checkState(family, lang, leftovers, 'proxy-report', errors);
     await familyCtx.close();
   });
 
