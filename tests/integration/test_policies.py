@@ -340,7 +340,9 @@ def test_two_instances_race_one_release_per_version(ctx):
         how = ctx.cluster.sql("SELECT DISTINCT how, released_by IS NULL FROM portal.releases "
                               "WHERE study_id IN (%s)" % ids)
         assert how == [["policy", "t"]], how
-        logs = a.read_log() + b.read_log()
+        # The suite's shared server sweeps the same database too (every 60 s): on a slow machine
+        # its round may be the one that met these reports, and it logs the release instead.
+        logs = a.read_log() + b.read_log() + ctx.server.read_log()
         assert "released by policy" in logs, logs[-2000:]
         assert "Findings text" not in logs
     finally:
