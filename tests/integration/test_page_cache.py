@@ -165,9 +165,6 @@ def test_one_release_sweep_at_a_time(ctx):
     """A sweep stamps the patients it releases for or ends holds of, holding their stamp rows to
     its commit; two sweeps at once could deadlock on them, so a second one passes its turn."""
     s = final_study(ctx.server)
-    ctx.cluster.sql("INSERT INTO portal.holds (study_id, placed_by, reason, ends_at) VALUES "
-                    "('%s', '%s', 'until yesterday', now() - interval '1 minute')"
-                    % (s.study_id, s.physician_id))
     holder = subprocess.Popen(["psql", "-X", "-q", ctx.cluster.super_url, "-c",
                                "SELECT pg_advisory_lock(7277710006), pg_sleep(3)"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -178,6 +175,11 @@ def test_one_release_sweep_at_a_time(ctx):
                                       "AND granted")[0][0]):
             assert time.time() < deadline, "the other sweep never took its lock"
             time.sleep(0.05)
+        # The expired hold is placed once the lock is held: the suite's shared server sweeps the
+        # same database every minute, and before the lock its round could end the hold first.
+        ctx.cluster.sql("INSERT INTO portal.holds (study_id, placed_by, reason, ends_at) VALUES "
+                        "('%s', '%s', 'until yesterday', now() - interval '1 minute')"
+                        % (s.study_id, s.physician_id))
         assert ctx.cluster.sql("SELECT * FROM portal.release_due(10, 'sweep-b')") == [["0", "0"]]
         assert ctx.cluster.sql("SELECT count(*) FROM portal.holds WHERE study_id = '%s' AND "
                                "ended_at IS NULL" % s.study_id) == [["1"]]
