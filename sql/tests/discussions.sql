@@ -8,22 +8,7 @@
 BEGIN;
 SELECT plan(21);
 
-CREATE FUNCTION pg_temp.app_sqlstate(q text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-    EXECUTE q;
-    RETURN '00000';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-END $$;
-CREATE FUNCTION pg_temp.app_value(q text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS $$
-DECLARE
-    v text;
-BEGIN
-    EXECUTE 'SELECT (' || q || ')::text' INTO v;
-    RETURN v;
-END $$;
-ALTER FUNCTION pg_temp.app_sqlstate(text) OWNER TO portal_app;
-ALTER FUNCTION pg_temp.app_value(text) OWNER TO portal_app;
+\ir include/app_helpers.psql
 
 SELECT is(pg_temp.app_sqlstate($q$SELECT portal.ingest_event('dq-a', 'hash-dq-a', 'ordered',
     '2026-11-20T08:00Z', NULL, 'MRN-DQ-A', 'Pat A', '1980-01-01', NULL, 'ACC-DQ-A', 'CT',

@@ -8,24 +8,7 @@
 BEGIN;
 SELECT plan(21);
 
--- Runs q as portal_app; '00000' or the SQLSTATE it failed with.
-CREATE FUNCTION pg_temp.app_sqlstate(q text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-    EXECUTE q;
-    RETURN '00000';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-END $$;
--- Runs q as portal_app; its value as text.
-CREATE FUNCTION pg_temp.app_value(q text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS $$
-DECLARE
-    v text;
-BEGIN
-    EXECUTE 'SELECT (' || q || ')::text' INTO v;
-    RETURN v;
-END $$;
-ALTER FUNCTION pg_temp.app_sqlstate(text) OWNER TO portal_app;
-ALTER FUNCTION pg_temp.app_value(text) OWNER TO portal_app;
+\ir include/app_helpers.psql
 
 -- Three studies ordered through the RIS's path; the second was completed by the RIS at 10:00.
 SELECT is(pg_temp.app_sqlstate($q$SELECT portal.ingest_event('pacs-e1', 'h', 'ordered',
