@@ -102,8 +102,9 @@ def test_policy_auto_release_after_deadline(ctx):
     _sweep(ctx)
     assert "report" not in _patient_study(ctx, sid, pid), "released before its deadline"
     _age(ctx, sid, "2 hours")
-    released, _ = _sweep(ctx)
-    assert released >= 1
+    # The suite's shared server sweeps the same database every minute and may release it first; the
+    # checks below hold whichever sweep did.
+    _sweep(ctx)
     s = _patient_study(ctx, sid, pid)
     assert s["report"]["released_by"] == "Released automatically (site policy)", s
     assert s["discussion"]["prompt"].startswith("Your results were shared with you automatically"), s
@@ -182,8 +183,7 @@ def test_policy_immediate_hold_before_final_then_deadline(ctx):
     # The deadline passes: the hold expires and the report goes out by policy.
     ctx.cluster.sql("UPDATE portal.holds SET placed_at = placed_at - interval '2 days', "
                     "ends_at = now() - interval '1 minute' WHERE study_id = '%s'" % sid)
-    released, expired = _sweep(ctx)
-    assert released >= 1 and expired >= 1, (released, expired)
+    _sweep(ctx)  # or the shared server's sweep, whichever comes first: the checks below hold for both
     s = _patient_study(ctx, sid, pid)
     assert "report" in s and s["held"] is False, s
     rows = ctx.cluster.sql("SELECT ended_how, ended_at = ends_at FROM portal.holds WHERE study_id = '%s'" % sid)
