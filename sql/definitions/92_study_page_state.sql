@@ -12,6 +12,10 @@
 -- portal.refresh_study_page_states(); this file does it whenever it is applied (after every
 -- migration, and when it changes).
 
+-- The first form of this file (commit 23206e5) refreshed every study on any policy change.
+DROP TRIGGER IF EXISTS study_page_states ON portal.release_policies;
+DROP FUNCTION IF EXISTS portal.refresh_study_page_states();
+
 -- The row as it should be, computed from the tables.
 CREATE OR REPLACE VIEW portal.study_page_state_source AS
 SELECT s.id AS study_id,
@@ -61,14 +65,22 @@ BEGIN
      WHERE st.study_id = p_study AND v.study_id = p_study;
 END $$;
 
--- Every study's row (a change of release policy changes the plan and the choice of all of them).
--- Writers of single rows wait for it, so it cannot overwrite a change it did not see.
-CREATE OR REPLACE FUNCTION portal.refresh_study_page_states() RETURNS void
+-- The rows of every study, or of the studies a release policy of one of the given (site,
+-- modality) pairs applies to ('*' matching any): a policy decides the plan and the choice of the
+-- studies it covers. Writers of single rows wait for it, so it cannot overwrite a change it did
+-- not see.
+CREATE OR REPLACE FUNCTION portal.refresh_study_page_states(p_sites text[] DEFAULT NULL,
+                                                            p_modalities text[] DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     LOCK TABLE portal.study_page_state IN SHARE ROW EXCLUSIVE MODE;
     INSERT INTO portal.study_page_state AS st
-    SELECT * FROM portal.study_page_state_source
+    SELECT v.* FROM portal.study_page_state_source v JOIN portal.studies s ON s.id = v.study_id
+     WHERE p_sites IS NULL
+        OR EXISTS (SELECT FROM unnest(p_sites, p_modalities) c (site, modality)
+                    WHERE (c.site = '*' OR c.site = s.site)
+                      AND (c.modality = '*' OR c.modality = s.modality))
         ON CONFLICT (study_id) DO UPDATE
        SET hold_placed = excluded.hold_placed, hold_ends_at = excluded.hold_ends_at,
            released_unreviewed = excluded.released_unreviewed, plan_due_at = excluded.plan_due_at,
@@ -107,10 +119,28 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Statement triggers of release_policies: the studies the changed rows (before and after) cover.
 CREATE OR REPLACE FUNCTION portal.study_page_states_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_sites text[];
+    v_modalities text[];
 BEGIN
-    PERFORM portal.refresh_study_page_states();
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(site), array_agg(modality) INTO v_sites, v_modalities FROM policies_after;
+    ELSIF TG_OP = 'UPDATE' THEN
+        SELECT array_agg(site), array_agg(modality) INTO v_sites, v_modalities
+          FROM (SELECT site, modality FROM policies_before
+                UNION SELECT site, modality FROM policies_after) c;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(site), array_agg(modality) INTO v_sites, v_modalities FROM policies_before;
+    ELSE
+        v_sites := ARRAY['*'];
+        v_modalities := ARRAY['*'];
+    END IF;
+    IF v_sites IS NOT NULL THEN
+        PERFORM portal.refresh_study_page_states(v_sites, v_modalities);
+    END IF;
     RETURN NULL;
 END $$;
 
@@ -138,8 +168,17 @@ CREATE OR REPLACE TRIGGER study_page_state AFTER INSERT OR UPDATE OR DELETE ON p
     FOR EACH ROW EXECUTE FUNCTION portal.study_page_state_changed();
 CREATE OR REPLACE TRIGGER study_page_state AFTER INSERT OR UPDATE OR DELETE ON portal.patient_preferences
     FOR EACH ROW EXECUTE FUNCTION portal.study_page_state_changed();
-CREATE OR REPLACE TRIGGER study_page_states AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON portal.release_policies FOR EACH STATEMENT EXECUTE FUNCTION portal.study_page_states_changed();
+CREATE OR REPLACE TRIGGER study_page_states_insert AFTER INSERT ON portal.release_policies
+    REFERENCING NEW TABLE AS policies_after
+    FOR EACH STATEMENT EXECUTE FUNCTION portal.study_page_states_changed();
+CREATE OR REPLACE TRIGGER study_page_states_update AFTER UPDATE ON portal.release_policies
+    REFERENCING OLD TABLE AS policies_before NEW TABLE AS policies_after
+    FOR EACH STATEMENT EXECUTE FUNCTION portal.study_page_states_changed();
+CREATE OR REPLACE TRIGGER study_page_states_delete AFTER DELETE ON portal.release_policies
+    REFERENCING OLD TABLE AS policies_before
+    FOR EACH STATEMENT EXECUTE FUNCTION portal.study_page_states_changed();
+CREATE OR REPLACE TRIGGER study_page_states_truncate AFTER TRUNCATE ON portal.release_policies
+    FOR EACH STATEMENT EXECUTE FUNCTION portal.study_page_states_changed();
 
 -- Fills the rows of a database migrated to 0018, and brings every row to this file's definition.
 SELECT portal.refresh_study_page_states();

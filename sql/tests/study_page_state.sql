@@ -3,7 +3,7 @@
 -- the tables, after every kind of write the page depends on, and portal_app can read it but not
 -- write it. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 -- The test's studies whose kept row differs from the computed one (none, when it is kept right).
 CREATE FUNCTION pg_temp.stale() RETURNS bigint LANGUAGE sql AS $$
@@ -41,6 +41,8 @@ SELECT ok((SELECT plan_due_at IS NOT NULL AND release_preference IS NOT NULL FRO
           WHERE study_id = '00000000-0000-4000-8000-000000000101'), 'a policy change: every study''s plan and choice follow: as expected');
 SELECT ok(pg_temp.kept_after($$INSERT INTO portal.release_policies (site, modality, auto_release_after)
       VALUES ('main', 'CT', '5 days')$$), 'a new, narrower policy');
+SELECT ok(pg_temp.kept_after($$UPDATE portal.release_policies SET auto_release_after = '4 days'
+       WHERE site = 'main' AND modality = 'CT'$$), 'the narrower policy changed');
 SELECT ok(pg_temp.kept_after($$INSERT INTO portal.holds (study_id, placed_by, reason, ends_at) VALUES
       ('00000000-0000-4000-8000-000000000101', 'SPS-PHY', 'wait', now() + interval '9 days')$$), 'a hold');
 SELECT ok((SELECT hold_placed FROM portal.study_page_state WHERE study_id = '00000000-0000-4000-8000-000000000101'), 'a hold: as expected');
@@ -76,7 +78,7 @@ SELECT ok(has_table_privilege('portal_app', 'portal.study_page_state', 'SELECT')
           AND NOT has_table_privilege('portal_app', 'portal.study_page_state', 'INSERT, UPDATE, DELETE, TRUNCATE'),
           'portal_app reads the rows only');
 SELECT ok(NOT has_function_privilege('portal_app', 'portal.refresh_study_page_state(uuid)', 'EXECUTE')
-          AND NOT has_function_privilege('portal_app', 'portal.refresh_study_page_states()', 'EXECUTE'),
+          AND NOT has_function_privilege('portal_app', 'portal.refresh_study_page_states(text[], text[])', 'EXECUTE'),
           'portal_app cannot refresh them');
 
 SELECT * FROM finish();
