@@ -84,6 +84,8 @@ def derive(r):
     out["peer_p99_factor"] = portal / peer if portal and peer else None
     cold, db = g("portal_big_cold", "rps"), g("db_big", "tps")
     out["cold_detail_ratio"] = cold / db if cold and db else None
+    burst, mix = g("burst", "p99_ms"), g("portal_big_mixed_burst", "p99_ms")
+    out["burst_mix_p99_factor"] = burst / mix if burst and mix else None
     return out
 
 
@@ -261,6 +263,8 @@ def print_cold_burst(config, medians, dmed):
                   fmt(b.get("released")), fmt(b.get("sweep_s"), "%.1f"), fmt(b.get("answered")),
                   fmt(b.get("requests")), fmt(b.get("window_s")),
                   fmt(b.get("client_late_p99_ms"), "%.1f")))
+        print("burst p99 / the mixed load's p99 beside it, within each round: x%s" %
+              fmt(dmed.get("burst_mix_p99_factor"), "%.2f"))
 
 
 def fmt(v, spec="%.0f"):

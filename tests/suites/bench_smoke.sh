@@ -247,6 +247,7 @@ assert abs(d["fhir_list_ratio"] - 0.25) < 1e-9 and abs(d["fhir_list_p99_factor"]
 assert abs(d["peer_detail_ratio"] - 4) < 1e-9 and abs(d["peer_p99_factor"] - 0.25) < 1e-9
 assert abs(d["argon_p99_factor"] - 1.25) < 1e-9 and abs(d["cold_detail_ratio"] - 0.8) < 1e-9
 assert [t["value"] for t in r["targets"] if "burst" in t["target"]] == [0, 12]
+assert abs(d["burst_mix_p99_factor"] - 2) < 1e-9
 assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 12' "$tmp/results.json" &&
     grep -q "cold detail / pgbench detail statement, within each round: x0.80" "$tmp/table.txt" &&
     grep -q "portald / peer, within each round: requests/s x4.00" "$tmp/table.txt" &&
