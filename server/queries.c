@@ -14,10 +14,11 @@
 #define ESTIMATE_JOINS                                                                             \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'report_final') ef ON true "                      \
     "LEFT JOIN LATERAL portal.estimate_lookup(s, 'available') ea ON true "
-/* The patient's release choice as a lateral join, not a scalar call: the planner inlines a
- * set-returning SQL function into the statement, where a scalar call planned its query anew on
- * every execution (85 % of the detail statement's cost, docs/performance.md). */
-#define PREFERENCE_JOIN "LEFT JOIN LATERAL portal.study_preference(s) pf ON true "
+/* What the page shows of the study's release and discussion, one row kept by triggers in the
+ * writing transaction (sql/definitions/92_study_page_state.sql): a primary-key read where a first
+ * view evaluated the hold and release subqueries, the release plan, the preference and the
+ * discussion lookup (docs/performance.md, "A cold page"). */
+#define PAGE_STATE_JOIN "LEFT JOIN portal.study_page_state st ON st.study_id = s.id "
 
 /* The version stamps of the patient's pages (sql/migrations/0006_page_versions.sql, renewed by the
  * triggers in sql/definitions/90_pages.sql), read in the same snapshot as the page's data, so a
@@ -27,15 +28,18 @@
     "AS patient_version, "                                                                         \
     "(SELECT gv.version FROM portal.page_global_version gv) AS global_version"
 
+/* A hold in force: placed, not ended, and its end (if any) not yet passed; the clock ends a hold
+ * before the sweep records it, so the time is compared here rather than kept. */
+#define PAGE_STATE_HELD "(st.hold_placed AND coalesce(st.hold_ends_at, 'infinity') > now())"
+
 /* When a report waiting for the physician will be shared without them, if ever: the policy's due
- * time (release_plan); while a hold is in force, the later of that and the hold's end, since the
- * sweep releases nothing held (sql/definitions/40_release.sql). NULL under a policy that waits for
- * the physician. Computed only for studies in review, so other pages do not pay for the plan. */
+ * time (release_plan, kept as plan_due_at); while a hold is in force, the later of that and the
+ * hold's end, since the sweep releases nothing held (sql/definitions/40_release.sql). NULL under a
+ * policy that waits for the physician, and outside review. */
 #define PATIENT_AUTO_RELEASE                                                                       \
-    "CASE WHEN s.stage = 'physician_review' THEN (SELECT CASE WHEN hh.id IS NULL THEN rp.due_at "  \
-    "WHEN rp.due_at IS NOT NULL AND hh.ends_at IS NOT NULL THEN greatest(rp.due_at, hh.ends_at) "  \
-    "END FROM portal.release_plan(s) rp LEFT JOIN portal.holds hh ON hh.study_id = s.id "          \
-    "AND hh.ended_at IS NULL AND coalesce(hh.ends_at, 'infinity') > now()) END AS auto_release_at"
+    "CASE WHEN s.stage = 'physician_review' THEN CASE WHEN NOT " PAGE_STATE_HELD                   \
+    " THEN st.plan_due_at WHEN st.plan_due_at IS NOT NULL AND st.hold_ends_at IS NOT NULL "        \
+    "THEN greatest(st.plan_due_at, st.hold_ends_at) END END AS auto_release_at"
 
 /* The study columns every patient view shows; the order is fixed by patient_view.c. */
 #define PATIENT_STUDY_COLUMNS                                                                      \
@@ -44,12 +48,10 @@
     "s.read_started_at, s.preliminary_at, s.final_at, s.released_at, s.cancelled_at, "             \
     "s.created_at, s.released_version, "                                                           \
     "(s.reviewable_version > s.released_version) AS newer_version_pending, "                       \
-    "EXISTS (SELECT FROM portal.holds h WHERE h.study_id = s.id AND h.ended_at IS NULL "           \
-    "AND coalesce(h.ends_at, 'infinity') > now()) AS held, "                                       \
-    "pf.preference::text AS release_preference, "                                                  \
-    "EXISTS (SELECT FROM portal.releases rr WHERE rr.study_id = s.id AND rr.version = "            \
-    "s.released_version AND rr.how = 'policy' AND rr.note IS NULL) AS "                            \
-    "released_unreviewed, " PATIENT_AUTO_RELEASE ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
+    "coalesce(" PAGE_STATE_HELD ", false) AS held, "                                               \
+    "st.release_preference::text AS release_preference, "                                          \
+    "coalesce(st.released_unreviewed, false) AS released_unreviewed, " PATIENT_AUTO_RELEASE        \
+        ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
 
 /* ---- The FHIR API's searches (server/h_fhir.c; parameters as in enum fhir_query_param) ------ */
 
@@ -227,34 +229,30 @@ const struct query_def queries[Q_COUNT] = {
                            7},
     [Q_PATIENT_STUDIES] = {"patient_studies",
                            "SELECT " PATIENT_STUDY_COLUMNS ", " PAGE_STAMP_COLUMNS " "
-                           "FROM portal.studies s " PREFERENCE_JOIN ESTIMATE_JOINS
+                           "FROM portal.studies s " PAGE_STATE_JOIN ESTIMATE_JOINS
                            "WHERE s.patient_id = $1 "
                            "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id LIMIT 500",
                            1},
     [Q_PATIENT_STUDY] =
         {"patient_study",
          "SELECT " PATIENT_STUDY_COLUMNS ", p.name AS physician_name, p.phone AS physician_phone, "
-         "p.scheduling_url, d.id AS discussion_id, d.state AS discussion_state, "
-         "d.created_at AS discussion_created_at, d.scheduled_for AS discussion_scheduled_for, "
-         "d.reply AS discussion_reply, d.updated_at AS discussion_updated_at, "
-         "d.report_version AS discussion_report_version, "
+         "p.scheduling_url, st.discussion_id, st.discussion_state, st.discussion_created_at, "
+         "st.discussion_scheduled_for, st.discussion_reply, st.discussion_updated_at, "
+         "st.discussion_report_version, "
          "r.version, r.status, r.findings, r.impression, "
          "r.radiologist, r.signed_at, r.released_at AS report_released_at, r.released_by, "
          "r.physician_note, r.how, " PAGE_STAMP_COLUMNS " "
          "FROM portal.studies s "
          "JOIN portal.physicians p ON p.id = s.referring_physician_id "
-         "LEFT JOIN LATERAL (SELECT dr.id, dr.state, dr.created_at, dr.scheduled_for, dr.reply, "
-         "dr.updated_at, dr.report_version FROM portal.discussion_requests "
-         "dr WHERE dr.study_id = s.id ORDER BY dr.created_at DESC LIMIT 1) d ON true "
          /* As a join condition the release test ran after the gate function, so every unreleased
           * study paid a PL/pgSQL call that could find nothing; as a one-time filter of a subquery
           * the function runs only for released studies. LIMIT 1 (it returns at most one row)
           * keeps the subquery apart and replaces the planner's guess of 1000 rows for a function,
-          * which made it hash the EXISTS subplans above over whole tables. */
+          * which had made it hash the release and hold subqueries over whole tables. */
          "LEFT JOIN LATERAL (SELECT pr.version, pr.status, pr.findings, pr.impression, "
          "pr.radiologist, pr.signed_at, pr.released_at, pr.released_by, pr.physician_note, pr.how "
          "FROM portal.patient_report($1, s.id, $3, $4) pr "
-         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " PREFERENCE_JOIN ESTIMATE_JOINS
+         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " PAGE_STATE_JOIN ESTIMATE_JOINS
          "WHERE s.id = $2 AND s.patient_id = $1",
          4},
     [Q_RELEASE_HISTORY] = {"release_history",
@@ -726,7 +724,7 @@ const struct query_def queries[Q_COUNT] = {
     [Q_PROXY_STUDIES] =
         {"proxy_studies",
          "SELECT " PATIENT_STUDY_COLUMNS
-         " FROM portal.proxy_studies($1, $2, NULL) s " PREFERENCE_JOIN ESTIMATE_JOINS
+         " FROM portal.proxy_studies($1, $2, NULL) s " PAGE_STATE_JOIN ESTIMATE_JOINS
          "ORDER BY coalesce(s.ordered_at, s.created_at) DESC, s.id",
          2},
     [Q_PROXY_STUDY] =
@@ -739,7 +737,7 @@ const struct query_def queries[Q_COUNT] = {
          "LEFT JOIN LATERAL (SELECT pr.version, pr.status, pr.findings, pr.impression, "
          "pr.radiologist, pr.signed_at, pr.released_at, pr.released_by, pr.physician_note, pr.how "
          "FROM portal.proxy_report($1, s.id, $3, $4) pr "
-         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " PREFERENCE_JOIN ESTIMATE_JOINS,
+         "WHERE s.released_version IS NOT NULL LIMIT 1) r ON true " PAGE_STATE_JOIN ESTIMATE_JOINS,
          4},
     [Q_PATIENT_PROXIES] = {"patient_proxies",
                            "SELECT link_id, proxy_name, kind, starts_at, ends_at, ended_at, active "

@@ -68,6 +68,9 @@ GRANT SELECT ON portal.proxies, portal.study_proxy_restrictions TO portal_app;
 
 GRANT SELECT ON portal.releases, portal.holds, portal.discussion_requests,
     portal.release_policies, portal.patient_preferences, portal.study_preferences TO portal_app;
+-- What the patient pages show of that state, one row a study, kept by triggers
+-- (sql/definitions/92_study_page_state.sql).
+GRANT SELECT ON portal.study_page_state TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
 -- Sign-in throttling (portal.login_* run as the caller) and the audit log (Q_AUDIT): append

@@ -258,6 +258,8 @@ SELECT is_empty(
         'portal.patient_report(uuid, uuid, text, text)',
         'portal.physician_report(text, uuid, text, text)',
         'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)',
+        'portal.refresh_study_page_state(uuid)',
+        'portal.refresh_study_page_states(text[], text[])',
         'portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval)',
         'portal.notify_claim(text, integer, integer, text, timestamptz, time, time, text, integer)',
         'portal.notify_result(bigint, text, text, integer, integer)',

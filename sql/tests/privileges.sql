@@ -201,6 +201,7 @@ SELECT set_eq(
     ('table', 'portal.releases', '', 'portal_app', 'SELECT'),
     ('table', 'portal.studies', '', 'portal_app', 'SELECT'),
     ('table', 'portal.study_preferences', '', 'portal_app', 'SELECT'),
+    ('table', 'portal.study_page_state', '', 'portal_app', 'SELECT'),
     ('table', 'portal.turnaround_estimates', '', 'portal_app', 'SELECT')
     $$,
     'portal_app and PUBLIC hold exactly the privileges of sql/grants.sql');

@@ -6,7 +6,9 @@ median), and the targets of issue 8 with pass/fail; the ingest of issue 13: HL7 
 against the JSON API in the same round, and the mixed load's p99 with HL7 ingest beside it; the
 FHIR report search of issue 14 against the JSON list; the notifications of issue 15: the time
 until every patient's email of NOTIFY_RELEASES releases made at once is accepted by the SMTP
-server, and the mixed load's p99 meanwhile against the same round's quiet mixed load.
+server, and the mixed load's p99 meanwhile against the same round's quiet mixed load; and for
+issue 19 the cold detail (a server that keeps no page) against the detail statement's pgbench tps,
+and the results-go-out burst: BENCH_BURST releases by one sweep, then their patients' pages.
 Usage: report.py RAW_JSONL CONFIG_JSON RESULTS_JSON"""
 import json
 import statistics
@@ -80,6 +82,10 @@ def derive(r):
     out["peer_detail_ratio"] = portal / peer if portal and peer else None
     portal, peer = g("portal_big_detail", "p99_ms"), g("peer_big_detail", "p99_ms")
     out["peer_p99_factor"] = portal / peer if portal and peer else None
+    cold, db = g("portal_big_cold", "rps"), g("db_big", "tps")
+    out["cold_detail_ratio"] = cold / db if cold and db else None
+    burst, mix = g("burst", "p99_ms"), g("portal_big_mixed_burst", "p99_ms")
+    out["burst_mix_p99_factor"] = burst / mix if burst and mix else None
     return out
 
 
@@ -202,6 +208,17 @@ def main():
         target_ratio = dmed.get("peer_detail_ratio")
         targets.append(target("detail req/s >= 3x the fastify peer's (same page, same DB)",
                               target_ratio, 3.0, (target_ratio or 0) >= 3.0))
+    if "portal_big_cold" in medians:
+        v = dmed.get("cold_detail_ratio")
+        targets.append(target("cold detail req/s >= 0.75x the detail statement's pgbench tps",
+                              v, 0.75, (v or 0) >= 0.75))
+    bursts = [rec for rec in raw if rec["name"] == "burst"]
+    if bursts:
+        unanswered = sum(b.get("requests", 0) - b.get("answered", 0) for b in bursts)
+        targets.append(target("results-go-out burst: every page answered with its report",
+                              unanswered, 0, unanswered == 0))
+        p99 = m("burst", "p99_ms")
+        targets.append(target("results-go-out burst: p99 <= 20 ms", p99, 20.0, (p99 or 999) <= 20.0))
     if ingest_runs:
         # Not a figure but a check: the ingest load counts accepted messages only.
         targets.append(target("every HL7 ACK AA, every JSON ingest answer 200", ingest_errors, 0,
@@ -217,6 +234,37 @@ def main():
     print_peer(medians, dmed)
     print_argon(medians, dmed)
     print_notify(config, dmed)
+    print_cold_burst(config, medians, dmed)
+
+
+def print_cold_burst(config, medians, dmed):
+    """The cold detail and the results-go-out burst (issue 19)."""
+    if "portal_big_cold" not in medians and "burst" not in medians:
+        return
+    print()
+    print("cold pages, big database")
+    print("%-44s %10s %8s %8s %8s %7s" % ("run", "req/s", "p50 ms", "p99 ms", "max ms", "errors"))
+    rows = [("portal_big_detail", "detail mix, pages kept"),
+            ("portal_big_cold", "detail mix, no page kept (cold)"),
+            ("portal_big_mixed_burst", "80/15/5 mix during the burst"),
+            ("burst", "the burst's page openings")]
+    for name, label in rows:
+        r = medians.get(name, {})
+        if r:
+            print("%-44s %10s %8s %8s %8s %7s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
+                                                  fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("max_ms"), "%.1f"),
+                                                  fmt(r.get("errors"))))
+    print("cold detail / pgbench detail statement, within each round: x%s" %
+          fmt(dmed.get("cold_detail_ratio"), "%.2f"))
+    b = medians.get("burst")
+    if b:
+        print("burst: %s releases by one sweep in %s s; %s of %s pages answered with the report "
+              "within a %s s window (client started requests up to %s ms late, p99)" % (
+                  fmt(b.get("released")), fmt(b.get("sweep_s"), "%.1f"), fmt(b.get("answered")),
+                  fmt(b.get("requests")), fmt(b.get("window_s")),
+                  fmt(b.get("client_late_p99_ms"), "%.1f")))
+        print("burst p99 / the mixed load's p99 beside it, within each round: x%s" %
+              fmt(dmed.get("burst_mix_p99_factor"), "%.2f"))
 
 
 def fmt(v, spec="%.0f"):

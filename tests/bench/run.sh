@@ -23,7 +23,13 @@
 # BENCH_NOTIFY_RELEASES (reports released at once in each round's notification run, default
 # 10000; 2000 with BENCH_QUICK=1): the time until every patient's email is accepted by a real SMTP
 # server (Debian's python3-aiosmtpd on loopback, STARTTLS and AUTH), and the mixed load's p99 in
-# windows of BENCH_DURATION while the messages go out.
+# windows of BENCH_DURATION while the messages go out,
+# BENCH_BURST (studies one release sweep shares in each round's results-go-out burst, default
+# 10000; 2000 with BENCH_QUICK=1) and BENCH_BURST_WINDOW (the seconds within which their patients
+# open their pages, default 60; 20 with BENCH_QUICK=1): tests/bench/burst.py beside the mixed load.
+# Each round also measures the cold detail: the detail mix against a server that keeps no page
+# (PORTAL_PAGE_CACHE_MB=0), so every view runs the detail statement, as every view of a page
+# changed since its last view does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -32,7 +38,7 @@ here=tests/bench
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     : "${BENCH_STUDIES:=50000}" "${BENCH_PATIENTS:=5000}" "${BENCH_DURATION:=4}" "${BENCH_IDLE:=10000}" "${BENCH_WARMUP:=2}"
-    : "${BENCH_NOTIFY_RELEASES:=2000}"
+    : "${BENCH_NOTIFY_RELEASES:=2000}" "${BENCH_BURST:=2000}" "${BENCH_BURST_WINDOW:=20}"
 fi
 studies=${BENCH_STUDIES:-1000000}
 patients=${BENCH_PATIENTS:-100000}
@@ -50,6 +56,8 @@ physicians=$((patients / 100 > 0 ? patients / 100 : 1))
 ingest_many=${BENCH_INGEST_CONNECTIONS:-8}
 ingest_patients=${BENCH_INGEST_PATIENTS:-20000}
 notify_releases=${BENCH_NOTIFY_RELEASES:-10000}
+burst=${BENCH_BURST:-10000}
+burst_window=${BENCH_BURST_WINDOW:-60}
 secret="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 issuer=portal-bench
 audience=portal-bench
@@ -106,6 +114,26 @@ seed() { # DB PATIENTS STUDIES PHYSICIANS
 }
 seed portal "$patients" "$studies" "$physicians"
 seed portal_small "$small_patients" "$small_studies" "$(((small_patients + 99) / 100))"
+
+# The results-go-out burst of each round r shares the reports of BENCH_BURST studies awaiting
+# review at site bench-burst-r (the last ones by id: the notification run takes the first). Its policy waits for the physician until the round sets it to
+# release a second after the report (burst_run), so no sweep shares them before, and the sweeps of
+# the other servers keep skipping their scan (release_due_unlocked: nothing is ever due).
+burst_prepare() {
+    local t0=$SECONDS
+    psql -X -q -v ON_ERROR_STOP=1 "$(url portal postgres)" >/dev/null <<SQL
+UPDATE portal.studies s SET site = 'bench-burst-' || (1 + (b.n - 1) / $burst)
+  FROM (SELECT id, row_number() OVER (ORDER BY id DESC) AS n FROM portal.studies
+         WHERE stage = 'physician_review' AND released_version IS NULL
+         ORDER BY id DESC LIMIT $((burst * runs))) b
+ WHERE s.id = b.id;
+INSERT INTO portal.release_policies (site, modality, auto_release_after)
+SELECT 'bench-burst-' || r, '*', NULL FROM generate_series(1, $runs) r;
+VACUUM ANALYZE portal.studies, portal.study_page_state;
+SQL
+    say "burst studies: $burst a round at sites bench-burst-1..$runs in $((SECONDS - t0)) s"
+}
+burst_prepare
 
 # ---- tokens and the pgbench scripts ----------------------------------------------------------
 cc -std=c11 -Wall -Wextra -Werror -Iinclude -O2 -o "$work/print_query" "$here/print_query.c" \
@@ -474,6 +502,60 @@ print('%.2f' % (max(os.stat(os.path.join(d, f)).st_mtime for f in os.listdir(d) 
     rm -rf "$mail"
 }
 
+# ---- the cold detail and the results-go-out burst --------------------------------------------
+# The detail mix against a server that keeps no page: every view runs the detail statement, as
+# the first view of a page changed since its last view does (that one also reads the stamps of the
+# page it kept, a primary-key read).
+cold_run() { # ROUND
+    portal_env=(PORTAL_PAGE_CACHE_MB=0 PORTAL_RELEASE_SWEEP=0)
+    start_portal cold portal
+    portal_env=()
+    portal_run "$1" portal_big_cold cold portal detail
+    stop_portal cold
+}
+
+# One release sweep shares BENCH_BURST reports (portal.release_due, as the server's sweep calls
+# it); then, while the 80/15/5 mix runs on the warm server, each of those patients opens that
+# study's page once, all within BENCH_BURST_WINDOW seconds (tests/bench/burst.py). The server
+# does not sweep by itself, so the one sweep is the bench's.
+burst_run() { # ROUND
+    local site=bench-burst-$1 tag=bench-burst-$1 t0 t1 rel j mix_pid
+    local super
+    super=$(url portal postgres)
+    psql -X -q -v ON_ERROR_STOP=1 "$super" -c "UPDATE portal.release_policies
+        SET auto_release_after = interval '1 second' WHERE site = '$site'" >/dev/null
+    psql -X -q -t -A -F $'\t' -v ON_ERROR_STOP=1 "$super" -c "SELECT patient_id, id FROM portal.studies
+        WHERE site = '$site' AND released_version IS NULL ORDER BY md5(id::text)" >"$work/burst-$1.tsv"
+    python3 "$here/tokens.py" --pages "$secret" "$issuer" "$audience" "$work/burst-$1.tsv" \
+        "$work/burst-pages-$1.txt"
+    portal_env=(PORTAL_RELEASE_SWEEP=0)
+    start_portal burst portal
+    portal_env=()
+    warm_up burst portal
+    t0=$(date +%s.%N)
+    rel=$(psql -X -q -t -A -v ON_ERROR_STOP=1 "$super" -c "SELECT released FROM portal.release_due($burst, '$tag')")
+    t1=$(date +%s.%N)
+    say "round $1 burst: $rel releases by one sweep in $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+    wrk_json "http://127.0.0.1:${port[burst]}" mixed "$work/tokens-portal.txt" $((burst_window + 2)) \
+        >"$work/burst-mix.json" &
+    mix_pid=$!
+    pid[burst_mix]=$mix_pid
+    sleep 0.5
+    j=$(python3 "$root/$here/burst.py" 127.0.0.1 "${port[burst]}" "$work/burst-pages-$1.txt" "$burst_window")
+    wait "$mix_pid" || true
+    unset "pid[burst_mix]"
+    j=$(echo "$j" | sed "s/}\$/,\"released\":${rel:-0},\"sweep_s\":$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")}/")
+    record "$1" burst "$j"
+    say "round $1 burst: $j"
+    j=$(cat "$work/burst-mix.json")
+    [ -n "$j" ] || { echo "bench: the mixed load beside the burst failed" >&2; exit 1; }
+    record "$1" portal_big_mixed_burst "$j"
+    say "round $1 mixed load beside the burst: $j"
+    stop_portal burst
+    psql -X -q -v ON_ERROR_STOP=1 "$super" -c "UPDATE portal.release_policies
+        SET auto_release_after = NULL WHERE site = '$site'" >/dev/null
+}
+
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average at start: $loadavg_start; $runs rounds of ${duration}s runs"
 for r in $(seq "$runs"); do
@@ -496,6 +578,7 @@ for r in $(seq "$runs"); do
         portal_run "$r" portal_big_detail big portal detail
     fi
     portal_run "$r" portal_big_mixed big portal mixed
+    cold_run "$r"
     # The FHIR API's report search against the JSON list, same patients, alternating first.
     if [ $((r % 2)) = 1 ]; then
         portal_run "$r" portal_big_list big portal list
@@ -526,6 +609,7 @@ for r in $(seq "$runs"); do
     stop_portal big
     stop_portal small
     notify_run "$r"
+    burst_run "$r"
 done
 loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -536,7 +620,7 @@ cat >"$out/config.json" <<JSON
  "cores": $cores, "portal_threads": $portal_threads, "detail_answer_bytes": $detail_bytes,
  "pgbench_clients": 8, "pg_fast": $pg_fast, "warmup_s": $warmup,
  "ingest_connections": $ingest_many, "ingest_patients": $(wc -l <"$work/ingest-patients.tsv"),
- "notify_releases": $notify_releases,
+ "notify_releases": $notify_releases, "burst": $burst, "burst_window_s": $burst_window,
  "hl7_workers": $(awk '/define HL7_WORKERS/ {print $3}' include/hl7_listener.h),
  "loadavg_start": "$loadavg_start", "loadavg_end": "$loadavg_end",
  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",

@@ -18,6 +18,13 @@ ALTER TABLE portal.studies DISABLE TRIGGER page_changed;
 ALTER TABLE portal.report_versions DISABLE TRIGGER page_changed;
 ALTER TABLE portal.releases DISABLE TRIGGER page_changed;
 ALTER TABLE portal.discussion_requests DISABLE TRIGGER page_changed;
+-- The pages' release state rows (sql/definitions/92_study_page_state.sql) are filled in one pass
+-- after the commit instead of a trigger call per generated row.
+ALTER TABLE portal.studies DISABLE TRIGGER study_page_state_insert;
+ALTER TABLE portal.studies DISABLE TRIGGER study_page_state_update;
+ALTER TABLE portal.report_versions DISABLE TRIGGER study_page_state;
+ALTER TABLE portal.releases DISABLE TRIGGER study_page_state;
+ALTER TABLE portal.discussion_requests DISABLE TRIGGER study_page_state;
 -- History is not news: the generated releases, reports and requests tell no one
 -- (sql/definitions/75_notifications.sql).
 ALTER TABLE portal.releases DISABLE TRIGGER notify_on_release;
@@ -103,8 +110,15 @@ ALTER TABLE portal.discussion_requests ENABLE TRIGGER page_changed;
 ALTER TABLE portal.releases ENABLE TRIGGER notify_on_release;
 ALTER TABLE portal.report_versions ENABLE TRIGGER notify_on_report;
 ALTER TABLE portal.discussion_requests ENABLE TRIGGER notify_on_discussion;
+ALTER TABLE portal.studies ENABLE TRIGGER study_page_state_insert;
+ALTER TABLE portal.studies ENABLE TRIGGER study_page_state_update;
+ALTER TABLE portal.report_versions ENABLE TRIGGER study_page_state;
+ALTER TABLE portal.releases ENABLE TRIGGER study_page_state;
+ALTER TABLE portal.discussion_requests ENABLE TRIGGER study_page_state;
 
 COMMIT;
 
+SELECT portal.refresh_study_page_states();
+
 VACUUM ANALYZE portal.physicians, portal.patients, portal.studies, portal.report_versions,
-               portal.releases, portal.discussion_requests;
+               portal.releases, portal.discussion_requests, portal.study_page_state;

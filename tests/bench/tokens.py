@@ -3,7 +3,9 @@
    TOKEN <TAB> study ids (comma-separated) <TAB> released study ids (may be empty)
 The tokens are HS256, minted here with the bench's own secret, valid for the run.
 Usage: tokens.py SUPERUSER_CONNINFO PATIENTS COUNT SECRET ISSUER AUDIENCE OUT_FILE
-       tokens.py --ris SECRET ISSUER AUDIENCE   (prints one RIS token, for the ingest load)"""
+       tokens.py --ris SECRET ISSUER AUDIENCE   (prints one RIS token, for the ingest load)
+       tokens.py --pages SECRET ISSUER AUDIENCE IN OUT   (IN: patient <TAB> study a line; OUT:
+           that patient's token <TAB> study, for the burst of tests/bench/burst.py)"""
 import base64
 import hashlib
 import hmac
@@ -31,6 +33,14 @@ def mint(secret, sub, issuer, audience, ttl=6 * 3600, role="patient"):
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--ris":
         print(mint(sys.argv[2], "bench-ris", sys.argv[3], sys.argv[4], role="ris"))
+        return
+    if len(sys.argv) == 7 and sys.argv[1] == "--pages":
+        secret, issuer, audience, src, out = sys.argv[2:]
+        with open(src) as f, open(out, "w") as o:
+            for line in f:
+                if line.strip():
+                    patient, study = line.rstrip("\n").split("\t")[:2]
+                    o.write("%s\t%s\n" % (mint(secret, patient, issuer, audience), study))
         return
     if len(sys.argv) != 8:
         sys.exit(__doc__)

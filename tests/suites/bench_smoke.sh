@@ -4,8 +4,9 @@
 # the detail statement extracted from queries.c and run through pgbench as the ceiling runs it,
 # tokens the server accepts, the wrk Lua script parsing, the ingest load (ingest_load.c) over HL7
 # and over the JSON API for a second each, the peer (tests/bench/peer) answering the same page,
-# the argon2id load (argon_load.py) for two seconds, and report.py on the figures. Prints "N passed, N failed"
-# last.
+# the argon2id load (argon_load.py) for two seconds, the results-go-out burst (one release sweep
+# of 20 reports, then burst.py opening their patients' pages), and report.py on the figures.
+# Prints "N passed, N failed" last.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=${B:-build}
@@ -173,6 +174,31 @@ check "argon_load.py: new patients and sign-ins with their codes, paced, for 2 s
     "python3 tests/bench/argon_load.py $port $(python3 tests/bench/tokens.py --ris "$secret" smoke smoke) 5 3 2 smoke |
      python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"new_patients\"] >= 8 and d[\"sign_ins\"] >= 3 and d[\"new_patient_errors\"] == d[\"sign_in_errors\"] == 0, d'"
 
+# The results-go-out burst as run.sh runs it, at a small scale: 20 reports awaiting review at a
+# site whose policy then shares them, one sweep, and each patient's page opened within 2 s.
+psql -X -q -v ON_ERROR_STOP=1 "$super" >"$tmp/burst-prep.out" 2>&1 <<'SQL'
+UPDATE portal.studies s SET site = 'bench-burst-1'
+  FROM (SELECT id FROM portal.studies WHERE stage = 'physician_review' AND released_version IS NULL
+         ORDER BY id DESC LIMIT 20) b WHERE s.id = b.id;
+INSERT INTO portal.release_policies (site, modality) VALUES ('bench-burst-1', '*');
+UPDATE portal.release_policies SET auto_release_after = interval '1 second' WHERE site = 'bench-burst-1';
+SQL
+psql -X -q -t -A -F $'\t' "$super" -c "SELECT patient_id, id FROM portal.studies
+    WHERE site = 'bench-burst-1' AND released_version IS NULL" >"$tmp/burst.tsv" 2>&1
+check "release_due shares the burst's 20 reports in one sweep" bash -c \
+    "[ \$(wc -l <$tmp/burst.tsv) = 20 ] && psql -X -q -t -A '$super' -c \"SELECT portal.release_due(20, 'smoke-burst')\" >/dev/null &&
+     [ \$(psql -X -q -t -A '$super' -c \"SELECT count(*) FROM portal.studies WHERE site = 'bench-burst-1'
+        AND released_version IS NOT NULL\") = 20 ]"
+check "tokens.py --pages mints each patient's token for their study" \
+    python3 tests/bench/tokens.py --pages "$secret" smoke smoke "$tmp/burst.tsv" "$tmp/burst-pages.txt"
+check "burst.py opens the 20 pages within 2 s, each answered with its report" bash -c \
+    "python3 tests/bench/burst.py 127.0.0.1 $port $tmp/burst-pages.txt 2 8 |
+     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"requests\"] == d[\"answered\"] == 20 and d[\"errors\"] == 0 and d[\"p99_ms\"] is not None, d'"
+# A page of someone else's study is no answer: burst.py counts it as an error.
+paste <(cut -f1 "$tmp/burst-pages.txt" | tail -1) <(cut -f2 "$tmp/burst-pages.txt" | head -1) >"$tmp/burst-wrong.txt"
+check "burst.py counts a page not answered with its report as an error" bash -c \
+    "python3 tests/bench/burst.py 127.0.0.1 $port $tmp/burst-wrong.txt 1 1 |
+     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"answered\"] == 0 and d[\"errors\"] == 1, d'"
 cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"http_ceiling","rps":80000,"p50_ms":0.5,"p99_ms":2,"p999_ms":3,"errors":0}
 {"round":1,"name":"db_big","tps":20000}
@@ -198,6 +224,9 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"peer_big_detail","rps":5000,"p50_ms":10,"p99_ms":16,"p999_ms":20,"errors":0,"rss_kb":120000}
 {"round":1,"name":"portal_big_mixed_noargon","rps":10000,"p50_ms":3,"p99_ms":4,"p999_ms":6,"errors":0,"rss_kb":20000}
 {"round":1,"name":"portal_big_mixed_argon","rps":9000,"p50_ms":3,"p99_ms":5,"p999_ms":8,"errors":0,"rss_kb":20000}
+{"round":1,"name":"portal_big_cold","rps":16000,"p50_ms":3,"p99_ms":8,"p999_ms":12,"errors":0,"rss_kb":20000}
+{"round":1,"name":"burst","requests":100,"answered":100,"errors":0,"p50_ms":3,"p99_ms":12,"max_ms":15,"released":100,"sweep_s":1.5,"window_s":60,"client_late_p99_ms":1}
+{"round":1,"name":"portal_big_mixed_burst","rps":9000,"p50_ms":3,"p99_ms":6,"p999_ms":9,"errors":0}
 {"round":1,"name":"argon_load","new_patients":1100,"new_patient_errors":0,"sign_ins":210,"sign_in_errors":0,"sign_in_503":0,"new_patient_p99_ms":40,"sign_in_p99_ms":60,"new_per_s":100,"sign_ins_per_s":20}
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
@@ -216,12 +245,15 @@ assert abs(d["ingest_hl7_scaling"] - 1.8) < 1e-9 and abs(d["page_p99_factor_hl7"
 assert abs(d["page_rps_factor_hl7"] - 0.8) < 1e-9 and abs(d["page_p99_factor_json"] - 1.2) < 1e-9
 assert abs(d["fhir_list_ratio"] - 0.25) < 1e-9 and abs(d["fhir_list_p99_factor"] - 3) < 1e-9
 assert abs(d["peer_detail_ratio"] - 4) < 1e-9 and abs(d["peer_p99_factor"] - 0.25) < 1e-9
-assert abs(d["argon_p99_factor"] - 1.25) < 1e-9
-assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 9' "$tmp/results.json" &&
+assert abs(d["argon_p99_factor"] - 1.25) < 1e-9 and abs(d["cold_detail_ratio"] - 0.8) < 1e-9
+assert [t["value"] for t in r["targets"] if "burst" in t["target"]] == [0, 12]
+assert abs(d["burst_mix_p99_factor"] - 2) < 1e-9
+assert r["ingest_errors_total"] == 0 and len(r["targets"]) == 12' "$tmp/results.json" &&
+    grep -q "cold detail / pgbench detail statement, within each round: x0.80" "$tmp/table.txt" &&
     grep -q "portald / peer, within each round: requests/s x4.00" "$tmp/table.txt" &&
     grep -q "mixed p99 with / without, within each round: x1.25" "$tmp/table.txt"; then
-    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, targets"
+    ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, the cold detail and the burst, targets"
 else
-    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, targets"
+    not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, the cold detail and the burst, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi
