@@ -79,6 +79,13 @@ int h_staff_patients(struct req *rq);
 int h_staff_access_code(struct req *rq);
 /* server/h_notify.c: the front desk corrects a patient's contact details. */
 int h_staff_patient_contact_put(struct req *rq);
+/* server/h_staff_proxies.c: a patient's proxy links, from the front desk. */
+int h_staff_proxy_links(struct req *rq);
+int h_staff_proxy_add(struct req *rq);
+int h_staff_proxy_link_grant(struct req *rq);
+int h_staff_proxy_code(struct req *rq);
+int h_staff_proxy_link_renew(struct req *rq);
+int h_staff_proxy_link_end(struct req *rq);
 /* server/h_staff_physicians.c; the invitation's use is in h_physician_session.c. */
 int h_admin_physicians(struct req *rq);
 int h_admin_physician_invitation(struct req *rq);
