@@ -77,6 +77,9 @@ int h_admin_policy_preview(struct req *rq);
 int h_admin_policy_save(struct req *rq);
 int h_staff_patients(struct req *rq);
 int h_staff_access_code(struct req *rq);
+/* The language a printed code sheet is written in: the patient's saved one (saved, NULL when
+ * none), else PORTAL_DEFAULT_LANGUAGE. */
+const char *staff_sheet_language(const struct req *rq, const char *saved);
 /* server/h_notify.c: the front desk corrects a patient's contact details. */
 int h_staff_patient_contact_put(struct req *rq);
 /* server/h_staff_proxies.c: a patient's proxy links, from the front desk. */

@@ -71,7 +71,10 @@ int h_staff_proxy_links(struct req *rq)
             list = NULL;
         }
     }
-    return req_json(rq, 200, list ? json_pack("{s:o}", "links", list) : NULL);
+    return req_json(rq, 200,
+                    list ? json_pack("{s:o, s:s}", "links", list, "language",
+                                     staff_sheet_language(rq, db_value(patient, 0, "language")))
+                         : NULL);
 }
 
 /* kind, starts_at and ends_at of a link in the body. */
@@ -106,9 +109,10 @@ int h_staff_proxy_add(struct req *rq)
     struct outcome o = {0};
     if (proxy_create_linked(&person, &g, &from, &code, link_id, &o))
         return req_fail(rq, &o);
-    json_t *body =
-        json_pack("{s:s, s:s, s:s, s:s, s:s?}", "proxy_id", code.proxy_id, "link_id", link_id,
-                  "access_code", code.code, "name", person.name, "portal_url", rq->cfg->public_url);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "proxy_id", code.proxy_id,
+                             "link_id", link_id, "access_code", code.code, "name", person.name,
+                             "language", staff_sheet_language(rq, db_value(patient, 0, "language")),
+                             "portal_url", rq->cfg->public_url);
     memset(&code, 0, sizeof(code));
     return req_json(rq, 201, body);
 }

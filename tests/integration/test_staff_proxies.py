@@ -25,7 +25,9 @@ def test_front_desk_adds_links_renews_and_ends_a_proxy_audited_as_themselves(ctx
     desk = "desk-px-" + uuid.uuid4().hex[:6]
     staff = harness.Server.token("staff", desk)
     base = "/api/v1/staff/patients/%s" % adult.patient_id
-    assert ctx.server.request("GET", base + "/proxies", token=staff).json() == {"links": []}
+    assert ctx.server.request("GET", base + "/proxies", token=staff).json() == \
+        {"links": [], "language": "en"}, "no saved language: the site's default"
+    ctx.cluster.sql("UPDATE portal.patients SET language = 'fr' WHERE id = '%s'" % adult.patient_id)
 
     # A guardian for an adult is refused, and nothing is kept: no proxy, no link.
     before = ctx.cluster.sql("SELECT count(*) FROM portal.proxies")[0][0]
@@ -49,7 +51,7 @@ def test_front_desk_adds_links_renews_and_ends_a_proxy_audited_as_themselves(ctx
     assert r.status == 201, r
     added = r.json()
     code, proxy_id, link = added["access_code"], added["proxy_id"], added["link_id"]
-    assert added["name"] == "Carla Caregiver"
+    assert added["name"] == "Carla Caregiver" and added["language"] == "fr", added
     p = Proxy.__new__(Proxy)
     p.server, p.name, p.birth_date, p.id, p.code, p.token = (ctx.server, "Carla Caregiver",
                                                              "1971-04-04", proxy_id, code, None)
