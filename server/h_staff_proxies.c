@@ -127,10 +127,7 @@ int h_staff_proxy_link_grant(struct req *rq)
     read_link(&v, rq->in, &g);
     if (v.errors.count)
         return req_invalid(rq, &v.errors);
-    PGresult *patient;
-    int s;
-    if ((s = find_patient(rq, &patient)))
-        return s;
+    /* A patient who does not exist is portal.proxy_grant's PT404. */
     struct origin from = staff_origin(rq);
     char link_id[PROXY_ID_LEN + 1];
     struct outcome o = {0};

@@ -7,6 +7,7 @@ import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
   formatDateTime, setBusy, signIn, signinShown, signOut, translatorFor,
 } from './common.js';
+import { answerForm } from './answer_form.js';
 
 const signinView = document.getElementById('signin-view');
 const appView = document.getElementById('app-view');
@@ -407,63 +408,16 @@ document.getElementById('print-close').addEventListener('click', () => {
 
 const CALLBACK_STATES = { open: 'Open', contacted: 'Contacted', scheduled: 'Scheduled', closed: 'Closed' };
 
-// A datetime-local value (the browser's zone) as an RFC 3339 instant.
-function localToInstant(value) {
-  return new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function callbackForm(r) {
-  const n = r.id;
-  const when = el('div', { class: 'field', hidden: r.state === 'scheduled' ? null : true },
-    el('label', { for: `cb-when-${n}` }, 'Time of the discussion'),
-    el('input', { id: `cb-when-${n}`, type: 'datetime-local' }));
-  const choice = el('select', { id: `cb-state-${n}` },
-    el('option', { value: 'contacted' }, 'Contacted: the office has been in touch'),
-    el('option', { value: 'scheduled', selected: r.state === 'scheduled' ? true : null }, 'Scheduled: a time is agreed'),
-    el('option', { value: 'closed' }, 'Closed: nothing more to do'));
-  choice.addEventListener('change', () => {
-    when.hidden = choice.value !== 'scheduled';
-  });
-  const form = el('form', { class: 'form', novalidate: true, 'aria-label': `Answer the request of ${r.patient.name}` },
-    el('div', { class: 'field' }, el('label', { for: `cb-state-${n}` }, 'Mark the request'), choice),
-    when,
-    el('div', { class: 'field' },
-      el('label', { for: `cb-reply-${n}` }, 'Message to the patient (optional)'),
-      el('p', { class: 'hint', id: `cb-reply-hint-${n}` },
-        'The patient reads it on their results page; their notification says only that the office answered.'),
-      el('textarea', { id: `cb-reply-${n}`, rows: '2', maxlength: '2000', 'aria-describedby': `cb-reply-hint-${n}` })),
-    el('button', { type: 'submit', class: 'primary' }, 'Save'));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearMessages();
-    const body = { state: choice.value };
-    const reply = form.querySelector('textarea').value.trim();
-    if (reply) {
-      body.reply = reply;
-    }
-    if (choice.value === 'scheduled') {
-      const input = when.querySelector('input');
-      if (!input.value) {
-        input.setAttribute('aria-invalid', 'true');
-        showError('Please give the time of the discussion.');
-        input.focus();
-        return;
-      }
-      input.removeAttribute('aria-invalid');
-      body.scheduled_for = localToInstant(input.value);
-    }
-    setBusy(form, true);
-    try {
-      await api('POST', `/api/v1/staff/discussion-requests/${encodeURIComponent(r.id)}/answer`, body);
+  return answerForm(r, {
+    path: `/api/v1/staff/discussion-requests/${encodeURIComponent(r.id)}/answer`,
+    saved: async (state) => {
       await loadCallbacks();
-      announce(`The request of ${r.patient.name} is saved: ${CALLBACK_STATES[choice.value]}.`);
+      announce(`The request of ${r.patient.name} is saved: ${CALLBACK_STATES[state]}.`);
       focusHeading(document.getElementById('callbacks-title'));
-    } catch (err) {
-      setBusy(form, false);
-      handleError(err);
-    }
+    },
+    failed: handleError,
   });
-  return form;
 }
 
 async function loadCallbacks() {
