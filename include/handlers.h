@@ -77,8 +77,18 @@ int h_admin_policy_preview(struct req *rq);
 int h_admin_policy_save(struct req *rq);
 int h_staff_patients(struct req *rq);
 int h_staff_access_code(struct req *rq);
+/* The language a printed code sheet is written in: the patient's saved one (saved, NULL when
+ * none), else PORTAL_DEFAULT_LANGUAGE. */
+const char *staff_sheet_language(const struct req *rq, const char *saved);
 /* server/h_notify.c: the front desk corrects a patient's contact details. */
 int h_staff_patient_contact_put(struct req *rq);
+/* server/h_staff_proxies.c: a patient's proxy links, from the front desk. */
+int h_staff_proxy_links(struct req *rq);
+int h_staff_proxy_add(struct req *rq);
+int h_staff_proxy_link_grant(struct req *rq);
+int h_staff_proxy_code(struct req *rq);
+int h_staff_proxy_link_renew(struct req *rq);
+int h_staff_proxy_link_end(struct req *rq);
 /* server/h_staff_physicians.c; the invitation's use is in h_physician_session.c. */
 int h_admin_physicians(struct req *rq);
 int h_admin_physician_invitation(struct req *rq);

@@ -1,7 +1,7 @@
 /* Proxy access (issue 16), the domain calls every transport shares: a proxy's own sign-in code,
  * and the links that let them act for a patient (granted, renewed, ended). The operator commands
- * (proxy_cli.c) call them today, a staff endpoint later; the rules and the audit are the
- * database's (sql/definitions/65_proxies.sql). */
+ * (proxy_cli.c) and the staff console (h_staff_proxies.c) call them; the rules and the audit, under
+ * the origin's actor and request id, are the database's (sql/definitions/65_proxies.sql). */
 #ifndef PORTAL_PROXY_H
 #define PORTAL_PROXY_H
 
@@ -26,9 +26,11 @@ struct proxy_person {
 
 struct proxy_grant {
     const char *proxy_id;
+    const char *patient_id; /* the patient by id (the console), or NULL: by mrn (the command) */
     const char *mrn;
     const char *assigning_authority; /* NULL: the MRN alone, which must then name one patient */
     const char *kind;                /* "guardian" or "caregiver" */
+    const char *starts_at;           /* RFC 3339, or NULL: now */
     const char *ends_at;             /* RFC 3339, or NULL (a guardian: the age of majority) */
 };
 
@@ -37,6 +39,12 @@ struct proxy_grant {
 __attribute__((warn_unused_result)) int proxy_create(const struct proxy_person *p,
                                                      const struct origin *from,
                                                      struct proxy_code *out, struct outcome *o);
+/* A new proxy person, their first code and their link to g->patient_id (g->proxy_id unused), in
+ * one statement: nothing is kept when the link is refused. 404 when there is no such patient. */
+__attribute__((warn_unused_result)) int
+proxy_create_linked(const struct proxy_person *p, const struct proxy_grant *g,
+                    const struct origin *from, struct proxy_code *out,
+                    char link_id[PROXY_ID_LEN + 1], struct outcome *o);
 /* A new code for an existing proxy; the old code and its sessions stop working. 404 when there
  * is no such proxy. */
 __attribute__((warn_unused_result)) int proxy_new_code(const char *proxy_id,

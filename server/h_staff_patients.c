@@ -1,7 +1,8 @@
 /* The front desk's patients: find one by identifier, or by name and birth date (rate limited per
  * person and audited in the database, sql/definitions/85_staff.sql), and give one a new access code
  * (server/patient_access.c, the core `portald access-code` calls too), answered once for the print
- * page and never logged. Staff see no report text: nothing here reads a report (docs/staff.md). */
+ * page (with the language the patient reads, for the sheet they take home) and never logged. Staff
+ * see no report text: nothing here reads a report (docs/staff.md). */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
+#include "i18n.h"
 #include "origin.h"
 #include "outcome.h"
 #include "patient_access.h"
@@ -67,6 +69,11 @@ int h_staff_patients(struct req *rq)
     return req_json(rq, 200, items ? json_pack("{s:o}", "patients", items) : NULL);
 }
 
+const char *staff_sheet_language(const struct req *rq, const char *saved)
+{
+    return saved ? saved : i18n_code(rq->cfg->default_language);
+}
+
 int h_staff_access_code(struct req *rq)
 {
     const char *ip[1] = {rq->id};
@@ -90,11 +97,12 @@ int h_staff_access_code(struct req *rq)
         return req_problem(rq, 404, "No such patient.");
     if (s)
         return req_fail(rq, &o);
-    json_t *body =
-        json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s?}", "access_code", code.code, "patient",
-                  "patient_id", patient_id, "name", db_value(patient, 0, "name"), "mrn",
-                  db_value(patient, 0, "mrn"), "assigning_authority",
-                  db_value(patient, 0, "assigning_authority"), "portal_url", rq->cfg->public_url);
+    json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s?}", "access_code", code.code,
+                             "patient", "patient_id", patient_id, "name",
+                             db_value(patient, 0, "name"), "mrn", db_value(patient, 0, "mrn"),
+                             "assigning_authority", db_value(patient, 0, "assigning_authority"),
+                             "language", staff_sheet_language(rq, db_value(patient, 0, "language")),
+                             "portal_url", rq->cfg->public_url);
     memset(&code, 0, sizeof(code));
     return req_json(rq, 201, body);
 }

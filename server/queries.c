@@ -554,10 +554,11 @@ const struct query_def queries[Q_COUNT] = {
                                "email, phone, notify_channel FROM portal.staff_find_patients("
                                "$1, $2, $3, $4::date, $5, $6, $7, $8)",
                                8},
-    [Q_STAFF_PATIENT] = {"staff_patient",
-                         "SELECT id AS patient_id, assigning_authority, mrn, name, birth_date "
-                         "FROM portal.patients WHERE id = $1::uuid AND merged_into IS NULL",
-                         1},
+    [Q_STAFF_PATIENT] =
+        {"staff_patient",
+         "SELECT id AS patient_id, assigning_authority, mrn, name, birth_date, "
+         "language FROM portal.patients WHERE id = $1::uuid AND merged_into IS NULL",
+         1},
     /* Physicians, for the administrators (sql/definitions/85_staff.sql). */
     [Q_ADMIN_PHYSICIANS] = {"admin_physicians",
                             "SELECT physician_id, name, email, has_password, disabled, waiting, "
@@ -747,11 +748,27 @@ const struct query_def queries[Q_COUNT] = {
     [Q_PROXY_SET_CODE] = {"proxy_set_code",
                           "SELECT x.id, CASE WHEN $1::uuid IS NOT NULL AND x.id IS NOT NULL THEN "
                           "portal.revoke_sessions('proxy', x.id::text) END AS revoked "
-                          "FROM (SELECT portal.proxy_set_code($1, $2, $3, $4, $5, $6, $7) AS id) x",
-                          7},
+                          "FROM (SELECT portal.proxy_set_code($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                          "$10) AS id) x",
+                          10},
+    /* One statement, so a refused link keeps no proxy (OFFSET 0: the code is written first). */
+    [Q_PROXY_CREATE_LINKED] = {"proxy_create_linked",
+                               "SELECT x.id AS proxy_id, portal.proxy_grant(x.id, $10::uuid, NULL, "
+                               "NULL, $11, $12, $13, $6, $7, $8, $9) AS link_id "
+                               "FROM (SELECT portal.proxy_set_code(NULL, $1, $2, $3, $4, $5, $6, "
+                               "$7, $8, $9) AS id OFFSET 0) x",
+                               13},
     [Q_PROXY_GRANT] = {"proxy_grant",
-                       "SELECT portal.proxy_grant($1, $2, $3, $4, $5, $6) AS link_id", 6},
-    [Q_PROXY_RENEW] = {"proxy_renew", "SELECT portal.proxy_renew($1, $2, $3) AS renewed", 3},
+                       "SELECT portal.proxy_grant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                       "AS link_id",
+                       11},
+    [Q_PROXY_RENEW] = {"proxy_renew",
+                       "SELECT portal.proxy_renew($1, $2, $3, $4, $5, $6) AS renewed", 6},
+    [Q_STAFF_PROXY_LINKS] = {"staff_proxy_links",
+                             "SELECT link_id, proxy_id, proxy_name, kind, starts_at, ends_at, "
+                             "ended_at, ended_by, active, granted_by, granted_at "
+                             "FROM portal.staff_proxy_links($1)",
+                             1},
     [Q_PROXY_END] = {"proxy_end", "SELECT portal.proxy_end($1, $2, $3, $4, $5, $6) AS ended", 6},
     [Q_SET_NOT_FOR_PROXIES] = {"set_not_for_proxies",
                                "SELECT portal.set_not_for_proxies($1, $2, $3, $4, $5) AS flag", 5},

@@ -12,9 +12,34 @@ let currentLanguage = 'en';
 
 export const LANGUAGES = [['en', 'English'], ['es', 'Español'], ['fr', 'Français']];
 
-export function t(msgid, values) {
-  const text = Object.prototype.hasOwnProperty.call(catalogue, msgid) ? catalogue[msgid] : msgid;
+function translate(messages, msgid, values) {
+  const text = Object.prototype.hasOwnProperty.call(messages, msgid) ? messages[msgid] : msgid;
   return values ? text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m)) : text;
+}
+
+export function t(msgid, values) {
+  return translate(catalogue, msgid, values);
+}
+
+// A translator for another language than the page's (the staff page prints an access code sheet in
+// the patient's language): the same catalogues, the same {name} values. Resolves to
+// { lang, t }; lang is 'en' when that language's catalogue could not be loaded.
+export async function translatorFor(code) {
+  let messages = {};
+  let lang = LANGUAGES.some(([c]) => c === code) ? code : 'en';
+  if (lang !== 'en') {
+    try {
+      const res = await fetch(`/i18n/${lang}.json`, { credentials: 'same-origin' });
+      if (res.ok) {
+        messages = await res.json();
+      } else {
+        lang = 'en';
+      }
+    } catch (e) {
+      lang = 'en';
+    }
+  }
+  return { lang, t: (msgid, values) => translate(messages, msgid, values) };
 }
 
 export function language() {

@@ -6,6 +6,7 @@ import {
   formatDateTime, localInputToIso, timeEl, setBusy, signIn, signinShown, signOut, t, loadLanguage,
   offerLanguages,
 } from './common.js';
+import { answerForm } from './answer_form.js';
 
 const signinView = document.getElementById('signin-view');
 const appView = document.getElementById('app-view');
@@ -300,58 +301,16 @@ function requestState(state) {
 }
 
 // What the patient reads on their page: the state, the time of a scheduled talk and this message.
-function answerForm(r) {
-  const n = r.id;
-  const when = el('div', { class: 'field', hidden: r.state === 'scheduled' ? null : true },
-    el('label', { for: `answer-when-${n}` }, t('Time of the discussion')),
-    el('input', { id: `answer-when-${n}`, type: 'datetime-local' }));
-  const choice = el('select', { id: `answer-state-${n}` },
-    el('option', { value: 'contacted' }, t('Contacted: the office has been in touch')),
-    el('option', { value: 'scheduled', selected: r.state === 'scheduled' ? true : null }, t('Scheduled: a time is agreed')),
-    el('option', { value: 'closed' }, t('Closed: nothing more to do')));
-  choice.addEventListener('change', () => {
-    when.hidden = choice.value !== 'scheduled';
-  });
-  const form = el('form', { class: 'form answer', novalidate: true, 'aria-label': t('Answer {name}’s request', { name: r.patient.name }) },
-    el('div', { class: 'field' }, el('label', { for: `answer-state-${n}` }, t('Mark the request')), choice),
-    when,
-    el('div', { class: 'field' },
-      el('label', { for: `answer-reply-${n}` }, t('Message to the patient (optional)')),
-      el('p', { class: 'hint', id: `answer-reply-hint-${n}` },
-        t('The patient reads it on their results page. Their notification says only that the office answered.')),
-      el('textarea', { id: `answer-reply-${n}`, rows: '2', maxlength: '2000', 'aria-describedby': `answer-reply-hint-${n}` })),
-    el('button', { type: 'submit' }, t('Save')));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearMessages();
-    const body = { state: choice.value };
-    const reply = form.querySelector('textarea').value.trim();
-    if (reply) {
-      body.reply = reply;
-    }
-    if (choice.value === 'scheduled') {
-      const input = when.querySelector('input');
-      if (!input.value) {
-        input.setAttribute('aria-invalid', 'true');
-        showError(t('Please give the time of the discussion.'));
-        input.focus();
-        return;
-      }
-      input.removeAttribute('aria-invalid');
-      body.scheduled_for = localInputToIso(input.value);
-    }
-    setBusy(form, true);
-    try {
-      await api('POST', `/api/v1/physician/discussion-requests/${encodeURIComponent(r.id)}/answer`, body);
+function requestAnswerForm(r) {
+  return answerForm(r, {
+    path: `/api/v1/physician/discussion-requests/${encodeURIComponent(r.id)}/answer`,
+    saved: async (state) => {
       await loadRequests();
-      announce(t('Request from {name} saved: {state}.', { name: r.patient.name, state: requestState(choice.value)[1] }));
+      announce(t('Request from {name} saved: {state}.', { name: r.patient.name, state: requestState(state)[1] }));
       focusHeading(document.getElementById('requests-title'));
-    } catch (err) {
-      setBusy(form, false);
-      handleError(err);
-    }
+    },
+    failed: handleError,
   });
-  return form;
 }
 
 async function loadRequests() {
@@ -376,7 +335,7 @@ async function loadRequests() {
       r.reply ? el('p', {}, t('Your office’s message to the patient: '), el('q', {}, r.reply)) : null,
       el('p', {}, r.patient.email ? [t('Contact: '), el('a', { href: `mailto:${r.patient.email}` }, r.patient.email), ' · '] : '',
         el('a', { href: `#study/${r.study_id}` }, t('Open the study'), el('span', { class: 'visually-hidden' }, t(' for {name}', { name: r.patient.name })))),
-      r.state === 'closed' ? null : answerForm(r)));
+      r.state === 'closed' ? null : requestAnswerForm(r)));
   }
 }
 

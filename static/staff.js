@@ -1,20 +1,25 @@
-// The staff console: sign-in with password and TOTP code; the front desk finds patients and prints
-// a new access code; administrators also edit release policies (preview, confirm, save with a
-// reason), invite, reset and disable physicians, and read the operations views. No report text is
-// ever asked for. English only for now (docs/staff.md).
+// The staff console: sign-in with password and TOTP code; the front desk finds patients, prints a
+// new access code and manages their proxy links; administrators also edit release policies
+// (preview, confirm, save with a reason), invite, reset and disable physicians, and read the
+// operations views. No report text is ever asked for. The staff pages are in English; the printed
+// code sheet, which the patient or proxy takes home, is in the patient's language (docs/staff.md).
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
-  formatDateTime, setBusy, signIn, signinShown, signOut,
+  formatDateTime, setBusy, signIn, signinShown, signOut, translatorFor,
 } from './common.js';
+import { answerForm } from './answer_form.js';
 
 const signinView = document.getElementById('signin-view');
 const appView = document.getElementById('app-view');
 const signoutButton = document.getElementById('signout');
-const PANELS = ['patients', 'policies', 'physicians', 'operations'];
+const PANELS = ['patients', 'callbacks', 'policies', 'physicians', 'operations'];
+const EVERYONE = ['patients', 'callbacks'];
 let me = null;
 let proposed = null;
 let policies = [];
 let contactFor = null;
+let proxiesFor = null;
+let renewing = null;
 
 function table(headers, rows, caption) {
   const head = el('tr', null, ...headers.map((h) => el('th', { scope: 'col' }, h)));
@@ -25,7 +30,7 @@ function table(headers, rows, caption) {
 }
 
 function forget() {
-  for (const id of ['search-results', 'policies-table', 'physicians-table', 'holds-table', 'overdue-table',
+  for (const id of ['search-results', 'callbacks-list', 'policies-table', 'physicians-table', 'holds-table', 'overdue-table',
     'notifications-table', 'config-table']) {
     document.getElementById(id).replaceChildren();
   }
@@ -35,6 +40,9 @@ function forget() {
   document.getElementById('invitation-text').textContent = '';
   document.getElementById('contact-form').hidden = true;
   contactFor = null;
+  document.getElementById('proxies-panel').hidden = true;
+  document.getElementById('proxies-table').replaceChildren();
+  proxiesFor = null;
 }
 
 function showSignin(message) {
@@ -56,7 +64,7 @@ function handleError(err) {
 
 function panel() {
   const p = window.location.hash.replace(/^#/, '');
-  if (PANELS.includes(p) && (p === 'patients' || me.role === 'admin')) {
+  if (PANELS.includes(p) && (EVERYONE.includes(p) || me.role === 'admin')) {
     return p;
   }
   return 'patients';
@@ -75,7 +83,9 @@ async function show(focus) {
   }
   document.getElementById('print-view').hidden = true;
   document.title = `${document.getElementById(`${p}-title`).textContent} – Results portal staff`;
-  if (p === 'policies') {
+  if (p === 'callbacks') {
+    await loadCallbacks();
+  } else if (p === 'policies') {
     await loadPolicies();
   } else if (p === 'physicians') {
     await loadPhysicians();
@@ -105,21 +115,52 @@ async function start(focus) {
 
 // ---- patients ----
 
-function printCode(answer) {
-  document.getElementById('print-patient').textContent =
-    `For ${answer.patient.name} (${answer.patient.mrn})`;
-  document.getElementById('print-code').textContent = answer.access_code;
-  document.getElementById('print-url').textContent = answer.portal_url || window.location.origin;
+// ---- the printed sheets: in the patient's language, for the patient or their proxy to take home ----
+
+function sheetText(id, text) {
+  document.getElementById(id).textContent = text;
+}
+
+// kind 'patient': answer is the access-code answer; 'proxy': { access_code, portal_url, name,
+// patient } with the proxy's and the patient's names.
+async function printSheet(kind, answer, language) {
+  const { lang, t } = await translatorFor(language);
+  const base = (answer.portal_url || window.location.origin).replace(/\/$/, '');
+  if (kind === 'patient') {
+    sheetText('print-title', t('Your results portal access code'));
+    sheetText('print-patient', t('For {name} ({mrn})', { name: answer.patient.name, mrn: answer.patient.mrn }));
+    sheetText('print-url', base);
+    sheetText('print-step-code', t('Enter the access code above and your birth date.'));
+    sheetText('print-step-see', t('You will see where each of your imaging studies is, and your results once they are shared with you.'));
+    sheetText('print-note', t('This code replaces any code you were given before. Keep it private: anyone with it and your birth date can see your results.'));
+  } else {
+    sheetText('print-title', t('Your family access code'));
+    sheetText('print-patient', t('For {name}, to follow the results of {patient}', { name: answer.name, patient: answer.patient }));
+    sheetText('print-url', `${base}/proxy.html`);
+    sheetText('print-step-code', t('Enter the access code above and your own birth date, not the patient\'s.'));
+    sheetText('print-step-see', t('You will see where their imaging studies are, and the results you may see once they are shared, for as long as your access lasts.'));
+    sheetText('print-note', t('This code is yours alone and replaces any code you were given before. Keep it private.'));
+  }
+  sheetText('print-label', t('Your access code'));
+  sheetText('print-howto', t('How to sign in'));
+  sheetText('print-step-url', t('Go to this address:'));
+  sheetText('print-code', answer.access_code);
+  const sheet = document.getElementById('print-view');
+  sheet.lang = lang;
   document.getElementById('patients-view').hidden = true;
-  document.getElementById('print-view').hidden = false;
+  sheet.hidden = false;
   document.title = 'Access code to print – Results portal staff';
   focusHeading(document.getElementById('print-title'));
+  if (lang !== language) {
+    announce('The patient\'s language could not be loaded: this sheet is in English.');
+  }
 }
 
 async function newCode(patient, button) {
   button.disabled = true;
   try {
-    printCode(await api('POST', `/api/v1/staff/patients/${encodeURIComponent(patient.patient_id)}/access-code`));
+    const answer = await api('POST', `/api/v1/staff/patients/${encodeURIComponent(patient.patient_id)}/access-code`);
+    await printSheet('patient', answer, answer.patient.language);
     announce('A new access code was made; the old one no longer works.');
   } catch (err) {
     handleError(err);
@@ -145,10 +186,167 @@ function patientRows(patients) {
     button.addEventListener('click', () => newCode(p, button));
     const contact = el('button', { type: 'button', class: 'secondary' }, 'Contact details');
     contact.addEventListener('click', () => editContact(p));
+    const proxies = el('button', { type: 'button', class: 'secondary' }, 'Proxies');
+    proxies.addEventListener('click', () => showProxies(p).catch(handleError));
     return [p.name, formatDate(p.birth_date), `${p.mrn} (${p.assigning_authority})`,
-      [p.email, p.phone].filter(Boolean).join(', ') || '—', el('span', { class: 'actions' }, button, contact)];
+      [p.email, p.phone].filter(Boolean).join(', ') || '—', el('span', { class: 'actions' }, button, contact, proxies)];
   });
 }
+
+// ---- a patient's proxies ----
+
+// A date input's day as an RFC 3339 instant in the browser's zone: its start, or its last second.
+function dayInstant(day, end) {
+  return new Date(`${day}T${end ? '23:59:59' : '00:00:00'}`).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function linkState(l) {
+  if (l.active) {
+    return 'In force';
+  }
+  if (l.ended_at) {
+    return `Ended ${formatDate(l.ended_at)}`;
+  }
+  return new Date(l.starts_at) > new Date() ? 'Not started yet' : 'Expired';
+}
+
+function linkRow(l) {
+  const actions = el('span', { class: 'actions' });
+  const code = el('button', { type: 'button', class: 'secondary', 'aria-label': `New code for ${l.name}` }, 'New code');
+  code.addEventListener('click', () => newProxyCode(l, code));
+  actions.append(code);
+  if (!l.ended_at) {
+    const renew = el('button', { type: 'button', class: 'secondary', 'aria-label': `Renew ${l.name}` }, 'Renew');
+    renew.addEventListener('click', () => startRenew(l));
+    const end = el('button', { type: 'button', class: 'secondary', 'aria-label': `End access of ${l.name}` }, 'End access');
+    end.addEventListener('click', () => endLink(l, end));
+    actions.append(renew, end);
+  }
+  return [l.name, l.kind === 'guardian' ? 'Parent or guardian' : 'Caregiver', formatDate(l.starts_at),
+    l.ends_at ? formatDate(l.ends_at) : 'Age of majority', linkState(l), actions];
+}
+
+async function loadProxies() {
+  const answer = await api('GET', `/api/v1/staff/patients/${encodeURIComponent(proxiesFor.patient.patient_id)}/proxies`);
+  proxiesFor.language = answer.language;
+  document.getElementById('proxies-table').replaceChildren(answer.links.length
+    ? table(['Proxy', 'Kind', 'From', 'Until', 'Status', ''], answer.links.map(linkRow),
+      `Proxies of ${proxiesFor.patient.name}, those in force first`)
+    : el('p', null, 'No proxy yet.'));
+}
+
+async function showProxies(patient) {
+  clearMessages();
+  proxiesFor = { patient, language: null };
+  document.getElementById('renew-form').hidden = true;
+  document.getElementById('proxies-title').textContent = `Proxies of ${patient.name}`;
+  document.getElementById('proxies-panel').hidden = false;
+  await loadProxies();
+  focusHeading(document.getElementById('proxies-title'));
+}
+
+async function newProxyCode(link, button) {
+  clearMessages();
+  button.disabled = true;
+  try {
+    const answer = await api('POST', `/api/v1/staff/proxies/${encodeURIComponent(link.proxy_id)}/access-code`);
+    await printSheet('proxy', { ...answer, name: link.name, patient: proxiesFor.patient.name }, proxiesFor.language);
+    announce(`A new access code was made for ${link.name}; their old one no longer works.`);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function startRenew(link) {
+  renewing = link;
+  document.getElementById('renew-title').textContent = `Renew the access of ${link.name}`;
+  document.getElementById('renew-until').value = '';
+  document.getElementById('renew-form').hidden = false;
+  document.getElementById('renew-until').focus();
+}
+
+async function endLink(link, button) {
+  clearMessages();
+  button.disabled = true;
+  try {
+    await api('DELETE', `/api/v1/staff/proxy-links/${encodeURIComponent(link.id)}`);
+    await loadProxies();
+    announce(`${link.name} no longer has access to the results of ${proxiesFor.patient.name}.`);
+    focusHeading(document.getElementById('proxies-title'));
+  } catch (err) {
+    handleError(err);
+    button.disabled = false;
+  }
+}
+
+document.getElementById('renew-cancel').addEventListener('click', () => {
+  document.getElementById('renew-form').hidden = true;
+  focusHeading(document.getElementById('proxies-title'));
+});
+
+document.getElementById('renew-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const form = ev.currentTarget;
+  const until = document.getElementById('renew-until');
+  if (!until.value) {
+    showError('Please enter the new end date.');
+    until.focus();
+    return;
+  }
+  setBusy(form, true);
+  try {
+    await api('PUT', `/api/v1/staff/proxy-links/${encodeURIComponent(renewing.id)}`, { ends_at: dayInstant(until.value, true) });
+    form.hidden = true;
+    await loadProxies();
+    announce(`The access of ${renewing.name} now ends on ${formatDate(dayInstant(until.value, true))}.`);
+    focusHeading(document.getElementById('proxies-title'));
+  } catch (err) {
+    handleError(err);
+  } finally {
+    setBusy(form, false);
+  }
+});
+
+document.getElementById('proxy-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const form = ev.currentTarget;
+  const value = (id) => document.getElementById(id).value.trim();
+  const kind = value('proxy-kind');
+  const missing = [['proxy-name', 'the proxy\'s name'], ['proxy-birth', 'the proxy\'s birth date']]
+    .concat(kind === 'caregiver' ? [['proxy-until', 'the end date (a caregiver\'s access always ends)']] : [])
+    .find(([id]) => !value(id));
+  if (missing) {
+    showError(`Please enter ${missing[1]}.`);
+    document.getElementById(missing[0]).focus();
+    return;
+  }
+  const body = { name: value('proxy-name'), birth_date: value('proxy-birth'), kind };
+  if (value('proxy-email')) {
+    body.email = value('proxy-email');
+  }
+  if (value('proxy-from')) {
+    body.starts_at = dayInstant(value('proxy-from'), false);
+  }
+  if (value('proxy-until')) {
+    body.ends_at = dayInstant(value('proxy-until'), true);
+  }
+  setBusy(form, true);
+  try {
+    const answer = await api('POST', `/api/v1/staff/patients/${encodeURIComponent(proxiesFor.patient.patient_id)}/proxies`, body);
+    form.reset();
+    await loadProxies();
+    await printSheet('proxy', { ...answer, patient: proxiesFor.patient.name }, answer.language);
+    announce(`${answer.name} can now follow the results of ${proxiesFor.patient.name}.`);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    setBusy(form, false);
+  }
+});
 
 document.getElementById('contact-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -205,6 +403,41 @@ document.getElementById('print-close').addEventListener('click', () => {
   document.getElementById('patients-view').hidden = false;
   focusHeading(document.getElementById('patients-title'));
 });
+
+// ---- call-backs: the patients' requests to talk their results over ----
+
+const CALLBACK_STATES = { open: 'Open', contacted: 'Contacted', scheduled: 'Scheduled', closed: 'Closed' };
+
+function callbackForm(r) {
+  return answerForm(r, {
+    path: `/api/v1/staff/discussion-requests/${encodeURIComponent(r.id)}/answer`,
+    saved: async (state) => {
+      await loadCallbacks();
+      announce(`The request of ${r.patient.name} is saved: ${CALLBACK_STATES[state]}.`);
+      focusHeading(document.getElementById('callbacks-title'));
+    },
+    failed: handleError,
+  });
+}
+
+async function loadCallbacks() {
+  const { requests } = await api('GET', '/api/v1/staff/discussion-requests');
+  const list = document.getElementById('callbacks-list');
+  list.replaceChildren(...(requests.length ? requests.map((r) => {
+    const contact = [r.patient.phone, r.patient.email].filter(Boolean).join(' · ') || 'no contact details on file';
+    const times = (r.preferred_times || []).map((at) => el('li', null, formatDateTime(at)));
+    return el('li', { class: 'card' },
+      el('h2', null, `${r.patient.name} – ${r.description}`),
+      el('p', { class: 'small' }, `${CALLBACK_STATES[r.state] || r.state} · asked ${formatDateTime(r.created_at)} · `
+        + `${r.accession} · physician ${r.physician.name}`),
+      el('p', null, `Contact: ${contact}`),
+      r.state === 'scheduled' && r.scheduled_for ? el('p', null, `Discussion scheduled for ${formatDateTime(r.scheduled_for)}.`) : null,
+      times.length ? [el('p', null, 'Times that suit the patient:'), el('ul', null, times)] : el('p', null, 'No preferred times given.'),
+      r.message ? el('p', null, 'Message: ', el('q', null, r.message)) : null,
+      r.reply ? el('p', null, 'The office\'s message to the patient: ', el('q', null, r.reply)) : null,
+      callbackForm(r));
+  }) : [el('li', null, 'No call-back to answer.')]));
+}
 
 // ---- release policies ----
 

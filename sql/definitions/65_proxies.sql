@@ -135,10 +135,12 @@ $$;
 
 -- A new proxy person with their own access code (selector and argon2id hash made in C), or,
 -- with p_proxy, a new code for one who exists (the old code stops working). NULL when p_proxy
--- names no proxy.
+-- names no proxy. Audited as whoever did it: an operator at the command line, or a staff member
+-- with the request id.
 CREATE OR REPLACE FUNCTION portal.proxy_set_code(p_proxy uuid, p_name text, p_birth_date date,
                                                  p_email text, p_selector text, p_hash text,
-                                                 p_actor text)
+                                                 p_actor_role text, p_actor_id text,
+                                                 p_request_id text, p_client_addr text)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -155,26 +157,45 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail)
-    VALUES ('operator', p_actor, 'proxy.code', jsonb_build_object('proxy_id', v_id));
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, 'proxy.code',
+            jsonb_build_object('proxy_id', v_id, 'new', p_proxy IS NULL),
+            p_client_addr, p_request_id);
     RETURN v_id;
 END $$;
 
--- A link from proxy to patient (the patient by MRN and assigning authority). A caregiver's link
--- needs an end; a guardian's is refused for a patient who has reached the age of majority.
-CREATE OR REPLACE FUNCTION portal.proxy_grant(p_proxy uuid, p_mrn text, p_authority text,
-                                              p_kind text, p_ends_at timestamptz, p_granted_by text)
+-- A link from proxy to patient: the patient by id (the staff console; PT404 when there is no such
+-- patient) or by MRN and assigning authority (the operator's command). A caregiver's link needs
+-- an end; a guardian's is refused for a patient who has reached the age of majority. The link
+-- starts at p_starts_at, or now. granted_by is the actor's id.
+CREATE OR REPLACE FUNCTION portal.proxy_grant(p_proxy uuid, p_patient uuid, p_mrn text,
+                                              p_authority text, p_kind text,
+                                              p_starts_at timestamptz, p_ends_at timestamptz,
+                                              p_actor_role text, p_actor_id text,
+                                              p_request_id text, p_client_addr text)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_patient portal.patients;
     v_link uuid;
+    v_start timestamptz := coalesce(p_starts_at, now());
 BEGIN
-    SELECT * INTO v_patient FROM portal.patients p
-     WHERE p.mrn = p_mrn AND (p_authority IS NULL OR p.assigning_authority = p_authority)
-       AND p.merged_into IS NULL;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'mrn: no patient with this MRN' USING ERRCODE = 'PT422';
+    IF p_patient IS NOT NULL THEN
+        SELECT * INTO v_patient FROM portal.patients p
+         WHERE p.id = p_patient AND p.merged_into IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'No such patient.' USING ERRCODE = 'PT404';
+        END IF;
+    ELSE
+        SELECT * INTO v_patient FROM portal.patients p
+         WHERE p.mrn = p_mrn AND (p_authority IS NULL OR p.assigning_authority = p_authority)
+           AND p.merged_into IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'mrn: no patient with this MRN' USING ERRCODE = 'PT422';
+        END IF;
+    END IF;
+    IF NOT EXISTS (SELECT FROM portal.proxies x WHERE x.id = p_proxy) THEN
+        RAISE EXCEPTION 'proxy_id: no such proxy' USING ERRCODE = 'PT422';
     END IF;
     IF p_kind NOT IN ('guardian', 'caregiver') THEN
         RAISE EXCEPTION 'kind: must be guardian or caregiver' USING ERRCODE = 'PT422';
@@ -183,34 +204,52 @@ BEGIN
         RAISE EXCEPTION 'ends_at: a caregiver''s access needs an end in the future'
             USING ERRCODE = 'PT422';
     END IF;
+    IF p_ends_at IS NOT NULL AND p_ends_at <= v_start THEN
+        RAISE EXCEPTION 'ends_at: must be after the start' USING ERRCODE = 'PT422';
+    END IF;
     IF p_kind = 'guardian' AND extract(year FROM age(current_date, v_patient.birth_date))
                                >= (SELECT majority_age FROM portal.proxy_settings) THEN
         RAISE EXCEPTION 'kind: the patient is of age; a guardian cannot be linked'
             USING ERRCODE = 'PT422';
     END IF;
-    INSERT INTO portal.proxy_links (proxy_id, patient_id, kind, ends_at, granted_by)
-    VALUES (p_proxy, v_patient.id, p_kind, p_ends_at, p_granted_by) RETURNING id INTO v_link;
-    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail)
-    VALUES ('operator', p_granted_by, 'proxy.grant',
+    INSERT INTO portal.proxy_links (proxy_id, patient_id, kind, starts_at, ends_at, granted_by)
+    VALUES (p_proxy, v_patient.id, p_kind, v_start, p_ends_at, p_actor_id) RETURNING id INTO v_link;
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, 'proxy.grant',
             jsonb_build_object('link_id', v_link, 'proxy_id', p_proxy, 'patient_id', v_patient.id,
-                               'kind', p_kind, 'ends_at', p_ends_at));
+                               'kind', p_kind, 'starts_at', v_start, 'ends_at', p_ends_at),
+            p_client_addr, p_request_id);
     RETURN v_link;
 END $$;
 
--- A new end for a link still in force (an adult proxy's renewal); PT404 for any other.
-CREATE OR REPLACE FUNCTION portal.proxy_renew(p_link uuid, p_ends_at timestamptz, p_actor text)
+-- A new end for a link still in force (an adult proxy's renewal); PT404 for any other. Audited
+-- with the end before and after.
+CREATE OR REPLACE FUNCTION portal.proxy_renew(p_link uuid, p_ends_at timestamptz,
+                                              p_actor_role text, p_actor_id text,
+                                              p_request_id text, p_client_addr text)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before timestamptz;
+    v_link portal.proxy_links;
 BEGIN
     IF p_ends_at IS NULL OR p_ends_at <= now() THEN
         RAISE EXCEPTION 'ends_at: must be in the future' USING ERRCODE = 'PT422';
     END IF;
-    UPDATE portal.proxy_links SET ends_at = p_ends_at WHERE id = p_link AND ended_at IS NULL;
+    SELECT l.ends_at INTO v_before FROM portal.proxy_links l
+     WHERE l.id = p_link AND l.ended_at IS NULL FOR UPDATE;
+    UPDATE portal.proxy_links SET ends_at = p_ends_at WHERE id = p_link AND ended_at IS NULL
+    RETURNING * INTO v_link;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'No such link in force.' USING ERRCODE = 'PT404';
     END IF;
-    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail)
-    VALUES ('operator', p_actor, 'proxy.renew', jsonb_build_object('link_id', p_link, 'ends_at', p_ends_at));
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, 'proxy.renew',
+            jsonb_build_object('link_id', p_link, 'proxy_id', v_link.proxy_id,
+                               'patient_id', v_link.patient_id,
+                               'before', jsonb_build_object('ends_at', v_before),
+                               'after', jsonb_build_object('ends_at', p_ends_at)),
+            p_client_addr, p_request_id);
     RETURN true;
 END $$;
 

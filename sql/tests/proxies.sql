@@ -2,7 +2,7 @@
 -- sql/definitions/65_proxies.sql and 67_access_log.sql, called as portal_app. Run as a
 -- superuser; everything is rolled back.
 BEGIN;
-SELECT plan(32);
+SELECT plan(38);
 
 -- Runs q as portal_app and returns its first value as text ('' for no row), or the SQLSTATE.
 CREATE FUNCTION pg_temp.app_value(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -42,19 +42,19 @@ SELECT portal.release_report(('00000000-0000-4000-9000-00000000000' || n)::uuid,
   FROM generate_series(1, 4) n;
 
 -- Proxies: a guardian of the child and the teen, a caregiver of the adult.
-SELECT is(pg_temp.app_value($$SELECT portal.proxy_set_code('00000000-0000-4000-a000-000000000009', 'X', '1980-01-01', NULL, 's', 'h', 'op')$$),
+SELECT is(pg_temp.app_value($$SELECT portal.proxy_set_code('00000000-0000-4000-a000-000000000009', 'X', '1980-01-01', NULL, 's', 'h', 'operator', 'op', NULL, NULL)$$),
           '', 'a new code for a proxy who does not exist changes nothing');
-SELECT pg_temp.app_value($$SELECT set_config('px.g', portal.proxy_set_code(NULL, 'Pat Guardian', '1980-02-02', NULL, 'PXSEL001', 'hash', 'op')::text, false)$$);
-SELECT pg_temp.app_value($$SELECT set_config('px.c', portal.proxy_set_code(NULL, 'Cam Caregiver', '1970-03-03', NULL, 'PXSEL002', 'hash', 'op')::text, false)$$);
+SELECT pg_temp.app_value($$SELECT set_config('px.g', portal.proxy_set_code(NULL, 'Pat Guardian', '1980-02-02', NULL, 'PXSEL001', 'hash', 'operator', 'op', NULL, NULL)::text, false)$$);
+SELECT pg_temp.app_value($$SELECT set_config('px.c', portal.proxy_set_code(NULL, 'Cam Caregiver', '1970-03-03', NULL, 'PXSEL002', 'hash', 'operator', 'op', NULL, NULL)::text, false)$$);
 SELECT isnt(current_setting('px.g', true), '', 'portal_app creates a proxy through proxy_set_code');
 
-SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, 'PX-ADULT', NULL, 'caregiver', NULL, 'op')$$, current_setting('px.c'))),
+SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, NULL, 'PX-ADULT', NULL, 'caregiver', NULL, NULL, 'operator', 'op', NULL, NULL)$$, current_setting('px.c'))),
           'SQLSTATE PT422', 'a caregiver''s link needs an end');
-SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, 'PX-ADULT', NULL, 'guardian', NULL, 'op')$$, current_setting('px.g'))),
+SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, NULL, 'PX-ADULT', NULL, 'guardian', NULL, NULL, 'operator', 'op', NULL, NULL)$$, current_setting('px.g'))),
           'SQLSTATE PT422', 'an adult cannot be given a guardian');
-SELECT pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, 'PX-CHILD', NULL, 'guardian', NULL, 'op')$$, current_setting('px.g')));
-SELECT pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, 'PX-TEEN', NULL, 'guardian', NULL, 'op')$$, current_setting('px.g')));
-SELECT pg_temp.app_value(format($$SELECT set_config('px.cl', portal.proxy_grant(%L, 'PX-ADULT', NULL, 'caregiver', now() + interval '30 days', 'op')::text, false)$$, current_setting('px.c')));
+SELECT pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, NULL, 'PX-CHILD', NULL, 'guardian', NULL, NULL, 'operator', 'op', NULL, NULL)$$, current_setting('px.g')));
+SELECT pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, NULL, 'PX-TEEN', NULL, 'guardian', NULL, NULL, 'operator', 'op', NULL, NULL)$$, current_setting('px.g')));
+SELECT pg_temp.app_value(format($$SELECT set_config('px.cl', portal.proxy_grant(%L, NULL, 'PX-ADULT', NULL, 'caregiver', NULL, now() + interval '30 days', 'operator', 'op', NULL, NULL)::text, false)$$, current_setting('px.c')));
 
 SELECT is(pg_temp.app_value(format($$SELECT string_agg(name || ':' || relation, ',') FROM portal.proxy_patients(%L)$$, current_setting('px.g'))),
           'Kid Small:guardian,Teen Age:guardian', 'the guardian acts for the child and the teen');
@@ -93,13 +93,13 @@ SELECT is(pg_temp.app_value(format($$SELECT findings FROM portal.proxy_report(%L
           'PXFINDINGS', 'the caregiver reads the adult''s report');
 SELECT is(pg_temp.app_value(format($$SELECT findings FROM portal.proxy_report(%L, '00000000-0000-4000-9000-000000000002', 'px-r3x', NULL)$$, current_setting('px.c'))),
           '', 'a caregiver reads nothing of another patient');
-SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_renew(%L, now() - interval '1 day', 'op')$$, current_setting('px.cl'))),
+SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_renew(%L, now() - interval '1 day', 'operator', 'op', NULL, NULL)$$, current_setting('px.cl'))),
           'SQLSTATE PT422', 'a renewal must end in the future');
 UPDATE portal.proxy_links SET starts_at = now() - interval '60 days', ends_at = now() - interval '1 second'
  WHERE id = current_setting('px.cl')::uuid;
 SELECT is(pg_temp.app_value(format($$SELECT count(*) FROM portal.proxy_report(%L, '00000000-0000-4000-9000-000000000003', 'px-r3e', NULL)$$, current_setting('px.c'))),
           '0', 'an expired caregiver''s link reads nothing');
-SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_renew(%L, now() + interval '30 days', 'op')$$, current_setting('px.cl'))),
+SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_renew(%L, now() + interval '30 days', 'operator', 'op', NULL, NULL)$$, current_setting('px.cl'))),
           'true', 'an operator renews the link');
 SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_end(%L, '00000000-0000-4000-8000-000000000004', 'patient', 'x', 'px-e', NULL)$$, current_setting('px.cl'))),
           'SQLSTATE PT404', 'another patient cannot end the link');
@@ -156,6 +156,27 @@ SELECT is((SELECT n.state || ':' || n.failure FROM portal.notifications n
             WHERE n.proxy_id = current_setting('px.g')::uuid
               AND n.study_id = '00000000-0000-4000-9000-000000000006'),
           'cancelled:not_permitted', 'the message about the child, whose link has ended since, is not sent');
+
+-- The staff console (issue 17): the same functions, the patient by id, audited as the staff member
+-- with the request id; a patient who does not exist is PT404 and leaves nothing.
+SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_grant(%L, '00000000-0000-4000-8000-0000000000ff', NULL, NULL, 'caregiver', NULL, now() + interval '3 days', 'staff', 'desk-7', 'rq-ghost', NULL)$$, current_setting('px.c'))),
+          'SQLSTATE PT404', 'a link to a patient who does not exist is refused (404)');
+SELECT pg_temp.app_value(format($$SELECT set_config('px.sl', portal.proxy_grant(%L, '00000000-0000-4000-8000-000000000004', NULL, NULL, 'caregiver', now() - interval '1 hour', now() + interval '3 days', 'staff', 'desk-7', 'rq-grant', '192.0.2.7')::text, false)$$, current_setting('px.c')));
+SELECT results_eq(
+    $$SELECT actor_role, actor_id, request_id, client_addr::text, (detail->>'patient_id')
+        FROM portal.audit_log WHERE action = 'proxy.grant' AND actor_id = 'desk-7'$$,
+    $$VALUES ('staff'::text, 'desk-7'::text, 'rq-grant'::text, '192.0.2.7'::text, '00000000-0000-4000-8000-000000000004'::text)$$,
+    'a staff member''s grant is audited as them, with the request id, once (the refused one left no row)');
+SELECT is(pg_temp.app_value(format($$SELECT portal.proxy_renew(%L, now() + interval '9 days', 'staff', 'desk-7', 'rq-renew', NULL)::text$$, current_setting('px.sl'))),
+          'true', 'staff renew a link');
+SELECT ok((SELECT detail ? 'before' AND detail ? 'after' AND request_id = 'rq-renew' AND actor_role = 'staff'
+             FROM portal.audit_log WHERE action = 'proxy.renew' AND actor_id = 'desk-7'),
+          'the renewal is audited as the staff member with the end before and after');
+SELECT is(pg_temp.app_value($$SELECT string_agg(proxy_name || ':' || kind || ':' || active || ':' || granted_by, ',')
+                                FROM portal.staff_proxy_links('00000000-0000-4000-8000-000000000004')$$),
+          'Cam Caregiver:caregiver:true:desk-7', 'staff read the patient''s links through staff_proxy_links');
+SELECT is(pg_temp.app_value($$SELECT count(*)::text FROM portal.proxy_links$$),
+          'SQLSTATE 42501', 'portal_app still cannot read the links table directly');
 
 SELECT * FROM finish();
 ROLLBACK;

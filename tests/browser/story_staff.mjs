@@ -1,7 +1,10 @@
 // The staff console's story (issue 17) in Debian's chromium: an admin signs in with a TOTP code,
 // invites a physician, who sets a password on the invitation page, signs in and releases a report;
 // a front-desk user finds a patient, prints a new access code (the print view screenshotted in
-// print media), and the patient signs in with it; the admin previews a policy that would release
+// print media), and the patient signs in with it; the front desk prints sheets in the patients'
+// languages (es, fr: screenshotted) and adds, renews and ends a proxy, answers a call-back request
+// by keyboard,, who signs in with the code
+// from their sheet; the admin previews a policy that would release
 // reports, cancels, then saves a narrower one; every step is then found in the audit log. axe-core
 // on every state; screenshots to $SCREENSHOTS (staff-*). Run by tests/suites/browser.sh before
 // story.mjs, whose end stops the server and the database.
@@ -45,6 +48,10 @@ function staffAdd(id, role, name) {
   const out = execFileSync(PORTALD, ['staff-add', id, role, name], { input: `${STAFF_PASSWORD}\n` }).toString();
   const uri = out.match(/otpauth:\/\/\S+/)[0];
   return new URL(uri).searchParams.get('secret');
+}
+
+function sql(statement) {
+  return execFileSync('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', OWNER_URL, '-c', statement]).toString();
 }
 
 function audit() {
@@ -100,7 +107,7 @@ async function axe(page, state) {
 }
 
 async function shoot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `staff-${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `staff-${name}.png`), fullPage: true, timeout: 30000 });
 }
 
 async function signInStaff(page, id, secret) {
@@ -126,13 +133,13 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const options = { viewport: DESKTOP, locale: 'en-US', timezoneId: 'UTC', reducedMotion: 'reduce' };
-  const [admin, desk, doctor, patient] = await Promise.all([0, 1, 2, 3].map(async () => {
+  const [admin, desk, doctor, patient, proxy] = await Promise.all([0, 1, 2, 3, 4].map(async () => {
     const page = await (await browser.newContext(options)).newPage();
     page.setDefaultTimeout(10000);
     return page;
   }));
   const errors = [];
-  for (const p of [admin, desk, doctor, patient]) {
+  for (const p of [admin, desk, doctor, patient, proxy]) {
     watch(p, errors);
   }
   // Every answer the staff pages receive, searched for the report's words at the end.
@@ -193,7 +200,7 @@ async function main() {
     await signInStaff(desk, 'dan.desk', deskSecret);
     check(await desk.getByRole('link', { name: 'Release policies' }).isHidden(), 'the front desk sees no admin tab');
     await desk.getByLabel('Name (any part)').fill('brewster');
-    await desk.getByLabel('Birth date').fill(BIRTH);
+    await desk.getByLabel('Birth date', { exact: true }).fill(BIRTH);
     await desk.getByRole('button', { name: 'Find' }).click();
     const row = desk.locator('tr', { hasText: 'Grace Brewster' });
     await row.waitFor();
@@ -227,6 +234,130 @@ async function main() {
     await patient.getByRole('button', { name: 'Sign in' }).click();
     await patient.getByRole('heading', { level: 1, name: 'Your exams' }).waitFor();
     await patient.getByRole('link', { name: /CT head without contrast/ }).first().waitFor();
+  });
+
+  await step('the front desk answers a patient\'s call-back request, by keyboard', async () => {
+    const soon = new Date(Date.now() + 2 * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // Asked from the patient's own page (its session cookie, its Origin), as its form does.
+    const asked = await patient.evaluate(async ([study, when]) => {
+      const res = await fetch(`/api/v1/patient/studies/${study}/discussion-requests`, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ preferred_times: [when], message: 'Mornings are best' }),
+      });
+      return `${res.status} ${await res.text()}`;
+    }, [released.study_id, soon]);
+    check(/^20[01] /.test(asked), `the patient asks for a call-back: ${asked}`);
+    await desk.getByRole('link', { name: 'Call-backs' }).click();
+    await desk.getByRole('heading', { level: 1, name: 'Call-backs' }).waitFor();
+    const card = desk.locator('li.card', { hasText: 'Grace Brewster' });
+    await card.waitFor();
+    check((await card.innerText()).includes('Mornings are best'), 'the patient\'s message is shown');
+    await axe(desk, 'call-backs');
+    await shoot(desk, '09b-callbacks');
+    await card.getByLabel('Mark the request').focus();
+    await card.getByLabel('Mark the request').selectOption('scheduled');
+    await desk.keyboard.press('Tab');
+    check(await card.getByLabel('Time of the discussion').evaluate((n) => n === document.activeElement),
+      'Tab goes from the state to the time');
+    await card.getByLabel('Time of the discussion').fill('2030-01-15T10:30');
+    // (Tab walks the date and time input's own parts in Chromium; the message is its next field.)
+    await card.getByLabel('Message to the patient (optional)').focus();
+    await desk.keyboard.type('Dr. Franklin will call you in the morning.');
+    await desk.keyboard.press('Tab');
+    await desk.keyboard.press('Enter');
+    await desk.getByRole('status').filter({ hasText: 'The request of Grace Brewster is saved: Scheduled.' }).waitFor();
+    const again = desk.locator('li.card', { hasText: 'Grace Brewster' });
+    const shown = await again.innerText();
+    check(shown.includes('Discussion scheduled for') && shown.includes('Dr. Franklin will call you'), `scheduled: ${shown}`);
+    await axe(desk, 'call-back scheduled');
+    await again.getByLabel('Mark the request').selectOption('closed');
+    await again.getByRole('button', { name: 'Save' }).click();
+    await desk.getByText('No call-back to answer.').waitFor();
+    await axe(desk, 'call-backs answered');
+  });
+
+  await step('the front desk prints sheets in the patient\'s language and manages a proxy', async () => {
+    sql("UPDATE portal.patients SET language = 'es' WHERE mrn = 'BS-MRN-2'");
+    sql("UPDATE portal.patients SET language = 'fr' WHERE mrn = 'BS-MRN-1'");
+    await desk.getByRole('link', { name: 'Patients' }).click();
+    await desk.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    const find = async (name) => {
+      await desk.getByLabel('Identifier (MRN)').fill('');
+      await desk.getByLabel('Name (any part)').fill(name);
+      await desk.getByLabel('Birth date', { exact: true }).fill(BIRTH);
+      await desk.getByRole('button', { name: 'Find' }).click();
+      const row = desk.locator('tr', { hasText: name });
+      await row.waitFor();
+      return row;
+    };
+    const sheet = async (heading, lang, words, shot) => {
+      try {
+        await desk.getByRole('heading', { level: 1, name: heading }).waitFor();
+      } catch (e) {
+        throw new Error(`no sheet "${heading}"; the page says: ${await desk.locator('#error').innerText()} ${await desk.locator('#status').innerText()}`);
+      }
+      check(await desk.locator('#print-view').getAttribute('lang') === lang, `the sheet is marked lang=${lang}`);
+      const text = await desk.locator('#print-view').innerText();
+      for (const w of words) {
+        check(text.includes(w), `the ${lang} sheet says "${w}": ${text}`);
+      }
+      const code = (await desk.locator('#print-code').innerText()).trim();
+      check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test(code), `a code on the ${lang} sheet: ${code}`);
+      await axe(desk, `${lang} sheet ${heading}`);
+      await desk.emulateMedia({ media: 'print' });
+      await shoot(desk, shot);
+      await desk.emulateMedia({ media: 'screen' });
+      await desk.getByRole('button', { name: 'Back to patients' }).click();
+      return code;
+    };
+    let row = await find('Johnson');
+    await row.getByRole('button', { name: 'New access code' }).click();
+    await sheet('Su código de acceso al portal de resultados', 'es',
+      ['Para Katherine Johnson (BS-MRN-2)', 'Cómo iniciar sesión', 'Vaya a esta dirección:', 'su fecha de nacimiento'],
+      '10-sheet-es-printed');
+    await row.getByRole('button', { name: 'Proxies' }).click();
+    await desk.getByRole('heading', { level: 2, name: 'Proxies of Katherine Johnson' }).waitFor();
+    await desk.getByText('No proxy yet.').waitFor();
+    await axe(desk, 'proxies, none yet');
+    // A guardian for an adult is refused, and the reason is shown.
+    await desk.getByLabel('Proxy\'s full name').fill('Paul Proxy');
+    await desk.getByLabel('Proxy\'s own birth date').fill('1950-06-01');
+    await desk.getByLabel('Kind', { exact: true }).selectOption('guardian');
+    await desk.getByRole('button', { name: 'Add and print their code' }).click();
+    await desk.getByRole('alert').filter({ hasText: 'of age' }).waitFor();
+    await axe(desk, 'proxy refused');
+    await desk.getByLabel('Kind', { exact: true }).selectOption('caregiver');
+    const until = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+    await desk.getByLabel('Until (required for a caregiver)').fill(until);
+    await desk.getByRole('button', { name: 'Add and print their code' }).click();
+    const proxyCode = await sheet('Su código de acceso familiar', 'es',
+      ['Para Paul Proxy, para seguir los resultados de Katherine Johnson', '/proxy.html',
+        'su propia fecha de nacimiento, no la del paciente'], '11-proxy-sheet-es-printed');
+    await proxy.goto(`${BASE}/proxy.html`);
+    await proxy.getByLabel('Your access code').fill(proxyCode);
+    await proxy.getByLabel('Your own date of birth').fill('1950-06-01');
+    await proxy.getByRole('button', { name: 'Sign in' }).click();
+    await proxy.getByRole('heading', { level: 1, name: 'People you follow' }).waitFor();
+    check((await proxy.locator('#patients').innerText()).includes('Katherine Johnson'), 'the proxy follows the patient');
+    const link = desk.locator('tr', { hasText: 'Paul Proxy' });
+    check((await link.innerText()).includes('In force'), 'the link is in force');
+    await axe(desk, 'proxies listed');
+    await shoot(desk, '12-proxies');
+    await link.getByRole('button', { name: 'Renew Paul Proxy' }).click();
+    const later = new Date(Date.now() + 90 * 86400000).toISOString().slice(0, 10);
+    await desk.getByLabel('New end date').fill(later);
+    await axe(desk, 'renew form');
+    await desk.getByRole('button', { name: 'Save the new end' }).click();
+    await desk.getByRole('status').filter({ hasText: 'The access of Paul Proxy now ends on' }).waitFor();
+    await link.getByRole('button', { name: 'End access of Paul Proxy' }).click();
+    await desk.getByRole('status').filter({ hasText: 'Paul Proxy no longer has access' }).waitFor();
+    check((await link.innerText()).includes('Ended'), 'the link shows as ended');
+    row = await find('Brewster');
+    await row.getByRole('button', { name: 'New access code' }).click();
+    await sheet('Votre code d’accès au portail de résultats', 'fr',
+      ['Pour Grace Brewster (BS-MRN-1)', 'Comment vous connecter', 'Allez à cette adresse :', 'votre date de naissance'],
+      '13-sheet-fr-printed');
   });
 
   await step('the admin previews a policy that would release a report, cancels, saves a narrower one', async () => {
@@ -269,7 +400,9 @@ async function main() {
     for (const want of ['operator cli staff.add', 'admin ann.admin login.success', 'admin ann.admin physician.invite',
       `physician ${PHYSICIAN} physician.password_set`, `physician ${PHYSICIAN} login.success`,
       'staff dan.desk login.success', 'staff dan.desk patient.search', 'staff dan.desk patient.contact',
-      'staff dan.desk access_code.issue',
+      'staff dan.desk access_code.issue', 'staff dan.desk proxy.code', 'staff dan.desk proxy.grant',
+      'staff dan.desk proxy.renew', 'staff dan.desk proxy.end', 'staff dan.desk staff.discussions.list',
+      'staff dan.desk discussion.scheduled', 'staff dan.desk discussion.closed',
       'admin ann.admin policy.preview', 'admin ann.admin policy.save']) {
       check(log.includes(want), `audit has "${want}"`);
     }

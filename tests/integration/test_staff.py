@@ -167,6 +167,7 @@ def test_find_patient_and_new_access_code_ends_the_old_one(ctx):
     answers.append(r)
     first = r.json()["access_code"]
     assert r.json()["patient"]["patient_id"] == patient_id
+    assert r.json()["patient"]["language"] == "en", "no saved language: the site's default"
     sign = ctx.server.request("POST", "/api/v1/session", body={"access_code": first, "birth_date": "1985-12-10"})
     assert sign.status == 201, sign
     r = ctx.server.request("POST", "/api/v1/staff/patients/%s/access-code" % patient_id, token=staff)
@@ -174,6 +175,11 @@ def test_find_patient_and_new_access_code_ends_the_old_one(ctx):
     answers.append(r)
     second = r.json()["access_code"]
     assert second != first
+    ctx.cluster.sql("UPDATE portal.patients SET language = 'es' WHERE id = '%s'" % patient_id)
+    r = ctx.server.request("POST", "/api/v1/staff/patients/%s/access-code" % patient_id, token=staff)
+    assert r.status == 201 and r.json()["patient"]["language"] == "es", "the sheet in the patient's language"
+    answers.append(r)
+    second = r.json()["access_code"]
     old = ctx.server.request("POST", "/api/v1/session", body={"access_code": first, "birth_date": "1985-12-10"})
     assert old.status == 401, "the old code stops working"
     ended = ctx.server.request("GET", "/api/v1/patient/studies", token=sign.json()["token"])
@@ -188,7 +194,7 @@ def test_find_patient_and_new_access_code_ends_the_old_one(ctx):
     assert first not in log and second not in log and marker not in log
     audit = ctx.cluster.sql("SELECT action, count(*) FROM portal.audit_log WHERE actor_role = 'staff' "
                             "AND actor_id = 'desk-2' GROUP BY action ORDER BY action")
-    assert [(a[0], int(a[1])) for a in audit] == [("access_code.issue", 2), ("patient.search", 2)], audit
+    assert [(a[0], int(a[1])) for a in audit] == [("access_code.issue", 3), ("patient.search", 2)], audit
 
 
 def test_patient_search_is_rate_limited_per_person(ctx):
