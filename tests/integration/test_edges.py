@@ -181,7 +181,9 @@ def test_stalled_head_body_and_half_close_meet_their_deadlines(ctx):
 def test_connections_per_address_are_limited_without_a_proxy(ctx):
     # Defect 4: no per-address limit unless configured. Without PORTAL_TRUSTED_PROXIES portald is
     # reached directly, and one address may hold 64 connections.
-    s = harness.Server(ctx.cluster, env={"PORTAL_PER_IP_CONNECTIONS": ""})
+    # The held connections send nothing, so the head deadline (PORTAL_HEAD_TIMEOUT, 10 s) would
+    # close them while a loaded machine is still taking them: give it longer than this test waits.
+    s = harness.Server(ctx.cluster, env={"PORTAL_PER_IP_CONNECTIONS": "", "PORTAL_HEAD_TIMEOUT": "120"})
     held = []
     try:
         for _ in range(64):
@@ -190,7 +192,7 @@ def test_connections_per_address_are_limited_without_a_proxy(ctx):
         # The server takes the 64 from its listen queue in its own time (slower on a loaded
         # machine): until it has them all a 65th may still be served; once it has, the 65th is
         # closed unanswered.
-        deadline = time.time() + 10
+        deadline = time.time() + 60
         while True:
             time.sleep(0.3)
             out, closed, _ = _raw(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", wait=2)
