@@ -15,9 +15,13 @@ enum conn_phase {
 
 struct conn_deadlines;
 
-/* Starts the thread that closes connections past their deadline (checked every second). Returns
- * NULL when it cannot start (then no deadline holds but the idle timeout). */
-struct conn_deadlines *conn_deadline_start(int head_timeout, int body_timeout, int idle_timeout);
+struct conn_addresses;
+
+/* Starts the thread that closes connections past their deadline (checked every second). Each
+ * connection's entry also holds its place in addresses' count when addresses is not NULL.
+ * Returns NULL when it cannot start (then no deadline holds but the idle timeout). */
+struct conn_deadlines *conn_deadline_start(int head_timeout, int body_timeout, int idle_timeout,
+                                           struct conn_addresses *addresses);
 /* Stops the thread; call after the HTTP daemon has stopped. Accepts NULL. */
 void conn_deadline_stop(struct conn_deadlines *d);
 /* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls is the struct conn_deadlines). */

@@ -6,6 +6,7 @@
  * here always still belongs to the connection it was looked up for. */
 #include "conn_deadline.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "conn_addresses.h"
 #include "log.h"
 #include "periodic.h"
 
@@ -22,6 +24,7 @@ struct conn_entry {
     enum conn_phase phase;
     long long since_ms;
     bool shut;
+    struct conn_address *held; /* this connection's place in its address's count */
 };
 
 struct conn_deadlines {
@@ -29,6 +32,7 @@ struct conn_deadlines {
     struct conn_entry *head;
     long long limit_ms[4]; /* by enum conn_phase; 0: none */
     struct periodic *reaper;
+    struct conn_addresses *addresses; /* NULL: connections per address are not counted */
 };
 
 static atomic_ulong closed_total;
@@ -67,7 +71,8 @@ static int reap(void *arg)
     return 1;
 }
 
-struct conn_deadlines *conn_deadline_start(int head_timeout, int body_timeout, int idle_timeout)
+struct conn_deadlines *conn_deadline_start(int head_timeout, int body_timeout, int idle_timeout,
+                                           struct conn_addresses *addresses)
 {
     struct conn_deadlines *d = calloc(1, sizeof(*d));
     if (!d)
@@ -76,6 +81,7 @@ struct conn_deadlines *conn_deadline_start(int head_timeout, int body_timeout, i
     d->limit_ms[CONN_HEAD] = head_timeout * 1000LL;
     d->limit_ms[CONN_BODY] = body_timeout * 1000LL;
     d->limit_ms[CONN_NEXT_HEAD] = idle_timeout * 1000LL;
+    d->addresses = addresses;
     d->reaper =
         periodic_start("http deadlines", "only the idle timeout closes slow connections", reap, d);
     if (!d->reaper) {
@@ -115,6 +121,15 @@ void conn_deadline_notify(void *cls, struct MHD_Connection *conn, void **socket_
         e->fd = ci->connect_fd;
         e->phase = CONN_HEAD;
         e->since_ms = now_ms();
+        if (d->addresses) {
+            const union MHD_ConnectionInfo *ai =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            if (ai && ai->client_addr)
+                e->held = conn_addresses_hold(d->addresses, ai->client_addr,
+                                              ai->client_addr->sa_family == AF_INET6
+                                                  ? sizeof(struct sockaddr_in6)
+                                                  : sizeof(struct sockaddr_in));
+        }
         pthread_mutex_lock(&d->lock);
         e->next = d->head;
         if (d->head)
@@ -136,6 +151,8 @@ void conn_deadline_notify(void *cls, struct MHD_Connection *conn, void **socket_
         e->next->prev = e->prev;
     pthread_mutex_unlock(&d->lock);
     *socket_context = NULL;
+    if (d->addresses)
+        conn_addresses_release(d->addresses, e->held);
     free(e);
 }
 

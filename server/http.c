@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "conn_addresses.h"
 #include "conn_deadline.h"
 #include "db.h"
 #include "fhir.h"
@@ -53,6 +54,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     const struct config *cfg;
     struct conn_deadlines *deadlines;
+    struct conn_addresses *addresses; /* NULL: no limit per client address */
     atomic_int in_flight;
     int port;
 };
@@ -63,6 +65,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap);
+static enum MHD_Result admit_address(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 static struct req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
                            const char *method);
 static void req_free(struct req *rq);
@@ -258,16 +261,31 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
         return NULL;
     }
     s->cfg = cfg;
-    s->deadlines = conn_deadline_start(cfg->head_timeout, cfg->body_timeout, cfg->idle_timeout);
+    if (cfg->per_ip_connections > 0 &&
+        !(s->addresses = conn_addresses_new((unsigned)cfg->per_ip_connections))) {
+        freeaddrinfo(ai);
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->deadlines =
+        conn_deadline_start(cfg->head_timeout, cfg->body_timeout, cfg->idle_timeout, s->addresses);
+    if (s->addresses && !s->deadlines) {
+        freeaddrinfo(ai);
+        conn_addresses_free(s->addresses);
+        free(s);
+        snprintf(err, errlen,
+                 "cannot start the connection watch that PORTAL_PER_IP_CONNECTIONS needs");
+        return NULL;
+    }
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, 0, s->addresses ? admit_address : NULL, s->addresses, on_request, s,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)cfg->connection_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -278,6 +296,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t errle
         snprintf(err, errlen, "cannot listen on PORTAL_LISTEN %s:%d (in use or not permitted)",
                  cfg->listen_host, cfg->listen_port);
         conn_deadline_stop(s->deadlines);
+        conn_addresses_free(s->addresses);
         free(s);
         return NULL;
     }
@@ -306,7 +325,23 @@ void http_stop(struct http_server *s, int grace_ms)
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     conn_deadline_stop(s->deadlines);
+    conn_addresses_free(s->addresses);
     free(s);
+}
+
+/* libmicrohttpd's accept policy: a connection over PORTAL_PER_IP_CONNECTIONS is closed unanswered,
+ * as libmicrohttpd's own limit did. A flood from one address is logged once a second at most. */
+static enum MHD_Result admit_address(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    if (conn_addresses_admit(cls, addr, addrlen))
+        return MHD_YES;
+    static atomic_llong last_logged;
+    long long now = (long long)time(NULL);
+    long long last = atomic_load(&last_logged);
+    if (now != last && atomic_compare_exchange_strong(&last_logged, &last, now))
+        log_msg(LOG_WARN, "http: a client address is at PORTAL_PER_IP_CONNECTIONS; closing its new "
+                          "connections unanswered");
+    return MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -181,9 +181,10 @@ def test_stalled_head_body_and_half_close_meet_their_deadlines(ctx):
 def test_connections_per_address_are_limited_without_a_proxy(ctx):
     # Defect 4: no per-address limit unless configured. Without PORTAL_TRUSTED_PROXIES portald is
     # reached directly, and one address may hold 64 connections.
-    # The held connections send nothing, so the head deadline (PORTAL_HEAD_TIMEOUT, 10 s) would
-    # close them while a loaded machine is still taking them: give it longer than this test waits.
-    s = harness.Server(ctx.cluster, env={"PORTAL_PER_IP_CONNECTIONS": "", "PORTAL_HEAD_TIMEOUT": "120"})
+    # The held connections send nothing, so the head deadline (PORTAL_HEAD_TIMEOUT, 10 s) and the
+    # idle timeout (60 s) would close them while a loaded machine is still taking them: give both
+    # longer than this test waits.
+    s = harness.Server(ctx.cluster, env={"PORTAL_PER_IP_CONNECTIONS": "", "PORTAL_HEAD_TIMEOUT": "120", "PORTAL_IDLE_TIMEOUT": "300"})
     held = []
     try:
         for _ in range(64):
@@ -199,6 +200,7 @@ def test_connections_per_address_are_limited_without_a_proxy(ctx):
             if (closed and out == b"") or time.time() > deadline:
                 break
         assert closed and out == b"", out
+        assert "a client address is at PORTAL_PER_IP_CONNECTIONS" in s.read_log()
         held.pop().close()
         time.sleep(0.3)
         out, closed, _ = _raw(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", wait=1)
