@@ -13,7 +13,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, steps } from './lib.mjs';
+import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, launchChromium, steps } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BASE = env('PORTAL_URL');
@@ -312,12 +312,7 @@ async function walk(browser, lang, viaSwitch) {
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium(chromium);
   try {
     await walk(browser, 'es', false);
     await walk(browser, 'fr', true);

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, steps } from './lib.mjs';
+import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, launchChromium, steps } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BASE = env('PORTAL_URL');
@@ -356,12 +356,7 @@ async function walk(browser, lang) {
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium(chromium);
   for (const lang of LANGS) {
     const started = Date.now();
     await walk(browser, lang);
