@@ -17,6 +17,11 @@ int h_ingest_report(struct req *rq);
 /* session: h_session.c */
 int h_session_create(struct req *rq);
 int h_proxy_session_create(struct req *rq);
+/* h_session_switch.c: a proxy who is also a patient, between their two identities. */
+int h_proxy_own_record_get(struct req *rq);
+int h_proxy_own_record(struct req *rq);
+int h_patient_family_access_get(struct req *rq);
+int h_patient_family_access(struct req *rq);
 int h_proxy_patients(struct req *rq);
 int h_proxy_patient_studies(struct req *rq);
 int h_proxy_study(struct req *rq);
@@ -89,6 +94,7 @@ int h_staff_proxy_link_grant(struct req *rq);
 int h_staff_proxy_code(struct req *rq);
 int h_staff_proxy_link_renew(struct req *rq);
 int h_staff_proxy_link_end(struct req *rq);
+int h_staff_proxy_patient(struct req *rq);
 /* server/h_staff_physicians.c; the invitation's use is in h_physician_session.c. */
 int h_admin_physicians(struct req *rq);
 int h_admin_physician_invitation(struct req *rq);

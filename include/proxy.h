@@ -22,6 +22,10 @@ struct proxy_person {
     const char *name;
     const char *birth_date; /* YYYY-MM-DD: their own, asked at sign-in with the code */
     const char *email;      /* NULL: none */
+    /* The proxy is also this patient of the site (their own record), by MRN and, when the MRN is
+     * used by more than one, assigning authority; NULL: not a patient here. */
+    const char *patient_mrn;
+    const char *patient_authority;
 };
 
 struct proxy_grant {
@@ -50,6 +54,14 @@ proxy_create_linked(const struct proxy_person *p, const struct proxy_grant *g,
 __attribute__((warn_unused_result)) int proxy_new_code(const char *proxy_id,
                                                        const struct origin *from,
                                                        struct proxy_code *out, struct outcome *o);
+/* Records that proxy_id is the same person as a patient (by patient_id, else by mrn and
+ * authority; all NULL: no patient of the site), so that one sign-in switches between their own
+ * record and the people they follow (h_session_switch.c). 404 for no such proxy or patient id, 422
+ * naming the field when the MRN names no one or more than one, or the birth dates differ; 409 when
+ * the patient is recorded as another proxy. Audited as from->actor. */
+__attribute__((warn_unused_result)) int
+proxy_set_patient(const char *proxy_id, const char *patient_id, const char *mrn,
+                  const char *authority, const struct origin *from, struct outcome *o);
 /* Links a proxy to a patient; link_id receives the new link's id. */
 __attribute__((warn_unused_result)) int proxy_link_grant(const struct proxy_grant *g,
                                                          const struct origin *from,

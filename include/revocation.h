@@ -26,7 +26,8 @@ revocation_revoke(enum role role, const char *sub, const char *request_id, struc
 /* After a statement that ended (role, sub)'s sessions in SQL (portal.revoke_sessions inside a
  * larger write: a new access code, a physician disabled or reset), makes this instance refuse the
  * ended tokens before the answer goes out, as revocation_revoke does; the NOTIFY alone may reach
- * the listener after the client's next request. */
+ * the listener after the client's next request. The same person's other identity (a proxy who is
+ * also a patient) is caught up too: the statements that revoke end both. */
 void revocation_caught_up(enum role role, const char *sub, const char *request_id);
 /* The iat for a token signed now for (role, sub): now, or the revocation second when that is
  * later (a sign-in in the same second as a sign-out). */

@@ -47,6 +47,11 @@ int session_refuse(struct req *rq, enum role role, const char *sub, const char *
  * sub) and answers 201 {token, expires_at} with the same token as the session cookie. Returns the
  * status. */
 int session_issue(struct req *rq, enum role role, const char *sub, const char *success_key);
+/* Signs a token for (role, sub) valid for ttl seconds and answers 201 {token, expires_at} with it
+ * as the session cookie, auditing nothing: for a caller that has audited the session itself (a
+ * switch between a proxy and the same person's own record, h_session_switch.c). Returns the
+ * status. */
+int session_answer(struct req *rq, enum role role, const char *sub, int ttl);
 /* Adds the Set-Cookie header carrying token for max_age seconds ("" and 0 sign out). Returns 0,
  * or -1 when memory ran out. */
 __attribute__((warn_unused_result)) int session_set_cookie(struct req *rq, const char *token,

@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 PEOPLE_FACING="server/http.c server/h_patient.c server/h_physician.c server/h_physician_session.c
   server/h_preference.c server/h_session.c server/h_language.c server/session.c server/req_db.c
   server/static_files.c server/h_discussion_answer.c server/h_proxy.c server/h_access_log.c
-  server/h_patient_proxies.c"
+  server/h_patient_proxies.c server/h_session_switch.c"
 extract() {
     local out
     out=$(realpath -m "$1")

@@ -178,3 +178,26 @@ int h_staff_proxy_link_end(struct req *rq)
         return req_fail(rq, &o);
     return req_json(rq, 200, json_pack("{s:s, s:s}", "id", rq->id, "status", "ended"));
 }
+
+/* The proxy is also this patient of the site (their own record), or, with null, no patient here:
+ * one sign-in then switches between the two (h_session_switch.c). */
+int h_staff_proxy_patient(struct req *rq)
+{
+    static const char *const fields[] = {"patient_id", NULL};
+    struct validation v = {0};
+    v_only(&v, rq->in, "", fields);
+    json_t *given = json_object_get(rq->in, "patient_id");
+    const char *patient_id = NULL;
+    if (!given)
+        v_fail(&v, "", "patient_id", "is required (null: not a patient here)");
+    else if (!json_is_null(given))
+        patient_id = v_string(&v, rq->in, "", "patient_id", true, PROXY_ID_LEN);
+    if (v.errors.count)
+        return req_invalid(rq, &v.errors);
+    struct origin from = staff_origin(rq);
+    struct outcome o = {0};
+    if (proxy_set_patient(rq->id, patient_id, NULL, NULL, &from, &o))
+        return req_fail(rq, &o);
+    return req_json(rq, 200,
+                    json_pack("{s:s, s:s?}", "proxy_id", rq->id, "patient_id", patient_id));
+}

@@ -35,19 +35,21 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
-            "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
-            "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
-            "               | staff-add ID staff|admin NAME\n"
-            "               | proxy-add NAME BIRTH_DATE [EMAIL] | proxy-code PROXY_ID\n"
-            "               | proxy-grant PROXY_ID MRN guardian|caregiver [--until TIME] ...\n"
-            "               | proxy-renew LINK_ID UNTIL | proxy-end LINK_ID\n"
-            "               | catalogue en|es|fr\n"
-            "               | seed-history [--days N] [--shape S]\n"
-            "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
-            "[--by-hour]]\n"
-            "Configuration comes from PORTAL_* environment variables (see README.md).\n");
+    fprintf(
+        stderr,
+        "usage: portald serve | migrate | token --role ROLE --sub SUB [--ttl SECONDS]\n"
+        "               | seed-demo | access-code MRN [AUTHORITY] | access-codes-pending\n"
+        "               | set-password PHYSICIAN_ID | end-sessions ROLE SUB\n"
+        "               | staff-add ID staff|admin NAME\n"
+        "               | proxy-add NAME BIRTH_DATE [EMAIL] [--patient MRN] | proxy-code PROXY_ID\n"
+        "               | proxy-patient PROXY_ID MRN|--none [--authority A]\n"
+        "               | proxy-grant PROXY_ID MRN guardian|caregiver [--until TIME] ...\n"
+        "               | proxy-renew LINK_ID UNTIL | proxy-end LINK_ID\n"
+        "               | catalogue en|es|fr\n"
+        "               | seed-history [--days N] [--shape S]\n"
+        "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
+        "[--by-hour]]\n"
+        "Configuration comes from PORTAL_* environment variables (see README.md).\n");
     return 2;
 }
 

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "origin.h"
+#include "revocation.h"
 #include "router.h"
 #include "timefmt.h"
 
@@ -77,7 +78,33 @@ int proxy_create(const struct proxy_person *p, const struct origin *from, struct
     check_person(p, &fe);
     if (fe.count)
         return outcome_invalid(o, &fe);
-    return new_code(NULL, p, from, out, o);
+    if (!p->patient_mrn)
+        return new_code(NULL, p, from, out, o);
+    /* Also a patient of the site: one statement, so a refused patient keeps no proxy. */
+    struct access_code code;
+    if (access_code_new(&code) < 0)
+        return outcome_fail(o, FAIL_INTERNAL, 500, "Could not make an access code.");
+    const char *params[12] = {NULL,
+                              p->name,
+                              p->birth_date,
+                              p->email,
+                              code.selector,
+                              code.hash,
+                              actor_role_of(from),
+                              actor_of(from),
+                              from->request_id,
+                              from->client_addr,
+                              p->patient_mrn,
+                              p->patient_authority};
+    PGresult *r;
+    int s;
+    if ((s = db_exec(Q_PROXY_CREATE_SAME_PERSON, 12, params, &r, o, from->request_id)))
+        return s;
+    snprintf(out->proxy_id, sizeof(out->proxy_id), "%s", db_value(r, 0, "id"));
+    snprintf(out->code, sizeof(out->code), "%s", code.code);
+    PQclear(r);
+    memset(&code, 0, sizeof(code));
+    return 0;
 }
 
 int proxy_create_linked(const struct proxy_person *p, const struct proxy_grant *g,
@@ -117,6 +144,39 @@ int proxy_new_code(const char *proxy_id, const struct origin *from, struct proxy
     if (!proxy_id || !router_is_uuid(proxy_id, strlen(proxy_id)))
         return outcome_fail(o, FAIL_REFUSED, 404, "No such proxy.");
     return new_code(proxy_id, NULL, from, out, o);
+}
+
+int proxy_set_patient(const char *proxy_id, const char *patient_id, const char *mrn,
+                      const char *authority, const struct origin *from, struct outcome *o)
+{
+    if (!proxy_id || !router_is_uuid(proxy_id, strlen(proxy_id)))
+        return outcome_fail(o, FAIL_REFUSED, 404, "No such proxy.");
+    if (patient_id && !router_is_uuid(patient_id, strlen(patient_id)))
+        return outcome_fail(o, FAIL_REFUSED, 404, "No such patient.");
+    if (mrn && !*mrn) {
+        struct field_errors fe = {0};
+        field_error_add(&fe, "", "mrn", "must not be empty");
+        return outcome_invalid(o, &fe);
+    }
+    const char *params[8] = {proxy_id,
+                             patient_id,
+                             patient_id ? NULL : mrn,
+                             patient_id ? NULL : authority,
+                             actor_role_of(from),
+                             actor_of(from),
+                             from->request_id,
+                             from->client_addr};
+    PGresult *r;
+    int s;
+    if ((s = db_exec(Q_PROXY_SET_PATIENT, 8, params, &r, o, from->request_id)))
+        return s;
+    /* The earlier patient's sessions were ended in the same statement (one may have been opened by
+     * switching from this proxy): refused here before the answer goes out. */
+    const char *before = db_value(r, 0, "before"), *after = db_value(r, 0, "patient_id");
+    if (before && (!after || strcmp(before, after) != 0))
+        revocation_caught_up(ROLE_PATIENT, before, from->request_id);
+    PQclear(r);
+    return 0;
 }
 
 int proxy_link_grant(const struct proxy_grant *g, const struct origin *from,

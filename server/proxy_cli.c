@@ -2,6 +2,7 @@
  * proxy.c, each printing what it did, or the outcome's detail on stderr. */
 #include "proxy_cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +15,9 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: portald proxy-add NAME BIRTH_DATE [EMAIL]\n"
+    fprintf(stderr, "usage: portald proxy-add NAME BIRTH_DATE [EMAIL] [--patient MRN]\n"
+                    "                         [--authority AUTHORITY]\n"
+                    "       portald proxy-patient PROXY_ID MRN|--none [--authority AUTHORITY]\n"
                     "       portald proxy-code PROXY_ID\n"
                     "       portald proxy-grant PROXY_ID MRN guardian|caregiver [--until TIME]\n"
                     "                           [--authority AUTHORITY] [--by NAME]\n"
@@ -43,11 +46,41 @@ static int run(int argc, char **argv, const struct origin *from)
     const char *cmd = argv[1];
     struct outcome o = {0};
     struct proxy_code code;
-    if (strcmp(cmd, "proxy-add") == 0 && (argc == 4 || argc == 5)) {
-        struct proxy_person p = {argv[2], argv[3], argc == 5 ? argv[4] : NULL};
+    if (strcmp(cmd, "proxy-add") == 0 && argc >= 4) {
+        struct proxy_person p = {argv[2], argv[3], NULL, NULL, NULL};
+        int i = 4;
+        if (i < argc && strncmp(argv[i], "--", 2) != 0)
+            p.email = argv[i++];
+        for (; i + 1 < argc; i += 2) {
+            if (strcmp(argv[i], "--patient") == 0)
+                p.patient_mrn = argv[i + 1];
+            else if (strcmp(argv[i], "--authority") == 0)
+                p.patient_authority = argv[i + 1];
+            else
+                return usage();
+        }
+        if (i != argc || (p.patient_authority && !p.patient_mrn))
+            return usage();
         if (proxy_create(&p, from, &code, &o))
             return failed(&o);
         print_code(&code);
+        if (p.patient_mrn)
+            printf("The proxy is also patient %s: one sign-in switches between their own record "
+                   "and the people they follow.\n",
+                   p.patient_mrn);
+        return 0;
+    }
+    if (strcmp(cmd, "proxy-patient") == 0 && (argc == 4 || argc == 6)) {
+        bool none = strcmp(argv[3], "--none") == 0;
+        const char *authority = NULL;
+        if (argc == 6) {
+            if (none || strcmp(argv[4], "--authority") != 0)
+                return usage();
+            authority = argv[5];
+        }
+        if (proxy_set_patient(argv[2], NULL, none ? NULL : argv[3], authority, from, &o))
+            return failed(&o);
+        printf("proxy_patient\t%s\t%s\n", argv[2], none ? "-" : argv[3]);
         return 0;
     }
     if (strcmp(cmd, "proxy-code") == 0 && argc == 3) {

@@ -610,8 +610,8 @@ const struct query_def queries[Q_COUNT] = {
                                "'access_code.issue', jsonb_build_object('patient_id', id), $8, $9 "
                                "FROM changed) "
                                /* a new code ends the sessions the old one opened */
-                               "SELECT id AS patient_id, portal.revoke_sessions('patient', "
-                               "id::text) FROM changed",
+                               "SELECT id AS patient_id, (SELECT max(revoked_before) FROM "
+                               "portal.revoke_person_sessions('patient', id::text)) FROM changed",
                                9},
 
     /* One-shot commands. */
@@ -691,7 +691,12 @@ const struct query_def queries[Q_COUNT] = {
                              "ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, "
                              "applied_at = now()",
                              2, true},
-    [Q_REVOKE_SESSIONS] = {"revoke_sessions", "SELECT portal.revoke_sessions($1, $2)", 2},
+    /* The person's sessions, and those of their other identity (a proxy who is also a patient,
+     * 66_same_person.sql): one row each. */
+    [Q_REVOKE_SESSIONS] = {"revoke_sessions",
+                           "SELECT role, sub, revoked_before "
+                           "FROM portal.revoke_person_sessions($1, $2)",
+                           2},
     [Q_SESSION_REVOKED_BEFORE] = {"session_revoked_before",
                                   "SELECT revoked_before FROM portal.session_revocations "
                                   "WHERE role = $1 AND sub = $2",
@@ -745,12 +750,14 @@ const struct query_def queries[Q_COUNT] = {
                            "FROM portal.patient_proxies($1)",
                            1},
     /* A new code for an existing proxy ends the sessions the old one opened. */
-    [Q_PROXY_SET_CODE] = {"proxy_set_code",
-                          "SELECT x.id, CASE WHEN $1::uuid IS NOT NULL AND x.id IS NOT NULL THEN "
-                          "portal.revoke_sessions('proxy', x.id::text) END AS revoked "
-                          "FROM (SELECT portal.proxy_set_code($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                          "$10) AS id) x",
-                          10},
+    [Q_PROXY_SET_CODE] =
+        {"proxy_set_code",
+         "SELECT x.id, CASE WHEN $1::uuid IS NOT NULL AND x.id IS NOT NULL THEN "
+         "(SELECT max(revoked_before) FROM portal.revoke_person_sessions('proxy', x.id::text)) END "
+         "AS revoked "
+         "FROM (SELECT portal.proxy_set_code($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+         "$10) AS id) x",
+         10},
     /* One statement, so a refused link keeps no proxy (OFFSET 0: the code is written first). */
     [Q_PROXY_CREATE_LINKED] = {"proxy_create_linked",
                                "SELECT x.id AS proxy_id, portal.proxy_grant(x.id, $10::uuid, NULL, "
@@ -770,6 +777,26 @@ const struct query_def queries[Q_COUNT] = {
                              "FROM portal.staff_proxy_links($1)",
                              1},
     [Q_PROXY_END] = {"proxy_end", "SELECT portal.proxy_end($1, $2, $3, $4, $5, $6) AS ended", 6},
+    /* A proxy who is also a patient (66_same_person.sql). */
+    [Q_SAME_PERSON] = {"same_person", "SELECT role, sub FROM portal.same_person($1, $2)", 2},
+    [Q_SESSION_SWITCH] = {"session_switch",
+                          "SELECT role, sub, language FROM portal.session_switch($1, $2, $3, $4)",
+                          4},
+    [Q_PROXY_SET_PATIENT] = {"proxy_set_patient",
+                             /* before: read in the statement's snapshot, taken before the
+                              * function's change */
+                             "SELECT (SELECT x.patient_id FROM portal.proxies x WHERE x.id = $1) "
+                             "AS before, portal.proxy_set_patient($1, $2, $3, $4, $5, $6, $7, "
+                             "$8) AS patient_id",
+                             8},
+    /* A new proxy who is the patient with MRN $11 (authority $12), in one statement: nothing is
+     * kept when the patient is refused. */
+    [Q_PROXY_CREATE_SAME_PERSON] = {"proxy_create_same_person",
+                                    "SELECT x.id, portal.proxy_set_patient(x.id, NULL, $11, $12, "
+                                    "$7, $8, $9, $10) AS patient_id "
+                                    "FROM (SELECT portal.proxy_set_code($1, $2, $3, $4, $5, $6, "
+                                    "$7, $8, $9, $10) AS id OFFSET 0) x",
+                                    12},
     [Q_SET_NOT_FOR_PROXIES] = {"set_not_for_proxies",
                                "SELECT portal.set_not_for_proxies($1, $2, $3, $4, $5) AS flag", 5},
     [Q_PATIENT_ACCESS_LOG] = {"patient_access_log",

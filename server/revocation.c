@@ -193,20 +193,40 @@ int revocation_revoke(enum role role, const char *sub, const char *request_id, s
     int s = db_exec(Q_REVOKE_SESSIONS, 2, p, &r, o, request_id);
     if (s)
         return s;
-    long before = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    /* One row for the person, and one for their other identity when they have one. */
+    for (int i = 0; i < PQntuples(r); i++) {
+        enum role each = role_from_name(PQgetvalue(r, i, 0));
+        const char *each_sub = PQgetvalue(r, i, 1);
+        long before = strtol(PQgetvalue(r, i, 2), NULL, 10);
+        remember(each, each_sub, before, false);
+        wait_until_heard(each, each_sub, before);
+    }
     PQclear(r);
-    remember(role, sub, before, false);
-    wait_until_heard(role, sub, before);
     return 0;
 }
 
-void revocation_caught_up(enum role role, const char *sub, const char *request_id)
+static void caught_up_one(enum role role, const char *sub, const char *request_id)
 {
     long before = 0;
     if (lookup_db(role, sub, &before, request_id) != 1)
         return;
     remember(role, sub, before, false);
     wait_until_heard(role, sub, before);
+}
+
+void revocation_caught_up(enum role role, const char *sub, const char *request_id)
+{
+    caught_up_one(role, sub, request_id);
+    /* The statement that revoked ended the same person's other identity too
+     * (portal.revoke_person_sessions). */
+    const char *p[2] = {role_name(role), sub};
+    PGresult *r;
+    struct outcome o;
+    if (db_exec(Q_SAME_PERSON, 2, p, &r, &o, request_id))
+        return;
+    for (int i = 0; i < PQntuples(r); i++)
+        caught_up_one(role_from_name(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1), request_id);
+    PQclear(r);
 }
 
 time_t revocation_issue_time(enum role role, const char *sub, time_t now)

@@ -62,6 +62,10 @@ const struct route routes[] = {
      "patient_proxies"},
     {"DELETE", "/api/v1/patient/proxies/{id}", h_patient_proxy_end, ROLE_PATIENT, BODY_NONE, 0,
      "patient_proxy_end"},
+    {"GET", "/api/v1/patient/family-access", h_patient_family_access_get, ROLE_PATIENT, BODY_NONE,
+     0, "patient_family_access_get"},
+    {"POST", "/api/v1/patient/family-access", h_patient_family_access, ROLE_PATIENT, BODY_NONE, 0,
+     "patient_family_access"},
 
     /* Proxies (issue 16): their own sign-in, and what they may see of the patients they act
      * for. */
@@ -73,6 +77,10 @@ const struct route routes[] = {
     {"GET", "/api/v1/proxy/patients/{id}/access-log", h_proxy_access_log, ROLE_PROXY, BODY_NONE, 0,
      "proxy_access_log"},
     {"GET", "/api/v1/proxy/studies/{id}", h_proxy_study, ROLE_PROXY, BODY_NONE, 0, "proxy_study"},
+    {"GET", "/api/v1/proxy/own-record", h_proxy_own_record_get, ROLE_PROXY, BODY_NONE, 0,
+     "proxy_own_record_get"},
+    {"POST", "/api/v1/proxy/own-record", h_proxy_own_record, ROLE_PROXY, BODY_NONE, 0,
+     "proxy_own_record"},
 
     {"GET", "/api/v1/physician/worklist", h_physician_worklist, ROLE_PHYSICIAN, BODY_NONE, 0,
      "physician_worklist"},
@@ -132,6 +140,8 @@ const struct route routes[] = {
      ROLE_STAFF | ROLE_ADMIN, BODY_JSON, LIMIT_SMALL, "staff_proxy_link_grant"},
     {"POST", "/api/v1/staff/proxies/{id}/access-code", h_staff_proxy_code, ROLE_STAFF | ROLE_ADMIN,
      BODY_NONE, 0, "staff_proxy_code"},
+    {"PUT", "/api/v1/staff/proxies/{id}/patient", h_staff_proxy_patient, ROLE_STAFF | ROLE_ADMIN,
+     BODY_JSON, LIMIT_SMALL, "staff_proxy_patient"},
     {"PUT", "/api/v1/staff/proxy-links/{id}", h_staff_proxy_link_renew, ROLE_STAFF | ROLE_ADMIN,
      BODY_JSON, LIMIT_SMALL, "staff_proxy_link_renew"},
     {"DELETE", "/api/v1/staff/proxy-links/{id}", h_staff_proxy_link_end, ROLE_STAFF | ROLE_ADMIN,

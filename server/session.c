@@ -99,11 +99,15 @@ int session_issue(struct req *rq, enum role role, const char *sub, const char *s
     if ((s = req_run(rq, Q_LOGIN_SUCCEEDED, 1, p, &r)) ||
         (s = audit_login(rq, role, "login.success", sub)))
         return s;
+    return session_answer(rq, role, sub, rq->cfg->session_ttl);
+}
+
+int session_answer(struct req *rq, enum role role, const char *sub, int ttl)
+{
     long exp = 0;
     /* Issued no earlier than the person's last revocation, or a sign-in in the same second as a
      * sign-out would make a token that is born ended. */
-    char *token = auth_sign(role, sub, rq->cfg->session_ttl,
-                            revocation_issue_time(role, sub, time(NULL)), &exp);
+    char *token = auth_sign(role, sub, ttl, revocation_issue_time(role, sub, time(NULL)), &exp);
     if (!token)
         return req_problem(rq, 500, "Sign-in is not configured (PORTAL_JWT_SECRET).");
     time_t t = (time_t)exp;
@@ -112,7 +116,7 @@ int session_issue(struct req *rq, enum role role, const char *sub, const char *s
     char expires[TIMEFMT_RFC3339_LEN];
     strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_t *body = json_pack("{s:s, s:s}", "token", token, "expires_at", expires);
-    int cookie_rc = session_set_cookie(rq, token, rq->cfg->session_ttl);
+    int cookie_rc = session_set_cookie(rq, token, ttl);
     free(token);
     if (cookie_rc < 0) {
         json_decref(body);

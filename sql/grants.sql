@@ -146,6 +146,10 @@ GRANT EXECUTE ON FUNCTION
     portal.proxy_end(uuid, uuid, text, text, text, text),
     portal.staff_proxy_links(uuid),
     portal.set_not_for_proxies(text, uuid, boolean, text, text),
+    -- a proxy who is also a patient (SECURITY DEFINER): recorded, switched between, both ended
+    portal.same_person(text, text),
+    portal.session_switch(text, text, text, text),
+    portal.proxy_set_patient(uuid, uuid, text, text, text, text, text, text),
     -- who has seen my record (SECURITY DEFINER)
     portal.patient_access_log(uuid, bigint, integer),
     portal.proxy_access_log(uuid, uuid, bigint, integer),
@@ -191,6 +195,7 @@ GRANT EXECUTE ON FUNCTION
     portal.login_failed(text[], integer[], interval, interval),
     portal.login_succeeded(text),
     portal.revoke_sessions(text, text),
+    portal.revoke_person_sessions(text, text),
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
     -- `portald backtest` (SECURITY DEFINER)

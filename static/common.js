@@ -329,3 +329,25 @@ export async function signOut(showSignin) {
   showSignin('');
   announce(t('You are signed out.'));
 }
+
+// A proxy who is also a patient switches between their two pages with one sign-in: the server
+// answers a session of the other identity in the same cookie (docs/web.md#proxy-access), then the
+// other page loads. Whether there is one to switch to: GET on the same path, {available}.
+export async function offerSwitch(path, button, to, failed) {
+  const { available } = await api('GET', path);
+  button.closest('[data-switch]').hidden = !available;
+  if (button.dataset.bound) {
+    return;
+  }
+  button.dataset.bound = '1';
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api('POST', path);
+      window.location.assign(to);
+    } catch (err) {
+      button.disabled = false;
+      failed(err);
+    }
+  });
+}

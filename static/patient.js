@@ -4,7 +4,7 @@
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
   formatDateTime, formatDayHour, formatShortDate, timeEl, localInputToIso, setBusy, signIn,
-  signinShown, signOut, t, loadLanguage, offerLanguages,
+  signinShown, signOut, t, loadLanguage, offerLanguages, offerSwitch,
 } from './common.js';
 
 // The lifecycle in order, with the short names the progress tracker shows. Texts are looked up
@@ -211,6 +211,8 @@ async function showList(focus) {
     }
     ul.append(li);
   }
+  // A patient who also follows someone's results (a parent, a caregiver) switches to them here.
+  await offerSwitch('/api/v1/patient/family-access', document.getElementById('family-access-button'), '/proxy.html', handleError);
   show('list');
   document.title = t('Your exams – Your imaging results');
   if (focus) {

@@ -5,6 +5,7 @@
 import {
   api, ApiError, el, showError, showFailure, clearMessages, focusHeading, formatDate,
   formatDateTime, formatShortDate, timeEl, signIn, signinShown, signOut, t, loadLanguage, offerLanguages,
+  offerSwitch,
 } from './common.js';
 
 // Looked up when shown: the catalogue arrives after the module loads.
@@ -105,6 +106,10 @@ async function patientsById() {
 
 async function showPatients(focus) {
   const patients = await patientsById();
+  // A proxy the clinic has recorded as one of its patients switches to their own record here;
+  // any other has their own page and code.
+  await offerSwitch('/api/v1/proxy/own-record', document.getElementById('own-record-button'), '/', handleError);
+  document.getElementById('own-record-elsewhere').hidden = !document.getElementById('own-record').hidden;
   const ul = document.getElementById('patients');
   ul.replaceChildren();
   if (!patients.size) {

@@ -107,8 +107,8 @@ BEGIN
 END $$;
 
 -- The patients this proxy acts for now, with the kind and end of each link. (A proxy who is also a
--- patient reads their own record by signing in as that patient: proxies.patient_id only records
--- that they are the same person.)
+-- patient reads their own record in a patient session, opened by switching:
+-- sql/definitions/66_same_person.sql.)
 CREATE OR REPLACE FUNCTION portal.proxy_patients(p_proxy uuid)
 RETURNS TABLE (patient_id uuid, name text, relation text, ends_at timestamptz, sees_log boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

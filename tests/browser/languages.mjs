@@ -1,6 +1,7 @@
 // Every page state in Spanish and in French (issue 16): the patient's sign-in, list, a study in
 // review, a released report with its call-back form, the call-back booked with the office's
-// message, and "who has seen your record"; a caregiver's family access page (sign-in, the people
+// message, then closed on the physician's page and read as closed by the patient, and "who has
+// seen your record"; a caregiver's family access page (sign-in, the people
 // followed, their exams, a report); the physician's sign-in, worklist (with the request to
 // answer) and a study. Spanish comes from the browser's Accept-Language, French from the page's
 // switch. In each state <html lang> is the language's, no English text of the catalogue is left on
@@ -12,7 +13,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, steps } from './lib.mjs';
+import { AXE, AXE_TAGS, DESKTOP, PHONE, check, env, launchChromium, steps } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BASE = env('PORTAL_URL');
@@ -277,17 +278,41 @@ async function walk(browser, lang, viaSwitch) {
     check(await overflowAtPhone(doctor) <= 0, 'nothing wider than a phone');
     await checkState(doctor, lang, leftovers, 'physician-study', errors);
   });
+
+  // The loop closed on the physician's page in the language, and read by the patient on theirs.
+  await step(`${lang}: the physician closes the call-back on the page; the patient reads that it is closed`, async () => {
+    await doctor.goto(`${BASE}/physician`);
+    await doctor.getByRole('heading', { level: 1, name: t('Worklist') }).waitFor();
+    const req = doctor.locator('#requests li.request').first();
+    await req.getByLabel(t('Mark the request')).selectOption('closed');
+    await req.getByRole('button', { name: t('Save') }).click();
+    await doctor.locator('#requests li.request form').waitFor({ state: 'detached' });
+    await checkState(doctor, lang, leftovers, 'physician-request-closed', errors);
+    const patientCtx = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'Europe/Madrid', reducedMotion: 'reduce' });
+    await patientCtx.addCookies([{ name: 'portal_lang', value: lang, url: BASE }]);
+    const again = await patientCtx.newPage();
+    again.setDefaultTimeout(10000);
+    again.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    await again.goto(`${BASE}/`);
+    await again.locator('#access-code').fill(data.code);
+    await again.locator('#birth-date').fill(BIRTH);
+    await again.getByRole('button', { name: t('Sign in') }).click();
+    await again.getByRole('heading', { level: 1, name: t('Your exams') }).waitFor();
+    await again.goto(`${BASE}/#study/${data.released}`);
+    await again.locator('#request-state').waitFor();
+    const closed = t('. The office of {name} has closed this request.').replace('{name}', 'Dra. Elena Ruiz').replace(/^\.\s*/, '');
+    const shown = (await again.locator('#request-state').innerText()).replace(/\s+/g, ' ');
+    check(shown.includes(closed), `the patient reads "${closed}": ${shown}`);
+    check(await overflowAtPhone(again) <= 0, 'nothing wider than a phone');
+    await checkState(again, lang, leftovers, 'callback-closed', errors);
+    await patientCtx.close();
+  });
   await ctx.close();
 }
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium(chromium);
   try {
     await walk(browser, 'es', false);
     await walk(browser, 'fr', true);

@@ -34,11 +34,13 @@ def fields(stdout):
 class Proxy:
     """A proxy person with their own code, signed in through POST /api/v1/proxy/session."""
 
-    def __init__(self, server, name=None, birth_date="1975-05-05"):
+    def __init__(self, server, name=None, birth_date="1975-05-05", patient_mrn=None):
         self.server = server
         self.name = name or "Proxy " + uuid.uuid4().hex[:6]
         self.birth_date = birth_date
-        f = fields(portald(server, "proxy-add", self.name, birth_date).stdout)
+        same = ["--patient", patient_mrn] if patient_mrn else []
+        self.added = portald(server, "proxy-add", self.name, birth_date, *same).stdout
+        f = fields(self.added)
         self.id = f["proxy_id"]
         self.code = f["access_code"]
         self.token = None

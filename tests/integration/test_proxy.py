@@ -182,3 +182,38 @@ def test_a_new_code_ends_the_proxys_sessions(ctx):
     assert portald(ctx.server, "proxy-code", "00000000-0000-4000-8000-00000000dead",
                    check=False).returncode == 1
     assert harness  # the module is the tests' common ground
+
+
+def test_a_proxy_reads_words_written_for_a_proxy_in_their_language(ctx):
+    """The patient's texts say "your exam", "your doctor", "schedule a time to talk": not true of
+    a parent or caregiver. A proxy reads the stage, its explanation and the prompt in words of their
+    own, the same at a stage whether or not the report is held (the hold is the patient's)."""
+    released = _released(ctx.server, 6, marker("WORDS"))
+    held = AgedStudy(ctx.server, 6, mrn=released.mrn,
+                     events=("ordered", "arrived", "exam_started", "exam_completed"))
+    held.report("final")
+    assert held.as_physician("POST", "hold", body={"reason": "talk first"}).status == 201
+    waiting = AgedStudy(ctx.server, 6, mrn=released.mrn,
+                        events=("ordered", "arrived", "exam_started", "exam_completed"))
+    waiting.report("final")
+    p = Proxy(ctx.server)
+    p.grant(released.mrn, "guardian")
+    r = p.get("/api/v1/proxy/studies/" + released.study_id).json()
+    assert r["stage_label"] == "The results are ready", r
+    assert r["discussion"]["prompt"] == \
+        "To talk these results over, contact the office of Dr. Test Physician.", r["discussion"]
+    h = p.get("/api/v1/proxy/studies/" + held.study_id).json()
+    w = p.get("/api/v1/proxy/studies/" + waiting.study_id).json()
+    assert (h["stage"], h["stage_label"], h["stage_explanation"]) == \
+        (w["stage"], w["stage_label"], w["stage_explanation"]) == \
+        ("physician_review", "The report is with their doctor",
+         "The radiologist's report has gone to their doctor. It is shown here once it has been "
+         "shared."), (h, w)
+    for study in (r, h, w):
+        words = study["stage_label"] + " " + study["stage_explanation"]
+        assert "your" not in words.lower() and "hold" not in words.lower(), words
+    es = p.get("/api/v1/proxy/studies/" + released.study_id,
+               headers={"Accept-Language": "es"}).json()
+    assert es["stage_label"] == "Los resultados están listos", es["stage_label"]
+    # The patient's own page keeps the patient's words.
+    assert released.as_patient().json()["stage_label"] == "Your results are ready"
