@@ -7,7 +7,10 @@
 
 -- level as in portal.turnaround_estimates (0: modality + priority + site ... 3: every study);
 -- how is the hour of the week (0 = Monday 00:00-01:00, site time); wait_s the rung of
--- portal.estimate_wait_ladder the snapshots had waited (from the stage's anchor, plain seconds).
+-- portal.estimate_wait_ladder the snapshots had waited (from the stage's anchor, plain seconds),
+-- or a band of rungs for every study (-1: from the anchor up to a day, -2: longer;
+-- portal.estimate_wait_band). The refresh fills it for available only (report_final keeps the
+-- reading clock, portal.turnaround_estimates).
 CREATE TABLE portal.estimate_hours (
     stage       text NOT NULL,
     milestone   text NOT NULL CHECK (milestone IN ('report_final', 'available')),
