@@ -128,7 +128,9 @@ struct milestone_text {
     const char *soon[2];    /* past the usual time: [0] no modality, [1] with it */
     const char *waiting[2]; /* conditional: among those still waiting as long */
     const char *usual[2];   /* on entering the stage */
-    const char *clock;      /* "..., timed by <clock>": what the site's clock counts */
+    const char *clock;      /* "..., timed by <clock>": what the site's clock counts; NULL for
+                             * a milestone estimated from those waiting at the same hour of the
+                             * week (no clock) */
 };
 
 static const struct milestone_text milestone_texts[] = {
@@ -162,7 +164,7 @@ static const struct milestone_text milestone_texts[] = {
      {N_("Most results here are shared by the doctor within %s from now, and 9 in 10 within %s."),
       N_("Most %s results here are shared by the doctor within %s from now, and 9 in 10 within "
          "%s.")},
-     N_("the hours of the week doctors here share results")},
+     NULL},
 };
 
 /* Whether the milestone is still ahead of a study in this stage (portal.milestone_ahead). */
@@ -238,11 +240,17 @@ static const char *col(const PGresult *res, int row, const char *prefix, const c
     return db_value(res, row, c);
 }
 
-/* Which past studies the numbers come from and how time is counted: "CT, routine, main site, last
- * 90 days, timed by the hours of the week reports are signed here". Levels as in
- * portal.turnaround_estimates. The wait a conditional estimate starts from is measured on the
- * site's clock (sql/definitions/50_estimates.sql), not in plain hours, so it is not given as a
- * number of hours. */
+/* Which past studies the numbers come from and how time is counted, as the lookup
+ * (sql/definitions/50_estimates.sql) computed them. report_final: "CT, routine, main site, last
+ * 90 days, timed by the hours of the week reports are signed here": quantiles of durations on the
+ * site's reading clock, among those that waited as long on it when the wait rung is above 0 (the
+ * wait is measured on the clock, not in plain hours, so it is not given as a number of hours).
+ * available: "CT, routine, main site, those waiting at this hour of the week after a similar
+ * wait, last 90 days": the remaining wait of the past studies that were waiting at the same hour
+ * of the week (the last hour mark) after a wait in the same rung; without "after a similar wait"
+ * when that rung had too few and its band (waits up to a day, or longer) answered, which the
+ * lookup marks with no rung. Levels as in
+ * portal.turnaround_estimates. */
 static void basis_words(char *out, size_t len, const PGresult *res, int row,
                         const struct milestone_text *m, enum lang lang)
 {
@@ -264,7 +272,16 @@ static void basis_words(char *out, size_t len, const PGresult *res, int row,
         snprintf(group, sizeof(group), i18n_text(lang, "%s, all priorities and sites"), modality);
     else
         snprintf(group, sizeof(group), "%s", i18n_text(lang, "all exams"));
-    if (rung && atoi(rung) > 0)
+    if (!m->clock && !rung)
+        snprintf(out, len,
+                 i18n_text(lang, "%s, those waiting at this hour of the week, last %s days"), group,
+                 window ? window : "?");
+    else if (!m->clock)
+        snprintf(out, len,
+                 i18n_text(lang, "%s, those waiting at this hour of the week after a similar "
+                                 "wait, last %s days"),
+                 group, window ? window : "?");
+    else if (rung && atoi(rung) > 0)
         snprintf(out, len,
                  i18n_text(lang, "%s, those still waiting after a similar wait, last %s days, "
                                  "timed by %s"),
@@ -340,9 +357,10 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
         const char *rung = col(res, row, m->prefix, "elapsed_s");
         const char *lv = col(res, row, m->prefix, "level");
         bool enough = ok && strcmp(ok, "t") == 0 && p50 && p90;
-        /* Too few even on entering the stage: history has nothing to say yet, so say nothing.
-         * Too few among those that waited as long: tell the patient so, instead of a guess. */
-        if (!enough && (!rung || atoi(rung) == 0))
+        /* Too few even on entering the stage (or before a booked appointment, a rung below 0):
+         * history has nothing to say yet, so say nothing. Too few among those that waited as
+         * long: tell the patient so, instead of a guess. */
+        if (!enough && (!rung || atoi(rung) <= 0))
             continue;
         char basis[256], summary[400];
         basis_words(basis, sizeof(basis), res, row, m, lang);

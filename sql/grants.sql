@@ -110,7 +110,8 @@ GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
 -- Estimates and page stamps: read-only.
 -- ---------------------------------------------------------------------------------------------
 
-GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks TO portal_app;
+GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks,
+    portal.estimate_hours TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
@@ -186,6 +187,8 @@ GRANT EXECUTE ON FUNCTION
     portal.release_plan(portal.studies),
     portal.study_preference(portal.studies),
     portal.estimate_lookup(portal.studies, text, timestamptz),
+    portal.estimate_lookup_clock(portal.studies, text, timestamptz),
+    portal.estimate_lookup_hours(portal.studies, text, timestamptz),
     portal.study_overdue(portal.studies, timestamptz),
     portal.overdue_counts(),
     portal.release_policy_json(portal.release_policies),
@@ -211,6 +214,10 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_min_samples(),
     portal.estimate_ladder(),
     portal.estimate_bucket(double precision),
+    portal.estimate_wait_ladder(),
+    portal.estimate_wait_bucket(double precision),
+    portal.estimate_wait_band(integer),
+    portal.hour_of_week(timestamptz),
     portal.week_hours(timestamptz),
     portal.clock_hours(double precision, double precision[], double precision[]),
     portal.clock_time(timestamptz, double precision[], double precision[]),

@@ -366,16 +366,141 @@ LANGUAGE sql IMMUTABLE AS $$
                 ELSE 1000000000 - p_sample_size END
 $$;
 
--- The estimate for one milestone of one study in flight, read from the tables by primary key:
--- one row while the milestone is ahead and the tables hold history for it, else none. The time
--- already spent since the stage's anchor is read on the study's clock; p50_at and p90_at are the
+-- ---------------------------------------------------------------------------------------------
+-- The physician's release (issue 18): the remaining wait of past studies that were waiting for
+-- it around the same hour of the week after a similar wait. The release follows each doctor's
+-- week, which one reading clock per modality measured badly (docs/estimates.md); the report keeps
+-- the clock model above, which held better for it.
+-- ---------------------------------------------------------------------------------------------
+
+-- The rungs of the wait so far (seconds since the stage's anchor; negative before a booked
+-- appointment) that snapshots and lookups are put in: a study that has waited t is compared with
+-- the snapshots that had waited between the highest rung at or below t and the next.
+CREATE OR REPLACE FUNCTION portal.estimate_wait_ladder() RETURNS integer[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY[-1209600, -259200, -86400, -21600, 0, 3600, 7200, 14400, 28800, 57600, 86400,
+                 172800, 345600, 604800, 1209600]
+$$;
+
+-- The rung of a wait (the lowest below the first). One expression without FROM, so it inlines.
+CREATE OR REPLACE FUNCTION portal.estimate_wait_bucket(p_wait_s double precision) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT (portal.estimate_wait_ladder())
+               [greatest(1, width_bucket(p_wait_s, portal.estimate_wait_ladder()::double precision[]))]
+$$;
+
+-- The band of rungs a rung with too few falls back to, stored as its wait_s: -1 for a wait from
+-- the anchor up to a day, -2 for a longer one, NULL before the anchor (no fallback: a booked
+-- exam's wait is counted in days to the appointment). One expression, so it inlines.
+CREATE OR REPLACE FUNCTION portal.estimate_wait_band(p_rung integer) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_rung < 0 THEN NULL WHEN p_rung < 86400 THEN -1 ELSE -2 END
+$$;
+
+-- The snapshots of history as of p_as_of: for every hour mark of the p_window before it, every
+-- study waiting then for its release, in the stage it was in, with the hour of the week, the wait
+-- so far and the time it still had to wait. A study not released by p_as_of (or cancelled)
+-- still waits: its remaining time is taken as endless (1e9 s), so it counts against every
+-- quantile, as the backtests count it. The stage and the marks use nothing after p_as_of.
+CREATE OR REPLACE FUNCTION portal.estimate_snapshots(p_as_of timestamptz, p_window interval)
+RETURNS TABLE (modality text, priority text, site text, stage text, milestone text, how integer,
+               wait_s integer, remaining_s double precision)
+LANGUAGE sql STABLE AS $$
+    SELECT st.modality, st.priority, st.site, sp.stage, 'available',
+           ((extract(isodow FROM h.l)::integer - 1) * 24 + extract(hour FROM h.l)::integer),
+           portal.estimate_wait_bucket(extract(epoch FROM h.h - sp.anchor_at)),
+           CASE WHEN st.released_at < p_as_of THEN extract(epoch FROM st.released_at - h.h) ELSE 1e9 END
+      FROM portal.studies st
+     CROSS JOIN LATERAL portal.study_stage_spans(st) sp
+     CROSS JOIN LATERAL (
+           SELECT g.h, g.h AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC') AS l
+             FROM generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour',
+                                           date_trunc('hour', p_as_of - p_window)),
+                                  least(sp.left_at, st.released_at, st.cancelled_at, p_as_of) - interval '1 microsecond',
+                                  interval '1 hour') g (h)) h
+     WHERE portal.milestone_ahead(sp.stage, 'available') AND sp.anchor_at IS NOT NULL
+       AND sp.reached_at < p_as_of
+       AND coalesce(least(sp.left_at, st.released_at, st.cancelled_at), 'infinity') > p_as_of - p_window
+$$;
+
+-- The rows of portal.estimate_hours as of p_as_of from the p_window before it (for the refresh,
+-- now; for the backtests, each past day's midnight). Quantiles of the remaining time are kept per
+-- stage, hour of the week and wait rung, at four levels of group; each cell stands on its own
+-- (pooling neighbouring hours or shrinking towards the rung's whole week scored worse: the
+-- release's pace changes sharply from one hour to the next; docs/estimates.md). Each group of
+-- modality + priority + site seen in the snapshots gets its row resolved here, so that a lookup
+-- is one probe: its own numbers when it has enough snapshots (portal.estimate_min_samples) and
+-- has seen its p90 come, else those of the first broader group that has. Every study's rows
+-- (level 3) are kept as well, for a group never seen; where even they have too few, the row says
+-- so (no time is given), and where none of their snapshots was ever released there is no row
+-- (history has nothing to say). For a rung with too few on every level, every study waiting at
+-- that hour of the week in the rung's band (portal.estimate_wait_band) is kept too: where few
+-- start a stage at that hour (a Saturday night), those already waiting then still say when
+-- Monday's releases come. Equality joins only, hashed: misjudging the CTEs' sizes, the
+-- planner otherwise nests the self-joins (over 10 minutes instead of 10 s for 28 days).
+CREATE OR REPLACE FUNCTION portal.estimate_hour_rows(p_as_of timestamptz, p_window interval)
+RETURNS TABLE (stage text, milestone text, modality text, priority text, site text,
+               how integer, wait_s integer, level smallint, sample_size integer,
+               p50_s double precision, p90_s double precision)
+LANGUAGE sql STABLE SET work_mem = '128MB' SET jit = off SET enable_nestloop = off
+SET enable_mergejoin = off AS $$
+    WITH cells AS MATERIALIZED (
+        SELECT sn.stage, sn.milestone, sn.how, coalesce(sn.wait_s, sn.band) AS wait_s, sn.modality,
+               sn.priority, sn.site,
+               (CASE WHEN GROUPING(sn.wait_s) = 1 THEN 4 WHEN GROUPING(sn.site) = 0 THEN 0
+                     WHEN GROUPING(sn.priority) = 0 THEN 1 WHEN GROUPING(sn.modality) = 0 THEN 2
+                     ELSE 3 END)::smallint AS level,
+               count(*)::integer AS n, count(*) FILTER (WHERE sn.remaining_s < 1e8) AS seen,
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY sn.remaining_s) AS p50_s,
+               percentile_disc(0.9) WITHIN GROUP (ORDER BY sn.remaining_s) AS p90_s
+          FROM (SELECT s.*, portal.estimate_wait_band(s.wait_s) AS band
+                  FROM portal.estimate_snapshots(p_as_of, p_window) s) sn
+         GROUP BY GROUPING SETS (
+                  (sn.stage, sn.milestone, sn.how, sn.wait_s, sn.modality, sn.priority, sn.site),
+                  (sn.stage, sn.milestone, sn.how, sn.wait_s, sn.modality, sn.priority),
+                  (sn.stage, sn.milestone, sn.how, sn.wait_s, sn.modality),
+                  (sn.stage, sn.milestone, sn.how, sn.wait_s),
+                  (sn.stage, sn.milestone, sn.how, sn.band))
+        HAVING GROUPING(sn.wait_s) = 0 OR sn.band IS NOT NULL),
+    usable AS MATERIALIZED (   -- enough snapshots, and a p90 that history has seen come
+        SELECT c.*, c.n >= portal.estimate_min_samples() AND c.p90_s < 1e8 AS ok FROM cells c)
+    SELECT c3.stage, c3.milestone, '*', '*', '*', c3.how, c3.wait_s, 3::smallint, c3.n,
+           c3.p50_s, c3.p90_s
+      FROM usable c3 WHERE c3.level IN (3, 4) AND c3.seen > 0
+    UNION ALL
+    SELECT c0.stage, c0.milestone, c0.modality, c0.priority, c0.site, c0.how, c0.wait_s, b.*
+      FROM usable c0
+      LEFT JOIN usable c1 ON c1.level = 1 AND c1.stage = c0.stage AND c1.milestone = c0.milestone
+                         AND c1.how = c0.how AND c1.wait_s = c0.wait_s
+                         AND c1.modality = c0.modality AND c1.priority = c0.priority
+      LEFT JOIN usable c2 ON c2.level = 2 AND c2.stage = c0.stage AND c2.milestone = c0.milestone
+                         AND c2.how = c0.how AND c2.wait_s = c0.wait_s AND c2.modality = c0.modality
+      JOIN usable c3 ON c3.level = 3 AND c3.seen > 0 AND c3.stage = c0.stage
+                    AND c3.milestone = c0.milestone AND c3.how = c0.how AND c3.wait_s = c0.wait_s
+     CROSS JOIN LATERAL (
+           SELECT x.level, x.n, x.p50_s, x.p90_s
+             FROM (VALUES (c0.level, c0.n, c0.p50_s, c0.p90_s, c0.ok, 0),
+                          (c1.level, c1.n, c1.p50_s, c1.p90_s, c1.ok, 1),
+                          (c2.level, c2.n, c2.p50_s, c2.p90_s, c2.ok, 2),
+                          (c3.level, c3.n, c3.p50_s, c3.p90_s, true, 3)) x (level, n, p50_s, p90_s, ok, rank)
+            WHERE x.ok
+            ORDER BY x.rank LIMIT 1) b
+     WHERE c0.level = 0
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The lookup: report_final from the clock model, available from the snapshots.
+-- ---------------------------------------------------------------------------------------------
+
+-- The report's estimate for one study in flight, read from the tables by primary key: one row
+-- while report_final is ahead and the tables hold history for it, else none. The time already
+-- spent since the stage's anchor is read on the study's clock; p50_at and p90_at are the
 -- conditional quantiles for that wait, carried forward on the clock from the anchor (so a
 -- weekend in between counts as little as this site works at weekends). A quantile already behind
 -- becomes the moment the clock has run one more minute from now: soon during working hours, the
 -- next working morning at night (not "now" when nobody is working); both are NULL when too few
 -- past studies waited as long (enough = false).
-CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
-                                                  p_now timestamptz DEFAULT now())
+CREATE OR REPLACE FUNCTION portal.estimate_lookup_clock(s portal.studies, p_milestone text,
+                                                        p_now timestamptz DEFAULT now())
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
                sample_size integer, p50_at timestamptz, p90_at timestamptz, enough boolean,
                elapsed_s integer, window_days integer)
@@ -403,6 +528,66 @@ LANGUAGE sql STABLE AS $$
      WHERE portal.milestone_ahead(s.stage, p_milestone)
      ORDER BY portal.estimate_preference(c.rank, e.sample_size)
      LIMIT 1
+$$;
+
+-- The release's estimate for one study in flight: one row while available is ahead and the
+-- table holds history for it, else none. One primary-key probe for the study's own group,
+-- stage, hour of the week of the last hour mark (site time) and wait rung (resolved by the
+-- refresh), one for every study's row (a group never seen), and one for every study waiting at
+-- that hour with a wait in the rung's band (portal.estimate_wait_band); the first with enough
+-- answers. p50_at and p90_at are that hour mark plus the quantiles of the remaining wait measured
+-- from it, so they stay put until the next mark, rung or refresh; at least one minute from now
+-- (never in the past); both NULL when too few past studies say (enough = false). elapsed_s is the
+-- wait rung, NULL when the answer comes from the band.
+CREATE OR REPLACE FUNCTION portal.estimate_lookup_hours(s portal.studies, p_milestone text,
+                                                        p_now timestamptz DEFAULT now())
+RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
+               sample_size integer, p50_at timestamptz, p90_at timestamptz, enough boolean,
+               elapsed_s integer, window_days integer)
+LANGUAGE sql STABLE AS $$
+    SELECT e.modality, e.priority, e.site, 'any'::text, e.level, e.sample_size,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', a.mark + make_interval(secs => e.p50_s)) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', a.mark + make_interval(secs => e.p90_s)) END,
+           e.ok, CASE WHEN e.rank < 2 THEN e.wait_s END, st.window_days
+      FROM (SELECT date_trunc('hour', p_now) AS mark, portal.hour_of_week(p_now) AS how,
+                   portal.estimate_wait_bucket(extract(epoch FROM p_now - coalesce(portal.stage_anchor(s, s.stage),
+                                                                                    s.created_at))) AS wait_s
+            OFFSET 0) a   -- computed once, not once per probe
+     CROSS JOIN LATERAL (
+           SELECT p.*, p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 AS ok
+             FROM ((SELECT t.*, 0 AS rank FROM portal.estimate_hours t
+                     WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.modality = s.modality
+                       AND t.priority = s.priority AND t.site = s.site AND t.how = a.how
+                       AND t.wait_s = a.wait_s)
+                   UNION ALL
+                   (SELECT t.*, 1 FROM portal.estimate_hours t
+                     WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.modality = '*'
+                       AND t.priority = '*' AND t.site = '*' AND t.how = a.how AND t.wait_s = a.wait_s)
+                   UNION ALL
+                   (SELECT t.*, 2 FROM portal.estimate_hours t
+                     WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.modality = '*'
+                       AND t.priority = '*' AND t.site = '*' AND t.how = a.how
+                       AND t.wait_s = portal.estimate_wait_band(a.wait_s))) p
+            ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
+            LIMIT 1) e
+     CROSS JOIN portal.estimates_state st
+     WHERE portal.milestone_ahead(s.stage, p_milestone)
+$$;
+
+-- The estimate for one milestone of one study in flight, from the model that holds best for it
+-- (docs/estimates.md): report_final from the reading clock, available from the snapshots. The
+-- milestone is a constant in every caller, so the planner keeps only its branch.
+CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
+                                                  p_now timestamptz DEFAULT now())
+RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
+               sample_size integer, p50_at timestamptz, p90_at timestamptz, enough boolean,
+               elapsed_s integer, window_days integer)
+LANGUAGE sql STABLE AS $$
+    SELECT c.* FROM portal.estimate_lookup_clock(s, p_milestone, p_now) c
+     WHERE p_milestone = 'report_final'
+    UNION ALL
+    SELECT h.* FROM portal.estimate_lookup_hours(s, p_milestone, p_now) h
+     WHERE p_milestone = 'available'
 $$;
 
 -- The p90 given on entering a stage (rung 0) for the stage's next milestone, in clock seconds,
@@ -465,6 +650,12 @@ BEGIN
       FROM portal.estimate_rows(now(), p_window,
                                 (SELECT array_agg(c) FROM portal.estimate_clocks c)) r;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    DELETE FROM portal.estimate_hours;
+    INSERT INTO portal.estimate_hours (stage, milestone, modality, priority, site, how, wait_s,
+                                       level, sample_size, p50_s, p90_s)
+    SELECT r.stage, r.milestone, r.modality, r.priority, r.site, r.how, r.wait_s, r.level,
+           r.sample_size, r.p50_s, r.p90_s
+      FROM portal.estimate_hour_rows(now(), p_window) r;
     SELECT coalesce(sum(e.sample_size), 0) INTO v_samples FROM portal.turnaround_estimates e
      WHERE e.level = 3 AND e.elapsed_s = 0;
     INSERT INTO portal.estimates_state (id, refreshed_at, window_days, samples, rows, took_ms)
@@ -477,6 +668,7 @@ BEGIN
     -- (with stale ones the planner may scan a whole stage per study).
     ANALYZE portal.turnaround_estimates;
     ANALYZE portal.estimate_clocks;
+    ANALYZE portal.estimate_hours;
     ANALYZE portal.estimates_state;
     RETURN v_rows;
 END $$;
@@ -536,16 +728,16 @@ $$;
 -- Backtests: what we would have said, against what happened.
 -- ---------------------------------------------------------------------------------------------
 
--- The model of each day from p_from to p_to, as the refresh would have built it at that day's
--- midnight from the milestones reached in the p_window before it (no look-ahead), into the
--- temporary tables backtest_clocks and backtest_model, indexed for the lookups. For the two
--- backtests below, which estimate from these exactly as portal.estimate_lookup does from the
--- live tables.
+-- The models of each day from p_from to p_to, as the refresh would have built them at that
+-- day's midnight from the p_window before it (no look-ahead), into temporary tables indexed for
+-- the lookups: backtest_clocks and backtest_model (the clock model, for report_final),
+-- backtest_hours (the snapshots, for available). For the two backtests below, which estimate
+-- from these exactly as portal.estimate_lookup does from the live tables.
 CREATE OR REPLACE FUNCTION portal.backtest_models(p_from timestamptz, p_to timestamptz,
                                                   p_window interval, p_rungs integer[])
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    DROP TABLE IF EXISTS pg_temp.backtest_model, pg_temp.backtest_clocks;
+    DROP TABLE IF EXISTS pg_temp.backtest_model, pg_temp.backtest_clocks, pg_temp.backtest_hours;
     CREATE TEMP TABLE backtest_clocks ON COMMIT DROP AS
     SELECT d.d AS as_of, c.*
       FROM generate_series(date_trunc('day', p_from), date_trunc('day', p_to), interval '1 day') d (d)
@@ -557,14 +749,21 @@ BEGIN
       FROM (SELECT c.as_of,
                    array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate,
                                  c.cum)::portal.estimate_clocks) AS clocks
-              FROM backtest_clocks c GROUP BY c.as_of) d
-     CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p_window, d.clocks, p_rungs) r;
+              FROM backtest_clocks c WHERE c.milestone = 'report_final' GROUP BY c.as_of) d
+     CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p_window, d.clocks, p_rungs) r
+     WHERE r.milestone = 'report_final';
     CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
     ANALYZE backtest_model;
+    CREATE TEMP TABLE backtest_hours ON COMMIT DROP AS
+    SELECT d.d AS as_of, r.*
+      FROM generate_series(date_trunc('day', p_from), date_trunc('day', p_to), interval '1 day') d (d)
+     CROSS JOIN LATERAL portal.estimate_hour_rows(d.d, p_window) r;
+    CREATE INDEX ON backtest_hours (as_of, stage, milestone, modality, priority, site, how, wait_s);
+    ANALYZE backtest_hours;
 END $$;
 
 -- The estimate for each question in the temporary table backtest_questions (id, mod, pri, sit,
--- stg, ms, anchor_at, asked_at, done_at), from the model of the day it was asked
+-- stg, ms, anchor_at, asked_at, done_at), from the models of the day it was asked
 -- (portal.backtest_models), exactly as portal.estimate_lookup answers from the live tables, into
 -- the temporary table backtest_scored; for both backtests below.
 CREATE OR REPLACE FUNCTION portal.backtest_score()
@@ -591,7 +790,38 @@ BEGIN
               AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
               AND b.priority = c.priority AND b.site = c.site
             ORDER BY portal.estimate_preference(c.rank, b.sample_size)
-            LIMIT 1) e;
+            LIMIT 1) e
+     WHERE q.ms = 'report_final'
+    UNION ALL
+    SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at,
+           e.sample_size >= portal.estimate_min_samples() AND e.p90_s < 1e8,
+           greatest(q.asked_at + interval '1 minute', a.mark + make_interval(secs => e.p50_s)),
+           greatest(q.asked_at + interval '1 minute', a.mark + make_interval(secs => e.p90_s))
+      FROM backtest_questions q
+     CROSS JOIN LATERAL (
+           SELECT date_trunc('day', q.asked_at) AS as_of, date_trunc('hour', q.asked_at) AS mark,
+                  portal.hour_of_week(q.asked_at) AS how,
+                  portal.estimate_wait_bucket(extract(epoch FROM q.asked_at - q.anchor_at)) AS wait_s
+           OFFSET 0) a
+     CROSS JOIN LATERAL (
+           SELECT p.sample_size, p.p50_s, p.p90_s
+             FROM ((SELECT b.sample_size, b.p50_s, b.p90_s, 0 AS rank FROM backtest_hours b
+                     WHERE b.as_of = a.as_of AND b.stage = q.stg AND b.milestone = q.ms
+                       AND b.modality = q.mod AND b.priority = q.pri AND b.site = q.sit
+                       AND b.how = a.how AND b.wait_s = a.wait_s)
+                   UNION ALL
+                   (SELECT b.sample_size, b.p50_s, b.p90_s, 1 FROM backtest_hours b
+                     WHERE b.as_of = a.as_of AND b.stage = q.stg AND b.milestone = q.ms
+                       AND b.modality = '*' AND b.priority = '*' AND b.site = '*'
+                       AND b.how = a.how AND b.wait_s = a.wait_s)
+                   UNION ALL
+                   (SELECT b.sample_size, b.p50_s, b.p90_s, 2 FROM backtest_hours b
+                     WHERE b.as_of = a.as_of AND b.stage = q.stg AND b.milestone = q.ms
+                       AND b.modality = '*' AND b.priority = '*' AND b.site = '*'
+                       AND b.how = a.how AND b.wait_s = portal.estimate_wait_band(a.wait_s))) p
+            ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
+            LIMIT 1) e
+     WHERE q.ms = 'available';
 END $$;
 
 -- For every stage entered in the p_days before p_now (every study, every milestone ahead of

@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(29);
+SELECT plan(37);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -146,7 +146,7 @@ SELECT is_empty(
     'no estimate for a cancelled study');
 SELECT is_empty(
     $$SELECT * FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '1 hour'), 'available')$$,
-    'no history of releases: no available estimate');
+    'no history of releases (every snapshot still waiting): no available estimate');
 
 -- Never in the past, whatever the time already waited (every 7 minutes up to 40 h), whichever
 -- group answers; a quantile already behind is clamped to now.
@@ -170,6 +170,86 @@ SELECT ok(portal.study_overdue(pg_temp.live('main', 'CT',
 SELECT ok(NOT portal.study_overdue(pg_temp.live('main', 'CT',
           (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum) - p90_s + 60, rate, cum) FROM p90))),
           'a clock minute before the entry p90: not overdue');
+
+-- The release (available) is estimated from snapshots: the remaining wait of the past studies
+-- waiting at the same hour of the week after a wait in the same rung. NM routine at the east
+-- site (apart from the fixtures above): two reports signed on Monday two weeks ago at 10:00 UTC,
+-- released k hours later, for each k = 1..40. At 06:00 on Tuesday (hour 30 of the week, 20 hours
+-- after the signature, rung 57600 s) 40 of them were waiting, with 1..20 hours to go, each
+-- twice: p50 10 h (the 20th), p90 18 h (the 36th).
+INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                            priority, site, final_at, reviewable_version, released_version,
+                            released_at)
+SELECT 'EST-NM-' || k || '-' || i, (SELECT id FROM portal.patients WHERE mrn = 'EST-MRN'), 'EST-NPI',
+       'NM', 'NM fixture', 'routine', 'east', fx.t0 - interval '7 days', 1, 1,
+       fx.t0 - interval '7 days' + make_interval(hours => k)
+  FROM fx, generate_series(1, 40) k, generate_series(1, 2) i;
+SELECT lives_ok($$SELECT portal.refresh_estimates(interval '90 days')$$, 'refresh with releases');
+SELECT results_eq(
+    $$SELECT level, sample_size, p50_s, p90_s FROM portal.estimate_hours
+       WHERE stage = 'physician_review' AND milestone = 'available' AND modality = 'NM'
+         AND priority = 'routine' AND site = 'east' AND how = 30 AND wait_s = 57600$$,
+    $$VALUES (0::smallint, 40, 36000::float8, 64800::float8)$$,
+    'the hour-of-week cell holds the remaining waits of the snapshots at that hour and rung');
+
+-- Where a rung has too few on every level, every study waiting at that hour with a wait in the
+-- rung's band answers (wait_s -1: up to a day; elapsed_s NULL, so the basis does not claim a
+-- similar wait).
+SELECT is((SELECT sample_size FROM portal.estimate_hours
+            WHERE stage = 'physician_review' AND milestone = 'available' AND modality = '*'
+              AND how = 30 AND wait_s = -1),
+          (SELECT count(*)::integer FROM portal.estimate_snapshots(now(), interval '90 days')
+            WHERE stage = 'physician_review' AND how = 30 AND wait_s >= 0 AND wait_s < 86400),
+          'the band row holds every snapshot at that hour that had waited up to a day');
+
+-- A study in review since p_now - p_wait, asked at p_now (one week after the fixtures' Tuesday).
+CREATE FUNCTION pg_temp.review(p_now timestamptz, p_wait interval) RETURNS portal.studies
+LANGUAGE sql AS $$
+    INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                                priority, site, final_at, reviewable_version)
+    VALUES ('EST-REV-' || gen_random_uuid(), (SELECT id FROM portal.patients WHERE mrn = 'EST-MRN'),
+            'EST-NPI', 'NM', 'review fixture', 'routine', 'east', p_now - p_wait, 1)
+    RETURNING *
+$$;
+CREATE TEMP TABLE tue AS SELECT (SELECT t0 FROM fx) + interval '20 hours' AS mark;   -- Tuesday 06:00
+SELECT results_eq(
+    $$SELECT e.level, e.sample_size, e.enough, e.p50_at - t.mark, e.p90_at - t.mark
+        FROM tue t CROSS JOIN LATERAL portal.estimate_lookup(
+             pg_temp.review(t.mark + interval '10 minutes', interval '20 hours 10 minutes'), 'available',
+             t.mark + interval '10 minutes') e$$,
+    $$VALUES (0::smallint, 40, true, interval '10 hours', interval '18 hours')$$,
+    'available: the hour mark plus the quantiles of the remaining wait measured from it');
+SELECT results_eq(
+    $$SELECT e.p50_at, e.p90_at
+        FROM tue t CROSS JOIN LATERAL portal.estimate_lookup(
+             pg_temp.review(t.mark + interval '55 minutes', interval '20 hours 55 minutes'), 'available',
+             t.mark + interval '55 minutes') e$$,
+    $$SELECT t.mark + interval '10 hours', t.mark + interval '18 hours' FROM tue t$$,
+    'the same answer all through the hour (it changes at the next hour mark or rung)');
+SELECT results_eq(
+    $$SELECT e.enough, e.p50_at IS NULL AND e.p90_at IS NULL
+        FROM tue t CROSS JOIN LATERAL portal.estimate_lookup(
+             pg_temp.review(t.mark + interval '19 hours 10 minutes', interval '39 hours 10 minutes'),
+             'available', t.mark + interval '19 hours 10 minutes') e$$,
+    $$VALUES (false, true)$$, 'two snapshots after 39 hours: too few, no times');
+-- Made answerable by hand, the band row answers a study whose rung has none.
+UPDATE portal.estimate_hours SET sample_size = 99, p50_s = 3600, p90_s = 7200
+ WHERE stage = 'physician_review' AND milestone = 'available' AND modality = '*' AND how = 30
+   AND wait_s = -1;
+SELECT results_eq(
+    $$SELECT e.level, e.sample_size, e.elapsed_s, e.p50_at - t.mark, e.p90_at - t.mark
+        FROM tue t CROSS JOIN LATERAL portal.estimate_lookup(
+             pg_temp.review(t.mark + interval '10 minutes', interval '70 minutes'), 'available',
+             t.mark + interval '10 minutes') e$$,
+    $$VALUES (3::smallint, 99, NULL::integer, interval '1 hour', interval '2 hours')$$,
+    'a thin rung falls back to its band at that hour');
+SELECT is_empty(
+    $$SELECT j, m FROM generate_series(-9, 40) j, generate_series(0, 59, 7) m, tue t
+       CROSS JOIN LATERAL (SELECT t.mark + make_interval(hours => j - 20, mins => m) AS at) n
+       CROSS JOIN LATERAL portal.estimate_lookup(pg_temp.review(n.at, make_interval(hours => j + 10, mins => m)),
+                                                 'available', n.at) e
+       WHERE e.enough AND (e.p50_at < n.at + interval '1 minute' OR e.p90_at < e.p50_at)$$,
+    'available estimates are never in the past and p90 never before p50');
 
 SELECT table_privs_are('portal', 'turnaround_estimates', 'portal_app', ARRAY['SELECT'],
                        'portal_app reads the estimates and cannot write them');

@@ -85,22 +85,46 @@ def test_estimates_on_patient_studies(ctx):
         assert detail["stage"] == "awaiting_read", detail
         assert detail["estimates"] == listed["estimates"], (detail, listed)
         est = {e["milestone"]: e for e in detail["estimates"]}
-        assert set(est) == {"report_final", "available"}, detail["estimates"]
+        # The release is estimated from those waiting at this hour of the week: at a quiet hour
+        # (a Saturday night, few exams just finished) history may have too few, and a study just
+        # in its stage is then told nothing. The page says what the lookup says.
+        release_known = c.sql("SELECT e.enough FROM portal.studies s CROSS JOIN LATERAL "
+                              "portal.estimate_lookup(s, 'available') e "
+                              "WHERE s.accession = 'EST-ACC-1'") == [["t"]]
+        expected = {"report_final", "available"} if release_known else {"report_final"}
+        assert set(est) == expected, detail["estimates"]
         asked = now()
         for e in est.values():
             assert e["sample_size"] >= 30, e
-            assert e["basis"].startswith("CT, ") and "last 90 days, timed by the hours" in e["basis"], e
+            assert "last 90 days" in e["basis"], e
             assert parse(e["p50_at"]) >= asked - datetime.timedelta(seconds=2), e
             assert parse(e["p90_at"]) >= parse(e["p50_at"]), e
-            assert "9 in 10" in e["summary"] and "CT" in e["summary"], e
-        assert parse(est["available"]["p50_at"]) > parse(est["report_final"]["p50_at"]), est
+            assert "9 in 10" in e["summary"], e
+            # At a quiet hour the release may come from every exam waiting at that hour, which
+            # the words say; otherwise from the CT groups.
+            if e["basis"].startswith("all exams, "):
+                assert e["milestone"] == "available" and "CT" not in e["summary"], e
+            else:
+                assert e["basis"].startswith("CT, ") and "CT" in e["summary"], e
+        # Each milestone's basis names its own model: the report's reading clock, the release's
+        # hour of the week.
+        assert "timed by the hours of the week reports are signed" in est["report_final"]["basis"]
+        assert "at this hour" not in est["report_final"]["basis"], est
+        if release_known:
+            assert "those waiting at this hour of the week" in est["available"]["basis"], est
+            assert "timed by" not in est["available"]["basis"], est
+            assert parse(est["available"]["p50_at"]) > parse(est["report_final"]["p50_at"]), est
 
         # The final report passes report_final: only "available" is left; once released, none.
         r = s.request("POST", "/api/v1/ingest/reports", token=s.ris(),
                       body=harness.report("EST-ACC-1", signed_at=iso(now())))
         assert r.status in (200, 201), r
         body = s.request("GET", "/api/v1/patient/studies/" + a["study_id"], token=tok).json()
-        assert [e["milestone"] for e in body["estimates"]] == ["available"], body
+        release_known = c.sql("SELECT e.enough FROM portal.studies s CROSS JOIN LATERAL "
+                              "portal.estimate_lookup(s, 'available') e "
+                              "WHERE s.accession = 'EST-ACC-1'") == [["t"]]
+        assert [e["milestone"] for e in body["estimates"]] == \
+            (["available"] if release_known else []), body
         r = s.request("POST", "/api/v1/physician/studies/%s/release" % a["study_id"],
                       token=s.token("physician", "NPI-EST-1"), body={})
         assert r.status == 200, r
@@ -123,8 +147,10 @@ def test_long_wait_gets_conditional_estimate_or_too_few(ctx):
                          token=s.token("patient", a["patient_id"])).json()
         est = {e["milestone"]: e for e in body["estimates"]}
         assert "report_final" in est, body
+        assert "those still waiting after a similar wait" in est["report_final"]["basis"], est
         for e in est.values():
-            assert "those still waiting after a similar wait" in e["basis"], e
+            if e["milestone"] == "available":
+                assert "those waiting at this hour of the week" in e["basis"], e
             if "p50_at" in e:
                 assert parse(e["p50_at"]) >= now() - datetime.timedelta(seconds=2), e
             else:

@@ -53,7 +53,7 @@ out=$("$B/portald" seed-history 2>&1)
     not_ok "seed-history accepted --shape tuesday"
 
 t0=$(date +%s)
-report=$("$B/portald" backtest --days "$DAYS" 2>&1)
+report=$("$B/portald" backtest --days "$DAYS" --window-days 28 2>&1)
 rc=$?
 took=$(($(date +%s) - t0))
 echo "$report" | sed 's/^/# /'
@@ -86,8 +86,9 @@ done < <(echo "$report" | grep -E '^[A-Za-z]+ +[a-z_]+ +[0-9]+ +[0-9]+ +[0-9.]+%
 # asked once), models of 28 days. One week holds 300-500 studies per hour, and those waiting at
 # one hour share that day's backlog, so an hour's coverage moves by several points from one week
 # to the next; the bounds here catch a broken clock or quantile (estimates
-# all early or all late at some hours), not the 45-55 / 87-93 % target, which needs the full run
-# (`portald backtest --every-hour --days 14`, docs/estimates.md).
+# all early or all late at some hours) and a model that misses the 45-55 / 87-93 % band at most
+# hours, not the target at every hour, which needs the full run (`portald backtest --every-hour
+# --days 14`, docs/estimates.md).
 t0=$(date +%s)
 hours=$("$B/portald" backtest --every-hour --days 7 --window-days 28 2>&1)
 rc=$?
@@ -99,8 +100,19 @@ else
 fi
 judged=0
 # Columns: milestone hours in_band p50_all% worst_p50% day time p90_all% worst_p90% day time.
-while read -r milestone nhours _ p50 w50 d50 h50 p90 w90 d90 h90; do
+while read -r milestone nhours inband p50 w50 d50 h50 p90 w90 d90 h90; do
     judged=$((judged + 1))
+    # Hours in the 45-55 / 87-93 % band, at least a share of those judged: on this history the
+    # snapshots kept available there at 127 of 168 hours (the clock, before: 22-56 on the shapes
+    # measured, docs/estimates.md), so at least half; the clock keeps report_final there at 69
+    # (its p90 hovers at 87 %), so at least a quarter.
+    share=4
+    [ "$milestone" = available ] && share=2
+    if [ $((inband * share)) -ge "$nhours" ]; then
+        ok "$milestone in band at $inband of $nhours hours (at least 1/$share)"
+    else
+        not_ok "$milestone in band at only $inband of $nhours hours (fewer than 1/$share)"
+    fi
     p50=${p50%\%} w50=${w50%\%} p90=${p90%\%} w90=${w90%\%}
     check_range "$milestone over $nhours hours: p50 covers" "$p50" 35 65
     check_range "$milestone over $nhours hours: p90 covers" "$p90" 80 96

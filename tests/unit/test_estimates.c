@@ -129,8 +129,8 @@ static void test_two_estimates_with_words(void)
               "Most CT reports here are signed within 6 hours from now, and 9 in 10 within 20 "
               "hours.");
     CHECK_STR(json_string_value(json_object_get(a, "basis")),
-              "CT, all priorities and sites, last 90 days, timed by the hours of the week doctors "
-              "here share results");
+              "CT, all priorities and sites, those waiting at this hour of the week after a "
+              "similar wait, last 90 days");
     CHECK_STR(json_string_value(json_object_get(a, "summary")),
               "Most CT results here are shared by the doctor within 2 days from now, and 9 in 10 "
               "within 6 days.");
@@ -170,8 +170,7 @@ static void test_conditional_too_few_and_finished(void)
     CHECK(strstr(json_string_value(json_object_get(f, "summary")), "Too few similar exams"));
     CHECK_STR(
         json_string_value(json_object_get(a, "basis")),
-        "all exams, those still waiting after a similar wait, last 90 days, timed by the hours of "
-        "the week doctors here share results");
+        "all exams, those waiting at this hour of the week after a similar wait, last 90 days");
     /* Both quantiles clamped to now: "soon", never a time gone by. */
     CHECK(strstr(json_string_value(json_object_get(a, "summary")), "should come soon"));
     json_decref(list);
@@ -199,6 +198,29 @@ static void test_conditional_too_few_and_finished(void)
     r = row(w);
     list = estimates_json(r, 0, now, LANG_EN);
     CHECK(list && json_array_size(list) == 0);
+    json_decref(list);
+    PQclear(r);
+
+    /* Booked for next week (a wait rung below 0), too few for both: nothing, not "taking longer
+     * than usual". */
+    const char *b[NCOL] = {"scheduled", "MR", "routine", "main", "3",  "4",  NULL, NULL,      "f",
+                           "0",         "90", "3",       "7",    NULL, NULL, "f",  "-259200", "90"};
+    r = row(b);
+    list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) == 0);
+    json_decref(list);
+    PQclear(r);
+
+    /* The release from the rung's band at this hour (no rung): the basis claims no similar wait. */
+    const char *h[NCOL] = {
+        "physician_review",       "XR", "routine", "main", "0", "400", "2026-11-21 14:05:00+00",
+        "2026-11-22 14:05:00+00", "t",  "0",       "90",   "3", "75",  "2026-11-21 02:05:00+00",
+        "2026-11-23 14:05:00+00", "t",  NULL,      "90"};
+    r = row(h);
+    list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) == 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "basis")),
+              "all exams, those waiting at this hour of the week, last 90 days");
     json_decref(list);
     PQclear(r);
 
