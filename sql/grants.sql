@@ -110,7 +110,8 @@ GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
 -- Estimates and page stamps: read-only.
 -- ---------------------------------------------------------------------------------------------
 
-GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks TO portal_app;
+GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks,
+    portal.study_estimates TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
@@ -182,6 +183,7 @@ GRANT EXECUTE ON FUNCTION
     portal.release_plan(portal.studies),
     portal.study_preference(portal.studies),
     portal.estimate_lookup(portal.studies, text, timestamptz),
+    portal.study_estimate(portal.studies, text),
     portal.study_overdue(portal.studies, timestamptz),
     portal.overdue_counts(),
     portal.release_policy_json(portal.release_policies),
@@ -193,6 +195,7 @@ GRANT EXECUTE ON FUNCTION
     portal.revoke_sessions(text, text),
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
+    portal.refresh_study_estimates(integer),
     -- `portald backtest` (SECURITY DEFINER)
     portal.backtest(integer, interval, timestamptz, boolean),
     portal.backtest_hours(integer, interval, timestamptz, interval)
@@ -211,6 +214,7 @@ GRANT EXECUTE ON FUNCTION
     portal.clock_time(timestamptz, double precision[], double precision[]),
     portal.clock_at(double precision, double precision[], double precision[]),
     portal.clock_for(text, text, text),
+    portal.estimate_lookup_live(portal.studies, text),
     portal.stage_order(text),
     portal.milestone_ahead(text, text),
     portal.stage_anchor(portal.studies, text),
