@@ -44,6 +44,7 @@ enum query {
     Q_ADMIN_HOLDS,
     Q_ESTIMATES_REFRESH,
     Q_OVERDUE_COUNTS,
+    Q_STUDY_ESTIMATES_REFRESH,
     /* The PACS follower (server/orthanc_feed.c). */
     Q_INGEST_IMAGES,
     Q_FEED_TAKE,

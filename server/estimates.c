@@ -2,7 +2,9 @@
  * rebuild the quantile table every PORTAL_ESTIMATES_REFRESH seconds. The database arbitrates
  * between instances (a transaction-level advisory lock, and a refresh younger than half the
  * interval counts as done), so several instances refresh about once per interval between them.
- * After each round the thread also counts the studies past their p90 for /metrics. */
+ * After each round the thread also counts the studies past their p90 for /metrics, and computes
+ * again the estimates kept per study (sql/definitions/54_study_estimates.sql) that a refresh or
+ * the clock has made stale. */
 #include "estimates.h"
 
 #include <libpq-fe.h>
@@ -22,6 +24,12 @@
 
 /* After a failure (the database restarting, say) the next try comes sooner than the interval. */
 #define RETRY_AFTER_FAILURE_S 5
+/* The kept estimates (portal.study_estimates) are computed again in batches of this many rows,
+ * each its own transaction (short row locks), for at most the budget below per round: a refresh
+ * of the model at 1,000,000 studies leaves more than one round's work, and the rest waits for the
+ * next round (pages use the live lookup meanwhile). */
+#define STUDY_ESTIMATES_BATCH    1000
+#define STUDY_ESTIMATES_BUDGET_S 30
 
 struct estimates_task {
     struct periodic *thread;
@@ -32,6 +40,7 @@ struct estimates_task {
 
 static int refresh_round(void *arg);
 static bool refresh_once(struct estimates_task *t);
+static bool recompute_kept(const struct estimates_task *t);
 
 struct estimates_task *estimates_start(int interval_s, int window_days)
 {
@@ -114,6 +123,42 @@ static bool refresh_once(struct estimates_task *t)
     for (int i = 0; i < PQntuples(counts); i++)
         metrics_set_overdue(PQgetvalue(counts, i, 0), atoll(PQgetvalue(counts, i, 1)));
     PQclear(counts);
+    return recompute_kept(t);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The kept estimates of a model older than the one now in force, or whose time is up (the wait
+ * reached the next rung), computed again in batches until none is left or the round's budget is
+ * spent. Returns false when the database refused. */
+static bool recompute_kept(const struct estimates_task *t)
+{
+    char batch[16];
+    snprintf(batch, sizeof(batch), "%d", STUDY_ESTIMATES_BATCH);
+    const char *params[1] = {batch};
+    double budget =
+        t->interval_s / 2 < STUDY_ESTIMATES_BUDGET_S ? t->interval_s / 2 : STUDY_ESTIMATES_BUDGET_S;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long total = 0;
+    for (;;) {
+        PGresult *r = run(Q_STUDY_ESTIMATES_REFRESH, 1, params);
+        if (!r)
+            return false;
+        long n = atol(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        total += n;
+        if (n < STUDY_ESTIMATES_BATCH || seconds_since(&t0) >= budget)
+            break;
+    }
+    if (total > 0)
+        log_msg(LOG_INFO, "estimates: %ld kept study estimates computed again in %.0f ms", total,
+                seconds_since(&t0) * 1000);
     return true;
 }
 

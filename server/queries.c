@@ -5,15 +5,17 @@
 #include "queries.h"
 
 /* The turnaround estimates of the milestones still ahead of a study (report_final as ef,
- * available as ea), read by primary key from the table the estimates task keeps fresh
- * (sql/definitions/50_estimates.sql): a request never scans history. */
+ * available as ea): the answer of portal.estimate_lookup (sql/definitions/50_estimates.sql) as
+ * kept for the study while it holds, one primary-key read, else the live lookup
+ * (portal.study_estimate, sql/definitions/54_study_estimates.sql; docs/performance.md, "A cold
+ * page"). A request never scans history. */
 #define ESTIMATE_COLUMNS(a)                                                                        \
     ", " a ".level AS " a "_level, " a ".sample_size AS " a "_sample_size, " a ".p50_at AS " a     \
     "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a "_enough, " a ".elapsed_s AS " a   \
     "_elapsed_s, " a ".window_days AS " a "_window_days "
 #define ESTIMATE_JOINS                                                                             \
-    "LEFT JOIN LATERAL portal.estimate_lookup(s, 'report_final') ef ON true "                      \
-    "LEFT JOIN LATERAL portal.estimate_lookup(s, 'available') ea ON true "
+    "LEFT JOIN LATERAL portal.study_estimate(s, 'report_final') ef ON true "                       \
+    "LEFT JOIN LATERAL portal.study_estimate(s, 'available') ea ON true "
 /* What the page shows of the study's release and discussion, one row kept by triggers in the
  * writing transaction (sql/definitions/92_study_page_state.sql): a primary-key read where a first
  * view evaluated the hold and release subqueries, the release plan, the preference and the
@@ -399,6 +401,9 @@ const struct query_def queries[Q_COUNT] = {
                              "SELECT portal.refresh_estimates_if_due($1::integer, $2::integer)", 2},
     [Q_OVERDUE_COUNTS] = {"overdue_counts", "SELECT stage, overdue FROM portal.overdue_counts()",
                           0},
+    /* The kept estimates whose time is up or whose model is older (54_study_estimates.sql). */
+    [Q_STUDY_ESTIMATES_REFRESH] = {"study_estimates_refresh",
+                                   "SELECT portal.refresh_study_estimates($1::integer)", 1},
 
     /* The PACS follower (sql/definitions/25_pacs.sql): images received (named arguments: see enum
      * ingest_images_param), and the feed's position, taken (NULL: another instance holds it) and

@@ -111,7 +111,7 @@ GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
 -- ---------------------------------------------------------------------------------------------
 
 GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks,
-    portal.estimate_hours TO portal_app;
+    portal.estimate_hours, portal.study_estimates TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
@@ -189,6 +189,7 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_lookup(portal.studies, text, timestamptz),
     portal.estimate_lookup_clock(portal.studies, text, timestamptz),
     portal.estimate_lookup_hours(portal.studies, text, timestamptz),
+    portal.study_estimate(portal.studies, text),
     portal.study_overdue(portal.studies, timestamptz),
     portal.overdue_counts(),
     portal.release_policy_json(portal.release_policies),
@@ -201,6 +202,7 @@ GRANT EXECUTE ON FUNCTION
     portal.revoke_person_sessions(text, text),
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
+    portal.refresh_study_estimates(integer),
     -- `portald backtest` (SECURITY DEFINER)
     portal.backtest(integer, interval, timestamptz, boolean),
     portal.backtest_hours(integer, interval, timestamptz, interval)
@@ -223,6 +225,7 @@ GRANT EXECUTE ON FUNCTION
     portal.clock_time(timestamptz, double precision[], double precision[]),
     portal.clock_at(double precision, double precision[], double precision[]),
     portal.clock_for(text, text, text),
+    portal.estimate_lookup_live(portal.studies, text),
     portal.stage_order(text),
     portal.milestone_ahead(text, text),
     portal.stage_anchor(portal.studies, text),

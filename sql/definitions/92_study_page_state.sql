@@ -129,9 +129,15 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(site), array_agg(modality) INTO v_sites, v_modalities FROM policies_after;
     ELSIF TG_OP = 'UPDATE' THEN
-        SELECT array_agg(site), array_agg(modality) INTO v_sites, v_modalities
-          FROM (SELECT site, modality FROM policies_before
-                UNION SELECT site, modality FROM policies_after) c;
+        -- Only rows whose (site, modality) or a column release_plan reads changed: the hold
+        -- lengths, for one, change no page.
+        SELECT array_agg(coalesce(a.site, b.site)), array_agg(coalesce(a.modality, b.modality))
+          INTO v_sites, v_modalities
+          FROM policies_after a FULL JOIN policies_before b
+               ON a.site = b.site AND a.modality = b.modality
+         WHERE (a.mode, a.auto_release_after, a.patient_preference_allowed, a.max_patient_delay)
+               IS DISTINCT FROM
+               (b.mode, b.auto_release_after, b.patient_preference_allowed, b.max_patient_delay);
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(site), array_agg(modality) INTO v_sites, v_modalities FROM policies_before;
     ELSE

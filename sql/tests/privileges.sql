@@ -112,6 +112,8 @@ SELECT set_eq(
     ('function', 'portal.estimate_lookup(portal.studies,text,timestamp with time zone)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.estimate_lookup_clock(portal.studies,text,timestamp with time zone)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.estimate_lookup_hours(portal.studies,text,timestamp with time zone)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.estimate_lookup_live(portal.studies,text)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.study_estimate(portal.studies,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.estimate_min_samples()', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.estimate_preference(integer,integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.feed_advance(text,bigint)', '', 'portal_app', 'EXECUTE'),
@@ -141,6 +143,7 @@ SELECT set_eq(
     ('function', 'portal.physician_report(text,uuid,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.policy_for(text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.refresh_estimates_if_due(integer,integer)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.refresh_study_estimates(integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_due(integer,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_plan(portal.studies)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_policy_json(portal.release_policies)', '', 'portal_app', 'EXECUTE'),
@@ -214,6 +217,7 @@ SELECT set_eq(
     ('table', 'portal.studies', '', 'portal_app', 'SELECT'),
     ('table', 'portal.study_preferences', '', 'portal_app', 'SELECT'),
     ('table', 'portal.study_page_state', '', 'portal_app', 'SELECT'),
+    ('table', 'portal.study_estimates', '', 'portal_app', 'SELECT'),
     ('table', 'portal.turnaround_estimates', '', 'portal_app', 'SELECT')
     $$,
     'portal_app and PUBLIC hold exactly the privileges of sql/grants.sql');

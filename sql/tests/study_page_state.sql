@@ -3,7 +3,7 @@
 -- the tables, after every kind of write the page depends on, and portal_app can read it but not
 -- write it. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(23);
+SELECT plan(25);
 
 -- The test's studies whose kept row differs from the computed one (none, when it is kept right).
 CREATE FUNCTION pg_temp.stale() RETURNS bigint LANGUAGE sql AS $$
@@ -43,6 +43,13 @@ SELECT ok(pg_temp.kept_after($$INSERT INTO portal.release_policies (site, modali
       VALUES ('main', 'CT', '5 days')$$), 'a new, narrower policy');
 SELECT ok(pg_temp.kept_after($$UPDATE portal.release_policies SET auto_release_after = '4 days'
        WHERE site = 'main' AND modality = 'CT'$$), 'the narrower policy changed');
+UPDATE portal.study_page_state SET plan_due_at = '2001-01-01'
+ WHERE study_id = '00000000-0000-4000-8000-000000000101';
+UPDATE portal.release_policies SET hold_default = '24 hours' WHERE site = 'main' AND modality = 'CT';
+SELECT is((SELECT plan_due_at FROM portal.study_page_state WHERE study_id = '00000000-0000-4000-8000-000000000101'),
+          '2001-01-01'::timestamptz, 'a policy change the plan does not read (the hold length) recomputes nothing');
+SELECT ok(pg_temp.kept_after($$UPDATE portal.release_policies SET site = 'other' WHERE site = 'main' AND modality = 'CT'$$),
+          'a policy moved to another site: the studies it left follow');
 SELECT ok(pg_temp.kept_after($$INSERT INTO portal.holds (study_id, placed_by, reason, ends_at) VALUES
       ('00000000-0000-4000-8000-000000000101', 'SPS-PHY', 'wait', now() + interval '9 days')$$), 'a hold');
 SELECT ok((SELECT hold_placed FROM portal.study_page_state WHERE study_id = '00000000-0000-4000-8000-000000000101'), 'a hold: as expected');

@@ -25,6 +25,9 @@ ALTER TABLE portal.studies DISABLE TRIGGER study_page_state_update;
 ALTER TABLE portal.report_versions DISABLE TRIGGER study_page_state;
 ALTER TABLE portal.releases DISABLE TRIGGER study_page_state;
 ALTER TABLE portal.discussion_requests DISABLE TRIGGER study_page_state;
+-- The kept estimates (sql/definitions/54_study_estimates.sql) likewise, filled after the commit.
+ALTER TABLE portal.studies DISABLE TRIGGER study_estimates_insert;
+ALTER TABLE portal.studies DISABLE TRIGGER study_estimates_update;
 -- History is not news: the generated releases, reports and requests tell no one
 -- (sql/definitions/75_notifications.sql).
 ALTER TABLE portal.releases DISABLE TRIGGER notify_on_release;
@@ -115,10 +118,14 @@ ALTER TABLE portal.studies ENABLE TRIGGER study_page_state_update;
 ALTER TABLE portal.report_versions ENABLE TRIGGER study_page_state;
 ALTER TABLE portal.releases ENABLE TRIGGER study_page_state;
 ALTER TABLE portal.discussion_requests ENABLE TRIGGER study_page_state;
+ALTER TABLE portal.studies ENABLE TRIGGER study_estimates_insert;
+ALTER TABLE portal.studies ENABLE TRIGGER study_estimates_update;
 
 COMMIT;
 
 SELECT portal.refresh_study_page_states();
+SELECT portal.fill_study_estimates();
 
 VACUUM ANALYZE portal.physicians, portal.patients, portal.studies, portal.report_versions,
-               portal.releases, portal.discussion_requests, portal.study_page_state;
+               portal.releases, portal.discussion_requests, portal.study_page_state,
+               portal.study_estimates;

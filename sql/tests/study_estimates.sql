@@ -1,0 +1,158 @@
+-- The estimates kept per study (portal.study_estimates, sql/definitions/54_study_estimates.sql):
+-- what a row holds is what portal.estimate_lookup answers at every moment of the row's validity,
+-- and not after it; the page's read (portal.study_estimate) uses the row only while it is valid
+-- and the live lookup otherwise; a new study, a stage change, a release, a cancellation and a
+-- refresh of the model keep the rows current; portal_app reads them and may only ask the batch.
+-- Run as a superuser; everything is rolled back.
+BEGIN;
+SELECT plan(23);
+\ir include/app_helpers.psql
+
+INSERT INTO portal.physicians (id, name) VALUES ('SE-NPI', 'Dr. Kept');
+INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('SE-MRN', 'Kept Patient', '1980-01-01');
+
+-- History spread evenly over the last four weeks, so that the clock runs about evenly whenever
+-- the test runs: 400 CT routine studies at the main site, the i-th read at i times 101 minutes
+-- after the start and signed k half-hours later (k = 1..80 in turn), released k quarter-hours
+-- after that.
+INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                            priority, site, read_started_at, final_at, reviewable_version,
+                            released_version, released_at)
+SELECT 'SE-HIST-' || i, (SELECT id FROM portal.patients WHERE mrn = 'SE-MRN'), 'SE-NPI', 'CT',
+       'CT fixture', 'routine', 'main', x.t, x.t + make_interval(mins => 30 * x.k), 1, 1,
+       x.t + make_interval(mins => 45 * x.k)
+  FROM generate_series(0, 399) i
+ CROSS JOIN LATERAL (SELECT now() - interval '30 days' + make_interval(mins => 101 * i) AS t,
+                            1 + i % 80 AS k) x;
+SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'a model from the history');
+-- now() does not move inside this transaction, so a later refresh would record the same
+-- refreshed_at; the tests that refresh again set it apart as a refresh in another transaction would.
+
+-- Studies in flight, in reading (report_final and available ahead) or in review (available
+-- ahead) since every 20 minutes from 0 to 50 hours ago: every rung, before and past the usual
+-- time. Their rows were written by the insert trigger.
+INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                            priority, site, read_started_at, final_at, reviewable_version)
+SELECT 'SE-LIVE-' || st || '-' || m, (SELECT id FROM portal.patients WHERE mrn = 'SE-MRN'), 'SE-NPI',
+       'CT', 'live fixture', 'routine', 'main',
+       CASE WHEN st = 'r' THEN now() - make_interval(mins => m) END,
+       CASE WHEN st = 'p' THEN now() - make_interval(mins => m) END,
+       CASE WHEN st = 'p' THEN 1 END
+  FROM generate_series(0, 3000, 20) m, (VALUES ('r'), ('p')) x (st);
+CREATE TEMP VIEW live AS SELECT * FROM portal.studies WHERE accession LIKE 'SE-LIVE-%';
+
+SELECT is((SELECT count(*) FROM portal.study_estimates k JOIN live s ON s.id = k.study_id),
+          (SELECT count(*) * 3 / 2 FROM live),
+          'a new study has a row per milestone ahead of it (two in reading, one in review)');
+SELECT is_empty(
+    $$SELECT FROM portal.study_estimates k JOIN live s ON s.id = k.study_id
+       WHERE k.model_at <> (SELECT refreshed_at FROM portal.estimates_state) OR k.valid_from <> now()$$,
+    'the rows are of the current model, from now');
+
+-- The rows as of now, and the lookup's answers at moments after now: at five moments spread over
+-- each row's validity, and a second after its end (the clock crossed a rung or the clamp).
+CREATE TEMP TABLE kept AS
+SELECT r.*, s.stage FROM portal.studies s
+ CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+ CROSS JOIN LATERAL portal.study_estimate_row(s, m.milestone, now()) r
+ WHERE s.accession LIKE 'SE-LIVE-%';
+CREATE FUNCTION pg_temp.same(k kept, t timestamptz) RETURNS boolean LANGUAGE sql AS $$
+    SELECT (SELECT ROW(e.modality, e.priority, e.site, e.week_part, e.level, e.sample_size,
+                       e.p50_at, e.p90_at, e.enough, e.elapsed_s, e.window_days)
+              FROM portal.studies s
+              LEFT JOIN LATERAL portal.estimate_lookup(s, k.milestone, t) e ON true
+             WHERE s.id = k.study_id)
+           IS NOT DISTINCT FROM
+           ROW(k.modality, k.priority, k.site, k.week_part, k.level, k.sample_size, k.p50_at,
+               k.p90_at, k.enough, k.elapsed_s, k.window_days)
+$$;
+
+SELECT ok((SELECT count(*) FILTER (WHERE valid_until > valid_from) >= 100
+                  AND count(*) FILTER (WHERE enough) >= 100
+                  AND count(*) FILTER (WHERE valid_until <= valid_from) >= 10
+                  AND count(*) FILTER (WHERE level IS NULL) >= 10 FROM kept),
+          'the fixture covers valid rows, estimates with times, answers that move with the clock (past the usual time) and no answer');
+SELECT is_empty(
+    $$SELECT k.study_id, k.milestone, f FROM kept k
+       CROSS JOIN (VALUES (0.0), (0.2), (0.5), (0.8), (0.999)) x (f)
+       WHERE k.valid_until > k.valid_from
+         AND NOT pg_temp.same(k, k.valid_from + least(k.valid_until - k.valid_from, interval '30 days') * x.f)$$,
+    'inside its validity every row is what a live lookup answers (five moments each)');
+SELECT ok((SELECT count(*) FROM kept k
+            WHERE k.valid_until > k.valid_from AND k.valid_until < 'infinity'
+              AND NOT pg_temp.same(k, k.valid_until + interval '2 seconds')) >= 50,
+          'a second past its validity the live answer has moved on for most rows');
+SELECT ok((SELECT count(*) FROM kept k
+            WHERE k.enough AND k.valid_until > k.valid_from
+              AND k.valid_until < k.recompute_at - interval '3 seconds'
+              AND NOT pg_temp.same(k, k.valid_until + interval '2 seconds')) >= 5,
+          'the clamp: once the usual time is passed, the answer follows the clock and the row ends there');
+SELECT is_empty(
+    $$SELECT FROM kept k WHERE k.valid_until < 'infinity' AND k.recompute_at <= k.valid_until$$,
+    'a row is computed again only after its validity');
+SELECT ok((SELECT count(*) FROM kept k
+            WHERE k.valid_until <= k.valid_from AND k.recompute_at < 'infinity'
+              AND NOT pg_temp.same(k, k.valid_from + interval '1 minute')) >= 10,
+          'an answer that moves with the clock is never used (it has no validity)');
+
+-- The page's read: the kept row while valid, else the live lookup; always the lookup's answer.
+SELECT is_empty(
+    $$SELECT s.id, m.milestone FROM portal.studies s CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+       WHERE s.accession LIKE 'SE-LIVE-%' AND (SELECT array_agg(e) FROM portal.study_estimate(s, m.milestone) e)
+             IS DISTINCT FROM (SELECT array_agg(e) FROM portal.estimate_lookup(s, m.milestone) e)$$,
+    'study_estimate answers exactly what estimate_lookup does, for every study and milestone');
+SELECT id AS sid FROM live WHERE accession = 'SE-LIVE-r-0' \gset
+UPDATE portal.study_estimates SET p50_at = '2001-01-01' WHERE study_id = :'sid' AND milestone = 'report_final';
+SELECT is((SELECT p50_at FROM portal.studies s, portal.study_estimate(s, 'report_final') e WHERE s.id = :'sid'),
+          '2001-01-01'::timestamptz, 'a valid row is read, not recomputed');
+UPDATE portal.study_estimates SET valid_until = now(), recompute_at = now() WHERE study_id = :'sid' AND milestone = 'report_final';
+SELECT is((SELECT p50_at FROM portal.studies s, portal.study_estimate(s, 'report_final') e WHERE s.id = :'sid'),
+          (SELECT p50_at FROM portal.studies s, portal.estimate_lookup(s, 'report_final') e WHERE s.id = :'sid'),
+          'a row past its validity is not read: the live lookup answers');
+SELECT is(portal.refresh_study_estimates(1000), 1, 'the batch computes again the one row whose time is up');
+SELECT ok((SELECT p50_at <> '2001-01-01' AND valid_until > now() FROM portal.study_estimates
+            WHERE study_id = :'sid' AND milestone = 'report_final'), 'and it is valid again');
+
+-- Stage changes, in the writing transaction.
+UPDATE portal.studies SET final_at = now(), reviewable_version = 1 WHERE id = :'sid';
+SELECT results_eq(
+    $$SELECT milestone, elapsed_s FROM portal.study_estimates WHERE study_id = '$$ || :'sid' || $$'$$,
+    $$VALUES ('available'::text, 0)$$,
+    'a final report: report_final is no longer ahead, available counts from the report');
+UPDATE portal.studies SET released_version = 1, released_at = now() WHERE id = :'sid';
+SELECT is((SELECT stage FROM portal.studies WHERE id = :'sid'), 'available', 'the study is released');
+SELECT is_empty($$SELECT FROM portal.study_estimates WHERE study_id = '$$ || :'sid' || $$'$$,
+                'a released study has no rows');
+UPDATE portal.studies SET cancelled_at = now() WHERE accession = 'SE-LIVE-r-20';
+SELECT is_empty($$SELECT FROM portal.study_estimates k JOIN portal.studies s ON s.id = k.study_id
+                   WHERE s.accession = 'SE-LIVE-r-20'$$, 'a cancelled study has no rows');
+
+-- A refresh of the model: every row is of the old model, the page falls back to the live lookup
+-- until the batch has computed them again.
+SELECT ok(portal.refresh_estimates(interval '30 days') > 0, 'a refresh (another window)');
+UPDATE portal.estimates_state SET refreshed_at = clock_timestamp();
+SELECT is_empty(
+    $$SELECT s.id, m.milestone FROM portal.studies s CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+       WHERE s.accession LIKE 'SE-LIVE-%' AND (SELECT array_agg(e) FROM portal.study_estimate(s, m.milestone) e)
+             IS DISTINCT FROM (SELECT array_agg(e) FROM portal.estimate_lookup(s, m.milestone) e)$$,
+    'after a refresh the page still answers what the lookup does (window_days 30)');
+SELECT ok(portal.refresh_study_estimates(100000) >= (SELECT count(*) FROM live WHERE stage NOT IN ('available', 'cancelled')),
+          'the batch computes again every row of the old model');
+SELECT is_empty(
+    $$SELECT FROM portal.study_estimates k JOIN live s ON s.id = k.study_id
+       WHERE k.model_at <> (SELECT refreshed_at FROM portal.estimates_state)
+          OR k.window_days IS DISTINCT FROM CASE WHEN k.level IS NOT NULL THEN 30 END$$,
+    'every row is of the new model');
+
+-- portal_app: reads the rows and the page's function, may ask the batch, writes nothing.
+SELECT ok(has_table_privilege('portal_app', 'portal.study_estimates', 'SELECT')
+          AND NOT has_table_privilege('portal_app', 'portal.study_estimates', 'INSERT, UPDATE, DELETE, TRUNCATE')
+          AND NOT has_function_privilege('portal_app', 'portal.refresh_study_estimate(uuid)', 'EXECUTE')
+          AND NOT has_function_privilege('portal_app', 'portal.fill_study_estimates()', 'EXECUTE')
+          AND pg_temp.app_value($$(SELECT count(*) FROM portal.studies s, portal.study_estimate(s, 'available') e
+                                   WHERE s.accession LIKE 'SE-LIVE-%')$$)::integer > 0
+          AND pg_temp.app_sqlstate($$SELECT portal.refresh_study_estimates(10)$$) = '00000',
+          'portal_app reads the rows and the page''s estimate, asks the batch, and writes nothing itself');
+
+SELECT * FROM finish();
+ROLLBACK;
