@@ -260,7 +260,6 @@ SELECT is_empty(
         'portal.reread_released_page(uuid, uuid, integer, bigint, bigint, text, text)',
         'portal.refresh_study_page_state(uuid)',
         'portal.refresh_study_page_states(text[], text[])',
-        'portal.refresh_study_estimate(uuid)',
         'portal.refresh_study_estimates(integer)',
         'portal.fill_study_estimates()',
         'portal.study_estimates_changed()',
