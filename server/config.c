@@ -142,7 +142,7 @@ const struct config_setting config_settings[] = {
      NULL},
     {"PORTAL_SESSION_TTL", "1800", 60, 86400, parse_int, FIELD(session_ttl), 0, NULL},
     {"PORTAL_DB_CONNECT_TIMEOUT", "2", 1, 60, parse_int, FIELD(db_connect_timeout), 0, NULL},
-    {"PORTAL_ESTIMATES_REFRESH", "300", 1, 86400, parse_int, FIELD(estimates_refresh), 0, NULL},
+    {"PORTAL_ESTIMATES_REFRESH", "3600", 1, 86400, parse_int, FIELD(estimates_refresh), 0, NULL},
     {"PORTAL_ESTIMATES_WINDOW_DAYS", "90", 7, 3650, parse_int, FIELD(estimates_window_days), 0,
      NULL},
     /* 0 turns the release sweep off on this instance (another instance may run it), and 0 MB

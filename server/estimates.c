@@ -1,10 +1,11 @@
 /* The estimates refresh: one thread per portald instance asks portal.refresh_estimates_if_due to
- * rebuild the quantile table every PORTAL_ESTIMATES_REFRESH seconds. The database arbitrates
- * between instances (a transaction-level advisory lock, and a refresh younger than half the
- * interval counts as done), so several instances refresh about once per interval between them.
- * After each round the thread also counts the studies past their p90 for /metrics, and computes
- * again the estimates kept per study (sql/definitions/54_study_estimates.sql) that a refresh or
- * the clock has made stale. */
+ * rebuild the model every PORTAL_ESTIMATES_REFRESH seconds. The database arbitrates between
+ * instances (a transaction-level advisory lock, and a model younger than the interval less half a
+ * round counts as done), so several instances refresh about once per interval between them. The
+ * thread's rounds come at most ROUND_MAX_S apart whatever the interval: each also counts the
+ * studies past their p90 for /metrics, and computes again the estimates kept per study
+ * (sql/definitions/54_study_estimates.sql) that a refresh or the clock has made stale, which
+ * cannot wait an hour for a model that need not be rebuilt more often. */
 #include "estimates.h"
 
 #include <libpq-fe.h>
@@ -30,15 +31,32 @@
  * next round (pages use the live lookup meanwhile). */
 #define STUDY_ESTIMATES_BATCH    1000
 #define STUDY_ESTIMATES_BUDGET_S 30
+/* The longest wait between two rounds (overdue counts, kept estimates), whatever the interval. */
+#define ROUND_MAX_S 300
 
 struct estimates_task {
     struct periodic *thread;
-    int interval_s;
+    int interval_s; /* between rebuilds of the model */
+    int round_s;    /* between rounds: the interval, or ROUND_MAX_S if that is shorter */
     int window_days;
     bool failing; /* the last round failed: log the recovery once */
 };
 
 static int refresh_round(void *arg);
+
+static int round_seconds(int interval_s)
+{
+    return interval_s < ROUND_MAX_S ? interval_s : ROUND_MAX_S;
+}
+
+/* A model younger than this is fresh: half the interval when every round may rebuild it (as before
+ * rounds and rebuilds were apart), else the interval less half a round, so the round nearest each
+ * interval's end rebuilds it. */
+static int fresh_model_seconds(int interval_s)
+{
+    int round_s = round_seconds(interval_s);
+    return round_s == interval_s ? interval_s / 2 : interval_s - round_s / 2;
+}
 static bool refresh_once(struct estimates_task *t);
 static bool recompute_kept(const struct estimates_task *t);
 
@@ -50,14 +68,15 @@ struct estimates_task *estimates_start(int interval_s, int window_days)
         return NULL;
     }
     t->interval_s = interval_s;
+    t->round_s = round_seconds(interval_s);
     t->window_days = window_days;
     t->thread = periodic_start("estimates", "estimates will not be refreshed", refresh_round, t);
     if (!t->thread) {
         free(t);
         return NULL;
     }
-    log_msg(LOG_INFO, "estimates: refresh every %d s over the last %d days", interval_s,
-            window_days);
+    log_msg(LOG_INFO, "estimates: refresh every %d s over the last %d days (rounds every %d s)",
+            interval_s, window_days, t->round_s);
     return t;
 }
 
@@ -73,7 +92,7 @@ static int refresh_round(void *arg)
 {
     struct estimates_task *t = arg;
     bool ok = refresh_once(t);
-    return ok || t->interval_s < RETRY_AFTER_FAILURE_S ? t->interval_s : RETRY_AFTER_FAILURE_S;
+    return ok || t->round_s < RETRY_AFTER_FAILURE_S ? t->round_s : RETRY_AFTER_FAILURE_S;
 }
 
 /* Runs one statement; failures are logged by db_exec (by SQLSTATE only) and a dead connection is
@@ -91,7 +110,7 @@ static bool refresh_once(struct estimates_task *t)
 {
     char window[16], min_age[16];
     snprintf(window, sizeof(window), "%d", t->window_days);
-    snprintf(min_age, sizeof(min_age), "%d", t->interval_s / 2);
+    snprintf(min_age, sizeof(min_age), "%d", fresh_model_seconds(t->interval_s));
     const char *params[2] = {window, min_age};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -142,7 +161,7 @@ static bool recompute_kept(const struct estimates_task *t)
     snprintf(batch, sizeof(batch), "%d", STUDY_ESTIMATES_BATCH);
     const char *params[1] = {batch};
     double budget =
-        t->interval_s / 2 < STUDY_ESTIMATES_BUDGET_S ? t->interval_s / 2 : STUDY_ESTIMATES_BUDGET_S;
+        t->round_s / 2 < STUDY_ESTIMATES_BUDGET_S ? t->round_s / 2 : STUDY_ESTIMATES_BUDGET_S;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     long total = 0;

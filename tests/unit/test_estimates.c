@@ -243,8 +243,26 @@ static void test_conditional_too_few_and_finished(void)
     PQclear(r);
 }
 
+/* The task's rounds come at most ROUND_MAX_S apart, the model is rebuilt about once per interval.
+ */
+static void test_rounds_and_rebuilds(void)
+{
+    CHECK(round_seconds(1) == 1 && fresh_model_seconds(1) == 0);
+    CHECK(round_seconds(300) == 300 && fresh_model_seconds(300) == 150);
+    CHECK(round_seconds(3600) == 300 && fresh_model_seconds(3600) == 3450);
+    CHECK(round_seconds(86400) == 300 && fresh_model_seconds(86400) == 86250);
+    /* Rebuilt by the round nearest the interval's end: the interval lies within half a round. */
+    for (int interval = 301; interval <= 86400; interval += 997) {
+        int round_s = round_seconds(interval), fresh = fresh_model_seconds(interval);
+        int rounds = (fresh + round_s - 1) / round_s; /* the first round not fresh any more */
+        CHECK(rounds * round_s >= interval - round_s / 2 &&
+              rounds * round_s <= interval + round_s / 2 + 1);
+    }
+}
+
 int main(void)
 {
+    test_rounds_and_rebuilds();
     test_span_words();
     test_ahead();
     test_templates_in_every_language();
