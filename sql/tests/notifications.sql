@@ -137,16 +137,22 @@ UPDATE portal.physicians SET notify_digest = 'daily', email = 'dr@example.org' W
 SELECT pg_temp.final_study('H', NULL, NULL) AS h \gset
 SELECT is((SELECT count(*) FROM portal.notifications WHERE physician_id = 'NPI-N1' AND kind = 'reports_waiting'
              AND state = 'waiting'), 0::bigint, 'on the daily digest a new report writes nothing at once');
-SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 7 hours', 'UTC', 8, true, false, '7 days', '30 days')),
+-- The digest hour is set two hours ahead of the clock: the immediate digest above was written
+-- just now, so a fixed hour (08:00 tomorrow, say) would leave today's 08:00 slot unserved when
+-- the test runs between midnight and 08:00, and the schedule rightly catches that slot up.
+SELECT date_trunc('hour', now()) + interval '2 hours' AS slot,
+       extract(hour FROM (date_trunc('hour', now()) + interval '2 hours') AT TIME ZONE 'UTC')::integer
+           AS slot_hour \gset
+SELECT is((SELECT digests FROM portal.notify_schedule(:'slot'::timestamptz - interval '30 minutes', 'UTC', :slot_hour, true, false, '7 days', '30 days')),
           0, 'before the digest hour, no digest');
-SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 8 hours 5 minutes', 'UTC', 8, true, false, '7 days', '30 days')),
+SELECT is((SELECT digests FROM portal.notify_schedule(:'slot'::timestamptz + interval '5 minutes', 'UTC', :slot_hour, true, false, '7 days', '30 days')),
           1, 'at the digest hour, one digest');
 SELECT results_eq($$SELECT address, reports_waiting FROM portal.notify_claim('email', 100, 60, 'test',
-                    date_trunc('day', now()) + interval '1 day 8 hours 6 minutes', NULL, NULL, 'UTC', 0)
+                    $$ || quote_literal(:'slot') || $$::timestamptz + interval '6 minutes', NULL, NULL, 'UTC', 0)
                     WHERE kind = 'reports_waiting'$$,
                   $$VALUES ('dr@example.org'::text, 1)$$,
                   'the digest goes to the physician''s address and counts the reports waiting when it is sent');
-SELECT is((SELECT digests FROM portal.notify_schedule(date_trunc('day', now()) + interval '1 day 9 hours', 'UTC', 8, true, false, '7 days', '30 days')),
+SELECT is((SELECT digests FROM portal.notify_schedule(:'slot'::timestamptz + interval '1 hour', 'UTC', :slot_hour, true, false, '7 days', '30 days')),
           0, 'and only one that day');
 SELECT 1 FROM portal.request_discussion((SELECT patient_id FROM portal.studies WHERE id = :'a'), :'a', NULL, 'PRIVATE WORDS', 'rq-dr', NULL);
 SELECT is((SELECT kind || '/' || channel FROM portal.notifications WHERE physician_id = 'NPI-N1' AND kind = 'callback_requested'),
