@@ -30,7 +30,7 @@ extract() {
     # shellcheck disable=SC2086
     xgettext --from-code=UTF-8 --language=C --sort-output --add-location=file -j -k \
         -kreq_problem:3 --flag=req_problem:3:c-format -o "$out" $PEOPLE_FACING
-    xgettext --from-code=UTF-8 --language=JavaScript --sort-output --add-location=file -j -k -kt \
+    xgettext --from-code=UTF-8 --language=JavaScript --sort-output --add-location=file -j -k -kt -ktParts \
         -o "$out" static/*.js
     mkdir -p "$tmp/html/static"
     for page in static/*.html; do

@@ -405,9 +405,23 @@ static void summary_words(char *out, size_t len, const struct milestone_text *m,
              args);
 }
 
+/* The results are shared only after the report is signed, but the two milestones come from two
+ * models (the results' pools other exams: by hour of the week, and by bands of waits). When the
+ * report's model finds too few past exams that waited as long as this one, the results' model
+ * would still give a date, one that quietly assumes the report comes as usual: the patient would
+ * read that we cannot say when the report is signed, and a date for the results. Say instead that
+ * the one waits for the other. And when both have times, the results' are never before the
+ * report's: for every exam the release follows the signature, so each quantile of the one is at
+ * least the same quantile of the other. */
+static const char results_wait_for_report[] =
+    N_("Your doctor can share the results only after the report is signed. As we cannot estimate "
+       "yet when the report will be signed, we cannot estimate this either.");
+
 json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
 {
     const char *stage = db_value(res, row, "stage");
+    bool report_unknown = false; /* report_final is ahead and too few say when */
+    const char *report_p50 = NULL, *report_p90 = NULL; /* its times, when it has them */
     json_t *list = json_array();
     for (size_t i = 0; list && i < sizeof(milestone_texts) / sizeof(milestone_texts[0]); i++) {
         const struct milestone_text *m = &milestone_texts[i];
@@ -428,11 +442,26 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
             continue;
         char basis[256], summary[400];
         basis_words(basis, sizeof(basis), res, row, m, lang);
+        if (strcmp(m->milestone, "report_final") == 0) {
+            report_unknown = !enough;
+            report_p50 = enough ? p50 : NULL;
+            report_p90 = enough ? p90 : NULL;
+        } else if (report_unknown) {
+            enough = false;
+        } else if (enough && report_p50 && report_p90) {
+            if (pg_time(p50) < pg_time(report_p50))
+                p50 = report_p50;
+            if (pg_time(p90) < pg_time(report_p90))
+                p90 = report_p90;
+        }
         double x = enough ? difftime(pg_time(p50), now) : 0;
         double y = enough ? difftime(pg_time(p90), now) : 0;
-        summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),
-                      lv ? atoi(lv) : 3, enough, rung ? atoi(rung) : 0, x < 0 ? 0 : x,
-                      y < 0 ? 0 : y, lang);
+        if (report_unknown && strcmp(m->milestone, "report_final") != 0)
+            snprintf(summary, sizeof(summary), "%s", i18n_text(lang, results_wait_for_report));
+        else
+            summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),
+                          lv ? atoi(lv) : 3, enough, rung ? atoi(rung) : 0, x < 0 ? 0 : x,
+                          y < 0 ? 0 : y, lang);
         json_t *e = json_pack("{s:s, s:i, s:s, s:s}", "milestone", m->milestone, "sample_size",
                               atoi(n), "basis", basis, "summary", summary);
         /* Too few: no times at all rather than a guess (CONTRACT's Estimate needs only

@@ -77,6 +77,16 @@ static const char *releaser_words(const char *name, enum lang lang)
     return name;
 }
 
+/* Who released a version, for the pages to say it in a whole sentence rather than after "by":
+ * "physician", or for a release by policy (how = 'policy') on what basis, which
+ * portal.release_if_due records only in the releaser's name. */
+static const char *releaser_kind(const char *how, const char *name)
+{
+    if (!how || strcmp(how, "policy") != 0)
+        return "physician";
+    return name && strcmp(name, policy_releasers[0]) == 0 ? "patient_preference" : "site_policy";
+}
+
 static bool is_true(const char *v)
 {
     return v && strcmp(v, "t") == 0;
@@ -214,13 +224,15 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     const char *physician = db_value(res, row, "physician_name");
     const char *pending = db_value(res, row, "newer_version_pending");
     json_t *report =
-        json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:b}", "version",
+        json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:b, s:b}", "version",
                   atoi(db_value(res, row, "version")), "status", status, "findings",
                   db_value(res, row, "findings"), "impression", db_value(res, row, "impression"),
                   "radiologist", db_value(res, row, "radiologist"), "released_by",
-                  releaser_words(db_value(res, row, "released_by"), lang), "physician_note",
-                  db_value(res, row, "physician_note"), "amended", strcmp(status, "amended") == 0,
-                  "newer_version_pending", pending && strcmp(pending, "t") == 0);
+                  releaser_words(db_value(res, row, "released_by"), lang), "released_by_kind",
+                  releaser_kind(db_value(res, row, "how"), db_value(res, row, "released_by")),
+                  "physician_note", db_value(res, row, "physician_note"), "amended",
+                  strcmp(status, "amended") == 0, "newer_version_pending",
+                  pending && strcmp(pending, "t") == 0);
     if (!report)
         return -1;
     if (timefmt_json_set(report, "signed_at", db_value(res, row, "signed_at")) < 0 ||
@@ -231,10 +243,12 @@ int patient_view_add_report(json_t *study, const PGresult *res, int row, const P
     if (history && PQntuples(history) > 1) {
         json_t *h = json_array();
         for (int i = 0; h && i < PQntuples(history); i++) {
-            json_t *e =
-                json_pack("{s:i, s:s, s:s}", "version", atoi(db_value(history, i, "version")),
-                          "status", db_value(history, i, "status"), "released_by",
-                          releaser_words(db_value(history, i, "released_by_name"), lang));
+            json_t *e = json_pack(
+                "{s:i, s:s, s:s, s:s}", "version", atoi(db_value(history, i, "version")), "status",
+                db_value(history, i, "status"), "released_by",
+                releaser_words(db_value(history, i, "released_by_name"), lang), "released_by_kind",
+                releaser_kind(db_value(history, i, "how"),
+                              db_value(history, i, "released_by_name")));
             if (!e || timefmt_json_set(e, "released_at", db_value(history, i, "released_at")) < 0 ||
                 json_array_append_new(h, e) < 0) {
                 json_decref(e);

@@ -21,6 +21,27 @@ export function t(msgid, values) {
   return translate(catalogue, msgid, values);
 }
 
+// A whole sentence some of whose {name} values are elements (a <time>, a link, a <strong>):
+// translated whole, as t() is, so that the translator places every value; then cut at each
+// {name} into text and the value itself. Returns the pieces for el(). Scanned for po/portal.pot
+// as t() is (scripts/po.sh).
+export function tParts(msgid, values) {
+  const text = translate(catalogue, msgid, null);
+  const parts = [];
+  let last = 0;
+  for (const m of text.matchAll(/\{(\w+)\}/g)) {
+    if (!(m[1] in values)) {
+      continue;
+    }
+    parts.push(text.slice(last, m.index));
+    const v = values[m[1]];
+    parts.push(v instanceof Node ? v : String(v));
+    last = m.index + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return parts.filter((part) => part !== '');
+}
+
 // A translator for another language than the page's (the staff page prints an access code sheet in
 // the patient's language): the same catalogues, the same {name} values. Resolves to
 // { lang, t }; lang is 'en' when that language's catalogue could not be loaded.

@@ -4,7 +4,7 @@
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
   formatDateTime, formatDayHour, formatShortDate, timeEl, localInputToIso, setBusy, signIn,
-  signinShown, signOut, t, loadLanguage, offerLanguages, offerSwitch,
+  signinShown, signOut, t, tParts, loadLanguage, offerLanguages, offerSwitch,
 } from './common.js';
 
 // The lifecycle in order, with the short names the progress tracker shows. Texts are looked up
@@ -124,20 +124,25 @@ function estimates(study) {
   const ul = el('ul', {});
   for (const e of list) {
     const what = MILESTONES[e.milestone] ? MILESTONES[e.milestone]() : t('Next step');
-    const li = el('li', {}, el('strong', {}, t('{what}: ', { what })));
-    if (e.p50_at) {
-      li.append(t('most likely by '), timeEl(e.p50_at, formatDayHour));
-      if (e.p90_at) {
-        li.append(t('; almost certainly by '), timeEl(e.p90_at, formatDayHour));
-      }
-      li.append('.');
+    const strong = el('strong', {}, what);
+    const likely = e.p50_at ? timeEl(e.p50_at, formatDayHour) : null;
+    const surely = e.p90_at ? timeEl(e.p90_at, formatDayHour) : null;
+    let line;
+    if (likely && surely) {
+      line = tParts('{what}: most likely by {likely}, and almost certainly by {surely}.', { what: strong, likely, surely });
+    } else if (likely) {
+      line = tParts('{what}: most likely by {likely}.', { what: strong, likely });
     } else {
-      // Too few past exams waited this long: the server says so rather than guessing.
-      li.append(t('we cannot say yet.'));
+      // Too few past exams waited this long, or the results wait for a report no one can time
+      // yet: the server says which rather than guessing, and there is no estimate to qualify.
+      line = tParts('{what}: we cannot say yet.', { what: strong });
     }
+    const li = el('li', {}, line);
     const basis = e.summary || (e.sample_size ? t('Based on how long {count} similar exams took recently.', { count: e.sample_size }) : '');
-    if (basis) {
+    if (basis && likely) {
       li.append(el('span', { class: 'small block' }, t('{basis} It is an estimate, not a promise.', { basis })));
+    } else if (basis) {
+      li.append(el('span', { class: 'small block' }, basis));
     }
     ul.append(li);
   }
@@ -155,11 +160,10 @@ function reviewCallout(study) {
   }
   if (study.held) {
     return el('p', { class: 'callout' },
-      t('If your doctor does not release it sooner, it will be shared with you automatically on '), timeEl(at, formatDayHour), '.');
+      tParts('If your doctor does not release it sooner, it will be shared with you automatically on {when}.', { when: timeEl(at, formatDayHour) }));
   }
   return el('p', { class: 'callout' },
-    t('You will be able to read the report here once your doctor releases it, or automatically on '),
-    timeEl(at, formatDayHour), t(' unless your doctor puts it on hold.'));
+    tParts('You will be able to read the report here once your doctor releases it, or automatically on {when} unless your doctor puts it on hold.', { when: timeEl(at, formatDayHour) }));
 }
 
 // The parts of a study every patient sees, released or not: no report content.
@@ -167,12 +171,12 @@ function studySummary(study, headingLevel, compact) {
   const h = el(`h${headingLevel}`, { class: 'study-name' }, study.description);
   const kind = MODALITIES[study.modality] ? MODALITIES[study.modality]() : study.modality;
   const ordered = (study.timeline || []).find((step) => step.stage === 'ordered');
-  const meta = el('p', { class: 'meta' }, kind, ordered ? [t(' · ordered '), timeEl(ordered.at, formatDate)] : null);
+  const meta = el('p', { class: 'meta' }, ordered ? tParts('{kind} · ordered {date}', { kind, date: timeEl(ordered.at, formatDate) }) : kind);
   const parts = [h, meta,
     el('p', { class: `stage-label stage-${study.stage}` }, study.stage_label || ''),
     el('p', { class: 'explanation' }, study.stage_explanation || '')];
   if (study.stage === 'scheduled' && study.scheduled_for) {
-    parts.push(el('p', { class: 'appointment' }, t('Your appointment: '), timeEl(study.scheduled_for, formatDayHour)));
+    parts.push(el('p', { class: 'appointment' }, tParts('Your appointment: {when}', { when: timeEl(study.scheduled_for, formatDayHour) })));
   }
   if (study.stage === 'physician_review') {
     parts.push(reviewCallout(study));
@@ -206,8 +210,8 @@ async function showList(focus) {
       li.append(preferenceForm(s));
     }
     if (s.report_available) {
-      li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${s.id}` },
-        t('Read your results'), el('span', { class: 'visually-hidden' }, t(' for {exam}', { exam: s.description })))));
+      li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${s.id}`, 'aria-label': t('Read your results for {exam}', { exam: s.description }) },
+        t('Read your results'))));
     }
     ul.append(li);
   }
@@ -234,9 +238,10 @@ function preferenceForm(study) {
   const name = `release-${study.id}`;
   const legendId = `pref-legend-${study.id}`;
   if (!p.can_change) {
-    const days = p.release === 'wait_for_physician' && p.wait_days ? t(' (up to {days} days)', { days: p.wait_days }) : '';
-    return el('p', { class: 'small' }, t('When this report is shared with you: '), PREFERENCE_LABELS[p.release] ? PREFERENCE_LABELS[p.release]() : p.release, days,
-      t('. The report is final, so this can no longer be changed.'));
+    const choice = PREFERENCE_LABELS[p.release] ? PREFERENCE_LABELS[p.release]() : p.release;
+    return el('p', { class: 'small' }, p.release === 'wait_for_physician' && p.wait_days
+      ? t('When this report is shared with you: {choice} (up to {days} days). The report is final, so this can no longer be changed.', { choice, days: p.wait_days })
+      : t('When this report is shared with you: {choice}. The report is final, so this can no longer be changed.', { choice }));
   }
   const max = p.max_wait_days || 30;
   const daysInput = el('input', { type: 'number', id: `pref-days-${study.id}`, min: '1', max: String(max), value: String(p.wait_days || Math.min(7, max)), inputmode: 'numeric' });
@@ -287,7 +292,9 @@ function reportStatus(status) {
 
 function reportSections(study) {
   const r = study.report;
-  const physician = (study.discussion && study.discussion.physician && study.discussion.physician.name) || r.released_by || t('Your doctor');
+  // released_by names a person only for a physician's release; a policy's is a description.
+  const releaser = r.released_by_kind === 'physician' ? r.released_by : null;
+  const physician = (study.discussion && study.discussion.physician && study.discussion.physician.name) || releaser || t('Your doctor');
   const body = [];
   const nav = el('nav', { class: 'toc', 'aria-label': t('Parts of this report') }, el('ul', {},
     r.physician_note ? el('li', {}, el('a', { href: '#sec-note' }, t('Note from {name}', { name: physician }))) : null,
@@ -306,7 +313,7 @@ function reportSections(study) {
   }
   if (r.physician_note) {
     body.push(el('section', { id: 'sec-note', class: 'card note', 'aria-labelledby': 'h-note' },
-      el('h2', { id: 'h-note' }, t('A note from {name}', { name: r.released_by || physician })),
+      el('h2', { id: 'h-note' }, t('A note from {name}', { name: releaser || physician })),
       el('p', { class: 'prose' }, r.physician_note)));
   }
   body.push(el('section', { id: 'sec-impression', class: 'card', 'aria-labelledby': 'h-impression' },
@@ -320,20 +327,45 @@ function reportSections(study) {
   const dl = el('dl', { class: 'facts' },
     el('dt', {}, t('Radiologist')), el('dd', {}, r.radiologist),
     el('dt', {}, t('Report signed')), el('dd', {}, timeEl(r.signed_at)),
-    el('dt', {}, t('Shared with you')), el('dd', {}, timeEl(r.released_at), r.released_by ? t(' by {name}', { name: r.released_by }) : ''),
     el('dt', {}, t('Version')), el('dd', {}, `${r.version} (${reportStatus(r.status)})`));
   const details = el('section', { id: 'sec-details', class: 'card', 'aria-labelledby': 'h-details' },
-    el('h2', { id: 'h-details' }, t('About this report')), dl);
+    el('h2', { id: 'h-details' }, t('About this report')), dl, el('p', { class: 'shared' }, sharedSentence(r)));
   const earlier = Array.isArray(r.history) ? r.history.filter((h) => h.version !== r.version) : [];
   if (earlier.length) {
     details.append(el('h3', {}, t('Earlier versions shared with you')), el('ul', {}, earlier.map((h) =>
-      el('li', {}, t('Version {version} ({status}), shared ', { version: h.version, status: reportStatus(h.status) }), timeEl(h.released_at), h.released_by ? t(' by {name}', { name: h.released_by }) : ''))));
+      el('li', {}, versionSentence(h)))));
   }
   body.push(details);
   if (study.discussion) {
     body.push(discussionSection(study));
   }
   return body;
+}
+
+// How a version came to be shared, in one sentence: by whom (released_by_kind "physician"), or
+// automatically under the site's policy or at the patient's own choice (docs/release-policies.md).
+function sharedSentence(r) {
+  const when = timeEl(r.released_at);
+  if (r.released_by_kind === 'site_policy') {
+    return tParts('Shared with you on {when} automatically, under your imaging centre’s policy.', { when });
+  }
+  if (r.released_by_kind === 'patient_preference') {
+    return tParts('Shared with you on {when} automatically, as you chose.', { when });
+  }
+  return r.released_by && r.released_by_kind === 'physician' ? tParts('Shared with you on {when} by {name}.', { when, name: r.released_by })
+    : tParts('Shared with you on {when} by your doctor.', { when });
+}
+
+function versionSentence(h) {
+  const values = { version: h.version, status: reportStatus(h.status), when: timeEl(h.released_at), name: h.released_by };
+  if (h.released_by_kind === 'site_policy') {
+    return tParts('Version {version} ({status}), shared with you on {when} automatically, under your imaging centre’s policy.', values);
+  }
+  if (h.released_by_kind === 'patient_preference') {
+    return tParts('Version {version} ({status}), shared with you on {when} automatically, as you chose.', values);
+  }
+  return h.released_by && h.released_by_kind === 'physician' ? tParts('Version {version} ({status}), shared with you on {when} by {name}.', values)
+    : tParts('Version {version} ({status}), shared with you on {when} by your doctor.', values);
 }
 
 function discussionSection(study) {
@@ -344,31 +376,38 @@ function discussionSection(study) {
     el('p', { class: 'lead' }, d.prompt || t('Your doctor has reviewed your results. Schedule a time to talk them over.')));
   const ways = el('ul', { class: 'ways' });
   if (p.scheduling_url && /^https?:\/\//i.test(p.scheduling_url)) {
-    ways.append(el('li', {}, el('a', { class: 'button primary', href: p.scheduling_url, target: '_blank', rel: 'noopener noreferrer' },
-      t('Book a time online'), el('span', { class: 'visually-hidden' }, t(' (opens in a new tab)')))));
+    ways.append(el('li', {}, el('a', { class: 'button primary', href: p.scheduling_url, target: '_blank', rel: 'noopener noreferrer', 'aria-label': t('Book a time online (opens in a new tab)') },
+      t('Book a time online'))));
   }
   if (p.phone) {
-    ways.append(el('li', {}, t('Or call '), el('a', { href: `tel:${p.phone.replace(/[^+\d]/g, '')}` }, p.phone), '.'));
+    ways.append(el('li', {}, tParts('Or call {phone}.', { phone: el('a', { href: `tel:${p.phone.replace(/[^+\d]/g, '')}` }, p.phone) })));
   }
   sec.append(ways);
   const req = d.request || { state: 'none', may_request: true };
   const stateBox = el('div', { id: 'request-state' });
   sec.append(stateBox);
-  const asked = req.created_at ? [t(' on '), timeEl(req.created_at)] : '';
+  // Two whole sentences: when the patient asked, then where the office has got to.
+  const asked = () => (req.created_at ? tParts('You asked for a call back on {when}.', { when: timeEl(req.created_at) }) : [t('You asked for a call back.')]);
   if (req.state === 'open') {
-    stateBox.append(el('p', { class: 'done-note' }, t('You asked for a call back'), asked,
-      p.name ? t('. The office of {name} will contact you.', { name: p.name }) : t('. Your doctor’s office will contact you.')));
+    stateBox.append(el('p', { class: 'done-note' }, asked(), ' ',
+      p.name ? t('The office of {name} will contact you.', { name: p.name }) : t('Your doctor’s office will contact you.')));
   } else if (req.state === 'contacted') {
-    stateBox.append(el('p', { class: 'done-note' }, t('You asked for a call back'), asked,
-      p.name ? t('. The office of {name} has been in touch with you', { name: p.name }) : t('. Your doctor’s office has been in touch with you'),
-      req.answered_at ? [' (', timeEl(req.answered_at), ')'] : '', '.'));
+    let contacted;
+    if (req.answered_at) {
+      const when = timeEl(req.answered_at);
+      contacted = p.name ? tParts('The office of {name} was in touch with you on {when}.', { name: p.name, when })
+        : tParts('Your doctor’s office was in touch with you on {when}.', { when });
+    } else {
+      contacted = p.name ? t('The office of {name} has been in touch with you.', { name: p.name }) : t('Your doctor’s office has been in touch with you.');
+    }
+    stateBox.append(el('p', { class: 'done-note' }, asked(), ' ', contacted));
   } else if (req.state === 'scheduled') {
+    const when = timeEl(req.scheduled_for);
     stateBox.append(el('p', { class: 'done-note' },
-      p.name ? t('Your talk with {name} is booked for ', { name: p.name }) : t('Your talk with your doctor is booked for '),
-      timeEl(req.scheduled_for), '.'));
+      p.name ? tParts('Your talk with {name} is booked for {when}.', { name: p.name, when }) : tParts('Your talk with your doctor is booked for {when}.', { when })));
   } else if (req.state === 'closed') {
-    stateBox.append(el('p', {}, t('You asked for a call back'), asked,
-      p.name ? t('. The office of {name} has closed this request.', { name: p.name }) : t('. Your doctor’s office has closed this request.')));
+    stateBox.append(el('p', {}, asked(), ' ',
+      p.name ? t('The office of {name} has closed this request.', { name: p.name }) : t('Your doctor’s office has closed this request.')));
   }
   if (req.reply) {
     stateBox.append(el('div', { class: 'reply' },
@@ -500,11 +539,10 @@ function proxyItem(p) {
   const li = el('li', { class: 'proxy' },
     el('p', { class: 'access-what' }, p.name, ` · ${proxyKind(p.kind)}`),
     el('p', { class: 'meta' }, p.active
-      ? [t('Can see your results'), p.ends_at ? [t(' until '), timeEl(p.ends_at, formatDate)] : '', '.']
-      : [t('No longer has access'), p.ended_at ? [t(' (ended '), timeEl(p.ended_at, formatDate), ')'] : '', '.']));
+      ? (p.ends_at ? tParts('Can see your results until {date}.', { date: timeEl(p.ends_at, formatDate) }) : t('Can see your results.'))
+      : (p.ended_at ? tParts('No longer has access (ended {date}).', { date: timeEl(p.ended_at, formatDate) }) : t('No longer has access.'))));
   if (p.active && p.kind === 'caregiver') {
-    const button = el('button', { type: 'button', class: 'link-button' }, t('End access'),
-      el('span', { class: 'visually-hidden' }, t(' for {name}', { name: p.name })));
+    const button = el('button', { type: 'button', class: 'link-button', 'aria-label': t('End access for {name}', { name: p.name }) }, t('End access'));
     button.addEventListener('click', async () => {
       clearMessages();
       try {

@@ -3,7 +3,7 @@
 // requests to talk their results over.
 import {
   api, ApiError, el, announce, showError, showFailure, clearMessages, focusHeading, formatDate,
-  formatDateTime, localInputToIso, timeEl, setBusy, signIn, signinShown, signOut, t, loadLanguage,
+  formatDateTime, localInputToIso, timeEl, setBusy, signIn, signinShown, signOut, t, tParts, loadLanguage,
   offerLanguages,
 } from './common.js';
 import { answerForm } from './answer_form.js';
@@ -133,14 +133,15 @@ function releaseInfo(study) {
     return null;
   }
   const box = el('div', { class: 'done-note' });
+  const values = { when: timeEl(r.released_at), version: r.version, name: r.released_by };
   if (r.how === 'policy') {
-    box.append(t('Released automatically on '), timeEl(r.released_at), t(' by the release policy (version {version}).', { version: r.version }));
+    box.append(...tParts('Released automatically on {when} by the release policy (version {version}).', values));
   } else {
-    box.append(r.released_by ? t('Released to the patient by {name} on ', { name: r.released_by }) : t('Released to the patient by a physician on '),
-      timeEl(r.released_at), t(' (version {version}).', { version: r.version }));
+    box.append(...(r.released_by ? tParts('Released to the patient by {name} on {when} (version {version}).', values)
+      : tParts('Released to the patient by a physician on {when} (version {version}).', values)));
   }
   if (r.note) {
-    box.append(el('span', { class: 'block' }, t('Note to the patient: '), el('q', {}, r.note)));
+    box.append(el('span', { class: 'block' }, tParts('Note to the patient: {note}', { note: el('q', {}, r.note) })));
   }
   return box;
 }
@@ -158,13 +159,14 @@ function holdInfo(study) {
     after = t('No automatic release will happen; release it yourself when ready.');
   } else if (due) {
     const at = new Date(Math.max(Date.parse(due), Date.parse(h.ends_at))).toISOString();
-    after = [t('The hold ends '), timeEl(h.ends_at), t('; the release policy then shares the report automatically (from '), timeEl(at), t(') unless you release it first.')];
+    after = tParts('The hold ends {ends}; the release policy then shares the report automatically (from {from}) unless you release it first.', { ends: timeEl(h.ends_at), from: timeEl(at) });
   } else {
-    after = [t('The hold ends '), timeEl(h.ends_at), t('. No automatic release follows: the report waits for you to release it.')];
+    after = tParts('The hold ends {ends}. No automatic release follows: the report waits for you to release it.', { ends: timeEl(h.ends_at) });
   }
   const codes = reasonCodes();
   return el('div', { class: 'callout' },
-    el('strong', {}, t('On hold')), h.placed_at ? [t(' since '), timeEl(h.placed_at)] : '', `: ${h.reason}`,
+    h.placed_at ? tParts('{onHold} since {when}: {reason}', { onHold: el('strong', {}, t('On hold')), when: timeEl(h.placed_at), reason: h.reason })
+      : tParts('{onHold}: {reason}', { onHold: el('strong', {}, t('On hold')), reason: h.reason }),
     h.reason_code ? ` (${codes[h.reason_code] || h.reason_code})` : '',
     el('span', { class: 'block' }, after));
 }
@@ -328,13 +330,13 @@ async function loadRequests() {
     ul.append(el('li', { class: 'card request', 'data-request': r.id },
       el('h3', {}, `${r.patient.name} – ${r.description}`),
       el('p', { class: 'small' }, el('span', { class: `badge ${badge}` }, label),
-        t('Asked on '), timeEl(r.created_at), ` · ${r.accession} · `, t('about report version {version}', { version: r.report_version })),
-      r.state === 'scheduled' && r.scheduled_for ? el('p', {}, t('Discussion scheduled for '), timeEl(r.scheduled_for), '.') : null,
+        tParts('Asked on {when} · {accession} · about report version {version}', { when: timeEl(r.created_at), accession: r.accession, version: r.report_version })),
+      r.state === 'scheduled' && r.scheduled_for ? el('p', {}, tParts('Discussion scheduled for {when}.', { when: timeEl(r.scheduled_for) })) : null,
       times.length ? [el('p', {}, t('Times that suit the patient:')), el('ul', {}, times)] : el('p', {}, t('No preferred times given.')),
-      r.message ? el('p', {}, t('Message: '), el('q', {}, r.message)) : null,
-      r.reply ? el('p', {}, t('Your office’s message to the patient: '), el('q', {}, r.reply)) : null,
-      el('p', {}, r.patient.email ? [t('Contact: '), el('a', { href: `mailto:${r.patient.email}` }, r.patient.email), ' · '] : '',
-        el('a', { href: `#study/${r.study_id}` }, t('Open the study'), el('span', { class: 'visually-hidden' }, t(' for {name}', { name: r.patient.name })))),
+      r.message ? el('p', {}, tParts('Message: {message}', { message: el('q', {}, r.message) })) : null,
+      r.reply ? el('p', {}, tParts('Your office’s message to the patient: {message}', { message: el('q', {}, r.reply) })) : null,
+      el('p', {}, r.patient.email ? [tParts('Contact: {email}', { email: el('a', { href: `mailto:${r.patient.email}` }, r.patient.email) }), ' · '] : '',
+        el('a', { href: `#study/${r.study_id}`, 'aria-label': t('Open the study of {name}', { name: r.patient.name }) }, t('Open the study'))),
       r.state === 'closed' ? null : requestAnswerForm(r)));
   }
 }

@@ -4,13 +4,23 @@
 // never guesses at what it is not sent.
 import {
   api, ApiError, el, showError, showFailure, clearMessages, focusHeading, formatDate,
-  formatDateTime, formatShortDate, timeEl, signIn, signinShown, signOut, t, loadLanguage, offerLanguages,
+  formatDateTime, formatShortDate, timeEl, signIn, signinShown, signOut, t, tParts, loadLanguage, offerLanguages,
   offerSwitch,
 } from './common.js';
 
 // Looked up when shown: the catalogue arrives after the module loads.
 function relation(kind) {
   return { guardian: t('You are their parent or guardian'), caregiver: t('You are their caregiver') }[kind] || '';
+}
+
+// The link in one sentence, with its end when it has one.
+function relationUntil(kind, endsAt) {
+  if (!endsAt) {
+    return { guardian: t('You are their parent or guardian.'), caregiver: t('You are their caregiver.') }[kind] || '';
+  }
+  const date = timeEl(endsAt, formatDate);
+  return kind === 'guardian' ? tParts('You are their parent or guardian until {date}.', { date })
+    : tParts('You are their caregiver until {date}.', { date });
 }
 
 // One whole sentence per case, so that a translation agrees with every word it needs.
@@ -118,8 +128,7 @@ async function showPatients(focus) {
   for (const p of patients.values()) {
     ul.append(el('li', { class: 'card' },
       el('h2', { class: 'study-name' }, el('a', { href: `#patient/${p.id}` }, p.name)),
-      el('p', { class: 'meta' }, relation(p.relation),
-        p.ends_at ? [t(', until '), timeEl(p.ends_at, formatDate)] : '', '.')));
+      el('p', { class: 'meta' }, relationUntil(p.relation, p.ends_at))));
   }
   show('patients');
   document.title = t('People you follow – Results for someone you care for');
@@ -138,14 +147,28 @@ function timeline(study) {
   return ol;
 }
 
+// How the report came to be shared, in one sentence: by whom (released_by_kind "physician"), or
+// automatically under the site's policy or at the patient's own choice (docs/release-policies.md).
+function sharedSentence(r) {
+  const when = timeEl(r.released_at);
+  if (r.released_by_kind === 'site_policy') {
+    return tParts('Shared on {when} automatically, under the imaging centre’s policy.', { when });
+  }
+  if (r.released_by_kind === 'patient_preference') {
+    return tParts('Shared on {when} automatically, as the patient chose.', { when });
+  }
+  return r.released_by && r.released_by_kind === 'physician' ? tParts('Shared on {when} by {name}.', { when, name: r.released_by })
+    : tParts('Shared on {when} by their doctor.', { when });
+}
+
 function studyCard(patientId, s) {
   const li = el('li', { class: 'card study' },
     el('h2', { class: 'study-name' }, s.description),
     el('p', { class: `stage-label stage-${s.stage}` }, s.stage_label || ''),
     el('p', { class: 'explanation' }, s.stage_explanation || ''));
   if (s.report_available) {
-    li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${patientId}/${s.id}` },
-      t('Read the results'), el('span', { class: 'visually-hidden' }, t(' for {name}', { name: s.description })))));
+    li.append(el('p', {}, el('a', { class: 'button primary', href: `#study/${patientId}/${s.id}`, 'aria-label': t('Read the results for {name}', { name: s.description }) },
+      t('Read the results'))));
   }
   return li;
 }
@@ -209,12 +232,13 @@ async function showStudy(patientId, studyId, focus) {
         el('p', { class: 'prose' }, r.findings)),
       el('section', { class: 'card', 'aria-labelledby': 'h-details' }, el('h2', { id: 'h-details' }, t('About this report')),
         el('dl', { class: 'facts' },
-          el('dt', {}, t('Radiologist')), el('dd', {}, r.radiologist),
-          el('dt', {}, t('Shared')), el('dd', {}, timeEl(r.released_at), r.released_by ? t(' by {name}', { name: r.released_by }) : ''))));
+          el('dt', {}, t('Radiologist')), el('dd', {}, r.radiologist)),
+        el('p', { class: 'shared' }, sharedSentence(r))));
     const d = s.discussion && s.discussion.physician;
     if (d && d.phone) {
-      body.append(el('p', {}, d.name ? t('To talk it over, call {name} at ', { name: d.name }) : t('To talk it over, call the doctor at '),
-        el('a', { href: `tel:${d.phone.replace(/[^+\d]/g, '')}` }, d.phone), '.'));
+      const phone = el('a', { href: `tel:${d.phone.replace(/[^+\d]/g, '')}` }, d.phone);
+      body.append(el('p', {}, d.name ? tParts('To talk it over, call {name} at {phone}.', { name: d.name, phone })
+        : tParts('To talk it over, call the doctor at {phone}.', { phone })));
     }
   }
   show('study');

@@ -165,7 +165,8 @@ BEGIN
 END $$;
 
 -- A link from proxy to patient: the patient by id (the staff console; PT404 when there is no such
--- patient) or by MRN and assigning authority (the operator's command). A caregiver's link needs
+-- patient) or by MRN and assigning authority (the operator's command; PT422 naming mrn when no
+-- patient has it, or when more than one has it and no authority is given). A caregiver's link needs
 -- an end; a guardian's is refused for a patient who has reached the age of majority. The link
 -- starts at p_starts_at, or now. granted_by is the actor's id.
 CREATE OR REPLACE FUNCTION portal.proxy_grant(p_proxy uuid, p_patient uuid, p_mrn text,
@@ -180,19 +181,11 @@ DECLARE
     v_link uuid;
     v_start timestamptz := coalesce(p_starts_at, now());
 BEGIN
-    IF p_patient IS NOT NULL THEN
-        SELECT * INTO v_patient FROM portal.patients p
-         WHERE p.id = p_patient AND p.merged_into IS NULL;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'No such patient.' USING ERRCODE = 'PT404';
-        END IF;
-    ELSE
-        SELECT * INTO v_patient FROM portal.patients p
-         WHERE p.mrn = p_mrn AND (p_authority IS NULL OR p.assigning_authority = p_authority)
-           AND p.merged_into IS NULL;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'mrn: no patient with this MRN' USING ERRCODE = 'PT422';
-        END IF;
+    -- portal.patient_named (68_patient_lookup.sql): an MRN that names two patients needs the
+    -- assigning authority here as it does for portal.proxy_set_patient.
+    v_patient := portal.patient_named(p_patient, p_mrn, p_authority);
+    IF v_patient.id IS NULL THEN
+        RAISE EXCEPTION 'mrn: no patient with this MRN' USING ERRCODE = 'PT422';
     END IF;
     IF NOT EXISTS (SELECT FROM portal.proxies x WHERE x.id = p_proxy) THEN
         RAISE EXCEPTION 'proxy_id: no such proxy' USING ERRCODE = 'PT422';

@@ -83,32 +83,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_proxy portal.proxies;
     v_patient portal.patients;
-    v_matches integer;
 BEGIN
     SELECT * INTO v_proxy FROM portal.proxies x WHERE x.id = p_proxy FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'No such proxy.' USING ERRCODE = 'PT404';
     END IF;
-    IF p_patient IS NOT NULL THEN
-        SELECT * INTO v_patient FROM portal.patients p
-         WHERE p.id = p_patient AND p.merged_into IS NULL;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'No such patient.' USING ERRCODE = 'PT404';
-        END IF;
-    ELSIF p_mrn IS NOT NULL THEN
-        SELECT count(*) INTO v_matches FROM portal.patients p
-         WHERE p.mrn = p_mrn AND (p_authority IS NULL OR p.assigning_authority = p_authority)
-           AND p.merged_into IS NULL;
-        IF v_matches = 0 THEN
-            RAISE EXCEPTION 'mrn: no patient with this MRN' USING ERRCODE = 'PT422';
-        ELSIF v_matches > 1 THEN
-            RAISE EXCEPTION 'mrn: more than one patient has this MRN; give the assigning authority'
-                USING ERRCODE = 'PT422';
-        END IF;
-        SELECT * INTO v_patient FROM portal.patients p
-         WHERE p.mrn = p_mrn AND (p_authority IS NULL OR p.assigning_authority = p_authority)
-           AND p.merged_into IS NULL;
-    END IF;
+    -- With neither id nor MRN, v_patient stays NULL: the proxy is no patient of the site.
+    v_patient := portal.patient_named(p_patient, p_mrn, p_authority);
     IF v_patient.id IS NOT NULL AND v_patient.birth_date IS DISTINCT FROM v_proxy.birth_date THEN
         RAISE EXCEPTION 'patient: the birth dates differ, so this is not the same person'
             USING ERRCODE = 'PT422';

@@ -47,12 +47,12 @@ async function seed(lang) {
   let code = null;
   const ids = {};
   const patientOf = {};
-  const event = async (type, accession, modality, description, hours) => {
+  const event = async (type, accession, modality, description, hours, site = 'main') => {
     n++;
     const r = await api('POST', '/api/v1/ingest/events', RIS, {
       event_id: `lg-${lang}-${accession}-${type}-${n}`, type, occurred_at: hoursAgo(hours),
-      patient: { mrn: `LG-MRN-${lang}`, name: 'Rosa Martín', birth_date: BIRTH },
-      study: { accession, modality, description, priority: 'routine', site: 'main' },
+      patient: { mrn: `LG-MRN-${lang}`, assigning_authority: 'main', name: 'Rosa Martín', birth_date: BIRTH },
+      study: { accession, modality, description, priority: 'routine', site },
       referring_physician: { id: physician, name: 'Dra. Elena Ruiz', phone: '+34 910 000 000' },
     });
     code = code || r.access_code;
@@ -70,6 +70,16 @@ async function seed(lang) {
     });
   }
   await event('ordered', `LG-${lang}-MR`, 'MR', 'MR knee', 5);
+  // An ultrasound at lg-auto, whose policy shares a final report at once (tests/suites/browser.sh):
+  // released by the site's policy, by no physician.
+  const us = `LG-${lang}-US`;
+  for (const [type, hours] of [['ordered', 50], ['arrived', 26], ['exam_started', 25.8], ['exam_completed', 25.5]]) {
+    await event(type, us, 'US', 'US abdomen', hours, 'lg-auto');
+  }
+  await api('POST', '/api/v1/ingest/reports', RIS, {
+    event_id: `lg-${lang}-${us}-report`, accession: us, status: 'final', findings: 'Findings (policy test).',
+    impression: 'Impression (policy test).', radiologist: { name: 'Dr. Marie Curie' }, signed_at: hoursAgo(1),
+  });
   const token = execFileSync(env('PORTALD'), ['token', '--role', 'physician', '--sub', physician]).toString().trim();
   await api('POST', `/api/v1/physician/studies/${ids[`LG-${lang}-XR`]}/release`, token, { note: 'Todo bien / Tout va bien.' });
   execFileSync(env('PORTALD'), ['set-password', physician], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
@@ -78,7 +88,7 @@ async function seed(lang) {
   const until = new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   portaldTable('proxy-grant', proxy.proxy_id, `LG-MRN-${lang}`, 'caregiver', '--until', until);
   return {
-    code, physician, password, review: ids[`LG-${lang}-CT`], released: ids[`LG-${lang}-XR`],
+    code, physician, password, review: ids[`LG-${lang}-CT`], released: ids[`LG-${lang}-XR`], byPolicy: ids[us],
     patientId: patientOf[`LG-${lang}-XR`], proxyCode: proxy.access_code,
   };
 }
@@ -182,7 +192,11 @@ async function walk(browser, lang, viaSwitch) {
   await step(`${lang}: a call-back asked for, booked with a message, read by the patient`, async () => {
     await page.locator('#study-view').getByLabel(t('Anything you would like to ask (optional)')).fill('¿Necesito otra prueba? / Faut-il un autre examen ?');
     await page.getByRole('button', { name: t('Ask for a call back') }).click();
-    await page.locator('#request-state').getByText(t('You asked for a call back'), { exact: false }).waitFor();
+    // The sentence is whole in every language, with the time where the translation puts it.
+    const [before, after] = t('You asked for a call back on {when}.').split('{when}');
+    await page.locator('#request-state').getByText(before.trim() ? before : after, { exact: false }).waitFor();
+    const askedText = (await page.locator('#request-state').innerText()).replace(/\s+/g, ' ');
+    check(askedText.includes(before) && askedText.includes(after), `the patient reads the whole sentence: ${askedText}`);
     // A token made now: set-password ended the physician's earlier ones.
     const doc = execFileSync(env('PORTALD'), ['token', '--role', 'physician', '--sub', data.physician]).toString().trim();
     const listed = await api('GET', '/api/v1/physician/discussion-requests', doc);
@@ -195,6 +209,18 @@ async function walk(browser, lang, viaSwitch) {
     await page.locator('#request-state .reply').waitFor();
     check(await overflowAtPhone(page) <= 0, 'nothing wider than a phone');
     await checkState(page, lang, leftovers, 'callback-booked', errors);
+  });
+
+  await step(`${lang}: a report the site's policy shared says so in one whole sentence`, async () => {
+    await page.goto(`${BASE}/#study/${data.byPolicy}`);
+    // Only the hash changes: wait for this report's own words, not a heading the last one had too.
+    await page.locator('#study-view').getByText('Impression (policy test).').waitFor();
+    const about = (await page.locator('#sec-details').innerText()).replace(/\s+/g, ' ');
+    const [before, after] = t('Shared with you on {when} automatically, under your imaging centre’s policy.').split('{when}');
+    check(about.includes(before) && about.includes(after), `the policy's release in one sentence: ${about}`);
+    check(!about.includes(t('Released automatically (site policy)')), `no releaser's words glued after "by": ${about}`);
+    check(await overflowAtPhone(page) <= 0, 'nothing wider than a phone');
+    await checkState(page, lang, leftovers, 'report-by-policy', errors);
   });
 
   await step(`${lang}: who has seen your record`, async () => {
@@ -300,7 +326,7 @@ async function walk(browser, lang, viaSwitch) {
     await again.getByRole('heading', { level: 1, name: t('Your exams') }).waitFor();
     await again.goto(`${BASE}/#study/${data.released}`);
     await again.locator('#request-state').waitFor();
-    const closed = t('. The office of {name} has closed this request.').replace('{name}', 'Dra. Elena Ruiz').replace(/^\.\s*/, '');
+    const closed = t('The office of {name} has closed this request.').replace('{name}', 'Dra. Elena Ruiz');
     const shown = (await again.locator('#request-state').innerText()).replace(/\s+/g, ' ');
     check(shown.includes(closed), `the patient reads "${closed}": ${shown}`);
     check(await overflowAtPhone(again) <= 0, 'nothing wider than a phone');

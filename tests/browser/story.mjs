@@ -373,7 +373,7 @@ async function main() {
     check((await text(patient.getByRole('region', { name: 'Impression' }))).includes(IMPRESSION), 'the impression');
     check((await text(patient.getByRole('region', { name: 'Findings' }))).includes(FINDINGS), 'the findings');
     const about = await text(patient.getByRole('region', { name: 'About this report' }));
-    check(about.includes('Dr. Marie Curie') && /Shared with you/.test(about), `radiologist and dates: ${about}`);
+    check(about.includes('Dr. Marie Curie') && /Shared with you on .+ by Dr\. Grace Hopper\./.test(about), `radiologist and dates: ${about}`);
     const talk = patient.getByRole('region', { name: 'Talk it over with Dr. Grace Hopper' });
     check(await talk.getByRole('link', { name: /Book a time online/ }).getAttribute('href') === 'https://clinic.example/schedule', 'scheduling link');
     check(await talk.getByRole('link', { name: '+1 555 0100' }).getAttribute('href') === 'tel:+15550100', 'phone link');

@@ -133,6 +133,7 @@ def test_after_release_the_patient_reads_the_report_with_the_prompt(ctx):
     assert rep["newer_version_pending"] is False, rep
     assert rep["radiologist"] == "Dr. Test Radiologist", rep
     assert rep["released_by"] == "Dr. Test Physician", rep
+    assert rep["released_by_kind"] == "physician", rep
     assert rep["released_at"] == rel["released_at"], (rep, rel)
     assert rep["signed_at"] == s.signed_at, rep
     assert rep["physician_note"] == "Nothing to worry about; let us talk.", rep

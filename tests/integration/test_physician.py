@@ -171,6 +171,7 @@ def test_amendment_goes_back_for_release(ctx):
     hist = rep["history"]
     assert [(x["version"], x["status"]) for x in hist] == [(1, "final"), (2, "amended")], hist
     assert all(x["released_at"] and x["released_by"] == "Dr. Test Physician" for x in hist), hist
+    assert all(x["released_by_kind"] == "physician" for x in hist), hist
     assert _ids(_worklist(ctx.server, token, "released")) == [s.study_id]
 
 

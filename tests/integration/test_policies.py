@@ -107,6 +107,7 @@ def test_policy_auto_release_after_deadline(ctx):
     _sweep(ctx)
     s = _patient_study(ctx, sid, pid)
     assert s["report"]["released_by"] == "Released automatically (site policy)", s
+    assert s["report"]["released_by_kind"] == "site_policy", s
     assert s["discussion"]["prompt"].startswith("Your results were shared with you automatically"), s
     # Released at its deadline, not "as soon as it was final" (issue 16: words that are true).
     assert "as soon as" not in json.dumps(s), s
@@ -247,6 +248,7 @@ def test_patient_preference_overrides_site_default_where_allowed(ctx):
     _report(ctx, acc)
     s = _patient_study(ctx, sid, pid)
     assert s["report"]["released_by"] == "Released automatically (patient preference)", s
+    assert s["report"]["released_by_kind"] == "patient_preference", s
     assert s["release_preference"]["can_change"] is False, s
     r = ctx.server.request("PUT", "/api/v1/patient/studies/%s/preference" % sid,
                            body={"release": "wait_for_physician"}, token=_pat(pid))

@@ -3,9 +3,10 @@ linked to, and reads each through the gate in sql/definitions/65_proxies.sql: th
 the age rule and the physician's "not for proxies" mark hold on every endpoint, and a hidden
 study answers exactly as one that is only ordered."""
 import json
+import uuid
 
 import harness
-from flows import final_study, marker
+from flows import ago, final_study, ingest, marker
 from proxies import AgedStudy, Proxy, in_days, portald
 
 ORDERED_AT = "2026-11-02T09:00:00Z"
@@ -217,3 +218,28 @@ def test_a_proxy_reads_words_written_for_a_proxy_in_their_language(ctx):
     assert es["stage_label"] == "Los resultados están listos", es["stage_label"]
     # The patient's own page keeps the patient's words.
     assert released.as_patient().json()["stage_label"] == "Your results are ready"
+
+
+def test_proxy_grant_refuses_an_mrn_two_authorities_share(ctx):
+    """`portald proxy-grant` and `proxy-patient` look the patient up alike
+    (sql/definitions/68_patient_lookup.sql): an MRN that two assigning authorities use is refused
+    without --authority, naming the mrn field, rather than linking whichever patient came first."""
+    mrn = "MRN-" + uuid.uuid4().hex[:10]
+    ids = {}
+    for site in ("main", "north"):
+        body = harness.event("ordered", accession="ACC-" + uuid.uuid4().hex[:10], mrn=mrn,
+                             occurred_at=ago(2))
+        body["study"]["site"] = site
+        ids[site] = ingest(ctx.server, body)["patient_id"]
+    assert ids["main"] != ids["north"]
+    p = Proxy(ctx.server, name="Ambiguous Grant")
+    out = portald(ctx.server, "proxy-grant", p.id, mrn, "caregiver", "--until", in_days(30),
+                  check=False)
+    assert out.returncode == 1 and "mrn" in out.stderr and "assigning authority" in out.stderr, out
+    assert ctx.cluster.sql("SELECT count(*) FROM portal.proxy_links WHERE proxy_id = '%s'"
+                           % p.id) == [["0"]]
+    out = portald(ctx.server, "proxy-grant", p.id, mrn, "caregiver", "--until", in_days(30),
+                  "--authority", "north")
+    link = out.stdout.split("\t", 1)[1].strip()
+    rows = ctx.cluster.sql("SELECT patient_id FROM portal.proxy_links WHERE id = '%s'" % link)
+    assert rows == [[ids["north"]]], rows

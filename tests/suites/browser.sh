@@ -62,9 +62,12 @@ export PORTAL_THREADS=2
 
 "$BIN" migrate >"$TMP/migrate.log" 2>&1 || fail_early "migrate failed: $(tail -3 "$TMP/migrate.log")"
 # MR exams at the main site let patients choose when their results are shared (the story's booked
-# MR shows that choice); everything else keeps the default policy, which waits for the physician.
+# MR shows that choice); ultrasounds at the site lg-auto are shared as soon as they are final (the
+# languages script's report released by policy); everything else keeps the default policy, which
+# waits for the physician.
 psql -X -q -v ON_ERROR_STOP=1 "$owner_url" -c "INSERT INTO portal.release_policies
-    (site, modality, patient_preference_allowed, max_patient_delay) VALUES ('main', 'MR', true, '14 days')" \
+    (site, modality, patient_preference_allowed, max_patient_delay) VALUES ('main', 'MR', true, '14 days');
+    INSERT INTO portal.release_policies (site, modality, mode) VALUES ('lg-auto', 'US', 'immediate')" \
     >"$TMP/policy.log" 2>&1 || fail_early "the MR policy was not saved: $(tail -3 "$TMP/policy.log")"
 # Synthetic history, so the pages show real estimates as they do after `make run`.
 "$BIN" seed-history >"$TMP/history.log" 2>&1 || fail_early "seed-history failed: $(tail -3 "$TMP/history.log")"

@@ -138,6 +138,43 @@ static void test_two_estimates_with_words(void)
     PQclear(r);
 }
 
+/* The results' model says sooner than the report's: the results are never estimated before the
+ * report, quantile by quantile, and the summary's spans follow the times given. */
+static void test_results_never_before_the_report(void)
+{
+    time_t now = 1795183500;
+    const char *v[NCOL] = {"reading",
+                           "CT",
+                           "routine",
+                           "main",
+                           "0",
+                           "412",
+                           "2026-11-20 20:05:00+00",
+                           "2026-11-21 10:05:00+00",
+                           "t",
+                           "0",
+                           "90",
+                           "2",
+                           "398",
+                           "2026-11-20 17:05:00+00",
+                           "2026-11-22 14:05:00+00",
+                           "t",
+                           "0",
+                           "90"};
+    PGresult *r = row(v);
+    json_t *list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) == 2);
+    json_t *a = json_array_get(list, 1);
+    CHECK_STR(json_string_value(json_object_get(a, "milestone")), "available");
+    CHECK_STR(json_string_value(json_object_get(a, "p50_at")), "2026-11-20T20:05:00Z");
+    CHECK_STR(json_string_value(json_object_get(a, "p90_at")), "2026-11-22T14:05:00Z");
+    CHECK_STR(json_string_value(json_object_get(a, "summary")),
+              "Most CT results here are shared by the doctor within 6 hours from now, and 9 in 10 "
+              "within 2 days.");
+    json_decref(list);
+    PQclear(r);
+}
+
 static void test_conditional_too_few_and_finished(void)
 {
     time_t now = 1795183500;
@@ -171,7 +208,25 @@ static void test_conditional_too_few_and_finished(void)
     CHECK_STR(
         json_string_value(json_object_get(a, "basis")),
         "all exams, those waiting at this hour of the week after a similar wait, last 90 days");
-    /* Both quantiles clamped to now: "soon", never a time gone by. */
+    /* The release model had enough, but the results wait for the report, which too few say when:
+     * no date for the results either, and the sentence says why (never "we cannot say when the
+     * report is signed" beside a date for the results). */
+    CHECK(!json_object_get(a, "p50_at") && !json_object_get(a, "p90_at"));
+    CHECK(json_integer_value(json_object_get(a, "sample_size")) == 57);
+    CHECK_STR(json_string_value(json_object_get(a, "summary")),
+              "Your doctor can share the results only after the report is signed. As we cannot "
+              "estimate yet when the report will be signed, we cannot estimate this either.");
+    json_decref(list);
+    PQclear(r);
+
+    /* The same wait once the report is signed (physician review): the release's own times, both
+     * clamped to now: "soon", never a time gone by. */
+    v[0] = "physician_review";
+    r = row(v);
+    list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) == 1);
+    a = json_array_get(list, 0);
+    CHECK_STR(json_string_value(json_object_get(a, "p50_at")), "2026-11-20T14:05:00Z");
     CHECK(strstr(json_string_value(json_object_get(a, "summary")), "should come soon"));
     json_decref(list);
     PQclear(r);
@@ -268,6 +323,7 @@ int main(void)
     test_templates_in_every_language();
     test_pg_time();
     test_two_estimates_with_words();
+    test_results_never_before_the_report();
     test_conditional_too_few_and_finished();
     return testhelp_done();
 }
