@@ -421,7 +421,7 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
 {
     const char *stage = db_value(res, row, "stage");
     bool report_unknown = false; /* report_final is ahead and too few say when */
-    const char *report_p50 = NULL, *report_p90 = NULL; /* its times, when it has them */
+    const char *report_p50 = NULL, *report_p90 = NULL; /* its times, both set or neither */
     json_t *list = json_array();
     for (size_t i = 0; list && i < sizeof(milestone_texts) / sizeof(milestone_texts[0]); i++) {
         const struct milestone_text *m = &milestone_texts[i];
@@ -442,13 +442,14 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
             continue;
         char basis[256], summary[400];
         basis_words(basis, sizeof(basis), res, row, m, lang);
-        if (strcmp(m->milestone, "report_final") == 0) {
+        bool is_report = strcmp(m->milestone, "report_final") == 0;
+        if (is_report) {
             report_unknown = !enough;
             report_p50 = enough ? p50 : NULL;
             report_p90 = enough ? p90 : NULL;
         } else if (report_unknown) {
             enough = false;
-        } else if (enough && report_p50 && report_p90) {
+        } else if (enough && report_p50) {
             if (pg_time(p50) < pg_time(report_p50))
                 p50 = report_p50;
             if (pg_time(p90) < pg_time(report_p90))
@@ -456,7 +457,7 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
         }
         double x = enough ? difftime(pg_time(p50), now) : 0;
         double y = enough ? difftime(pg_time(p90), now) : 0;
-        if (report_unknown && strcmp(m->milestone, "report_final") != 0)
+        if (report_unknown && !is_report)
             snprintf(summary, sizeof(summary), "%s", i18n_text(lang, results_wait_for_report));
         else
             summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),

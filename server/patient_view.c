@@ -64,8 +64,9 @@ static const char held_then_automatic_text[] =
 
 /* A release by policy names no physician: sql/definitions/40_release.sql stores one of these as its
  * releaser's name, which the patient reads in their language. */
+static const char patient_preference_releaser[] = N_("Released automatically (patient preference)");
 static const char *const policy_releasers[] = {
-    N_("Released automatically (patient preference)"),
+    patient_preference_releaser,
     N_("Released automatically (site policy)"),
 };
 
@@ -84,7 +85,8 @@ static const char *releaser_kind(const char *how, const char *name)
 {
     if (!how || strcmp(how, "policy") != 0)
         return "physician";
-    return name && strcmp(name, policy_releasers[0]) == 0 ? "patient_preference" : "site_policy";
+    return name && strcmp(name, patient_preference_releaser) == 0 ? "patient_preference"
+                                                                  : "site_policy";
 }
 
 static bool is_true(const char *v)
