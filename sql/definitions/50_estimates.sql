@@ -396,11 +396,21 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_rung < 0 THEN NULL WHEN p_rung < 86400 THEN -1 ELSE -2 END
 $$;
 
+-- The longest wait (seconds since the stage's anchor) a study is sampled at: a week past the
+-- ladder's top rung, so that rung still sees every hour of the week. Without it a report left
+-- unreleased adds a snapshot for every hour of the window (2,160 in 90 days) to every rebuild,
+-- and a site with many would rebuild for hours; past it, history rarely says anything anyway
+-- (its p90 has not come).
+CREATE OR REPLACE FUNCTION portal.estimate_snapshot_max_wait_s() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT 1814400
+$$;
+
 -- The snapshots of history as of p_as_of: for every hour mark of the p_window before it, every
 -- study waiting then for its release, in the stage it was in, with the hour of the week, the wait
--- so far and the time it still had to wait. A study not released by p_as_of (or cancelled)
--- still waits: its remaining time is taken as endless (1e9 s), so it counts against every
--- quantile, as the backtests count it. The stage and the marks use nothing after p_as_of.
+-- so far (up to portal.estimate_snapshot_max_wait_s) and the time it still had to wait. A study
+-- not released by p_as_of (or cancelled) still waits: its remaining time is taken as endless
+-- (1e9 s), so it counts against every quantile, as the backtests count it. The stage and the
+-- marks use nothing after p_as_of.
 CREATE OR REPLACE FUNCTION portal.estimate_snapshots(p_as_of timestamptz, p_window interval)
 RETURNS TABLE (modality text, priority text, site text, stage text, milestone text, how integer,
                wait_s integer, remaining_s double precision)
@@ -415,11 +425,15 @@ LANGUAGE sql STABLE AS $$
            SELECT g.h, g.h AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC') AS l
              FROM generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour',
                                            date_trunc('hour', p_as_of - p_window)),
-                                  least(sp.left_at, st.released_at, st.cancelled_at, p_as_of) - interval '1 microsecond',
+                                  least(sp.left_at, st.released_at, st.cancelled_at, p_as_of,
+                                        sp.anchor_at + make_interval(secs => portal.estimate_snapshot_max_wait_s()))
+                                      - interval '1 microsecond',
                                   interval '1 hour') g (h)) h
      WHERE portal.milestone_ahead(sp.stage, 'available') AND sp.anchor_at IS NOT NULL
        AND sp.reached_at < p_as_of
-       AND coalesce(least(sp.left_at, st.released_at, st.cancelled_at), 'infinity') > p_as_of - p_window
+       AND least(sp.left_at, st.released_at, st.cancelled_at,
+                 sp.anchor_at + make_interval(secs => portal.estimate_snapshot_max_wait_s()))
+           > p_as_of - p_window
 $$;
 
 -- The rows of portal.estimate_hours as of p_as_of from the p_window before it (for the refresh,

@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -255,6 +255,19 @@ SELECT table_privs_are('portal', 'turnaround_estimates', 'portal_app', ARRAY['SE
                        'portal_app reads the estimates and cannot write them');
 SELECT function_privs_are('portal', 'estimate_rows', ARRAY['timestamp with time zone', 'interval', 'portal.estimate_clocks[]', 'integer[]'],
                           'portal_app', ARRAY[]::text[], 'portal_app cannot run the history scan itself');
+
+-- A report left unreleased is sampled up to a wait of three weeks only, so that reports never
+-- released cannot make each rebuild grow with the window (one snapshot an hour for 90 days): one
+-- final 30 days ago, on the hour, has 503 marks (1 h to 503 h), none beyond the cap.
+INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                            priority, site, final_at, reviewable_version)
+VALUES ('EST-CAP', (SELECT id FROM portal.patients WHERE mrn = 'EST-MRN'), 'EST-NPI', 'NM',
+        'cap fixture', 'routine', 'cap-site', date_trunc('hour', now()) - interval '30 days', 1);
+SELECT results_eq(
+    $$SELECT count(*)::integer, max(wait_s) FROM portal.estimate_snapshots(now(), interval '90 days')
+       WHERE site = 'cap-site'$$,
+    $$VALUES (503, 1209600)$$,
+    'an unreleased report is sampled up to three weeks of waiting, in the top rung past two');
 
 SELECT * FROM finish();
 ROLLBACK;

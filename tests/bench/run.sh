@@ -110,7 +110,8 @@ seed() { # DB PATIENTS STUDIES PHYSICIANS
     local t0=$SECONDS
     psql -X -q -v ON_ERROR_STOP=1 -v patients="$2" -v studies="$3" -v physicians="$4" \
         -f "$here/seed.sql" "$(url "$1" postgres)" >/dev/null
-    say "seeded $1: $2 patients, $3 studies in $((SECONDS - t0)) s"
+    say "seeded $1: $2 patients, $3 studies in $((SECONDS - t0)) s (of which the estimates model" \
+        "$(psql -X -t -A "$(url "$1" postgres)" -c "SELECT round(took_ms / 1000.0) FROM portal.estimates_state") s)"
 }
 seed portal "$patients" "$studies" "$physicians"
 seed portal_small "$small_patients" "$small_studies" "$(((small_patients + 99) / 100))"
@@ -177,7 +178,7 @@ start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
     env "${portal_env[@]}" \
         PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p PORTAL_HL7_LISTEN=$hl7 \
         PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer PORTAL_JWT_AUDIENCE=$audience \
-        PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_PER_IP_CONNECTIONS=0 PORTAL_STATIC_DIR= \
+        PORTAL_ESTIMATES_REFRESH=86400 PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_PER_IP_CONNECTIONS=0 PORTAL_STATIC_DIR= \
         "$B/portald" serve 2>>"$work/portald-$1.log" &
     pid[$1]=$!
     port[$1]=$p
@@ -189,9 +190,11 @@ start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
     tail -5 "$work/portald-$1.log" >&2
     exit 1
 }
-# portald's background tasks (the estimates refresh and overdue count, the release sweep) run at
-# start and then every few minutes, as in production; wait until the first round of them is done
-# so that it does not land in one measurement only.
+# portald's background tasks (the overdue count, the release sweep) run at start and then every
+# few minutes, as in production; wait until the first round of them is done so that it does not
+# land in one measurement only. The estimates model is built once by the seed (its time is
+# printed there) and PORTAL_ESTIMATES_REFRESH keeps the servers from building it again within the
+# run: at this size one build holds a core for minutes (docs/performance.md).
 settle() { # DB
     local quiet=0 t0=$SECONDS n
     while [ $((SECONDS - t0)) -lt 600 ]; do

@@ -124,6 +124,10 @@ ALTER TABLE portal.studies ENABLE TRIGGER study_estimates_update;
 COMMIT;
 
 SELECT portal.refresh_study_page_states();
+-- The model first, then every study's kept estimates from it: otherwise the first server would
+-- rebuild the model at its start and then recompute every kept estimate in the background
+-- (two thirds of these studies are in flight), during the measurements.
+SELECT portal.refresh_estimates(interval '90 days');
 SELECT portal.fill_study_estimates();
 
 VACUUM ANALYZE portal.physicians, portal.patients, portal.studies, portal.report_versions,
