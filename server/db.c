@@ -118,12 +118,14 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
         return NULL;
     /* The server sets the time zone as a startup option; a command keeps whatever options its
      * connection string gives (an operator's lock_timeout, say) and sets the zone once connected.
-     */
+     * The server also turns JIT off: its statements are index probes, and where the planner's
+     * guess of a cost crossed jit_above_cost, compiling took a second per execution of a statement
+     * that runs in milliseconds (the patient list at 1,000,000 studies, docs/performance.md). */
     bool command = db_mode == DB_UNPREPARED;
     const char *keys[] = {"dbname", "connect_timeout", "application_name",
                           command ? NULL : "options", NULL};
     const char *vals[] = {conninfo, db_timeout_str, standby ? "portald-read" : "portald",
-                          command ? NULL : "-c TimeZone=UTC", NULL};
+                          command ? NULL : "-c TimeZone=UTC -c jit=off", NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         /* libpq's message names the host and the reason, never a password. */

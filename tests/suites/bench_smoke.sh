@@ -72,6 +72,21 @@ check "pgbench runs the page-stamp statement, prepared, as portal_app" \
     pgbench -n -M prepared -c 2 -t 20 $(cat "$tmp/pgb/stamp.args" 2>/dev/null) "$app"
 grep -q "number of failed transactions: 0" "$tmp/out" || not_ok "pgbench reported failed transactions"
 
+# The planner compiles a statement's plan (JIT) when its cost passes jit_above_cost: for a page
+# statement that runs in milliseconds, a second per execution. portald turns JIT off for its own
+# connections; a guess that crosses the line still shows a plan gone wrong (the list once cost
+# 1.3 million for the 1,000 rows PostgreSQL guesses a set-returning function gives).
+jit_above=$(psql -X -t -A "$app" -c "SHOW jit_above_cost")
+for q in patient_studies patient_study proxy_studies proxy_study worklist physician_study page_stamp; do
+    "$tmp/print_query" "$q" >"$tmp/plan-$q.txt" 2>&1
+    cost=$(tests/bench/plan_cost.sh "$tmp/plan-$q.txt" "$app" 2>&1 | tail -1)
+    if awk -v c="$cost" -v m="$jit_above" 'BEGIN { exit !(c + 0 > 0 && c + 0 < m + 0) }'; then
+        ok "$q: generic plan cost $cost, below jit_above_cost ($jit_above)"
+    else
+        not_ok "$q: generic plan cost $cost, below jit_above_cost ($jit_above)"
+    fi
+done
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 hl7_port=$(free_port)
