@@ -16,7 +16,8 @@ import sys
 
 
 def median(values):
-    values = [v for v in values if v is not None]
+    # Only numbers: a record may carry other fields (the burst's error_kinds, a dict).
+    values = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return statistics.median(values) if values else None
 
 

@@ -246,6 +246,9 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
 python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
+check "report.py takes the median of numbers only (the burst's error_kinds of three rounds)" \
+    python3 -c 'import sys; sys.path.insert(0, "tests/bench"); import report
+assert report.median([{}, {}, {"timeout": 1}]) is None and report.median([3, None, 1, 2]) == 2'
 # The detail run reused 3 pages in 4: its SQL cost 100 / (75/60000 + 25/20000) = 40000 per second
 # of database, combined with HTTP 1/(1/80000+1/40000) = 26667, and 20000 / 26667 = 0.75: the
 # detail target passes at exactly its bound. Against the detail statement's own ceiling
