@@ -45,6 +45,7 @@ enum query {
     Q_ESTIMATES_REFRESH,
     Q_OVERDUE_COUNTS,
     Q_STUDY_ESTIMATES_REFRESH,
+    Q_STUDY_ESTIMATES_PREPARE,
     /* The PACS follower (server/orthanc_feed.c). */
     Q_INGEST_IMAGES,
     Q_FEED_TAKE,

@@ -404,6 +404,9 @@ const struct query_def queries[Q_COUNT] = {
     /* The kept estimates whose time is up or whose model is older (54_study_estimates.sql). */
     [Q_STUDY_ESTIMATES_REFRESH] = {"study_estimates_refresh",
                                    "SELECT portal.refresh_study_estimates($1::integer)", 1},
+    /* The rows that follow kept estimates whose time comes soon, computed ahead. */
+    [Q_STUDY_ESTIMATES_PREPARE] = {"study_estimates_prepare",
+                                   "SELECT portal.prepare_study_estimates($1::integer)", 1},
 
     /* The PACS follower (sql/definitions/25_pacs.sql): images received (named arguments: see enum
      * ingest_images_param), and the feed's position, taken (NULL: another instance holds it) and

@@ -203,6 +203,7 @@ GRANT EXECUTE ON FUNCTION
     -- the estimates task (SECURITY DEFINER; refresh_estimates itself is not granted)
     portal.refresh_estimates_if_due(integer, integer),
     portal.refresh_study_estimates(integer),
+    portal.prepare_study_estimates(integer),
     -- `portald backtest` (SECURITY DEFINER)
     portal.backtest(integer, interval, timestamptz, boolean),
     portal.backtest_hours(integer, interval, timestamptz, interval)

@@ -5,8 +5,10 @@
 -- (portal.study_estimate) and run the live lookup only when it is not, so a page is never wrong,
 -- only slower. Rows are written in the transaction that creates a study or changes what the
 -- lookup reads of it (the triggers below), by the estimates task in bounded batches after a
--- refresh of the model and when a row's time is up (portal.refresh_study_estimates), and whole
--- when this file is applied (portal.fill_study_estimates).
+-- refresh of the model and when a row's time is up (portal.refresh_study_estimates), ahead of
+-- that time (portal.prepare_study_estimates: the row that follows, kept beside the one it
+-- follows, so that no page waits for the task at an hour mark), and whole when this file is
+-- applied (portal.fill_study_estimates).
 --
 -- The one place that knows when the lookup's answer moves is portal.estimate_valid_until: a
 -- change to the model in 50_estimates.sql must be matched there.
@@ -71,7 +73,7 @@ RETURNS SETOF portal.study_estimates LANGUAGE sql STABLE AS $$
     SELECT s.id, p_milestone, e.modality, e.priority, e.site, e.week_part, e.level, e.sample_size,
            e.p50_at, e.p90_at, e.enough, e.elapsed_s, e.window_days,
            coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity'),
-           p_now, v.valid_until, v.recompute_at
+           p_now, v.valid_until, v.recompute_at, false
       FROM (VALUES (1)) one
       LEFT JOIN LATERAL portal.estimate_lookup(s, p_milestone, p_now) e ON true
      CROSS JOIN LATERAL portal.estimate_valid_until(s, p_milestone, p_now, e.p50_at) v
@@ -143,8 +145,10 @@ BEGIN
      WHERE s.id = p_study;
 END $$;
 
--- Up to p_limit rows whose time is up or whose model is not the current one, computed anew (rows
--- a writer holds are skipped: it is computing them). Returns how many; the estimates task calls it
+-- Up to p_limit rows whose time is up or whose model is not the current one, dropped, and for
+-- each study and milestone left without a row, the row computed anew (rows a writer holds are
+-- skipped: it is computing them). A row whose successor was computed ahead is only dropped: the
+-- successor is valid from now on. Returns how many rows were dropped; the estimates task calls it
 -- until fewer than p_limit come back.
 CREATE OR REPLACE FUNCTION portal.refresh_study_estimates(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -152,25 +156,73 @@ DECLARE
     v_model timestamptz := coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity');
     v_studies uuid[];
     v_milestones text[];
+    v_froms timestamptz[];
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100000 THEN
         RAISE EXCEPTION 'limit: must be from 1 to 100000' USING ERRCODE = 'PT422';
     END IF;
-    SELECT array_agg(k.study_id), array_agg(k.milestone) INTO v_studies, v_milestones
-      FROM (SELECT e.study_id, e.milestone FROM portal.study_estimates e
+    SELECT array_agg(k.study_id), array_agg(k.milestone), array_agg(k.valid_from)
+      INTO v_studies, v_milestones, v_froms
+      FROM (SELECT e.study_id, e.milestone, e.valid_from FROM portal.study_estimates e
              WHERE e.recompute_at <= now() OR e.model_at < v_model
              LIMIT p_limit FOR UPDATE SKIP LOCKED) k;
     IF v_studies IS NULL THEN
         RETURN 0;
     END IF;
     DELETE FROM portal.study_estimates e
-     USING unnest(v_studies, v_milestones) k (study_id, milestone)
-     WHERE e.study_id = k.study_id AND e.milestone = k.milestone;
+     USING unnest(v_studies, v_milestones, v_froms) k (study_id, milestone, valid_from)
+     WHERE e.study_id = k.study_id AND e.milestone = k.milestone AND e.valid_from = k.valid_from;
     INSERT INTO portal.study_estimates
-    SELECT r.* FROM unnest(v_studies, v_milestones) k (study_id, milestone)
+    SELECT r.* FROM (SELECT DISTINCT k.study_id, k.milestone
+                       FROM unnest(v_studies, v_milestones) k (study_id, milestone)
+                      WHERE NOT EXISTS (SELECT FROM portal.study_estimates e
+                                         WHERE e.study_id = k.study_id AND e.milestone = k.milestone)) k
       JOIN portal.studies s ON s.id = k.study_id
      CROSS JOIN LATERAL portal.study_estimate_row(s, k.milestone) r;
     RETURN cardinality(v_studies);
+END $$;
+
+-- How long before a kept row's time is up the estimates task computes the row that follows it.
+-- The task's rounds come at most 300 s apart (server/estimates.c), so six rounds or more fall in
+-- this span; the longer it is, the more rows computed ahead a change of stage makes useless.
+CREATE OR REPLACE FUNCTION portal.study_estimate_lead() RETURNS interval LANGUAGE sql IMMUTABLE AS $$
+    SELECT interval '30 minutes'
+$$;
+
+-- Up to p_limit rows of the current model, in force now (not a successor itself), whose time
+-- comes within portal.study_estimate_lead() and whose successor is not kept yet, soonest first: the successor (what the lookup answers from
+-- the moment the row would be computed again, valid from then), kept beside it. The row is marked,
+-- so that it is not taken again; when its time comes, portal.refresh_study_estimates only drops
+-- it. Rows a writer holds are skipped: it is computing them, and drops the successors with them.
+-- Returns how many; the estimates task calls it until fewer than p_limit come back.
+CREATE OR REPLACE FUNCTION portal.prepare_study_estimates(p_limit integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_model timestamptz := coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity');
+    v_n integer;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100000 THEN
+        RAISE EXCEPTION 'limit: must be from 1 to 100000' USING ERRCODE = 'PT422';
+    END IF;
+    WITH k AS (
+        SELECT e.study_id, e.milestone, e.valid_from, e.recompute_at FROM portal.study_estimates e
+         WHERE NOT e.successor_kept AND e.model_at = v_model AND e.valid_from <= now()
+           AND e.recompute_at > now() AND e.recompute_at <= now() + portal.study_estimate_lead()
+         ORDER BY e.recompute_at
+         LIMIT p_limit FOR UPDATE SKIP LOCKED),
+    marked AS (
+        UPDATE portal.study_estimates e SET successor_kept = true
+          FROM k
+         WHERE e.study_id = k.study_id AND e.milestone = k.milestone AND e.valid_from = k.valid_from
+        RETURNING k.study_id, k.milestone, k.recompute_at),
+    kept AS (
+        INSERT INTO portal.study_estimates
+        SELECT r.* FROM marked k
+          JOIN portal.studies s ON s.id = k.study_id
+         CROSS JOIN LATERAL portal.study_estimate_row(s, k.milestone, k.recompute_at) r
+        ON CONFLICT DO NOTHING)
+    SELECT count(*) INTO v_n FROM marked;
+    RETURN v_n;
 END $$;
 
 -- Every study's rows, computed anew (when this file is applied, and by tests/bench/seed.sql).

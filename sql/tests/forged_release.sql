@@ -261,6 +261,7 @@ SELECT is_empty(
         'portal.refresh_study_page_state(uuid)',
         'portal.refresh_study_page_states(text[], text[])',
         'portal.refresh_study_estimates(integer)',
+        'portal.prepare_study_estimates(integer)',
         'portal.fill_study_estimates()',
         'portal.study_estimates_changed()',
         'portal.notify_schedule(timestamptz, text, integer, boolean, boolean, interval, interval)',

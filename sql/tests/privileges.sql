@@ -144,6 +144,7 @@ SELECT set_eq(
     ('function', 'portal.policy_for(text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.refresh_estimates_if_due(integer,integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.refresh_study_estimates(integer)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.prepare_study_estimates(integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_due(integer,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_plan(portal.studies)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.release_policy_json(portal.release_policies)', '', 'portal_app', 'EXECUTE'),

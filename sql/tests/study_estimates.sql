@@ -5,7 +5,7 @@
 -- refresh of the model keep the rows current; portal_app reads them and may only ask the batch.
 -- Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(23);
+SELECT plan(31);
 \ir include/app_helpers.psql
 
 INSERT INTO portal.physicians (id, name) VALUES ('SE-NPI', 'Dr. Kept');
@@ -67,6 +67,10 @@ CREATE FUNCTION pg_temp.same(k kept, t timestamptz) RETURNS boolean LANGUAGE sql
                k.p90_at, k.enough, k.elapsed_s, k.window_days)
 $$;
 
+CREATE FUNCTION pg_temp.same(k portal.study_estimates, t timestamptz) RETURNS boolean LANGUAGE sql AS $$
+    SELECT pg_temp.same(ROW(k.*, NULL::text)::kept, t)
+$$;
+
 SELECT ok((SELECT count(*) FILTER (WHERE valid_until > valid_from) >= 100
                   AND count(*) FILTER (WHERE enough) >= 100
                   AND count(*) FILTER (WHERE valid_until <= valid_from) >= 10
@@ -112,6 +116,51 @@ SELECT is((SELECT p50_at FROM portal.studies s, portal.study_estimate(s, 'report
 SELECT is(portal.refresh_study_estimates(1000), 1, 'the batch computes again the one row whose time is up');
 SELECT ok((SELECT p50_at <> '2001-01-01' AND valid_until > now() FROM portal.study_estimates
             WHERE study_id = :'sid' AND milestone = 'report_final'), 'and it is valid again');
+
+-- Computed ahead: before a row's time is up, the task keeps the row that follows it beside it,
+-- valid from the moment the row would be computed again; then that moment only drops the old row.
+-- now() does not move inside this transaction: "soon" is within the lead of now.
+CREATE TEMP TABLE soon AS
+SELECT k.study_id, k.milestone, k.valid_from, k.valid_until, k.recompute_at FROM portal.study_estimates k
+  JOIN live s ON s.id = k.study_id
+ WHERE k.recompute_at > now() AND k.recompute_at <= now() + portal.study_estimate_lead();
+SELECT ok((SELECT count(*) FROM soon) >= 10, 'the fixture has rows whose time comes within the lead');
+SELECT is(portal.prepare_study_estimates(100000), (SELECT count(*)::integer FROM soon),
+          'the task computes ahead the successor of every row whose time comes within the lead');
+SELECT is(portal.prepare_study_estimates(100000), 0, 'and not twice');
+SELECT is_empty(
+    $$SELECT FROM soon o
+       WHERE NOT EXISTS (SELECT FROM portal.study_estimates k
+                          WHERE k.study_id = o.study_id AND k.milestone = o.milestone
+                            AND k.valid_from = o.recompute_at AND NOT k.successor_kept)
+          OR NOT EXISTS (SELECT FROM portal.study_estimates k
+                          WHERE k.study_id = o.study_id AND k.milestone = o.milestone
+                            AND k.valid_from = o.valid_from AND k.successor_kept)$$,
+    'each successor is valid from its predecessor''s recompute time, and the predecessor is marked');
+SELECT is_empty(
+    $$SELECT k.study_id, k.milestone, f FROM portal.study_estimates k
+       JOIN soon o ON o.study_id = k.study_id AND o.milestone = k.milestone AND k.valid_from = o.recompute_at
+       CROSS JOIN (VALUES (0.0), (0.5), (0.999)) x (f)
+       WHERE k.valid_until > k.valid_from
+         AND NOT pg_temp.same(k, k.valid_from + least(k.valid_until - k.valid_from, interval '30 days') * x.f)$$,
+    'inside its validity every successor is what a live lookup answers then');
+SELECT is_empty(
+    $$SELECT s.id, m.milestone FROM portal.studies s CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+       WHERE s.accession LIKE 'SE-LIVE-%' AND (SELECT array_agg(e) FROM portal.study_estimate(s, m.milestone) e)
+             IS DISTINCT FROM (SELECT array_agg(e) FROM portal.estimate_lookup(s, m.milestone) e)$$,
+    'with successors kept, the page still answers exactly what estimate_lookup does now');
+-- Their time comes: the rows they follow are dropped, and the successors stay as computed.
+SELECT study_id AS aid, milestone AS amilestone, recompute_at AS aat FROM soon LIMIT 1 \gset
+UPDATE portal.study_estimates SET p50_at = '2002-02-02'
+ WHERE study_id = :'aid' AND milestone = :'amilestone' AND valid_from = :'aat';
+UPDATE portal.study_estimates k SET recompute_at = now() - interval '1 second',
+       valid_until = least(k.valid_until, now() - interval '1 second')
+  FROM soon o WHERE k.study_id = o.study_id AND k.milestone = o.milestone AND k.valid_from = o.valid_from;
+SELECT is(portal.refresh_study_estimates(100000), (SELECT count(*)::integer FROM soon),
+          'when their time comes, the rows that have a successor are dropped');
+SELECT ok((SELECT count(*) = 1 AND bool_and(p50_at = '2002-02-02') FROM portal.study_estimates
+            WHERE study_id = :'aid' AND milestone = :'amilestone'),
+          'and the successor is kept as computed, not computed again');
 
 -- Stage changes, in the writing transaction.
 UPDATE portal.studies SET final_at = now(), reviewable_version = 1 WHERE id = :'sid';
