@@ -708,27 +708,26 @@ END $$;
 
 -- Every study in flight past its p90 at p_now: portal.study_overdue of each, written as one query.
 -- The p90 and its clock depend only on the study's group and stage (a few hundred combinations),
--- so they are looked up once per combination and joined to the studies, instead of a function call
--- per study (over a minute of CPU at 1,000,000 studies). Both scans read only the studies in
--- flight (studies_unfinished_idx where they are few). For /metrics (overdue_counts) and the staff's
+-- so each combination's last on-time start is found once, on its clock (clock_at inverts
+-- clock_time; a clock always moves, so a start is overdue exactly when it is earlier), and the
+-- studies are compared with it: one timestamp comparison per study. Converting each study's start
+-- to its week's hour and clock instead took 25 s of CPU at 750,000 studies in flight, in every
+-- instance's task rounds (docs/performance.md). Both scans read only the studies in flight
+-- (studies_unfinished_idx where they are few). For /metrics (overdue_counts) and the staff's
 -- notifications (portal.notify_schedule, 75_notifications.sql).
 CREATE OR REPLACE FUNCTION portal.overdue_studies(p_now timestamptz)
 RETURNS TABLE (study_id uuid, accession text, stage text) LANGUAGE sql STABLE AS $$
-    SELECT i.id, i.accession, i.stage
-      FROM (SELECT s.id, s.accession, s.stage, s.modality, s.priority, s.site,
-                   portal.week_hours(p_now) AS now_h,
-                   portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS at_h
-              FROM portal.studies s
-             WHERE s.stage NOT IN ('available', 'cancelled')
-            OFFSET 0) i   -- converted once per study, so clock_hours inlines
-      JOIN (SELECT k.stage, k.modality, k.priority, k.site, e.p90_s, e.rate, e.cum
+    SELECT s.id, s.accession, s.stage
+      FROM (SELECT k.stage, k.modality, k.priority, k.site,
+                   portal.clock_at(portal.clock_time(p_now, e.rate, e.cum) - e.p90_s, e.rate, e.cum) AS due_from
               FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
                      WHERE s.stage NOT IN ('available', 'cancelled')) k
              CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e) p
-        ON p.stage = i.stage AND p.modality = i.modality AND p.priority = i.priority
-       AND p.site = i.site
-     WHERE portal.clock_hours(i.now_h, p.rate, p.cum) - portal.clock_hours(i.at_h, p.rate, p.cum)
-           > p.p90_s
+      JOIN portal.studies s
+        ON s.stage = p.stage AND s.modality = p.modality AND s.priority = p.priority
+       AND s.site = p.site
+     WHERE s.stage NOT IN ('available', 'cancelled')
+       AND coalesce(portal.stage_anchor(s, s.stage), s.created_at) < p.due_from
 $$;
 
 -- In-flight studies past their p90, by stage, for /metrics (a stage without any is absent: the

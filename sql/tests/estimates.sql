@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(38);
+SELECT plan(40);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -170,6 +170,24 @@ SELECT ok(portal.study_overdue(pg_temp.live('main', 'CT',
 SELECT ok(NOT portal.study_overdue(pg_temp.live('main', 'CT',
           (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum) - p90_s + 60, rate, cum) FROM p90))),
           'a clock minute before the entry p90: not overdue');
+-- The set the task counts and the staff are told about (portal.overdue_studies, one comparison per
+-- study against each group's last on-time start) is exactly the studies study_overdue finds
+-- overdue: three groups, starts from two clock hours before to two after the boundary.
+SELECT count(*) FROM (SELECT pg_temp.live('main', x.m,
+           now() - portal.clock_at(portal.clock_time(now(), e.rate, e.cum) - e.p90_s + d, e.rate, e.cum))
+      FROM (VALUES ('CT'), ('US'), ('MR')) x (m)
+     CROSS JOIN LATERAL portal.entry_p90('reading', x.m, 'routine', 'main') e
+     CROSS JOIN generate_series(-7200, 7200, 900) d
+     WHERE d <> 0) f \gset
+SELECT ok((SELECT count(*) FILTER (WHERE portal.study_overdue(s)) >= 10
+                  AND count(*) FILTER (WHERE NOT portal.study_overdue(s)) >= 10
+             FROM portal.studies s WHERE s.stage NOT IN ('available', 'cancelled')),
+          'studies in flight on both sides of their p90');
+SELECT is_empty(
+    $$SELECT s.id FROM portal.studies s
+       WHERE s.stage NOT IN ('available', 'cancelled')
+         AND (s.id IN (SELECT o.study_id FROM portal.overdue_studies(now()) o)) <> portal.study_overdue(s)$$,
+    'overdue_studies names exactly the studies study_overdue finds overdue');
 
 -- The release (available) is estimated from snapshots: the remaining wait of the past studies
 -- waiting at the same hour of the week after a wait in the same rung. NM routine at the east
