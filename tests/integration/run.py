@@ -30,8 +30,15 @@ class Context:
     def __init__(self):
         self.cluster = harness.Cluster("shared")
         # The shared server does not sweep: tests that need a sweep run one themselves, and a sweep
-        # every minute of its own would race them for the reports they set up.
-        self.server = harness.Server(self.cluster, env={"PORTAL_RELEASE_SWEEP": "0"})
+        # every minute of its own would race them for the reports they set up. A server that cannot
+        # start (its binary not built) must not leave the cluster running.
+        try:
+            self.server = harness.Server(self.cluster, env={"PORTAL_RELEASE_SWEEP": "0"})
+        except BaseException:
+            for s in servers:
+                s.stop()
+            self.cluster.destroy()
+            raise
 
 
 def main():
@@ -54,7 +61,12 @@ def main():
                 if not wanted or any(w in full for w in wanted):
                     tests.append((full, getattr(mod, attr)))
     passed = failed = 0
-    ctx = Context()
+    try:
+        ctx = Context()
+    except Exception as e:  # noqa: BLE001 - reported as the one failure
+        print("not ok - the shared cluster and server: %s: %s" % (type(e).__name__, e), flush=True)
+        print("0 passed, 1 failed")
+        return 1
     try:
         for full, fn in tests:
             t0 = time.time()
