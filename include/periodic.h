@@ -3,6 +3,8 @@
 #ifndef PORTAL_PERIODIC_H
 #define PORTAL_PERIODIC_H
 
+#include <stdbool.h>
+
 struct periodic;
 
 /* One round of the task, on the thread. Returns the seconds to wait before the next round. */
@@ -15,5 +17,9 @@ struct periodic *periodic_start(const char *name, const char *if_not, periodic_f
 /* Wakes the thread at once (SIGTERM must not wait out a pause), lets a round in progress finish,
  * joins the thread, closes its database connection (db_conn) and frees p. Accepts NULL. */
 void periodic_stop(struct periodic *p);
+/* On a task's thread, during a round: whether periodic_stop has been called, so that a round of
+ * many statements can end after the current one instead of holding the stop up. False on any other
+ * thread. */
+bool periodic_stop_requested(void);
 
 #endif

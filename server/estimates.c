@@ -152,15 +152,15 @@ static double seconds_since(const struct timespec *t0)
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Runs one batch statement of the kept estimates until it returns fewer rows than a batch or the
- * budget (seconds since t0) is spent; adds the rows to *total. Returns false when the database
- * refused. */
+/* Runs one batch statement of the kept estimates until it returns fewer rows than a batch, the
+ * budget (seconds since t0) is spent or the server is stopping; adds the rows to *total. Returns
+ * false when the database refused. */
 static bool kept_batches(enum query q, const struct timespec *t0, double budget, long *total)
 {
     char batch[16];
     snprintf(batch, sizeof(batch), "%d", STUDY_ESTIMATES_BATCH);
     const char *params[1] = {batch};
-    while (seconds_since(t0) < budget) {
+    while (seconds_since(t0) < budget && !periodic_stop_requested()) {
         PGresult *r = run(q, 1, params);
         if (!r)
             return false;

@@ -24,6 +24,20 @@ struct periodic {
 
 static void *periodic_main(void *arg);
 
+/* The task this thread runs, for periodic_stop_requested. */
+static _Thread_local struct periodic *running;
+
+bool periodic_stop_requested(void)
+{
+    struct periodic *p = running;
+    if (!p)
+        return false;
+    pthread_mutex_lock(&p->lock);
+    bool stopping = p->stopping;
+    pthread_mutex_unlock(&p->lock);
+    return stopping;
+}
+
 struct periodic *periodic_start(const char *name, const char *if_not, periodic_fn fn, void *arg)
 {
     struct periodic *p = calloc(1, sizeof(*p));
@@ -69,6 +83,7 @@ void periodic_stop(struct periodic *p)
 static void *periodic_main(void *arg)
 {
     struct periodic *p = arg;
+    running = p;
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
         pthread_mutex_unlock(&p->lock);

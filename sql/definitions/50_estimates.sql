@@ -711,18 +711,20 @@ END $$;
 -- so each combination's last on-time start is found once, on its clock (clock_at inverts
 -- clock_time; a clock always moves, so a start is overdue exactly when it is earlier), and the
 -- studies are compared with it: one timestamp comparison per study. Converting each study's start
--- to its week's hour and clock instead took 25 s of CPU at 750,000 studies in flight, in every
+-- to its week's hour and clock instead took 15-18 s of CPU at 678,531 studies in flight, in every
 -- instance's task rounds (docs/performance.md). Both scans read only the studies in flight
 -- (studies_unfinished_idx where they are few). For /metrics (overdue_counts) and the staff's
 -- notifications (portal.notify_schedule, 75_notifications.sql).
 CREATE OR REPLACE FUNCTION portal.overdue_studies(p_now timestamptz)
 RETURNS TABLE (study_id uuid, accession text, stage text) LANGUAGE sql STABLE AS $$
+    WITH p AS MATERIALIZED (   -- else the planner, misjudging the join, probes per study
+        SELECT k.stage, k.modality, k.priority, k.site,
+               portal.clock_at(portal.clock_time(p_now, e.rate, e.cum) - e.p90_s, e.rate, e.cum) AS due_from
+          FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
+                 WHERE s.stage NOT IN ('available', 'cancelled')) k
+         CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e)
     SELECT s.id, s.accession, s.stage
-      FROM (SELECT k.stage, k.modality, k.priority, k.site,
-                   portal.clock_at(portal.clock_time(p_now, e.rate, e.cum) - e.p90_s, e.rate, e.cum) AS due_from
-              FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
-                     WHERE s.stage NOT IN ('available', 'cancelled')) k
-             CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e) p
+      FROM p
       JOIN portal.studies s
         ON s.stage = p.stage AND s.modality = p.modality AND s.priority = p.priority
        AND s.site = p.site
