@@ -709,27 +709,37 @@ END $$;
 -- Every study in flight past its p90 at p_now: portal.study_overdue of each, written as one query.
 -- The p90 and its clock depend only on the study's group and stage (a few hundred combinations),
 -- so each combination's last on-time start is found once, on its clock (clock_at inverts
--- clock_time; a clock always moves, so a start is overdue exactly when it is earlier), and the
--- studies are compared with it: one timestamp comparison per study. Converting each study's start
--- to its week's hour and clock instead took 15-18 s of CPU at 678,531 studies in flight, in every
--- instance's task rounds (docs/performance.md). Both scans read only the studies in flight
--- (studies_unfinished_idx where they are few). For /metrics (overdue_counts) and the staff's
--- notifications (portal.notify_schedule, 75_notifications.sql).
+-- clock_time), and a study is one timestamp comparison with it. Converting each study's start to
+-- its hour of the week and its clock took 15-18 s of CPU at 678,531 studies in flight, in every
+-- instance's task rounds (docs/performance.md). The clock runs on the site's wall clock, which
+-- repeats or skips an hour (or two, where double summer time was kept) when daylight saving time
+-- begins or ends, so the order of two starts on the clock can differ from their order in time only
+-- within that much of each other: a start within three hours of the last on-time start is
+-- compared on the clock, as study_overdue does. The groups are materialized first: the planner,
+-- guessing one row for their join with the studies, otherwise probes the p90 once per study.
+-- Both scans read only the studies in flight (studies_unfinished_idx where they are few). For
+-- /metrics (overdue_counts) and the staff's notifications (portal.notify_schedule,
+-- 75_notifications.sql).
 CREATE OR REPLACE FUNCTION portal.overdue_studies(p_now timestamptz)
 RETURNS TABLE (study_id uuid, accession text, stage text) LANGUAGE sql STABLE AS $$
-    WITH p AS MATERIALIZED (   -- else the planner, misjudging the join, probes per study
-        SELECT k.stage, k.modality, k.priority, k.site,
-               portal.clock_at(portal.clock_time(p_now, e.rate, e.cum) - e.p90_s, e.rate, e.cum) AS due_from
+    WITH p AS MATERIALIZED (
+        SELECT k.stage, k.modality, k.priority, k.site, e.p90_s, e.rate, e.cum, c.now_c,
+               portal.clock_at(c.now_c - e.p90_s, e.rate, e.cum) AS due_from
           FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
                  WHERE s.stage NOT IN ('available', 'cancelled')) k
-         CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e)
-    SELECT s.id, s.accession, s.stage
-      FROM p
-      JOIN portal.studies s
-        ON s.stage = p.stage AND s.modality = p.modality AND s.priority = p.priority
-       AND s.site = p.site
-     WHERE s.stage NOT IN ('available', 'cancelled')
-       AND coalesce(portal.stage_anchor(s, s.stage), s.created_at) < p.due_from
+         CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e
+         CROSS JOIN LATERAL (SELECT portal.clock_time(p_now, e.rate, e.cum) AS now_c) c)
+    SELECT i.id, i.accession, i.stage
+      FROM (SELECT s.id, s.accession, s.stage, p.due_from, p.p90_s, p.rate, p.cum, p.now_c,
+                   coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS start_at
+              FROM p
+              JOIN portal.studies s
+                ON s.stage = p.stage AND s.modality = p.modality AND s.priority = p.priority
+               AND s.site = p.site
+             WHERE s.stage NOT IN ('available', 'cancelled')) i
+     WHERE i.start_at < i.due_from - interval '3 hours'
+        OR (i.start_at < i.due_from + interval '3 hours'
+            AND i.now_c - portal.clock_time(i.start_at, i.rate, i.cum) > i.p90_s)
 $$;
 
 -- In-flight studies past their p90, by stage, for /metrics (a stage without any is absent: the

@@ -110,10 +110,13 @@ LANGUAGE sql STABLE AS $$
            coalesce(k.enough, l.enough), coalesce(k.elapsed_s, l.elapsed_s),
            coalesce(k.window_days, l.window_days)
       FROM (VALUES (1)) one
-      LEFT JOIN portal.study_estimates k
-             ON k.study_id = s.id AND k.milestone = p_milestone
-            AND k.model_at = coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity')
-            AND k.valid_from <= now() AND now() < k.valid_until
+      LEFT JOIN LATERAL (   -- at most one row is valid at a time; the newest, should two ever be
+            SELECT k.* FROM portal.study_estimates k
+             WHERE k.study_id = s.id AND k.milestone = p_milestone
+               AND k.model_at = coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity')
+               AND k.valid_from <= now() AND now() < k.valid_until
+             ORDER BY k.valid_from DESC
+             LIMIT 1) k ON true
       LEFT JOIN LATERAL (SELECT f.* FROM portal.estimate_lookup_live(s, p_milestone) f
                           WHERE k.study_id IS NULL AND portal.milestone_ahead(s.stage, p_milestone)
                          OFFSET 0) l   -- kept apart, so the test is a one-time filter, not a join filter
@@ -145,76 +148,90 @@ BEGIN
      WHERE s.id = p_study;
 END $$;
 
--- Up to p_limit rows whose time is up or whose model is not the current one, dropped, and for
--- each study and milestone left without a row, the row computed anew (rows a writer holds are
--- skipped: it is computing them). A row whose successor was computed ahead is only dropped: the
--- successor is valid from now on. Returns how many rows were dropped; the estimates task calls it
--- until fewer than p_limit come back.
+-- The estimates task's two batches below work study by study: each first locks the studies it
+-- takes (FOR NO KEY UPDATE SKIP LOCKED), then reads and writes their rows in later statements.
+-- A writer that changes a study holds its row until it commits, and its trigger replaces all of the
+-- study's rows (portal.refresh_study_estimate); another instance's batch holds the studies it took.
+-- So a batch skips the studies someone else is working on, never decides from rows that are about
+-- to change under it, and never computes from a study as it was before a change it cannot see.
+
+-- Up to about p_limit rows whose time is up or whose model is not the current one, dropped, and
+-- for each study and milestone left without a row, the row computed anew. A row whose successor
+-- was computed ahead is only dropped: the successor is valid from now on. Returns how many rows
+-- were dropped; the estimates task calls it until fewer than p_limit come back.
 CREATE OR REPLACE FUNCTION portal.refresh_study_estimates(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_model timestamptz := coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity');
     v_studies uuid[];
-    v_milestones text[];
-    v_froms timestamptz[];
+    v_dropped integer;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100000 THEN
         RAISE EXCEPTION 'limit: must be from 1 to 100000' USING ERRCODE = 'PT422';
     END IF;
-    SELECT array_agg(k.study_id), array_agg(k.milestone), array_agg(k.valid_from)
-      INTO v_studies, v_milestones, v_froms
-      FROM (SELECT e.study_id, e.milestone, e.valid_from FROM portal.study_estimates e
-             WHERE e.recompute_at <= now() OR e.model_at < v_model
-             LIMIT p_limit FOR UPDATE SKIP LOCKED) k;
+    SELECT array_agg(s.id) INTO v_studies
+      FROM (SELECT s.id FROM portal.studies s
+             WHERE s.id IN (SELECT e.study_id FROM portal.study_estimates e
+                             WHERE e.recompute_at <= now() OR e.model_at < v_model
+                             LIMIT p_limit)
+               FOR NO KEY UPDATE SKIP LOCKED) s;
     IF v_studies IS NULL THEN
         RETURN 0;
     END IF;
     DELETE FROM portal.study_estimates e
-     USING unnest(v_studies, v_milestones, v_froms) k (study_id, milestone, valid_from)
-     WHERE e.study_id = k.study_id AND e.milestone = k.milestone AND e.valid_from = k.valid_from;
+     WHERE e.study_id = ANY (v_studies) AND (e.recompute_at <= now() OR e.model_at < v_model);
+    GET DIAGNOSTICS v_dropped = ROW_COUNT;
     INSERT INTO portal.study_estimates
-    SELECT r.* FROM (SELECT DISTINCT k.study_id, k.milestone
-                       FROM unnest(v_studies, v_milestones) k (study_id, milestone)
-                      WHERE NOT EXISTS (SELECT FROM portal.study_estimates e
-                                         WHERE e.study_id = k.study_id AND e.milestone = k.milestone)) k
-      JOIN portal.studies s ON s.id = k.study_id
-     CROSS JOIN LATERAL portal.study_estimate_row(s, k.milestone) r;
-    RETURN cardinality(v_studies);
+    SELECT r.* FROM portal.studies s
+     CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+     CROSS JOIN LATERAL portal.study_estimate_row(s, m.milestone) r
+     WHERE s.id = ANY (v_studies)
+       AND NOT EXISTS (SELECT FROM portal.study_estimates e
+                        WHERE e.study_id = s.id AND e.milestone = m.milestone);
+    RETURN v_dropped;
 END $$;
 
 -- How long before a kept row's time is up the estimates task computes the row that follows it.
--- The task's rounds come at most 300 s apart (server/estimates.c), so six rounds or more fall in
--- this span; the longer it is, the more rows computed ahead a change of stage makes useless.
+-- The task's rounds come about 300 s apart plus their own length (server/estimates.c), so eight or
+-- more fall in this span, each with up to 30 s for the kept estimates; the longer it is, the more
+-- rows computed ahead a change of stage makes useless.
 CREATE OR REPLACE FUNCTION portal.study_estimate_lead() RETURNS interval LANGUAGE sql IMMUTABLE AS $$
-    SELECT interval '30 minutes'
+    SELECT interval '45 minutes'
 $$;
 
 -- Up to p_limit rows of the current model, in force now (not a successor itself), whose time
--- comes within portal.study_estimate_lead() and whose successor is not kept yet, soonest first: the successor (what the lookup answers from
--- the moment the row would be computed again, valid from then), kept beside it. The row is marked,
--- so that it is not taken again; when its time comes, portal.refresh_study_estimates only drops
--- it. Rows a writer holds are skipped: it is computing them, and drops the successors with them.
--- Returns how many; the estimates task calls it until fewer than p_limit come back.
+-- comes within portal.study_estimate_lead() and whose successor is not kept yet, soonest first:
+-- the successor (what the lookup answers from the moment the row would be computed again, valid
+-- from then), kept beside it. The row is marked, so that it is not taken again; when its time
+-- comes, portal.refresh_study_estimates only drops it. Returns how many rows were taken; the
+-- estimates task calls it until fewer than p_limit come back.
 CREATE OR REPLACE FUNCTION portal.prepare_study_estimates(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_model timestamptz := coalesce((SELECT st.refreshed_at FROM portal.estimates_state st), '-infinity');
+    v_studies uuid[];
     v_n integer;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100000 THEN
         RAISE EXCEPTION 'limit: must be from 1 to 100000' USING ERRCODE = 'PT422';
     END IF;
-    WITH k AS (
-        SELECT e.study_id, e.milestone, e.valid_from, e.recompute_at FROM portal.study_estimates e
-         WHERE NOT e.successor_kept AND e.model_at = v_model AND e.valid_from <= now()
-           AND e.recompute_at > now() AND e.recompute_at <= now() + portal.study_estimate_lead()
-         ORDER BY e.recompute_at
-         LIMIT p_limit FOR UPDATE SKIP LOCKED),
-    marked AS (
+    SELECT array_agg(s.id) INTO v_studies
+      FROM (SELECT s.id FROM portal.studies s
+             WHERE s.id IN (SELECT e.study_id FROM portal.study_estimates e
+                             WHERE NOT e.successor_kept AND e.model_at = v_model AND e.valid_from <= now()
+                               AND e.recompute_at > now() AND e.recompute_at <= now() + portal.study_estimate_lead()
+                             ORDER BY e.recompute_at
+                             LIMIT p_limit)
+               FOR NO KEY UPDATE SKIP LOCKED) s;
+    IF v_studies IS NULL THEN
+        RETURN 0;
+    END IF;
+    WITH marked AS (
         UPDATE portal.study_estimates e SET successor_kept = true
-          FROM k
-         WHERE e.study_id = k.study_id AND e.milestone = k.milestone AND e.valid_from = k.valid_from
-        RETURNING k.study_id, k.milestone, k.recompute_at),
+         WHERE e.study_id = ANY (v_studies) AND NOT e.successor_kept AND e.model_at = v_model
+           AND e.valid_from <= now()
+           AND e.recompute_at > now() AND e.recompute_at <= now() + portal.study_estimate_lead()
+        RETURNING e.study_id, e.milestone, e.recompute_at),
     kept AS (
         INSERT INTO portal.study_estimates
         SELECT r.* FROM marked k

@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(40);
+SELECT plan(42);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -188,6 +188,27 @@ SELECT is_empty(
        WHERE s.stage NOT IN ('available', 'cancelled')
          AND (s.id IN (SELECT o.study_id FROM portal.overdue_studies(now()) o)) <> portal.study_overdue(s)$$,
     'overdue_studies names exactly the studies study_overdue finds overdue');
+-- The same at a site in New York, when the last on-time start falls in the hour the wall clock
+-- repeats (01:30 on 2026-11-01, at the end of daylight saving time): starts every 5 minutes from
+-- 00:00 EDT to 02:55 EST, on both sides of it.
+SELECT set_config('portal.site_timezone', 'America/New_York', true);
+CREATE TEMP TABLE dst AS
+SELECT portal.clock_at(portal.clock_time('2026-11-01 05:30+00', e.rate, e.cum) + e.p90_s, e.rate, e.cum) AS at
+  FROM portal.entry_p90('reading', 'CT', 'routine', 'main') e;
+SELECT count(*) FROM (SELECT pg_temp.live('main', 'CT', now() - ('2026-11-01 04:00+00'::timestamptz + make_interval(mins => 5 * i)))
+                        FROM generate_series(0, 47) i) f \gset
+SELECT ok((SELECT count(*) FILTER (WHERE portal.study_overdue(s, d.at)) >= 5
+                  AND count(*) FILTER (WHERE NOT portal.study_overdue(s, d.at)) >= 5
+             FROM portal.studies s, dst d
+            WHERE s.stage = 'reading' AND s.read_started_at >= '2026-11-01 04:00+00'
+              AND s.read_started_at < '2026-11-01 08:00+00'),
+          'New York: starts around the repeated hour on both sides of their p90');
+SELECT is_empty(
+    $$SELECT s.id FROM portal.studies s, dst d
+       WHERE s.stage NOT IN ('available', 'cancelled')
+         AND (s.id IN (SELECT o.study_id FROM portal.overdue_studies(d.at) o)) <> portal.study_overdue(s, d.at)$$,
+    'New York, the hour repeated: overdue_studies names exactly the studies study_overdue finds overdue');
+SELECT set_config('portal.site_timezone', '', true);
 
 -- The release (available) is estimated from snapshots: the remaining wait of the past studies
 -- waiting at the same hour of the week after a wait in the same rung. NM routine at the east

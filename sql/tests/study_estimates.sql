@@ -5,7 +5,7 @@
 -- refresh of the model keep the rows current; portal_app reads them and may only ask the batch.
 -- Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 \ir include/app_helpers.psql
 
 INSERT INTO portal.physicians (id, name) VALUES ('SE-NPI', 'Dr. Kept');
@@ -128,6 +128,10 @@ SELECT ok((SELECT count(*) FROM soon) >= 10, 'the fixture has rows whose time co
 SELECT is(portal.prepare_study_estimates(100000), (SELECT count(*)::integer FROM soon),
           'the task computes ahead the successor of every row whose time comes within the lead');
 SELECT is(portal.prepare_study_estimates(100000), 0, 'and not twice');
+SELECT ok((SELECT count(*) FROM portal.study_estimates k
+             JOIN soon o ON o.study_id = k.study_id AND o.milestone = k.milestone AND k.valid_from = o.recompute_at
+            WHERE k.valid_until > k.valid_from AND k.enough) >= 5,
+          'among the successors, estimates with times and a validity');
 SELECT is_empty(
     $$SELECT FROM soon o
        WHERE NOT EXISTS (SELECT FROM portal.study_estimates k
@@ -149,6 +153,21 @@ SELECT is_empty(
        WHERE s.accession LIKE 'SE-LIVE-%' AND (SELECT array_agg(e) FROM portal.study_estimate(s, m.milestone) e)
              IS DISTINCT FROM (SELECT array_agg(e) FROM portal.estimate_lookup(s, m.milestone) e)$$,
     'with successors kept, the page still answers exactly what estimate_lookup does now');
+-- Two rows valid at once, which the batches never keep (a row ends before its successor starts):
+-- the page still reads one, the newer.
+SELECT study_id AS did, milestone AS dmilestone, valid_from AS dfrom FROM portal.study_estimates
+ WHERE valid_from <= now() AND now() < valid_until AND level IS NOT NULL LIMIT 1 \gset
+INSERT INTO portal.study_estimates
+SELECT study_id, milestone, modality, priority, site, week_part, level, sample_size,
+       '2003-03-03', p90_at, enough, elapsed_s, window_days, model_at, valid_from - interval '1 hour',
+       valid_until, recompute_at, successor_kept
+  FROM portal.study_estimates WHERE study_id = :'did' AND milestone = :'dmilestone' AND valid_from = :'dfrom';
+SELECT results_eq(
+    $$SELECT e.p50_at <> '2003-03-03' FROM portal.studies s, portal.study_estimate(s, '$$ || :'dmilestone' || $$') e
+       WHERE s.id = '$$ || :'did' || $$'$$,
+    $$VALUES (true)$$, 'two valid rows: the page reads one, the newer');
+DELETE FROM portal.study_estimates WHERE study_id = :'did' AND milestone = :'dmilestone' AND p50_at = '2003-03-03';
+
 -- Their time comes: the rows they follow are dropped, and the successors stay as computed.
 SELECT study_id AS aid, milestone AS amilestone, recompute_at AS aat FROM soon LIMIT 1 \gset
 UPDATE portal.study_estimates SET p50_at = '2002-02-02'
