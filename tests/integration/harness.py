@@ -59,8 +59,13 @@ class Cluster:
                              check=True, capture_output=True, text=True)
         self.owner_url, self.app_url = out.stdout.strip().splitlines()
         self.super_url = self.owner_url.replace("user=portal_owner", "user=postgres")
-        subprocess.run([PORTALD, "migrate"], check=True, capture_output=True, text=True,
-                       env=dict(os.environ, PORTAL_MIGRATE_DATABASE_URL=self.owner_url))
+        try:
+            subprocess.run([PORTALD, "migrate"], check=True, capture_output=True, text=True,
+                           env=dict(os.environ, PORTAL_MIGRATE_DATABASE_URL=self.owner_url))
+        except BaseException:
+            # No binary, or a migration that fails: the cluster must not be left running.
+            self.destroy()
+            raise
 
     def pg_ctl(self, action):
         subprocess.run([os.path.join(ROOT, "scripts/pg.sh"), action, self.dir,
