@@ -203,8 +203,13 @@ def main():
     ]
     if "portal_big_mixed_argon" in medians:
         f = dmed.get("argon_p99_factor")
+        a = medians.get("argon_load", {})
+        # A load the server did not take is not the load the target names: the factor passes only
+        # when at least 90 % of the new patients offered were answered within the window.
+        offered, delivered = a.get("new_per_s"), a.get("new_per_s_delivered")
+        taken = offered is None or delivered is None or delivered >= 0.9 * offered
         targets.append(target("mix p99 with new patients and sign-ins <= 1.5x without",
-                              f, 1.5, (f or 99) <= 1.5))
+                              f, 1.5, (f or 99) <= 1.5 and taken))
     if "peer_big_detail" in medians:
         target_ratio = dmed.get("peer_detail_ratio")
         targets.append(target("detail req/s >= 3x the fastify peer's (same page, same DB)",
@@ -378,8 +383,11 @@ def print_argon(medians, dmed):
         return
     a = medians.get("argon_load", {})
     print()
-    print("argon2id beside the mixed load: %s new patients/s and %s sign-ins/s (paced), big database"
+    print("argon2id beside the mixed load: %s new patients/s and %s sign-ins/s offered, big database"
           % (fmt(a.get("new_per_s")), fmt(a.get("sign_ins_per_s"))))
+    if a.get("new_per_s_delivered") is not None:
+        print("answered within the load's window: %s new patients/s and %s sign-ins/s" % (
+            fmt(a.get("new_per_s_delivered"), "%.1f"), fmt(a.get("sign_ins_per_s_delivered"), "%.1f")))
     print("%-44s %10s %8s %8s %7s" % ("run", "req/s", "p50 ms", "p99 ms", "errors"))
     for name, label in (("portal_big_mixed_noargon", "mixed load alone"),
                         ("portal_big_mixed_argon", "mixed load with the argon2id load")):
@@ -387,7 +395,7 @@ def print_argon(medians, dmed):
         print("%-44s %10s %8s %8s %7s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
                                           fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors"))))
     print("the argon2id requests: %s new patients (%s errors), %s sign-ins (%s errors, %s of them "
-          "503); their own p99: new patient %s ms, sign-in %s ms" % (
+          "503); their own p99 from when each was due: new patient %s ms, sign-in %s ms" % (
               fmt(a.get("new_patients")), fmt(a.get("new_patient_errors")), fmt(a.get("sign_ins")),
               fmt(a.get("sign_in_errors")), fmt(a.get("sign_in_503")),
               fmt(a.get("new_patient_p99_ms"), "%.1f"), fmt(a.get("sign_in_p99_ms"), "%.1f")))

@@ -400,8 +400,10 @@ argon_new_per_s=${BENCH_ARGON_NEW:-100}
 argon_signins_per_s=${BENCH_ARGON_SIGNINS:-20}
 argon_page_run() { # ROUND
     local j argon_pid which
-    warm_up big portal
     for which in $([ $(($1 % 2)) = 1 ] && echo "quiet argon" || echo "argon quiet"); do
+        # Each of the pair starts with every page freshly kept, so the two are compared at the same
+        # age: a kept page lives 45-60 s, and the second of the pair used to rebuild fewer.
+        warm_up big portal
         if [ "$which" = quiet ]; then
             portal_run "$1" portal_big_mixed_noargon big portal mixed
             continue
@@ -433,6 +435,10 @@ idle_run() { # ROUND: opens the idle connections on the big server, loads it, cl
     say "round $1 idle: $ready, RSS $before -> $after kB"
     set -- "$1" $ready
     record "$1" idle "{\"opened\":$3,\"failed\":$5,\"rss_before_kb\":$before,\"rss_after_kb\":$after}"
+    # Compared with the mixed run taken just after the server's warm-up: warmed again here, so the
+    # factor is the idle connections' and not the pages' age (every page built in the warm-up has
+    # expired by now, 45-60 s after it).
+    warm_up big portal
     portal_run "$1" portal_big_mixed_idle big portal mixed
     # Closing its stdin tells the tool to close every connection and exit.
     eval "exec $idle_w>&- $idle_r<&-"

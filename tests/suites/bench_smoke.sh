@@ -187,7 +187,7 @@ fi
 
 check "argon_load.py: new patients and sign-ins with their codes, paced, for 2 s, none refused" bash -c \
     "python3 tests/bench/argon_load.py $port $(python3 tests/bench/tokens.py --ris "$secret" smoke smoke) 5 3 2 smoke |
-     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"new_patients\"] >= 8 and d[\"sign_ins\"] >= 3 and d[\"new_patient_errors\"] == d[\"sign_in_errors\"] == 0, d'"
+     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"new_patients\"] >= 8 and d[\"sign_ins\"] >= 3 and d[\"new_patient_errors\"] == d[\"sign_in_errors\"] == 0 and d[\"new_per_s_delivered\"] >= 4, d'"
 
 # The results-go-out burst as run.sh runs it, at a small scale: 20 reports awaiting review at a
 # site whose policy then shares them, one sweep, and each patient's page opened within 2 s.
@@ -242,7 +242,7 @@ cat >"$tmp/raw.jsonl" <<'RAW'
 {"round":1,"name":"portal_big_cold","rps":16000,"p50_ms":3,"p99_ms":8,"p999_ms":12,"errors":0,"rss_kb":20000}
 {"round":1,"name":"burst","requests":100,"answered":100,"errors":0,"p50_ms":3,"p99_ms":12,"max_ms":15,"released":100,"sweep_s":1.5,"window_s":60,"client_late_p99_ms":1}
 {"round":1,"name":"portal_big_mixed_burst","rps":9000,"p50_ms":3,"p99_ms":6,"p999_ms":9,"errors":0}
-{"round":1,"name":"argon_load","new_patients":1100,"new_patient_errors":0,"sign_ins":210,"sign_in_errors":0,"sign_in_503":0,"new_patient_p99_ms":40,"sign_in_p99_ms":60,"new_per_s":100,"sign_ins_per_s":20}
+{"round":1,"name":"argon_load","new_patients":1100,"new_patient_errors":0,"sign_ins":210,"sign_in_errors":0,"sign_in_503":0,"new_patient_p99_ms":40,"sign_in_p99_ms":60,"new_per_s":100,"sign_ins_per_s":20,"new_per_s_delivered":95,"sign_ins_per_s_delivered":19}
 RAW
 echo '{"studies":1000000,"small_studies":10000,"duration_s":10,"wrk_threads":2,"connections":64,"cores":2,"idle_connections":10000,"loadavg_start":"0 0 0"}' >"$tmp/config.json"
 python3 tests/bench/report.py "$tmp/raw.jsonl" "$tmp/config.json" "$tmp/results.json" >"$tmp/table.txt" 2>&1
@@ -275,3 +275,13 @@ else
     not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, the cold detail and the burst, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi
+# The same rounds with the server taking only 25 of the 100 new patients a second offered: the
+# factor (1.25) is under its bound, but it was not measured at the load the target names.
+sed 's/"new_per_s_delivered":95/"new_per_s_delivered":25/' "$tmp/raw.jsonl" >"$tmp/raw-short.jsonl"
+python3 tests/bench/report.py "$tmp/raw-short.jsonl" "$tmp/config.json" "$tmp/results-short.json" >"$tmp/table-short.txt" 2>&1
+check "report.py: the argon2id target passes only when 90 % of the new patients offered were answered in time" \
+    python3 -c 'import json,sys
+ok = lambda f: [t["pass"] for t in json.load(open(f))["targets"] if "new patients" in t["target"]]
+assert ok(sys.argv[1]) == [True] and ok(sys.argv[2]) == [False], (ok(sys.argv[1]), ok(sys.argv[2]))
+assert "answered within the load'"'"'s window: 95.0 new patients/s and 19.0 sign-ins/s" in open(sys.argv[3]).read()' \
+    "$tmp/results.json" "$tmp/results-short.json" "$tmp/table.txt"
