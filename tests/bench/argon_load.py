@@ -3,9 +3,8 @@
 at NEW_PER_S a second (each costs the server an access code's argon2id hash) and sign-ins at
 SIGNIN_PER_S a second with the codes those answers carried (each costs a verification), offered
 on schedule over several connections, for SECONDS. Prints one JSON line: what was sent, how it was
-answered, the p99 of each kind from its due time, and the rate of each answered within SECONDS
-(what the server really took; until 2026-12-06 each kind went one request at a time and delivered
-about a quarter of 100 new patients a second, docs/performance.md).
+answered, the p99 of each kind from its due time, and the rate of each answered within SECONDS:
+what the server really took, which can be far below what was offered (docs/performance.md).
 Usage: argon_load.py PORT RIS_TOKEN NEW_PER_S SIGNIN_PER_S SECONDS TAG"""
 import http.client
 import json

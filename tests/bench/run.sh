@@ -394,8 +394,9 @@ page_ingest_run() { # ROUND
 }
 
 # The mixed load with argon2id work beside it: new patients through the JSON API (an access code
-# each) and sign-ins with their codes (a verification each), paced (tests/bench/argon_load.py),
-# against the same load without; the two take turns at going first.
+# each) and sign-ins with their codes (a verification each), offered on schedule over a pool of
+# connections (tests/bench/argon_load.py), against the same load without; the two take turns at
+# going first.
 argon_new_per_s=${BENCH_ARGON_NEW:-100}
 argon_signins_per_s=${BENCH_ARGON_SIGNINS:-20}
 argon_page_run() { # ROUND
