@@ -103,19 +103,16 @@ const char *req_query(struct req *rq, const char *key);
 int req_query_each(struct req *rq, bool (*each)(void *cls, const char *key, const char *value),
                    void *cls);
 const char *req_cookie(struct req *rq, const char *name);
-/* What req_defer does when the hash pool's queue is full: answer 503 with Retry-After (a
- * sign-in, which the person retries), or do the work on this thread after all (a message from the
- * RIS, which must not be refused for the portal's own load). */
-enum defer_when_full { DEFER_FULL_REFUSE, DEFER_FULL_RUN_HERE };
-
 /* Hands slow CPU work (an argon2id hash) to the hash pool, so the HTTP thread goes on serving
  * other connections: the connection is suspended, work(rq) runs on a pool thread, and then(rq)
  * gives the answer on an HTTP thread, as a handler does. ctx (freed with the request by ctx_free,
  * which may be NULL) carries what the three parts share. The handler returns what this returns:
  * 0 when deferred, else the answer's status. Without a running pool (a command, a test) the work
- * runs at once and then(rq) answers. */
+ * runs at once and then(rq) answers. When the pool's queue is full the request is answered 503
+ * with Retry-After and busy_detail (translated) at once, and nothing of it is done: work done here
+ * instead would hold every other connection of this thread for its tens of milliseconds. */
 int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
-              void (*ctx_free)(void *ctx), enum defer_when_full when_full);
+              void (*ctx_free)(void *ctx), const char *busy_detail);
 
 /* Sets the portal_lang cookie to lang (the pages read it too, so it is not HttpOnly). Returns 0,
  * or -1 when out of room or memory. */

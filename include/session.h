@@ -24,6 +24,9 @@ struct session_check {
     size_t state_size; /* of the handler's whole state, wiped when the request ends */
 };
 
+/* What a sign-in hears when the hash pool's queue is full (English; req_defer translates it). */
+extern const char sign_ins_busy[];
+
 /* Checks state->check (state is the handler's malloc'd struct, whose first member is a struct
  * session_check) on the hash pool, then then(rq) answers with rq->ctx = state; state is wiped
  * and freed with the request. The handler returns what this returns (0, or 503 when the pool is

@@ -137,7 +137,8 @@ int h_ingest_event(struct req *rq)
     later->e.message = later->message = message;
     later->e.message_len = strlen(message);
     /* A patient not yet known gets an access code: its argon2id hash is made on the hash pool
-     * first, off this thread, and the event recorded after. */
+     * first, off this thread, and the event recorded after. When the pool is full the event is
+     * answered 503 and not recorded; the RIS's retry, idempotent by event_id, records it. */
     const char *p[3] = {e.patient.assigning_authority, e.study.site, e.patient.mrn};
     PGresult *known;
     int s = req_run(rq, Q_PATIENT_KNOWN, 3, p, &known);
@@ -152,7 +153,7 @@ int h_ingest_event(struct req *rq)
         return record_event(rq);
     }
     return req_defer(rq, make_access_code, record_event, later, free_event_later,
-                     DEFER_FULL_RUN_HERE);
+                     "Too many new patients at this moment; send the event again in a second.");
 }
 
 int h_ingest_report(struct req *rq)

@@ -159,5 +159,5 @@ int h_physician_invitation_accept(struct req *rq)
     explicit_bzero(verifier, sizeof(verifier));
     snprintf(u->password, sizeof(u->password), "%s", password);
     return req_defer(rq, check_code_and_hash, invitation_finish, u, wipe_invitation_use,
-                     DEFER_FULL_REFUSE);
+                     sign_ins_busy);
 }

@@ -452,12 +452,12 @@ static void run_deferred(void *arg)
 }
 
 int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
-              void (*ctx_free)(void *ctx), enum defer_when_full when_full)
+              void (*ctx_free)(void *ctx), const char *busy_detail)
 {
     rq->ctx = ctx;
     rq->ctx_free = ctx_free;
     bool reserved = hash_pool_running() && hash_pool_reserve();
-    if (!reserved && (when_full == DEFER_FULL_RUN_HERE || !hash_pool_running())) {
+    if (!reserved && !hash_pool_running()) {
         work(rq);
         return then(rq);
     }
@@ -465,7 +465,7 @@ int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct r
         hash_pool_count_refusal();
         if (req_add_header(rq, "Retry-After", "1") < 0)
             return req_problem(rq, 500, "Out of memory.");
-        return req_problem(rq, 503, "Too many sign-ins at this moment; try again in a second.");
+        return req_problem(rq, 503, "%s", i18n_text(rq->lang, busy_detail));
     }
     rq->work = work;
     rq->then = then;

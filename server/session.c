@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "i18n.h"
 #include "req_db.h"
 #include "revocation.h"
 #include "secret_hash.h"
@@ -139,9 +140,11 @@ static void wipe_state(void *state)
     free(state);
 }
 
+const char sign_ins_busy[] = N_("Too many sign-ins at this moment; try again in a second.");
+
 int session_check_then(struct req *rq, void *state, size_t state_size, int (*then)(struct req *rq))
 {
     struct session_check *c = state;
     c->state_size = state_size;
-    return req_defer(rq, check_secret, then, state, wipe_state, DEFER_FULL_REFUSE);
+    return req_defer(rq, check_secret, then, state, wipe_state, sign_ins_busy);
 }

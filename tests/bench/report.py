@@ -394,9 +394,11 @@ def print_argon(medians, dmed):
         r = medians.get(name, {})
         print("%-44s %10s %8s %8s %7s" % (label, fmt(r.get("rps")), fmt(r.get("p50_ms"), "%.2f"),
                                           fmt(r.get("p99_ms"), "%.2f"), fmt(r.get("errors"))))
-    print("the argon2id requests: %s new patients (%s errors), %s sign-ins (%s errors, %s of them "
-          "503); their own p99 from when each was due: new patient %s ms, sign-in %s ms" % (
-              fmt(a.get("new_patients")), fmt(a.get("new_patient_errors")), fmt(a.get("sign_ins")),
+    print("the argon2id requests: %s new patients (%s errors, %s of them 503), %s sign-ins (%s "
+          "errors, %s of them 503); their own p99 from when each was due: new patient %s ms, "
+          "sign-in %s ms" % (
+              fmt(a.get("new_patients")), fmt(a.get("new_patient_errors")),
+              fmt(a.get("new_patient_503")), fmt(a.get("sign_ins")),
               fmt(a.get("sign_in_errors")), fmt(a.get("sign_in_503")),
               fmt(a.get("new_patient_p99_ms"), "%.1f"), fmt(a.get("sign_in_p99_ms"), "%.1f")))
     print("mixed p99 with / without, within each round: x%s" % fmt(dmed.get("argon_p99_factor"), "%.2f"))
