@@ -114,9 +114,9 @@ const char *db_value(const PGresult *res, int row, const char *column)
 }
 /* The hash pool is not running here: the work and its continuation run at once, as in a command. */
 int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct req *rq), void *ctx,
-              void (*ctx_free)(void *ctx), enum defer_when_full when_full)
+              void (*ctx_free)(void *ctx), const char *busy_detail)
 {
-    (void)when_full;
+    (void)busy_detail;
     rq->ctx = ctx;
     rq->ctx_free = ctx_free;
     work(rq);
