@@ -456,12 +456,11 @@ int req_defer(struct req *rq, void (*work)(struct req *rq), int (*then)(struct r
 {
     rq->ctx = ctx;
     rq->ctx_free = ctx_free;
-    bool reserved = hash_pool_running() && hash_pool_reserve();
-    if (!reserved && !hash_pool_running()) {
+    if (!hash_pool_running()) {
         work(rq);
         return then(rq);
     }
-    if (!reserved) {
+    if (!hash_pool_reserve()) {
         hash_pool_count_refusal();
         if (req_add_header(rq, "Retry-After", "1") < 0)
             return req_problem(rq, 500, "Out of memory.");

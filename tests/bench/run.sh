@@ -402,8 +402,9 @@ argon_signins_per_s=${BENCH_ARGON_SIGNINS:-20}
 argon_page_run() { # ROUND
     local j argon_pid which
     for which in $([ $(($1 % 2)) = 1 ] && echo "quiet argon" || echo "argon quiet"); do
-        # Each of the pair starts with every page freshly kept, so the two are compared at the same
-        # age: a kept page lives 45-60 s, and the second of the pair used to rebuild fewer.
+        # Warmed before each of the pair. A page still kept from the previous warm-up is not renewed
+        # by this one, so the first of the pair still rebuilds those that expire during it (a kept
+        # page lives 45-60 s): docs/performance.md, "Three runs after the ingest change".
         warm_up big portal
         if [ "$which" = quiet ]; then
             portal_run "$1" portal_big_mixed_noargon big portal mixed
