@@ -37,11 +37,14 @@ struct config {
     int threads;                /* PORTAL_THREADS */
     int hash_workers;           /* PORTAL_HASH_WORKERS: threads of the argon2id pool */
     int hash_queue;             /* PORTAL_HASH_QUEUE: sign-ins waiting for it, at most */
-    int max_connections;        /* PORTAL_MAX_CONNECTIONS */
-    int per_ip_connections;     /* PORTAL_PER_IP_CONNECTIONS */
-    int idle_timeout;           /* PORTAL_IDLE_TIMEOUT seconds */
-    int head_timeout;           /* PORTAL_HEAD_TIMEOUT seconds from connect to a complete head */
-    int body_timeout;           /* PORTAL_BODY_TIMEOUT seconds from the head to the body's end */
+    /* PORTAL_INGEST_ACCESS_CODES: on_request (true): a patient created by JSON ingest gets no
+     * access code until the front desk issues one; in_answer (false): the ingest answer has it. */
+    bool ingest_codes_on_request;
+    int max_connections;       /* PORTAL_MAX_CONNECTIONS */
+    int per_ip_connections;    /* PORTAL_PER_IP_CONNECTIONS */
+    int idle_timeout;          /* PORTAL_IDLE_TIMEOUT seconds */
+    int head_timeout;          /* PORTAL_HEAD_TIMEOUT seconds from connect to a complete head */
+    int body_timeout;          /* PORTAL_BODY_TIMEOUT seconds from the head to the body's end */
     const char *metrics_token; /* PORTAL_METRICS_TOKEN: Bearer token for /metrics; NULL: loopback */
     int connection_memory;     /* PORTAL_CONNECTION_MEMORY bytes per connection */
     int db_connect_timeout;    /* PORTAL_DB_CONNECT_TIMEOUT seconds */

@@ -13,6 +13,8 @@ void metrics_clear_overdue(void);
 void metrics_set_overdue(const char *stage, long long n);
 /* Unix time of the last estimates refresh this instance made. */
 void metrics_set_estimates_refreshed(double unix_time);
+/* The estimates task's last round: when it ended and how long it took. */
+void metrics_set_estimates_round(double end_unix_time, double seconds);
 /* The HL7 listener: messages by acknowledgement code (0 AA, 1 AE, 2 AR, as enum hl7_ack_code),
  * connections open now, connections closed at once for a limit, and stalled senders cut off. */
 void metrics_hl7_message(int ack_code, double seconds);

@@ -58,6 +58,8 @@ static int parse_address(const struct config_setting *s, const char *value, stru
                          char *err, size_t errlen);
 static int parse_starttls(const struct config_setting *s, const char *value, struct config *c,
                           char *err, size_t errlen);
+static int parse_ingest_codes(const struct config_setting *s, const char *value, struct config *c,
+                              char *err, size_t errlen);
 static int parse_webhook_secret(const struct config_setting *s, const char *value, struct config *c,
                                 char *err, size_t errlen);
 static int parse_quiet_hours(const struct config_setting *s, const char *value, struct config *c,
@@ -119,6 +121,8 @@ const struct config_setting config_settings[] = {
      * wave of sign-ins hashes. */
     {"PORTAL_HASH_WORKERS", NULL, 1, 64, parse_int, FIELD(hash_workers), 0, NULL},
     {"PORTAL_HASH_QUEUE", "32", 1, 4096, parse_int, FIELD(hash_queue), 0, NULL},
+    {"PORTAL_INGEST_ACCESS_CODES", "in_answer", 0, 0, parse_ingest_codes,
+     FIELD(ingest_codes_on_request), 0, NULL},
     {"PORTAL_MAX_CONNECTIONS", "16384", 1, 1000000, parse_int, FIELD(max_connections), 0, NULL},
     /* Defaults to 64 without PORTAL_TRUSTED_PROXIES, else 0, no limit (apply_rules): behind nginx
      * every client is nginx, and nginx limits per client itself. */
@@ -674,6 +678,20 @@ static int parse_starttls(const struct config_setting *s, const char *value, str
         c->smtp_starttls_required = false;
     else {
         snprintf(err, errlen, "%s must be required or none", s->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_ingest_codes(const struct config_setting *s, const char *value, struct config *c,
+                              char *err, size_t errlen)
+{
+    if (strcmp(value, "in_answer") == 0)
+        c->ingest_codes_on_request = false;
+    else if (strcmp(value, "on_request") == 0)
+        c->ingest_codes_on_request = true;
+    else {
+        snprintf(err, errlen, "%s must be in_answer or on_request", s->name);
         return -1;
     }
     return 0;

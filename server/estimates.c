@@ -59,6 +59,7 @@ static int fresh_model_seconds(int interval_s)
 }
 static bool refresh_once(struct estimates_task *t);
 static bool recompute_kept(const struct estimates_task *t);
+static double seconds_since(const struct timespec *t0);
 
 struct estimates_task *estimates_start(int interval_s, int window_days)
 {
@@ -91,7 +92,11 @@ void estimates_stop(struct estimates_task *t)
 static int refresh_round(void *arg)
 {
     struct estimates_task *t = arg;
+    struct timespec t0, end;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     bool ok = refresh_once(t);
+    clock_gettime(CLOCK_REALTIME, &end);
+    metrics_set_estimates_round((double)end.tv_sec + (double)end.tv_nsec / 1e9, seconds_since(&t0));
     return ok || t->round_s < RETRY_AFTER_FAILURE_S ? t->round_s : RETRY_AFTER_FAILURE_S;
 }
 

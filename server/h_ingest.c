@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "access_code.h"
+#include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
@@ -32,7 +33,8 @@ static char *canonical(struct req *rq)
     return json_dumps(rq->in, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
-/* The RIS that holds the token sent it; its answer carries a new patient's access code. */
+/* The RIS that holds the token sent it; its answer carries a new patient's access code unless the
+ * site issues codes on request only (PORTAL_INGEST_ACCESS_CODES). */
 static struct origin ris_origin(const struct req *rq)
 {
     return (struct origin){.transport = "http",
@@ -41,7 +43,7 @@ static struct origin ris_origin(const struct req *rq)
                            .cfg = rq->cfg,
                            .actor_role = "ris",
                            .actor_id = rq->who.sub,
-                           .hands_out_access_code = true};
+                           .hands_out_access_code = !rq->cfg->ingest_codes_on_request};
 }
 
 /* An event waiting for its new patient's access code. */
@@ -136,22 +138,21 @@ int h_ingest_event(struct req *rq)
     later->e = e;
     later->e.message = later->message = message;
     later->e.message_len = strlen(message);
+    rq->ctx = later; /* freed when the request ends, whichever way it goes */
+    rq->ctx_free = free_event_later;
+    if (rq->cfg->ingest_codes_on_request)
+        return record_event(rq);
     /* A patient not yet known gets an access code: its argon2id hash is made on the hash pool
      * first, off this thread, and the event recorded after. When the pool is full the event is
      * answered 503 and not recorded; the RIS's retry, idempotent by event_id, records it. */
     const char *p[3] = {e.patient.assigning_authority, e.study.site, e.patient.mrn};
     PGresult *known;
     int s = req_run(rq, Q_PATIENT_KNOWN, 3, p, &known);
-    if (s) {
-        free_event_later(later);
+    if (s)
         return s;
-    }
     const char *is_known = db_value(known, 0, "known");
-    if (is_known && strcmp(is_known, "t") == 0) {
-        rq->ctx = later;
-        rq->ctx_free = free_event_later;
+    if (is_known && strcmp(is_known, "t") == 0)
         return record_event(rq);
-    }
     return req_defer(rq, make_access_code, record_event, later, free_event_later,
                      "Too many new patients at this moment; send the event again in a second.");
 }

@@ -38,6 +38,7 @@ static const char *const overdue_stages[] = {"ordered",         "scheduled",    
 #define NOVERDUE (sizeof(overdue_stages) / sizeof(overdue_stages[0]))
 static atomic_llong overdue[NOVERDUE] = {-1, -1, -1, -1, -1, -1, -1};
 static _Atomic double estimates_refreshed;
+static _Atomic double estimates_round_end, estimates_round_seconds;
 
 static const char *const hl7_codes[] = {"AA", "AE", "AR"};
 static atomic_ullong hl7_messages[3];
@@ -83,6 +84,12 @@ void metrics_set_overdue(const char *stage, long long n)
 void metrics_set_estimates_refreshed(double unix_time)
 {
     atomic_store(&estimates_refreshed, unix_time);
+}
+
+void metrics_set_estimates_round(double end_unix_time, double seconds)
+{
+    atomic_store(&estimates_round_seconds, seconds);
+    atomic_store(&estimates_round_end, end_unix_time);
 }
 
 static size_t status_slot(int status)
@@ -223,6 +230,19 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
             "# TYPE portal_estimates_refreshed_timestamp_seconds gauge\n"
             "portal_estimates_refreshed_timestamp_seconds %.0f\n",
             refreshed);
+    /* The round's database work competes with the page views for the database: a round that
+     * grows with the site shows here before it shows in the pages' latency. */
+    double round_end = atomic_load(&estimates_round_end);
+    if (round_end > 0)
+        put(&b,
+            "# HELP portal_estimates_round_timestamp_seconds When this instance's last estimates "
+            "round (model refresh if due, overdue counts, kept estimates) ended.\n"
+            "# TYPE portal_estimates_round_timestamp_seconds gauge\n"
+            "portal_estimates_round_timestamp_seconds %.3f\n"
+            "# HELP portal_estimates_round_seconds How long that round took.\n"
+            "# TYPE portal_estimates_round_seconds gauge\n"
+            "portal_estimates_round_seconds %.3f\n",
+            round_end, atomic_load(&estimates_round_seconds));
     if (atomic_load(&hl7_open) >= 0) {
         put(&b, "# HELP portal_hl7_messages_total HL7 messages received, by the acknowledgement "
                 "sent (AA applied, AE not applied for a field, AR refused or to be sent again).\n"

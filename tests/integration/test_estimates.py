@@ -187,6 +187,11 @@ def test_overdue_in_worklist_and_metrics(ctx):
         text = s.request("GET", "/metrics").body
         review = re.search(r'^portal_studies_overdue\{stage="physician_review"\} (\d+)$', text, re.M)
         assert review and int(review.group(1)) >= 1, text
+        # The round that counted says when it ended and how long it took.
+        ended = re.search(r'^portal_estimates_round_timestamp_seconds ([0-9.]+)$', text, re.M)
+        took = re.search(r'^portal_estimates_round_seconds ([0-9.]+)$', text, re.M)
+        assert ended and abs(float(ended.group(1)) - time.time()) < 60, text
+        assert took and 0 < float(took.group(1)) < 60, text
     finally:
         s.stop()
 

@@ -188,3 +188,45 @@ def test_a_new_patient_from_the_ris_waits_for_the_pool_not_the_page_views(ctx):
     finally:
         server.stop()
         _forget_address_failures(ctx.cluster)
+
+
+def test_a_site_that_issues_codes_on_request_hashes_nothing_at_ingest(ctx):
+    """PORTAL_INGEST_ACCESS_CODES=on_request: new patients from the RIS cost no hash, so a full
+    pool refuses none of them; none gets a code until the front desk issues one, which then signs
+    the patient in."""
+    server = harness.Server(ctx.cluster, env={"PORTAL_THREADS": "1", "PORTAL_HASH_WORKERS": "1",
+                                              "PORTAL_HASH_QUEUE": "1",
+                                              "PORTAL_INGEST_ACCESS_CODES": "on_request"})
+    try:
+        token = server.token("ris", "test-ris")
+        events = [harness.event("ordered", accession="ACC-OR-" + uuid.uuid4().hex[:10],
+                                mrn="MRN-OR-" + uuid.uuid4().hex[:10], physician_id="NPI-OR")
+                  for _ in range(8)]
+
+        def send(ev):
+            return lambda: server.request("POST", "/api/v1/ingest/events", body=ev, token=token)
+
+        answers = [r for r, _ in _in_parallel([send(ev) for ev in events])]
+        assert [r.status for r in answers] == [200] * 8, answers
+        assert all("access_code" not in r.json() for r in answers), answers
+        assert _metric(server, "portal_hash_jobs_total") == 0
+        assert _metric(server, "portal_hash_rejected_total") == 0
+        mrns = ", ".join("'%s'" % ev["patient"]["mrn"] for ev in events)
+        assert ctx.cluster.sql("SELECT count(*), count(access_hash) FROM portal.patients "
+                               "WHERE mrn IN (%s)" % mrns) == [["8", "0"]]
+        # A replay is the same answer: no code, and nothing marked for an operator.
+        again = server.request("POST", "/api/v1/ingest/events", body=events[0], token=token)
+        assert again.status == 200 and again.json() == answers[0].json(), again
+        # The front desk prints the code when the patient asks; it signs the patient in.
+        staff = server.token("staff", "desk-on-request")
+        patient_id = answers[0].json()["patient_id"]
+        r = server.request("POST", "/api/v1/staff/patients/%s/access-code" % patient_id,
+                           token=staff)
+        assert r.status == 201, r
+        r = server.request("POST", SESSION, body={"access_code": r.json()["access_code"],
+                                                  "birth_date": "1985-12-10"})
+        assert r.status == 201, r
+        assert not server.sanitizer_reports()
+    finally:
+        server.stop()
+        _forget_address_failures(ctx.cluster)

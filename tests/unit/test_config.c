@@ -193,10 +193,25 @@ static void defaults(void)
     CHECK_STR(c.jwt_audience, "portal");
     CHECK(c.session_ttl == 1800);
     CHECK(c.connection_memory == 5632);
+    CHECK(!c.ingest_codes_on_request);
     CHECK(c.threads >= 1);
     CHECK(c.jwt_key_kind == JWT_KEY_NONE);
     CHECK_STR(c.migrate_url, c.database_url);
     config_free(&c);
+}
+
+static void ingest_access_codes(void)
+{
+    const char *msg = "PORTAL_INGEST_ACCESS_CODES must be in_answer or on_request";
+    expect(CONFIG_FOR_SERVE, "PORTAL_INGEST_ACCESS_CODES", "on-request", msg);
+    expect(CONFIG_FOR_SERVE, "PORTAL_INGEST_ACCESS_CODES", "in_answer", NULL);
+    struct config c;
+    char err[256];
+    setenv("PORTAL_INGEST_ACCESS_CODES", "on_request", 1);
+    CHECK(config_load(&c, CONFIG_FOR_SERVE, err, sizeof(err)) == 0);
+    CHECK(c.ingest_codes_on_request);
+    config_free(&c);
+    reset();
 }
 
 /* A load that fails after the key file was read frees it itself: this caller never calls
@@ -517,6 +532,7 @@ int main(void)
     secrets_and_keys();
     numbers();
     defaults();
+    ingest_access_codes();
     nothing_to_free_after_an_error();
     derived_defaults();
     table_rows();
