@@ -123,6 +123,7 @@ DECLARE
     v_created boolean;
     v_study uuid;
     v_study_patient uuid;
+    v_inserted boolean := false;
 BEGIN
     v_replay := portal.ingest_claim(p_event_id, 'event', p_payload_hash);
     IF v_replay IS NOT NULL THEN
@@ -163,15 +164,29 @@ BEGIN
         ELSIF p_physician_id IS NULL THEN
             RAISE EXCEPTION 'referring_physician.id: is required for an accession not yet known' USING ERRCODE = 'PT422';
         END IF;
+        -- A new study is inserted with this event's time already in place: inserting it bare and
+        -- then setting the time would run the row triggers (the study's kept estimates, its page
+        -- state) twice, which was half of a new order's cost in the database. (An accession that
+        -- another transaction inserted meanwhile is updated instead, and gets the time below.)
         INSERT INTO portal.studies AS s (accession, patient_id, referring_physician_id, modality,
-                                         description, priority, site)
+                                         description, priority, site, ordered_at, scheduled_at,
+                                         arrived_at, exam_started_at, exam_completed_at,
+                                         read_started_at, cancelled_at, scheduled_for)
         VALUES (p_accession, v_patient, p_physician_id, p_modality, p_description,
-                coalesce(p_priority, 'routine'), coalesce(p_site, 'main'))
+                coalesce(p_priority, 'routine'), coalesce(p_site, 'main'),
+                CASE WHEN p_type = 'ordered' THEN p_occurred_at END,
+                CASE WHEN p_type = 'scheduled' THEN p_occurred_at END,
+                CASE WHEN p_type = 'arrived' THEN p_occurred_at END,
+                CASE WHEN p_type = 'exam_started' THEN p_occurred_at END,
+                CASE WHEN p_type = 'exam_completed' THEN p_occurred_at END,
+                CASE WHEN p_type = 'read_started' THEN p_occurred_at END,
+                CASE WHEN p_type = 'cancelled' THEN p_occurred_at END,
+                CASE WHEN p_type = 'scheduled' THEN p_scheduled_for END)
         ON CONFLICT (accession) DO UPDATE
             SET referring_physician_id = excluded.referring_physician_id,
                 modality = excluded.modality, description = excluded.description,
                 priority = excluded.priority, site = excluded.site, updated_at = now()
-        RETURNING id, patient_id INTO v_study, v_study_patient;
+        RETURNING id, patient_id, xmax = 0 INTO v_study, v_study_patient, v_inserted;
     ELSIF v_study_patient = v_patient THEN
         UPDATE portal.studies s
            SET referring_physician_id = coalesce(p_physician_id, s.referring_physician_id),
@@ -190,21 +205,23 @@ BEGIN
 
     -- Each timestamp keeps the earliest occurrence, whatever order events arrive in; the
     -- appointment time comes from the newest "scheduled" event.
-    UPDATE portal.studies SET
-        ordered_at        = CASE WHEN p_type = 'ordered'        THEN least(ordered_at, p_occurred_at)        ELSE ordered_at END,
-        scheduled_at      = CASE WHEN p_type = 'scheduled'      THEN least(scheduled_at, p_occurred_at)      ELSE scheduled_at END,
-        arrived_at        = CASE WHEN p_type = 'arrived'        THEN least(arrived_at, p_occurred_at)        ELSE arrived_at END,
-        exam_started_at   = CASE WHEN p_type = 'exam_started'   THEN least(exam_started_at, p_occurred_at)   ELSE exam_started_at END,
-        exam_completed_at = CASE WHEN p_type = 'exam_completed' THEN least(exam_completed_at, p_occurred_at) ELSE exam_completed_at END,
-        read_started_at   = CASE WHEN p_type = 'read_started'   THEN least(read_started_at, p_occurred_at)   ELSE read_started_at END,
-        cancelled_at      = CASE WHEN p_type = 'cancelled'      THEN least(cancelled_at, p_occurred_at)      ELSE cancelled_at END,
-        scheduled_for     = CASE WHEN p_type = 'scheduled' AND p_scheduled_for IS NOT NULL
-                                  AND p_occurred_at >= coalesce((SELECT max(e.occurred_at) FROM portal.study_events e
-                                                                  WHERE e.study_id = v_study AND e.type = 'scheduled'
-                                                                    AND e.event_id <> p_event_id), '-infinity')
-                                 THEN p_scheduled_for ELSE scheduled_for END,
-        updated_at = now()
-    WHERE id = v_study;
+    IF NOT v_inserted THEN
+        UPDATE portal.studies SET
+            ordered_at        = CASE WHEN p_type = 'ordered'        THEN least(ordered_at, p_occurred_at)        ELSE ordered_at END,
+            scheduled_at      = CASE WHEN p_type = 'scheduled'      THEN least(scheduled_at, p_occurred_at)      ELSE scheduled_at END,
+            arrived_at        = CASE WHEN p_type = 'arrived'        THEN least(arrived_at, p_occurred_at)        ELSE arrived_at END,
+            exam_started_at   = CASE WHEN p_type = 'exam_started'   THEN least(exam_started_at, p_occurred_at)   ELSE exam_started_at END,
+            exam_completed_at = CASE WHEN p_type = 'exam_completed' THEN least(exam_completed_at, p_occurred_at) ELSE exam_completed_at END,
+            read_started_at   = CASE WHEN p_type = 'read_started'   THEN least(read_started_at, p_occurred_at)   ELSE read_started_at END,
+            cancelled_at      = CASE WHEN p_type = 'cancelled'      THEN least(cancelled_at, p_occurred_at)      ELSE cancelled_at END,
+            scheduled_for     = CASE WHEN p_type = 'scheduled' AND p_scheduled_for IS NOT NULL
+                                      AND p_occurred_at >= coalesce((SELECT max(e.occurred_at) FROM portal.study_events e
+                                                                      WHERE e.study_id = v_study AND e.type = 'scheduled'
+                                                                        AND e.event_id <> p_event_id), '-infinity')
+                                     THEN p_scheduled_for ELSE scheduled_for END,
+            updated_at = now()
+        WHERE id = v_study;
+    END IF;
 
     PERFORM portal.audit_ingest(p_actor_role, p_actor_id, 'ingest.event', v_study,
                                 jsonb_build_object('event_id', p_event_id, 'type', p_type),

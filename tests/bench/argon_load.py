@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """The argon2id load beside the page load (issue 19): new patients ingested through the JSON API
-at NEW_PER_S a second (each costs the server an access code's argon2id hash) and sign-ins at
-SIGNIN_PER_S a second with the codes those answers carried (each costs a verification), offered
-on schedule over several connections, for SECONDS. Prints one JSON line: what was sent, how it was
-answered, the p99 of each kind from its due time, and the rate of each answered within SECONDS:
-what the server really took, which can be far below what was offered (docs/performance.md).
-Usage: argon_load.py PORT RIS_TOKEN NEW_PER_S SIGNIN_PER_S SECONDS TAG"""
+at NEW_PER_S a second (each costs the server an access code's argon2id hash, unless it runs with
+PORTAL_INGEST_ACCESS_CODES=on_request) and sign-ins at SIGNIN_PER_S a second with the codes in
+CODES_FILE (each costs a verification), offered on schedule over several connections, for
+SECONDS. Prints one JSON line: what was sent, how it was answered, the p99 of each kind from its
+due time, and the rate of each answered within SECONDS: what the server really took, which can be
+far below what was offered (docs/performance.md).
+Usage: argon_load.py PORT RIS_TOKEN NEW_PER_S SIGNIN_PER_S SECONDS TAG CODES_FILE
+       argon_load.py --prepare PORT RIS_TOKEN STAFF_TOKEN COUNT CODES_FILE
+           (COUNT new patients for the sign-ins, each with a code: from the ingest answer, else
+           issued by the front desk; one code a line in CODES_FILE. Run once, before any load.)"""
 import http.client
 import json
 import queue
@@ -65,16 +69,12 @@ class Paced(threading.Thread):
                 conn.close()
                 return
             n, due = item
-            req = self.make(n)
-            if req is None:
-                continue
-            path, body, headers = req
+            path, body, headers = self.make(n)
             try:
                 conn.request("POST", path, body=json.dumps(body), headers=headers)
                 r = conn.getresponse()
-                data = r.read()
+                r.read()
                 status = r.status
-                self.answer(n, status, data)
             except (OSError, http.client.HTTPException):
                 status = "io_error"
                 conn.close()
@@ -86,23 +86,67 @@ class Paced(threading.Thread):
                 if status == self.ok and done - self.start_at <= self.seconds:
                     self.answered_in_time += 1
 
-    def answer(self, n, status, data):
-        pass
+
+BIRTH_DATE = "1980-01-01"
+
+
+def post(conn, path, body, headers):
+    """POST with a JSON body, or with none (body None)."""
+    if body is not None:
+        headers = dict(headers, **{"Content-Type": "application/json"})
+    conn.request("POST", path, body=None if body is None else json.dumps(body), headers=headers)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def prepare(port, ris_token, staff_token, count, out):
+    """The sign-ins' patients, made before any measurement so that none of their hashes lands in
+    one: a sign-in verifies the same way whichever way its code was made."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    codes = []
+    for n in range(count):
+        tag = "ARGON-SIGNIN-%d-%d" % (int(time.time()), n)
+        ev = {"event_id": tag, "type": "ordered", "occurred_at": "2026-11-20T08:00:00Z",
+              "patient": {"mrn": tag, "name": "Bench Signer", "birth_date": BIRTH_DATE},
+              "study": {"accession": tag, "modality": "XR", "description": "XR chest",
+                        "priority": "routine", "site": "main"},
+              "referring_physician": {"id": "ARGON-NPI", "name": "Dr. Argon"}}
+        status, data = post(conn, "/api/v1/ingest/events", ev,
+                            {"Authorization": "Bearer " + ris_token})
+        if status != 200:
+            sys.exit("argon_load --prepare: ingest answered %s: %s" % (status, data[:200]))
+        answer = json.loads(data)
+        code = answer.get("access_code")
+        if not code:
+            status, data = post(conn, "/api/v1/staff/patients/%s/access-code" % answer["patient_id"],
+                                None, {"Authorization": "Bearer " + staff_token})
+            if status != 201:
+                sys.exit("argon_load --prepare: new access code answered %s: %s" % (status, data[:200]))
+            code = json.loads(data)["access_code"]
+        codes.append(code)
+    conn.close()
+    with open(out, "w") as f:
+        f.write("".join(c + "\n" for c in codes))
 
 
 def main():
-    if len(sys.argv) != 7:
+    if len(sys.argv) == 7 and sys.argv[1] == "--prepare":
+        prepare(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+        return
+    if len(sys.argv) != 8:
         sys.exit(__doc__)
-    port, token, new_rate, signin_rate, seconds, tag = sys.argv[1:]
+    port, token, new_rate, signin_rate, seconds, tag, codes_file = sys.argv[1:]
     port, new_rate, signin_rate, seconds = int(port), float(new_rate), float(signin_rate), float(seconds)
-    codes = []
-    lock = threading.Lock()
+    with open(codes_file) as f:
+        codes = [line.strip() for line in f if line.strip()]
+    if not codes:
+        sys.exit("argon_load: no codes in " + codes_file)
 
     def new_patient(n):
         ev = {"event_id": "argon-%s-%d" % (tag, n), "type": "ordered",
               "occurred_at": "2026-11-20T08:00:00Z",
               "patient": {"mrn": "ARGON-%s-%d" % (tag, n), "name": "Bench Newcomer",
-                          "birth_date": "1980-01-01"},
+                          "birth_date": BIRTH_DATE},
               "study": {"accession": "ARGON-%s-%d" % (tag, n), "modality": "XR",
                         "description": "XR chest", "priority": "routine", "site": "main"},
               "referring_physician": {"id": "ARGON-NPI", "name": "Dr. Argon"}}
@@ -110,29 +154,15 @@ def main():
                 {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
 
     def sign_in(n):
-        with lock:
-            code = codes[n % len(codes)] if codes else None
-        if code is None:
-            return None
         # Each from its own address would need a proxy; the bench lifts the per-address limit
         # instead (PORTAL_TRUSTED_PROXIES unset, so X-Forwarded-For is ignored): the codes
         # rotate, and every sign-in is right.
-        return ("/api/v1/session", {"access_code": code, "birth_date": "1980-01-01"},
+        return ("/api/v1/session", {"access_code": codes[n % len(codes)], "birth_date": BIRTH_DATE},
                 {"Content-Type": "application/json"})
 
     ingest = Paced(port, new_rate, seconds, new_patient, 200)
-
-    def keep_code(n, status, data):
-        if status == 200:
-            code = json.loads(data).get("access_code")
-            if code:
-                with lock:
-                    codes.append(code)
-
-    ingest.answer = keep_code
     signin = Paced(port, signin_rate, seconds, sign_in, 201)
     ingest.start()
-    time.sleep(0.5)  # a few codes first
     signin.start()
     ingest.join()
     signin.join()

@@ -19,7 +19,9 @@
 # BENCH_INGEST_CONNECTIONS (the "many" of the ingest runs, default 8; the "one" is 1),
 # BENCH_INGEST_PATIENTS (existing patients the orders are for, default 20000),
 # BENCH_ARGON_NEW and BENCH_ARGON_SIGNINS (new patients and sign-ins a second beside the mixed
-# load in the argon2id run, default 100 and 20),
+# load in the argon2id run, default 100 and 20), BENCH_INGEST_ACCESS_CODES (the servers'
+# PORTAL_INGEST_ACCESS_CODES, default on_request: new patients then cost no hash; in_answer to
+# measure the default setting, one hash per new patient),
 # BENCH_NOTIFY_RELEASES (reports released at once in each round's notification run, default
 # 10000; 2000 with BENCH_QUICK=1): the time until every patient's email is accepted by a real SMTP
 # server (Debian's python3-aiosmtpd on loopback, STARTTLS and AUTH), and the mixed load's p99 in
@@ -58,6 +60,7 @@ ingest_patients=${BENCH_INGEST_PATIENTS:-20000}
 notify_releases=${BENCH_NOTIFY_RELEASES:-10000}
 burst=${BENCH_BURST:-10000}
 burst_window=${BENCH_BURST_WINDOW:-60}
+ingest_access_codes=${BENCH_INGEST_ACCESS_CODES:-on_request}
 secret="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 issuer=portal-bench
 audience=portal-bench
@@ -155,8 +158,9 @@ done
 
 # ---- the ingest load -------------------------------------------------------------------------
 # New orders for existing patients and physicians, named exactly as the database has them (so an
-# order changes nothing about them), both ways: a new patient would cost the JSON path an access
-# code (argon2id, 19 MiB and two passes) that HL7 does not hand out, so new patients are left out.
+# order changes nothing about them), both ways: with PORTAL_INGEST_ACCESS_CODES=in_answer a new
+# patient costs the JSON path an access code (argon2id, 19 MiB and two passes) that HL7 does not
+# hand out, so new patients are left out here (the argon2id run has them).
 cc -std=c11 -Wall -Wextra -Werror -O2 -o "$work/ingest_load" "$here/ingest_load.c" -lpthread
 psql -X -q -t -A -F $'\t' -v ON_ERROR_STOP=1 "$(url portal postgres)" -c "SELECT assigning_authority,
     mrn, name, birth_date FROM portal.patients WHERE merged_into IS NULL ORDER BY random()
@@ -178,6 +182,7 @@ start_portal() { # NAME DB [HL7]: HL7 also listens for HL7 v2 on port[NAME_hl7]
     env "${portal_env[@]}" \
         PORTAL_DATABASE_URL="$(url "$2" portal_app)" PORTAL_LISTEN=127.0.0.1:$p PORTAL_HL7_LISTEN=$hl7 \
         PORTAL_JWT_SECRET=$secret PORTAL_JWT_ISSUER=$issuer PORTAL_JWT_AUDIENCE=$audience \
+        PORTAL_INGEST_ACCESS_CODES=$ingest_access_codes \
         PORTAL_ESTIMATES_REFRESH=86400 PORTAL_THREADS=$portal_threads PORTAL_MAX_CONNECTIONS=$((idle + 4096)) PORTAL_PER_IP_CONNECTIONS=0 PORTAL_STATIC_DIR= \
         "$B/portald" serve 2>>"$work/portald-$1.log" &
     pid[$1]=$!
@@ -251,6 +256,11 @@ mkdir -p "$work/nginx/html" "$work/nginx/tmp"
 curl -fs -H "Authorization: Bearer $token" \
     "http://127.0.0.1:${port[big]}/api/v1/patient/studies/$study" >"$work/nginx/html/detail.json"
 detail_bytes=$(stat -c %s "$work/nginx/html/detail.json")
+# The argon2id run's sign-ins: new patients with a code each, made now so that no hash of theirs
+# lands in a measurement (from the ingest answer, or with on_request from the front desk's API).
+python3 "$here/argon_load.py" --prepare "${port[big]}" "$ris_token" \
+    "$(python3 "$here/tokens.py" --staff "$secret" "$issuer" "$audience")" 50 "$work/argon-codes.txt" ||
+    { echo "bench: preparing the argon2id run's sign-in codes failed" >&2; exit 1; }
 stop_portal big
 
 port[nginx]=$(free_port)
@@ -399,22 +409,46 @@ page_ingest_run() { # ROUND
 # going first.
 argon_new_per_s=${BENCH_ARGON_NEW:-100}
 argon_signins_per_s=${BENCH_ARGON_SIGNINS:-20}
+metric() { # SERVER NAME: the value of an unlabelled metric, empty if absent
+    curl -fs "http://127.0.0.1:${port[$1]}/metrics" | awk -v m="$2" '$1 == m {print $2}'
+}
+# The pair's two members must meet the same server (docs/performance.md, "Three runs after the
+# ingest change", found them not to). A warm-up builds only the pages not still kept, so first
+# every kept page is let expire (nothing views them meanwhile): each member then starts with every
+# page built by its own warm-up, and none expires during it (a kept page lives 45-60 s, the pair
+# about 40). And the estimates task's round, whose statements run for seconds at this size, must
+# fall in neither: when the next is due before the pair would end, the pair waits until it has run.
+page_ttl=$(awk -F'"' '/"PORTAL_PAGE_CACHE_TTL"/ {print $4}' server/config.c)
+estimates_round_s=$(awk '/define ROUND_MAX_S/ {print $3}' server/estimates.c)
+argon_pair_start() { # ROUND
+    local ended next t0 pair_s=$((2 * (warmup + duration) + 10))
+    sleep "$page_ttl"
+    ended=$(metric big portal_estimates_round_timestamp_seconds)
+    [ -n "$ended" ] || { say "round $1: no estimates round on record; the argon2id pair starts anyway"; return 0; }
+    next=$(awk -v e="$ended" -v r="$estimates_round_s" 'BEGIN {printf "%d", e + r}')
+    [ $((next - $(date +%s))) -lt "$pair_s" ] || return 0
+    t0=$SECONDS
+    while [ "$(metric big portal_estimates_round_timestamp_seconds)" = "$ended" ] &&
+        [ $((SECONDS - t0)) -lt $((estimates_round_s + 120)) ]; do
+        sleep 0.5
+    done
+    say "round $1: waited $((SECONDS - t0)) s for the estimates round to pass before the argon2id pair"
+}
 argon_page_run() { # ROUND
     local j argon_pid which
+    argon_pair_start "$1"
     for which in $([ $(($1 % 2)) = 1 ] && echo "quiet argon" || echo "argon quiet"); do
-        # Warmed before each of the pair. A page still kept from the previous warm-up is not renewed
-        # by this one, so the first of the pair still rebuilds those that expire during it (a kept
-        # page lives 45-60 s): docs/performance.md, "Three runs after the ingest change".
         warm_up big portal
         if [ "$which" = quiet ]; then
             portal_run "$1" portal_big_mixed_noargon big portal mixed
             continue
         fi
         python3 "$root/$here/argon_load.py" "${port[big]}" "$ris_token" "$argon_new_per_s" \
-            "$argon_signins_per_s" $((duration + 1)) "r$1" >"$work/argon.json" 2>>"$work/argon.log" &
+            "$argon_signins_per_s" $((duration + 1)) "r$1" "$work/argon-codes.txt" \
+            >"$work/argon.json" 2>>"$work/argon.log" &
         argon_pid=$!
         pid[argon]=$argon_pid
-        sleep 0.7
+        sleep 0.7 # the load under way when the page load starts
         portal_run "$1" portal_big_mixed_argon big portal mixed
         wait "$argon_pid" || true
         unset "pid[argon]"
@@ -633,6 +667,7 @@ cat >"$out/config.json" <<JSON
  "ingest_connections": $ingest_many, "ingest_patients": $(wc -l <"$work/ingest-patients.tsv"),
  "notify_releases": $notify_releases, "burst": $burst, "burst_window_s": $burst_window,
  "hl7_workers": $(awk '/define HL7_WORKERS/ {print $3}' include/hl7_listener.h),
+ "ingest_access_codes": "$ingest_access_codes",
  "loadavg_start": "$loadavg_start", "loadavg_end": "$loadavg_end",
  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}

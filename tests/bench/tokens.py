@@ -4,6 +4,8 @@
 The tokens are HS256, minted here with the bench's own secret, valid for the run.
 Usage: tokens.py SUPERUSER_CONNINFO PATIENTS COUNT SECRET ISSUER AUDIENCE OUT_FILE
        tokens.py --ris SECRET ISSUER AUDIENCE   (prints one RIS token, for the ingest load)
+       tokens.py --staff SECRET ISSUER AUDIENCE   (prints one front-desk token, which issues the
+           sign-in codes of the argon2id load)
        tokens.py --pages SECRET ISSUER AUDIENCE IN OUT   (IN: patient <TAB> study a line; OUT:
            that patient's token <TAB> study, for the burst of tests/bench/burst.py)"""
 import base64
@@ -33,6 +35,9 @@ def mint(secret, sub, issuer, audience, ttl=6 * 3600, role="patient"):
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--ris":
         print(mint(sys.argv[2], "bench-ris", sys.argv[3], sys.argv[4], role="ris"))
+        return
+    if len(sys.argv) == 5 and sys.argv[1] == "--staff":
+        print(mint(sys.argv[2], "bench-desk", sys.argv[3], sys.argv[4], role="staff"))
         return
     if len(sys.argv) == 7 and sys.argv[1] == "--pages":
         secret, issuer, audience, src, out = sys.argv[2:]

@@ -91,7 +91,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 port=$(free_port)
 hl7_port=$(free_port)
 PORTAL_DATABASE_URL=$app PORTAL_LISTEN=127.0.0.1:$port PORTAL_HL7_LISTEN=127.0.0.1:$hl7_port PORTAL_JWT_SECRET=$secret \
-    PORTAL_JWT_ISSUER=smoke PORTAL_JWT_AUDIENCE=smoke "$B/portald" serve 2>"$tmp/portald.log" &
+    PORTAL_JWT_ISSUER=smoke PORTAL_JWT_AUDIENCE=smoke PORTAL_INGEST_ACCESS_CODES=on_request \
+    "$B/portald" serve 2>"$tmp/portald.log" &
 srv=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 line=$(head -1 "$tmp/tokens.txt")
@@ -185,8 +186,12 @@ else
     not_ok "the orders are for existing patients and leave them as they were (patients, changed, ways: $changed)"
 fi
 
-check "argon_load.py: new patients and sign-ins with their codes, paced, for 2 s, none refused" bash -c \
-    "python3 tests/bench/argon_load.py $port $(python3 tests/bench/tokens.py --ris "$secret" smoke smoke) 5 3 2 smoke |
+ris=$(python3 tests/bench/tokens.py --ris "$secret" smoke smoke)
+check "argon_load.py --prepare: new patients for the sign-ins, their codes issued by the front desk" bash -c \
+    "python3 tests/bench/argon_load.py --prepare $port $ris $(python3 tests/bench/tokens.py --staff "$secret" smoke smoke) 3 $tmp/codes.txt &&
+     [ \$(grep -c '^[0-9A-Z]\{4\}-[0-9A-Z]\{4\}-[0-9A-Z]\{4\}-[0-9A-Z]\{4\}\$' $tmp/codes.txt) = 3 ]"
+check "argon_load.py: new patients and sign-ins with those codes, paced, for 2 s, none refused" bash -c \
+    "python3 tests/bench/argon_load.py $port $ris 5 3 2 smoke $tmp/codes.txt |
      python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"new_patients\"] >= 8 and d[\"sign_ins\"] >= 3 and d[\"new_patient_errors\"] == d[\"sign_in_errors\"] == 0 and d[\"new_per_s_delivered\"] >= 4, d'"
 
 # The results-go-out burst as run.sh runs it, at a small scale: 20 reports awaiting review at a
@@ -275,13 +280,16 @@ else
     not_ok "report.py: ratios against the combined ceilings (statement and SQL run), idle cost, ingest ratios, FHIR/list, the peer, argon2id beside the load, the cold detail and the burst, targets"
     sed 's/^/# /' "$tmp/table.txt" | tail -8
 fi
-# The same rounds with the server taking only 25 of the 100 new patients a second offered: the
-# factor (1.25) is under its bound, but it was not measured at the load the target names.
+# The same rounds with the server taking only 25 of the 100 new patients a second offered, or 5
+# of the 20 sign-ins: the factor (1.25) is under its bound, but it was not measured at the load
+# the target names.
 sed 's/"new_per_s_delivered":95/"new_per_s_delivered":25/' "$tmp/raw.jsonl" >"$tmp/raw-short.jsonl"
 python3 tests/bench/report.py "$tmp/raw-short.jsonl" "$tmp/config.json" "$tmp/results-short.json" >"$tmp/table-short.txt" 2>&1
-check "report.py: the argon2id target passes only when 90 % of the new patients offered were answered in time" \
+sed 's/"sign_ins_per_s_delivered":19/"sign_ins_per_s_delivered":5/' "$tmp/raw.jsonl" >"$tmp/raw-few.jsonl"
+python3 tests/bench/report.py "$tmp/raw-few.jsonl" "$tmp/config.json" "$tmp/results-few.json" >"$tmp/table-few.txt" 2>&1
+check "report.py: the argon2id target passes only when 90 % of the new patients and of the sign-ins offered were answered in time" \
     python3 -c 'import json,sys
 ok = lambda f: [t["pass"] for t in json.load(open(f))["targets"] if "new patients" in t["target"]]
-assert ok(sys.argv[1]) == [True] and ok(sys.argv[2]) == [False], (ok(sys.argv[1]), ok(sys.argv[2]))
+assert ok(sys.argv[1]) == [True] and ok(sys.argv[2]) == [False] and ok(sys.argv[4]) == [False], (ok(sys.argv[1]), ok(sys.argv[2]), ok(sys.argv[4]))
 assert "answered within the load'"'"'s window: 95.0 new patients/s and 19.0 sign-ins/s" in open(sys.argv[3]).read()' \
-    "$tmp/results.json" "$tmp/results-short.json" "$tmp/table.txt"
+    "$tmp/results.json" "$tmp/results-short.json" "$tmp/table.txt" "$tmp/results-few.json"
