@@ -48,6 +48,11 @@ def _in_parallel(calls):
     return [(results[i], order.index(i)) for i in range(len(calls))]
 
 
+def _assert_signs_in(server, code):
+    r = server.request("POST", SESSION, body={"access_code": code, "birth_date": "1985-12-10"})
+    assert r.status == 201, r
+
+
 def _forget_address_failures(cluster):
     cluster.sql("DELETE FROM portal.login_throttle WHERE key LIKE 'addr:%'")
 
@@ -76,9 +81,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing(ctx):
         assert _metric(server, "portal_hash_queue_length") == 0
         assert _metric(server, "portal_hash_busy") == 0
         # The queue drained: the right code signs in.
-        r = server.request("POST", SESSION, body={"access_code": s.access_code,
-                                                  "birth_date": "1985-12-10"})
-        assert r.status == 201, r
+        _assert_signs_in(server, s.access_code)
         assert not server.sanitizer_reports()
     finally:
         server.stop()
@@ -140,6 +143,20 @@ def test_stopping_lets_queued_sign_ins_finish(ctx):
         _forget_address_failures(ctx.cluster)
 
 
+def _new_patients_at_once(server, tag, n=8):
+    """N orders, each for a patient not yet known, sent by the RIS all at once: (events, answers)."""
+    token = server.token("ris", "test-ris")
+    events = [harness.event("ordered", accession="ACC-%s-%s" % (tag, uuid.uuid4().hex[:10]),
+                            mrn="MRN-%s-%s" % (tag, uuid.uuid4().hex[:10]),
+                            physician_id="NPI-" + tag)
+              for _ in range(n)]
+
+    def send(ev):
+        return lambda: server.request("POST", "/api/v1/ingest/events", body=ev, token=token)
+
+    return events, [r for r, _ in _in_parallel([send(ev) for ev in events])]
+
+
 def test_a_new_patient_from_the_ris_waits_for_the_pool_not_the_page_views(ctx):
     """New patients from the RIS while the queue is full: the ones the queue cannot hold are
     answered 503 with Retry-After and nothing of them is recorded (their codes are not made on the
@@ -149,14 +166,7 @@ def test_a_new_patient_from_the_ris_waits_for_the_pool_not_the_page_views(ctx):
                                               "PORTAL_HASH_QUEUE": "1"})
     try:
         token = server.token("ris", "test-ris")
-        events = [harness.event("ordered", accession="ACC-HP-" + uuid.uuid4().hex[:10],
-                                mrn="MRN-HP-" + uuid.uuid4().hex[:10], physician_id="NPI-HP")
-                  for _ in range(8)]
-
-        def send(ev):
-            return lambda: server.request("POST", "/api/v1/ingest/events", body=ev, token=token)
-
-        answers = [r for r, _ in _in_parallel([send(ev) for ev in events])]
+        events, answers = _new_patients_at_once(server, "HP")
         statuses = [r.status for r in answers]
         busy = [i for i, r in enumerate(answers) if r.status == 503]
         assert set(statuses) <= {200, 503} and busy and 200 in statuses, statuses
@@ -181,9 +191,7 @@ def test_a_new_patient_from_the_ris_waits_for_the_pool_not_the_page_views(ctx):
         r = server.request("POST", "/api/v1/ingest/events", body=later, token=token)
         assert r.status == 200 and "access_code" not in r.json(), r
         # Each code signs its patient in.
-        r = server.request("POST", SESSION, body={"access_code": codes[busy[0]],
-                                                  "birth_date": "1985-12-10"})
-        assert r.status == 201, r
+        _assert_signs_in(server, codes[busy[0]])
         assert not server.sanitizer_reports()
     finally:
         server.stop()
@@ -199,14 +207,7 @@ def test_a_site_that_issues_codes_on_request_hashes_nothing_at_ingest(ctx):
                                               "PORTAL_INGEST_ACCESS_CODES": "on_request"})
     try:
         token = server.token("ris", "test-ris")
-        events = [harness.event("ordered", accession="ACC-OR-" + uuid.uuid4().hex[:10],
-                                mrn="MRN-OR-" + uuid.uuid4().hex[:10], physician_id="NPI-OR")
-                  for _ in range(8)]
-
-        def send(ev):
-            return lambda: server.request("POST", "/api/v1/ingest/events", body=ev, token=token)
-
-        answers = [r for r, _ in _in_parallel([send(ev) for ev in events])]
+        events, answers = _new_patients_at_once(server, "OR")
         assert [r.status for r in answers] == [200] * 8, answers
         assert all("access_code" not in r.json() for r in answers), answers
         assert _metric(server, "portal_hash_jobs_total") == 0
@@ -223,9 +224,7 @@ def test_a_site_that_issues_codes_on_request_hashes_nothing_at_ingest(ctx):
         r = server.request("POST", "/api/v1/staff/patients/%s/access-code" % patient_id,
                            token=staff)
         assert r.status == 201, r
-        r = server.request("POST", SESSION, body={"access_code": r.json()["access_code"],
-                                                  "birth_date": "1985-12-10"})
-        assert r.status == 201, r
+        _assert_signs_in(server, r.json()["access_code"])
         assert not server.sanitizer_reports()
     finally:
         server.stop()
