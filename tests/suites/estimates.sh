@@ -88,7 +88,7 @@ done < <(echo "$report" | grep -E '^[A-Za-z]+ +[a-z_]+ +[0-9]+ +[0-9]+ +[0-9.]+%
 # to the next; the bounds here catch a broken clock or quantile (estimates
 # all early or all late at some hours) and a model that misses the 45-55 / 87-93 % band at most
 # hours, not the target at every hour, which needs the full run (`portald backtest --every-hour
-# --days 14`, docs/estimates.md).
+# --days 35 --window-days 28`: each hour asked five times, docs/estimates.md).
 t0=$(date +%s)
 hours=$("$B/portald" backtest --every-hour --days 7 --window-days 28 2>&1)
 rc=$?

@@ -1,0 +1,128 @@
+-- Issue 18 experiment, not product code: the report's p90 as the ceil(0.9 (n + 1))-th of n sorted
+-- durations (portal.estimate_p90_rank, adopted) against the 90th percentile of the n
+-- (percentile_cont, before), and the wait between two rungs of the ladder interpolated (tried,
+-- not adopted: docs/estimates.md). Replays the every-hour backtest's report_final questions (as
+-- portal.backtest_hours asks them) for the :days days that ended :settle days ago, with clock
+-- models of each day from the :window days before it, and scores the variants side by side:
+-- "cont" (the p90 before), "rank" (the lookup as it is), "interp" and "rank_interp" (the
+-- quantiles of the rung at or below the wait and of the next rung, weighted by where the wait
+-- lies between them). Prints the hours in band as `portald backtest --every-hour` does, and each
+-- variant's coverage per hour of the week and replayed week into :out. Read-only (rolls back).
+--
+--   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=28 -v settle=7 -v out=/tmp/hours.txt \
+--        -f scripts/experiment_p90_rank.sql
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+BEGIN;
+CREATE TEMP TABLE params AS
+SELECT date_trunc('hour', now() - make_interval(days => :settle)) AS v_to,
+       date_trunc('hour', now() - make_interval(days => :settle)) - make_interval(days => :days) AS v_from,
+       make_interval(days => :window) AS win;
+-- The rows as before the change: portal.estimate_rows with the 90th percentile for the p90.
+DO $$
+DECLARE
+    v_def text := pg_get_functiondef('portal.estimate_rows'::regproc);
+BEGIN
+    IF position('g.d[portal.estimate_p90_rank(g.n)]' IN v_def) = 0 THEN
+        RAISE EXCEPTION 'portal.estimate_rows has no p90 rank to replace';
+    END IF;
+    -- percentile_cont(0.9) of the sorted durations g.d: interpolated at 0.9 (n - 1) from the first.
+    EXECUTE replace(replace(v_def, 'portal.estimate_rows(', 'pg_temp.estimate_rows_cont('),
+                    'g.d[portal.estimate_p90_rank(g.n)]',
+                    'g.d[floor(0.9 * (g.n - 1))::integer + 1] + (0.9 * (g.n - 1) - floor(0.9 * (g.n - 1)))
+                     * (g.d[ceil(0.9 * (g.n - 1))::integer + 1] - g.d[floor(0.9 * (g.n - 1))::integer + 1])');
+END $$;
+CREATE TEMP TABLE clocks AS
+SELECT d.d AS as_of, c.*
+  FROM params p, generate_series(date_trunc('day', p.v_from), date_trunc('day', p.v_to), interval '1 day') d (d)
+ CROSS JOIN LATERAL portal.estimate_clock_rows(d.d, p.win) c;
+CREATE INDEX ON clocks (as_of, milestone, modality, priority);
+ANALYZE clocks;
+CREATE TEMP TABLE model AS
+SELECT d.as_of, r.*, c.p90_s AS p90_cont
+  FROM (SELECT c.as_of, array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate, c.cum)::portal.estimate_clocks) AS clocks
+          FROM clocks c WHERE c.milestone = 'report_final' GROUP BY c.as_of) d
+ CROSS JOIN params p
+ CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p.win, d.clocks, portal.estimate_ladder()) r
+  JOIN LATERAL pg_temp.estimate_rows_cont(d.as_of, p.win, d.clocks, portal.estimate_ladder()) c
+    ON (c.modality, c.priority, c.site, c.stage, c.milestone, c.elapsed_s)
+       = (r.modality, r.priority, r.site, r.stage, r.milestone, r.elapsed_s)
+ WHERE r.milestone = 'report_final';
+CREATE INDEX ON model (as_of, stage, milestone, elapsed_s, modality, priority, site);
+ANALYZE model;
+CREATE TEMP TABLE questions AS
+SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
+       m.milestone AS ms, sp.anchor_at, h.h AS asked_at, m.done_at
+  FROM params p, portal.studies st
+ CROSS JOIN LATERAL portal.study_stage_spans(st) sp
+ CROSS JOIN LATERAL (VALUES ('report_final', st.final_at)) m (milestone, done_at)
+ CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', p.v_from),
+                                    least(sp.left_at, m.done_at, st.cancelled_at, p.v_to) - interval '1 microsecond',
+                                    interval '1 hour') h (h)
+ WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
+   AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), p.v_to) > p.v_from
+   AND sp.reached_at < p.v_to;
+CREATE TEMP TABLE scored AS
+SELECT q.id, q.asked_at, q.done_at, v.variant, e.ok,
+       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + v.q50, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
+       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + v.q90, k.asked_c + 60), k.rate, k.cum)) AS p90_at
+  FROM questions q
+ CROSS JOIN LATERAL (   -- the study's clock, as portal.clock_for
+       SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
+              portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
+         FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+         JOIN clocks c ON c.as_of = date_trunc('day', q.asked_at)
+          AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
+        ORDER BY kk.rank LIMIT 1) k
+ CROSS JOIN LATERAL (SELECT portal.estimate_bucket(k.asked_c - k.anchor_c) AS lo,
+                            (portal.estimate_ladder())[width_bucket(k.asked_c - k.anchor_c,
+                                                                    portal.estimate_ladder()::double precision[]) + 1] AS hi) r
+ CROSS JOIN LATERAL (   -- the group, as the lookup chooses it
+       SELECT b.modality, b.priority, b.site, b.p50_s, b.p90_s, b.p90_cont,
+              b.sample_size >= portal.estimate_min_samples() AS ok
+         FROM portal.estimate_candidates(q.mod, q.pri, q.sit) c
+         JOIN model b ON b.as_of = date_trunc('day', q.asked_at) AND b.elapsed_s = r.lo
+          AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
+          AND b.priority = c.priority AND b.site = c.site
+        ORDER BY portal.estimate_preference(c.rank, b.sample_size)
+        LIMIT 1) e
+ LEFT JOIN LATERAL (   -- the same group at the next rung, when it has enough
+       SELECT b.p50_s, b.p90_s, b.p90_cont FROM model b
+        WHERE b.as_of = date_trunc('day', q.asked_at) AND b.elapsed_s = r.hi
+          AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = e.modality
+          AND b.priority = e.priority AND b.site = e.site
+          AND b.sample_size >= portal.estimate_min_samples()) u ON true
+ CROSS JOIN LATERAL (SELECT coalesce(least(1, greatest(0, (k.asked_c - k.anchor_c - r.lo)
+                                                          / nullif(r.hi - r.lo, 0))), 0) AS f) w
+ CROSS JOIN LATERAL (
+       SELECT 'cont' AS variant, e.p50_s AS q50, e.p90_cont AS q90
+       UNION ALL
+       SELECT 'rank', e.p50_s, e.p90_s
+       UNION ALL
+       SELECT 'interp', e.p50_s + w.f * (coalesce(u.p50_s, e.p50_s) - e.p50_s),
+              e.p90_cont + w.f * (coalesce(u.p90_cont, e.p90_cont) - e.p90_cont)
+       UNION ALL
+       SELECT 'rank_interp', e.p50_s + w.f * (coalesce(u.p50_s, e.p50_s) - e.p50_s),
+              e.p90_s + w.f * (coalesce(u.p90_s, e.p90_s) - e.p90_s)) v;
+CREATE TEMP TABLE judged AS
+SELECT j.variant, j.id, portal.hour_of_week(j.asked_at) AS how,
+       floor(extract(epoch FROM (SELECT v_to FROM params) - j.asked_at) / 604800)::integer + 1 AS week,
+       coalesce(j.done_at <= j.p50_at, false)::integer AS in50,
+       coalesce(j.done_at <= j.p90_at, false)::integer AS in90
+  FROM scored j WHERE j.ok AND j.p90_at < now();
+WITH hours AS (
+    SELECT variant, how, count(DISTINCT id) AS n, avg(in50) AS c50, avg(in90) AS c90
+      FROM judged GROUP BY 1, 2)
+SELECT h.variant, count(*) FILTER (WHERE n >= 50) AS hours,
+       count(*) FILTER (WHERE n >= 50 AND c50 BETWEEN 0.45 AND 0.55 AND c90 BETWEEN 0.87 AND 0.93) AS in_band,
+       (SELECT round(100 * avg(in50), 1) FROM judged j WHERE j.variant = h.variant) AS p50_all,
+       round(100 * (array_agg(c50 ORDER BY abs(c50 - 0.5) DESC) FILTER (WHERE n >= 50))[1], 1) AS worst50,
+       (SELECT round(100 * avg(in90), 1) FROM judged j WHERE j.variant = h.variant) AS p90_all,
+       round(100 * (array_agg(c90 ORDER BY abs(c90 - 0.9) DESC) FILTER (WHERE n >= 50))[1], 1) AS worst90
+  FROM hours h GROUP BY 1 ORDER BY 1;
+\o :out
+SELECT variant, how, week, count(DISTINCT id) AS studies, round(100 * avg(in50), 1) AS p50,
+       round(100 * avg(in90), 1) AS p90
+  FROM judged GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+\o
+ROLLBACK;
