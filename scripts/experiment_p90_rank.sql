@@ -51,17 +51,8 @@ SELECT d.as_of, r.*, c.p90_s AS p90_cont
 CREATE INDEX ON model (as_of, stage, milestone, elapsed_s, modality, priority, site);
 ANALYZE model;
 CREATE TEMP TABLE questions AS
-SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
-       m.milestone AS ms, sp.anchor_at, h.h AS asked_at, m.done_at
-  FROM params p, portal.studies st
- CROSS JOIN LATERAL portal.study_stage_spans(st) sp
- CROSS JOIN LATERAL (VALUES ('report_final', st.final_at)) m (milestone, done_at)
- CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', p.v_from),
-                                    least(sp.left_at, m.done_at, st.cancelled_at, p.v_to) - interval '1 microsecond',
-                                    interval '1 hour') h (h)
- WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
-   AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), p.v_to) > p.v_from
-   AND sp.reached_at < p.v_to;
+SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q
+ WHERE q.ms = 'report_final';
 CREATE TEMP TABLE scored AS
 SELECT q.id, q.asked_at, q.done_at, v.variant, e.ok,
        greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + v.q50, k.asked_c + 60), k.rate, k.cum)) AS p50_at,

@@ -21,17 +21,8 @@ SELECT date_trunc('hour', now() - interval '7 days') AS v_to,
        make_interval(days => :window) AS win;
 SELECT portal.backtest_models(v_from, v_to, win, portal.estimate_ladder()) FROM params;
 CREATE TEMP TABLE backtest_questions AS
-SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
-       m.milestone AS ms, sp.anchor_at, h.h AS asked_at, m.done_at
-  FROM params p, portal.studies st
- CROSS JOIN LATERAL portal.study_stage_spans(st) sp
- CROSS JOIN LATERAL (VALUES ('report_final', st.final_at)) m (milestone, done_at)
- CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', p.v_from),
-                                    least(sp.left_at, m.done_at, st.cancelled_at, p.v_to) - interval '1 microsecond',
-                                    interval '1 hour') h (h)
- WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
-   AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), p.v_to) > p.v_from
-   AND sp.reached_at < p.v_to;
+SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q
+ WHERE q.ms = 'report_final';
 -- Exposure on each day's clock: the study-seconds at risk of report_final, in clock seconds, in
 -- the window and in its last :recent days; events likewise; per group and pooled.
 CREATE TEMP TABLE pace_raw AS

@@ -926,6 +926,27 @@ BEGIN
      ORDER BY GROUPING(g.mod) DESC, GROUPING(g.ms) DESC, 1, 2;
 END $$;
 
+-- The questions of the every-hour backtest (portal.backtest_hours): every hour mark from p_from
+-- to p_to at which a study was waiting in a stage for a milestone ahead of it, with what the
+-- lookup needs to answer (the columns of the temporary table backtest_questions) and when the
+-- milestone came. Also read by the experiments in scripts/, so that they ask the same questions.
+CREATE OR REPLACE FUNCTION portal.backtest_hour_questions(p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (id uuid, mod text, pri text, sit text, stg text, ms text, anchor_at timestamptz,
+               asked_at timestamptz, done_at timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT st.id, st.modality, st.priority, st.site, sp.stage, m.milestone, sp.anchor_at, h.h,
+           m.done_at
+      FROM portal.studies st
+     CROSS JOIN LATERAL portal.study_stage_spans(st) sp
+     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, done_at)
+     CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', p_from),
+                                        least(sp.left_at, m.done_at, st.cancelled_at, p_to) - interval '1 microsecond',
+                                        interval '1 hour') h (h)
+     WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
+       AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), p_to) > p_from
+       AND sp.reached_at < p_to
+$$;
+
 -- What patients are told at every hour of the week (issue 18): for each hour of the p_days that
 -- end p_settle before p_now (so that nearly every outcome is known by p_now), every study
 -- waiting then for a milestone (in the stage it was in at that hour) is estimated as the lookup
@@ -952,20 +973,9 @@ BEGIN
         RAISE EXCEPTION 'days: must be from 1 to 366' USING ERRCODE = 'PT422';
     END IF;
     PERFORM portal.backtest_models(v_from, v_to, p_window, portal.estimate_ladder());
-    -- Every hour each study spent in each stage before its milestone, within the replayed days.
     DROP TABLE IF EXISTS pg_temp.backtest_questions;
     CREATE TEMP TABLE backtest_questions ON COMMIT DROP AS
-    SELECT st.id, st.modality AS mod, st.priority AS pri, st.site AS sit, sp.stage AS stg,
-           m.milestone AS ms, sp.anchor_at, h.h AS asked_at, m.done_at
-      FROM portal.studies st
-     CROSS JOIN LATERAL portal.study_stage_spans(st) sp
-     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, done_at)
-     CROSS JOIN LATERAL generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour', v_from),
-                                        least(sp.left_at, m.done_at, st.cancelled_at, v_to) - interval '1 microsecond',
-                                        interval '1 hour') h (h)
-     WHERE portal.milestone_ahead(sp.stage, m.milestone) AND sp.anchor_at IS NOT NULL
-       AND coalesce(least(sp.left_at, m.done_at, st.cancelled_at), v_to) > v_from
-       AND sp.reached_at < v_to;
+    SELECT * FROM portal.backtest_hour_questions(v_from, v_to);
 
     PERFORM portal.backtest_score();
 
