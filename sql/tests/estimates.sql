@@ -73,7 +73,7 @@ SELECT ok((SELECT rate[1 + 12] > 5 AND rate[1 + 12] = (SELECT max(r) FROM unnest
           'the US clock runs fastest in the hour its reports were signed');
 
 -- The site group's quantiles are those of the durations measured on the CT routine clock: their
--- median, and for the p90 the ceil(0.9 (n + 1))-th of the n sorted (46th of 50).
+-- median, and for the p90 the ceil(0.9 (n + 1))-th of the n sorted (the 37th of 40).
 SELECT results_eq(
     $$SELECT sample_size, round(p50_s::numeric, 3), round(p90_s::numeric, 3) FROM portal.turnaround_estimates
        WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 0 AND modality = 'CT'
