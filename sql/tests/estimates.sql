@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(42);
+SELECT plan(43);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -72,6 +72,10 @@ SELECT ok((SELECT rate[1 + 12] > 5 AND rate[1 + 12] = (SELECT max(r) FROM unnest
             WHERE milestone = 'report_final' AND modality = 'US' AND priority = 'routine'),
           'the US clock runs fastest in the hour its reports were signed');
 
+-- The p90's rank: ceil(0.9 (n + 1)), never past the last of n.
+SELECT is(ARRAY[portal.estimate_p90_rank(1), portal.estimate_p90_rank(8), portal.estimate_p90_rank(9),
+                portal.estimate_p90_rank(30), portal.estimate_p90_rank(40), portal.estimate_p90_rank(100)],
+          ARRAY[1, 8, 9, 28, 37, 91], 'the p90 is the ceil(0.9 (n + 1))-th of n, at most the n-th');
 -- The site group's quantiles are those of the durations measured on the CT routine clock: their
 -- median, and for the p90 the ceil(0.9 (n + 1))-th of the n sorted (the 37th of 40).
 SELECT results_eq(
