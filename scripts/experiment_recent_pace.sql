@@ -106,19 +106,5 @@ SELECT q.id, q.asked_at, q.done_at, v.variant, e.ok,
           AND b.priority = c.priority AND b.site = c.site
         ORDER BY portal.estimate_preference(c.rank, b.sample_size)
         LIMIT 1) e;
-WITH judged AS (
-    SELECT j.variant, j.id, portal.hour_of_week(j.asked_at) AS how,
-           coalesce(j.done_at <= j.p50_at, false)::integer AS in50,
-           coalesce(j.done_at <= j.p90_at, false)::integer AS in90
-      FROM scored j WHERE j.ok AND j.p90_at < now()),
-hours AS (
-    SELECT variant, how, count(DISTINCT id) AS n, avg(in50) AS c50, avg(in90) AS c90
-      FROM judged GROUP BY 1, 2)
-SELECT h.variant, count(*) FILTER (WHERE n >= 50) AS hours,
-       count(*) FILTER (WHERE n >= 50 AND c50 BETWEEN 0.45 AND 0.55 AND c90 BETWEEN 0.87 AND 0.93) AS in_band,
-       (SELECT round(100 * avg(in50), 1) FROM judged j WHERE j.variant = h.variant) AS p50_all,
-       round(100 * (array_agg(c50 ORDER BY abs(c50 - 0.5) DESC) FILTER (WHERE n >= 50))[1], 1) AS worst50,
-       (SELECT round(100 * avg(in90), 1) FROM judged j WHERE j.variant = h.variant) AS p90_all,
-       round(100 * (array_agg(c90 ORDER BY abs(c90 - 0.9) DESC) FILTER (WHERE n >= 50))[1], 1) AS worst90
-  FROM hours h GROUP BY 1 ORDER BY 1;
+\ir experiment_band.sql
 ROLLBACK;
