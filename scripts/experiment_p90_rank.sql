@@ -11,13 +11,7 @@
 --
 --   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=28 -v settle=7 -v out=/tmp/hours.txt \
 --        -f scripts/experiment_p90_rank.sql
-\set ON_ERROR_STOP 1
-SET client_min_messages = warning;
-BEGIN;
-CREATE TEMP TABLE params AS
-SELECT date_trunc('hour', now() - make_interval(days => :settle)) AS v_to,
-       date_trunc('hour', now() - make_interval(days => :settle)) - make_interval(days => :days) AS v_from,
-       make_interval(days => :window) AS win;
+\ir experiment_params.sql
 -- The rows as before the change: portal.estimate_rows with the 90th percentile for the p90.
 DO $$
 DECLARE

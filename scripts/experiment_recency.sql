@@ -11,13 +11,7 @@
 --
 --   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=14 -v window=90 -v settle=7 \
 --        -f scripts/experiment_recency.sql
-\set ON_ERROR_STOP 1
-SET client_min_messages = warning;
-BEGIN;
-CREATE TEMP TABLE params AS
-SELECT date_trunc('hour', now() - make_interval(days => :settle)) AS v_to,
-       date_trunc('hour', now() - make_interval(days => :settle)) - make_interval(days => :days) AS v_from,
-       make_interval(days => :window) AS win;
+\ir experiment_params.sql
 -- The first of the sorted values d whose running share of the weights w reaches q (for the p90,
 -- raised as portal.estimate_p90_rank raises it, with the effective sample size).
 CREATE FUNCTION pg_temp.weighted_quantile(d double precision[], w double precision[], q double precision)
