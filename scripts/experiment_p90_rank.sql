@@ -26,16 +26,10 @@ BEGIN
                     'g.d[floor(0.9 * (g.n - 1))::integer + 1] + (0.9 * (g.n - 1) - floor(0.9 * (g.n - 1)))
                      * (g.d[ceil(0.9 * (g.n - 1))::integer + 1] - g.d[floor(0.9 * (g.n - 1))::integer + 1])');
 END $$;
-CREATE TEMP TABLE clocks AS
-SELECT d.d AS as_of, c.*
-  FROM params p, generate_series(date_trunc('day', p.v_from), date_trunc('day', p.v_to), interval '1 day') d (d)
- CROSS JOIN LATERAL portal.estimate_clock_rows(d.d, p.win) c;
-CREATE INDEX ON clocks (as_of, milestone, modality, priority);
-ANALYZE clocks;
+\ir experiment_clocks.sql
 CREATE TEMP TABLE model AS
 SELECT d.as_of, r.*, c.p90_s AS p90_cont
-  FROM (SELECT c.as_of, array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate, c.cum)::portal.estimate_clocks) AS clocks
-          FROM clocks c WHERE c.milestone = 'report_final' GROUP BY c.as_of) d
+  FROM day_clocks d
  CROSS JOIN params p
  CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p.win, d.clocks, portal.estimate_ladder()) r
   JOIN LATERAL pg_temp.estimate_rows_cont(d.as_of, p.win, d.clocks, portal.estimate_ladder()) c

@@ -55,19 +55,12 @@ BEGIN
         EXECUTE v_sql;
     END LOOP;
 END $$;
-CREATE TEMP TABLE clocks AS
-SELECT d.d AS as_of, c.*
-  FROM params p, generate_series(date_trunc('day', p.v_from), date_trunc('day', p.v_to), interval '1 day') d (d)
- CROSS JOIN LATERAL portal.estimate_clock_rows(d.d, p.win) c;
-CREATE INDEX ON clocks (as_of, milestone, modality, priority);
-ANALYZE clocks;
-CREATE TEMP TABLE cl AS SELECT c.as_of, array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate, c.cum)::portal.estimate_clocks) AS clocks
-  FROM clocks c WHERE c.milestone = 'report_final' GROUP BY c.as_of;
+\ir experiment_clocks.sql
 CREATE TEMP TABLE model AS
-SELECT 'rank'::text AS variant, d.as_of, r.* FROM cl d CROSS JOIN params p CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
-UNION ALL SELECT 'winf', d.as_of, r.* FROM cl d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.rows_winf(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
-UNION ALL SELECT 'h30', d.as_of, r.* FROM cl d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.rows_h30(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
-UNION ALL SELECT 'h14', d.as_of, r.* FROM cl d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.rows_h14(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
+SELECT 'rank'::text AS variant, d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
+UNION ALL SELECT 'winf', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.rows_winf(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
+UNION ALL SELECT 'h30', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.rows_h30(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
+UNION ALL SELECT 'h14', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.rows_h14(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final'
 ;
 CREATE INDEX ON model (variant, as_of, stage, milestone, elapsed_s, modality, priority, site);
 ANALYZE model;

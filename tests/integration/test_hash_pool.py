@@ -143,9 +143,8 @@ def test_stopping_lets_queued_sign_ins_finish(ctx):
         _forget_address_failures(ctx.cluster)
 
 
-def _new_patients_at_once(server, tag, n=8):
-    """N orders, each for a patient not yet known, sent by the RIS all at once: (events, answers)."""
-    token = server.token("ris", "test-ris")
+def _new_patients_at_once(server, token, tag, n=8):
+    """N orders, each for a patient not yet known, sent by the RIS (token) at once: (events, answers)."""
     events = [harness.event("ordered", accession="ACC-%s-%s" % (tag, uuid.uuid4().hex[:10]),
                             mrn="MRN-%s-%s" % (tag, uuid.uuid4().hex[:10]),
                             physician_id="NPI-" + tag)
@@ -166,7 +165,7 @@ def test_a_new_patient_from_the_ris_waits_for_the_pool_not_the_page_views(ctx):
                                               "PORTAL_HASH_QUEUE": "1"})
     try:
         token = server.token("ris", "test-ris")
-        events, answers = _new_patients_at_once(server, "HP")
+        events, answers = _new_patients_at_once(server, token, "HP")
         statuses = [r.status for r in answers]
         busy = [i for i, r in enumerate(answers) if r.status == 503]
         assert set(statuses) <= {200, 503} and busy and 200 in statuses, statuses
@@ -207,7 +206,7 @@ def test_a_site_that_issues_codes_on_request_hashes_nothing_at_ingest(ctx):
                                               "PORTAL_INGEST_ACCESS_CODES": "on_request"})
     try:
         token = server.token("ris", "test-ris")
-        events, answers = _new_patients_at_once(server, "OR")
+        events, answers = _new_patients_at_once(server, token, "OR")
         assert [r.status for r in answers] == [200] * 8, answers
         assert all("access_code" not in r.json() for r in answers), answers
         assert _metric(server, "portal_hash_jobs_total") == 0
