@@ -100,6 +100,10 @@ int h_admin_physicians(struct req *rq);
 int h_admin_physician_invitation(struct req *rq);
 int h_admin_physician_status(struct req *rq);
 int h_physician_invitation_accept(struct req *rq);
+/* server/h_closed_days.c: the site's closed days. */
+int h_admin_closed_days(struct req *rq);
+int h_admin_closed_day_put(struct req *rq);
+int h_admin_closed_day_delete(struct req *rq);
 /* server/h_staff_ops.c */
 int h_admin_overdue(struct req *rq);
 int h_admin_config(struct req *rq);

@@ -84,6 +84,10 @@ enum query {
     Q_INVITATION_LOOKUP,
     Q_ACCEPT_INVITATION,
     Q_SET_PHYSICIAN_DISABLED,
+    /* The site's closed days (server/h_closed_days.c). */
+    Q_CLOSED_DAYS,
+    Q_SET_CLOSED_DAY,
+    Q_REMOVE_CLOSED_DAY,
     Q_ADMIN_OVERDUE,
     Q_STAFF_SET_PATIENT_CONTACT,
     /* A patient's new access code (server/patient_access.c): the staff API and the CLI. */

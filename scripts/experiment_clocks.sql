@@ -9,5 +9,5 @@ SELECT d.d AS as_of, c.*
 CREATE INDEX ON clocks (as_of, milestone, modality, priority);
 ANALYZE clocks;
 CREATE TEMP TABLE day_clocks AS
-SELECT c.as_of, array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate, c.cum)::portal.estimate_clocks) AS clocks
+SELECT c.as_of, array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate, c.cum, c.calendar)::portal.estimate_clocks) AS clocks
   FROM clocks c WHERE c.milestone = 'report_final' GROUP BY c.as_of;

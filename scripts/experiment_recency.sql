@@ -68,12 +68,12 @@ CREATE TEMP TABLE questions AS
 SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q WHERE q.ms = 'report_final';
 CREATE TEMP TABLE scored AS
 SELECT q.id, q.asked_at, q.done_at, v.variant, e.ok,
-       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
-       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
+       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
+       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at
   FROM questions q
  CROSS JOIN LATERAL (
-       SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
-              portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
+       SELECT c.rate, c.cum, c.calendar, portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar) AS anchor_c,
+              portal.clock_time(q.asked_at, c.rate, c.cum, c.calendar) AS asked_c
          FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
          JOIN clocks c ON c.as_of = date_trunc('day', q.asked_at)
           AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority

@@ -29,10 +29,10 @@ CREATE TEMP TABLE pace_raw AS
 SELECT c.as_of, c.modality, c.priority,
        count(*) FILTER (WHERE s.final_at >= c.as_of - w.win AND s.final_at < c.as_of) AS e_win,
        count(*) FILTER (WHERE s.final_at >= c.as_of - make_interval(days => :recent) AND s.final_at < c.as_of) AS e_rec,
-       sum(greatest(0, portal.clock_time(least(coalesce(s.final_at, c.as_of), c.as_of), c.rate, c.cum)
-                    - portal.clock_time(greatest(x.from_at, c.as_of - w.win), c.rate, c.cum))) AS x_win,
-       sum(greatest(0, portal.clock_time(least(coalesce(s.final_at, c.as_of), c.as_of), c.rate, c.cum)
-                    - portal.clock_time(greatest(x.from_at, c.as_of - make_interval(days => :recent)), c.rate, c.cum))) AS x_rec
+       sum(greatest(0, portal.clock_time(least(coalesce(s.final_at, c.as_of), c.as_of), c.rate, c.cum, c.calendar)
+                    - portal.clock_time(greatest(x.from_at, c.as_of - w.win), c.rate, c.cum, c.calendar))) AS x_win,
+       sum(greatest(0, portal.clock_time(least(coalesce(s.final_at, c.as_of), c.as_of), c.rate, c.cum, c.calendar)
+                    - portal.clock_time(greatest(x.from_at, c.as_of - make_interval(days => :recent)), c.rate, c.cum, c.calendar))) AS x_rec
   FROM pg_temp.backtest_clocks c
  CROSS JOIN (SELECT win FROM params) w
   JOIN portal.studies s ON s.cancelled_at IS NULL
@@ -73,12 +73,12 @@ SELECT as_of::date, round(min(pace)::numeric, 2) AS min, round(max(pace)::numeri
   FROM pace GROUP BY 1 ORDER BY 1;
 CREATE TEMP TABLE scored AS
 SELECT q.id, q.asked_at, q.done_at, v.variant, e.ok,
-       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s / v.f, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
-       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s / v.f, k.asked_c + 60), k.rate, k.cum)) AS p90_at
+       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s / v.f, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
+       greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s / v.f, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at
   FROM backtest_questions q
  CROSS JOIN LATERAL (
-       SELECT c.rate, c.cum, c.modality, c.priority, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
-              portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
+       SELECT c.rate, c.cum, c.calendar, c.modality, c.priority, portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar) AS anchor_c,
+              portal.clock_time(q.asked_at, c.rate, c.cum, c.calendar) AS asked_c
          FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
          JOIN pg_temp.backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
           AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority

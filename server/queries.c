@@ -588,6 +588,19 @@ const struct query_def queries[Q_COUNT] = {
                                   "SELECT portal.set_physician_disabled($1, $2::boolean, $3, $4, "
                                   "$5, $6)::text AS disabled",
                                   6},
+    /* Today's and those ahead, and the last year's: enough to check a calendar against. */
+    [Q_CLOSED_DAYS] =
+        {"closed_days",
+         "SELECT day::text AS day, note, added_by, added_at FROM portal.site_closed_days "
+         "WHERE day >= current_date - 366 ORDER BY day",
+         0},
+    [Q_SET_CLOSED_DAY] = {"set_closed_day",
+                          "SELECT day::text AS day, note, added_by, added_at "
+                          "FROM portal.set_closed_day($1::date, $2, $3, $4, $5, $6)",
+                          6},
+    [Q_REMOVE_CLOSED_DAY] =
+        {"remove_closed_day",
+         "SELECT portal.remove_closed_day($1::date, $2, $3, $4, $5)::text AS removed", 5},
     [Q_STAFF_SET_PATIENT_CONTACT] = {"staff_set_patient_contact",
                                      "SELECT email, email_source, phone, phone_source, channel, "
                                      "time_zone, updated_at FROM portal.staff_set_patient_contact("
@@ -1097,5 +1110,11 @@ const struct query_script_def query_scripts[S_COUNT] = {
           "    how)"
           "  SELECT s.id, 1, s.released_at, s.referring_physician_id, ph.name, 'physician'"
           "    FROM portal.studies s JOIN portal.physicians ph ON ph.id = s.referring_physician_id"
-          "   WHERE s.accession LIKE 'SYN-ACC-%' AND s.released_at IS NOT NULL;"}},
+          "   WHERE s.accession LIKE 'SYN-ACC-%' AND s.released_at IS NOT NULL;"
+          /* The site entered its closed Monday in its calendar, as a site enters its public
+           * holidays ahead: that much the estimates are told. */
+          "INSERT INTO portal.site_closed_days (day, note, added_by)"
+          "  SELECT (date_trunc('week', now()) - interval '14 days')::date,"
+          "         'Synthetic history: the closed Monday of the holiday shape', 'seed-history'"
+          "   WHERE pg_temp.shape() = 'holiday' ON CONFLICT (day) DO NOTHING;"}},
 };

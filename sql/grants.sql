@@ -112,6 +112,9 @@ GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
 
 GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks,
     portal.estimate_hours, portal.study_estimates TO portal_app;
+-- The site's closed days: read by the estimates' lookups; written by staff through
+-- portal.set_closed_day and portal.remove_closed_day (85_staff.sql).
+GRANT SELECT ON portal.site_closed_days TO portal_app;
 GRANT SELECT ON portal.page_versions, portal.page_global_version TO portal_app;
 
 -- ---------------------------------------------------------------------------------------------
@@ -179,6 +182,8 @@ GRANT EXECUTE ON FUNCTION
     portal.invite_physician(text, text, text, interval, boolean, text, text, text, text),
     portal.accept_physician_invitation(text, text, text, text),
     portal.set_physician_disabled(text, boolean, text, text, text, text),
+    portal.set_closed_day(date, text, text, text, text, text),
+    portal.remove_closed_day(date, text, text, text, text),
     portal.staff_set_patient_contact(uuid, text, text, text, text, text, text, text, text),
     -- reads, run as the caller
     portal.patient_contact(uuid),
@@ -222,9 +227,19 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_wait_band(integer),
     portal.hour_of_week(timestamptz),
     portal.week_hours(timestamptz),
-    portal.clock_hours(double precision, double precision[], double precision[]),
-    portal.clock_time(timestamptz, double precision[], double precision[]),
-    portal.clock_at(double precision, double precision[], double precision[]),
+    portal.model_hour_of_week(timestamptz),
+    portal.day_clock_hours(integer, double precision, double precision[], double precision[]),
+    portal.calendar_day(double precision, double precision[], integer),
+    portal.calendar_hours(double precision, double precision[], double precision[], double precision[],
+                          integer, integer),
+    portal.weekly_clock_week_hours(double precision, double precision[], double precision[]),
+    portal.calendar_week_hours(double precision, double precision[], double precision[], double precision[],
+                               integer, integer),
+    portal.clock_hours(double precision, double precision[], double precision[], double precision[]),
+    portal.clock_time(timestamptz, double precision[], double precision[], double precision[]),
+    portal.clock_at(double precision, double precision[], double precision[], double precision[]),
+    portal.calendar_shift(timestamptz, timestamptz, double precision[], double precision[],
+                          double precision[]),
     portal.clock_for(text, text, text),
     portal.estimate_lookup_live(portal.studies, text),
     portal.stage_order(text),

@@ -38,6 +38,16 @@ CREATE OR REPLACE FUNCTION portal.hour_of_week(p_at timestamptz) RETURNS integer
            + extract(hour FROM p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'))::integer
 $$;
 
+-- The hour of the week the models take p_at for: portal.hour_of_week, except that on a day the
+-- site is closed (portal.site_closed_days) every hour is its Sunday's (156 for 12:00-13:00).
+CREATE OR REPLACE FUNCTION portal.model_hour_of_week(p_at timestamptz) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN EXISTS (SELECT FROM portal.site_closed_days cd
+                              WHERE cd.day = (p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''),
+                                                                          'UTC'))::date)
+                THEN 144 + mod(portal.hour_of_week(p_at), 24)
+                ELSE portal.hour_of_week(p_at) END
+$$;
+
 -- ---------------------------------------------------------------------------------------------
 -- Stages as spans of time, from the lifecycle columns.
 -- ---------------------------------------------------------------------------------------------
@@ -143,40 +153,155 @@ LANGUAGE sql STABLE AS $$
                                                           'UTC')) - 345600) / 3600
 $$;
 
+-- The clock functions before the calendar (issue 18) took no calendar.
+DROP FUNCTION IF EXISTS portal.clock_hours(double precision, double precision[], double precision[]);
+DROP FUNCTION IF EXISTS portal.clock_time(timestamptz, double precision[], double precision[]);
+DROP FUNCTION IF EXISTS portal.clock_at(double precision, double precision[], double precision[]);
+-- They return the clock's calendar now, and a function's result type cannot be replaced.
+DROP FUNCTION IF EXISTS portal.clock_for(text, text, text);
+DROP FUNCTION IF EXISTS portal.entry_p90(text, text, text, text);
+DROP FUNCTION IF EXISTS portal.estimate_clock_rows(timestamptz, interval);
+
+-- The clock hours a day of the week (p_day: 0 Monday ... 6 Sunday) has run p_x hours after its
+-- midnight, 0 <= p_x <= 24.
+CREATE OR REPLACE FUNCTION portal.day_clock_hours(p_day integer, p_x double precision,
+                                                  p_rate double precision[], p_cum double precision[])
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_cum[1 + 24 * p_day + least(23, floor(p_x))::integer] - p_cum[1 + 24 * p_day]
+           + (p_x - least(23, floor(p_x))) * p_rate[1 + 24 * p_day + least(23, floor(p_x))::integer]
+$$;
+
+-- Which of a calendar's closed days (portal.clock_calendar) is the last to start at or before
+-- p_value, counting its starts (p_part 0) or the clock at them (p_part 1); 0 when none.
+CREATE OR REPLACE FUNCTION portal.calendar_day(p_value double precision, p_calendar double precision[],
+                                               p_part integer)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT width_bucket(p_value, p_calendar[p_part * cardinality(p_calendar) / 3 + 1
+                                            :(p_part + 1) * cardinality(p_calendar) / 3])
+$$;
+
+-- How many clock hours the closed days before p_week_hours (and the part of one it falls in) add
+-- to the weekly clock there, from a clock's calendar (portal.clock_calendar). p_day is
+-- portal.calendar_day(p_week_hours, p_calendar, 0), p_n the number of closed days. One expression
+-- without FROM, so that it inlines.
+CREATE OR REPLACE FUNCTION portal.calendar_hours(p_week_hours double precision, p_rate double precision[],
+                                                 p_cum double precision[], p_calendar double precision[],
+                                                 p_day integer, p_n integer)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+           WHEN p_day = 0 THEN 0
+           WHEN p_week_hours < p_calendar[p_day] + 24 THEN   -- within that closed day
+               CASE WHEN p_day > 1 THEN p_calendar[2 * p_n + p_day - 1] ELSE 0 END
+               + portal.day_clock_hours(6, p_week_hours - p_calendar[p_day], p_rate, p_cum)
+               - portal.day_clock_hours(mod(floor(p_calendar[p_day] / 24)::bigint, 7)::integer,
+                                        p_week_hours - p_calendar[p_day], p_rate, p_cum)
+           ELSE p_calendar[2 * p_n + p_day] END
+$$;
+
 -- The time on a clock (portal.estimate_clocks) at p_week_hours (portal.week_hours), in seconds:
--- whole weeks count 168 clock hours each, the week so far counts the rates of its hours. One
--- expression without FROM, so the planner inlines it where the argument is a plain value; where
--- many times are converted, callers compute portal.week_hours once per time (the time zone
--- conversion is most of the cost) and pass it in.
+-- whole weeks count 168 clock hours each, the week so far counts the rates of its hours, and the
+-- site's closed days (p_calendar) count as Sundays. Where many times are converted, callers
+-- compute portal.week_hours once per time (the time zone conversion is most of the cost) and
+-- pass it in.
 CREATE OR REPLACE FUNCTION portal.clock_hours(p_week_hours double precision, p_rate double precision[],
-                                              p_cum double precision[]) RETURNS double precision
-LANGUAGE sql IMMUTABLE AS $$
+                                              p_cum double precision[], p_calendar double precision[])
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
     SELECT 3600 * (168 * floor(p_week_hours / 168)
                    + p_cum[1 + mod(floor(p_week_hours)::bigint, 168)::integer]
                    + (p_week_hours - floor(p_week_hours))
-                     * p_rate[1 + mod(floor(p_week_hours)::bigint, 168)::integer])
+                     * p_rate[1 + mod(floor(p_week_hours)::bigint, 168)::integer]
+                   + CASE WHEN cardinality(p_calendar) = 0 THEN 0
+                          ELSE portal.calendar_hours(p_week_hours, p_rate, p_cum, p_calendar,
+                                                     portal.calendar_day(p_week_hours, p_calendar, 0),
+                                                     cardinality(p_calendar) / 3) END)
 $$;
 
 -- The time on a clock at p_at, in seconds.
 CREATE OR REPLACE FUNCTION portal.clock_time(p_at timestamptz, p_rate double precision[],
-                                             p_cum double precision[]) RETURNS double precision
-LANGUAGE sql STABLE AS $$
-    SELECT portal.clock_hours(portal.week_hours(p_at), p_rate, p_cum)
+                                             p_cum double precision[], p_calendar double precision[])
+RETURNS double precision LANGUAGE sql STABLE AS $$
+    SELECT portal.clock_hours(portal.week_hours(p_at), p_rate, p_cum, p_calendar)
 $$;
 
--- The moment a clock shows p_clock_s: the inverse of portal.clock_time. The hour is the last one
--- whose start the clock has passed (width_bucket), so a time that falls where nobody works (rate
--- near 0) is carried to the next working hour.
+-- The site's closed days (portal.site_closed_days) as one clock sees them. A closed day runs on
+-- the clock of a Sunday at the same hours (who works on a public holiday works as on a Sunday),
+-- so the clock moves less that day than on its weekday by the difference of the two days' clock
+-- hours. For the n closed days from p_from on, ascending, one array of 3 n numbers: their starts
+-- (in portal.week_hours, so on the site's wall clock), then the clock at each start (in hours, the
+-- closed days before it counted), then the clock hours all closed days up to and including each
+-- add (negative where the weekday works more than a Sunday). Computed by the refresh for each
+-- clock; '{}' when the site has none, and then every clock function below is the plain weekly
+-- clock.
+CREATE OR REPLACE FUNCTION portal.clock_calendar(p_rate double precision[], p_cum double precision[],
+                                                 p_from date)
+RETURNS double precision[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(d.start_h ORDER BY d.day)
+                    || array_agg(d.plain_h + d.before_h ORDER BY d.day)
+                    || array_agg(d.before_h + d.added_h ORDER BY d.day), '{}')
+      FROM (SELECT x.day, x.start_h, x.added_h,
+                   portal.clock_hours(x.start_h, p_rate, p_cum, '{}') / 3600 AS plain_h,
+                   coalesce(sum(x.added_h) OVER (ORDER BY x.day ROWS BETWEEN UNBOUNDED PRECEDING
+                                                 AND 1 PRECEDING), 0) AS before_h
+              FROM (SELECT cd.day, 24.0 * (cd.day - date '1970-01-05') AS start_h,
+                           portal.day_clock_hours(6, 24, p_rate, p_cum)
+                           - portal.day_clock_hours(mod(cd.day - date '1970-01-05', 7), 24, p_rate, p_cum) AS added_h
+                      FROM portal.site_closed_days cd WHERE cd.day >= p_from) x) d
+$$;
+
+-- The position on the site's wall clock (portal.week_hours) at which the weekly clock, closed days
+-- aside, shows p_clock_h hours. The hour is the last one whose start the clock has passed
+-- (width_bucket), so a time that falls where nobody works (rate near 0) is carried to the next
+-- working hour.
+CREATE OR REPLACE FUNCTION portal.weekly_clock_week_hours(p_clock_h double precision, p_rate double precision[],
+                                                          p_cum double precision[])
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT 168 * floor(p_clock_h / 168)
+           + width_bucket(p_clock_h - 168 * floor(p_clock_h / 168), p_cum[1:168]) - 1
+           + greatest(0, p_clock_h - 168 * floor(p_clock_h / 168)
+                         - p_cum[width_bucket(p_clock_h - 168 * floor(p_clock_h / 168), p_cum[1:168])])
+             / p_rate[width_bucket(p_clock_h - 168 * floor(p_clock_h / 168), p_cum[1:168])]
+$$;
+
+-- The position on the site's wall clock at which a clock with closed days shows p_clock_h hours.
+-- p_day is portal.calendar_day(p_clock_h, p_calendar, 1), p_n the number of closed days. Between
+-- closed days: the weekly clock's inverse, less the hours the closed days before have added;
+-- within one: the inverse of its Sunday's clock.
+CREATE OR REPLACE FUNCTION portal.calendar_week_hours(p_clock_h double precision, p_rate double precision[],
+                                                      p_cum double precision[], p_calendar double precision[],
+                                                      p_day integer, p_n integer)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+           WHEN p_day = 0 THEN portal.weekly_clock_week_hours(p_clock_h, p_rate, p_cum)
+           WHEN p_clock_h < p_calendar[p_n + p_day] + portal.day_clock_hours(6, 24, p_rate, p_cum)
+           THEN p_calendar[p_day] - 144
+                + portal.weekly_clock_week_hours(p_cum[145] + p_clock_h - p_calendar[p_n + p_day], p_rate, p_cum)
+           ELSE portal.weekly_clock_week_hours(p_clock_h - p_calendar[2 * p_n + p_day], p_rate, p_cum) END
+$$;
+
+-- The moment a clock shows p_clock_s: the inverse of portal.clock_time.
 CREATE OR REPLACE FUNCTION portal.clock_at(p_clock_s double precision, p_rate double precision[],
-                                           p_cum double precision[]) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
+                                           p_cum double precision[], p_calendar double precision[])
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
     SELECT (timestamp '1970-01-05' + make_interval(secs => 3600 * (
-               168 * floor(p_clock_s / 3600 / 168)
-               + width_bucket(p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168), p_cum[1:168]) - 1
-               + greatest(0, p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168)
-                             - p_cum[width_bucket(p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168), p_cum[1:168])])
-                 / p_rate[width_bucket(p_clock_s / 3600 - 168 * floor(p_clock_s / 3600 / 168), p_cum[1:168])])))
+               CASE WHEN cardinality(p_calendar) = 0
+                    THEN portal.weekly_clock_week_hours(p_clock_s / 3600, p_rate, p_cum)
+                    ELSE portal.calendar_week_hours(p_clock_s / 3600, p_rate, p_cum, p_calendar,
+                                                    portal.calendar_day(p_clock_s / 3600, p_calendar, 1),
+                                                    cardinality(p_calendar) / 3) END)))
            AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC')
+$$;
+
+-- Where the site's closed days carry a time that the plain history puts at p_to, reckoned from
+-- p_from (before it): the moment the clock with its calendar reaches from p_from as far as the
+-- weekly clock goes from p_from to p_to. p_to itself when the site has no closed days or there is
+-- no clock.
+CREATE OR REPLACE FUNCTION portal.calendar_shift(p_from timestamptz, p_to timestamptz, p_rate double precision[],
+                                                 p_cum double precision[], p_calendar double precision[])
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN coalesce(cardinality(p_calendar), 0) = 0 THEN p_to
+                ELSE portal.clock_at(portal.clock_time(p_from, p_rate, p_cum, p_calendar)
+                                     + portal.clock_time(p_to, p_rate, p_cum, '{}')
+                                     - portal.clock_time(p_from, p_rate, p_cum, '{}'), p_rate, p_cum, p_calendar) END
 $$;
 
 -- The clocks as of p_as_of from the p_window before it. A study is at risk of report_final from
@@ -194,13 +319,19 @@ $$;
 -- Without JIT: the costs these settings inflate would have every call compiled (1.7 s).
 CREATE OR REPLACE FUNCTION portal.estimate_clock_rows(p_as_of timestamptz, p_window interval)
 RETURNS TABLE (milestone text, modality text, priority text, events integer,
-               rate double precision[], cum double precision[])
+               rate double precision[], cum double precision[], calendar double precision[])
 LANGUAGE sql STABLE SET work_mem = '64MB' SET enable_mergejoin = off SET enable_nestloop = off
 SET jit = off AS $$
     WITH w0 AS MATERIALIZED (
         SELECT date_trunc('hour', p_as_of - p_window) AS t0,
                portal.hour_of_week(date_trunc('hour', p_as_of - p_window)) AS how0,
+               portal.week_hours(date_trunc('hour', p_as_of - p_window)) AS wh0,
                ceil(extract(epoch FROM p_as_of - date_trunc('hour', p_as_of - p_window)) / 3600)::integer AS hours),
+    closed AS MATERIALIZED (   -- the hours of the window on closed days, each with its hour of the day
+        SELECT k.k, mod(floor(w0.wh0 + k.k)::bigint, 24)::integer AS hour
+          FROM w0 CROSS JOIN generate_series(0, w0.hours - 1) k (k)
+          JOIN portal.site_closed_days cd
+            ON cd.day = date '1970-01-05' + floor((w0.wh0 + k.k) / 24)::integer),
     spans AS (
         SELECT m.milestone, s.modality, s.priority, greatest(m.from_at, w0.t0) AS a,
                CASE WHEN m.to_at < p_as_of THEN m.to_at END AS b
@@ -233,10 +364,11 @@ SET jit = off AS $$
         SELECT q.milestone, coalesce(q.modality, '*') AS modality, coalesce(q.priority, '*') AS priority,
                (CASE WHEN GROUPING(q.priority) = 0 THEN 0 WHEN GROUPING(q.modality) = 0 THEN 1 ELSE 2 END) AS level,
                q.how, sum(q.ev)::double precision AS e, sum(q.x) AS x
-          FROM (SELECT gr.milestone, gr.modality, gr.priority, gr.ev, mod(w0.how0 + gr.k, 168) AS how,
+          FROM (SELECT gr.milestone, gr.modality, gr.priority, gr.ev,
+                       coalesce(144 + cl.hour, mod(w0.how0 + gr.k, 168)) AS how,   -- a closed day is a Sunday
                        (sum(gr.dn) OVER (PARTITION BY gr.milestone, gr.modality, gr.priority ORDER BY gr.k)
                         - gr.dn + gr.dx)::double precision AS x
-                  FROM grid gr CROSS JOIN w0) q
+                  FROM grid gr CROSS JOIN w0 LEFT JOIN closed cl ON cl.k = gr.k) q
          GROUP BY GROUPING SETS ((q.milestone, q.modality, q.priority, q.how),
                                  (q.milestone, q.modality, q.how), (q.milestone, q.how))),
     top AS (
@@ -268,25 +400,29 @@ SET jit = off AS $$
                greatest(1e-4, coalesce(r.r / nullif(avg(r.r) OVER w, 0), 1)) AS c
           FROM rates r
         WINDOW w AS (PARTITION BY r.milestone, r.modality, r.priority))
+    SELECT r.milestone, r.modality, r.priority, r.events, r.rate, r.cum,
+           portal.clock_calendar(r.rate, r.cum, (p_as_of - p_window - interval '60 days')::date)
+      FROM (
     SELECT s.milestone, s.modality, s.priority,
            (SELECT sum(c.e)::integer FROM cells c WHERE c.milestone = s.milestone
-               AND c.modality = s.modality AND c.priority = s.priority),
-           array_agg(s.c ORDER BY s.how),
-           array_prepend(0::double precision, array_agg(s.cs ORDER BY s.how))
+               AND c.modality = s.modality AND c.priority = s.priority) AS events,
+           array_agg(s.c ORDER BY s.how) AS rate,
+           array_prepend(0::double precision, array_agg(s.cs ORDER BY s.how)) AS cum
       FROM (SELECT sc.*, sum(sc.c) OVER (PARTITION BY sc.milestone, sc.modality, sc.priority
                                          ORDER BY sc.how) AS cs FROM scaled sc) s
      GROUP BY s.milestone, s.modality, s.priority
     HAVING count(*) = 168
        AND (SELECT sum(c.e) FROM cells c WHERE c.milestone = s.milestone
-               AND c.modality = s.modality AND c.priority = s.priority) > 0
+               AND c.modality = s.modality AND c.priority = s.priority) > 0) r
 $$;
 
 -- The clock a study's milestone is measured on: its modality and priority's, else its
 -- modality's, else every study's. From the table the refresh keeps (one primary-key probe per
 -- candidate); a set-returning SQL function of plain values, so the planner inlines it.
 CREATE OR REPLACE FUNCTION portal.clock_for(p_milestone text, p_modality text, p_priority text)
-RETURNS TABLE (rate double precision[], cum double precision[]) LANGUAGE sql STABLE AS $$
-    SELECT c.rate, c.cum
+RETURNS TABLE (rate double precision[], cum double precision[], calendar double precision[])
+LANGUAGE sql STABLE AS $$
+    SELECT c.rate, c.cum, c.calendar
       FROM (VALUES (p_modality, p_priority, 0), (p_modality, '*', 1), ('*', '*', 2)) k (modality, priority, rank)
       JOIN portal.estimate_clocks c ON c.milestone = p_milestone AND c.modality = k.modality
                                    AND c.priority = k.priority
@@ -336,16 +472,17 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
           LEFT JOIN clocks c2 ON c2.milestone = sm.milestone AND c2.modality = '*'
                              AND c2.priority = '*'
          CROSS JOIN LATERAL (SELECT coalesce(c0.rate, c1.rate, c2.rate) AS rate,
-                                    coalesce(c0.cum, c1.cum, c2.cum) AS cum) c
+                                    coalesce(c0.cum, c1.cum, c2.cum) AS cum,
+                                    coalesce(c0.calendar, c1.calendar, c2.calendar) AS calendar) c
          CROSS JOIN LATERAL (
                SELECT portal.week_hours(sm.anchor_at) AS anchor_h,
                       portal.week_hours(sm.anchor_at + sm.stay_s * interval '1 second') AS left_h,
                       portal.week_hours(sm.anchor_at + sm.duration_s * interval '1 second') AS done_h
                OFFSET 0) h   -- converted once each, not once per use in portal.clock_hours
          CROSS JOIN LATERAL (
-               SELECT portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
-                      portal.clock_hours(h.left_h, c.rate, c.cum) AS left_c,
-                      portal.clock_hours(h.done_h, c.rate, c.cum) AS done_c) o
+               SELECT portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
+                      portal.clock_hours(h.left_h, c.rate, c.cum, c.calendar) AS left_c,
+                      portal.clock_hours(h.done_h, c.rate, c.cum, c.calendar) AS done_c) o
          WHERE c.rate IS NOT NULL)
     SELECT g.modality, g.priority, g.site, 'any', g.level, g.stage, g.milestone, g.rung, g.n,
            (g.d[(g.n + 1) / 2] + g.d[(g.n + 2) / 2]) / 2,   -- the median (percentile_cont(0.5))
@@ -431,7 +568,8 @@ RETURNS TABLE (modality text, priority text, site text, stage text, milestone te
                wait_s integer, remaining_s double precision)
 LANGUAGE sql STABLE AS $$
     SELECT st.modality, st.priority, st.site, sp.stage, 'available',
-           ((extract(isodow FROM h.l)::integer - 1) * 24 + extract(hour FROM h.l)::integer),
+           CASE WHEN cd.day IS NOT NULL THEN 144 + extract(hour FROM h.l)::integer   -- closed: a Sunday
+                ELSE (extract(isodow FROM h.l)::integer - 1) * 24 + extract(hour FROM h.l)::integer END,
            portal.estimate_wait_bucket(extract(epoch FROM h.h - sp.anchor_at)),
            CASE WHEN st.released_at < p_as_of THEN extract(epoch FROM st.released_at - h.h) ELSE 1e9 END
       FROM portal.studies st
@@ -444,6 +582,7 @@ LANGUAGE sql STABLE AS $$
                                         sp.anchor_at + make_interval(secs => portal.estimate_snapshot_max_wait_s()))
                                       - interval '1 microsecond',
                                   interval '1 hour') g (h)) h
+      LEFT JOIN portal.site_closed_days cd ON cd.day = h.l::date
      WHERE portal.milestone_ahead(sp.stage, 'available') AND sp.anchor_at IS NOT NULL
        AND sp.reached_at < p_as_of
        AND least(sp.left_at, st.released_at, st.cancelled_at,
@@ -535,12 +674,12 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, e.week_part, e.level, e.sample_size,
-           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p50_s, a.now_c + 60), a.rate, a.cum)) END,
-           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p90_s, a.now_c + 60), a.rate, a.cum)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p50_s, a.now_c + 60), a.rate, a.cum, a.calendar)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p90_s, a.now_c + 60), a.rate, a.cum, a.calendar)) END,
            ok, e.elapsed_s, st.window_days
-      FROM (SELECT x.rate, x.cum, x.anchor_c, x.now_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
-              FROM (SELECT c.rate, c.cum, portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
-                           portal.clock_hours(h.now_h, c.rate, c.cum) AS now_c
+      FROM (SELECT x.rate, x.cum, x.calendar, x.anchor_c, x.now_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
+              FROM (SELECT c.rate, c.cum, c.calendar, portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
+                           portal.clock_hours(h.now_h, c.rate, c.cum, c.calendar) AS now_c
                       FROM portal.clock_for(p_milestone, s.modality, s.priority) c
                      CROSS JOIN (SELECT portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS anchor_h,
                                         portal.week_hours(p_now) AS now_h
@@ -575,10 +714,14 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, 'any'::text, e.level, e.sample_size,
-           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', a.mark + make_interval(secs => e.p50_s)) END,
-           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', a.mark + make_interval(secs => e.p90_s)) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute',
+                                        portal.calendar_shift(a.mark, a.mark + make_interval(secs => e.p50_s),
+                                                              k.rate, k.cum, k.calendar)) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute',
+                                        portal.calendar_shift(a.mark, a.mark + make_interval(secs => e.p90_s),
+                                                              k.rate, k.cum, k.calendar)) END,
            e.ok, CASE WHEN e.rank < 2 THEN e.wait_s END, st.window_days
-      FROM (SELECT date_trunc('hour', p_now) AS mark, portal.hour_of_week(p_now) AS how,
+      FROM (SELECT date_trunc('hour', p_now) AS mark, portal.model_hour_of_week(p_now) AS how,
                    portal.estimate_wait_bucket(extract(epoch FROM p_now - coalesce(portal.stage_anchor(s, s.stage),
                                                                                     s.created_at))) AS wait_s
             OFFSET 0) a   -- computed once, not once per probe
@@ -599,6 +742,7 @@ LANGUAGE sql STABLE AS $$
                        AND t.wait_s = portal.estimate_wait_band(a.wait_s))) p
             ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
             LIMIT 1) e
+      LEFT JOIN LATERAL portal.clock_for(p_milestone, s.modality, s.priority) k ON true
      CROSS JOIN portal.estimates_state st
      WHERE portal.milestone_ahead(s.stage, p_milestone)
 $$;
@@ -623,9 +767,10 @@ $$;
 -- from the most specific group with enough history, with the clock it is measured on; no row
 -- when none has. A set-returning SQL function of plain values, so the planner inlines it.
 CREATE OR REPLACE FUNCTION portal.entry_p90(p_stage text, p_modality text, p_priority text, p_site text)
-RETURNS TABLE (p90_s double precision, rate double precision[], cum double precision[])
+RETURNS TABLE (p90_s double precision, rate double precision[], cum double precision[],
+               calendar double precision[])
 LANGUAGE sql STABLE AS $$
-    SELECT t.p90_s, k.rate, k.cum
+    SELECT t.p90_s, k.rate, k.cum, k.calendar
       FROM (SELECT CASE WHEN p_stage = 'physician_review' THEN 'available'
                         ELSE 'report_final' END AS milestone) m
      CROSS JOIN LATERAL portal.clock_for(m.milestone, p_modality, p_priority) k
@@ -646,7 +791,7 @@ $$;
 CREATE OR REPLACE FUNCTION portal.study_overdue(s portal.studies, p_now timestamptz DEFAULT now())
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT coalesce((
-        SELECT portal.clock_hours(h.now_h, e.rate, e.cum) - portal.clock_hours(h.anchor_h, e.rate, e.cum)
+        SELECT portal.clock_hours(h.now_h, e.rate, e.cum, e.calendar) - portal.clock_hours(h.anchor_h, e.rate, e.cum, e.calendar)
                > e.p90_s
           FROM portal.entry_p90(s.stage, s.modality, s.priority, s.site) e
          CROSS JOIN (SELECT portal.week_hours(p_now) AS now_h,
@@ -668,8 +813,8 @@ BEGIN
         RAISE EXCEPTION 'window: must be from 1 to 3660 days' USING ERRCODE = 'PT422';
     END IF;
     DELETE FROM portal.estimate_clocks;
-    INSERT INTO portal.estimate_clocks (milestone, modality, priority, events, rate, cum)
-    SELECT c.milestone, c.modality, c.priority, c.events, c.rate, c.cum
+    INSERT INTO portal.estimate_clocks (milestone, modality, priority, events, rate, cum, calendar)
+    SELECT c.milestone, c.modality, c.priority, c.events, c.rate, c.cum, c.calendar
       FROM portal.estimate_clock_rows(now(), p_window) c;
     DELETE FROM portal.turnaround_estimates;
     INSERT INTO portal.turnaround_estimates (modality, priority, site, week_part, level, stage,
@@ -738,14 +883,14 @@ END $$;
 CREATE OR REPLACE FUNCTION portal.overdue_studies(p_now timestamptz)
 RETURNS TABLE (study_id uuid, accession text, stage text) LANGUAGE sql STABLE AS $$
     WITH p AS MATERIALIZED (
-        SELECT k.stage, k.modality, k.priority, k.site, e.p90_s, e.rate, e.cum, c.now_c,
-               portal.clock_at(c.now_c - e.p90_s, e.rate, e.cum) AS due_from
+        SELECT k.stage, k.modality, k.priority, k.site, e.p90_s, e.rate, e.cum, e.calendar, c.now_c,
+               portal.clock_at(c.now_c - e.p90_s, e.rate, e.cum, e.calendar) AS due_from
           FROM (SELECT DISTINCT s.stage, s.modality, s.priority, s.site FROM portal.studies s
                  WHERE s.stage NOT IN ('available', 'cancelled')) k
          CROSS JOIN LATERAL portal.entry_p90(k.stage, k.modality, k.priority, k.site) e
-         CROSS JOIN LATERAL (SELECT portal.clock_time(p_now, e.rate, e.cum) AS now_c) c)
+         CROSS JOIN LATERAL (SELECT portal.clock_time(p_now, e.rate, e.cum, e.calendar) AS now_c) c)
     SELECT i.id, i.accession, i.stage
-      FROM (SELECT s.id, s.accession, s.stage, p.due_from, p.p90_s, p.rate, p.cum, p.now_c,
+      FROM (SELECT s.id, s.accession, s.stage, p.due_from, p.p90_s, p.rate, p.cum, p.calendar, p.now_c,
                    coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS start_at
               FROM p
               JOIN portal.studies s
@@ -754,7 +899,7 @@ RETURNS TABLE (study_id uuid, accession text, stage text) LANGUAGE sql STABLE AS
              WHERE s.stage NOT IN ('available', 'cancelled')) i
      WHERE i.start_at < i.due_from - interval '3 hours'
         OR (i.start_at < i.due_from + interval '3 hours'
-            AND i.now_c - portal.clock_time(i.start_at, i.rate, i.cum) > i.p90_s)
+            AND i.now_c - portal.clock_time(i.start_at, i.rate, i.cum, i.calendar) > i.p90_s)
 $$;
 
 -- In-flight studies past their p90, by stage, for /metrics (a stage without any is absent: the
@@ -787,8 +932,8 @@ BEGIN
     CREATE TEMP TABLE backtest_model ON COMMIT DROP AS
     SELECT d.as_of, r.*
       FROM (SELECT c.as_of,
-                   array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate,
-                                 c.cum)::portal.estimate_clocks) AS clocks
+                   array_agg(ROW(c.milestone, c.modality, c.priority, c.events, c.rate, c.cum,
+                                 c.calendar)::portal.estimate_clocks) AS clocks
               FROM backtest_clocks c WHERE c.milestone = 'report_final' GROUP BY c.as_of) d
      CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p_window, d.clocks, p_rungs) r
      WHERE r.milestone = 'report_final';
@@ -812,12 +957,12 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.backtest_scored;
     CREATE TEMP TABLE backtest_scored ON COMMIT DROP AS
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at, e.ok,
-           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum)) AS p50_at,
-           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum)) AS p90_at
+           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
+           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at
       FROM backtest_questions q
      CROSS JOIN LATERAL (
-           SELECT c.rate, c.cum, portal.clock_time(q.anchor_at, c.rate, c.cum) AS anchor_c,
-                  portal.clock_time(q.asked_at, c.rate, c.cum) AS asked_c
+           SELECT c.rate, c.cum, c.calendar, portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar) AS anchor_c,
+                  portal.clock_time(q.asked_at, c.rate, c.cum, c.calendar) AS asked_c
              FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
              JOIN backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
               AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
@@ -835,12 +980,14 @@ BEGIN
     UNION ALL
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at,
            e.sample_size >= portal.estimate_min_samples() AND e.p90_s < 1e8,
-           greatest(q.asked_at + interval '1 minute', a.mark + make_interval(secs => e.p50_s)),
-           greatest(q.asked_at + interval '1 minute', a.mark + make_interval(secs => e.p90_s))
+           greatest(q.asked_at + interval '1 minute',
+                    portal.calendar_shift(a.mark, a.mark + make_interval(secs => e.p50_s), k.rate, k.cum, k.calendar)),
+           greatest(q.asked_at + interval '1 minute',
+                    portal.calendar_shift(a.mark, a.mark + make_interval(secs => e.p90_s), k.rate, k.cum, k.calendar))
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT date_trunc('day', q.asked_at) AS as_of, date_trunc('hour', q.asked_at) AS mark,
-                  portal.hour_of_week(q.asked_at) AS how,
+                  portal.model_hour_of_week(q.asked_at) AS how,
                   portal.estimate_wait_bucket(extract(epoch FROM q.asked_at - q.anchor_at)) AS wait_s
            OFFSET 0) a
      CROSS JOIN LATERAL (
@@ -861,6 +1008,12 @@ BEGIN
                        AND b.how = a.how AND b.wait_s = portal.estimate_wait_band(a.wait_s))) p
             ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
             LIMIT 1) e
+      LEFT JOIN LATERAL (   -- the study's clock, as portal.clock_for
+           SELECT c.rate, c.cum, c.calendar
+             FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+             JOIN backtest_clocks c ON c.as_of = a.as_of AND c.milestone = q.ms
+              AND c.modality = kk.modality AND c.priority = kk.priority
+            ORDER BY kk.rank LIMIT 1) k ON true
      WHERE q.ms = 'available';
 END $$;
 

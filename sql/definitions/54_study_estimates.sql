@@ -44,11 +44,11 @@ LANGUAGE sql STABLE AS $$
       FROM (VALUES (1)) one
       LEFT JOIN LATERAL (
             SELECT portal.clock_at(a.anchor_c + (SELECT min(l.rung) FROM unnest(portal.estimate_ladder()) l (rung)
-                                                  WHERE l.rung > a.rung), a.rate, a.cum) AS rung_at,
-                   portal.clock_at(portal.clock_time(p_p50_at, a.rate, a.cum) - 60, a.rate, a.cum) AS clamp_at
-              FROM (SELECT x.rate, x.cum, x.anchor_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
-                      FROM (SELECT c.rate, c.cum, portal.clock_hours(h.anchor_h, c.rate, c.cum) AS anchor_c,
-                                   portal.clock_hours(h.now_h, c.rate, c.cum) AS now_c
+                                                  WHERE l.rung > a.rung), a.rate, a.cum, a.calendar) AS rung_at,
+                   portal.clock_at(portal.clock_time(p_p50_at, a.rate, a.cum, a.calendar) - 60, a.rate, a.cum, a.calendar) AS clamp_at
+              FROM (SELECT x.rate, x.cum, x.calendar, x.anchor_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
+                      FROM (SELECT c.rate, c.cum, c.calendar, portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
+                                   portal.clock_hours(h.now_h, c.rate, c.cum, c.calendar) AS now_c
                               FROM portal.clock_for(p_milestone, s.modality, s.priority) c
                              CROSS JOIN (SELECT portal.week_hours(coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS anchor_h,
                                                 portal.week_hours(p_now) AS now_h

@@ -287,3 +287,60 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
                                                p_actor_role, p_actor_id, true, p_request_id,
                                                p_client_addr);
 $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The site's closed days (public holidays), which the estimates read (50_estimates.sql)
+-- ---------------------------------------------------------------------------------------------
+
+-- The estimates' clocks carry the calendar (portal.clock_calendar): after a change they get it at
+-- once, and the model's stamp moves, so that every estimate kept for a page is computed again
+-- (54_study_estimates.sql) instead of waiting for the next refresh.
+CREATE OR REPLACE FUNCTION portal.closed_days_changed() RETURNS void
+LANGUAGE sql AS $$
+    UPDATE portal.estimate_clocks c
+       SET calendar = portal.clock_calendar(c.rate, c.cum,
+                                            (st.refreshed_at - make_interval(days => st.window_days + 60))::date)
+      FROM portal.estimates_state st;
+    UPDATE portal.estimates_state SET refreshed_at = greatest(now(), refreshed_at + interval '1 microsecond');
+$$;
+
+-- Marks a day closed (or changes its note). Audited with before and after.
+CREATE OR REPLACE FUNCTION portal.set_closed_day(
+    p_day date, p_note text, p_actor_role text, p_actor_id text, p_request_id text, p_client_addr text)
+RETURNS portal.site_closed_days LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before text;
+    v portal.site_closed_days;
+BEGIN
+    SELECT note INTO v_before FROM portal.site_closed_days WHERE day = p_day FOR UPDATE;
+    INSERT INTO portal.site_closed_days (day, note, added_by) VALUES (p_day, p_note, p_actor_id)
+    ON CONFLICT (day) DO UPDATE SET note = excluded.note
+    RETURNING * INTO v;
+    PERFORM portal.closed_days_changed();
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, 'closed_day.set',
+            jsonb_build_object('day', p_day,
+                               'before', CASE WHEN v_before IS NOT NULL THEN jsonb_build_object('note', v_before) END,
+                               'after', jsonb_build_object('note', p_note)),
+            p_client_addr, p_request_id);
+    RETURN v;
+END $$;
+
+-- Opens a closed day again: false when it was not closed. Audited.
+CREATE OR REPLACE FUNCTION portal.remove_closed_day(
+    p_day date, p_actor_role text, p_actor_id text, p_request_id text, p_client_addr text)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before text;
+BEGIN
+    DELETE FROM portal.site_closed_days WHERE day = p_day RETURNING note INTO v_before;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM portal.closed_days_changed();
+    INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
+    VALUES (p_actor_role, p_actor_id, 'closed_day.remove',
+            jsonb_build_object('day', p_day, 'before', jsonb_build_object('note', v_before), 'after', NULL),
+            p_client_addr, p_request_id);
+    RETURN true;
+END $$;

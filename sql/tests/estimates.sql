@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(43);
+SELECT plan(52);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -39,24 +39,54 @@ SELECT array_fill(1::float8, ARRAY[168]) AS flat_rate,
           FROM generate_series(0, 167) h) w;
 SELECT is(portal.hour_of_week(timestamptz '2026-11-16 10:30+00'), 10, 'Monday 10:30 is hour 10 of the week');
 SELECT is(portal.hour_of_week(timestamptz '2026-11-22 23:59+00'), 167, 'Sunday 23:59 is hour 167');
-SELECT is((SELECT portal.clock_time(timestamptz '2026-11-20 17:00+00', flat_rate, flat_cum)
-                  - portal.clock_time(timestamptz '2026-11-16 09:15+00', flat_rate, flat_cum) FROM clk),
+SELECT is((SELECT portal.clock_time(timestamptz '2026-11-20 17:00+00', flat_rate, flat_cum, '{}')
+                  - portal.clock_time(timestamptz '2026-11-16 09:15+00', flat_rate, flat_cum, '{}') FROM clk),
           extract(epoch FROM timestamptz '2026-11-20 17:00+00' - timestamptz '2026-11-16 09:15+00')::float8,
           'a flat clock counts plain seconds');
-SELECT is((SELECT portal.clock_at(portal.clock_time(timestamptz '2026-11-18 03:07:30+00', flat_rate, flat_cum),
-                                  flat_rate, flat_cum) FROM clk),
+SELECT is((SELECT portal.clock_at(portal.clock_time(timestamptz '2026-11-18 03:07:30+00', flat_rate, flat_cum, '{}'),
+                                  flat_rate, flat_cum, '{}') FROM clk),
           timestamptz '2026-11-18 03:07:30+00', 'clock_at undoes clock_time');
-SELECT is((SELECT portal.clock_time(timestamptz '2026-11-23 08:00+00', work_rate, work_cum)
-                  - portal.clock_time(timestamptz '2026-11-20 18:00+00', work_rate, work_cum) FROM clk),
+SELECT is((SELECT portal.clock_time(timestamptz '2026-11-23 08:00+00', work_rate, work_cum, '{}')
+                  - portal.clock_time(timestamptz '2026-11-20 18:00+00', work_rate, work_cum, '{}') FROM clk),
           0::float8, 'a weekday clock stands still from Friday 18:00 to Monday 08:00');
 -- Five clock hours from Friday 17:00: 168/50 in the last working hour, the rest on Monday.
-SELECT is((SELECT date_trunc('second', portal.clock_at(portal.clock_time(timestamptz '2026-11-20 17:00+00', work_rate, work_cum)
-                                                       + 5 * 3600, work_rate, work_cum)) FROM clk),
+SELECT is((SELECT date_trunc('second', portal.clock_at(portal.clock_time(timestamptz '2026-11-20 17:00+00', work_rate, work_cum, '{}')
+                                                       + 5 * 3600, work_rate, work_cum, '{}')) FROM clk),
           date_trunc('second', timestamptz '2026-11-23 08:00+00' + (5 - 168.0 / 50) / (168.0 / 50) * interval '1 hour'),
           'a wait that runs past Friday evening resumes on Monday morning');
 
+-- The site's calendar: Monday 2030-01-07 closed. On the weekday clock (nobody works on Sunday) the
+-- closed Monday stands still; on the flat one a Sunday counts as much as a Monday, so nothing moves.
+INSERT INTO portal.site_closed_days (day, note, added_by) VALUES ('2030-01-07', 'New Year holiday', 'fixture');
+CREATE TEMP TABLE cal AS
+SELECT portal.clock_calendar(work_rate, work_cum, '2029-12-01') AS work_cal,
+       portal.clock_calendar(flat_rate, flat_cum, '2029-12-01') AS flat_cal FROM clk;
+SELECT is((SELECT cardinality(work_cal) FROM cal), 3, 'a calendar holds three numbers per closed day');
+SELECT is((SELECT portal.clock_time(timestamptz '2030-01-08 08:00+00', work_rate, work_cum, work_cal)
+                  - portal.clock_time(timestamptz '2030-01-04 18:00+00', work_rate, work_cum, work_cal) FROM clk, cal),
+          0::float8, 'a weekday clock stands still from Friday 18:00 to Tuesday 08:00 when Monday is closed');
+SELECT is((SELECT date_trunc('second', portal.clock_at(portal.clock_time(timestamptz '2030-01-04 17:00+00', work_rate, work_cum, work_cal)
+                                                       + 5 * 3600, work_rate, work_cum, work_cal)) FROM clk, cal),
+          date_trunc('second', timestamptz '2030-01-08 08:00+00' + (5 - 168.0 / 50) / (168.0 / 50) * interval '1 hour'),
+          'a wait that runs past Friday evening resumes on Tuesday morning when Monday is closed');
+SELECT is((SELECT date_trunc('second', portal.clock_at(portal.clock_time(timestamptz '2030-01-09 10:30+00', work_rate, work_cum, work_cal),
+                                                       work_rate, work_cum, work_cal)) FROM clk, cal),
+          timestamptz '2030-01-09 10:30+00', 'clock_at undoes clock_time after a closed day');
+SELECT is((SELECT portal.clock_time(timestamptz '2030-01-08 12:00+00', flat_rate, flat_cum, flat_cal)
+                  - portal.clock_time(timestamptz '2030-01-05 12:00+00', flat_rate, flat_cum, flat_cal) FROM clk, cal),
+          3 * 86400::float8, 'on a clock that runs alike every day a closed day changes nothing');
+SELECT is((SELECT date_trunc('second', portal.calendar_shift(timestamptz '2030-01-04 17:00+00', timestamptz '2030-01-07 09:00+00',
+                                                             work_rate, work_cum, work_cal)) FROM clk, cal),
+          timestamptz '2030-01-08 09:00+00', 'a release the history puts on Monday 09:00 moves to Tuesday 09:00');
+SELECT is(portal.model_hour_of_week(timestamptz '2030-01-07 10:30+00'), 154,
+          'the models take 10:30 on a closed Monday for 10:30 on a Sunday');
+SELECT is(portal.model_hour_of_week(timestamptz '2030-01-14 10:30+00'), 10, 'and an open Monday for itself');
+
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'refresh_estimates builds rows');
 SELECT is((SELECT samples FROM portal.estimates_state), 90::bigint, 'the state counts 90 samples');
+SELECT is((SELECT count(*) FROM portal.estimate_clocks WHERE cardinality(calendar) <> 3), 0::bigint,
+          'every clock the refresh learns carries the closed day ahead');
+DELETE FROM portal.site_closed_days WHERE day = '2030-01-07';
 SELECT results_eq(
     $$SELECT modality, priority FROM portal.estimate_clocks WHERE milestone = 'report_final' ORDER BY 1, 2$$,
     $$VALUES ('*', '*'), ('CT', '*'), ('CT', 'routine'), ('US', '*'), ('US', 'routine')$$,
@@ -84,7 +114,7 @@ SELECT results_eq(
          AND priority = 'routine' AND site = 'main' AND week_part = 'any'$$,
     $$SELECT count(*)::integer, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 3),
              round(((array_agg(d ORDER BY d))[least(count(*), ceil(0.9 * (count(*) + 1)))::integer])::numeric, 3)
-        FROM (SELECT portal.clock_time(s.final_at, c.rate, c.cum) - portal.clock_time(s.read_started_at, c.rate, c.cum) AS d
+        FROM (SELECT portal.clock_time(s.final_at, c.rate, c.cum, c.calendar) - portal.clock_time(s.read_started_at, c.rate, c.cum, c.calendar) AS d
                 FROM portal.studies s, portal.estimate_clocks c
                WHERE s.accession LIKE 'EST-MAIN-%' AND c.milestone = 'report_final'
                  AND c.modality = 'CT' AND c.priority = 'routine') x$$,
@@ -119,7 +149,7 @@ SELECT is((pg_temp.live('main', 'CT', interval '5 minutes')).stage, 'reading', '
 -- A study just in reading: the site group's p50, carried forward on the clock from its start.
 SELECT results_eq(
     $$SELECT e.level, e.sample_size, e.enough,
-             e.p50_at = greatest(now(), portal.clock_at(portal.clock_time(s.read_started_at, c.rate, c.cum) + t.p50_s, c.rate, c.cum))
+             e.p50_at = greatest(now(), portal.clock_at(portal.clock_time(s.read_started_at, c.rate, c.cum, c.calendar) + t.p50_s, c.rate, c.cum, c.calendar))
         FROM (SELECT (pg_temp.live('main', 'CT', interval '5 minutes')).*) s
        CROSS JOIN LATERAL portal.estimate_lookup(s, 'report_final') e,
              portal.estimate_clocks c, portal.turnaround_estimates t
@@ -165,21 +195,21 @@ SELECT is_empty(
 -- Overdue: past the p90 on entry, measured on the clock. A study whose start lies one clock
 -- minute more (less) than that p90 before now is (is not) overdue.
 CREATE TEMP TABLE p90 AS
-SELECT t.p90_s, c.rate, c.cum FROM portal.turnaround_estimates t, portal.estimate_clocks c
+SELECT t.p90_s, c.rate, c.cum, c.calendar FROM portal.turnaround_estimates t, portal.estimate_clocks c
  WHERE t.stage = 'reading' AND t.milestone = 'report_final' AND t.elapsed_s = 0 AND t.modality = 'CT'
    AND t.priority = 'routine' AND t.site = 'main' AND c.milestone = 'report_final'
    AND c.modality = 'CT' AND c.priority = 'routine';
 SELECT ok(portal.study_overdue(pg_temp.live('main', 'CT',
-          (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum) - p90_s - 60, rate, cum) FROM p90))),
+          (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum, calendar) - p90_s - 60, rate, cum, calendar) FROM p90))),
           'a clock minute past the entry p90: overdue');
 SELECT ok(NOT portal.study_overdue(pg_temp.live('main', 'CT',
-          (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum) - p90_s + 60, rate, cum) FROM p90))),
+          (SELECT now() - portal.clock_at(portal.clock_time(now(), rate, cum, calendar) - p90_s + 60, rate, cum, calendar) FROM p90))),
           'a clock minute before the entry p90: not overdue');
 -- The set the task counts and the staff are told about (portal.overdue_studies, one comparison per
 -- study against each group's last on-time start) is exactly the studies study_overdue finds
 -- overdue: three groups, starts from two clock hours before to two after the boundary.
 SELECT count(*) FROM (SELECT pg_temp.live('main', x.m,
-           now() - portal.clock_at(portal.clock_time(now(), e.rate, e.cum) - e.p90_s + d, e.rate, e.cum))
+           now() - portal.clock_at(portal.clock_time(now(), e.rate, e.cum, e.calendar) - e.p90_s + d, e.rate, e.cum, e.calendar))
       FROM (VALUES ('CT'), ('US'), ('MR')) x (m)
      CROSS JOIN LATERAL portal.entry_p90('reading', x.m, 'routine', 'main') e
      CROSS JOIN generate_series(-7200, 7200, 900) d
@@ -198,7 +228,7 @@ SELECT is_empty(
 -- 00:00 EDT to 02:55 EST, on both sides of it.
 SELECT set_config('portal.site_timezone', 'America/New_York', true);
 CREATE TEMP TABLE dst AS
-SELECT portal.clock_at(portal.clock_time('2026-11-01 05:30+00', e.rate, e.cum) + e.p90_s, e.rate, e.cum) AS at
+SELECT portal.clock_at(portal.clock_time('2026-11-01 05:30+00', e.rate, e.cum, e.calendar) + e.p90_s, e.rate, e.cum, e.calendar) AS at
   FROM portal.entry_p90('reading', 'CT', 'routine', 'main') e;
 SELECT count(*) FROM (SELECT pg_temp.live('main', 'CT', now() - ('2026-11-01 04:00+00'::timestamptz + make_interval(mins => 5 * i)))
                         FROM generate_series(0, 47) i) f \gset

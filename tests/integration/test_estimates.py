@@ -159,6 +159,71 @@ def test_long_wait_gets_conditional_estimate_or_too_few(ctx):
         s.stop()
 
 
+def test_closed_days_kept_by_admins_move_estimates(ctx):
+    """The site's calendar (docs/estimates.md, "Closed days"): an admin marks the coming week
+    closed; the clocks take it at once, the kept estimates are computed again and the report's
+    time moves no earlier (later when it lay in the closed days); opening the days again restores
+    the answer. Audited; bad input names the field."""
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
+    admin = harness.Server.token("admin", "ann")
+    try:
+        a = ingest(s, ["ordered", "arrived", "exam_started", "exam_completed"], "EST-ACC-CAL",
+                   "EST-MRN-CAL", now() - datetime.timedelta(minutes=20))
+        tok = s.token("patient", a["patient_id"])
+
+        def report_estimate():
+            body = s.request("GET", "/api/v1/patient/studies/" + a["study_id"], token=tok).json()
+            est = {e["milestone"]: e for e in body["estimates"]}["report_final"]
+            live = c.sql("SELECT to_char(e.p90_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                         "FROM portal.studies s CROSS JOIN LATERAL portal.estimate_lookup(s, 'report_final') e "
+                         "WHERE s.accession = 'EST-ACC-CAL'")[0][0]
+            assert abs((parse(est["p90_at"]) - parse(live)).total_seconds()) <= 1, (est, live)
+            return parse(est["p90_at"])
+
+        before = report_estimate()
+        stamp = c.sql("SELECT refreshed_at FROM portal.estimates_state")[0][0]
+        tomorrow = (now() + datetime.timedelta(days=1)).date()
+        days = [(tomorrow + datetime.timedelta(days=i)).isoformat() for i in range(7)]
+        for d in days:
+            r = s.request("PUT", "/api/v1/admin/closed-days", token=admin,
+                          body={"day": d, "note": "Test closure"})
+            assert r.status == 200, r
+            assert r.json()["day"] == d and r.json()["note"] == "Test closure" \
+                and r.json()["added_by"] == "ann", r.json()
+        listed = s.request("GET", "/api/v1/admin/closed-days", token=admin).json()["closed_days"]
+        assert [e["day"] for e in listed if e["day"] in days] == days, listed
+        assert c.sql("SELECT count(*) FROM portal.estimate_clocks WHERE cardinality(calendar) <> 21") == [["0"]]
+        assert c.sql("SELECT refreshed_at FROM portal.estimates_state")[0][0] != stamp, \
+            "the model's stamp moves, so kept estimates are computed again"
+        after = report_estimate()
+        assert after >= before, (before, after)
+        midnight = datetime.datetime.combine(tomorrow, datetime.time(), datetime.timezone.utc)
+        if before > midnight:
+            assert after > before + datetime.timedelta(hours=1), (before, after)
+        actions = c.sql("SELECT action, actor_id, detail ->> 'day' FROM portal.audit_log "
+                        "WHERE action LIKE 'closed_day.%%' AND detail ->> 'day' = '%s'" % days[0])
+        assert actions == [["closed_day.set", "ann", days[0]]], actions
+
+        bad = s.request("PUT", "/api/v1/admin/closed-days", token=admin, body={"day": "2026-02-30"})
+        assert bad.status == 422 and "day" in bad.body, bad
+        long_note = s.request("PUT", "/api/v1/admin/closed-days", token=admin,
+                              body={"day": days[0], "note": "x" * 201})
+        assert long_note.status == 422 and "note" in long_note.body, long_note
+        assert s.request("DELETE", "/api/v1/admin/closed-days/not-a-day", token=admin).status == 422
+        assert s.request("GET", "/api/v1/admin/closed-days",
+                         token=harness.Server.token("staff", "desk-1")).status == 403
+
+        for d in days:
+            r = s.request("DELETE", "/api/v1/admin/closed-days/" + d, token=admin)
+            assert r.status == 200 and r.json() == {"day": d, "closed": False}, r
+        assert s.request("DELETE", "/api/v1/admin/closed-days/" + days[0], token=admin).status == 404
+        assert c.sql("SELECT count(*) FROM portal.estimate_clocks WHERE cardinality(calendar) <> 0") == [["0"]]
+        assert abs((report_estimate() - before).total_seconds()) <= 1
+    finally:
+        s.stop()
+
+
 def test_overdue_in_worklist_and_metrics(ctx):
     c = cluster()
     s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})

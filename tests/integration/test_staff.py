@@ -26,6 +26,9 @@ ADMIN_PATHS = [("GET", "/api/v1/admin/holds", None), ("GET", "/api/v1/admin/noti
                ("GET", "/api/v1/admin/physicians", None),
                ("POST", "/api/v1/admin/physician-invitations", {"physician_id": PHYSICIAN}),
                ("PUT", "/api/v1/admin/physician-status", {"physician_id": PHYSICIAN, "disabled": True}),
+               ("GET", "/api/v1/admin/closed-days", None),
+               ("PUT", "/api/v1/admin/closed-days", {"day": "2030-01-07"}),
+               ("DELETE", "/api/v1/admin/closed-days/2030-01-07", None),
                ("GET", "/api/v1/admin/overdue", None), ("GET", "/api/v1/admin/config", None)]
 
 

@@ -185,7 +185,7 @@ class Code:
         s |= {int(x) for x in re.findall(r"req_(?:problem|json|raw)\(\s*\w+\s*,\s*(\d{3})\b", text)}
         for a, b in re.findall(r"\?\s*(\d{3})\s*:\s*(\d{3})", text):
             s |= {int(a), int(b)}
-        if re.search(r"\bv_\w+\(", text):
+        if re.search(r"\bv_\w+\(|\breq_invalid\(", text):
             s.add(422)
         if re.search(r"\b(req_run|db_exec\w*|req_defer)\(", text):
             s.add(503)
