@@ -20,7 +20,8 @@
  * (a Monday backlog); nights: a night shift reads CT and XR, the rest waits for the morning;
  * backlog: the routine queue grows to four times over the last month; holiday: a Monday two weeks
  * ago nobody reads or releases; doubling: twice the volume from 45 days ago, queues half as long
- * again. The estimates are never told which. */
+ * again. The estimates are never told which; the holiday's closed Monday is entered in the site's
+ * calendar (portal.site_closed_days), as a site enters its public holidays. */
 const char *const history_shapes[] = {"default", "clock",   "weekday",  "nights",
                                       "backlog", "holiday", "doubling", NULL};
 

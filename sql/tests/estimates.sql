@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(52);
+SELECT plan(53);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -75,12 +75,15 @@ SELECT is((SELECT date_trunc('second', portal.clock_at(portal.clock_time(timesta
 SELECT is((SELECT portal.clock_time(timestamptz '2030-01-08 12:00+00', flat_rate, flat_cum, flat_cal)
                   - portal.clock_time(timestamptz '2030-01-05 12:00+00', flat_rate, flat_cum, flat_cal) FROM clk, cal),
           3 * 86400::float8, 'on a clock that runs alike every day a closed day changes nothing');
-SELECT is((SELECT date_trunc('second', portal.calendar_shift(timestamptz '2030-01-04 17:00+00', timestamptz '2030-01-07 09:00+00',
-                                                             work_rate, work_cum, work_cal)) FROM clk, cal),
+SELECT is((SELECT date_trunc('second', portal.calendar_release(timestamptz '2030-01-04 17:00+00', timestamptz '2030-01-07 09:00+00',
+                                                               work_rate, work_cum, work_cal)) FROM clk, cal),
           timestamptz '2030-01-08 09:00+00', 'a release the history puts on Monday 09:00 moves to Tuesday 09:00');
-SELECT is(portal.model_hour_of_week(timestamptz '2030-01-07 10:30+00'), 154,
+SELECT is((SELECT portal.calendar_release(timestamptz '2030-01-04 17:00+00', timestamptz '2030-01-08 10:00+00',
+                                          work_rate, work_cum, work_cal) FROM clk, cal),
+          timestamptz '2030-01-08 10:00+00', 'one it puts on Tuesday stays there');
+SELECT is((SELECT how FROM portal.model_hour(timestamptz '2030-01-07 10:30+00')), 154,
           'the models take 10:30 on a closed Monday for 10:30 on a Sunday');
-SELECT is(portal.model_hour_of_week(timestamptz '2030-01-14 10:30+00'), 10, 'and an open Monday for itself');
+SELECT is((SELECT how FROM portal.model_hour(timestamptz '2030-01-14 10:30+00')), 10, 'and an open Monday for itself');
 
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'refresh_estimates builds rows');
 SELECT is((SELECT samples FROM portal.estimates_state), 90::bigint, 'the state counts 90 samples');
