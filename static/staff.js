@@ -613,11 +613,54 @@ async function loadOperations() {
       notes.messages.map((m) => [m.kind, m.channel, m.audience, m.state, String(m.attempts), m.failure || '—']),
       'Newest first, without contents')
     : el('p', null, 'No failed or waiting notification.'));
+  await loadClosedDays();
   const config = await api('GET', '/api/v1/admin/config');
   document.getElementById('config-table').replaceChildren(table(['Setting', 'Value'],
     config.settings.map((s) => [s.name, s.value == null ? '(none)' : s.value]),
     'Secrets are shown only as set; change settings in the server environment.'));
 }
+
+async function loadClosedDays() {
+  const { closed_days: days } = await api('GET', '/api/v1/admin/closed-days');
+  document.getElementById('closed-table').replaceChildren(days.length
+    ? table(['Day', 'Note', 'Added by', ''],
+      days.map((d) => [formatDate(`${d.day}T12:00:00Z`), d.note || '—', d.added_by,
+        actionButton('Open again', () => openDay(d))]),
+      'From a year ago on')
+    : el('p', null, 'No closed day is entered.'));
+}
+
+async function openDay(d) {
+  clearMessages();
+  try {
+    await api('DELETE', `/api/v1/admin/closed-days/${d.day}`);
+    await loadClosedDays();
+    announce(`${formatDate(`${d.day}T12:00:00Z`)} is a working day again.`);
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+document.getElementById('closed-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearMessages();
+  const day = document.getElementById('closed-day');
+  if (!day.value) {
+    day.setAttribute('aria-invalid', 'true');
+    showError('Please enter the day.');
+    day.focus();
+    return;
+  }
+  day.removeAttribute('aria-invalid');
+  try {
+    const note = document.getElementById('closed-note').value.trim();
+    await api('PUT', '/api/v1/admin/closed-days', note ? { day: day.value, note } : { day: day.value });
+    await loadClosedDays();
+    announce(`${formatDate(`${day.value}T12:00:00Z`)} is marked closed; estimates now count it.`);
+  } catch (err) {
+    handleError(err);
+  }
+});
 
 document.getElementById('holds-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

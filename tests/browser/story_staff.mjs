@@ -395,9 +395,26 @@ async function main() {
     await shoot(admin, '09-operations');
   });
 
+  await step('the admin enters a public holiday, which the estimates then count, and opens it again', async () => {
+    await admin.getByRole('button', { name: 'Mark closed' }).click();
+    await admin.getByRole('alert').filter({ hasText: 'Please enter the day.' }).waitFor();
+    await admin.getByLabel('Day', { exact: true }).fill('2030-01-07');
+    await admin.getByLabel('Note (optional)').fill('New Year holiday');
+    await admin.getByRole('button', { name: 'Mark closed' }).click();
+    await admin.getByRole('status').filter({ hasText: 'is marked closed; estimates now count it.' }).waitFor();
+    const row = admin.locator('#closed-table tr', { hasText: 'New Year holiday' });
+    await row.waitFor();
+    check((await row.innerText()).includes('2030'), `the closed day is listed: ${await row.innerText()}`);
+    await axe(admin, 'closed days');
+    await row.getByRole('button', { name: 'Open again' }).click();
+    await admin.getByRole('status').filter({ hasText: 'is a working day again.' }).waitFor();
+    await admin.locator('#closed-table', { hasText: 'No closed day is entered.' }).waitFor();
+  });
+
   await step('every step is in the audit log, and no staff answer carried report text', async () => {
     const log = audit();
     for (const want of ['operator cli staff.add', 'admin ann.admin login.success', 'admin ann.admin physician.invite',
+      'admin ann.admin closed_day.set', 'admin ann.admin closed_day.remove',
       `physician ${PHYSICIAN} physician.password_set`, `physician ${PHYSICIAN} login.success`,
       'staff dan.desk login.success', 'staff dan.desk patient.search', 'staff dan.desk patient.contact',
       'staff dan.desk access_code.issue', 'staff dan.desk proxy.code', 'staff dan.desk proxy.grant',
