@@ -15,6 +15,15 @@
 
 #define CLOSED_DAY_NOTE_MAX 200
 
+/* Characters, as the table's check and the form count them: UTF-8 continuation bytes are not. */
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static json_t *closed_day_json(PGresult *res, int i)
 {
     json_t *e = json_pack("{s:s, s:s, s:s}", "day", db_value(res, i, "day"), "note",
@@ -51,8 +60,8 @@ int h_admin_closed_day_put(struct req *rq)
     json_t *n = json_object_get(rq->in, "note");
     if (n && !json_is_string(n))
         v_fail(&v, "", "note", "must be a string");
-    else if (n && strlen(json_string_value(n)) > CLOSED_DAY_NOTE_MAX)
-        v_fail(&v, "", "note", "must be at most 200 bytes");
+    else if (n && utf8_length(json_string_value(n)) > CLOSED_DAY_NOTE_MAX)
+        v_fail(&v, "", "note", "must be at most 200 characters");
     else if (n)
         note = json_string_value(n);
     if (v.errors.count)

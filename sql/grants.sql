@@ -238,6 +238,8 @@ GRANT EXECUTE ON FUNCTION
     portal.clock_hours(double precision, double precision[], double precision[], double precision[]),
     portal.clock_time(timestamptz, double precision[], double precision[], double precision[]),
     portal.clock_at(double precision, double precision[], double precision[], double precision[]),
+    portal.release_times(timestamptz, double precision, double precision, double precision[],
+                         double precision[], double precision[]),
     portal.calendar_release(timestamptz, timestamptz, double precision[], double precision[],
                           double precision[]),
     portal.clock_for(text, text, text),

@@ -620,11 +620,17 @@ async function loadOperations() {
     'Secrets are shown only as set; change settings in the server environment.'));
 }
 
+// A calendar day as the staff's language writes it, the same day in every browser's zone.
+function dayText(day) {
+  return new Date(`${day}T12:00:00Z`).toLocaleDateString(document.documentElement.lang || 'en',
+    { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
 async function loadClosedDays() {
   const { closed_days: days } = await api('GET', '/api/v1/admin/closed-days');
   document.getElementById('closed-table').replaceChildren(days.length
     ? table(['Day', 'Note', 'Added by', ''],
-      days.map((d) => [formatDate(`${d.day}T12:00:00Z`), d.note || '—', d.added_by,
+      days.map((d) => [dayText(d.day), d.note || '—', d.added_by,
         actionButton('Open again', () => openDay(d))]),
       'From a year ago on')
     : el('p', null, 'No closed day is entered.'));
@@ -635,7 +641,7 @@ async function openDay(d) {
   try {
     await api('DELETE', `/api/v1/admin/closed-days/${d.day}`);
     await loadClosedDays();
-    announce(`${formatDate(`${d.day}T12:00:00Z`)} is a working day again.`);
+    announce(`${dayText(d.day)} is no longer marked closed.`);
   } catch (err) {
     handleError(err);
   }
@@ -656,7 +662,7 @@ document.getElementById('closed-form').addEventListener('submit', async (ev) => 
     const note = document.getElementById('closed-note').value.trim();
     await api('PUT', '/api/v1/admin/closed-days', note ? { day: day.value, note } : { day: day.value });
     await loadClosedDays();
-    announce(`${formatDate(`${day.value}T12:00:00Z`)} is marked closed; estimates now count it.`);
+    announce(`${dayText(day.value)} is marked closed; estimates now count it.`);
   } catch (err) {
     handleError(err);
   }

@@ -330,6 +330,24 @@ BEGIN
     RETURN v_at;
 END $$;
 
+-- The release's p50 and p90 from the hour mark p_mark and the remaining time's quantiles, carried
+-- over the site's closed days (portal.calendar_release). Each is carried on its own, so the p90 is
+-- kept at least the p50 (a p50 on a closed Monday carried to Tuesday 11:00 may pass a p90 history
+-- put on Tuesday 10:00). Without closed days, the mark plus each quantile. A set-returning SQL
+-- function, so the planner inlines it.
+CREATE OR REPLACE FUNCTION portal.release_times(p_mark timestamptz, p_p50_s double precision,
+                                                p_p90_s double precision, p_rate double precision[],
+                                                p_cum double precision[], p_calendar double precision[])
+RETURNS TABLE (p50_at timestamptz, p90_at timestamptz) LANGUAGE sql STABLE AS $$
+    SELECT x.p50_at, greatest(x.p50_at, x.p90_at)
+      FROM (SELECT CASE WHEN coalesce(cardinality(p_calendar), 0) = 0 THEN p_mark + make_interval(secs => p_p50_s)
+                        ELSE portal.calendar_release(p_mark, p_mark + make_interval(secs => p_p50_s),
+                                                     p_rate, p_cum, p_calendar) END AS p50_at,
+                   CASE WHEN coalesce(cardinality(p_calendar), 0) = 0 THEN p_mark + make_interval(secs => p_p90_s)
+                        ELSE portal.calendar_release(p_mark, p_mark + make_interval(secs => p_p90_s),
+                                                     p_rate, p_cum, p_calendar) END AS p90_at) x
+$$;
+
 -- The clocks as of p_as_of from the p_window before it. A study is at risk of report_final from
 -- the end of its exam until the report is final, of available from then until the release. For
 -- each group and hour of the week: the milestones reached in that hour (events) and the
@@ -740,12 +758,8 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, 'any'::text, e.level, e.sample_size,
-           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute',
-                                        portal.calendar_release(a.mark, a.mark + make_interval(secs => e.p50_s),
-                                                              k.rate, k.cum, k.calendar)) END,
-           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute',
-                                        portal.calendar_release(a.mark, a.mark + make_interval(secs => e.p90_s),
-                                                              k.rate, k.cum, k.calendar)) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', r.p50_at) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', r.p90_at) END,
            e.ok, CASE WHEN e.rank < 2 THEN e.wait_s END, st.window_days
       FROM (SELECT date_trunc('hour', p_now) AS mark, mh.how,
                    portal.estimate_wait_bucket(extract(epoch FROM p_now - coalesce(portal.stage_anchor(s, s.stage),
@@ -770,6 +784,7 @@ LANGUAGE sql STABLE AS $$
             ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
             LIMIT 1) e
       LEFT JOIN LATERAL portal.clock_for(p_milestone, s.modality, s.priority) k ON true
+     CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
      CROSS JOIN portal.estimates_state st
      WHERE portal.milestone_ahead(s.stage, p_milestone)
 $$;
@@ -1007,10 +1022,8 @@ BEGIN
     UNION ALL
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at,
            e.sample_size >= portal.estimate_min_samples() AND e.p90_s < 1e8,
-           greatest(q.asked_at + interval '1 minute',
-                    portal.calendar_release(a.mark, a.mark + make_interval(secs => e.p50_s), k.rate, k.cum, k.calendar)),
-           greatest(q.asked_at + interval '1 minute',
-                    portal.calendar_release(a.mark, a.mark + make_interval(secs => e.p90_s), k.rate, k.cum, k.calendar))
+           greatest(q.asked_at + interval '1 minute', r.p50_at),
+           greatest(q.asked_at + interval '1 minute', r.p90_at)
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT date_trunc('day', q.asked_at) AS as_of, date_trunc('hour', q.asked_at) AS mark,
@@ -1041,6 +1054,7 @@ BEGIN
              JOIN backtest_clocks c ON c.as_of = a.as_of AND c.milestone = q.ms
               AND c.modality = kk.modality AND c.priority = kk.priority
             ORDER BY kk.rank LIMIT 1) k ON true
+     CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
      WHERE q.ms = 'available';
 END $$;
 

@@ -293,18 +293,27 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 
 -- The estimates' clocks carry the calendar (portal.clock_calendar): after a change they get it at
--- once, and the model's stamp moves, so that every estimate kept for a page is computed again
--- (54_study_estimates.sql) instead of waiting for the next refresh.
+-- once, and the model's stamp moves by a microsecond, so that every estimate kept for a page is
+-- computed again (54_study_estimates.sql) instead of waiting for the next refresh; the refresh
+-- itself comes when it would have (refresh_estimates_if_due reads the same stamp). The refresh's
+-- lock is taken first: a refresh under way would otherwise replace the clocks with ones computed
+-- before this change was committed.
 CREATE OR REPLACE FUNCTION portal.closed_days_changed() RETURNS void
 LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(7277710004);
     UPDATE portal.estimate_clocks c
        SET calendar = portal.clock_calendar(c.rate, c.cum,
                                             (st.refreshed_at - make_interval(days => st.window_days + 60))::date)
       FROM portal.estimates_state st;
-    UPDATE portal.estimates_state SET refreshed_at = greatest(now(), refreshed_at + interval '1 microsecond');
+    UPDATE portal.estimates_state SET refreshed_at = refreshed_at + interval '1 microsecond';
 $$;
 
--- Marks a day closed (or changes its note). Audited with before and after.
+-- The most closed days kept from a year ago on: each clock keeps its calendar in its row, next to
+-- the rates, and a row holds about 8 kB.
+CREATE OR REPLACE FUNCTION portal.closed_days_max() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 100';
+
+-- Marks a day closed (or changes its note: the estimates are then left as they are). Audited with
+-- the note before and after.
 CREATE OR REPLACE FUNCTION portal.set_closed_day(
     p_day date, p_note text, p_actor_role text, p_actor_id text, p_request_id text, p_client_addr text)
 RETURNS portal.site_closed_days LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -313,10 +322,17 @@ DECLARE
     v portal.site_closed_days;
 BEGIN
     SELECT note INTO v_before FROM portal.site_closed_days WHERE day = p_day FOR UPDATE;
+    IF NOT FOUND AND (SELECT count(*) FROM portal.site_closed_days
+                       WHERE day >= current_date - 366) >= portal.closed_days_max() THEN
+        RAISE EXCEPTION 'day: at most % closed days from a year ago on', portal.closed_days_max()
+              USING ERRCODE = 'PT422';
+    END IF;
     INSERT INTO portal.site_closed_days (day, note, added_by) VALUES (p_day, p_note, p_actor_id)
     ON CONFLICT (day) DO UPDATE SET note = excluded.note
     RETURNING * INTO v;
-    PERFORM portal.closed_days_changed();
+    IF v_before IS NULL THEN
+        PERFORM portal.closed_days_changed();
+    END IF;
     INSERT INTO portal.audit_log (actor_role, actor_id, action, detail, client_addr, request_id)
     VALUES (p_actor_role, p_actor_id, 'closed_day.set',
             jsonb_build_object('day', p_day,

@@ -1,6 +1,6 @@
 -- The site's calendar of closed days (issue 18): public holidays and other days on which the site
--- works as it does on a Sunday (emergencies only). Staff enter them ahead
--- (`/api/v1/staff/closed-days`); the estimates read them so that a study waiting before a closed
+-- works as it does on a Sunday (emergencies only). Administrators enter them ahead
+-- (`/api/v1/admin/closed-days`); the estimates read them so that a study waiting before a closed
 -- Monday is not promised its report on that Monday, and so that the closed Monday in the history
 -- does not teach the reading clock that Mondays are slow. docs/estimates.md explains the model.
 CREATE TABLE portal.site_closed_days (

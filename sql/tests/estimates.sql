@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(53);
+SELECT plan(54);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -81,6 +81,12 @@ SELECT is((SELECT date_trunc('second', portal.calendar_release(timestamptz '2030
 SELECT is((SELECT portal.calendar_release(timestamptz '2030-01-04 17:00+00', timestamptz '2030-01-08 10:00+00',
                                           work_rate, work_cum, work_cal) FROM clk, cal),
           timestamptz '2030-01-08 10:00+00', 'one it puts on Tuesday stays there');
+SELECT is((SELECT r.p90_at FROM clk, cal,
+                  portal.release_times(timestamptz '2030-01-04 17:00+00',
+                                       extract(epoch FROM timestamptz '2030-01-07 11:00+00' - timestamptz '2030-01-04 17:00+00'),
+                                       extract(epoch FROM timestamptz '2030-01-08 10:00+00' - timestamptz '2030-01-04 17:00+00'),
+                                       work_rate, work_cum, work_cal) r),
+          timestamptz '2030-01-08 11:00+00', 'a p50 carried past its p90 takes the p90 along');
 SELECT is((SELECT how FROM portal.model_hour(timestamptz '2030-01-07 10:30+00')), 154,
           'the models take 10:30 on a closed Monday for 10:30 on a Sunday');
 SELECT is((SELECT how FROM portal.model_hour(timestamptz '2030-01-14 10:30+00')), 10, 'and an open Monday for itself');

@@ -99,6 +99,7 @@ SELECT set_eq(
     ('function', 'portal.compliance_holds(timestamp with time zone,timestamp with time zone,text,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.calendar_day(double precision,double precision[],integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.calendar_hours(double precision,double precision[],double precision[],double precision[],integer,integer)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.release_times(timestamp with time zone,double precision,double precision,double precision[],double precision[],double precision[])', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.calendar_release(timestamp with time zone,timestamp with time zone,double precision[],double precision[],double precision[])', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.calendar_week_hours(double precision,double precision[],double precision[],double precision[],integer,integer)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.clock_at(double precision,double precision[],double precision[],double precision[])', '', 'portal_app', 'EXECUTE'),

@@ -404,10 +404,11 @@ async function main() {
     await admin.getByRole('status').filter({ hasText: 'is marked closed; estimates now count it.' }).waitFor();
     const row = admin.locator('#closed-table tr', { hasText: 'New Year holiday' });
     await row.waitFor();
-    check((await row.innerText()).includes('2030'), `the closed day is listed: ${await row.innerText()}`);
+    check((await row.innerText()).includes('Monday 7 January 2030') || (await row.innerText()).includes('Monday, January 7, 2030'),
+      `the closed day is listed: ${await row.innerText()}`);
     await axe(admin, 'closed days');
     await row.getByRole('button', { name: 'Open again' }).click();
-    await admin.getByRole('status').filter({ hasText: 'is a working day again.' }).waitFor();
+    await admin.getByRole('status').filter({ hasText: 'is no longer marked closed.' }).waitFor();
     await admin.locator('#closed-table', { hasText: 'No closed day is entered.' }).waitFor();
   });
 

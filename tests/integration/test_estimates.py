@@ -201,9 +201,15 @@ def test_closed_days_kept_by_admins_move_estimates(ctx):
         midnight = datetime.datetime.combine(tomorrow, datetime.time(), datetime.timezone.utc)
         if before > midnight:
             assert after > before + datetime.timedelta(hours=1), (before, after)
+        stamp = c.sql("SELECT refreshed_at FROM portal.estimates_state")[0][0]
+        renamed = s.request("PUT", "/api/v1/admin/closed-days", token=admin,
+                            body={"day": days[0], "note": "Fête nationale"})
+        assert renamed.status == 200 and renamed.json()["note"] == "Fête nationale", renamed
+        assert c.sql("SELECT refreshed_at FROM portal.estimates_state")[0][0] == stamp, \
+            "a new note changes no estimate"
         actions = c.sql("SELECT action, actor_id, detail ->> 'day' FROM portal.audit_log "
                         "WHERE action LIKE 'closed_day.%%' AND detail ->> 'day' = '%s'" % days[0])
-        assert actions == [["closed_day.set", "ann", days[0]]], actions
+        assert actions == [["closed_day.set", "ann", days[0]]] * 2, actions
 
         bad = s.request("PUT", "/api/v1/admin/closed-days", token=admin, body={"day": "2026-02-30"})
         assert bad.status == 422 and "day" in bad.body, bad
