@@ -226,6 +226,14 @@ RETURNS double precision LANGUAGE sql STABLE AS $$
     SELECT portal.clock_hours(portal.week_hours(p_at), p_rate, p_cum, p_calendar)
 $$;
 
+-- The first closed day a model built as of p_as_of from the p_window before it keeps in its clocks'
+-- calendars: 60 days before the window, so that a sample or a study in flight that started before
+-- the window still has the closed days it waited through.
+CREATE OR REPLACE FUNCTION portal.calendar_from(p_as_of timestamptz, p_window interval) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT (p_as_of - p_window - interval '60 days')::date
+$$;
+
 -- The site's closed days (portal.site_closed_days) as one clock sees them. A closed day runs on
 -- the clock of a Sunday at the same hours (who works on a public holiday works as on a Sunday),
 -- so the clock moves less that day than on its weekday by the difference of the two days' clock
@@ -445,7 +453,7 @@ SET jit = off AS $$
           FROM rates r
         WINDOW w AS (PARTITION BY r.milestone, r.modality, r.priority))
     SELECT r.milestone, r.modality, r.priority, r.events, r.rate, r.cum,
-           portal.clock_calendar(r.rate, r.cum, (p_as_of - p_window - interval '60 days')::date)
+           portal.clock_calendar(r.rate, r.cum, portal.calendar_from(p_as_of, p_window))
       FROM (
     SELECT s.milestone, s.modality, s.priority,
            (SELECT sum(c.e)::integer FROM cells c WHERE c.milestone = s.milestone

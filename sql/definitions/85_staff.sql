@@ -303,7 +303,7 @@ LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(7277710004);
     UPDATE portal.estimate_clocks c
        SET calendar = portal.clock_calendar(c.rate, c.cum,
-                                            (st.refreshed_at - make_interval(days => st.window_days + 60))::date)
+                                            portal.calendar_from(st.refreshed_at, make_interval(days => st.window_days)))
       FROM portal.estimates_state st;
     UPDATE portal.estimates_state SET refreshed_at = refreshed_at + interval '1 microsecond';
 $$;
