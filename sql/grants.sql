@@ -248,7 +248,8 @@ GRANT EXECUTE ON FUNCTION
     portal.milestone_ahead(text, text),
     portal.stage_anchor(portal.studies, text),
     portal.estimate_candidates(text, text, text),
-    portal.estimate_preference(integer, integer),
+    portal.estimate_preference(integer, integer, double precision),
+    portal.estimate_enough(integer, double precision),
     portal.entry_p90(text, text, text, text),
     portal.overdue_studies(timestamptz)
 TO portal_app;

@@ -5,6 +5,11 @@
 -- (portal.turnaround_estimates, with portal.estimates_state) is in sql/migrations/0003_estimates.sql,
 -- with what its columns mean.
 
+-- The report's samples are entry cohorts now (portal.estimate_cohort), and which group answers
+-- depends on whether its p90 was seen (portal.estimate_preference's third argument).
+DROP FUNCTION IF EXISTS portal.estimate_samples(timestamptz, timestamptz);
+DROP FUNCTION IF EXISTS portal.estimate_preference(integer, integer);
+
 -- ---------------------------------------------------------------------------------------------
 -- Constants, each in one place.
 -- ---------------------------------------------------------------------------------------------
@@ -12,6 +17,13 @@
 -- A group with fewer durations than this is not trusted: the next broader group is used, and
 -- when even the broadest has too few the patient is told so instead of a guess.
 CREATE OR REPLACE FUNCTION portal.estimate_min_samples() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 30';
+
+-- How fast an older study's weight fades in the report's quantiles (issue 18, seventh pass): a
+-- study that entered its stage this many days before the model counts half as much as one that
+-- entered it today. A site whose pace changed (its volume doubled, its queue grew) is answered
+-- from its recent weeks, while the window still gives the long waits and the thin groups their
+-- history; on a steady site the answer is the same, from fewer effective samples.
+CREATE OR REPLACE FUNCTION portal.estimate_half_life_days() RETURNS double precision LANGUAGE sql IMMUTABLE AS 'SELECT 7.0';
 
 -- The elapsed-time ladder (seconds spent in the stage) for which conditional quantiles are kept:
 -- a study that has waited t is estimated from the past studies that waited longer than the
@@ -115,28 +127,30 @@ LANGUAGE sql IMMUTABLE AS $$
      WHERE m.reached_at IS NOT NULL AND m.reached_at <= coalesce(m.left_at, 'infinity')
 $$;
 
--- The durations history holds: for each study that reached a milestone in [p_from, p_to), each
--- stage it went through before, the time from the stage's anchor to the milestone (duration_s)
--- and the time it spent in the stage (stay_s, which the conditional quantiles condition on).
--- Selecting by the milestone's time, not the stage's, keeps slow studies in: in a steady state
--- every duration is as likely to end inside the window as any other.
-CREATE OR REPLACE FUNCTION portal.estimate_samples(p_from timestamptz, p_to timestamptz)
-RETURNS TABLE (study_id uuid, modality text, priority text, site text, stage text,
-               milestone text, anchor_at timestamptz, stay_s double precision,
-               duration_s double precision)
+-- The waits history holds (issue 18, seventh pass): every stage a study entered in [p_from, p_to)
+-- (its anchor in that span), for each milestone ahead of it, the time from the anchor to the
+-- milestone (duration_s, with reached = true) or, when the milestone had not come by p_to, the
+-- wait until p_to (reached = false: censored, it took at least that long), and the time spent in
+-- the stage (stay_s; for a study still in it at p_to, its stay so far). Taking the studies by when
+-- they entered, with the ones still waiting, follows the studies asking now: selecting by when the
+-- milestone came (as before this pass) answers from studies that entered weeks ago, which on a
+-- site whose queue grew were the faster ones. Nothing after p_to is read, so the backtest's past
+-- models see only their past.
+CREATE OR REPLACE FUNCTION portal.estimate_cohort(p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (modality text, priority text, site text, stage text, milestone text,
+               anchor_at timestamptz, stay_s double precision, duration_s double precision,
+               reached boolean)
 LANGUAGE sql STABLE AS $$
-    SELECT st.id, st.modality, st.priority, st.site, sp.stage, m.milestone, sp.anchor_at,
-           extract(epoch FROM coalesce(sp.left_at, m.at) - sp.anchor_at),
-           extract(epoch FROM m.at - sp.anchor_at)
-      FROM (SELECT s.id, 'report_final' AS milestone, s.final_at AS at FROM portal.studies s
-             WHERE s.final_at >= p_from AND s.final_at < p_to AND s.cancelled_at IS NULL
-            UNION ALL
-            SELECT s.id, 'available', s.released_at FROM portal.studies s
-             WHERE s.released_at >= p_from AND s.released_at < p_to AND s.cancelled_at IS NULL) m
-      JOIN portal.studies st ON st.id = m.id
+    SELECT st.modality, st.priority, st.site, sp.stage, m.milestone, sp.anchor_at,
+           extract(epoch FROM least(coalesce(sp.left_at, 'infinity'), p_to) - sp.anchor_at),
+           extract(epoch FROM least(coalesce(m.at, 'infinity'), p_to) - sp.anchor_at),
+           coalesce(m.at < p_to, false)
+      FROM portal.studies st
      CROSS JOIN LATERAL portal.study_stage_spans(st) sp
-     WHERE portal.milestone_ahead(sp.stage, m.milestone)
-       AND sp.anchor_at IS NOT NULL AND m.at >= sp.anchor_at
+     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, at)
+     WHERE st.cancelled_at IS NULL AND portal.milestone_ahead(sp.stage, m.milestone)
+       AND sp.anchor_at >= p_from AND sp.anchor_at < p_to AND sp.reached_at < p_to
+       AND (m.at IS NULL OR m.at >= sp.anchor_at)
 $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -493,18 +507,71 @@ $$;
 -- group is used from 30 on: over five replayed weeks of six shapes of history, report_final's p90
 -- covered 86.2-89.9 % with that percentile and 87.5-90.9 % with this (docs/estimates.md).
 -- The p50 needs no such care: the median of n is reached by half of new studies whatever n is.
+-- The p50 and p90 of waits some of which had not ended (Kaplan-Meier, weighted): p_d sorted
+-- ascending (a wait that ended before one cut off at the same length), p_reached whether each
+-- ended, p_w each one's weight. Among those still waiting at a length, the share that ends there
+-- is the weight ending there over the weight still waiting; the quantile is the first length at
+-- which the surviving share falls to 1 - q. The p90 is raised as portal.estimate_p90_rank raises
+-- it, with the effective sample size (sum w)^2 / sum w^2: unweighted and with every wait ended,
+-- this is exactly the ceil(0.9 (n + 1))-th of the n sorted waits. A quantile the waits never
+-- reach (too many were still waiting) is 1e9, as the snapshots' "never came".
+CREATE OR REPLACE FUNCTION portal.survival_quantiles(p_d double precision[], p_reached boolean[],
+                                                     p_w double precision[])
+RETURNS double precision[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    v_n integer := coalesce(cardinality(p_d), 0);
+    v_total double precision := 0;
+    v_squares double precision := 0;
+    v_effective double precision;
+    v_q90 double precision;
+    v_at_risk double precision;
+    v_surviving double precision := 1;
+    v_p50 double precision := 1e9;
+    v_p90 double precision := 1e9;
+BEGIN
+    FOR i IN 1 .. v_n LOOP
+        v_total := v_total + p_w[i];
+        v_squares := v_squares + p_w[i] * p_w[i];
+    END LOOP;
+    IF v_total <= 0 THEN
+        RETURN ARRAY[v_p50, v_p90];
+    END IF;
+    v_effective := v_total * v_total / v_squares;
+    v_q90 := least(0.9 * (v_effective + 1) / v_effective, 1);
+    v_at_risk := v_total;
+    FOR i IN 1 .. v_n LOOP
+        IF p_reached[i] THEN
+            v_surviving := v_surviving * greatest(0, 1 - p_w[i] / v_at_risk);
+            IF v_p50 >= 1e9 AND v_surviving <= 0.5 + 1e-9 THEN
+                v_p50 := p_d[i];
+            END IF;
+            IF v_surviving <= 1 - v_q90 + 1e-9 THEN
+                v_p90 := p_d[i];
+                EXIT;
+            END IF;
+        END IF;
+        v_at_risk := v_at_risk - p_w[i];
+    END LOOP;
+    RETURN ARRAY[v_p50, v_p90];
+END $$;
+
 CREATE OR REPLACE FUNCTION portal.estimate_p90_rank(p_n integer) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
     SELECT least(p_n, ceil(0.9 * (p_n + 1)))::integer
 $$;
 
--- The quantiles as of p_as_of from the milestones reached in the p_window before it, for the
--- given rungs of the ladder. Every duration and stay is measured on the clock of the sample's
--- milestone, modality and priority, from p_clocks (portal.estimate_clock_rows as of the same
--- moment, computed once by the caller): a report signed on Monday morning after a weekend waited
--- little working time. Used by the refresh (now, every rung) and the backtests (each past day),
--- so all compute exactly the same thing. week_part is always 'any': the clock has taken the time
--- of week's place.
+-- The quantiles as of p_as_of from the studies that entered their stage in the p_window before
+-- it (portal.estimate_cohort), for the given rungs of the ladder: survival quantiles
+-- (portal.survival_quantiles) of the waits, those still waiting at p_as_of counted as waits at
+-- least that long, each study weighted by how recently it entered (portal.estimate_half_life_days).
+-- A rung takes the studies known to have stayed in the stage longer than it (one still in the
+-- stage after as long counts too, cut off where it is). Every duration and stay is measured on the
+-- clock of the sample's milestone, modality and priority, from p_clocks
+-- (portal.estimate_clock_rows as of the same moment, computed once by the caller): a report signed
+-- on Monday morning after a weekend waited little working time. sample_size is the number of
+-- studies; a quantile they never reach is 1e9. Used by the refresh (now, every rung) and the
+-- backtests (each past day), so all compute exactly the same thing. week_part is always 'any':
+-- the clock has taken the time of week's place.
 CREATE OR REPLACE FUNCTION portal.estimate_rows(p_as_of timestamptz, p_window interval,
                                                 p_clocks portal.estimate_clocks[],
                                                 p_rungs integer[] DEFAULT portal.estimate_ladder())
@@ -514,9 +581,11 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
 LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
     WITH clocks AS MATERIALIZED (SELECT * FROM unnest(p_clocks)),
     timed AS MATERIALIZED (   -- each sample's stay and duration on its clock, computed once
-        SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone,
-               o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c
-          FROM portal.estimate_samples(p_as_of - p_window, p_as_of) sm
+        SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone, sm.reached,
+               o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c,
+               exp(-ln(2) * extract(epoch FROM p_as_of - sm.anchor_at)
+                   / (86400 * portal.estimate_half_life_days())) AS weight
+          FROM portal.estimate_cohort(p_as_of - p_window, p_as_of) sm
           LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality
                              AND c0.priority = sm.priority
           LEFT JOIN clocks c1 ON c1.milestone = sm.milestone AND c1.modality = sm.modality
@@ -537,15 +606,18 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
                       portal.clock_hours(h.done_h, c.rate, c.cum, c.calendar) AS done_c) o
          WHERE c.rate IS NOT NULL)
     SELECT g.modality, g.priority, g.site, 'any', g.level, g.stage, g.milestone, g.rung, g.n,
-           (g.d[(g.n + 1) / 2] + g.d[(g.n + 2) / 2]) / 2,   -- the median (percentile_cont(0.5))
-           g.d[portal.estimate_p90_rank(g.n)]
+           g.q[1], g.q[2]
       FROM (SELECT coalesce(x.modality, '*') AS modality, coalesce(x.priority, '*') AS priority,
                    coalesce(x.site, '*') AS site,
                    (CASE WHEN GROUPING(x.site) = 0 THEN 0 WHEN GROUPING(x.priority) = 0 THEN 1
                          WHEN GROUPING(x.modality) = 0 THEN 2 ELSE 3 END)::smallint AS level,
                    x.stage, x.milestone, x.rung, count(*)::integer AS n,
-                   array_agg(x.duration_c ORDER BY x.duration_c) AS d   -- sorted once for both
-              FROM (SELECT t.modality, t.priority, t.site, t.stage, t.milestone, t.duration_c, r.rung
+                   portal.survival_quantiles(
+                       array_agg(x.duration_c ORDER BY x.duration_c, x.reached DESC),
+                       array_agg(x.reached ORDER BY x.duration_c, x.reached DESC),
+                       array_agg(x.weight ORDER BY x.duration_c, x.reached DESC)) AS q
+              FROM (SELECT t.modality, t.priority, t.site, t.stage, t.milestone, t.duration_c,
+                           t.reached, t.weight, r.rung
                       FROM timed t
                      CROSS JOIN LATERAL (SELECT u.rung FROM unnest(p_rungs) u (rung)
                                           WHERE u.rung = 0 OR t.stay_c > u.rung) r) x
@@ -562,11 +634,18 @@ LANGUAGE sql IMMUTABLE AS $$
            (p_modality, '*', '*', 2), ('*', '*', '*', 3)
 $$;
 
--- Which candidate wins: the most specific one with enough samples; when none has enough, the one
--- with the most (it is then reported as too few, never as a time).
-CREATE OR REPLACE FUNCTION portal.estimate_preference(p_rank integer, p_sample_size integer) RETURNS integer
+-- Whether a group's row can answer: enough studies, and a p90 they were seen to reach.
+CREATE OR REPLACE FUNCTION portal.estimate_enough(p_sample_size integer, p_p90_s double precision)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_sample_size >= portal.estimate_min_samples() AND p_p90_s < 1e8
+$$;
+
+-- Which candidate wins: the most specific one with enough samples whose p90 history has seen
+-- come; when none has, the one with the most (it is then reported as too few, never as a time).
+CREATE OR REPLACE FUNCTION portal.estimate_preference(p_rank integer, p_sample_size integer,
+                                                      p_p90_s double precision) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN p_sample_size >= portal.estimate_min_samples() THEN p_rank
+    SELECT CASE WHEN portal.estimate_enough(p_sample_size, p_p90_s) THEN p_rank
                 ELSE 1000000000 - p_sample_size END
 $$;
 
@@ -682,7 +761,7 @@ SET enable_mergejoin = off AS $$
                   (sn.stage, sn.milestone, sn.how, sn.band))
         HAVING GROUPING(sn.wait_s) = 0 OR sn.band IS NOT NULL),
     usable AS MATERIALIZED (   -- enough snapshots, and a p90 that history has seen come
-        SELECT c.*, c.n >= portal.estimate_min_samples() AND c.p90_s < 1e8 AS ok FROM cells c)
+        SELECT c.*, portal.estimate_enough(c.n, c.p90_s) AS ok FROM cells c)
     SELECT c3.stage, c3.milestone, '*', '*', '*', c3.how, c3.wait_s, 3::smallint, c3.n,
            c3.p50_s, c3.p90_s
       FROM usable c3 WHERE c3.level IN (3, 4) AND c3.seen > 0
@@ -744,9 +823,9 @@ LANGUAGE sql STABLE AS $$
               AND t.modality = c.modality AND t.priority = c.priority AND t.site = c.site
               AND t.week_part = 'any') e
      CROSS JOIN portal.estimates_state st
-     CROSS JOIN LATERAL (SELECT e.sample_size >= portal.estimate_min_samples() AS ok) k
+     CROSS JOIN LATERAL (SELECT portal.estimate_enough(e.sample_size, e.p90_s) AS ok) k
      WHERE portal.milestone_ahead(s.stage, p_milestone)
-     ORDER BY portal.estimate_preference(c.rank, e.sample_size)
+     ORDER BY portal.estimate_preference(c.rank, e.sample_size, e.p90_s)
      LIMIT 1
 $$;
 
@@ -775,7 +854,7 @@ LANGUAGE sql STABLE AS $$
               FROM portal.model_hour(p_now) mh
             OFFSET 0) a   -- computed once, not once per probe
      CROSS JOIN LATERAL (
-           SELECT p.*, p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 AS ok
+           SELECT p.*, portal.estimate_enough(p.sample_size, p.p90_s) AS ok
              FROM ((SELECT t.*, 0 AS rank FROM portal.estimate_hours t
                      WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.modality = s.modality
                        AND t.priority = s.priority AND t.site = s.site AND t.how = a.how
@@ -789,7 +868,7 @@ LANGUAGE sql STABLE AS $$
                      WHERE t.stage = s.stage AND t.milestone = p_milestone AND t.modality = '*'
                        AND t.priority = '*' AND t.site = '*' AND t.how = a.how
                        AND t.wait_s = portal.estimate_wait_band(a.wait_s))) p
-            ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
+            ORDER BY portal.estimate_enough(p.sample_size, p.p90_s) DESC, p.rank
             LIMIT 1) e
       LEFT JOIN LATERAL portal.clock_for(p_milestone, s.modality, s.priority) k ON true
      CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
@@ -830,7 +909,7 @@ LANGUAGE sql STABLE AS $$
        AND t.modality = c.modality AND t.priority = c.priority AND t.site = c.site
        AND t.week_part = 'any'
      WHERE portal.milestone_ahead(p_stage, m.milestone)
-       AND t.sample_size >= portal.estimate_min_samples()
+       AND portal.estimate_enough(t.sample_size, t.p90_s)
      ORDER BY c.rank
      LIMIT 1
 $$;
@@ -1018,18 +1097,18 @@ BEGIN
               AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
             ORDER BY kk.rank LIMIT 1) k
      CROSS JOIN LATERAL (
-           SELECT b.p50_s, b.p90_s, b.sample_size >= portal.estimate_min_samples() AS ok
+           SELECT b.p50_s, b.p90_s, portal.estimate_enough(b.sample_size, b.p90_s) AS ok
              FROM portal.estimate_candidates(q.mod, q.pri, q.sit) c
              JOIN backtest_model b ON b.as_of = date_trunc('day', q.asked_at)
               AND b.elapsed_s = portal.estimate_bucket(k.asked_c - k.anchor_c)
               AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
               AND b.priority = c.priority AND b.site = c.site
-            ORDER BY portal.estimate_preference(c.rank, b.sample_size)
+            ORDER BY portal.estimate_preference(c.rank, b.sample_size, b.p90_s)
             LIMIT 1) e
      WHERE q.ms = 'report_final'
     UNION ALL
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at,
-           e.sample_size >= portal.estimate_min_samples() AND e.p90_s < 1e8,
+           portal.estimate_enough(e.sample_size, e.p90_s),
            greatest(q.asked_at + interval '1 minute', r.p50_at),
            greatest(q.asked_at + interval '1 minute', r.p90_at)
       FROM backtest_questions q
@@ -1054,7 +1133,7 @@ BEGIN
                      WHERE b.as_of = a.as_of AND b.stage = q.stg AND b.milestone = q.ms
                        AND b.modality = '*' AND b.priority = '*' AND b.site = '*'
                        AND b.how = a.how AND b.wait_s = portal.estimate_wait_band(a.wait_s))) p
-            ORDER BY p.sample_size >= portal.estimate_min_samples() AND p.p90_s < 1e8 DESC, p.rank
+            ORDER BY portal.estimate_enough(p.sample_size, p.p90_s) DESC, p.rank
             LIMIT 1) e
       LEFT JOIN LATERAL (   -- the study's clock, as portal.clock_for
            SELECT c.rate, c.cum, c.calendar
