@@ -134,8 +134,8 @@ $$;
 -- the stage (stay_s; for a study still in it at p_to, its stay so far). Taking the studies by when
 -- they entered, with the ones still waiting, follows the studies asking now: selecting by when the
 -- milestone came (as before this pass) answers from studies that entered weeks ago, which on a
--- site whose queue grew were the faster ones. Nothing after p_to is read, so the backtest's past
--- models see only their past.
+-- site whose queue grew were the faster ones. No time after p_to is read, so the backtest's past
+-- models see their past (but for a booked study rebooked since, whose appointment is the latest).
 CREATE OR REPLACE FUNCTION portal.estimate_cohort(p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (modality text, priority text, site text, stage text, milestone text,
                anchor_at timestamptz, stay_s double precision, duration_s double precision,
@@ -148,7 +148,8 @@ LANGUAGE sql STABLE AS $$
       FROM portal.studies st
      CROSS JOIN LATERAL portal.study_stage_spans(st) sp
      CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, at)
-     WHERE st.cancelled_at IS NULL AND portal.milestone_ahead(sp.stage, m.milestone)
+     WHERE (st.cancelled_at IS NULL OR st.cancelled_at >= p_to)   -- cancelled later: waiting then
+       AND portal.milestone_ahead(sp.stage, m.milestone)
        AND sp.anchor_at >= p_from AND sp.anchor_at < p_to AND sp.reached_at < p_to
        AND (m.at IS NULL OR m.at >= sp.anchor_at)
 $$;
@@ -507,6 +508,11 @@ $$;
 -- group is used from 30 on: over five replayed weeks of six shapes of history, report_final's p90
 -- covered 86.2-89.9 % with that percentile and 87.5-90.9 % with this (docs/estimates.md).
 -- The p50 needs no such care: the median of n is reached by half of new studies whatever n is.
+CREATE OR REPLACE FUNCTION portal.estimate_p90_rank(p_n integer) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT least(p_n, ceil(0.9 * (p_n + 1)))::integer
+$$;
+
 -- The p50 and p90 of waits some of which had not ended (Kaplan-Meier, weighted): p_d sorted
 -- ascending (a wait that ended before one cut off at the same length), p_reached whether each
 -- ended, p_w each one's weight. Among those still waiting at a length, the share that ends there
@@ -524,24 +530,27 @@ DECLARE
     v_squares double precision := 0;
     v_effective double precision;
     v_q90 double precision;
-    v_at_risk double precision;
+    v_at_risk double precision[];
     v_surviving double precision := 1;
     v_p50 double precision := 1e9;
     v_p90 double precision := 1e9;
 BEGIN
-    FOR i IN 1 .. v_n LOOP
+    -- The weight still waiting at each length, summed from the longest down: the small weights of
+    -- old waits add up among themselves instead of vanishing in a difference from the total.
+    v_at_risk := array_fill(0::double precision, ARRAY[greatest(v_n, 1)]);
+    FOR i IN REVERSE v_n .. 1 LOOP
         v_total := v_total + p_w[i];
         v_squares := v_squares + p_w[i] * p_w[i];
+        v_at_risk[i] := v_total;
     END LOOP;
     IF v_total <= 0 THEN
         RETURN ARRAY[v_p50, v_p90];
     END IF;
     v_effective := v_total * v_total / v_squares;
     v_q90 := least(0.9 * (v_effective + 1) / v_effective, 1);
-    v_at_risk := v_total;
     FOR i IN 1 .. v_n LOOP
-        IF p_reached[i] THEN
-            v_surviving := v_surviving * greatest(0, 1 - p_w[i] / v_at_risk);
+        IF p_reached[i] AND v_at_risk[i] > 0 THEN
+            v_surviving := v_surviving * greatest(0, 1 - p_w[i] / v_at_risk[i]);
             IF v_p50 >= 1e9 AND v_surviving <= 0.5 + 1e-9 THEN
                 v_p50 := p_d[i];
             END IF;
@@ -550,15 +559,9 @@ BEGIN
                 EXIT;
             END IF;
         END IF;
-        v_at_risk := v_at_risk - p_w[i];
     END LOOP;
     RETURN ARRAY[v_p50, v_p90];
 END $$;
-
-CREATE OR REPLACE FUNCTION portal.estimate_p90_rank(p_n integer) RETURNS integer
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT least(p_n, ceil(0.9 * (p_n + 1)))::integer
-$$;
 
 -- The quantiles as of p_as_of from the studies that entered their stage in the p_window before
 -- it (portal.estimate_cohort), for the given rungs of the ladder: survival quantiles
@@ -583,8 +586,8 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
     timed AS MATERIALIZED (   -- each sample's stay and duration on its clock, computed once
         SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone, sm.reached,
                o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c,
-               exp(-ln(2) * extract(epoch FROM p_as_of - sm.anchor_at)
-                   / (86400 * portal.estimate_half_life_days())) AS weight
+               exp(-ln(2) * least(extract(epoch FROM p_as_of - sm.anchor_at)   -- floored at 2^-40,
+                                      / (86400 * portal.estimate_half_life_days()), 40)) AS weight   -- far from underflow
           FROM portal.estimate_cohort(p_as_of - p_window, p_as_of) sm
           LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality
                              AND c0.priority = sm.priority
@@ -928,7 +931,7 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
                      OFFSET 0) h), false)   -- converted once each, so clock_hours inlines
 $$;
 
--- Rebuilds the clocks and the quantiles from the milestones of the last p_window, in one
+-- Rebuilds the clocks and the quantiles from the last p_window of history, in one
 -- transaction: readers keep seeing the previous numbers until it commits.
 CREATE OR REPLACE FUNCTION portal.refresh_estimates(p_window interval DEFAULT interval '90 days')
 RETURNS integer
@@ -1231,8 +1234,8 @@ $$;
 -- What patients are told at every hour of the week (issue 18): for each hour of the p_days that
 -- end p_settle before p_now (so that nearly every outcome is known by p_now), every study
 -- waiting then for a milestone (in the stage it was in at that hour) is estimated as the lookup
--- would have, with the model built at that day's midnight from the milestones reached in the
--- p_window before it (no look-ahead), and scored as portal.backtest scores (only questions whose
+-- would have, with the model built at that day's midnight from the p_window of history before
+-- it (no look-ahead), and scored as portal.backtest scores (only questions whose
 -- p90 lies before p_now; a study unfinished then misses both). One row per milestone and hour of
 -- the week (site time, 0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00): the average over
 -- the week hides hours at which every estimate is early or late. "studies" counts distinct
