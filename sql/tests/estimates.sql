@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(60);
+SELECT plan(62);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -134,6 +134,8 @@ SELECT is(portal.survival_quantiles(array_cat((SELECT array_agg(k::float8 ORDER 
           ARRAY[1e9, 1e9]::float8[], 'with three in four still waiting, neither quantile was seen');
 SELECT is(portal.survival_quantiles(ARRAY[1, 2]::float8[], ARRAY[true, true], ARRAY[1, 3]::float8[]),
           ARRAY[2, 2]::float8[], 'a wait weighing three times another moves the median to it');
+SELECT is(portal.survival_quantiles(ARRAY[1, 1, 2]::float8[], ARRAY[true, false, true], ARRAY[1, 1, 1]::float8[]),
+          ARRAY[2, 2]::float8[], 'a wait cut off at the length another ended was still waiting then');
 SELECT is(portal.survival_quantiles(ARRAY[1, 2, 3]::float8[], ARRAY[false, true, true], ARRAY[1, 1e-17, 1e-17]::float8[]),
           ARRAY[2, 3]::float8[], 'weights far below the rounding of the others still count among themselves');
 -- The cohort as of a past moment reads nothing after it: of the 40 CT reads at the main site
@@ -203,6 +205,20 @@ SELECT results_eq(
 SELECT results_eq(
     $$SELECT level, sample_size, modality FROM portal.estimate_lookup(pg_temp.live('main', 'MR', interval '5 minutes'), 'report_final')$$,
     $$VALUES (3::smallint, 90, '*'::text)$$, 'no MR history: falls back to every study, on the broadest clock');
+-- A group with enough studies but no p90 seen (too many still waiting) cannot answer either.
+CREATE TEMP TABLE kept_p90 AS
+SELECT p90_s FROM portal.turnaround_estimates
+ WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 0 AND modality = 'CT'
+   AND priority = 'routine' AND site = 'main' AND week_part = 'any';
+UPDATE portal.turnaround_estimates SET p90_s = 1e9
+ WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 0 AND modality = 'CT'
+   AND priority = 'routine' AND site = 'main' AND week_part = 'any';
+SELECT results_eq(
+    $$SELECT level, sample_size, enough FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '5 minutes'), 'report_final')$$,
+    $$VALUES (1::smallint, 50, true)$$, 'the site group''s p90 never seen: falls back to CT routine, all sites');
+UPDATE portal.turnaround_estimates SET p90_s = (SELECT p90_s FROM kept_p90)
+ WHERE stage = 'reading' AND milestone = 'report_final' AND elapsed_s = 0 AND modality = 'CT'
+   AND priority = 'routine' AND site = 'main' AND week_part = 'any';
 SELECT ok((SELECT elapsed_s > 0 FROM portal.estimate_lookup(pg_temp.live('main', 'CT', interval '5 hours'), 'report_final')),
           'after 5 h in reading: a conditional estimate (a rung above 0)');
 -- After long enough a wait, too few past studies waited as long: no times, never a guess.
