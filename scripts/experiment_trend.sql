@@ -46,48 +46,10 @@ LANGUAGE sql STABLE AS $f$
        AND sp.anchor_at >= p_from AND sp.anchor_at < p_to AND sp.reached_at < p_to
        AND (m.at IS NULL OR m.at >= sp.anchor_at)
 $f$;
-CREATE FUNCTION pg_temp.cohort_rows(p_as_of timestamptz, p_window interval, p_clocks portal.estimate_clocks[], p_half_life_d double precision)
-RETURNS TABLE (modality text, priority text, site text, level smallint, stage text, milestone text,
-               elapsed_s integer, sample_size integer, p50_s double precision, p90_s double precision)
-LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $f$
-    WITH clocks AS MATERIALIZED (SELECT * FROM unnest(p_clocks)),
-    timed AS MATERIALIZED (
-        SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone, sm.event,
-               o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c,
-               CASE WHEN p_half_life_d IS NULL THEN 1.0
-                    ELSE exp(-ln(2) * extract(epoch FROM p_as_of - sm.anchor_at) / (86400 * p_half_life_d)) END AS w
-          FROM pg_temp.cohort_samples(p_as_of - p_window, p_as_of) sm
-          LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality AND c0.priority = sm.priority
-          LEFT JOIN clocks c1 ON c1.milestone = sm.milestone AND c1.modality = sm.modality AND c1.priority = '*'
-          LEFT JOIN clocks c2 ON c2.milestone = sm.milestone AND c2.modality = '*' AND c2.priority = '*'
-         CROSS JOIN LATERAL (SELECT coalesce(c0.rate, c1.rate, c2.rate) AS rate, coalesce(c0.cum, c1.cum, c2.cum) AS cum,
-                                    coalesce(c0.calendar, c1.calendar, c2.calendar) AS calendar) c
-         CROSS JOIN LATERAL (SELECT portal.week_hours(sm.anchor_at) AS anchor_h,
-                                    portal.week_hours(sm.anchor_at + sm.stay_s * interval '1 second') AS left_h,
-                                    portal.week_hours(sm.anchor_at + sm.duration_s * interval '1 second') AS done_h OFFSET 0) h
-         CROSS JOIN LATERAL (SELECT portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
-                                    portal.clock_hours(h.left_h, c.rate, c.cum, c.calendar) AS left_c,
-                                    portal.clock_hours(h.done_h, c.rate, c.cum, c.calendar) AS done_c) o
-         WHERE c.rate IS NOT NULL AND sm.milestone = 'report_final')
-    SELECT g.modality, g.priority, g.site, g.level, g.stage, g.milestone, g.rung,
-           CASE WHEN g.p90 IS NULL THEN 0 ELSE g.n END, g.p50, g.p90
-      FROM (SELECT a.*, pg_temp.km_q(a.d, a.e, a.w, 0.5) AS p50, pg_temp.km_q(a.d, a.e, a.w, 0.9) AS p90
-              FROM (SELECT coalesce(x.modality, '*') AS modality, coalesce(x.priority, '*') AS priority,
-                           coalesce(x.site, '*') AS site,
-                           (CASE WHEN GROUPING(x.site) = 0 THEN 0 WHEN GROUPING(x.priority) = 0 THEN 1
-                                 WHEN GROUPING(x.modality) = 0 THEN 2 ELSE 3 END)::smallint AS level,
-                           x.stage, x.milestone, x.rung, count(*)::integer AS n,
-                           array_agg(x.duration_c ORDER BY x.duration_c) AS d,
-                           array_agg(x.event ORDER BY x.duration_c) AS e,
-                           array_agg(x.w ORDER BY x.duration_c) AS w
-                      FROM (SELECT t.*, r.rung FROM timed t
-                             CROSS JOIN LATERAL (SELECT u.rung FROM unnest(portal.estimate_ladder()) u (rung)
-                                                  WHERE u.rung = 0 OR t.stay_c > u.rung) r) x
-                     GROUP BY x.stage, x.milestone, x.rung,
-                              GROUPING SETS ((x.modality, x.priority, x.site), (x.modality, x.priority), (x.modality), ())) a
-             WHERE a.n >= portal.estimate_min_samples()) g
-$f$;
-CREATE FUNCTION pg_temp.trend_rows(p_as_of timestamptz, p_window interval, p_clocks portal.estimate_clocks[], p_half_life_d double precision)
+-- The queue's trend, taken when the last step is beyond the medians' standard error (p_gate 'se',
+-- "tq7") or beyond the site's own spread of the earlier steps ('spread', "tg7").
+CREATE FUNCTION pg_temp.queue_trend_rows(p_as_of timestamptz, p_window interval, p_clocks portal.estimate_clocks[], p_half_life_d double precision,
+                                         p_gate text)
 RETURNS TABLE (modality text, priority text, site text, level smallint, stage text, milestone text,
                elapsed_s integer, sample_size integer, p50_s double precision, p90_s double precision)
 LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $f$
@@ -126,11 +88,25 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $f$
                       count(*) FILTER (WHERE r.age_d < 14) AS n1, count(*) FILTER (WHERE r.age_d >= 14 AND r.age_d < 28) AS n2,
                       stddev(ln(greatest(r.duration_c, 1))) FILTER (WHERE r.event AND r.age_d < 28) AS sd
                  FROM raw r WHERE r.stage = 'awaiting_read' GROUP BY r.modality, r.priority),
-    betas AS (SELECT h.modality, h.priority,
+    betas_se AS (SELECT h.modality, h.priority,
                      CASE WHEN h.n1 >= 30 AND h.n2 >= 30 AND h.m1 > 0 AND h.m2 > 0 AND h.m1 < 1e8 AND h.m2 < 1e8
                                AND abs(ln(h.m1 / h.m2)) > 2 * 1.25 * h.sd * sqrt(1.0 / h.n1 + 1.0 / h.n2)
                           THEN ln(h.m1 / h.m2) / (h.a2 - h.a1) ELSE 0 END AS beta
                 FROM halves h),
+    fortnights AS (SELECT r.modality, r.priority, floor(r.age_d / 14)::integer AS k, count(*) AS n, avg(r.age_d) AS a,
+                          pg_temp.km_q(array_agg(r.duration_c ORDER BY r.duration_c, r.event DESC),
+                                       array_agg(r.event ORDER BY r.duration_c, r.event DESC),
+                                       array_agg(1.0::float8 ORDER BY r.duration_c, r.event DESC), 0.5) AS m
+                     FROM raw r WHERE r.stage = 'awaiting_read' AND r.age_d < 84 GROUP BY 1, 2, 3),
+    steps AS (SELECT f.modality, f.priority, f.k, ln(f.m / g.m) AS step, g.a - f.a AS dt
+                FROM fortnights f JOIN fortnights g ON g.modality = f.modality AND g.priority = f.priority AND g.k = f.k + 1
+               WHERE f.n >= 30 AND g.n >= 30 AND f.m > 0 AND g.m > 0 AND f.m < 1e8 AND g.m < 1e8),
+    betas_spread AS (SELECT s.modality, s.priority,
+                     CASE WHEN count(*) FILTER (WHERE s.k > 0) >= 3
+                           AND abs(max(s.step) FILTER (WHERE s.k = 0)) > 2 * sqrt(avg(s.step ^ 2) FILTER (WHERE s.k > 0))
+                          THEN max(s.step / s.dt) FILTER (WHERE s.k = 0) ELSE 0 END AS beta
+                FROM steps s GROUP BY 1, 2),
+    betas AS (SELECT * FROM betas_se WHERE p_gate = 'se' UNION ALL SELECT * FROM betas_spread WHERE p_gate = 'spread'),
     timed AS MATERIALIZED (SELECT r.modality, r.priority, r.site, r.stage, r.milestone, r.event,
                                   CASE WHEN r.stage = 'awaiting_read' THEN r.stay_c * exp(coalesce(b.beta, 0) * r.age_d) ELSE r.stay_c END AS stay_c,
                                   r.duration_c + (exp(coalesce(b.beta, 0) * r.age_d) - 1) * r.queue_c AS duration_c, r.w
@@ -213,76 +189,13 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $f$
                               GROUPING SETS ((x.modality, x.priority, x.site), (x.modality, x.priority), (x.modality), ())) a
              WHERE a.n >= portal.estimate_min_samples()) g
 $f$;
-CREATE FUNCTION pg_temp.trend_spread_rows(p_as_of timestamptz, p_window interval, p_clocks portal.estimate_clocks[], p_half_life_d double precision)
-RETURNS TABLE (modality text, priority text, site text, level smallint, stage text, milestone text,
-               elapsed_s integer, sample_size integer, p50_s double precision, p90_s double precision)
-LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $f$
-    WITH clocks AS MATERIALIZED (SELECT * FROM unnest(p_clocks)),
-    timed0 AS MATERIALIZED (
-        SELECT sm.anchor_at, sm.modality, sm.priority, sm.site, sm.stage, sm.milestone, sm.event,
-               o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c,
-               coalesce(o.qto_c - o.qfrom_c, 0) AS queue_c,
-               CASE WHEN p_half_life_d IS NULL THEN 1.0
-                    ELSE exp(-ln(2) * extract(epoch FROM p_as_of - sm.anchor_at) / (86400 * p_half_life_d)) END AS w
-          FROM pg_temp.cohort_samples(p_as_of - p_window, p_as_of) sm
-          LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality AND c0.priority = sm.priority
-          LEFT JOIN clocks c1 ON c1.milestone = sm.milestone AND c1.modality = sm.modality AND c1.priority = '*'
-          LEFT JOIN clocks c2 ON c2.milestone = sm.milestone AND c2.modality = '*' AND c2.priority = '*'
-         CROSS JOIN LATERAL (SELECT coalesce(c0.rate, c1.rate, c2.rate) AS rate, coalesce(c0.cum, c1.cum, c2.cum) AS cum,
-                                    coalesce(c0.calendar, c1.calendar, c2.calendar) AS calendar) c
-         CROSS JOIN LATERAL (SELECT portal.week_hours(sm.anchor_at) AS anchor_h,
-                                    portal.week_hours(sm.anchor_at + sm.stay_s * interval '1 second') AS left_h,
-                                    portal.week_hours(sm.anchor_at + sm.duration_s * interval '1 second') AS done_h,
-                                    portal.week_hours(sm.q_from) AS qfrom_h, portal.week_hours(sm.q_to) AS qto_h OFFSET 0) h
-         CROSS JOIN LATERAL (SELECT portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
-                                    portal.clock_hours(h.left_h, c.rate, c.cum, c.calendar) AS left_c,
-                                    portal.clock_hours(h.done_h, c.rate, c.cum, c.calendar) AS done_c,
-                                    portal.clock_hours(h.qfrom_h, c.rate, c.cum, c.calendar) AS qfrom_c,
-                                    portal.clock_hours(h.qto_h, c.rate, c.cum, c.calendar) AS qto_c) o
-         WHERE c.rate IS NOT NULL AND sm.milestone = 'report_final'),
-    raw AS MATERIALIZED (SELECT t.*, extract(epoch FROM p_as_of - t.anchor_at) / 86400 AS age_d FROM timed0 t),
-    fortnights AS (SELECT r.modality, r.priority, floor(r.age_d / 14)::integer AS k, count(*) AS n, avg(r.age_d) AS a,
-                          pg_temp.km_q(array_agg(r.duration_c ORDER BY r.duration_c, r.event DESC),
-                                       array_agg(r.event ORDER BY r.duration_c, r.event DESC),
-                                       array_agg(1.0::float8 ORDER BY r.duration_c, r.event DESC), 0.5) AS m
-                     FROM raw r WHERE r.stage = 'awaiting_read' AND r.age_d < 84 GROUP BY 1, 2, 3),
-    steps AS (SELECT f.modality, f.priority, f.k, ln(f.m / g.m) AS step, g.a - f.a AS dt
-                FROM fortnights f JOIN fortnights g ON g.modality = f.modality AND g.priority = f.priority AND g.k = f.k + 1
-               WHERE f.n >= 30 AND g.n >= 30 AND f.m > 0 AND g.m > 0 AND f.m < 1e8 AND g.m < 1e8),
-    betas AS (SELECT s.modality, s.priority,
-                     CASE WHEN count(*) FILTER (WHERE s.k > 0) >= 3
-                           AND abs(max(s.step) FILTER (WHERE s.k = 0)) > 2 * sqrt(avg(s.step ^ 2) FILTER (WHERE s.k > 0))
-                          THEN max(s.step / s.dt) FILTER (WHERE s.k = 0) ELSE 0 END AS beta
-                FROM steps s GROUP BY 1, 2),
-    timed AS MATERIALIZED (SELECT r.modality, r.priority, r.site, r.stage, r.milestone, r.event,
-                                  CASE WHEN r.stage = 'awaiting_read' THEN r.stay_c * exp(coalesce(b.beta, 0) * r.age_d) ELSE r.stay_c END AS stay_c,
-                                  r.duration_c + (exp(coalesce(b.beta, 0) * r.age_d) - 1) * r.queue_c AS duration_c, r.w
-                             FROM raw r LEFT JOIN betas b ON b.modality = r.modality AND b.priority = r.priority)
-    SELECT g.modality, g.priority, g.site, g.level, g.stage, g.milestone, g.rung,
-           CASE WHEN g.p90 IS NULL THEN 0 ELSE g.n END, g.p50, g.p90
-      FROM (SELECT a.*, pg_temp.km_q(a.d, a.e, a.w, 0.5) AS p50, pg_temp.km_q(a.d, a.e, a.w, 0.9) AS p90
-              FROM (SELECT coalesce(x.modality, '*') AS modality, coalesce(x.priority, '*') AS priority,
-                           coalesce(x.site, '*') AS site,
-                           (CASE WHEN GROUPING(x.site) = 0 THEN 0 WHEN GROUPING(x.priority) = 0 THEN 1
-                                 WHEN GROUPING(x.modality) = 0 THEN 2 ELSE 3 END)::smallint AS level,
-                           x.stage, x.milestone, x.rung, count(*)::integer AS n,
-                           array_agg(x.duration_c ORDER BY x.duration_c) AS d,
-                           array_agg(x.event ORDER BY x.duration_c) AS e,
-                           array_agg(x.w ORDER BY x.duration_c) AS w
-                      FROM (SELECT t.*, r.rung FROM timed t
-                             CROSS JOIN LATERAL (SELECT u.rung FROM unnest(portal.estimate_ladder()) u (rung)
-                                                  WHERE u.rung = 0 OR t.stay_c > u.rung) r) x
-                     GROUP BY x.stage, x.milestone, x.rung,
-                              GROUPING SETS ((x.modality, x.priority, x.site), (x.modality, x.priority), (x.modality), ())) a
-             WHERE a.n >= portal.estimate_min_samples()) g
-$f$;
 \ir experiment_clocks.sql
 CREATE TEMP TABLE model AS
 SELECT 'rank'::text AS variant, d.as_of, r.modality, r.priority, r.site, r.level, r.stage, r.milestone, r.elapsed_s, r.sample_size, r.p50_s, r.p90_s
   FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final';
 INSERT INTO model SELECT 'tr7', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.trend_whole_rows(d.as_of, p.win, d.clocks, 7) r;
-INSERT INTO model SELECT 'tg7', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.trend_spread_rows(d.as_of, p.win, d.clocks, 7) r;
-INSERT INTO model SELECT 'tq7', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.trend_rows(d.as_of, p.win, d.clocks, 7) r;
+INSERT INTO model SELECT 'tg7', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.queue_trend_rows(d.as_of, p.win, d.clocks, 7, 'spread') r;
+INSERT INTO model SELECT 'tq7', d.as_of, r.* FROM day_clocks d CROSS JOIN params p CROSS JOIN LATERAL pg_temp.queue_trend_rows(d.as_of, p.win, d.clocks, 7, 'se') r;
 CREATE INDEX ON model (variant, as_of, stage, milestone, elapsed_s, modality, priority, site);
 ANALYZE model;
 CREATE TEMP TABLE questions AS
