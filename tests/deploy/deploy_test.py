@@ -263,9 +263,13 @@ class Nginx:
                 self.proc.wait()
 
     def access_log(self, name="access.log"):
+        """The log's complete lines. nginx writes a line in one write(), yet a reader can see it
+        in part: a last line without its newline is still being written."""
         lines = []
         with open(os.path.join(self.dir, "logs", name)) as f:
             for line in f:
+                if not line.endswith("\n"):
+                    break
                 lines.append(json.loads(line))
         return lines
 
@@ -1198,9 +1202,12 @@ def run():
         started = time.time()
         try:
             t(env)
-        except Exception:
-            traceback.print_exc()
-            check("%s finished without an exception" % t.__name__, False)
+        except Exception as e:
+            # As "#" lines, so tests/run.sh shows where it stopped (CI keeps only those).
+            for line in traceback.format_exc().splitlines()[-15:]:
+                print("# " + line)
+            check("%s finished without an exception (%s: %s)" % (t.__name__, type(e).__name__, e),
+                  False)
         print("# %s took %.1fs" % (t.__name__, time.time() - started))
     run_cleanups()
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
