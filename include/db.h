@@ -20,6 +20,9 @@ enum db_mode {
 
 /* Sets the connection string every thread uses. Call once before any other db_ function. */
 void db_configure(const char *conninfo, int connect_timeout_s, enum db_mode mode);
+/* The site's time zone (PORTAL_TIME_ZONE) as portal.site_timezone in every session: the zone of
+ * the estimates' clocks and closed days. Call before the first connection. */
+void db_set_site_time_zone(const char *zone);
 /* Sends the statements marked in query_standby_ok to this hot standby (PORTAL_DATABASE_READ_URL),
  * falling back to the primary whenever it cannot answer. Call after db_configure, before serving.
  */

@@ -95,7 +95,7 @@ enum query {
 
     /* One-shot commands (portald seed-demo, access-code, set-password, seed-history, backtest,
      * migrate). */
-    Q_SET_UTC,
+    Q_SET_SESSION_ZONES,
     Q_STUDY_BY_ACCESSION,
     Q_STAFF_ADD,
     Q_SET_PHYSICIAN_PASSWORD,

@@ -18,6 +18,9 @@
 
 static const char *db_conninfo;
 static char db_timeout_str[16] = "2";
+/* Startup options of the server's connections; a command sets the same once connected. */
+static char server_options[160] = "-c TimeZone=UTC -c jit=off";
+static char site_time_zone[72];
 static enum db_mode db_mode = DB_PREPARED;
 static atomic_int open_connections;
 
@@ -75,6 +78,17 @@ void db_configure(const char *conninfo, int connect_timeout_s, enum db_mode mode
     snprintf(db_timeout_str, sizeof(db_timeout_str), "%d", connect_timeout_s);
 }
 
+void db_set_site_time_zone(const char *zone)
+{
+    /* A zone name has no space (config.c checks it names a file under /usr/share/zoneinfo); a
+     * backslash would need escaping in the options string, so such a name is not passed on. */
+    if (!zone || strlen(zone) >= sizeof(site_time_zone) || strpbrk(zone, " \\'"))
+        return;
+    snprintf(site_time_zone, sizeof(site_time_zone), "%s", zone);
+    snprintf(server_options, sizeof(server_options),
+             "-c TimeZone=UTC -c jit=off -c portal.site_timezone=%s", zone);
+}
+
 void db_configure_standby(const char *conninfo)
 {
     standby_conninfo = conninfo;
@@ -125,7 +139,7 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
     const char *keys[] = {"dbname", "connect_timeout", "application_name",
                           command ? NULL : "options", NULL};
     const char *vals[] = {conninfo, db_timeout_str, standby ? "portald-read" : "portald",
-                          command ? NULL : "-c TimeZone=UTC -c jit=off", NULL};
+                          command ? NULL : server_options, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         /* libpq's message names the host and the reason, never a password. */
@@ -137,11 +151,12 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
         return NULL;
     }
     if (command) {
-        PGresult *r = send_query(c, Q_SET_UTC, 0, NULL);
-        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        const char *zone[] = {site_time_zone};
+        PGresult *r = send_query(c, Q_SET_SESSION_ZONES, 1, zone);
+        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         PQclear(r);
         if (!ok) {
-            log_msg(LOG_ERROR, "cannot set the session's time zone to UTC");
+            log_msg(LOG_ERROR, "cannot set the session's time zones (UTC, the site's)");
             PQfinish(c);
             return NULL;
         }

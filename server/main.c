@@ -88,6 +88,7 @@ static int cmd_serve(void)
         config_free(&cfg);
         return 1;
     }
+    db_set_site_time_zone(cfg.time_zone);
     db_configure(cfg.database_url, cfg.db_connect_timeout, DB_PREPARED);
     if (cfg.database_read_url)
         db_configure_standby(cfg.database_read_url);
@@ -223,6 +224,7 @@ static int cmd_estimates(int (*fn)(const char *conninfo, int window_days, int ar
     if (load(&cfg, CONFIG_FOR_SERVE) < 0)
         return 1;
     log_set_level(LOG_WARN);
+    db_set_site_time_zone(cfg.time_zone);
     int rc =
         fn(as_owner ? cfg.migrate_url : cfg.database_url, cfg.estimates_window_days, argc, argv);
     config_free(&cfg);

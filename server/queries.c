@@ -636,7 +636,12 @@ const struct query_def queries[Q_COUNT] = {
                                9},
 
     /* One-shot commands. */
-    [Q_SET_UTC] = {"set_utc", "SET TimeZone = 'UTC'", 0, true},
+    /* $1: the site's zone for the estimates' clocks (PORTAL_TIME_ZONE), '' to keep the
+     * database's own setting. */
+    [Q_SET_SESSION_ZONES] = {"set_session_zones",
+                             "SELECT set_config('TimeZone', 'UTC', false), CASE WHEN $1 <> '' THEN "
+                             "set_config('portal.site_timezone', $1, false) END",
+                             1, true},
     [Q_STUDY_BY_ACCESSION] = {"study_by_accession",
                               "SELECT id FROM portal.studies WHERE accession = $1", 1, true},
     /* $4: the assigning authority, needed only when the MRN is used by more than one; a merged

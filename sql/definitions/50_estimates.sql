@@ -25,6 +25,12 @@ CREATE OR REPLACE FUNCTION portal.estimate_min_samples() RETURNS integer LANGUAG
 -- history; on a steady site the answer is the same, from fewer effective samples.
 CREATE OR REPLACE FUNCTION portal.estimate_half_life_days() RETURNS double precision LANGUAGE sql IMMUTABLE AS 'SELECT 7.0';
 
+-- The site's time zone, the wall clock of the clocks' hours of the week and of closed days:
+-- portal.site_timezone, which portald sets in each session from PORTAL_TIME_ZONE; UTC when unset.
+CREATE OR REPLACE FUNCTION portal.site_time_zone() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC')
+$$;
+
 -- The elapsed-time ladder (seconds spent in the stage) for which conditional quantiles are kept:
 -- a study that has waited t is estimated from the past studies that waited longer than the
 -- highest rung at or below t.
@@ -964,12 +970,14 @@ BEGIN
       FROM portal.estimate_hour_rows(now(), p_window) r;
     SELECT coalesce(sum(e.sample_size), 0) INTO v_samples FROM portal.turnaround_estimates e
      WHERE e.level = 3 AND e.elapsed_s = 0;
-    INSERT INTO portal.estimates_state (id, refreshed_at, window_days, samples, rows, took_ms)
+    INSERT INTO portal.estimates_state (id, refreshed_at, window_days, samples, rows, took_ms,
+                                        time_zone)
     VALUES (true, now(), extract(day FROM p_window)::integer, v_samples, v_rows,
-            (extract(epoch FROM clock_timestamp() - v_started) * 1000)::integer)
+            (extract(epoch FROM clock_timestamp() - v_started) * 1000)::integer,
+            portal.site_time_zone())
     ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at,
         window_days = excluded.window_days, samples = excluded.samples, rows = excluded.rows,
-        took_ms = excluded.took_ms;
+        took_ms = excluded.took_ms, time_zone = excluded.time_zone;
     -- Fresh statistics at once, so the lookups plan one primary-key probe per candidate group
     -- (with stale ones the planner may scan a whole stage per study).
     ANALYZE portal.turnaround_estimates;
@@ -980,7 +988,8 @@ BEGIN
 END $$;
 
 -- What the background task in `portald serve` calls: refreshes unless another instance holds the
--- refresh lock now ('busy') or refreshed less than p_min_age_s ago ('fresh'). The lock is a
+-- refresh lock now ('busy') or refreshed less than p_min_age_s ago, for the same window and in
+-- the session's site time zone ('fresh'). The lock is a
 -- transaction-level advisory lock, so a dropped connection can never leave it held.
 CREATE OR REPLACE FUNCTION portal.refresh_estimates_if_due(p_window_days integer, p_min_age_s integer)
 RETURNS text
@@ -991,7 +1000,8 @@ BEGIN
     END IF;
     IF EXISTS (SELECT FROM portal.estimates_state
                 WHERE refreshed_at > now() - make_interval(secs => p_min_age_s)
-                  AND window_days = p_window_days) THEN
+                  AND window_days = p_window_days
+                  AND time_zone IS NOT DISTINCT FROM portal.site_time_zone()) THEN
         RETURN 'fresh';
     END IF;
     PERFORM portal.refresh_estimates(make_interval(days => p_window_days));

@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(62);
+SELECT plan(67);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -93,6 +93,13 @@ SELECT is((SELECT how FROM portal.model_hour(timestamptz '2030-01-14 10:30+00'))
 
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'refresh_estimates builds rows');
 SELECT is((SELECT samples FROM portal.estimates_state), 90::bigint, 'the state counts 90 samples');
+SELECT is((SELECT time_zone FROM portal.estimates_state), 'UTC', 'the state keeps the zone the model was learned in');
+SELECT is(portal.refresh_estimates_if_due(90, 3600), 'fresh', 'a session in that zone finds the model fresh');
+SELECT set_config('portal.site_timezone', 'Etc/GMT-3', true);
+SELECT is(portal.refresh_estimates_if_due(90, 3600), 'refreshed', 'a session in another zone rebuilds it');
+SELECT is((SELECT time_zone FROM portal.estimates_state), 'Etc/GMT-3', '... in its own zone');
+SELECT set_config('portal.site_timezone', '', true);
+SELECT is(portal.refresh_estimates_if_due(90, 3600), 'refreshed', 'and back in UTC, the model is rebuilt in UTC');
 SELECT is((SELECT count(*) FROM portal.estimate_clocks WHERE cardinality(calendar) <> 3), 0::bigint,
           'every clock the refresh learns carries the closed day ahead');
 DELETE FROM portal.site_closed_days WHERE day = '2030-01-07';

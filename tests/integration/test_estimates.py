@@ -310,3 +310,20 @@ def test_estimates_settings_are_validated(ctx):
                              timeout=30)
         assert out.returncode != 0, (name, value)
         assert name in out.stderr and "whole number" in out.stderr, out.stderr
+
+
+def test_site_time_zone_reaches_the_model(ctx):
+    """PORTAL_TIME_ZONE is the wall clock of the estimates (portal.site_timezone in each of the
+    server's sessions): a server in another zone than the model's rebuilds the model in its own
+    at its first round, however fresh the model was."""
+    c = cluster()
+    assert c.sql("SELECT time_zone FROM portal.estimates_state") == [["UTC"]]
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600", "PORTAL_TIME_ZONE": "Asia/Kolkata"})
+    try:
+        wait_for(lambda: c.sql("SELECT time_zone FROM portal.estimates_state") == [["Asia/Kolkata"]],
+                 120, "the model rebuilt in the server's zone")
+    finally:
+        s.stop()
+    # The other tests' servers run in UTC: the model goes back to it.
+    c.sql("SELECT portal.refresh_estimates(interval '90 days')")
+    assert c.sql("SELECT time_zone FROM portal.estimates_state") == [["UTC"]]

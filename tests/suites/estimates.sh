@@ -121,5 +121,25 @@ done < <(echo "$hours" | grep -E '^(report_final|available) +[0-9]+ +[0-9]+ +[0-
 [ "$judged" -eq 2 ] && ok "every-hour coverage judged for both milestones" ||
     not_ok "every-hour coverage judged for $judged milestones, not 2"
 
+# PORTAL_TIME_ZONE is the clocks' zone too (portal.site_timezone in every session): the same day
+# replayed for a site three hours east of UTC, without summer time or closed days, asks the same
+# questions of the same models, each clock learned three hours later on the site's wall clock,
+# so every hour's figures are the UTC run's of three hours before.
+by_hour() {
+    PORTAL_TIME_ZONE=$1 "$B/portald" backtest --every-hour --days 1 --window-days 28 --by-hour 2>&1 |
+        awk -v shift="$2" 'BEGIN { split("Mon Tue Wed Thu Fri Sat Sun", d, " ");
+                                   for (i = 1; i <= 7; i++) n[d[i]] = i - 1 }
+            ($1 == "report_final" || $1 == "available") && $3 ~ /^[0-9][0-9]:00$/ {
+                h = (n[$2] * 24 + substr($3, 1, 2) - shift + 168) % 168
+                $2 = ""; $3 = sprintf("%03d", h); print }' | sort
+}
+utc=$(by_hour UTC 0)
+east=$(by_hour Etc/GMT-3 3)
+if [ -n "$utc" ] && [ "$utc" = "$east" ] && [ "$(echo "$utc" | wc -l)" -ge 24 ]; then
+    ok "PORTAL_TIME_ZONE=Etc/GMT-3: each hour's figures are UTC's of three hours before ($(echo "$utc" | wc -l) hours)"
+else
+    not_ok "PORTAL_TIME_ZONE=Etc/GMT-3 does not shift the hours by three: $(diff <(echo "$utc") <(echo "$east") | head -5 | tr '\n' ' ')"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
