@@ -9,6 +9,8 @@
 -- depends on whether its p90 was seen (portal.estimate_preference's third argument).
 DROP FUNCTION IF EXISTS portal.estimate_samples(timestamptz, timestamptz);
 DROP FUNCTION IF EXISTS portal.estimate_preference(integer, integer);
+-- It returns each sample's time in the milestone's queue now.
+DROP FUNCTION IF EXISTS portal.estimate_cohort(timestamptz, timestamptz);
 
 -- ---------------------------------------------------------------------------------------------
 -- Constants, each in one place.
@@ -29,6 +31,17 @@ CREATE OR REPLACE FUNCTION portal.estimate_half_life_days() RETURNS double preci
 -- portal.site_timezone, which portald sets in each session from PORTAL_TIME_ZONE; UTC when unset.
 CREATE OR REPLACE FUNCTION portal.site_time_zone() RETURNS text LANGUAGE sql STABLE AS $$
     SELECT coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC')
+$$;
+
+-- The span the queue's trend compares (portal.estimate_rows): the median wait in the milestone's
+-- queue of the studies that entered it in the last this many days against the span before, held
+-- against the steps between the earlier spans of the window.
+CREATE OR REPLACE FUNCTION portal.estimate_trend_days() RETURNS double precision LANGUAGE sql IMMUTABLE AS 'SELECT 14.0';
+
+-- The stage whose wait is a milestone's queue: the wait for the read for the report, the
+-- physician's review for the release.
+CREATE OR REPLACE FUNCTION portal.queue_stage(p_milestone text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_milestone WHEN 'report_final' THEN 'awaiting_read' WHEN 'available' THEN 'physician_review' END
 $$;
 
 -- The elapsed-time ladder (seconds spent in the stage) for which conditional quantiles are kept:
@@ -137,7 +150,9 @@ $$;
 -- (its anchor in that span), for each milestone ahead of it, the time from the anchor to the
 -- milestone (duration_s, with reached = true) or, when the milestone had not come by p_to, the
 -- wait until p_to (reached = false: censored, it took at least that long), and the time spent in
--- the stage (stay_s; for a study still in it at p_to, its stay so far). Taking the studies by when
+-- the stage (stay_s; for a study still in it at p_to, its stay so far), and of its duration the
+-- time spent in the milestone's queue (queue_s, portal.queue_stage: 0 for a stage after it, the
+-- wait so far for a study still in it). Taking the studies by when
 -- they entered, with the ones still waiting, follows the studies asking now: selecting by when the
 -- milestone came (as before this pass) answers from studies that entered weeks ago, which on a
 -- site whose queue grew were the faster ones. No time after p_to is read, so the backtest's past
@@ -145,15 +160,21 @@ $$;
 CREATE OR REPLACE FUNCTION portal.estimate_cohort(p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (modality text, priority text, site text, stage text, milestone text,
                anchor_at timestamptz, stay_s double precision, duration_s double precision,
-               reached boolean)
+               reached boolean, queue_from timestamptz, queue_to timestamptz)
 LANGUAGE sql STABLE AS $$
     SELECT st.modality, st.priority, st.site, sp.stage, m.milestone, sp.anchor_at,
            extract(epoch FROM least(coalesce(sp.left_at, 'infinity'), p_to) - sp.anchor_at),
            extract(epoch FROM least(coalesce(m.at, 'infinity'), p_to) - sp.anchor_at),
-           coalesce(m.at < p_to, false)
+           coalesce(m.at < p_to, false),
+           CASE WHEN m.queue_from < p_to
+                 AND portal.stage_order(sp.stage) <= portal.stage_order(portal.queue_stage(m.milestone))
+                THEN m.queue_from END,
+           least(coalesce(m.queue_to, 'infinity'), p_to)
       FROM portal.studies st
      CROSS JOIN LATERAL portal.study_stage_spans(st) sp
-     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at), ('available', st.released_at)) m (milestone, at)
+     CROSS JOIN LATERAL (VALUES ('report_final', st.final_at, st.exam_completed_at,
+                                 least(st.read_started_at, st.preliminary_at, st.final_at, st.released_at)),
+                                ('available', st.released_at, st.final_at, st.released_at)) m (milestone, at, queue_from, queue_to)
      WHERE (st.cancelled_at IS NULL OR st.cancelled_at >= p_to)   -- cancelled later: waiting then
        AND portal.milestone_ahead(sp.stage, m.milestone)
        AND sp.anchor_at >= p_from AND sp.anchor_at < p_to AND sp.reached_at < p_to
@@ -581,6 +602,16 @@ END $$;
 -- studies; a quantile they never reach is 1e9. Used by the refresh (now, every rung) and the
 -- backtests (each past day), so all compute exactly the same thing. week_part is always 'any':
 -- the clock has taken the time of week's place.
+-- A queue whose pace has changed (a backlog growing for weeks): per milestone, modality and
+-- priority, the median wait in the milestone's queue (portal.queue_stage) of the studies that
+-- entered it in each span of portal.estimate_trend_days() days, unweighted. When the last span's
+-- step (ln of its median over the one before) is beyond twice the site's own spread of the
+-- earlier steps, each sample's time in that queue is taken at the pace of p_as_of: scaled by
+-- exp(growth per day x the days since the sample entered its stage, at most two spans). The
+-- spread is the earlier steps' median absolute value over 0.6745 (a normal spread from its
+-- median), so that the earlier steps of the same growth do not hide it, as their root mean
+-- square did. A booked sample's age counts from its booking: the study asking now meets its queue
+-- as long after its own booking, at the pace grown since.
 CREATE OR REPLACE FUNCTION portal.estimate_rows(p_as_of timestamptz, p_window interval,
                                                 p_clocks portal.estimate_clocks[],
                                                 p_rungs integer[] DEFAULT portal.estimate_ladder())
@@ -589,11 +620,11 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                p50_s double precision, p90_s double precision)
 LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
     WITH clocks AS MATERIALIZED (SELECT * FROM unnest(p_clocks)),
-    timed AS MATERIALIZED (   -- each sample's stay and duration on its clock, computed once
+    measured AS MATERIALIZED (   -- each sample's stay, duration and queue on its clock, computed once
         SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone, sm.reached,
                o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c,
-               exp(-ln(2) * least(extract(epoch FROM p_as_of - sm.anchor_at)   -- floored at 2^-40,
-                                      / (86400 * portal.estimate_half_life_days()), 40)) AS weight   -- far from underflow
+               coalesce(o.queue_to_c - o.queue_from_c, 0) AS queue_c,
+               extract(epoch FROM p_as_of - sm.anchor_at) / 86400 AS age_d
           FROM portal.estimate_cohort(p_as_of - p_window, p_as_of) sm
           LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality
                              AND c0.priority = sm.priority
@@ -607,13 +638,53 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
          CROSS JOIN LATERAL (
                SELECT portal.week_hours(sm.anchor_at) AS anchor_h,
                       portal.week_hours(sm.anchor_at + sm.stay_s * interval '1 second') AS left_h,
-                      portal.week_hours(sm.anchor_at + sm.duration_s * interval '1 second') AS done_h
+                      portal.week_hours(sm.anchor_at + sm.duration_s * interval '1 second') AS done_h,
+                      portal.week_hours(sm.queue_from) AS queue_from_h,
+                      portal.week_hours(sm.queue_to) AS queue_to_h
                OFFSET 0) h   -- converted once each, not once per use in portal.clock_hours
          CROSS JOIN LATERAL (
                SELECT portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
                       portal.clock_hours(h.left_h, c.rate, c.cum, c.calendar) AS left_c,
-                      portal.clock_hours(h.done_h, c.rate, c.cum, c.calendar) AS done_c) o
-         WHERE c.rate IS NOT NULL)
+                      portal.clock_hours(h.done_h, c.rate, c.cum, c.calendar) AS done_c,
+                      portal.clock_hours(h.queue_from_h, c.rate, c.cum, c.calendar) AS queue_from_c,
+                      portal.clock_hours(h.queue_to_h, c.rate, c.cum, c.calendar) AS queue_to_c) o
+         WHERE c.rate IS NOT NULL),
+    fortnights AS (   -- the queue's median wait of those that entered it in each span of the window
+        SELECT m.milestone, m.modality, m.priority, floor(m.age_d / portal.estimate_trend_days())::integer AS k,
+               count(*) AS n, avg(m.age_d) AS age_d,
+               (portal.survival_quantiles(array_agg(m.duration_c ORDER BY m.duration_c, m.reached DESC),
+                                          array_agg(m.reached ORDER BY m.duration_c, m.reached DESC),
+                                          array_agg(1.0::double precision ORDER BY m.duration_c, m.reached DESC)))[1] AS median_c
+          FROM measured m
+         WHERE m.stage = portal.queue_stage(m.milestone)
+         GROUP BY 1, 2, 3, 4),
+    steps AS (   -- from each span to the next more recent one: ln of the medians' ratio, per day
+        SELECT f.milestone, f.modality, f.priority, f.k, ln(f.median_c / g.median_c) AS step,
+               g.age_d - f.age_d AS days
+          FROM fortnights f
+          JOIN fortnights g ON g.milestone = f.milestone AND g.modality = f.modality
+                           AND g.priority = f.priority AND g.k = f.k + 1
+         WHERE least(f.n, g.n) >= portal.estimate_min_samples()
+           AND least(f.median_c, g.median_c) > 0 AND greatest(f.median_c, g.median_c) < 1e8),
+    trend AS (   -- the last step, taken when beyond twice the spread of the earlier ones (at least three)
+        SELECT s.milestone, s.modality, s.priority,
+               max(s.step / s.days) FILTER (WHERE s.k = 0) AS growth_per_day
+          FROM steps s
+         GROUP BY 1, 2, 3
+        HAVING count(*) FILTER (WHERE s.k > 0) >= 3
+           AND abs(max(s.step) FILTER (WHERE s.k = 0))
+               > 2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(s.step)) FILTER (WHERE s.k > 0) / 0.6745),
+    timed AS (   -- each sample's time in the queue at the pace of p_as_of, and its weight
+        SELECT m.modality, m.priority, m.site, m.stage, m.milestone, m.reached,
+               CASE WHEN m.stage = portal.queue_stage(m.milestone) THEN m.stay_c * k.pace
+                    ELSE m.stay_c END AS stay_c,
+               m.duration_c + (k.pace - 1) * m.queue_c AS duration_c,
+               exp(-ln(2) * least(m.age_d / portal.estimate_half_life_days(), 40)) AS weight
+          FROM measured m
+          LEFT JOIN trend t ON t.milestone = m.milestone AND t.modality = m.modality
+                           AND t.priority = m.priority
+         CROSS JOIN LATERAL (SELECT exp(coalesce(t.growth_per_day, 0)
+                                        * least(m.age_d, 2 * portal.estimate_trend_days())) AS pace) k)
     SELECT g.modality, g.priority, g.site, 'any', g.level, g.stage, g.milestone, g.rung, g.n,
            g.q[1], g.q[2]
       FROM (SELECT coalesce(x.modality, '*') AS modality, coalesce(x.priority, '*') AS priority,

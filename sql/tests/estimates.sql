@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(67);
+SELECT plan(70);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -404,6 +404,42 @@ SELECT results_eq(
        WHERE site = 'cap-site'$$,
     $$VALUES (503, 1209600)$$,
     'an unreleased report is sampled up to three weeks of waiting, in the top rung past two');
+
+-- The queue's trend (portal.estimate_rows): 40 XR reads entered the queue in each of the last five
+-- fortnights (7, 21, 35, 49 and 63 days ago), each group waiting about p_waits[k] (most recent
+-- first). When the earlier fortnights waited alike and the last one twice as long, the step is
+-- beyond the site's own spread and every wait is taken at today's pace, 2^(age / 14) longer (age
+-- at most 28 days): the recent two hours become 2 h x 2^(7/14). When the earlier fortnights
+-- alternated between one and two hours, the same last step is within that spread and the waits
+-- are taken as they came. On a flat clock, so clock seconds are plain seconds.
+CREATE TEMP TABLE flat_clock AS
+SELECT ARRAY[ROW('report_final', '*', '*', 200, array_fill(1::float8, ARRAY[168]),
+                 (SELECT array_agg(h::float8 ORDER BY h) FROM generate_series(0, 168) h), '{}'::float8[])::portal.estimate_clocks] AS clocks;
+CREATE FUNCTION pg_temp.xr_queue(p_waits interval[]) RETURNS double precision
+LANGUAGE sql AS $f$
+    DELETE FROM portal.studies WHERE accession LIKE 'EST-XR-%';
+    INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                                priority, site, exam_completed_at, final_at, reviewable_version)
+    SELECT 'EST-XR-' || g || '-' || k, (SELECT id FROM portal.patients WHERE mrn = 'EST-MRN'), 'EST-NPI', 'XR',
+           'XR fixture', 'routine', 'main', now() - make_interval(days => 7 + 14 * (g - 1)),
+           now() - make_interval(days => 7 + 14 * (g - 1)) + p_waits[g] + make_interval(secs => k), 1
+      FROM generate_series(1, 40) k CROSS JOIN generate_series(1, 5) g;
+    SELECT r.p50_s FROM flat_clock f, portal.estimate_rows(now(), interval '90 days', f.clocks, ARRAY[0]) r
+     WHERE r.stage = 'awaiting_read' AND r.milestone = 'report_final' AND r.modality = 'XR'
+       AND r.priority = 'routine' AND r.site = 'main';
+$f$;
+SELECT ok((SELECT pg_temp.xr_queue(ARRAY['2 hours', '1 hour', '1 hour', '1 hour', '1 hour']::interval[])
+                  BETWEEN 7200 * 2 ^ (7 / 14.0) AND 7200 * 2 ^ (7 / 14.0) + 120),
+          'the queue''s wait doubled in the last fortnight, after steady ones: every wait at today''s pace');
+SELECT ok((SELECT pg_temp.xr_queue(ARRAY['2 hours', '1 hour', '2 hours', '1 hour', '2 hours']::interval[])
+                  BETWEEN 7200 AND 7200 + 60),
+          'the same step after fortnights that went up and down as much: the waits as they came');
+-- Growing for two fortnights: the step before the last is part of the same growth, not of the
+-- spread (the median absolute step of the earlier ones is 0). Today's pace: 4 h x 2^(7/14) for the
+-- recent waits, which weigh three quarters of all.
+SELECT ok((SELECT pg_temp.xr_queue(ARRAY['4 hours', '2 hours', '1 hour', '1 hour', '1 hour']::interval[])
+                  BETWEEN 14400 * 2 ^ (7 / 14.0) AND 14400 * 2 ^ (7 / 14.0) + 120),
+          'the queue''s wait doubled in each of the last two fortnights: the last step taken all the same');
 
 SELECT * FROM finish();
 ROLLBACK;
