@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -746,15 +747,19 @@ static int parse_quiet_hours(const struct config_setting *s, const char *value, 
     return 0;
 }
 
-/* A time zone name the system knows (/usr/share/zoneinfo, which PostgreSQL on Debian reads too). */
+/* A time zone name the system knows (/usr/share/zoneinfo, which PostgreSQL on Debian reads too):
+ * a file there, not a directory such as Europe, which PostgreSQL would refuse in every estimate.
+ * Every session of portald gets it as a startup option, where a backslash would need escaping. */
 static int parse_time_zone(const struct config_setting *s, const char *value, struct config *c,
                            char *err, size_t errlen)
 {
     char path[160];
-    bool ok = plain_token(value, 64) && !strstr(value, "..") && value[0] != '/';
+    struct stat st;
+    bool ok =
+        plain_token(value, 64) && !strstr(value, "..") && value[0] != '/' && !strpbrk(value, "\\'");
     if (ok) {
         snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", value);
-        ok = access(path, R_OK) == 0;
+        ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
     }
     if (!ok) {
         snprintf(err, errlen, "%s must be a time zone name, for example Europe/Paris or UTC",

@@ -209,6 +209,7 @@ static int cmd_db(int (*fn)(const char *conninfo, int argc, char **argv), bool a
     if (load(&cfg, CONFIG_FOR_SERVE) < 0)
         return 1;
     log_set_level(LOG_WARN);
+    db_set_site_time_zone(cfg.time_zone); /* seed-demo's ingests keep estimates */
     int rc = fn(as_owner ? cfg.migrate_url : cfg.database_url, argc, argv);
     config_free(&cfg);
     return rc;

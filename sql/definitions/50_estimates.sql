@@ -150,9 +150,10 @@ $$;
 -- (its anchor in that span), for each milestone ahead of it, the time from the anchor to the
 -- milestone (duration_s, with reached = true) or, when the milestone had not come by p_to, the
 -- wait until p_to (reached = false: censored, it took at least that long), and the time spent in
--- the stage (stay_s; for a study still in it at p_to, its stay so far), and of its duration the
--- time spent in the milestone's queue (queue_s, portal.queue_stage: 0 for a stage after it, the
--- wait so far for a study still in it). Taking the studies by when
+-- the stage (stay_s; for a study still in it at p_to, its stay so far), and when its duration
+-- took it through the milestone's queue (portal.queue_stage), when it entered and left it
+-- (queue_from, NULL for a stage after the queue or a study not in it by p_to; queue_to, p_to for
+-- one still in it). Taking the studies by when
 -- they entered, with the ones still waiting, follows the studies asking now: selecting by when the
 -- milestone came (as before this pass) answers from studies that entered weeks ago, which on a
 -- site whose queue grew were the faster ones. No time after p_to is read, so the backtest's past
@@ -603,11 +604,13 @@ END $$;
 -- backtests (each past day), so all compute exactly the same thing. week_part is always 'any':
 -- the clock has taken the time of week's place.
 -- A queue whose pace has changed (a backlog growing for weeks): per milestone, modality and
--- priority, the median wait in the milestone's queue (portal.queue_stage) of the studies that
--- entered it in each span of portal.estimate_trend_days() days, unweighted. When the last span's
--- step (ln of its median over the one before) is beyond twice the site's own spread of the
--- earlier steps, each sample's time in that queue is taken at the pace of p_as_of: scaled by
--- exp(growth per day x the days since the sample entered its stage, at most two spans). The
+-- priority, the median wait to the milestone of the studies that entered its queue
+-- (portal.queue_stage; for the report that includes the reading) in each span of
+-- portal.estimate_trend_days() days, unweighted. When the last span's step (ln of its median over
+-- the one before) is beyond twice the site's own spread of the earlier steps, each sample's time
+-- in that queue is taken at the pace of p_as_of: scaled by exp(growth per day x the days since
+-- the sample entered its stage, at most two spans), at most 20 times or a twentieth. It needs
+-- five spans of 30 studies or more, so a window under 70 days never takes one. The
 -- spread is the earlier steps' median absolute value over 0.6745 (a normal spread from its
 -- median), so that the earlier steps of the same growth do not hide it, as their root mean
 -- square did. A booked sample's age counts from its booking: the study asking now meets its queue
@@ -658,9 +661,10 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
           FROM measured m
          WHERE m.stage = portal.queue_stage(m.milestone)
          GROUP BY 1, 2, 3, 4),
-    steps AS (   -- from each span to the next more recent one: ln of the medians' ratio, per day
+    steps AS (   -- from each span to the next more recent one: ln of the medians' ratio, and the
+                 -- days between them (at least one, however the studies bunched in their spans)
         SELECT f.milestone, f.modality, f.priority, f.k, ln(f.median_c / g.median_c) AS step,
-               g.age_d - f.age_d AS days
+               greatest(g.age_d - f.age_d, 1) AS days
           FROM fortnights f
           JOIN fortnights g ON g.milestone = f.milestone AND g.modality = f.modality
                            AND g.priority = f.priority AND g.k = f.k + 1
@@ -683,8 +687,9 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
           FROM measured m
           LEFT JOIN trend t ON t.milestone = m.milestone AND t.modality = m.modality
                            AND t.priority = m.priority
-         CROSS JOIN LATERAL (SELECT exp(coalesce(t.growth_per_day, 0)
-                                        * least(m.age_d, 2 * portal.estimate_trend_days())) AS pace) k)
+         CROSS JOIN LATERAL (SELECT exp(least(greatest(coalesce(t.growth_per_day, 0)
+                                                       * least(m.age_d, 2 * portal.estimate_trend_days()),
+                                                       -3), 3)) AS pace) k)
     SELECT g.modality, g.priority, g.site, 'any', g.level, g.stage, g.milestone, g.rung, g.n,
            g.q[1], g.q[2]
       FROM (SELECT coalesce(x.modality, '*') AS modality, coalesce(x.priority, '*') AS priority,

@@ -462,6 +462,19 @@ static int readme_row(const char *name, const char *def, const char *meaning)
 /* README's configuration table and config.c's table name the same variables, with the same
  * defaults and, for numbers, the same ranges. PORTAL_PG_PORT, which README mentions below the
  * table, is read by scripts/run.sh for make run's private cluster, not by portald. */
+/* Every session of portald passes the zone on to PostgreSQL: a directory of zones or a name that
+ * would need quoting is refused here, not in every estimate. */
+static void time_zones(void)
+{
+    const char *want = "PORTAL_TIME_ZONE must be a time zone name, for example Europe/Paris or UTC";
+    expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "Europe/Paris", NULL);
+    expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "Etc/GMT-3", NULL);
+    expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "Europe", want);
+    expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "Mars/Olympus", want);
+    expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "../zoneinfo/UTC", want);
+    expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "Europe/Paris'", want);
+}
+
 static void readme_matches_table(void)
 {
     FILE *f = fopen("README.md", "rb");
@@ -538,6 +551,7 @@ int main(void)
     table_rows();
     readme_matches_table();
     orthanc_settings();
+    time_zones();
     unlink(pem_path);
     unlink(junk_path);
     unlink(empty_path);
