@@ -18,8 +18,8 @@
 
 static const char *db_conninfo;
 static char db_timeout_str[16] = "2";
-/* Startup options of the server's connections; a command sets the same once connected. */
-static char server_options[160] = "-c TimeZone=UTC -c jit=off";
+/* The site's zone for portal.site_timezone, '' to keep the database's own (db_set_site_time_zone).
+ */
 static char site_time_zone[72];
 static enum db_mode db_mode = DB_PREPARED;
 static atomic_int open_connections;
@@ -80,13 +80,9 @@ void db_configure(const char *conninfo, int connect_timeout_s, enum db_mode mode
 
 void db_set_site_time_zone(const char *zone)
 {
-    /* A zone name has no space (config.c checks it names a file under /usr/share/zoneinfo); a
-     * backslash would need escaping in the options string, so such a name is not passed on. */
-    if (!zone || strlen(zone) >= sizeof(site_time_zone) || strpbrk(zone, " \\'"))
-        return;
-    snprintf(site_time_zone, sizeof(site_time_zone), "%s", zone);
-    snprintf(server_options, sizeof(server_options),
-             "-c TimeZone=UTC -c jit=off -c portal.site_timezone=%s", zone);
+    /* config.c admits only zone names that need no escaping in an options string. */
+    if (zone && strlen(zone) < sizeof(site_time_zone))
+        snprintf(site_time_zone, sizeof(site_time_zone), "%s", zone);
 }
 
 void db_configure_standby(const char *conninfo)
@@ -136,10 +132,13 @@ static PGconn *connect_and_prepare(const char *conninfo, bool standby)
      * guess of a cost crossed jit_above_cost, compiling took a second per execution of a statement
      * that runs in milliseconds (the patient list at 1,000,000 studies, docs/performance.md). */
     bool command = db_mode == DB_UNPREPARED;
+    char options[128];
+    snprintf(options, sizeof(options), "-c TimeZone=UTC -c jit=off%s%s",
+             site_time_zone[0] ? " -c portal.site_timezone=" : "", site_time_zone);
     const char *keys[] = {"dbname", "connect_timeout", "application_name",
                           command ? NULL : "options", NULL};
     const char *vals[] = {conninfo, db_timeout_str, standby ? "portald-read" : "portald",
-                          command ? NULL : server_options, NULL};
+                          command ? NULL : options, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         /* libpq's message names the host and the reason, never a password. */

@@ -225,6 +225,7 @@ GRANT EXECUTE ON FUNCTION
     portal.estimate_wait_ladder(),
     portal.estimate_wait_bucket(double precision),
     portal.estimate_wait_band(integer),
+    portal.site_time_zone(),
     portal.hour_of_week(timestamptz),
     portal.week_hours(timestamptz),
     portal.model_hour(timestamptz),

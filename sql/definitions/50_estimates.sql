@@ -64,9 +64,9 @@ $$;
 
 -- The hour of the week in the site's time zone: 0 is Monday 00:00-01:00, 167 Sunday 23:00-24:00.
 CREATE OR REPLACE FUNCTION portal.hour_of_week(p_at timestamptz) RETURNS integer LANGUAGE sql STABLE AS $$
-    SELECT (to_char(p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'),
+    SELECT (to_char(p_at AT TIME ZONE portal.site_time_zone(),
                     'ID')::integer - 1) * 24
-           + extract(hour FROM p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'))::integer
+           + extract(hour FROM p_at AT TIME ZONE portal.site_time_zone())::integer
 $$;
 
 -- The hour of the week the models take p_at for: portal.hour_of_week, except that on a day the
@@ -79,7 +79,7 @@ LANGUAGE sql STABLE AS $$
                 ELSE portal.hour_of_week(p_at) END
       FROM (VALUES (1)) one
       LEFT JOIN portal.site_closed_days cd
-        ON cd.day = (p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC'))::date
+        ON cd.day = (p_at AT TIME ZONE portal.site_time_zone())::date
 $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -195,8 +195,7 @@ CREATE OR REPLACE FUNCTION portal.estimate_clock_prior() RETURNS double precisio
 -- unset): the position of p_at in the week is this modulo 168.
 CREATE OR REPLACE FUNCTION portal.week_hours(p_at timestamptz) RETURNS double precision
 LANGUAGE sql STABLE AS $$
-    SELECT (extract(epoch FROM p_at AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''),
-                                                          'UTC')) - 345600) / 3600
+    SELECT (extract(epoch FROM p_at AT TIME ZONE portal.site_time_zone()) - 345600) / 3600
 $$;
 
 -- The clock functions before the calendar (issue 18) took no calendar.
@@ -342,7 +341,7 @@ RETURNS timestamptz LANGUAGE sql STABLE AS $$
                     ELSE portal.calendar_week_hours(p_clock_s / 3600, p_rate, p_cum, p_calendar,
                                                     portal.calendar_day(p_clock_s / 3600, p_calendar, 1),
                                                     cardinality(p_calendar) / 3) END)))
-           AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC')
+           AT TIME ZONE portal.site_time_zone()
 $$;
 
 -- The release's answer (the snapshots, in plain time) carried over the site's closed days: a time
@@ -791,7 +790,7 @@ LANGUAGE sql STABLE AS $$
       FROM portal.studies st
      CROSS JOIN LATERAL portal.study_stage_spans(st) sp
      CROSS JOIN LATERAL (
-           SELECT g.h, g.h AT TIME ZONE coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC') AS l
+           SELECT g.h, g.h AT TIME ZONE portal.site_time_zone() AS l
              FROM generate_series(greatest(date_trunc('hour', sp.reached_at) + interval '1 hour',
                                            date_trunc('hour', p_as_of - p_window)),
                                   least(sp.left_at, st.released_at, st.cancelled_at, p_as_of,

@@ -60,7 +60,7 @@ LANGUAGE sql STABLE AS $$
                          w.anchor + make_interval(secs => (SELECT min(l.rung) FROM unnest(portal.estimate_wait_ladder()) l (rung)
                                                             WHERE l.rung > w.waited))),
                    p_p50_at - interval '1 minute'
-              FROM (SELECT coalesce(nullif(current_setting('portal.site_timezone', true), ''), 'UTC') AS tz,
+              FROM (SELECT portal.site_time_zone() AS tz,
                            coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS anchor,
                            extract(epoch FROM p_now - coalesce(portal.stage_anchor(s, s.stage), s.created_at)) AS waited) w
              WHERE p_milestone = 'available') v ON true

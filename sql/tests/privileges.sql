@@ -178,6 +178,7 @@ SELECT set_eq(
     ('function', 'portal.reread_released_page(uuid,uuid,integer,bigint,bigint,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.set_patient_preference(uuid,text,integer,text,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.set_study_preference(uuid,uuid,text,integer,text,text)', '', 'portal_app', 'EXECUTE'),
+    ('function', 'portal.site_time_zone()', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.stage_anchor(portal.studies,text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.stage_order(text)', '', 'portal_app', 'EXECUTE'),
     ('function', 'portal.study_overdue(portal.studies,timestamp with time zone)', '', 'portal_app', 'EXECUTE'),

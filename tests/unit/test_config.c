@@ -459,9 +459,6 @@ static int readme_row(const char *name, const char *def, const char *meaning)
     return 1;
 }
 
-/* README's configuration table and config.c's table name the same variables, with the same
- * defaults and, for numbers, the same ranges. PORTAL_PG_PORT, which README mentions below the
- * table, is read by scripts/run.sh for make run's private cluster, not by portald. */
 /* Every session of portald passes the zone on to PostgreSQL: a directory of zones or a name that
  * would need quoting is refused here, not in every estimate. */
 static void time_zones(void)
@@ -475,6 +472,9 @@ static void time_zones(void)
     expect(CONFIG_FOR_SERVE, "PORTAL_TIME_ZONE", "Europe/Paris'", want);
 }
 
+/* README's configuration table and config.c's table name the same variables, with the same
+ * defaults and, for numbers, the same ranges. PORTAL_PG_PORT, which README mentions below the
+ * table, is read by scripts/run.sh for make run's private cluster, not by portald. */
 static void readme_matches_table(void)
 {
     FILE *f = fopen("README.md", "rb");
