@@ -2,7 +2,7 @@
 -- hand-made arrays, the clocks and quantiles the refresh learns, fallbacks between groups, "too
 -- few", never a time in the past, overdue, and the grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(70);
+SELECT plan(72);
 
 INSERT INTO portal.physicians (id, name) VALUES ('EST-NPI', 'Dr. Fixture');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('EST-MRN', 'Fixture Patient', '1980-01-01');
@@ -440,6 +440,30 @@ SELECT ok((SELECT pg_temp.xr_queue(ARRAY['2 hours', '1 hour', '2 hours', '1 hour
 SELECT ok((SELECT pg_temp.xr_queue(ARRAY['4 hours', '2 hours', '1 hour', '1 hour', '1 hour']::interval[])
                   BETWEEN 14400 * 2 ^ (7 / 14.0) AND 14400 * 2 ^ (7 / 14.0) + 120),
           'the queue''s wait doubled in each of the last two fortnights: the last step taken all the same');
+-- The second way (issue 18, ninth pass): by when the reads were signed, a week at a time. 40 XR
+-- reads entered the queue in each of the last ten weeks (3.5, 10.5, ... 66.5 days ago), an hour
+-- each but the last week's, two hours. By entry, the last fortnight holds the two weeks half and
+-- half and its median is still about an hour; by the week they were signed the last week doubled,
+-- so every wait is taken at today's pace, 2^(age / 7) longer: the last week's 2 h x 2^(3.5/7) and
+-- the week before's 1 h x 2^(10.5/7) are the same, the median of them all.
+CREATE FUNCTION pg_temp.xr_weekly(p_last interval) RETURNS double precision
+LANGUAGE sql AS $f$
+    DELETE FROM portal.studies WHERE accession LIKE 'EST-XR-%';
+    INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
+                                priority, site, exam_completed_at, final_at, reviewable_version)
+    SELECT 'EST-XR-' || g || '-' || k, (SELECT id FROM portal.patients WHERE mrn = 'EST-MRN'), 'EST-NPI', 'XR',
+           'XR fixture', 'routine', 'main', now() - make_interval(hours => 84 + 168 * (g - 1)),
+           now() - make_interval(hours => 84 + 168 * (g - 1))
+               + CASE WHEN g = 1 THEN p_last ELSE interval '1 hour' END + make_interval(secs => k), 1
+      FROM generate_series(1, 40) k CROSS JOIN generate_series(1, 10) g;
+    SELECT r.p50_s FROM flat_clock f, portal.estimate_rows(now(), interval '90 days', f.clocks, ARRAY[0]) r
+     WHERE r.stage = 'awaiting_read' AND r.milestone = 'report_final' AND r.modality = 'XR'
+       AND r.priority = 'routine' AND r.site = 'main';
+$f$;
+SELECT ok((SELECT pg_temp.xr_weekly('2 hours') BETWEEN 7200 * 2 ^ 0.45 AND 7200 * 2 ^ 0.55),
+          'the wait of the reads signed last week doubled: every wait at today''s pace');
+SELECT ok((SELECT pg_temp.xr_weekly('1 hour') BETWEEN 3600 AND 3600 + 60),
+          'the same weeks without the step: the waits as they came');
 
 SELECT * FROM finish();
 ROLLBACK;
