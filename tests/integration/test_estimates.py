@@ -253,16 +253,19 @@ def test_overdue_in_worklist_and_metrics(ctx):
     # A fresh instance counts at start: the synthetic history has studies in flight too.
     s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
     try:
-        wait_for(lambda: "portal_studies_overdue{" in s.request("GET", "/metrics").body, 60,
-                 "the overdue gauge")
+        # The gauge is set halfway through the round (before the kept estimates), so wait for the
+        # round's end: on a busy machine the rest of the round takes a while.
+        wait_for(lambda: "portal_estimates_round_seconds " in s.request("GET", "/metrics").body,
+                 180, "the first estimates round to end")
         text = s.request("GET", "/metrics").body
         review = re.search(r'^portal_studies_overdue\{stage="physician_review"\} (\d+)$', text, re.M)
-        assert review and int(review.group(1)) >= 1, text
-        # The round that counted says when it ended and how long it took.
+        assert review and int(review.group(1)) >= 1, [l for l in text.splitlines() if "overdue" in l]
+        # The round that counted says when it ended and how long it took, in seconds.
         ended = re.search(r'^portal_estimates_round_timestamp_seconds ([0-9.]+)$', text, re.M)
         took = re.search(r'^portal_estimates_round_seconds ([0-9.]+)$', text, re.M)
-        assert ended and abs(float(ended.group(1)) - time.time()) < 60, text
-        assert took and 0 < float(took.group(1)) < 60, text
+        rounds = [l for l in text.splitlines() if "estimates_round" in l]
+        assert ended and abs(float(ended.group(1)) - time.time()) < 120, (rounds, time.time())
+        assert took and 0 < float(took.group(1)) < 600, rounds
     finally:
         s.stop()
 
