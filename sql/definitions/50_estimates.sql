@@ -38,12 +38,6 @@ $$;
 -- against the steps between the earlier spans of the window.
 CREATE OR REPLACE FUNCTION portal.estimate_trend_days() RETURNS double precision LANGUAGE sql IMMUTABLE AS 'SELECT 14.0';
 
--- The shorter span of the queue's second trend (issue 18, ninth pass): the median wait of the
--- studies that reached the milestone in the last this many days against the span before. Those
--- that reached it lately are known in full, so a week of them says as much as a fortnight of
--- entries, of which the last are still waiting.
-CREATE OR REPLACE FUNCTION portal.estimate_reached_span_days() RETURNS double precision LANGUAGE sql IMMUTABLE AS 'SELECT 7.0';
-
 -- The stage whose wait is a milestone's queue: the wait for the read for the report, the
 -- physician's review for the release.
 CREATE OR REPLACE FUNCTION portal.queue_stage(p_milestone text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
@@ -609,22 +603,14 @@ END $$;
 -- backtests (each past day), so all compute exactly the same thing. week_part is always 'any':
 -- the clock has taken the time of week's place.
 -- A queue whose pace has changed (a backlog growing for weeks): per milestone, modality and
--- priority, the median wait to the milestone of the studies in its queue (portal.queue_stage; for
--- the report that includes the reading), unweighted, in spans of the window measured two ways:
--- 'entered', by when they entered the queue, those still waiting counted as waits at least that
--- long, in spans of portal.estimate_trend_days() days; 'reached', by when they reached the
--- milestone, in spans of portal.estimate_reached_span_days() days (the window's first
--- portal.estimate_trend_days() left out: only the quick ones of those that entered then are in it).
--- When either way's last step (ln of its median over the span before) is beyond twice the site's
--- own spread of its earlier steps, each sample's time in that queue is taken at the pace of
--- p_as_of: scaled by exp(growth per day x the days since the sample entered its stage, at most
--- two fortnights), at most 20 times or a twentieth; 'reached' is preferred when both are. The
--- ways complement each other (docs/estimates.md): 'reached' sees a growth a week or more sooner,
--- while the growth is young; 'entered' keeps seeing it after weeks, when a week's step of a
--- queue that went on growing at the same rate is within its spread. Each needs its last step and
--- three earlier ones, between spans of 30 studies or more: a window under 70 days never takes
--- 'entered', one under 49 days never takes 'reached'.
--- The spread is the earlier steps' median absolute value over 0.6745 (a normal spread from its
+-- priority, the median wait to the milestone of the studies that entered its queue
+-- (portal.queue_stage; for the report that includes the reading) in each span of
+-- portal.estimate_trend_days() days, unweighted. When the last span's step (ln of its median over
+-- the one before) is beyond twice the site's own spread of the earlier steps, each sample's time
+-- in that queue is taken at the pace of p_as_of: scaled by exp(growth per day x the days since
+-- the sample entered its stage, at most two spans), at most 20 times or a twentieth. It needs
+-- five spans of 30 studies or more, so a window under 70 days never takes one. The
+-- spread is the earlier steps' median absolute value over 0.6745 (a normal spread from its
 -- median), so that the earlier steps of the same growth do not hide it, as their root mean
 -- square did. A booked sample's age counts from its booking: the study asking now meets its queue
 -- as long after its own booking, at the pace grown since.
@@ -640,9 +626,7 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
         SELECT sm.modality, sm.priority, sm.site, sm.stage, sm.milestone, sm.reached,
                o.left_c - o.anchor_c AS stay_c, o.done_c - o.anchor_c AS duration_c,
                coalesce(o.queue_to_c - o.queue_from_c, 0) AS queue_c,
-               extract(epoch FROM p_as_of - sm.anchor_at) / 86400 AS age_d,
-               CASE WHEN sm.reached
-                    THEN extract(epoch FROM p_as_of - sm.anchor_at) / 86400 - sm.duration_s / 86400 END AS reached_age_d
+               extract(epoch FROM p_as_of - sm.anchor_at) / 86400 AS age_d
           FROM portal.estimate_cohort(p_as_of - p_window, p_as_of) sm
           LEFT JOIN clocks c0 ON c0.milestone = sm.milestone AND c0.modality = sm.modality
                              AND c0.priority = sm.priority
@@ -667,42 +651,32 @@ LANGUAGE sql STABLE SET work_mem = '64MB' SET jit = off AS $$
                       portal.clock_hours(h.queue_from_h, c.rate, c.cum, c.calendar) AS queue_from_c,
                       portal.clock_hours(h.queue_to_h, c.rate, c.cum, c.calendar) AS queue_to_c) o
          WHERE c.rate IS NOT NULL),
-    spans AS (   -- the queue's median wait in each span of the window, both ways
-        SELECT m.milestone, m.modality, m.priority, 'entered' AS way,
-               floor(m.age_d / portal.estimate_trend_days())::integer AS k, count(*) AS n, avg(m.age_d) AS age_d,
+    fortnights AS (   -- the queue's median wait of those that entered it in each span of the window
+        SELECT m.milestone, m.modality, m.priority, floor(m.age_d / portal.estimate_trend_days())::integer AS k,
+               count(*) AS n, avg(m.age_d) AS age_d,
                (portal.survival_quantiles(array_agg(m.duration_c ORDER BY m.duration_c, m.reached DESC),
                                           array_agg(m.reached ORDER BY m.duration_c, m.reached DESC),
                                           array_agg(1.0::double precision ORDER BY m.duration_c, m.reached DESC)))[1] AS median_c
           FROM measured m
          WHERE m.stage = portal.queue_stage(m.milestone)
-         GROUP BY 1, 2, 3, 4, 5
-         UNION ALL
-        SELECT m.milestone, m.modality, m.priority, 'reached',
-               floor(m.reached_age_d / portal.estimate_reached_span_days())::integer, count(*), avg(m.reached_age_d),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY m.duration_c)
-          FROM measured m
-         WHERE m.stage = portal.queue_stage(m.milestone) AND m.reached
-           AND m.reached_age_d < extract(epoch FROM p_window) / 86400 - portal.estimate_trend_days()
-         GROUP BY 1, 2, 3, 4, 5),
+         GROUP BY 1, 2, 3, 4),
     steps AS (   -- from each span to the next more recent one: ln of the medians' ratio, and the
                  -- days between them (at least one, however the studies bunched in their spans)
-        SELECT f.milestone, f.modality, f.priority, f.way, f.k, ln(f.median_c / g.median_c) AS step,
+        SELECT f.milestone, f.modality, f.priority, f.k, ln(f.median_c / g.median_c) AS step,
                greatest(g.age_d - f.age_d, 1) AS days
-          FROM spans f
-          JOIN spans g ON g.milestone = f.milestone AND g.modality = f.modality
-                      AND g.priority = f.priority AND g.way = f.way AND g.k = f.k + 1
+          FROM fortnights f
+          JOIN fortnights g ON g.milestone = f.milestone AND g.modality = f.modality
+                           AND g.priority = f.priority AND g.k = f.k + 1
          WHERE least(f.n, g.n) >= portal.estimate_min_samples()
            AND least(f.median_c, g.median_c) > 0 AND greatest(f.median_c, g.median_c) < 1e8),
-    trend AS (   -- the last step, taken when beyond twice the spread of the earlier ones (at least
-                 -- three); of the two ways, 'reached' when both are taken
-        SELECT DISTINCT ON (s.milestone, s.modality, s.priority) s.milestone, s.modality, s.priority,
+    trend AS (   -- the last step, taken when beyond twice the spread of the earlier ones (at least three)
+        SELECT s.milestone, s.modality, s.priority,
                max(s.step / s.days) FILTER (WHERE s.k = 0) AS growth_per_day
           FROM steps s
-         GROUP BY s.milestone, s.modality, s.priority, s.way
+         GROUP BY 1, 2, 3
         HAVING count(*) FILTER (WHERE s.k > 0) >= 3
            AND abs(max(s.step) FILTER (WHERE s.k = 0))
-               > 2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(s.step)) FILTER (WHERE s.k > 0) / 0.6745
-         ORDER BY s.milestone, s.modality, s.priority, s.way = 'reached' DESC),
+               > 2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(s.step)) FILTER (WHERE s.k > 0) / 0.6745),
     timed AS (   -- each sample's time in the queue at the pace of p_as_of, and its weight
         SELECT m.modality, m.priority, m.site, m.stage, m.milestone, m.reached,
                CASE WHEN m.stage = portal.queue_stage(m.milestone) THEN m.stay_c * k.pace
