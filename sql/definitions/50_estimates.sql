@@ -612,8 +612,8 @@ END $$;
 -- five spans of 30 studies or more, so a window under 70 days never takes one. The
 -- spread is the earlier steps' median absolute value over 0.6745 (a normal spread from its
 -- median), so that the earlier steps of the same growth do not hide it, as their root mean
--- square did. A booked sample's age counts from its booking: the study asking now meets its queue
--- as long after its own booking, at the pace grown since.
+-- square did. A booked sample's age counts from its appointment (its stage's anchor), soon before
+-- it met the queue: a study booked for next week is told today's pace, not next week's.
 CREATE OR REPLACE FUNCTION portal.estimate_rows(p_as_of timestamptz, p_window interval,
                                                 p_clocks portal.estimate_clocks[],
                                                 p_rungs integer[] DEFAULT portal.estimate_ladder())

@@ -254,9 +254,13 @@ def test_overdue_in_worklist_and_metrics(ctx):
     s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
     try:
         # The gauge is set halfway through the round (before the kept estimates), so wait for the
-        # round's end: on a busy machine the rest of the round takes a while.
-        wait_for(lambda: "portal_estimates_round_seconds " in s.request("GET", "/metrics").body,
-                 180, "the first estimates round to end")
+        # round's end too: on a busy machine the rest of the round takes a while. A round whose
+        # refresh failed ends without the gauge; the next one, 5 s later, sets it.
+        def counted_and_ended():
+            body = s.request("GET", "/metrics").body
+            return "portal_studies_overdue{" in body and "portal_estimates_round_seconds " in body
+
+        wait_for(counted_and_ended, 180, "an estimates round that counted and ended")
         text = s.request("GET", "/metrics").body
         review = re.search(r'^portal_studies_overdue\{stage="physician_review"\} (\d+)$', text, re.M)
         assert review and int(review.group(1)) >= 1, [l for l in text.splitlines() if "overdue" in l]
