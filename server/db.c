@@ -18,8 +18,7 @@
 
 static const char *db_conninfo;
 static char db_timeout_str[16] = "2";
-/* The site's zone for portal.site_timezone, '' to keep the database's own (db_set_site_time_zone).
- */
+/* The site's zone for portal.site_timezone; empty keeps the database's own. */
 static char site_time_zone[72];
 static enum db_mode db_mode = DB_PREPARED;
 static atomic_int open_connections;
