@@ -1,0 +1,60 @@
+-- Issue 18, tenth pass: how soon a queue's growth must be known for the every-hour target to be
+-- reachable at all. The installed model's report_final questions of the every-hour backtest
+-- (portal.backtest_hour_questions, scored by portal.backtest_score as the backtest scores them),
+-- split by when each was asked: a question asked before the growth could be known, about a
+-- milestone that came after the growth began (:onset, the generator's: 30 days before
+-- `seed-history --shape backlog` ran), is answered from a history that a steady site shares. For
+-- each day from which the growth is taken as known (:onset + 0, 3, 5, 7, 10 and 14 days), the
+-- best any model could reach per hour of the week: those questions as the model answered them,
+-- every other one exactly at 50 % and 90 %. The first row (known_after_days empty) is the model's
+-- own coverage. Read-only.
+--
+--   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 \
+--        -v onset="'2026-11-07 10:14+00'" -f scripts/experiment_onset.sql
+\ir experiment_params.sql
+\ir experiment_clocks.sql
+CREATE TEMP TABLE backtest_clocks AS SELECT * FROM clocks;
+CREATE INDEX ON backtest_clocks (as_of, milestone, modality, priority);
+CREATE TEMP TABLE backtest_model AS
+SELECT d.as_of, r.* FROM day_clocks d CROSS JOIN params p
+ CROSS JOIN LATERAL portal.estimate_rows(d.as_of, p.win, d.clocks) r WHERE r.milestone = 'report_final';
+CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
+CREATE TEMP TABLE backtest_hours AS SELECT now() AS as_of, h.* FROM portal.estimate_hours h LIMIT 0;
+CREATE TEMP TABLE backtest_questions AS
+SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q WHERE q.ms = 'report_final';
+ANALYZE backtest_clocks;
+ANALYZE backtest_model;
+ANALYZE backtest_questions;
+\o /dev/null
+SELECT portal.backtest_score();
+\o
+CREATE TEMP TABLE judged AS
+SELECT portal.hour_of_week(j.asked_at) AS how, j.id, j.asked_at, j.done_at,
+       coalesce(j.done_at <= j.p50_at, false)::integer AS in50,
+       coalesce(j.done_at <= j.p90_at, false)::integer AS in90
+  FROM backtest_scored j WHERE j.ok AND j.p90_at < now();
+CREATE TEMP TABLE hours AS   -- hours of the week with at least 50 studies scored, as the backtest judges
+SELECT how FROM judged GROUP BY how HAVING count(DISTINCT id) >= 50;
+\pset footer off
+SELECT NULL::integer AS known_after_days, NULL::numeric AS unknowable_pct, NULL::numeric AS their_p50, NULL::numeric AS their_p90,
+       count(*) AS hours, count(*) FILTER (WHERE p50 BETWEEN 0.45 AND 0.55 AND p90 BETWEEN 0.87 AND 0.93) AS in_band,
+       round(100 * min(p50), 1) AS min_p50, round(100 * max(p50), 1) AS max_p50, round(100 * min(p90), 1) AS min_p90
+  FROM (SELECT j.how, avg(j.in50) AS p50, avg(j.in90) AS p90 FROM judged j JOIN hours USING (how) GROUP BY j.how) b
+UNION ALL
+SELECT k.k, round(100.0 * sum(b.n_un) / sum(b.n), 1), round(100.0 * sum(b.in50_un) / sum(b.n_un), 1),
+       round(100.0 * sum(b.in90_un) / sum(b.n_un), 1), count(*),
+       count(*) FILTER (WHERE b.best50 BETWEEN 0.45 AND 0.55 AND b.best90 BETWEEN 0.87 AND 0.93),
+       round(100 * min(b.best50), 1), round(100 * max(b.best50), 1), round(100 * min(b.best90), 1)
+  FROM (VALUES (0), (3), (5), (7), (10), (14)) k (k)
+ CROSS JOIN LATERAL (
+       SELECT j.how, count(*) AS n, count(*) FILTER (WHERE u.unknowable) AS n_un,
+              sum(j.in50) FILTER (WHERE u.unknowable) AS in50_un, sum(j.in90) FILTER (WHERE u.unknowable) AS in90_un,
+              (coalesce(sum(j.in50) FILTER (WHERE u.unknowable), 0) + 0.5 * count(*) FILTER (WHERE NOT u.unknowable)) / count(*) AS best50,
+              (coalesce(sum(j.in90) FILTER (WHERE u.unknowable), 0) + 0.9 * count(*) FILTER (WHERE NOT u.unknowable)) / count(*) AS best90
+         FROM judged j JOIN hours USING (how)
+        CROSS JOIN LATERAL (SELECT j.asked_at < :onset::timestamptz + make_interval(days => k.k)
+                                   AND j.done_at > :onset::timestamptz AS unknowable) u
+        GROUP BY j.how) b
+ GROUP BY k.k
+ ORDER BY 1 NULLS FIRST;
+ROLLBACK;
