@@ -1,11 +1,11 @@
 -- Shared by the estimates experiments in scripts/ (`\ir experiment_band.sql`), not run alone:
 -- from the temporary table scored (variant, id, asked_at, done_at, ok, p50_at, p90_at) and params
--- (v_to), the table judged (each scored question, its hour of the week and replayed week, newest
--- 1) and, per variant, the hours in band as `portald backtest --every-hour` prints them: hours of
--- the week with at least 50 studies scored, those with p50 covering 45-55 % and p90 87-93 %, the
--- coverage over all, and the worst hour for each quantile.
+-- (v_to), the table judged (each scored question, when it was asked and answered, its hour of the
+-- week and replayed week, newest 1) and, per variant, the hours in band as `portald backtest
+-- --every-hour` prints them: hours of the week with at least 50 studies scored, those with p50
+-- covering 45-55 % and p90 87-93 %, the coverage over all, and the worst hour for each quantile.
 CREATE TEMP TABLE judged AS
-SELECT j.variant, j.id, portal.hour_of_week(j.asked_at) AS how,
+SELECT j.variant, j.id, j.asked_at, j.done_at, portal.hour_of_week(j.asked_at) AS how,
        floor(extract(epoch FROM (SELECT v_to FROM params) - j.asked_at) / 604800)::integer + 1 AS week,
        coalesce(j.done_at <= j.p50_at, false)::integer AS in50,
        coalesce(j.done_at <= j.p90_at, false)::integer AS in90

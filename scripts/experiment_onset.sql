@@ -9,7 +9,7 @@
 -- questions as the installed model answered them (a report not come by now came after the onset),
 -- every other one at exactly 50 % and 90 %. Not a strict bound: a model could answer the
 -- unknowable ones otherwise, or the others later than right. The first row (known_after_days
--- empty) is the installed model's own coverage. Read-only.
+-- empty) is the installed model's own coverage, after experiment_band.sql's line for it. Read-only.
 --
 --   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 \
 --        -v onset="'2026-11-07 10:14:33+00'" -f scripts/experiment_onset.sql
@@ -30,11 +30,9 @@ ANALYZE backtest_questions;
 \o /dev/null
 SELECT portal.backtest_score();
 \o
-CREATE TEMP TABLE judged AS
-SELECT portal.hour_of_week(j.asked_at) AS how, j.id, j.asked_at, j.done_at,
-       coalesce(j.done_at <= j.p50_at, false)::integer AS in50,
-       coalesce(j.done_at <= j.p90_at, false)::integer AS in90
-  FROM backtest_scored j WHERE j.ok AND j.p90_at < now();
+CREATE TEMP TABLE scored AS
+SELECT 'installed' AS variant, j.id, j.asked_at, j.done_at, j.ok, j.p50_at, j.p90_at FROM backtest_scored j;
+\ir experiment_band.sql
 CREATE TEMP TABLE hours AS   -- hours of the week with at least 50 studies scored, as the backtest judges
 SELECT how FROM judged GROUP BY how HAVING count(DISTINCT id) >= 50;
 \pset footer off
