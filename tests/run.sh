@@ -36,6 +36,7 @@ suite() {
     if [ -z "$line" ]; then
         echo "   $name: no result line (exit $rc); last lines:"
         tail -15 "$log" | sed 's/^/   | /'
+        echo "   $name: no result line (exit $rc)" >>"$TMP/failures"
         total_failed=$((total_failed + 1))
         broken+=("$name")
         return
@@ -50,6 +51,9 @@ suite() {
         broken+=("$name (exit $rc)")
     fi
     echo "   $name: $line"
+    if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
+        grep -E '^(not ok|FAIL)' "$log" | head -10 | sed "s/^/   $name: /" >>"$TMP/failures"
+    fi
     if [ "$f" -gt 0 ]; then
         echo "   last lines of $name:"
         tail -25 "$log" | sed 's/^/   | /'
@@ -98,6 +102,11 @@ done
 suite format format_check
 
 echo
+# Repeated at the end because CI may keep only the last lines of a long run.
+if [ -s "$TMP/failures" ]; then
+    echo "what failed:"
+    cat "$TMP/failures"
+fi
 [ ${#broken[@]} -eq 0 ] || echo "suites that did not finish cleanly: ${broken[*]}"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
