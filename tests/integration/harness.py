@@ -170,6 +170,16 @@ class Server:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def log_shows(self, text, timeout=10):
+        """Whether the log holds text within timeout: a request's access-log line is written
+        after its response has gone out, so a client on a loaded machine can look first."""
+        deadline = time.time() + timeout
+        while text not in self.read_log():
+            if time.time() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def sanitizer_reports(self):
         return [l for l in self.read_log().splitlines() if SANITIZER.search(l)]
 

@@ -90,8 +90,7 @@ def test_chunked_body_is_refused_before_its_chunks(ctx):
     assert _status(out) == 411 and closed, (out[:300], closed)
     assert b"libmicrohttpd" not in out
     assert _problem(out)["detail"] == "Send the body with a Content-Length."
-    time.sleep(0.2)
-    assert '"status":411' in ctx.server.read_log()
+    assert ctx.server.log_shows('"status":411')
 
 
 def test_two_content_lengths_are_refused(ctx):
@@ -201,9 +200,15 @@ def test_connections_per_address_are_limited_without_a_proxy(ctx):
                 break
         assert closed and out == b"", out
         assert "a client address is at PORTAL_PER_IP_CONNECTIONS" in s.read_log()
+        # The slot is free once the server's thread has seen the close, which on a loaded
+        # machine can take longer than the client's next connect.
         held.pop().close()
-        time.sleep(0.3)
-        out, closed, _ = _raw(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", wait=1)
+        deadline = time.time() + 10
+        while True:
+            time.sleep(0.1)
+            out, closed, _ = _raw(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", wait=2)
+            if _status(out) == 200 or time.time() > deadline:
+                break
         assert _status(out) == 200, out
     finally:
         for c in held:

@@ -247,9 +247,13 @@ def test_orthanc_two_instances_record_each_study_once(ctx):
             assert _study(ctx, s.accession)[0] == "awaiting_read", s.accession
             audit, events = _images_rows(ctx, s.accession)
             assert len(audit) == 1 and len(events) == 1, (s.accession, audit, events)
-        matched = sum(_metrics(s)['portal_orthanc_studies_total{outcome="matched"}']
-                      for s in servers)
-        assert matched == 4, matched
+        # A follower counts a study once its transaction has committed, after the rows the
+        # checks above read: the count can come a moment later.
+        def matched():
+            return sum(_metrics(s)['portal_orthanc_studies_total{outcome="matched"}']
+                       for s in servers)
+        _wait("four studies counted as matched", lambda: matched() >= 4, timeout=10, step=0.05)
+        assert matched() == 4, matched()
     finally:
         for s in servers:
             s.stop()

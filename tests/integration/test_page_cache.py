@@ -166,7 +166,7 @@ def test_one_release_sweep_at_a_time(ctx):
     its commit; two sweeps at once could deadlock on them, so a second one passes its turn."""
     s = final_study(ctx.server)
     holder = subprocess.Popen(["psql", "-X", "-q", ctx.cluster.super_url, "-c",
-                               "SELECT pg_advisory_lock(7277710006), pg_sleep(3)"],
+                               "SELECT pg_advisory_lock(7277710006), pg_sleep(60)"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 10
@@ -184,8 +184,12 @@ def test_one_release_sweep_at_a_time(ctx):
         assert ctx.cluster.sql("SELECT count(*) FROM portal.holds WHERE study_id = '%s' AND "
                                "ended_at IS NULL" % s.study_id) == [["1"]]
     finally:
-        # Killing psql would not end its backend's sleep; the lock goes when the session ends.
-        holder.wait()
+        # Ends the other sweep's hold now rather than after a fixed time a loaded machine could
+        # outlast before the checks above are done (killing psql would not end its backend's
+        # sleep); the lock goes when its session ends.
+        ctx.cluster.sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE "
+                        "'%pg_advisory_lock(7277710006)%' AND pid <> pg_backend_pid()")
+        holder.wait(20)
     deadline = time.time() + 10
     while ctx.cluster.sql("SELECT count(*) FROM portal.holds WHERE study_id = '%s' AND "
                           "ended_at IS NULL" % s.study_id) != [["0"]]:
