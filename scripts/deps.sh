@@ -9,7 +9,7 @@ run_pkgs="$build_pkgs postgresql-15 acl curl ca-certificates openssl util-linux"
 test_pkgs="$run_pkgs postgresql-15-pgtap libcurl4-openssl-dev jq clang-format python3
   python3-yaml python3-jsonschema openapi-specification chromium nodejs nginx libnginx-mod-stream
   prometheus systemd
-  clang-14 libclang-rt-14-dev python3-hl7 orthanc dcmtk slowhttptest python3-aiosmtpd"
+  clang-14 libclang-rt-14-dev python3-hl7 orthanc dcmtk slowhttptest python3-aiosmtpd libfaketime"
 bench_pkgs="$run_pkgs wrk nginx postgresql-contrib python3-aiosmtpd"
 security_pkgs="$test_pkgs sqlmap"
 

@@ -84,7 +84,9 @@ do_start() {
     do_init
     if ! running; then
         echo "$port" >"$dir/port"
-        as_owner "$PGBIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -o "-p $port" -w -t 60 start >/dev/null
+        # PG_SERVER_ENV (tests only): VAR=value words for the server alone, e.g. a faked clock.
+        # shellcheck disable=SC2086
+        as_owner env ${PG_SERVER_ENV:-} "$PGBIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -o "-p $port" -w -t 60 start >/dev/null
     fi
     # Roles and database, created once. portal_owner owns the schema (migrations run as it);
     # portal_app is what `portald serve` connects as: it owns nothing and gets only grants.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL for one test run: `tests/lib/pg_throwaway.sh start DIR` prints the
-# owner and app connection strings (two lines); `stop DIR` stops it and removes DIR.
+# owner and app connection strings (two lines); `restart DIR [ENV]` starts it again with ENV
+# (VAR=value words) in its server's environment; `stop DIR` stops it and removes DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cmd=$1
@@ -11,6 +12,11 @@ start)
     PG_FAST=1 "$here/scripts/pg.sh" start "$dir" "$port" >&2
     "$here/scripts/pg.sh" url "$dir" portal_owner
     "$here/scripts/pg.sh" url "$dir" portal_app
+    ;;
+restart)
+    # The same cluster and port again, its server started with the environment words in $3.
+    "$here/scripts/pg.sh" stop "$dir" >&2
+    PG_FAST=1 PG_SERVER_ENV=${3:-} "$here/scripts/pg.sh" start "$dir" "$(cat "$dir/port")" >&2
     ;;
 stop)
     "$here/scripts/pg.sh" stop "$dir" >&2 || true
