@@ -187,21 +187,22 @@ def test_readyz_follows_database_without_restart(ctx):
         t0 = time.time()
         r = server.request("GET", "/readyz")
         assert r.status == 503, r
-        assert time.time() - t0 < 1.0
+        # At once, not after a connect timeout (seconds, not tens of them, on a loaded machine).
+        assert time.time() - t0 < 3.0, time.time() - t0
         assert r.json()["detail"] == "The database is unavailable.", r
         # An API call while the database is down answers 503 problem+json too.
         tok = harness.Server.token("patient", "00000000-0000-0000-0000-000000000001")
         r = server.request("GET", "/api/v1/patient/studies", token=tok)
         assert r.status == 503 and r.header("Content-Type") == "application/problem+json", r
         cluster.start()
-        deadline = time.time() + 5
+        deadline = time.time() + 10
         status = None
         while time.time() < deadline:
             status = server.request("GET", "/readyz").status
             if status == 200:
                 break
             time.sleep(0.1)
-        assert status == 200, "readyz did not recover within 5 s"
+        assert status == 200, "readyz did not recover within 10 s"
         assert server.request("GET", "/api/v1/patient/studies", token=tok).status == 200
     finally:
         server.stop()
