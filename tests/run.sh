@@ -52,7 +52,7 @@ suite() {
     fi
     echo "   $name: $line"
     if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
-        grep -E '^(not ok|FAIL)' "$log" | head -10 | sed "s/^/   $name: /" >>"$TMP/failures"
+        grep -E '^([^#]*: )?(not ok|FAIL)' "$log" | head -10 | sed "s/^/   $name: /" >>"$TMP/failures"
     fi
     if [ "$f" -gt 0 ]; then
         echo "   last lines of $name:"
