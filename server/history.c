@@ -66,6 +66,7 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
 {
     int days = HISTORY_DEFAULT_DAYS;
     const char *shape = history_shapes[0];
+    const char *seed = "";
     for (int i = 2; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
@@ -84,8 +85,15 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
                         "nights, backlog, holiday, doubling\n");
                 return 2;
             }
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            seed = argv[++i];
+            long n = strtol(seed, &end, 10);
+            if (!*seed || *end || n < 1 || n > 2147483647L) {
+                fprintf(stderr, "portald: seed-history: --seed must be from 1 to 2147483647\n");
+                return 2;
+            }
         } else {
-            fprintf(stderr, "usage: portald seed-history [--days N] [--shape S]\n");
+            fprintf(stderr, "usage: portald seed-history [--days N] [--shape S] [--seed N]\n");
             return 2;
         }
     }
@@ -96,13 +104,14 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
     snprintf(lock_key, sizeof(lock_key), "%lld", HISTORY_LOCK_KEY);
     snprintf(window, sizeof(window), "%d", window_days);
     const char *lock_p[1] = {lock_key}, *days_p[1] = {days_text}, *window_p[1] = {window},
-               *shape_p[1] = {shape};
+               *shape_p[1] = {shape}, *seed_p[1] = {seed};
     char exists[8] = "", count[32] = "0", rows[32] = "0";
 
     int rc = step(Q_BEGIN, 0, NULL, NULL, 0, "BEGIN") ||
              step(Q_HISTORY_LOCK, 1, lock_p, NULL, 0, "taking the seed lock") ||
              step(Q_HISTORY_SET_DAYS, 1, days_p, NULL, 0, "setting the days") ||
              step(Q_HISTORY_SET_SHAPE, 1, shape_p, NULL, 0, "setting the shape") ||
+             (*seed && step(Q_HISTORY_SET_SEED, 1, seed_p, NULL, 0, "setting the seed")) ||
              step(Q_HISTORY_EXISTS, 0, NULL, exists, sizeof(exists), "looking for history");
     int seeded = !rc && strcmp(exists, "true") == 0;
     if (!rc && !seeded)

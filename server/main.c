@@ -46,7 +46,7 @@ static int usage(void)
         "               | proxy-grant PROXY_ID MRN guardian|caregiver [--until TIME] ...\n"
         "               | proxy-renew LINK_ID UNTIL | proxy-end LINK_ID\n"
         "               | catalogue en|es|fr\n"
-        "               | seed-history [--days N] [--shape S]\n"
+        "               | seed-history [--days N] [--shape S] [--seed N]\n"
         "               | backtest [--days N] [--window-days W] [--conditional | --every-hour "
         "[--by-hour]]\n"
         "Configuration comes from PORTAL_* environment variables (see README.md).\n");

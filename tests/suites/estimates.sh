@@ -51,6 +51,12 @@ out=$("$B/portald" seed-history 2>&1)
 "$B/portald" seed-history --shape tuesday >/dev/null 2>&1
 [ $? -eq 2 ] && ok "seed-history refuses an unknown shape" ||
     not_ok "seed-history accepted --shape tuesday"
+for bad in 0 -3 2147483648 7x ""; do
+    out=$("$B/portald" seed-history --seed "$bad" 2>&1)
+    [ $? -eq 2 ] && [[ $out == *"--seed must be from 1 to 2147483647"* ]] &&
+        ok "seed-history refuses --seed '$bad', naming the option" ||
+        not_ok "seed-history --seed '$bad': $out"
+done
 
 t0=$(date +%s)
 report=$("$B/portald" backtest --days "$DAYS" --window-days 28 2>&1)
