@@ -127,7 +127,8 @@ int history_seed(const char *conninfo, int window_days, int argc, char **argv)
     if (rc)
         return 1;
     if (seeded)
-        printf("Synthetic history exists already; estimates refreshed (%s rows).\n", rows);
+        printf("Synthetic history exists already%s; estimates refreshed (%s rows).\n",
+               *seed ? " (--seed applies to a new one only)" : "", rows);
     else
         printf("Synthetic history: %s studies over %d days; estimates refreshed (%s rows).\n",
                count, days, rows);

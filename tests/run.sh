@@ -22,6 +22,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# failures_of NAME LOG: the suite's first failing lines, cut short, for the recap at the end.
+failures_of() {
+    grep -E '^([^#]*: )?(not ok|FAIL)' "$2" | head -10 | cut -c1-200 | sed "s/^/   $1: /" >>"$TMP/failures"
+}
+
 # Runs one suite; its last "N passed, N failed" line is its count. A suite that dies without
 # that line counts as one failure.
 suite() {
@@ -37,6 +42,7 @@ suite() {
         echo "   $name: no result line (exit $rc); last lines:"
         tail -15 "$log" | sed 's/^/   | /'
         echo "   $name: no result line (exit $rc)" >>"$TMP/failures"
+        failures_of "$name" "$log"
         total_failed=$((total_failed + 1))
         broken+=("$name")
         return
@@ -52,7 +58,7 @@ suite() {
     fi
     echo "   $name: $line"
     if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
-        grep -E '^([^#]*: )?(not ok|FAIL)' "$log" | head -10 | sed "s/^/   $name: /" >>"$TMP/failures"
+        failures_of "$name" "$log"
     fi
     if [ "$f" -gt 0 ]; then
         echo "   last lines of $name:"

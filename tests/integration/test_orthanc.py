@@ -252,7 +252,10 @@ def test_orthanc_two_instances_record_each_study_once(ctx):
         def matched():
             return sum(_metrics(s)['portal_orthanc_studies_total{outcome="matched"}']
                        for s in servers)
-        _wait("four studies counted as matched", lambda: matched() >= 4, timeout=10, step=0.05)
+        try:
+            _wait("four studies counted as matched", lambda: matched() >= 4, timeout=10, step=0.05)
+        except AssertionError as e:
+            raise AssertionError("%s (counted %s)" % (e, matched()))
         assert matched() == 4, matched()
     finally:
         for s in servers:

@@ -3,6 +3,7 @@ report is served again only while the database's version stamps are unchanged, s
 any actor and through any path, shows on the very next read; pages are never shared between
 patients; and a kept page with a report is served again only by a call that checks the release and
 audits that read, so each read of report text is still audited with its own request id."""
+import os
 import re
 import subprocess
 import time
@@ -167,7 +168,8 @@ def test_one_release_sweep_at_a_time(ctx):
     s = final_study(ctx.server)
     holder = subprocess.Popen(["psql", "-X", "-q", ctx.cluster.super_url, "-c",
                                "SELECT pg_advisory_lock(7277710006), pg_sleep(60)"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(os.environ, PGAPPNAME="sweep-lock-holder"))
     try:
         deadline = time.time() + 10
         while not int(ctx.cluster.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
@@ -187,9 +189,18 @@ def test_one_release_sweep_at_a_time(ctx):
         # Ends the other sweep's hold now rather than after a fixed time a loaded machine could
         # outlast before the checks above are done (killing psql would not end its backend's
         # sleep); the lock goes when its session ends.
-        ctx.cluster.sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE "
-                        "'%pg_advisory_lock(7277710006)%' AND pid <> pg_backend_pid()")
-        holder.wait(20)
+        # Repeated, since after an early failure its backend may not have started yet; ended
+        # harder if the cancel never lands, so later tests' sweeps find the lock free.
+        deadline = time.time() + 20
+        while holder.poll() is None and time.time() < deadline:
+            ctx.cluster.sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'sweep-lock-holder'")
+            time.sleep(0.1)
+        if holder.poll() is None:
+            ctx.cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'sweep-lock-holder'")
+            holder.kill()
+            holder.wait()
     deadline = time.time() + 10
     while ctx.cluster.sql("SELECT count(*) FROM portal.holds WHERE study_id = '%s' AND "
                           "ended_at IS NULL" % s.study_id) != [["0"]]:

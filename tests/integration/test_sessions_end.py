@@ -91,8 +91,8 @@ def test_new_access_code_new_password_and_operator_end_sessions(ctx):
     token = _patient_token(ctx.server, st)
     out = _cli(ctx.server, "access-code", st.mrn)
     assert out.returncode == 0, out.stderr
-    # The command has no listener to wait for: the server hears of it as the other instances
-    # do, by its listener, within milliseconds.
+    # The command cannot wait until the running server has heard (it is not that server): the
+    # server hears of it as any other instance does, by its own listener, within milliseconds.
     assert _eventually(lambda: ctx.server.request("GET", PATIENT_LIST, token=token).status == 401)
 
     password = "pw-" + uuid.uuid4().hex

@@ -14,7 +14,8 @@ start)
     "$here/scripts/pg.sh" url "$dir" portal_app
     ;;
 restart)
-    # The same cluster and port again, its server started with the environment words in $3.
+    # The same cluster, port and migrated database, so a test can run again under another
+    # server environment (tests/sql.sh: a faked clock) without migrating again.
     "$here/scripts/pg.sh" stop "$dir" >&2
     PG_FAST=1 PG_SERVER_ENV=${3:-} "$here/scripts/pg.sh" start "$dir" "$(cat "$dir/port")" >&2
     ;;
