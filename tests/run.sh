@@ -34,8 +34,11 @@ suite() {
     shift
     local log="$TMP/suite-$name.log"
     echo "== $name"
+    local started=$SECONDS
     "$@" 2>&1 | tee "$log" | grep -E '^(not ok|#|FAIL)' | head -40
     local rc=${PIPESTATUS[0]}
+    local took=$((SECONDS - started))
+    printf '%6d s  %s\n' "$took" "$name" >>"$TMP/durations"
     local line
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
     if [ -z "$line" ]; then
@@ -108,6 +111,10 @@ done
 suite format format_check
 
 echo
+# Where the time went, so a slow suite is seen before make test outgrows its budget.
+echo "time per suite:"
+cat "$TMP/durations"
+echo "$SECONDS s in all"
 # Repeated at the end because CI may keep only the last lines of a long run.
 if [ -s "$TMP/failures" ]; then
     echo "what failed:"
