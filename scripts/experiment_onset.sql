@@ -57,4 +57,29 @@ SELECT k.k, round(100.0 * sum(b.n_un) / sum(b.n), 1), round(100.0 * sum(b.in50_u
         GROUP BY j.how) b
  GROUP BY k.k
  ORDER BY 1 NULLS FIRST;
+-- The same split, asked the other way (eleventh pass): instead of answering the questions it could
+-- know exactly right, how many hours could a model bring into the band at all, choosing how often
+-- it covers those questions? "kept_in_band": those questions' own coverage stays in the band
+-- (p50 at most 55 %, p90 at most 93 %), so no one who could be told right is told later than the
+-- band allows; "any_answers": any coverage, up to telling every one of them a time that always
+-- holds. need_p50 / need_p90: over the judged hours, the median coverage those questions would need
+-- to lift their hour to 45 % and 87 %.
+SELECT k.k AS known_after_days, count(*) AS hours,
+       count(*) FILTER (WHERE (b.in50_un + 0.55 * b.n_known) / b.n >= 0.45
+                          AND (b.in90_un + 0.93 * b.n_known) / b.n >= 0.87) AS kept_in_band,
+       count(*) FILTER (WHERE (b.in50_un + b.n_known) / b.n >= 0.45
+                          AND (b.in90_un + b.n_known) / b.n >= 0.87) AS any_answers,
+       round(100 * percentile_cont(0.5) WITHIN GROUP (ORDER BY (0.45 * b.n - b.in50_un) / nullif(b.n_known, 0))::numeric, 1) AS need_p50,
+       round(100 * percentile_cont(0.5) WITHIN GROUP (ORDER BY (0.87 * b.n - b.in90_un) / nullif(b.n_known, 0))::numeric, 1) AS need_p90
+  FROM (VALUES (0), (3), (5), (7), (10), (14)) k (k)
+ CROSS JOIN LATERAL (
+       SELECT j.how, count(*)::numeric AS n, count(*) FILTER (WHERE NOT u.unknowable)::numeric AS n_known,
+              coalesce(sum(j.in50) FILTER (WHERE u.unknowable), 0)::numeric AS in50_un,
+              coalesce(sum(j.in90) FILTER (WHERE u.unknowable), 0)::numeric AS in90_un
+         FROM judged j JOIN hours USING (how)
+        CROSS JOIN LATERAL (SELECT j.asked_at < :onset::timestamptz + make_interval(days => k.k)
+                                   AND coalesce(j.done_at > :onset::timestamptz, true) AS unknowable) u
+        GROUP BY j.how) b
+ GROUP BY k.k
+ ORDER BY 1;
 ROLLBACK;
