@@ -26,7 +26,7 @@ def cluster():
         env = dict(os.environ, PORTAL_DATABASE_URL=_cluster.app_url,
                    PORTAL_MIGRATE_DATABASE_URL=_cluster.owner_url,
                    PORTAL_JWT_SECRET=harness.SECRET)
-        out = subprocess.run([harness.PORTALD, "seed-history", "--days", "100"], env=env,
+        out = subprocess.run([harness.PORTALD, "seed-history", "--days", "60"], env=env,
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr
         assert "Synthetic history:" in out.stdout, out.stdout
