@@ -1,0 +1,158 @@
+-- Issue 18, twelfth pass: estimates that correct themselves by their own misses. The every-hour
+-- backtest's questions (portal.backtest_hour_questions), answered by the installed model as
+-- portal.backtest_score answers them ("installed"), then answered again in the order they were
+-- asked with an online calibration ("calibrated"), in the manner of adaptive conformal inference
+-- (Gibbs and Candes, 2021): per milestone, two log factors theta50 and theta90 stretch the time
+-- ahead of each answer (on the study's clock, from the later of the question and the stage's
+-- anchor) by exp(theta), less a dead band: exp(sign(theta) x max(0, |theta| - :dead)). At the end
+-- of each day, every answer whose p50 (p90) fell due in the last :smooth days is a hit or a miss,
+-- and theta50 moves by :gamma x (misses - 0.5 x answers due) / (:smooth x answers asked per day),
+-- theta90 by :gamma x :gamma90 x (misses - 0.1 x answers due) / (:smooth x answers asked per
+-- day). So a day's answers use only outcomes known at its start; a miss counts by the answers it
+-- is, a quiet Sunday's few no more than their share; the week's own rhythm (Monday's answers
+-- falling due mostly hit, Saturday's mostly missed) is averaged out over :smooth days; and a
+-- steady site's small drift stays inside the dead band. For the first :warm days theta stays 0
+-- (the answers falling due then are only the short ones, a biased sample). Read-only; prints the
+-- band line per variant and milestone (experiment_band.sql), the coverage by replayed week, and
+-- theta's range.
+--
+--   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 -v gamma=0.5 \
+--        -v gamma90=2.5 -v warm=7 -v smooth=7 -v dead=0.1 -f scripts/experiment_calibration.sql
+--
+-- Building the day models takes most of a run (9-15 minutes for 140 days of history on this
+-- 2-core machine, shared; the calibration itself 5-6 minutes); with -v kept=SCHEMA the models and questions are read from tables
+-- SCHEMA.model, SCHEMA.clocks, SCHEMA.hours, SCHEMA.questions and SCHEMA.params (now, v_from,
+-- v_to) kept by an earlier run of the same span (portal.backtest_models' temporary tables and
+-- portal.backtest_hour_questions copied as they are).
+\ir experiment_params.sql
+SET LOCAL jit = off;
+CREATE TEMP TABLE cal_params AS
+SELECT :gamma::float8 AS gamma, :gamma90::float8 AS gamma90, :warm::integer AS warm,
+       :smooth::integer AS smooth, :dead::float8 AS dead;
+\if :{?kept}
+CREATE TEMP TABLE backtest_model AS SELECT * FROM :kept.model;
+CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
+CREATE TEMP TABLE backtest_clocks AS SELECT * FROM :kept.clocks;
+CREATE INDEX ON backtest_clocks (as_of, milestone, modality, priority);
+CREATE TEMP TABLE backtest_hours AS SELECT * FROM :kept.hours;
+CREATE INDEX ON backtest_hours (as_of, stage, milestone, modality, priority, site, how, wait_s);
+CREATE TEMP TABLE backtest_questions AS SELECT * FROM :kept.questions;
+UPDATE params SET v_from = k.v_from, v_to = k.v_to FROM :kept.params k;
+\else
+\o /dev/null
+SELECT portal.backtest_models(p.v_from, p.v_to, p.win, portal.estimate_ladder()) FROM params p;
+\o
+CREATE TEMP TABLE backtest_questions AS
+SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q;
+\endif
+ANALYZE backtest_model;
+ANALYZE backtest_clocks;
+ANALYZE backtest_hours;
+ANALYZE backtest_questions;
+\o /dev/null
+SELECT portal.backtest_score();
+\o
+-- Each answer with what calibration needs: the study's clock (as the scoring found it), the
+-- clock reading from which the answer is stretched, and the clock time ahead of it to each
+-- quantile (at least a minute, as the lookup answers).
+CREATE TEMP TABLE answers AS
+SELECT s.id, s.ms, s.asked_at, s.done_at, k.rate, k.cum, k.calendar, k.base_c,
+       greatest(portal.clock_time(s.p50_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead50,
+       greatest(portal.clock_time(s.p90_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead90,
+       s.p50_at AS p50_installed, s.p90_at AS p90_installed, s.p50_at, s.p90_at
+  FROM backtest_scored s
+  JOIN backtest_questions q ON q.id = s.id AND q.ms = s.ms AND q.asked_at = s.asked_at
+ CROSS JOIN LATERAL (
+       SELECT c.rate, c.cum, c.calendar,
+              greatest(portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar),
+                       portal.clock_time(s.asked_at, c.rate, c.cum, c.calendar)) AS base_c
+         FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+         JOIN backtest_clocks c ON c.as_of = date_trunc('day', s.asked_at)
+          AND c.milestone = s.ms AND c.modality = kk.modality AND c.priority = kk.priority
+        ORDER BY kk.rank LIMIT 1) k
+ WHERE s.ok;
+CREATE INDEX ON answers (asked_at);
+CREATE INDEX ON answers (p50_at);
+CREATE INDEX ON answers (p90_at);
+ANALYZE answers;
+CREATE TEMP TABLE theta_log (day timestamptz, ms text, theta50 float8, theta90 float8,
+                             missed50 float8, missed90 float8, due50 bigint, due90 bigint);
+DO $$
+DECLARE
+    gamma float8;
+    gamma90 float8;
+    warm integer;
+    smooth integer;
+    dead float8;
+    d timestamptz;
+    first_day timestamptz;
+    m record;
+BEGIN
+    SELECT c.gamma, c.gamma90, c.warm, c.smooth, c.dead INTO gamma, gamma90, warm, smooth, dead FROM cal_params c;
+    CREATE TEMP TABLE theta (ms text PRIMARY KEY, theta50 float8, theta90 float8);
+    INSERT INTO theta VALUES ('report_final', 0, 0), ('available', 0, 0);
+    SELECT min(date_trunc('day', asked_at)) INTO first_day FROM answers;
+    FOR d IN SELECT generate_series(first_day, max(date_trunc('day', asked_at)), interval '1 day') FROM answers LOOP
+        -- The day's questions, answered with the factors known at its start.
+        UPDATE answers a
+           SET p50_at = greatest(a.asked_at + interval '1 minute',
+                                 portal.clock_at(a.base_c + a.ahead50 * exp(sign(t.theta50) * greatest(0, abs(t.theta50) - dead)), a.rate, a.cum, a.calendar)),
+               p90_at = greatest(a.asked_at + interval '1 minute',
+                                 portal.clock_at(a.base_c + a.ahead50 * exp(sign(t.theta50) * greatest(0, abs(t.theta50) - dead)), a.rate, a.cum, a.calendar),
+                                 portal.clock_at(a.base_c + a.ahead90 * exp(sign(t.theta90) * greatest(0, abs(t.theta90) - dead)), a.rate, a.cum, a.calendar))
+          FROM theta t
+         WHERE t.ms = a.ms AND a.asked_at >= d AND a.asked_at < d + interval '1 day';
+        -- At the day's end: the answers that fell due in the last smooth days, hit or missed.
+        FOR m IN
+            SELECT t.ms,
+                   (SELECT count(*) FROM answers a WHERE a.ms = t.ms AND a.p50_at >= d - make_interval(days => smooth - 1) AND a.p50_at < d + interval '1 day') AS due50,
+                   (SELECT count(*) FILTER (WHERE a.done_at IS NULL OR a.done_at > a.p50_at) FROM answers a
+                     WHERE a.ms = t.ms AND a.p50_at >= d - make_interval(days => smooth - 1) AND a.p50_at < d + interval '1 day') AS missed50,
+                   (SELECT count(*) FROM answers a WHERE a.ms = t.ms AND a.p90_at >= d - make_interval(days => smooth - 1) AND a.p90_at < d + interval '1 day') AS due90,
+                   (SELECT count(*) FILTER (WHERE a.done_at IS NULL OR a.done_at > a.p90_at) FROM answers a
+                     WHERE a.ms = t.ms AND a.p90_at >= d - make_interval(days => smooth - 1) AND a.p90_at < d + interval '1 day') AS missed90,
+                   (SELECT count(*)::float8 / (extract(epoch FROM d + interval '1 day' - first_day) / 86400)
+                      FROM answers a WHERE a.ms = t.ms AND a.asked_at < d + interval '1 day') AS per_day
+              FROM theta t
+        LOOP
+            IF d >= first_day + make_interval(days => warm) AND m.per_day > 0 THEN
+                UPDATE theta
+                   SET theta50 = least(2, greatest(-1, theta50 + gamma * (m.missed50 - 0.5 * m.due50) / (smooth * m.per_day))),
+                       theta90 = least(2, greatest(-1, theta90 + gamma * gamma90 * (m.missed90 - 0.1 * m.due90) / (smooth * m.per_day)))
+                 WHERE theta.ms = m.ms;
+            END IF;
+            INSERT INTO theta_log
+            SELECT d, m.ms, t.theta50, t.theta90, m.missed50::float8 / nullif(m.due50, 0),
+                   m.missed90::float8 / nullif(m.due90, 0), m.due50, m.due90
+              FROM theta t WHERE t.ms = m.ms;
+        END LOOP;
+    END LOOP;
+END $$;
+\pset footer off
+CREATE TEMP TABLE scored AS
+SELECT 'installed ' || a.ms AS variant, a.id, a.asked_at, a.done_at, true AS ok,
+       a.p50_installed AS p50_at, a.p90_installed AS p90_at FROM answers a
+UNION ALL
+SELECT 'calibrated ' || a.ms, a.id, a.asked_at, a.done_at, true, a.p50_at, a.p90_at FROM answers a;
+\if :{?kept}
+-- Outcomes are known up to the moment the kept tables were made, not up to now.
+DELETE FROM scored WHERE p90_at >= (SELECT k.now FROM :kept.params k);
+\endif
+\ir experiment_band.sql
+WITH hours AS (
+    SELECT variant, how, count(DISTINCT id) AS n, avg(in50) AS c50, avg(in90) AS c90 FROM judged GROUP BY 1, 2),
+named AS (
+    SELECT variant, c50, c90, (ARRAY['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])[how / 24 + 1] || ' '
+           || lpad((how % 24)::text, 2, '0') || ':00' AS hour
+      FROM hours WHERE n >= 50)
+SELECT variant, (SELECT round(100 * c50, 1) || ' % (' || hour || ')' FROM named m WHERE m.variant = v.variant ORDER BY abs(c50 - 0.5) DESC LIMIT 1) AS worst_p50,
+       (SELECT round(100 * c90, 1) || ' % (' || hour || ')' FROM named m WHERE m.variant = v.variant ORDER BY abs(c90 - 0.9) DESC LIMIT 1) AS worst_p90
+  FROM (SELECT DISTINCT variant FROM named) v ORDER BY 1;
+SELECT variant, week, count(DISTINCT id) AS studies, round(100 * avg(in50), 1) AS p50, round(100 * avg(in90), 1) AS p90
+  FROM judged GROUP BY 1, 2 ORDER BY 1, 2 DESC;
+SELECT ms, round(min(theta50)::numeric, 2) AS min50, round(max(theta50)::numeric, 2) AS max50,
+       round((array_agg(theta50 ORDER BY day DESC))[1]::numeric, 2) AS last50,
+       round(min(theta90)::numeric, 2) AS min90, round(max(theta90)::numeric, 2) AS max90,
+       round((array_agg(theta90 ORDER BY day DESC))[1]::numeric, 2) AS last90
+  FROM theta_log GROUP BY 1 ORDER BY 1;
+ROLLBACK;
