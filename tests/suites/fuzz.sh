@@ -9,8 +9,15 @@ cd "$(dirname "$0")/../.."
 B=${B:-build}
 seconds=${FUZZ_SECONDS:-10}
 mkdir -p "$B/fuzz/crashes"
-out=$(mktemp -d "${PORTAL_TEST_TMP:-/tmp}/fuzz.XXXXXX")
-trap 'rm -rf "$out"' EXIT
+jobs_at_once=${FUZZ_JOBS:-2}
+if ! [[ $jobs_at_once =~ ^[1-9][0-9]*$ ]]; then
+    echo "not ok - FUZZ_JOBS must be a whole number from 1, not '$jobs_at_once'"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+out=$(mktemp -d "${PORTAL_TEST_TMP:-/tmp}/fuzz.XXXXXX") || exit 1
+# Stopped early (make fuzz runs 600 s a harness), the harnesses still running stop too.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$out"' EXIT
 
 # One harness: its corpus replayed, then fuzzed; its result lines go to $out/NAME.
 fuzz_one() {
@@ -23,14 +30,14 @@ fuzz_one() {
         echo "not ok - $name: no binary $bin or no corpus $corpus"
         return
     fi
-    log=$(mktemp)
+    log=$(mktemp "$out/$name.log.XXXXXX")
     if "$bin" -runs=0 -artifact_prefix="$B/fuzz/crashes/$name-" "$corpus" >"$log" 2>&1; then
         echo "ok - $name replays its $(find "$corpus" -type f | wc -l) seeds"
     else
         echo "not ok - $name on its seed corpus:"
         tail -20 "$log" | sed 's/^/# /'
     fi
-    scratch=$(mktemp -d)
+    scratch=$(mktemp -d "$out/$name.corpus.XXXXXX")
     if "$bin" -max_total_time="$seconds" -max_len=65536 -artifact_prefix="$B/fuzz/crashes/$name-" \
         "$scratch" "$corpus" >"$log" 2>&1; then
         runs=$(grep -oE 'Done [0-9]+ runs' "$log" | grep -oE '[0-9]+')
@@ -45,14 +52,20 @@ fuzz_one() {
 # Two at a time: each harness is one process on one core, and make test's other suites are not
 # running meanwhile. Results are printed in the harnesses' order.
 for src in tests/fuzz/fuzz_*.c; do
-    while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-2}" ]; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_at_once" ]; do
         wait -n
     done
     fuzz_one "$src" &
 done
 wait
+# Each harness says two things (its seeds, its fuzzing); one that said fewer died on the way.
 for src in tests/fuzz/fuzz_*.c; do
-    cat "$out/$(basename "$src" .c)"
+    name=$(basename "$src" .c)
+    cat "$out/$name" 2>/dev/null
+    said=$(grep -cE '^(not )?ok - ' "$out/$name" 2>/dev/null)
+    if [ "${said:-0}" -lt 2 ] && ! grep -q "^not ok - $name: no binary" "$out/$name" 2>/dev/null; then
+        echo "not ok - $name: no result (its run ended early)"
+    fi
 done | tee "$out/all"
 passed=$(grep -c '^ok - ' "$out/all")
 failed=$(grep -c '^not ok - ' "$out/all")
