@@ -11,8 +11,12 @@
 -- day). So a day's answers use only outcomes known at its start; a miss counts by the answers it
 -- is, a quiet Sunday's few no more than their share; the week's own rhythm (Monday's answers
 -- falling due mostly hit, Saturday's mostly missed) is averaged out over :smooth days; and a
--- steady site's small drift stays inside the dead band. For the first :warm days theta stays 0
--- (the answers falling due then are only the short ones, a biased sample). Read-only; prints the
+-- steady site's small drift stays inside the dead band. The outcomes of the first :warm days do
+-- not move theta, so it stays 0 for the first :warm + 1 days (the answers falling due then are
+-- only the short ones, a biased sample); theta is kept within -1 and 2. Each variant is judged as
+-- the backtest judges any model, only answers whose p90 lies before the moment the outcomes are
+-- known: a calibrated p90 stretched past it drops a question of the last days that the installed
+-- answer keeps, so the two variants' newest days are not the same questions. Read-only; prints the
 -- band line per variant and milestone (experiment_band.sql), the coverage by replayed week, and
 -- theta's range.
 --
