@@ -18,10 +18,14 @@
 -- known: a calibrated p90 stretched past it drops a question of the last days that the installed
 -- answer keeps, so the two variants' newest days are not the same questions. Read-only; prints the
 -- band line per variant and milestone (experiment_band.sql), the coverage by replayed week, and
--- theta's range.
+-- theta's range. With -v proportional (the thirteenth pass's variant), theta is not a running sum:
+-- each day it is set afresh to the same step taken from 0, gamma x (the last :smooth days' share
+-- of misses less its target), so a stretch lasts only while the misses do and the past is not
+-- repaid by answering late afterwards.
 --
 --   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 -v gamma=0.5 \
---        -v gamma90=2.5 -v warm=7 -v smooth=7 -v dead=0.1 -f scripts/experiment_calibration.sql
+--        -v gamma90=2.5 -v warm=7 -v smooth=7 -v dead=0.1 [-v proportional=1] \
+--        -f scripts/experiment_calibration.sql
 --
 -- Building the day models takes most of a run (9-15 minutes for 140 days of history on this
 -- 2-core machine, shared; the calibration itself 5-6 minutes); with -v kept=SCHEMA the models and questions are read from tables
@@ -32,7 +36,7 @@
 SET LOCAL jit = off;
 CREATE TEMP TABLE cal_params AS
 SELECT :gamma::float8 AS gamma, :gamma90::float8 AS gamma90, :warm::integer AS warm,
-       :smooth::integer AS smooth, :dead::float8 AS dead;
+       :smooth::integer AS smooth, :dead::float8 AS dead, :{?proportional}::boolean AS proportional;
 \if :{?kept}
 CREATE TEMP TABLE backtest_model AS SELECT * FROM :kept.model;
 CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
@@ -88,11 +92,13 @@ DECLARE
     warm integer;
     smooth integer;
     dead float8;
+    proportional boolean;
     d timestamptz;
     first_day timestamptz;
     m record;
 BEGIN
-    SELECT c.gamma, c.gamma90, c.warm, c.smooth, c.dead INTO gamma, gamma90, warm, smooth, dead FROM cal_params c;
+    SELECT c.gamma, c.gamma90, c.warm, c.smooth, c.dead, c.proportional
+      INTO gamma, gamma90, warm, smooth, dead, proportional FROM cal_params c;
     CREATE TEMP TABLE theta (ms text PRIMARY KEY, theta50 float8, theta90 float8);
     INSERT INTO theta VALUES ('report_final', 0, 0), ('available', 0, 0);
     SELECT min(date_trunc('day', asked_at)) INTO first_day FROM answers;
@@ -121,8 +127,10 @@ BEGIN
         LOOP
             IF d >= first_day + make_interval(days => warm) AND m.per_day > 0 THEN
                 UPDATE theta
-                   SET theta50 = least(2, greatest(-1, theta50 + gamma * (m.missed50 - 0.5 * m.due50) / (smooth * m.per_day))),
-                       theta90 = least(2, greatest(-1, theta90 + gamma * gamma90 * (m.missed90 - 0.1 * m.due90) / (smooth * m.per_day)))
+                   SET theta50 = least(2, greatest(-1, CASE WHEN proportional THEN 0 ELSE theta50 END
+                                                       + gamma * (m.missed50 - 0.5 * m.due50) / (smooth * m.per_day))),
+                       theta90 = least(2, greatest(-1, CASE WHEN proportional THEN 0 ELSE theta90 END
+                                                       + gamma * gamma90 * (m.missed90 - 0.1 * m.due90) / (smooth * m.per_day)))
                  WHERE theta.ms = m.ms;
             END IF;
             INSERT INTO theta_log
@@ -132,12 +140,20 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+-- The product's replay (portal.backtest_calibrate, as `portald backtest --every-hour` scores):
+-- stretched from the rung's start (report_final) and the hour mark (available), with the
+-- product's gains, on the same answers.
+\o /dev/null
+SELECT portal.backtest_calibrate();
+\o
 \pset footer off
 CREATE TEMP TABLE scored AS
 SELECT 'installed ' || a.ms AS variant, a.id, a.asked_at, a.done_at, true AS ok,
        a.p50_installed AS p50_at, a.p90_installed AS p90_at FROM answers a
 UNION ALL
-SELECT 'calibrated ' || a.ms, a.id, a.asked_at, a.done_at, true, a.p50_at, a.p90_at FROM answers a;
+SELECT 'calibrated ' || a.ms, a.id, a.asked_at, a.done_at, true, a.p50_at, a.p90_at FROM answers a
+UNION ALL
+SELECT 'product ' || j.ms, j.id, j.asked_at, j.done_at, true, j.p50_at, j.p90_at FROM backtest_scored j WHERE j.ok;
 \if :{?kept}
 -- Outcomes are known up to the moment the kept tables were made, not up to now.
 DELETE FROM scored WHERE p90_at >= (SELECT k.now FROM :kept.params k);
@@ -159,4 +175,9 @@ SELECT ms, round(min(theta50)::numeric, 2) AS min50, round(max(theta50)::numeric
        round(min(theta90)::numeric, 2) AS min90, round(max(theta90)::numeric, 2) AS max90,
        round((array_agg(theta90 ORDER BY day DESC))[1]::numeric, 2) AS last90
   FROM theta_log GROUP BY 1 ORDER BY 1;
+SELECT 'product ' || milestone AS variant, round(min(theta50)::numeric, 2) AS min50, round(max(theta50)::numeric, 2) AS max50,
+       round((array_agg(theta50 ORDER BY as_of DESC))[1]::numeric, 2) AS last50,
+       round(min(theta90)::numeric, 2) AS min90, round(max(theta90)::numeric, 2) AS max90,
+       round((array_agg(theta90 ORDER BY as_of DESC))[1]::numeric, 2) AS last90
+  FROM backtest_theta GROUP BY 1 ORDER BY 1;
 ROLLBACK;

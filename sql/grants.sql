@@ -111,7 +111,7 @@ GRANT SELECT (selector, physician_id, verifier_hash, expires_at, used_at)
 -- ---------------------------------------------------------------------------------------------
 
 GRANT SELECT ON portal.turnaround_estimates, portal.estimates_state, portal.estimate_clocks,
-    portal.estimate_hours, portal.study_estimates TO portal_app;
+    portal.estimate_hours, portal.study_estimates, portal.estimate_calibration TO portal_app;
 -- The site's closed days: read by the estimates' lookups; written by staff through
 -- portal.set_closed_day and portal.remove_closed_day (85_staff.sql).
 GRANT SELECT ON portal.site_closed_days TO portal_app;
@@ -239,6 +239,9 @@ GRANT EXECUTE ON FUNCTION
     portal.clock_hours(double precision, double precision[], double precision[], double precision[]),
     portal.clock_time(timestamptz, double precision[], double precision[], double precision[]),
     portal.clock_at(double precision, double precision[], double precision[], double precision[]),
+    portal.stretch_clock(double precision, double precision, double precision),
+    portal.stretch_at(timestamptz, double precision, double precision, double precision[],
+                      double precision[], double precision[]),
     portal.release_times(timestamptz, double precision, double precision, double precision[],
                          double precision[], double precision[]),
     portal.calendar_release(timestamptz, timestamptz, double precision[], double precision[],

@@ -871,6 +871,148 @@ SET enable_mergejoin = off AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
+-- Calibration by the answers' own misses (issue 18, thirteenth pass; docs/estimates.md,
+-- "Estimates that correct themselves"). The model learns from the history before it, so when
+-- reading falls behind for weeks (a growing backlog) every answer comes too early until that
+-- history catches up. What the lookup answered is kept at each hour mark
+-- (portal.record_estimate_answers); at each refresh, the answers that fell due in the last
+-- portal.calibration_days() are hits or misses, and the share of misses above (below) what a p50
+-- or p90 should miss stretches (shrinks) the time ahead of each new answer by exp(theta)
+-- (portal.refresh_calibration). theta is set afresh each time, not summed: the stretch lasts as
+-- long as the misses do, and a past run of misses is not repaid by answering late afterwards.
+-- The backtest replays the same (portal.backtest_calibrate).
+-- ---------------------------------------------------------------------------------------------
+
+-- Days of answers whose outcomes set theta, and days of answers kept before theta moves at all
+-- (the first answers to fall due are only the short ones, a biased sample).
+CREATE OR REPLACE FUNCTION portal.calibration_days() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 7';
+
+-- How far theta moves per unit of excess misses: for the p50, 2 x (share missed - 0.5), so a week
+-- in which 60 % of p50s missed stretches by exp(0.2) = 1.22; five times as much for the p90,
+-- whose target share (10 %) is five times smaller. Chosen on the experiments' histories
+-- (scripts/experiment_calibration.sql): larger gains swing steady sites' weeks.
+CREATE OR REPLACE FUNCTION portal.calibration_gain(p_quantile integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_quantile WHEN 90 THEN 5.0 ELSE 2.0 END
+$$;
+
+-- Days of answers kept (the typical day's count is taken over them).
+CREATE OR REPLACE FUNCTION portal.estimate_answers_days() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 35';
+
+-- At most this many studies' answers are kept per hour mark: an unbiased sample (the studies'
+-- ids are random) that bounds the task's hourly work at the largest sites.
+CREATE OR REPLACE FUNCTION portal.estimate_answers_per_hour() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 2000';
+
+-- theta for one quantile from the answers due in the last portal.calibration_days(): the misses
+-- beyond the target share, counted as answers and weighed against a typical day's answers
+-- (p_per_day, over the kept days), so a quiet Sunday's few move it no more than their share and a
+-- week's own rhythm (Monday's answers mostly hit, Saturday's mostly miss) averages out. Kept
+-- within -1 and 2 (a factor of 0.37 to 7.4); 0 with no answers.
+CREATE OR REPLACE FUNCTION portal.calibration_theta(p_missed bigint, p_due bigint, p_quantile integer,
+                                                    p_per_day double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN coalesce(p_per_day, 0) > 0 THEN
+               least(2, greatest(-1, portal.calibration_gain(p_quantile)
+                                     * (p_missed - p_due * (100 - p_quantile) / 100.0)
+                                     / (portal.calibration_days() * p_per_day)))
+           ELSE 0 END
+$$;
+
+-- A time ahead on the study's clock, stretched: from p_base_c (the clock reading from which the
+-- model's answer runs) by at least a minute, times exp(p_theta).
+CREATE OR REPLACE FUNCTION portal.stretch_clock(p_base_c double precision, p_ahead_c double precision,
+                                                p_theta double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_base_c + greatest(p_ahead_c, 60) * exp(coalesce(p_theta, 0))
+$$;
+
+-- A moment the snapshots answered (available), stretched on the study's clock from p_base_c; the
+-- moment itself when theta is 0 or there is no clock (clock_at(clock_time(t)) is the end of the
+-- last working hour before t when t falls where the clock stands still, so the round trip is not
+-- made for nothing).
+CREATE OR REPLACE FUNCTION portal.stretch_at(p_at timestamptz, p_base_c double precision,
+                                             p_theta double precision, p_rate double precision[],
+                                             p_cum double precision[], p_calendar double precision[])
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN coalesce(p_theta, 0) = 0 OR p_rate IS NULL OR p_at IS NULL THEN p_at
+                ELSE portal.clock_at(portal.stretch_clock(p_base_c, portal.clock_time(p_at, p_rate, p_cum, p_calendar) - p_base_c, p_theta),
+                                     p_rate, p_cum, p_calendar) END
+$$;
+
+-- Keeps what the lookup answers now for a sample of the studies in flight (at most
+-- portal.estimate_answers_per_hour()), once per hour mark, and forgets answers older than
+-- portal.estimate_answers_days(). Answers with too few past studies are not kept (nothing was
+-- promised). Returns the answers kept, 0 when this hour's are already in.
+CREATE OR REPLACE FUNCTION portal.record_estimate_answers(p_now timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_mark timestamptz := date_trunc('hour', p_now);
+    v_rows integer;
+BEGIN
+    IF EXISTS (SELECT FROM portal.estimate_answers a
+                WHERE a.milestone IN ('report_final', 'available') AND a.asked_at = v_mark) THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM portal.estimate_answers a
+     WHERE a.milestone IN ('report_final', 'available')
+       AND a.asked_at < v_mark - make_interval(days => portal.estimate_answers_days());
+    INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at)
+    SELECT m.milestone, v_mark, s.id, e.p50_at, e.p90_at
+      FROM (SELECT * FROM portal.studies s
+             WHERE s.stage NOT IN ('available', 'cancelled')
+             ORDER BY s.id
+             LIMIT portal.estimate_answers_per_hour()) s
+     CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
+     CROSS JOIN LATERAL portal.study_estimate(s, m.milestone) e
+     WHERE e.enough AND e.p50_at IS NOT NULL AND e.p90_at IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END $$;
+
+-- theta per milestone as of p_now from the kept answers (the table's comment,
+-- sql/migrations/0024_estimate_calibration.sql). An answer is due when its quantile's moment has
+-- passed; it missed when the milestone had not come by then. An answer for a study cancelled
+-- before it fell due is neither. theta stays 0 until answers have been kept for
+-- portal.calibration_days().
+CREATE OR REPLACE FUNCTION portal.refresh_calibration(p_now timestamptz DEFAULT now()) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM portal.estimate_calibration;
+    INSERT INTO portal.estimate_calibration (milestone, theta50, theta90, due50, missed50, due90,
+                                             missed90, computed_at)
+    SELECT m.milestone,
+           CASE WHEN k.warm THEN portal.calibration_theta(d50.missed, d50.due, 50, k.per_day) ELSE 0 END,
+           CASE WHEN k.warm THEN portal.calibration_theta(d90.missed, d90.due, 90, k.per_day) ELSE 0 END,
+           d50.due, d50.missed, d90.due, d90.missed, p_now
+      FROM (VALUES ('report_final'), ('available')) m (milestone)
+     CROSS JOIN LATERAL (
+           SELECT coalesce(min(a.asked_at) <= p_now - make_interval(days => portal.calibration_days()), false) AS warm,
+                  count(*) / greatest(1.0, extract(epoch FROM p_now - min(a.asked_at)) / 86400) AS per_day
+             FROM portal.estimate_answers a
+            WHERE a.milestone = m.milestone AND a.asked_at < p_now) k
+     CROSS JOIN LATERAL (
+           SELECT count(*) AS due,
+                  count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.p50_at) AS missed
+             FROM portal.estimate_answers a
+             JOIN portal.studies s ON s.id = a.study_id
+            CROSS JOIN LATERAL (SELECT CASE m.milestone WHEN 'report_final' THEN s.final_at ELSE s.released_at END AS done_at) o
+            WHERE a.milestone = m.milestone
+              AND a.p50_at >= p_now - make_interval(days => portal.calibration_days()) AND a.p50_at < p_now
+              AND (s.cancelled_at IS NULL OR s.cancelled_at > a.p50_at)) d50
+     CROSS JOIN LATERAL (
+           SELECT count(*) AS due,
+                  count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.p90_at) AS missed
+             FROM portal.estimate_answers a
+             JOIN portal.studies s ON s.id = a.study_id
+            CROSS JOIN LATERAL (SELECT CASE m.milestone WHEN 'report_final' THEN s.final_at ELSE s.released_at END AS done_at) o
+            WHERE a.milestone = m.milestone
+              AND a.p90_at >= p_now - make_interval(days => portal.calibration_days()) AND a.p90_at < p_now
+              AND (s.cancelled_at IS NULL OR s.cancelled_at > a.p90_at)) d90;
+END $$;
+
+-- ---------------------------------------------------------------------------------------------
 -- The lookup: report_final from the clock model, available from the snapshots.
 -- ---------------------------------------------------------------------------------------------
 
@@ -889,8 +1031,8 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, e.week_part, e.level, e.sample_size,
-           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p50_s, a.now_c + 60), a.rate, a.cum, a.calendar)) END,
-           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(a.anchor_c + e.p90_s, a.now_c + 60), a.rate, a.cum, a.calendar)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(f.p50_c, a.now_c + 60), a.rate, a.cum, a.calendar)) END,
+           CASE WHEN ok THEN greatest(p_now, portal.clock_at(greatest(f.p50_c, f.p90_c, a.now_c + 60), a.rate, a.cum, a.calendar)) END,
            ok, e.elapsed_s, st.window_days
       FROM (SELECT x.rate, x.cum, x.calendar, x.anchor_c, x.now_c, portal.estimate_bucket(x.now_c - x.anchor_c) AS rung
               FROM (SELECT c.rate, c.cum, c.calendar, portal.clock_hours(h.anchor_h, c.rate, c.cum, c.calendar) AS anchor_c,
@@ -908,6 +1050,10 @@ LANGUAGE sql STABLE AS $$
               AND t.week_part = 'any') e
      CROSS JOIN portal.estimates_state st
      CROSS JOIN LATERAL (SELECT portal.estimate_enough(e.sample_size, e.p90_s) AS ok) k
+      LEFT JOIN portal.estimate_calibration cal ON cal.milestone = p_milestone
+     CROSS JOIN LATERAL (   -- the quantiles on the clock, stretched from the rung's start
+           SELECT portal.stretch_clock(a.anchor_c + a.rung, e.p50_s - a.rung, cal.theta50) AS p50_c,
+                  portal.stretch_clock(a.anchor_c + a.rung, e.p90_s - a.rung, cal.theta90) AS p90_c) f
      WHERE portal.milestone_ahead(s.stage, p_milestone)
      ORDER BY portal.estimate_preference(c.rank, e.sample_size, e.p90_s)
      LIMIT 1
@@ -929,13 +1075,13 @@ RETURNS TABLE (modality text, priority text, site text, week_part text, level sm
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.modality, e.priority, e.site, 'any'::text, e.level, e.sample_size,
-           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', r.p50_at) END,
-           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', r.p90_at) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', f.p50_at) END,
+           CASE WHEN e.ok THEN greatest(p_now + interval '1 minute', f.p50_at, f.p90_at) END,
            e.ok, CASE WHEN e.rank < 2 THEN e.wait_s END, st.window_days
-      FROM (SELECT date_trunc('hour', p_now) AS mark, mh.how,
-                   portal.estimate_wait_bucket(extract(epoch FROM p_now - coalesce(portal.stage_anchor(s, s.stage),
-                                                                                    s.created_at))) AS wait_s
+      FROM (SELECT date_trunc('hour', p_now) AS mark, mh.how, w.anchor,
+                   portal.estimate_wait_bucket(extract(epoch FROM p_now - w.anchor)) AS wait_s
               FROM portal.model_hour(p_now) mh
+             CROSS JOIN (SELECT coalesce(portal.stage_anchor(s, s.stage), s.created_at) AS anchor) w
             OFFSET 0) a   -- computed once, not once per probe
      CROSS JOIN LATERAL (
            SELECT p.*, portal.estimate_enough(p.sample_size, p.p90_s) AS ok
@@ -956,6 +1102,13 @@ LANGUAGE sql STABLE AS $$
             LIMIT 1) e
       LEFT JOIN LATERAL portal.clock_for(p_milestone, s.modality, s.priority) k ON true
      CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
+      LEFT JOIN portal.estimate_calibration cal ON cal.milestone = p_milestone
+     CROSS JOIN LATERAL (   -- stretched on the clock from the mark (or the anchor, if later)
+           SELECT portal.stretch_at(r.p50_at, b.base_c, cal.theta50, k.rate, k.cum, k.calendar) AS p50_at,
+                  portal.stretch_at(r.p90_at, b.base_c, cal.theta90, k.rate, k.cum, k.calendar) AS p90_at
+             FROM (SELECT CASE WHEN k.rate IS NOT NULL AND (coalesce(cal.theta50, 0) <> 0 OR coalesce(cal.theta90, 0) <> 0)
+                               THEN greatest(portal.clock_time(a.anchor, k.rate, k.cum, k.calendar),
+                                             portal.clock_time(a.mark, k.rate, k.cum, k.calendar)) END AS base_c) b) f
      CROSS JOIN portal.estimates_state st
      WHERE portal.milestone_ahead(s.stage, p_milestone)
 $$;
@@ -1043,6 +1196,7 @@ BEGIN
     SELECT r.stage, r.milestone, r.modality, r.priority, r.site, r.how, r.wait_s, r.level,
            r.sample_size, r.p50_s, r.p90_s
       FROM portal.estimate_hour_rows(now(), p_window) r;
+    PERFORM portal.refresh_calibration(now());
     SELECT coalesce(sum(e.sample_size), 0) INTO v_samples FROM portal.turnaround_estimates e
      WHERE e.level = 3 AND e.elapsed_s = 0;
     INSERT INTO portal.estimates_state (id, refreshed_at, window_days, samples, rows, took_ms,
@@ -1059,12 +1213,14 @@ BEGIN
     ANALYZE portal.estimate_clocks;
     ANALYZE portal.estimate_hours;
     ANALYZE portal.estimates_state;
+    ANALYZE portal.estimate_calibration;
     RETURN v_rows;
 END $$;
 
--- What the background task in `portald serve` calls: refreshes unless another instance holds the
--- refresh lock now ('busy') or refreshed less than p_min_age_s ago, for the same window and in
--- the session's site time zone ('fresh'). The lock is a
+-- What the background task in `portald serve` calls each round: keeps this hour's answers once
+-- (portal.record_estimate_answers, before a refresh changes them), then refreshes unless another
+-- instance holds the refresh lock now ('busy') or refreshed less than p_min_age_s ago, for the
+-- same window and in the session's site time zone ('fresh'). The lock is a
 -- transaction-level advisory lock, so a dropped connection can never leave it held.
 CREATE OR REPLACE FUNCTION portal.refresh_estimates_if_due(p_window_days integer, p_min_age_s integer)
 RETURNS text
@@ -1073,6 +1229,7 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(7277710004) THEN
         RETURN 'busy';
     END IF;
+    PERFORM portal.record_estimate_answers(now());
     IF EXISTS (SELECT FROM portal.estimates_state
                 WHERE refreshed_at > now() - make_interval(secs => p_min_age_s)
                   AND window_days = p_window_days
@@ -1166,39 +1323,52 @@ END $$;
 
 -- The estimate for each question in the temporary table backtest_questions (id, mod, pri, sit,
 -- stg, ms, anchor_at, asked_at, done_at), from the models of the day it was asked
--- (portal.backtest_models), exactly as portal.estimate_lookup answers from the live tables, into
--- the temporary table backtest_scored; for both backtests below.
+-- (portal.backtest_models), exactly as portal.estimate_lookup answers from the live tables with
+-- no calibration (theta 0), into the temporary table backtest_scored; for both backtests below.
+-- With what portal.backtest_calibrate needs to answer again with a stretch: the study's clock,
+-- the clock reading from which the answer runs and the clock time ahead of it (report_final),
+-- the snapshots' moments before the clamp (available).
 CREATE OR REPLACE FUNCTION portal.backtest_score()
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     DROP TABLE IF EXISTS pg_temp.backtest_scored;
     CREATE TEMP TABLE backtest_scored ON COMMIT DROP AS
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at, e.ok,
-           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p50_s, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
-           greatest(q.asked_at, portal.clock_at(greatest(k.anchor_c + e.p90_s, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at
+           greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
+           greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, f.p90_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at,
+           k.rate, k.cum, k.calendar, k.asked_c, k.base_c, e.p50_s - k.rung AS ahead50_c,
+           e.p90_s - k.rung AS ahead90_c, NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at
       FROM backtest_questions q
      CROSS JOIN LATERAL (
-           SELECT c.rate, c.cum, c.calendar, portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar) AS anchor_c,
-                  portal.clock_time(q.asked_at, c.rate, c.cum, c.calendar) AS asked_c
-             FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
-             JOIN backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
-              AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
-            ORDER BY kk.rank LIMIT 1) k
+           SELECT x.*, portal.estimate_bucket(x.asked_c - x.anchor_c) AS rung,
+                  x.anchor_c + portal.estimate_bucket(x.asked_c - x.anchor_c) AS base_c
+             FROM (SELECT c.rate, c.cum, c.calendar, portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar) AS anchor_c,
+                          portal.clock_time(q.asked_at, c.rate, c.cum, c.calendar) AS asked_c
+                     FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+                     JOIN backtest_clocks c ON c.as_of = date_trunc('day', q.asked_at)
+                      AND c.milestone = q.ms AND c.modality = kk.modality AND c.priority = kk.priority
+                    ORDER BY kk.rank LIMIT 1) x) k
      CROSS JOIN LATERAL (
            SELECT b.p50_s, b.p90_s, portal.estimate_enough(b.sample_size, b.p90_s) AS ok
              FROM portal.estimate_candidates(q.mod, q.pri, q.sit) c
              JOIN backtest_model b ON b.as_of = date_trunc('day', q.asked_at)
-              AND b.elapsed_s = portal.estimate_bucket(k.asked_c - k.anchor_c)
+              AND b.elapsed_s = k.rung
               AND b.stage = q.stg AND b.milestone = q.ms AND b.modality = c.modality
               AND b.priority = c.priority AND b.site = c.site
             ORDER BY portal.estimate_preference(c.rank, b.sample_size, b.p90_s)
             LIMIT 1) e
+     CROSS JOIN LATERAL (SELECT portal.stretch_clock(k.base_c, e.p50_s - k.rung, 0) AS p50_c,
+                                portal.stretch_clock(k.base_c, e.p90_s - k.rung, 0) AS p90_c) f
      WHERE q.ms = 'report_final'
     UNION ALL
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at,
            portal.estimate_enough(e.sample_size, e.p90_s),
            greatest(q.asked_at + interval '1 minute', r.p50_at),
-           greatest(q.asked_at + interval '1 minute', r.p90_at)
+           greatest(q.asked_at + interval '1 minute', r.p50_at, r.p90_at),
+           k.rate, k.cum, k.calendar, NULL,
+           CASE WHEN k.rate IS NOT NULL THEN greatest(portal.clock_time(q.anchor_at, k.rate, k.cum, k.calendar),
+                                                      portal.clock_time(a.mark, k.rate, k.cum, k.calendar)) END,
+           NULL, NULL, r.p50_at, r.p90_at
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT date_trunc('day', q.asked_at) AS as_of, date_trunc('hour', q.asked_at) AS mark,
@@ -1231,6 +1401,75 @@ BEGIN
             ORDER BY kk.rank LIMIT 1) k ON true
      CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
      WHERE q.ms = 'available';
+END $$;
+
+-- The answers in backtest_scored given again as the lookup gives them with calibration, in the
+-- order they were asked: each day's with the theta that portal.refresh_calibration would have
+-- set at that day's midnight from the answers asked since the replay began (an installation's
+-- first days: theta stays 0 until portal.calibration_days() of answers are in). A day's answers
+-- use only outcomes known at its start: an answer is due only once its moment is past.
+CREATE OR REPLACE FUNCTION portal.backtest_calibrate()
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_first timestamptz;
+    v_day timestamptz;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.backtest_theta;
+    CREATE TEMP TABLE backtest_theta (as_of timestamptz, milestone text, theta50 double precision,
+                                      theta90 double precision, due50 bigint, missed50 bigint,
+                                      due90 bigint, missed90 bigint) ON COMMIT DROP;
+    CREATE INDEX ON backtest_scored (ms, asked_at);
+    CREATE INDEX ON backtest_scored (ms, p50_at);
+    CREATE INDEX ON backtest_scored (ms, p90_at);
+    ANALYZE backtest_scored;
+    SELECT min(j.asked_at) INTO v_first FROM backtest_scored j WHERE j.ok;
+    FOR v_day IN SELECT generate_series(date_trunc('day', v_first) + interval '1 day',
+                                        (SELECT date_trunc('day', max(j.asked_at)) FROM backtest_scored j),
+                                        interval '1 day')
+    LOOP
+        INSERT INTO backtest_theta
+        SELECT v_day, m.milestone,
+               CASE WHEN k.warm THEN portal.calibration_theta(d50.missed, d50.due, 50, k.per_day) ELSE 0 END,
+               CASE WHEN k.warm THEN portal.calibration_theta(d90.missed, d90.due, 90, k.per_day) ELSE 0 END,
+               d50.due, d50.missed, d90.due, d90.missed
+          FROM (VALUES ('report_final'), ('available')) m (milestone)
+         CROSS JOIN LATERAL (
+               SELECT coalesce(min(j.asked_at) <= v_day - make_interval(days => portal.calibration_days()), false) AS warm,
+                      count(*) / greatest(1.0, extract(epoch FROM v_day - min(j.asked_at)) / 86400) AS per_day
+                 FROM backtest_scored j
+                WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
+                  AND j.asked_at >= v_day - make_interval(days => portal.estimate_answers_days())) k
+         CROSS JOIN LATERAL (
+               SELECT count(*) AS due,
+                      count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.p50_at) AS missed
+                 FROM backtest_scored j JOIN portal.studies st ON st.id = j.id
+                WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
+                  AND j.p50_at >= v_day - make_interval(days => portal.calibration_days()) AND j.p50_at < v_day
+                  AND (st.cancelled_at IS NULL OR st.cancelled_at > j.p50_at)) d50
+         CROSS JOIN LATERAL (
+               SELECT count(*) AS due,
+                      count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.p90_at) AS missed
+                 FROM backtest_scored j JOIN portal.studies st ON st.id = j.id
+                WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
+                  AND j.p90_at >= v_day - make_interval(days => portal.calibration_days()) AND j.p90_at < v_day
+                  AND (st.cancelled_at IS NULL OR st.cancelled_at > j.p90_at)) d90;
+        UPDATE backtest_scored j
+           SET p50_at = CASE WHEN j.ms = 'report_final'
+                             THEN greatest(j.asked_at, portal.clock_at(greatest(portal.stretch_clock(j.base_c, j.ahead50_c, t.theta50), j.asked_c + 60),
+                                                                       j.rate, j.cum, j.calendar))
+                             ELSE greatest(j.asked_at + interval '1 minute',
+                                           portal.stretch_at(j.model50_at, j.base_c, t.theta50, j.rate, j.cum, j.calendar)) END,
+               p90_at = CASE WHEN j.ms = 'report_final'
+                             THEN greatest(j.asked_at, portal.clock_at(greatest(portal.stretch_clock(j.base_c, j.ahead50_c, t.theta50),
+                                                                                portal.stretch_clock(j.base_c, j.ahead90_c, t.theta90),
+                                                                                j.asked_c + 60), j.rate, j.cum, j.calendar))
+                             ELSE greatest(j.asked_at + interval '1 minute',
+                                           portal.stretch_at(j.model50_at, j.base_c, t.theta50, j.rate, j.cum, j.calendar),
+                                           portal.stretch_at(j.model90_at, j.base_c, t.theta90, j.rate, j.cum, j.calendar)) END
+          FROM backtest_theta t
+         WHERE t.as_of = v_day AND t.milestone = j.ms AND (t.theta50 <> 0 OR t.theta90 <> 0)
+           AND j.ok AND j.asked_at >= v_day AND j.asked_at < v_day + interval '1 day';
+    END LOOP;
 END $$;
 
 -- For every stage entered in the p_days before p_now (every study, every milestone ahead of
@@ -1320,7 +1559,8 @@ $$;
 -- end p_settle before p_now (so that nearly every outcome is known by p_now), every study
 -- waiting then for a milestone (in the stage it was in at that hour) is estimated as the lookup
 -- would have, with the model built at that day's midnight from the p_window of history before
--- it (no look-ahead), and scored as portal.backtest scores (only questions whose
+-- it (no look-ahead) and the calibration those answers' own outcomes set as the replay goes
+-- (portal.backtest_calibrate), and scored as portal.backtest scores (only questions whose
 -- p90 lies before p_now; a study unfinished then misses both). One row per milestone and hour of
 -- the week (site time, 0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00): the average over
 -- the week hides hours at which every estimate is early or late. "studies" counts distinct
@@ -1347,6 +1587,7 @@ BEGIN
     SELECT * FROM portal.backtest_hour_questions(v_from, v_to);
 
     PERFORM portal.backtest_score();
+    PERFORM portal.backtest_calibrate();
 
     RETURN QUERY
     WITH judged AS (
