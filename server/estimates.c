@@ -9,6 +9,7 @@
 #include "estimates.h"
 
 #include <libpq-fe.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,14 +207,15 @@ static bool recompute_kept(const struct estimates_task *t)
  * never has to agree with words it cannot see (docs/languages.md). */
 struct milestone_text {
     const char *milestone;
-    const char *prefix;     /* column prefix in PATIENT_STUDY_COLUMNS (server/queries.c) */
-    const char *too_few;    /* too few waited this long to say anything */
-    const char *soon[2];    /* past the usual time: [0] no modality, [1] with it */
-    const char *waiting[2]; /* conditional: among those still waiting as long */
-    const char *usual[2];   /* on entering the stage */
-    const char *clock;      /* "..., timed by <clock>": what the site's clock counts; NULL for
-                             * a milestone estimated from those waiting at the same hour of the
-                             * week (no clock) */
+    const char *prefix;      /* column prefix in PATIENT_STUDY_COLUMNS (server/queries.c) */
+    const char *too_few;     /* too few waited this long to say anything */
+    const char *soon[2];     /* past the usual time: [0] no modality, [1] with it */
+    const char *waiting[2];  /* conditional: among those still waiting as long */
+    const char *usual[2];    /* on entering the stage */
+    const char *clock;       /* "..., timed by <clock>": what the site's clock counts; NULL for
+                              * a milestone estimated from those waiting at the same hour of the
+                              * week (no clock) */
+    const char *adjusted[2]; /* the times stretched by the calibration: [0] later, [1] sooner */
 };
 
 static const struct milestone_text milestone_texts[] = {
@@ -231,7 +233,11 @@ static const struct milestone_text milestone_texts[] = {
          "and 9 in 10 within %s.")},
      {N_("Most reports here are signed within %s from now, and 9 in 10 within %s."),
       N_("Most %s reports here are signed within %s from now, and 9 in 10 within %s.")},
-     N_("the hours of the week reports are signed here")},
+     N_("the hours of the week reports are signed here"),
+     {N_("Lately reports here have been signed later than our estimates said, so we have allowed "
+         "more time: most should be signed within %s from now, and 9 in 10 within %s."),
+      N_("Lately reports here have been signed sooner than our estimates said, so we have allowed "
+         "less time: most should be signed within %s from now, and 9 in 10 within %s.")}},
     {"available",
      "ea",
      N_("This is taking longer than usual. Too few similar exams here have waited this long for "
@@ -247,7 +253,13 @@ static const struct milestone_text milestone_texts[] = {
      {N_("Most results here are shared by the doctor within %s from now, and 9 in 10 within %s."),
       N_("Most %s results here are shared by the doctor within %s from now, and 9 in 10 within "
          "%s.")},
-     NULL},
+     NULL,
+     {N_("Lately results here have been shared later than our estimates said, so we have allowed "
+         "more time: most should be shared by the doctor within %s from now, and 9 in 10 within "
+         "%s."),
+      N_("Lately results here have been shared sooner than our estimates said, so we have "
+         "allowed less time: most should be shared by the doctor within %s from now, and 9 in 10 "
+         "within %s.")}},
 };
 
 /* Whether the milestone is still ahead of a study in this stage (portal.milestone_ahead). */
@@ -335,7 +347,7 @@ static const char *col(const PGresult *res, int row, const char *prefix, const c
  * lookup marks with no rung. Levels as in
  * portal.turnaround_estimates. */
 static void basis_words(char *out, size_t len, const PGresult *res, int row,
-                        const struct milestone_text *m, enum lang lang)
+                        const struct milestone_text *m, bool adjusted, enum lang lang)
 {
     const char *prefix = m->prefix;
     const char *modality = db_value(res, row, "modality");
@@ -372,6 +384,10 @@ static void basis_words(char *out, size_t len, const PGresult *res, int row,
     else
         snprintf(out, len, i18n_text(lang, "%s, last %s days, timed by %s"), group,
                  window ? window : "?", i18n_text(lang, m->clock));
+    size_t used = strlen(out);
+    if (adjusted && used < len)
+        snprintf(out + used, len - used, "%s",
+                 i18n_text(lang, ", adjusted by how recent estimates held"));
 }
 
 /* Copies a template of this file's tables into out, each "%s" replaced by the next of args (and
@@ -401,10 +417,22 @@ static void fill(char *out, size_t len, const char *tmpl, int nargs, const char 
         out[o] = '\0';
 }
 
-/* The sentence a patient reads. */
+/* How the calibration (portal.estimate_calibration) moved a milestone's times: 1 later, -1
+ * sooner, 0 not enough to tell a patient (less than 5 %, within the rounding of span_words); the
+ * quantile stretched most gives the direction. */
+static int adjustment(const PGresult *res, int row, const char *prefix)
+{
+    const char *t50 = col(res, row, prefix, "theta50"), *t90 = col(res, row, prefix, "theta90");
+    double a = t50 ? atof(t50) : 0, b = t90 ? atof(t90) : 0;
+    double most = fabs(a) >= fabs(b) ? a : b;
+    return most >= 0.05 ? 1 : most <= -0.05 ? -1 : 0;
+}
+
+/* The sentence a patient reads. Stretched times are no longer what history alone says, so they
+ * are told as our allowance for how recent estimates held. */
 static void summary_words(char *out, size_t len, const struct milestone_text *m,
                           const char *modality, int level, bool enough, int rung, double x,
-                          double y, enum lang lang)
+                          double y, int adjusted, enum lang lang)
 {
     const char *mod = level <= 2 ? modality_words(modality, lang) : "";
     int named = *mod ? 1 : 0;
@@ -419,6 +447,8 @@ static void summary_words(char *out, size_t len, const struct milestone_text *m,
     const char *const *args = named ? with : with + 1;
     if (y < 60)
         fill(out, len, i18n_text(lang, m->soon[named]), named, args);
+    else if (adjusted)
+        fill(out, len, i18n_text(lang, m->adjusted[adjusted > 0 ? 0 : 1]), 2, with + 1);
     else
         fill(out, len, i18n_text(lang, rung > 0 ? m->waiting[named] : m->usual[named]), named + 2,
              args);
@@ -459,8 +489,9 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
          * long: tell the patient so, instead of a guess. */
         if (!enough && (!rung || atoi(rung) <= 0))
             continue;
-        char basis[256], summary[400];
-        basis_words(basis, sizeof(basis), res, row, m, lang);
+        char basis[320], summary[400];
+        int adjusted = adjustment(res, row, m->prefix);
+        basis_words(basis, sizeof(basis), res, row, m, adjusted != 0, lang);
         bool is_report = strcmp(m->milestone, "report_final") == 0;
         if (is_report) {
             report_unknown = !enough;
@@ -481,7 +512,7 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
         else
             summary_words(summary, sizeof(summary), m, db_value(res, row, "modality"),
                           lv ? atoi(lv) : 3, enough, rung ? atoi(rung) : 0, x < 0 ? 0 : x,
-                          y < 0 ? 0 : y, lang);
+                          y < 0 ? 0 : y, adjusted, lang);
         json_t *e = json_pack("{s:s, s:i, s:s, s:s}", "milestone", m->milestone, "sample_size",
                               atoi(n), "basis", basis, "summary", summary);
         /* Too few: no times at all rather than a guess (CONTRACT's Estimate needs only

@@ -9,10 +9,16 @@
  * kept for the study while it holds, one primary-key read, else the live lookup
  * (portal.study_estimate, sql/definitions/54_study_estimates.sql; docs/performance.md, "A cold
  * page"). A request never scans history. */
-#define ESTIMATE_COLUMNS(a)                                                                        \
+#define ESTIMATE_COLUMNS(a, milestone)                                                             \
     ", " a ".level AS " a "_level, " a ".sample_size AS " a "_sample_size, " a ".p50_at AS " a     \
     "_p50_at, " a ".p90_at AS " a "_p90_at, " a ".enough AS " a "_enough, " a ".elapsed_s AS " a   \
-    "_elapsed_s, " a ".window_days AS " a "_window_days "
+    "_elapsed_s, " a ".window_days AS " a "_window_days, " ESTIMATE_CALIBRATION(a, milestone)
+/* The stretch the lookup applied (sql/definitions/50_estimates.sql, "Calibration"), for the words
+ * that say so: one primary-key read of a two-row table. */
+#define ESTIMATE_CALIBRATION(a, milestone)                                                         \
+    "(SELECT c.theta50 FROM portal.estimate_calibration c WHERE c.milestone = '" milestone "') "   \
+    "AS " a "_theta50, (SELECT c.theta90 FROM portal.estimate_calibration c WHERE c.milestone = "  \
+    "'" milestone "') AS " a "_theta90 "
 #define ESTIMATE_JOINS                                                                             \
     "LEFT JOIN LATERAL portal.study_estimate(s, 'report_final') ef ON true "                       \
     "LEFT JOIN LATERAL portal.study_estimate(s, 'available') ea ON true "
@@ -53,7 +59,7 @@
     "coalesce(" PAGE_STATE_HELD ", false) AS held, "                                               \
     "st.release_preference::text AS release_preference, "                                          \
     "coalesce(st.released_unreviewed, false) AS released_unreviewed, " PATIENT_AUTO_RELEASE        \
-        ESTIMATE_COLUMNS("ef") ESTIMATE_COLUMNS("ea")
+        ESTIMATE_COLUMNS("ef", "report_final") ESTIMATE_COLUMNS("ea", "available")
 
 /* ---- The FHIR API's searches (server/h_fhir.c; parameters as in enum fhir_query_param) ------ */
 

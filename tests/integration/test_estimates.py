@@ -349,3 +349,61 @@ def test_site_time_zone_reaches_the_model(ctx):
     # The other tests' servers run in UTC: the model goes back to it.
     c.sql("SELECT portal.refresh_estimates(interval '90 days')")
     assert c.sql("SELECT time_zone FROM portal.estimates_state") == [["UTC"]]
+
+
+def test_answers_kept_and_a_stretch_told(ctx):
+    """The estimates task keeps each hour's answers (the calibration's input); a stretch set by
+    the calibration reaches the patient's times and is said in words, in each language."""
+    c = cluster()
+    s = harness.Server(c, env={"PORTAL_ESTIMATES_REFRESH": "3600"})
+    try:
+        def kept():
+            return int(c.sql("SELECT count(*) FROM portal.estimate_answers "
+                             "WHERE asked_at >= date_trunc('hour', now()) - interval '1 hour'")[0][0])
+
+        wait_for(lambda: kept() > 0, 180, "this hour's answers kept by the estimates task")
+        bad = c.sql("SELECT count(*) FROM portal.estimate_answers a JOIN portal.studies s "
+                    "ON s.id = a.study_id WHERE a.p90_at < a.p50_at OR a.p50_at <= a.asked_at "
+                    "OR s.stage IN ('available', 'cancelled') AND s.released_at IS NULL "
+                    "AND s.cancelled_at < a.asked_at")
+        assert bad == [["0"]], bad
+
+        a = ingest(s, ["ordered", "arrived", "exam_started", "exam_completed"], "EST-ACC-CAL",
+                   "EST-MRN-CAL", now() - datetime.timedelta(minutes=30))
+        tok = s.token("patient", a["patient_id"])
+        path = "/api/v1/patient/studies/" + a["study_id"]
+        plain = s.request("GET", path, token=tok).json()["estimates"][0]
+        assert plain["milestone"] == "report_final" and "Lately" not in plain["summary"], plain
+
+        # A stretch as a refresh would set it (the model's stamp moves with it, so kept rows and
+        # pages of the old one are not used).
+        def calibrate(theta50, theta90):
+            c.sql("UPDATE portal.estimate_calibration SET theta50 = %s, theta90 = %s "
+                  "WHERE milestone = 'report_final'; "
+                  "UPDATE portal.estimates_state SET refreshed_at = clock_timestamp()"
+                  % (theta50, theta90))
+
+        calibrate(0.5, 0.5)
+        try:
+            est = s.request("GET", path, token=tok).json()["estimates"][0]
+            live = c.sql("SELECT to_char(e.p50_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                         "FROM portal.studies s CROSS JOIN LATERAL "
+                         "portal.estimate_lookup(s, 'report_final') e WHERE s.accession = 'EST-ACC-CAL'")
+            assert est["p50_at"] == live[0][0], (est, live)
+            assert parse(est["p50_at"]) > parse(plain["p50_at"]), (est, plain)
+            assert est["summary"].startswith(
+                "Lately reports here have been signed later than our estimates said"), est
+            assert est["basis"].endswith(", adjusted by how recent estimates held"), est
+            for lang, word in (("es", "Últimamente"), ("fr", "Ces derniers temps")):
+                other = s.request("GET", path, token=tok,
+                                  headers={"Accept-Language": lang}).json()["estimates"][0]
+                assert other["summary"].startswith(word), (lang, other)
+            calibrate(-0.5, -0.5)
+            est = s.request("GET", path, token=tok).json()["estimates"][0]
+            assert "signed sooner than our estimates said" in est["summary"], est
+        finally:
+            calibrate(0, 0)
+        est = s.request("GET", path, token=tok).json()["estimates"][0]
+        assert "Lately" not in est["summary"] and "adjusted" not in est["basis"], est
+    finally:
+        s.stop()

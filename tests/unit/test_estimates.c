@@ -8,9 +8,11 @@
 #include "testhelp.h"
 
 static const char *const columns[] = {
-    "stage",          "modality",  "priority",  "site",         "ef_level",       "ef_sample_size",
-    "ef_p50_at",      "ef_p90_at", "ef_enough", "ef_elapsed_s", "ef_window_days", "ea_level",
-    "ea_sample_size", "ea_p50_at", "ea_p90_at", "ea_enough",    "ea_elapsed_s",   "ea_window_days",
+    "stage",          "modality",     "priority",       "site",       "ef_level",
+    "ef_sample_size", "ef_p50_at",    "ef_p90_at",      "ef_enough",  "ef_elapsed_s",
+    "ef_window_days", "ea_level",     "ea_sample_size", "ea_p50_at",  "ea_p90_at",
+    "ea_enough",      "ea_elapsed_s", "ea_window_days", "ef_theta50", "ef_theta90",
+    "ea_theta50",     "ea_theta90",
 };
 #define NCOL (sizeof(columns) / sizeof(columns[0]))
 
@@ -65,8 +67,9 @@ static void test_templates_in_every_language(void)
     CHECK(i18n_init(err, sizeof(err)) == 0);
     for (size_t i = 0; i < sizeof(milestone_texts) / sizeof(milestone_texts[0]); i++) {
         const struct milestone_text *m = &milestone_texts[i];
-        const char *const all[] = {m->too_few,    m->soon[0],  m->soon[1], m->waiting[0],
-                                   m->waiting[1], m->usual[0], m->usual[1]};
+        const char *const all[] = {m->too_few,    m->soon[0],     m->soon[1],
+                                   m->waiting[0], m->waiting[1],  m->usual[0],
+                                   m->usual[1],   m->adjusted[0], m->adjusted[1]};
         for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
             for (int l = 0; l < LANG_COUNT; l++) {
                 const char *t = i18n_text((enum lang)l, all[k]);
@@ -80,6 +83,9 @@ static void test_templates_in_every_language(void)
                     CHECK(strstr(out, args[a]) != NULL);
             }
     }
+    for (int l = 1; l < LANG_COUNT; l++)
+        CHECK(strcmp(i18n_text((enum lang)l, ", adjusted by how recent estimates held"),
+                     ", adjusted by how recent estimates held") != 0);
     char b[48];
     span_words(b, sizeof(b), 6.4 * 3600, LANG_ES);
     CHECK_STR(b, "6 horas");
@@ -134,6 +140,65 @@ static void test_two_estimates_with_words(void)
     CHECK_STR(json_string_value(json_object_get(a, "summary")),
               "Most CT results here are shared by the doctor within 2 days from now, and 9 in 10 "
               "within 6 days.");
+    json_decref(list);
+    PQclear(r);
+}
+
+/* Times the calibration stretched are told as an allowance for how recent estimates held, not as
+ * what history says; a stretch under 5 % is not told. */
+static void test_adjusted_by_recent_estimates(void)
+{
+    time_t now = 1795183500;
+    const char *v[NCOL] = {"awaiting_read",
+                           "CT",
+                           "routine",
+                           "main",
+                           "0",
+                           "412",
+                           "2026-11-20 20:05:00+00",
+                           "2026-11-21 10:05:00+00",
+                           "t",
+                           "3600",
+                           "90",
+                           "2",
+                           "398",
+                           "2026-11-22 14:05:00+00",
+                           "2026-11-26 14:05:00+00",
+                           "t",
+                           "0",
+                           "90",
+                           "0.2",
+                           "0.1",
+                           "0.02",
+                           "-0.3"};
+    PGresult *r = row(v);
+    json_t *list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) == 2);
+    json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
+    CHECK_STR(json_string_value(json_object_get(f, "summary")),
+              "Lately reports here have been signed later than our estimates said, so we have "
+              "allowed more time: most should be signed within 6 hours from now, and 9 in 10 "
+              "within 20 hours.");
+    CHECK_STR(json_string_value(json_object_get(f, "basis")),
+              "CT, routine, main site, those still waiting after a similar wait, last 90 days, "
+              "timed by the hours of the week reports are signed here, adjusted by how recent "
+              "estimates held");
+    CHECK_STR(json_string_value(json_object_get(a, "summary")),
+              "Lately results here have been shared sooner than our estimates said, so we have "
+              "allowed less time: most should be shared by the doctor within 2 days from now, and "
+              "9 in 10 within 6 days.");
+    json_decref(list);
+    PQclear(r);
+    const char *small[NCOL] = {
+        "awaiting_read",          "CT", "routine", "main", "0",    "412",  "2026-11-20 20:05:00+00",
+        "2026-11-21 10:05:00+00", "t",  "0",       "90",   "2",    "398",  "2026-11-22 14:05:00+00",
+        "2026-11-26 14:05:00+00", "t",  "0",       "90",   "0.04", "-0.04"};
+    r = row(small);
+    list = estimates_json(r, 0, now, LANG_ES);
+    CHECK(list && json_array_size(list) == 2);
+    f = json_array_get(list, 0);
+    CHECK(strncmp(json_string_value(json_object_get(f, "summary")), "La mayoría", 11) == 0);
+    CHECK(strstr(json_string_value(json_object_get(f, "basis")), "ajustado") == NULL);
     json_decref(list);
     PQclear(r);
 }
@@ -324,6 +389,7 @@ int main(void)
     test_pg_time();
     test_two_estimates_with_words();
     test_results_never_before_the_report();
+    test_adjusted_by_recent_estimates();
     test_conditional_too_few_and_finished();
     return testhelp_done();
 }
