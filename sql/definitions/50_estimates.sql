@@ -900,8 +900,10 @@ $$;
 CREATE OR REPLACE FUNCTION portal.estimate_answers_days() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 35';
 
 -- At most this many studies' answers are kept per hour mark: an unbiased sample (the studies'
--- ids are random) that bounds the task's hourly work at the largest sites.
-CREATE OR REPLACE FUNCTION portal.estimate_answers_per_hour() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 2000';
+-- ids are random) that bounds the task's hourly work and the table at the largest sites (at most
+-- 840,000 rows over the kept days); a week's 84,000 due answers measure a share of misses to well
+-- under a point. Smaller sites keep every study's, as the backtest replays them.
+CREATE OR REPLACE FUNCTION portal.estimate_answers_per_hour() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 500';
 
 -- theta for one quantile from the answers due in the last portal.calibration_days(): the misses
 -- beyond the target share, counted as answers and weighed against a typical day's answers

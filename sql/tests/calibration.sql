@@ -4,7 +4,7 @@
 -- once per hour mark; the backtest's replay of the same on a hand-made backtest_scored; the
 -- grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 \ir include/app_helpers.psql
 
 INSERT INTO portal.physicians (id, name) VALUES ('CAL-NPI', 'Dr. Calibrated');
@@ -72,18 +72,10 @@ SELECT is((SELECT theta50 FROM portal.estimate_calibration WHERE milestone = 're
           'answers kept for less than calibration_days(): theta stays 0');
 DELETE FROM portal.estimate_answers;
 
--- The lookup's stretch. History: 400 CT routine studies over the last four weeks (as in
--- study_estimates.sql); studies in flight in reading and in review since every 20 minutes from 0
--- to 50 hours ago.
-INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
-                            priority, site, read_started_at, final_at, reviewable_version,
-                            released_version, released_at)
-SELECT 'CAL-HIST-' || i, (SELECT id FROM portal.patients WHERE mrn = 'CAL-MRN'), 'CAL-NPI', 'CT',
-       'CT fixture', 'routine', 'main', x.t, x.t + make_interval(mins => 30 * x.k), 1, 1,
-       x.t + make_interval(mins => 45 * x.k)
-  FROM generate_series(0, 399) i
- CROSS JOIN LATERAL (SELECT now() - interval '30 days' + make_interval(mins => 101 * i) AS t,
-                            1 + i % 80 AS k) x;
+-- The lookup's stretch: history over the last four weeks (include/even_history.psql); studies
+-- in flight in reading and in review since every 20 minutes from 0 to 50 hours ago.
+\set fx CAL
+\ir include/even_history.psql
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'a model from the history');
 INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
                             priority, site, read_started_at, final_at, reviewable_version)
@@ -171,13 +163,21 @@ SELECT is_empty(
 SELECT ok((SELECT count(*) FROM kept WHERE valid_until > valid_from AND enough) >= 100,
           'and those were at least 100 answers with times');
 
--- The answers kept: once per hour mark, only those with times.
+-- The answers kept: once per hour mark, only those with times, for at most
+-- estimate_answers_per_hour() studies in flight (the fixture has more: 302 live, 200 signed and
+-- not shared, one waiting), the first by id.
+SELECT ok((SELECT count(*) FROM portal.studies WHERE stage NOT IN ('available', 'cancelled'))
+          > portal.estimate_answers_per_hour(), 'more studies in flight than are sampled');
 SELECT is(portal.record_estimate_answers(now()),
-          (SELECT count(*)::integer FROM portal.studies s
+          (SELECT count(*)::integer
+             FROM (SELECT * FROM portal.studies s WHERE s.stage NOT IN ('available', 'cancelled')
+                    ORDER BY s.id LIMIT portal.estimate_answers_per_hour()) s
             CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
             CROSS JOIN LATERAL portal.study_estimate(s, m.milestone) e
-            WHERE s.stage NOT IN ('available', 'cancelled') AND e.enough),
-          'every study in flight''s answers with times are kept');
+            WHERE e.enough),
+          'the sample''s answers with times are kept');
+SELECT ok((SELECT count(DISTINCT study_id) FROM portal.estimate_answers) <= portal.estimate_answers_per_hour(),
+          'for no more studies than the sample''s size');
 SELECT is(portal.record_estimate_answers(date_trunc('hour', now()) + interval '59 minutes'), 0,
           'and not twice in the same hour');
 INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at)

@@ -11,19 +11,8 @@ SELECT plan(33);
 INSERT INTO portal.physicians (id, name) VALUES ('SE-NPI', 'Dr. Kept');
 INSERT INTO portal.patients (mrn, name, birth_date) VALUES ('SE-MRN', 'Kept Patient', '1980-01-01');
 
--- History spread evenly over the last four weeks, so that the clock runs about evenly whenever
--- the test runs: 400 CT routine studies at the main site, the i-th read at i times 101 minutes
--- after the start and signed k half-hours later (k = 1..80 in turn), released k quarter-hours
--- after that.
-INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
-                            priority, site, read_started_at, final_at, reviewable_version,
-                            released_version, released_at)
-SELECT 'SE-HIST-' || i, (SELECT id FROM portal.patients WHERE mrn = 'SE-MRN'), 'SE-NPI', 'CT',
-       'CT fixture', 'routine', 'main', x.t, x.t + make_interval(mins => 30 * x.k), 1, 1,
-       x.t + make_interval(mins => 45 * x.k)
-  FROM generate_series(0, 399) i
- CROSS JOIN LATERAL (SELECT now() - interval '30 days' + make_interval(mins => 101 * i) AS t,
-                            1 + i % 80 AS k) x;
+\set fx SE
+\ir include/even_history.psql
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'a model from the history');
 -- now() does not move inside this transaction, so a later refresh would record the same
 -- refreshed_at; the tests that refresh again set it apart as a refresh in another transaction would.
