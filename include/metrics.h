@@ -11,6 +11,8 @@ void metrics_observe(int route_index, int status, double seconds);
  * clear, then set each stage counted. Stages outside the lifecycle are ignored. */
 void metrics_clear_overdue(void);
 void metrics_set_overdue(const char *stage, long long n);
+/* The factors by which the estimates' calibration stretches a milestone's p50 and p90. */
+void metrics_set_estimates_stretch(const char *milestone, double p50, double p90);
 /* Unix time of the last estimates refresh this instance made. */
 void metrics_set_estimates_refreshed(double unix_time);
 /* The estimates task's last round: when it ended and how long it took. */

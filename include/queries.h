@@ -44,6 +44,7 @@ enum query {
     Q_ADMIN_HOLDS,
     Q_ESTIMATES_REFRESH,
     Q_OVERDUE_COUNTS,
+    Q_ESTIMATES_STRETCH,
     Q_STUDY_ESTIMATES_REFRESH,
     Q_STUDY_ESTIMATES_PREPARE,
     /* The PACS follower (server/orthanc_feed.c). */

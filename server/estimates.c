@@ -148,6 +148,13 @@ static bool refresh_once(struct estimates_task *t)
     for (int i = 0; i < PQntuples(counts); i++)
         metrics_set_overdue(PQgetvalue(counts, i, 0), atoll(PQgetvalue(counts, i, 1)));
     PQclear(counts);
+    PGresult *stretch = run(Q_ESTIMATES_STRETCH, 0, NULL);
+    if (!stretch)
+        return false;
+    for (int i = 0; i < PQntuples(stretch); i++)
+        metrics_set_estimates_stretch(PQgetvalue(stretch, i, 0), atof(PQgetvalue(stretch, i, 1)),
+                                      atof(PQgetvalue(stretch, i, 2)));
+    PQclear(stretch);
     return recompute_kept(t);
 }
 

@@ -38,6 +38,11 @@ static const char *const overdue_stages[] = {"ordered",         "scheduled",    
 #define NOVERDUE (sizeof(overdue_stages) / sizeof(overdue_stages[0]))
 static atomic_llong overdue[NOVERDUE] = {-1, -1, -1, -1, -1, -1, -1};
 static _Atomic double estimates_refreshed;
+/* The calibration's factors (portal.estimate_calibration) by milestone, p50 then p90; 0 until the
+ * estimates task first read them. */
+static const char *const stretch_milestones[] = {"report_final", "available"};
+#define NSTRETCH (sizeof(stretch_milestones) / sizeof(stretch_milestones[0]))
+static _Atomic double stretch[NSTRETCH][2];
 static _Atomic double estimates_round_end, estimates_round_seconds;
 
 static const char *const hl7_codes[] = {"AA", "AE", "AR"};
@@ -79,6 +84,15 @@ void metrics_set_overdue(const char *stage, long long n)
     for (size_t i = 0; i < NOVERDUE; i++)
         if (strcmp(overdue_stages[i], stage) == 0)
             atomic_store(&overdue[i], n);
+}
+
+void metrics_set_estimates_stretch(const char *milestone, double p50, double p90)
+{
+    for (size_t i = 0; i < NSTRETCH; i++)
+        if (strcmp(stretch_milestones[i], milestone) == 0) {
+            atomic_store(&stretch[i][0], p50);
+            atomic_store(&stretch[i][1], p90);
+        }
 }
 
 void metrics_set_estimates_refreshed(double unix_time)
@@ -221,6 +235,17 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
         for (size_t i = 0; i < NOVERDUE; i++)
             put(&b, "portal_studies_overdue{stage=\"%s\"} %lld\n", overdue_stages[i],
                 atomic_load(&overdue[i]));
+    }
+    /* Above 1 the site's reports or releases have lately come later than its history says (a
+     * reading backlog building up), below 1 sooner. */
+    if (atomic_load(&stretch[0][0]) > 0) {
+        put(&b, "# HELP portal_estimates_stretch Factor by which the estimates' calibration "
+                "stretches the time ahead of each estimate (1: as history says), by milestone "
+                "and quantile.\n# TYPE portal_estimates_stretch gauge\n");
+        for (size_t i = 0; i < NSTRETCH; i++)
+            for (int q = 0; q < 2; q++)
+                put(&b, "portal_estimates_stretch{milestone=\"%s\",quantile=\"%s\"} %.3f\n",
+                    stretch_milestones[i], q ? "p90" : "p50", atomic_load(&stretch[i][q]));
     }
     double refreshed = atomic_load(&estimates_refreshed);
     if (refreshed > 0)

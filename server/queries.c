@@ -407,6 +407,11 @@ const struct query_def queries[Q_COUNT] = {
                              "SELECT portal.refresh_estimates_if_due($1::integer, $2::integer)", 2},
     [Q_OVERDUE_COUNTS] = {"overdue_counts", "SELECT stage, overdue FROM portal.overdue_counts()",
                           0},
+    /* The calibration's factors, for /metrics. */
+    [Q_ESTIMATES_STRETCH] = {"estimates_stretch",
+                             "SELECT milestone, exp(theta50), exp(theta90) "
+                             "FROM portal.estimate_calibration",
+                             0},
     /* The kept estimates whose time is up or whose model is older (54_study_estimates.sql). */
     [Q_STUDY_ESTIMATES_REFRESH] = {"study_estimates_refresh",
                                    "SELECT portal.refresh_study_estimates($1::integer)", 1},

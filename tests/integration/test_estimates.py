@@ -362,6 +362,15 @@ def test_answers_kept_and_a_stretch_told(ctx):
                              "WHERE asked_at >= date_trunc('hour', now()) - interval '1 hour'")[0][0])
 
         wait_for(lambda: kept() > 0, 180, "this hour's answers kept by the estimates task")
+        # The round reads the calibration for /metrics: no answers were kept 7 days ago, so
+        # nothing is stretched (factor 1).
+        wait_for(lambda: "portal_estimates_stretch{" in s.request("GET", "/metrics").body, 180,
+                 "the calibration's factors on /metrics")
+        factors = re.findall(r'^portal_estimates_stretch\{milestone="(\w+)",quantile="(p50|p90)"\} '
+                             r'([0-9.]+)$', s.request("GET", "/metrics").body, re.M)
+        assert sorted((m, q) for m, q, _ in factors) == [
+            ("available", "p50"), ("available", "p90"), ("report_final", "p50"),
+            ("report_final", "p90")] and all(f == "1.000" for _, _, f in factors), factors
         bad = c.sql("SELECT count(*) FROM portal.estimate_answers a JOIN portal.studies s "
                     "ON s.id = a.study_id WHERE a.p90_at < a.p50_at OR a.p50_at <= a.asked_at "
                     "OR s.stage IN ('available', 'cancelled') AND s.released_at IS NULL "
