@@ -977,7 +977,9 @@ END $$;
 -- sql/migrations/0024_estimate_calibration.sql). An answer is due when its quantile's moment has
 -- passed; it missed when the milestone had not come by then. An answer for a study cancelled
 -- before it fell due is neither. theta stays 0 until answers have been kept for
--- portal.calibration_days().
+-- portal.calibration_days(), and while the answers due came from fewer studies than
+-- portal.estimate_min_samples() (a study's answers hour after hour hit or miss together, so a
+-- small site's few studies would swing it).
 CREATE OR REPLACE FUNCTION portal.refresh_calibration(p_now timestamptz DEFAULT now()) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -985,8 +987,10 @@ BEGIN
     INSERT INTO portal.estimate_calibration (milestone, theta50, theta90, due50, missed50, due90,
                                              missed90, computed_at)
     SELECT m.milestone,
-           CASE WHEN k.warm THEN portal.calibration_theta(d50.missed, d50.due, 50, k.per_day) ELSE 0 END,
-           CASE WHEN k.warm THEN portal.calibration_theta(d90.missed, d90.due, 90, k.per_day) ELSE 0 END,
+           CASE WHEN k.warm AND d50.studies >= portal.estimate_min_samples()
+                THEN portal.calibration_theta(d50.missed, d50.due, 50, k.per_day) ELSE 0 END,
+           CASE WHEN k.warm AND d90.studies >= portal.estimate_min_samples()
+                THEN portal.calibration_theta(d90.missed, d90.due, 90, k.per_day) ELSE 0 END,
            d50.due, d50.missed, d90.due, d90.missed, p_now
       FROM (VALUES ('report_final'), ('available')) m (milestone)
      CROSS JOIN LATERAL (
@@ -995,7 +999,7 @@ BEGIN
              FROM portal.estimate_answers a
             WHERE a.milestone = m.milestone AND a.asked_at < p_now) k
      CROSS JOIN LATERAL (
-           SELECT count(*) AS due,
+           SELECT count(*) AS due, count(DISTINCT a.study_id) AS studies,
                   count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.p50_at) AS missed
              FROM portal.estimate_answers a
              JOIN portal.studies s ON s.id = a.study_id
@@ -1004,7 +1008,7 @@ BEGIN
               AND a.p50_at >= p_now - make_interval(days => portal.calibration_days()) AND a.p50_at < p_now
               AND (s.cancelled_at IS NULL OR s.cancelled_at > a.p50_at)) d50
      CROSS JOIN LATERAL (
-           SELECT count(*) AS due,
+           SELECT count(*) AS due, count(DISTINCT a.study_id) AS studies,
                   count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.p90_at) AS missed
              FROM portal.estimate_answers a
              JOIN portal.studies s ON s.id = a.study_id
@@ -1431,8 +1435,10 @@ BEGIN
     LOOP
         INSERT INTO backtest_theta
         SELECT v_day, m.milestone,
-               CASE WHEN k.warm THEN portal.calibration_theta(d50.missed, d50.due, 50, k.per_day) ELSE 0 END,
-               CASE WHEN k.warm THEN portal.calibration_theta(d90.missed, d90.due, 90, k.per_day) ELSE 0 END,
+               CASE WHEN k.warm AND d50.studies >= portal.estimate_min_samples()
+                    THEN portal.calibration_theta(d50.missed, d50.due, 50, k.per_day) ELSE 0 END,
+               CASE WHEN k.warm AND d90.studies >= portal.estimate_min_samples()
+                    THEN portal.calibration_theta(d90.missed, d90.due, 90, k.per_day) ELSE 0 END,
                d50.due, d50.missed, d90.due, d90.missed
           FROM (VALUES ('report_final'), ('available')) m (milestone)
          CROSS JOIN LATERAL (
@@ -1442,14 +1448,14 @@ BEGIN
                 WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
                   AND j.asked_at >= v_day - make_interval(days => portal.estimate_answers_days())) k
          CROSS JOIN LATERAL (
-               SELECT count(*) AS due,
+               SELECT count(*) AS due, count(DISTINCT j.id) AS studies,
                       count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.p50_at) AS missed
                  FROM backtest_scored j JOIN portal.studies st ON st.id = j.id
                 WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
                   AND j.p50_at >= v_day - make_interval(days => portal.calibration_days()) AND j.p50_at < v_day
                   AND (st.cancelled_at IS NULL OR st.cancelled_at > j.p50_at)) d50
          CROSS JOIN LATERAL (
-               SELECT count(*) AS due,
+               SELECT count(*) AS due, count(DISTINCT j.id) AS studies,
                       count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.p90_at) AS missed
                  FROM backtest_scored j JOIN portal.studies st ON st.id = j.id
                 WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day

@@ -4,7 +4,7 @@
 -- once per hour mark; the backtest's replay of the same on a hand-made backtest_scored; the
 -- grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(33);
+SELECT plan(34);
 \ir include/app_helpers.psql
 
 INSERT INTO portal.physicians (id, name) VALUES ('CAL-NPI', 'Dr. Calibrated');
@@ -70,6 +70,14 @@ UPDATE portal.estimate_answers SET asked_at = date_trunc('hour', now() - interva
 SELECT portal.refresh_calibration(now());
 SELECT is((SELECT theta50 FROM portal.estimate_calibration WHERE milestone = 'report_final'), 0::double precision,
           'answers kept for less than calibration_days(): theta stays 0');
+UPDATE portal.estimate_answers SET asked_at = date_trunc('hour', now() - interval '10 days');
+DELETE FROM portal.estimate_answers
+ WHERE study_id IN (SELECT id FROM portal.studies WHERE accession LIKE 'CAL-A-%'
+                     ORDER BY accession OFFSET portal.estimate_min_samples() - 1);
+SELECT portal.refresh_calibration(now());
+SELECT results_eq($$SELECT theta50, theta90, due50 FROM portal.estimate_calibration WHERE milestone = 'report_final'$$,
+                  $$SELECT 0::double precision, 0::double precision, (portal.estimate_min_samples() - 1)::bigint$$,
+                  'answers due from fewer studies than estimate_min_samples(): theta stays 0');
 DELETE FROM portal.estimate_answers;
 
 -- The lookup's stretch: history over the last four weeks (include/even_history.psql); studies
