@@ -222,7 +222,7 @@ struct milestone_text {
     const char *clock;       /* "..., timed by <clock>": what the site's clock counts; NULL for
                               * a milestone estimated from those waiting at the same hour of the
                               * week (no clock) */
-    const char *adjusted[2]; /* the times stretched by the calibration: [0] later, [1] sooner */
+    const char *adjusted[3]; /* the times stretched by the calibration: [ADJUSTED_LATER], ... */
 };
 
 static const struct milestone_text milestone_texts[] = {
@@ -241,10 +241,12 @@ static const struct milestone_text milestone_texts[] = {
      {N_("Most reports here are signed within %s from now, and 9 in 10 within %s."),
       N_("Most %s reports here are signed within %s from now, and 9 in 10 within %s.")},
      N_("the hours of the week reports are signed here"),
-     {N_("Lately reports here have been signed later than our estimates said, so we have allowed "
-         "more time: most should be signed within %s from now, and 9 in 10 within %s."),
-      N_("Lately reports here have been signed sooner than our estimates said, so we have allowed "
-         "less time: most should be signed within %s from now, and 9 in 10 within %s.")}},
+     {N_("Lately reports have been signed later than our estimates said, so we have allowed more "
+         "time: most should be signed within %s from now, and 9 in 10 within %s."),
+      N_("Lately reports have been signed sooner than our estimates said, so we have allowed less "
+         "time: most should be signed within %s from now, and 9 in 10 within %s."),
+      N_("Lately our estimates of when reports are signed have not held as usual, so we have "
+         "adjusted them: most should be signed within %s from now, and 9 in 10 within %s.")}},
     {"available",
      "ea",
      N_("This is taking longer than usual. Too few similar exams here have waited this long for "
@@ -261,11 +263,12 @@ static const struct milestone_text milestone_texts[] = {
       N_("Most %s results here are shared by the doctor within %s from now, and 9 in 10 within "
          "%s.")},
      NULL,
-     {N_("Lately results here have been shared later than our estimates said, so we have allowed "
-         "more time: most should be shared by the doctor within %s from now, and 9 in 10 within "
-         "%s."),
-      N_("Lately results here have been shared sooner than our estimates said, so we have "
-         "allowed less time: most should be shared by the doctor within %s from now, and 9 in 10 "
+     {N_("Lately results have been shared later than our estimates said, so we have allowed more "
+         "time: most should be shared by the doctor within %s from now, and 9 in 10 within %s."),
+      N_("Lately results have been shared sooner than our estimates said, so we have allowed less "
+         "time: most should be shared by the doctor within %s from now, and 9 in 10 within %s."),
+      N_("Lately our estimates of when results are shared have not held as usual, so we have "
+         "adjusted them: most should be shared by the doctor within %s from now, and 9 in 10 "
          "within %s.")}},
 };
 
@@ -424,22 +427,31 @@ static void fill(char *out, size_t len, const char *tmpl, int nargs, const char 
         out[o] = '\0';
 }
 
-/* How the calibration (portal.estimate_calibration) moved a milestone's times: 1 later, -1
- * sooner, 0 not enough to tell a patient (less than 5 %, within the rounding of span_words); the
- * quantile stretched most gives the direction. */
-static int adjustment(const PGresult *res, int row, const char *prefix)
+/* How the calibration (portal.estimate_calibration) moved a milestone's times: NOT_ADJUSTED when
+ * neither quantile moved by 5 % (a patient is not told of so little); later or sooner when those
+ * that moved agree; ADJUSTED_BOTH_WAYS when one was lengthened and the other shortened. */
+enum adjustment {
+    NOT_ADJUSTED = -1,
+    ADJUSTED_LATER = 0,
+    ADJUSTED_SOONER = 1,
+    ADJUSTED_BOTH_WAYS = 2
+};
+
+static enum adjustment adjustment(const PGresult *res, int row, const char *prefix)
 {
     const char *t50 = col(res, row, prefix, "theta50"), *t90 = col(res, row, prefix, "theta90");
     double a = t50 ? atof(t50) : 0, b = t90 ? atof(t90) : 0;
-    double most = fabs(a) >= fabs(b) ? a : b;
-    return most >= 0.05 ? 1 : most <= -0.05 ? -1 : 0;
+    bool later = a >= 0.05 || b >= 0.05, sooner = a <= -0.05 || b <= -0.05;
+    if (later && sooner)
+        return ADJUSTED_BOTH_WAYS;
+    return later ? ADJUSTED_LATER : sooner ? ADJUSTED_SOONER : NOT_ADJUSTED;
 }
 
 /* The sentence a patient reads. Stretched times are no longer what history alone says, so they
  * are told as our allowance for how recent estimates held. */
 static void summary_words(char *out, size_t len, const struct milestone_text *m,
                           const char *modality, int level, bool enough, int rung, double x,
-                          double y, int adjusted, enum lang lang)
+                          double y, enum adjustment adjusted, enum lang lang)
 {
     const char *mod = level <= 2 ? modality_words(modality, lang) : "";
     int named = *mod ? 1 : 0;
@@ -454,8 +466,8 @@ static void summary_words(char *out, size_t len, const struct milestone_text *m,
     const char *const *args = named ? with : with + 1;
     if (y < 60)
         fill(out, len, i18n_text(lang, m->soon[named]), named, args);
-    else if (adjusted)
-        fill(out, len, i18n_text(lang, m->adjusted[adjusted > 0 ? 0 : 1]), 2, with + 1);
+    else if (adjusted != NOT_ADJUSTED)
+        fill(out, len, i18n_text(lang, m->adjusted[adjusted]), 2, with + 1);
     else
         fill(out, len, i18n_text(lang, rung > 0 ? m->waiting[named] : m->usual[named]), named + 2,
              args);
@@ -497,8 +509,7 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
         if (!enough && (!rung || atoi(rung) <= 0))
             continue;
         char basis[320], summary[400];
-        int adjusted = adjustment(res, row, m->prefix);
-        basis_words(basis, sizeof(basis), res, row, m, adjusted != 0, lang);
+        enum adjustment adjusted = adjustment(res, row, m->prefix);
         bool is_report = strcmp(m->milestone, "report_final") == 0;
         if (is_report) {
             report_unknown = !enough;
@@ -512,6 +523,10 @@ json_t *estimates_json(const PGresult *res, int row, time_t now, enum lang lang)
             if (pg_time(p90) < pg_time(report_p90))
                 p90 = report_p90;
         }
+        /* Said only where times are given: "too few" and "waits for the report" give none. */
+        if (!enough)
+            adjusted = NOT_ADJUSTED;
+        basis_words(basis, sizeof(basis), res, row, m, adjusted != NOT_ADJUSTED, lang);
         double x = enough ? difftime(pg_time(p50), now) : 0;
         double y = enough ? difftime(pg_time(p90), now) : 0;
         if (report_unknown && !is_report)

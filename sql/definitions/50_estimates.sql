@@ -899,10 +899,11 @@ $$;
 -- Days of answers kept (the typical day's count is taken over them).
 CREATE OR REPLACE FUNCTION portal.estimate_answers_days() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 35';
 
--- At most this many studies' answers are kept per hour mark: an unbiased sample (the studies'
--- ids are random) that bounds the task's hourly work and the table at the largest sites (at most
--- 840,000 rows over the kept days); a week's 84,000 due answers measure a share of misses to well
--- under a point. Smaller sites keep every study's, as the backtest replays them.
+-- At most this many studies' answers are kept per hour mark: the first by id, an unbiased sample
+-- (the ids are random; a study stays in it while in flight, so a week's answers come from the
+-- several thousand studies that pass through it at such a site) that bounds the task's hourly
+-- work and the table at the largest sites (at most 840,000 rows over the kept days). Smaller
+-- sites keep every study's, as the backtest replays them.
 CREATE OR REPLACE FUNCTION portal.estimate_answers_per_hour() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 500';
 
 -- theta for one quantile from the answers due in the last portal.calibration_days(): the misses
@@ -931,14 +932,18 @@ $$;
 -- A moment the snapshots answered (available), stretched on the study's clock from p_base_c; the
 -- moment itself when theta is 0 or there is no clock (clock_at(clock_time(t)) is the end of the
 -- last working hour before t when t falls where the clock stands still, so the round trip is not
--- made for nothing).
+-- made for nothing), and when it is not after p_base_c (a booked study's stage starts later than
+-- the snapshots' answer: there is no time ahead to stretch, and the floor of a minute would move
+-- it to the appointment whatever theta is).
 CREATE OR REPLACE FUNCTION portal.stretch_at(p_at timestamptz, p_base_c double precision,
                                              p_theta double precision, p_rate double precision[],
                                              p_cum double precision[], p_calendar double precision[])
 RETURNS timestamptz LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN coalesce(p_theta, 0) = 0 OR p_rate IS NULL OR p_at IS NULL THEN p_at
-                ELSE portal.clock_at(portal.stretch_clock(p_base_c, portal.clock_time(p_at, p_rate, p_cum, p_calendar) - p_base_c, p_theta),
-                                     p_rate, p_cum, p_calendar) END
+                ELSE (SELECT CASE WHEN c.at_c <= p_base_c THEN p_at
+                                  ELSE portal.clock_at(portal.stretch_clock(p_base_c, c.at_c - p_base_c, p_theta),
+                                                       p_rate, p_cum, p_calendar) END
+                        FROM (SELECT portal.clock_time(p_at, p_rate, p_cum, p_calendar) AS at_c) c) END
 $$;
 
 -- Keeps what the lookup answers now for a sample of the studies in flight (at most
@@ -1026,10 +1031,12 @@ END $$;
 -- while report_final is ahead and the tables hold history for it, else none. The time already
 -- spent since the stage's anchor is read on the study's clock; p50_at and p90_at are the
 -- conditional quantiles for that wait, carried forward on the clock from the anchor (so a
--- weekend in between counts as little as this site works at weekends). A quantile already behind
--- becomes the moment the clock has run one more minute from now: soon during working hours, the
--- next working morning at night (not "now" when nobody is working); both are NULL when too few
--- past studies waited as long (enough = false).
+-- weekend in between counts as little as this site works at weekends), the time ahead of the
+-- start of the wait's rung stretched by the calibration (exp(theta), portal.stretch_clock; so the
+-- answer stays put until the next rung). A quantile already behind becomes the moment the clock
+-- has run one more minute from now: soon during working hours, the next working morning at night
+-- (not "now" when nobody is working); both are NULL when too few past studies waited as long
+-- (enough = false).
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_clock(s portal.studies, p_milestone text,
                                                         p_now timestamptz DEFAULT now())
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
@@ -1071,7 +1078,9 @@ $$;
 -- refresh), one for every study's row (a group never seen), and one for every study waiting at
 -- that hour with a wait in the rung's band (portal.estimate_wait_band); the first with enough
 -- answers. p50_at and p90_at are that hour mark plus the quantiles of the remaining wait measured
--- from it, so they stay put until the next mark, rung or refresh; at least one minute from now
+-- from it, stretched by the calibration on the study's clock from the mark (or the stage's
+-- anchor, if later; portal.stretch_at), so they stay put until the next mark, rung or refresh; at
+-- least one minute from now
 -- (never in the past); both NULL when too few past studies say (enough = false). elapsed_s is the
 -- wait rung, NULL when the answer comes from the band.
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_hours(s portal.studies, p_milestone text,
@@ -1235,7 +1244,13 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(7277710004) THEN
         RETURN 'busy';
     END IF;
-    PERFORM portal.record_estimate_answers(now());
+    -- The answers are the calibration's input, not worth the model: a failure to keep them is
+    -- said (by SQLSTATE only: a row's values are a study's) and the refresh goes on.
+    BEGIN
+        PERFORM portal.record_estimate_answers(now());
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'estimates: this hour''s answers not kept (SQLSTATE %)', SQLSTATE;
+    END;
     IF EXISTS (SELECT FROM portal.estimates_state
                 WHERE refreshed_at > now() - make_interval(secs => p_min_age_s)
                   AND window_days = p_window_days

@@ -31,7 +31,8 @@
 --     (a day, where the band fallback changes, is one of them);
 --   - when the clamp greatest(now + 1 min, mark + p50_s) starts to bind: p50_at - 1 min.
 -- For both, when the study changes (stage, anchor times, group: the triggers below) or the model
--- is refreshed (model_at, compared by the page).
+-- is refreshed (model_at, compared by the page; the calibration's stretch changes only with it,
+-- and is taken from the rung's start and the hour mark, so it moves no answer in between).
 -- Both moments are taken a second early (valid_until) and a second late (recompute_at), far more
 -- than the rounding of the clock arithmetic. No clock for the study's group: the clock's lookup has
 -- no row until the model changes.

@@ -22,7 +22,7 @@ CREATE INDEX estimate_answers_study_idx ON portal.estimate_answers (study_id);
 
 -- One row per milestone once a refresh has computed it; no row reads as no stretch.
 -- theta50 (theta90) is the natural logarithm of the factor by which the time ahead of each p50
--- (p90) is stretched; the counts are what it was computed from, for /metrics and the docs.
+-- (p90) is stretched; the counts are the answers it was computed from.
 CREATE TABLE portal.estimate_calibration (
     milestone   text PRIMARY KEY CHECK (milestone IN ('report_final', 'available')),
     theta50     double precision NOT NULL CHECK (theta50 BETWEEN -1 AND 2),

@@ -4,7 +4,7 @@
 -- once per hour mark; the backtest's replay of the same on a hand-made backtest_scored; the
 -- grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 \ir include/app_helpers.psql
 
 INSERT INTO portal.physicians (id, name) VALUES ('CAL-NPI', 'Dr. Calibrated');
@@ -94,14 +94,18 @@ SELECT 'CAL-LIVE-' || st || '-' || m, (SELECT id FROM portal.patients WHERE mrn 
        CASE WHEN st = 'p' THEN 1 END
   FROM generate_series(0, 3000, 20) m, (VALUES ('r'), ('p')) x (st);
 
+SELECT is((SELECT count(*) FROM portal.estimate_calibration), 2::bigint, 'the refresh computed both milestones'' calibration');
+-- The answers with no calibration row at all, then with theta 0.
+CREATE TEMP TABLE saved_calibration AS SELECT * FROM portal.estimate_calibration;
+DELETE FROM portal.estimate_calibration;
 CREATE TEMP TABLE plain AS
 SELECT s.id, m.milestone, e.p50_at, e.p90_at, e.enough
   FROM portal.studies s
  CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
  CROSS JOIN LATERAL portal.estimate_lookup(s, m.milestone) e
  WHERE s.accession LIKE 'CAL-LIVE-%';
+INSERT INTO portal.estimate_calibration SELECT * FROM saved_calibration;
 UPDATE portal.estimate_calibration SET theta50 = 0, theta90 = 0;
-SELECT is((SELECT count(*) FROM portal.estimate_calibration), 2::bigint, 'the refresh computed both milestones''s calibration');
 SELECT is_empty(
     $$SELECT FROM plain p JOIN portal.studies s ON s.id = p.id
        CROSS JOIN LATERAL portal.estimate_lookup(s, p.milestone) e
@@ -133,17 +137,17 @@ SELECT ok((SELECT count(*) FILTER (WHERE milestone = 'report_final') >= 50
           'the fixture has estimates with times for both milestones');
 SELECT is_empty(
     $$SELECT * FROM measured
-       WHERE stretched50 > now_ahead + 61 AND plain50 >= 60
+       WHERE stretched50 > now_ahead + 61 AND plain50 >= 60 AND plain50 > now_ahead + 61
          AND abs(stretched50 - 2 * plain50) > 2$$,
     'p50: the time ahead on the clock doubled (theta50 = ln 2) wherever the clamp does not bind');
 SELECT is_empty(
     $$SELECT * FROM measured
-       WHERE stretched90 > now_ahead + 61 AND plain90 >= 60 AND 1.5 * plain90 > 2 * plain50
-         AND abs(stretched90 - 1.5 * plain90) > 2$$,
+       WHERE stretched90 > now_ahead + 61 AND plain90 >= 60 AND plain90 > now_ahead + 61
+         AND 1.5 * plain90 > 2 * plain50 AND abs(stretched90 - 1.5 * plain90) > 2$$,
     'p90: half as long again (theta90 = ln 1.5)');
-SELECT ok((SELECT count(*) FROM measured WHERE stretched50 > now_ahead + 61 AND plain50 >= 60
+SELECT ok((SELECT count(*) FROM measured WHERE stretched50 > now_ahead + 61 AND plain50 > now_ahead + 61
                                            AND milestone = 'available') >= 20
-          AND (SELECT count(*) FROM measured WHERE stretched50 > now_ahead + 61 AND plain50 >= 60
+          AND (SELECT count(*) FROM measured WHERE stretched50 > now_ahead + 61 AND plain50 > now_ahead + 61
                                                AND milestone = 'report_final') >= 20,
           'and those checks saw at least 20 answers of each milestone');
 SELECT is_empty(
@@ -151,6 +155,23 @@ SELECT is_empty(
        CROSS JOIN LATERAL portal.estimate_lookup(s, p.milestone) e
        WHERE e.p50_at <= now() OR e.p90_at < e.p50_at$$,
     'stretched answers are never in the past, and p90 never before p50');
+UPDATE portal.estimate_calibration SET theta50 = -1, theta90 = -1;
+SELECT is_empty(
+    $$SELECT * FROM plain p JOIN portal.studies s ON s.id = p.id
+       CROSS JOIN LATERAL portal.estimate_lookup(s, p.milestone) e
+       WHERE e.p50_at <= now() OR e.p90_at < e.p50_at OR e.p50_at > p.p50_at$$,
+    'shrunk as far as theta goes (-1): never in the past either, p90 never before p50, and never later than unshrunk');
+-- On a flat clock: a moment before the base has no time ahead to stretch and stays put.
+SELECT is(portal.stretch_at(timestamptz '2026-11-18 10:00+00',
+                            portal.clock_time(timestamptz '2026-11-18 12:00+00', c.r, c.c, '{}'), 0.5, c.r, c.c, '{}'),
+          timestamptz '2026-11-18 10:00+00', 'stretch_at: a moment before its base stays put')
+  FROM (SELECT array_fill(1::float8, ARRAY[168]) AS r,
+               (SELECT array_agg(h::float8 ORDER BY h) FROM generate_series(0, 168) h) AS c) c;
+SELECT is(portal.stretch_at(timestamptz '2026-11-18 14:00+00',
+                            portal.clock_time(timestamptz '2026-11-18 12:00+00', c.r, c.c, '{}'), ln(2), c.r, c.c, '{}'),
+          timestamptz '2026-11-18 16:00+00', 'and one after it is stretched from it (2 hours ahead doubled)')
+  FROM (SELECT array_fill(1::float8, ARRAY[168]) AS r,
+               (SELECT array_agg(h::float8 ORDER BY h) FROM generate_series(0, 168) h) AS c) c;
 
 -- A kept row is what the live lookup answers at every moment of its validity, with the stretch.
 UPDATE portal.estimate_calibration SET theta50 = 0.4, theta90 = -0.3;

@@ -67,9 +67,9 @@ static void test_templates_in_every_language(void)
     CHECK(i18n_init(err, sizeof(err)) == 0);
     for (size_t i = 0; i < sizeof(milestone_texts) / sizeof(milestone_texts[0]); i++) {
         const struct milestone_text *m = &milestone_texts[i];
-        const char *const all[] = {m->too_few,    m->soon[0],     m->soon[1],
-                                   m->waiting[0], m->waiting[1],  m->usual[0],
-                                   m->usual[1],   m->adjusted[0], m->adjusted[1]};
+        const char *const all[] = {m->too_few,     m->soon[0],    m->soon[1],  m->waiting[0],
+                                   m->waiting[1],  m->usual[0],   m->usual[1], m->adjusted[0],
+                                   m->adjusted[1], m->adjusted[2]};
         for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
             for (int l = 0; l < LANG_COUNT; l++) {
                 const char *t = i18n_text((enum lang)l, all[k]);
@@ -176,17 +176,43 @@ static void test_adjusted_by_recent_estimates(void)
     CHECK(list && json_array_size(list) == 2);
     json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
     CHECK_STR(json_string_value(json_object_get(f, "summary")),
-              "Lately reports here have been signed later than our estimates said, so we have "
-              "allowed more time: most should be signed within 6 hours from now, and 9 in 10 "
-              "within 20 hours.");
+              "Lately reports have been signed later than our estimates said, so we have allowed "
+              "more time: most should be signed within 6 hours from now, and 9 in 10 within 20 "
+              "hours.");
     CHECK_STR(json_string_value(json_object_get(f, "basis")),
               "CT, routine, main site, those still waiting after a similar wait, last 90 days, "
               "timed by the hours of the week reports are signed here, adjusted by how recent "
               "estimates held");
     CHECK_STR(json_string_value(json_object_get(a, "summary")),
-              "Lately results here have been shared sooner than our estimates said, so we have "
-              "allowed less time: most should be shared by the doctor within 2 days from now, and "
-              "9 in 10 within 6 days.");
+              "Lately results have been shared sooner than our estimates said, so we have allowed "
+              "less time: most should be shared by the doctor within 2 days from now, and 9 in 10 "
+              "within 6 days.");
+    json_decref(list);
+    PQclear(r);
+    /* One quantile lengthened, the other shortened: neither "later" nor "sooner" is true. */
+    const char *both[NCOL] = {
+        "awaiting_read",          "CT", "routine", "main", "0",    "412", "2026-11-20 20:05:00+00",
+        "2026-11-21 10:05:00+00", "t",  "0",       "90",   "2",    "398", "2026-11-22 14:05:00+00",
+        "2026-11-26 14:05:00+00", "t",  "0",       "90",   "-0.3", "0.5"};
+    r = row(both);
+    list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) == 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "summary")),
+              "Lately our estimates of when reports are signed have not held as usual, so we have "
+              "adjusted them: most should be signed within 6 hours from now, and 9 in 10 within 20 "
+              "hours.");
+    json_decref(list);
+    PQclear(r);
+    /* Too few waited this long: no times, so no adjustment is said either. */
+    const char *few[NCOL] = {"reading", "CT", "routine", "main", "0",   "412", NULL,
+                             NULL,      "f",  "3600",    "90",   NULL,  NULL,  NULL,
+                             NULL,      NULL, NULL,      NULL,   "0.4", "0.4"};
+    r = row(few);
+    list = estimates_json(r, 0, now, LANG_EN);
+    CHECK(list && json_array_size(list) >= 1);
+    json_t *f0 = json_array_get(list, 0);
+    CHECK(json_object_get(f0, "p50_at") == NULL);
+    CHECK(strstr(json_string_value(json_object_get(f0, "basis")), "adjusted") == NULL);
     json_decref(list);
     PQclear(r);
     const char *small[NCOL] = {
