@@ -401,7 +401,7 @@ def test_answers_kept_and_a_stretch_told(ctx):
             assert est["p50_at"] == live[0][0], (est, live)
             assert parse(est["p50_at"]) > parse(plain["p50_at"]), (est, plain)
             assert est["summary"].startswith(
-                "Lately reports here have been signed later than our estimates said"), est
+                "Lately reports have been signed later than our estimates said"), est
             assert est["basis"].endswith(", adjusted by how recent estimates held"), est
             for lang, word in (("es", "Últimamente"), ("fr", "Ces derniers temps")):
                 other = s.request("GET", path, token=tok,
