@@ -80,19 +80,12 @@ SELECT results_eq($$SELECT theta50, theta90, due50 FROM portal.estimate_calibrat
                   'answers due from fewer studies than estimate_min_samples(): theta stays 0');
 DELETE FROM portal.estimate_answers;
 
--- The lookup's stretch: history over the last four weeks (include/even_history.psql); studies
--- in flight in reading and in review since every 20 minutes from 0 to 50 hours ago.
+-- The lookup's stretch: history over the last four weeks (include/even_history.psql) and studies
+-- in flight at every rung (include/studies_in_flight.psql).
 \set fx CAL
 \ir include/even_history.psql
 SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'a model from the history');
-INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
-                            priority, site, read_started_at, final_at, reviewable_version)
-SELECT 'CAL-LIVE-' || st || '-' || m, (SELECT id FROM portal.patients WHERE mrn = 'CAL-MRN'), 'CAL-NPI',
-       'CT', 'live fixture', 'routine', 'main',
-       CASE WHEN st = 'r' THEN now() - make_interval(mins => m) END,
-       CASE WHEN st = 'p' THEN now() - make_interval(mins => m) END,
-       CASE WHEN st = 'p' THEN 1 END
-  FROM generate_series(0, 3000, 20) m, (VALUES ('r'), ('p')) x (st);
+\ir include/studies_in_flight.psql
 
 SELECT is((SELECT count(*) FROM portal.estimate_calibration), 2::bigint, 'the refresh computed both milestones'' calibration');
 -- The answers with no calibration row at all, then with theta 0.

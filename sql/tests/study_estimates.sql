@@ -17,17 +17,8 @@ SELECT ok(portal.refresh_estimates(interval '90 days') > 0, 'a model from the hi
 -- now() does not move inside this transaction, so a later refresh would record the same
 -- refreshed_at; the tests that refresh again set it apart as a refresh in another transaction would.
 
--- Studies in flight, in reading (report_final and available ahead) or in review (available
--- ahead) since every 20 minutes from 0 to 50 hours ago: every rung, before and past the usual
--- time. Their rows were written by the insert trigger.
-INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
-                            priority, site, read_started_at, final_at, reviewable_version)
-SELECT 'SE-LIVE-' || st || '-' || m, (SELECT id FROM portal.patients WHERE mrn = 'SE-MRN'), 'SE-NPI',
-       'CT', 'live fixture', 'routine', 'main',
-       CASE WHEN st = 'r' THEN now() - make_interval(mins => m) END,
-       CASE WHEN st = 'p' THEN now() - make_interval(mins => m) END,
-       CASE WHEN st = 'p' THEN 1 END
-  FROM generate_series(0, 3000, 20) m, (VALUES ('r'), ('p')) x (st);
+-- Their rows were written by the insert trigger.
+\ir include/studies_in_flight.psql
 CREATE TEMP VIEW live AS SELECT * FROM portal.studies WHERE accession LIKE 'SE-LIVE-%';
 
 SELECT is((SELECT count(*) FROM portal.study_estimates k JOIN live s ON s.id = k.study_id),
