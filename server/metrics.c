@@ -241,10 +241,10 @@ char *metrics_render(size_t *len, int db_up, int db_connections)
     if (atomic_load(&stretch[0][0]) > 0) {
         put(&b, "# HELP portal_estimates_stretch Factor by which the estimates' calibration "
                 "stretches the time ahead of each estimate (1: as history says), by milestone "
-                "and quantile.\n# TYPE portal_estimates_stretch gauge\n");
+                "and estimate (p50, p90).\n# TYPE portal_estimates_stretch gauge\n");
         for (size_t i = 0; i < NSTRETCH; i++)
             for (int q = 0; q < 2; q++)
-                put(&b, "portal_estimates_stretch{milestone=\"%s\",quantile=\"%s\"} %.3f\n",
+                put(&b, "portal_estimates_stretch{milestone=\"%s\",estimate=\"%s\"} %.3f\n",
                     stretch_milestones[i], q ? "p90" : "p50", atomic_load(&stretch[i][q]));
     }
     double refreshed = atomic_load(&estimates_refreshed);

@@ -366,7 +366,7 @@ def test_answers_kept_and_a_stretch_told(ctx):
         # nothing is stretched (factor 1).
         wait_for(lambda: "portal_estimates_stretch{" in s.request("GET", "/metrics").body, 180,
                  "the calibration's factors on /metrics")
-        factors = re.findall(r'^portal_estimates_stretch\{milestone="(\w+)",quantile="(p50|p90)"\} '
+        factors = re.findall(r'^portal_estimates_stretch\{milestone="(\w+)",estimate="(p50|p90)"\} '
                              r'([0-9.]+)$', s.request("GET", "/metrics").body, re.M)
         assert sorted((m, q) for m, q, _ in factors) == [
             ("available", "p50"), ("available", "p90"), ("report_final", "p50"),
