@@ -36,7 +36,8 @@
 SET LOCAL jit = off;
 CREATE TEMP TABLE cal_params AS
 SELECT :gamma::float8 AS gamma, :gamma90::float8 AS gamma90, :warm::integer AS warm,
-       :smooth::integer AS smooth, :dead::float8 AS dead, :{?proportional}::boolean AS proportional;
+       :smooth::integer AS smooth, :dead::float8 AS dead, :{?proportional}::boolean AS proportional,
+       :{?open}::boolean AS open, :{?fresh}::boolean AS fresh;
 \if :{?kept}
 CREATE TEMP TABLE backtest_model AS SELECT * FROM :kept.model;
 CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
@@ -67,7 +68,8 @@ CREATE TEMP TABLE answers AS
 SELECT s.id, s.ms, s.asked_at, s.done_at, k.rate, k.cum, k.calendar, k.base_c,
        greatest(portal.clock_time(s.p50_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead50,
        greatest(portal.clock_time(s.p90_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead90,
-       s.p50_at AS p50_installed, s.p90_at AS p90_installed, s.p50_at, s.p90_at
+       s.p50_at AS p50_installed, s.p90_at AS p90_installed, s.p50_at, s.p90_at,
+       NULL::timestamptz AS q50, NULL::timestamptz AS q90
   FROM backtest_scored s
   JOIN backtest_questions q ON q.id = s.id AND q.ms = s.ms AND q.asked_at = s.asked_at
  CROSS JOIN LATERAL (
@@ -80,8 +82,8 @@ SELECT s.id, s.ms, s.asked_at, s.done_at, k.rate, k.cum, k.calendar, k.base_c,
         ORDER BY kk.rank LIMIT 1) k
  WHERE s.ok;
 CREATE INDEX ON answers (asked_at);
-CREATE INDEX ON answers (p50_at);
-CREATE INDEX ON answers (p90_at);
+CREATE INDEX ON answers (q50);
+CREATE INDEX ON answers (q90);
 ANALYZE answers;
 CREATE TEMP TABLE theta_log (day timestamptz, ms text, theta50 float8, theta90 float8,
                              missed50 float8, missed90 float8, due50 bigint, due90 bigint);
@@ -93,12 +95,14 @@ DECLARE
     smooth integer;
     dead float8;
     proportional boolean;
+    open_loop boolean;
+    fresh boolean;
     d timestamptz;
     first_day timestamptz;
     m record;
 BEGIN
-    SELECT c.gamma, c.gamma90, c.warm, c.smooth, c.dead, c.proportional
-      INTO gamma, gamma90, warm, smooth, dead, proportional FROM cal_params c;
+    SELECT c.gamma, c.gamma90, c.warm, c.smooth, c.dead, c.proportional, c.open, c.fresh
+      INTO gamma, gamma90, warm, smooth, dead, proportional, open_loop, fresh FROM cal_params c;
     CREATE TEMP TABLE theta (ms text PRIMARY KEY, theta50 float8, theta90 float8);
     INSERT INTO theta VALUES ('report_final', 0, 0), ('available', 0, 0);
     SELECT min(date_trunc('day', asked_at)) INTO first_day FROM answers;
@@ -112,15 +116,19 @@ BEGIN
                                  portal.clock_at(a.base_c + a.ahead90 * exp(sign(t.theta90) * greatest(0, abs(t.theta90) - dead)), a.rate, a.cum, a.calendar))
           FROM theta t
          WHERE t.ms = a.ms AND a.asked_at >= d AND a.asked_at < d + interval '1 day';
-        -- At the day's end: the answers that fell due in the last smooth days, hit or missed.
+        -- At the day's end: the answers that fell due in the last smooth days, hit or missed
+        -- (with -v open, the model's own answers, before any stretch).
+        UPDATE answers a SET q50 = CASE WHEN open_loop THEN a.p50_installed ELSE a.p50_at END,
+                             q90 = CASE WHEN open_loop THEN a.p90_installed ELSE a.p90_at END
+         WHERE a.asked_at >= d AND a.asked_at < d + interval '1 day';
         FOR m IN
             SELECT t.ms,
-                   (SELECT count(*) FROM answers a WHERE a.ms = t.ms AND a.p50_at >= d - make_interval(days => smooth - 1) AND a.p50_at < d + interval '1 day') AS due50,
-                   (SELECT count(*) FILTER (WHERE a.done_at IS NULL OR a.done_at > a.p50_at) FROM answers a
-                     WHERE a.ms = t.ms AND a.p50_at >= d - make_interval(days => smooth - 1) AND a.p50_at < d + interval '1 day') AS missed50,
-                   (SELECT count(*) FROM answers a WHERE a.ms = t.ms AND a.p90_at >= d - make_interval(days => smooth - 1) AND a.p90_at < d + interval '1 day') AS due90,
-                   (SELECT count(*) FILTER (WHERE a.done_at IS NULL OR a.done_at > a.p90_at) FROM answers a
-                     WHERE a.ms = t.ms AND a.p90_at >= d - make_interval(days => smooth - 1) AND a.p90_at < d + interval '1 day') AS missed90,
+                   (SELECT count(*) FROM answers a WHERE a.ms = t.ms AND a.q50 >= d - make_interval(days => smooth - 1) AND a.q50 < d + interval '1 day' AND (NOT fresh OR a.asked_at >= d - make_interval(days => smooth - 1))) AS due50,
+                   (SELECT count(*) FILTER (WHERE a.done_at IS NULL OR a.done_at > a.q50) FROM answers a
+                     WHERE a.ms = t.ms AND a.q50 >= d - make_interval(days => smooth - 1) AND a.q50 < d + interval '1 day' AND (NOT fresh OR a.asked_at >= d - make_interval(days => smooth - 1))) AS missed50,
+                   (SELECT count(*) FROM answers a WHERE a.ms = t.ms AND a.q90 >= d - make_interval(days => smooth - 1) AND a.q90 < d + interval '1 day' AND (NOT fresh OR a.asked_at >= d - make_interval(days => smooth - 1))) AS due90,
+                   (SELECT count(*) FILTER (WHERE a.done_at IS NULL OR a.done_at > a.q90) FROM answers a
+                     WHERE a.ms = t.ms AND a.q90 >= d - make_interval(days => smooth - 1) AND a.q90 < d + interval '1 day' AND (NOT fresh OR a.asked_at >= d - make_interval(days => smooth - 1))) AS missed90,
                    (SELECT count(*)::float8 / (extract(epoch FROM d + interval '1 day' - first_day) / 86400)
                       FROM answers a WHERE a.ms = t.ms AND a.asked_at < d + interval '1 day') AS per_day
               FROM theta t
@@ -128,9 +136,9 @@ BEGIN
             IF d >= first_day + make_interval(days => warm) AND m.per_day > 0 THEN
                 UPDATE theta
                    SET theta50 = least(2, greatest(-1, CASE WHEN proportional THEN 0 ELSE theta50 END
-                                                       + gamma * (m.missed50 - 0.5 * m.due50) / (smooth * m.per_day))),
+                                                       + gamma * (m.missed50 - 0.5 * m.due50) / CASE WHEN fresh THEN greatest(m.due50, 1) ELSE smooth * m.per_day END)),
                        theta90 = least(2, greatest(-1, CASE WHEN proportional THEN 0 ELSE theta90 END
-                                                       + gamma * gamma90 * (m.missed90 - 0.1 * m.due90) / (smooth * m.per_day)))
+                                                       + gamma * gamma90 * (m.missed90 - 0.1 * m.due90) / CASE WHEN fresh THEN greatest(m.due90, 1) ELSE smooth * m.per_day END))
                  WHERE theta.ms = m.ms;
             END IF;
             INSERT INTO theta_log

@@ -871,15 +871,17 @@ SET enable_mergejoin = off AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- Calibration by the answers' own misses (issue 18, thirteenth pass; docs/estimates.md,
--- "Estimates that correct themselves"). The model learns from the history before it, so when
+-- Calibration by the model's own misses (issue 18, thirteenth and fourteenth passes;
+-- docs/estimates.md, "Calibration"). The model learns from the history before it, so when
 -- reading falls behind for weeks (a growing backlog) every answer comes too early until that
--- history catches up. What the lookup answered is kept at each hour mark
--- (portal.record_estimate_answers); at each refresh, the answers that fell due in the last
--- portal.calibration_days() are hits or misses, and the share of misses above (below) what a p50
--- or p90 should miss stretches (shrinks) the time ahead of each new answer by exp(theta)
--- (portal.refresh_calibration). theta is set afresh each time, not summed: the stretch lasts as
--- long as the misses do, and a past run of misses is not repaid by answering late afterwards.
+-- history catches up. What the lookup answered is kept at each hour mark, with the model's own
+-- answer before any stretch (portal.record_estimate_answers); at each refresh, the model's own
+-- answers that fell due in the last portal.calibration_days() are hits or misses, and the share
+-- of misses above (below) what a p50 or p90 should miss stretches (shrinks) the time ahead of
+-- each new answer by exp(theta) (portal.refresh_calibration). theta is set afresh each time, not
+-- summed: the stretch lasts as long as the model misses, and a past run of misses is not repaid
+-- by answering late afterwards. The stretched answers are not what is judged: a stretch that
+-- works would remove its own misses and shrink itself while the model is still as late.
 -- The backtest replays the same (portal.backtest_calibrate).
 -- ---------------------------------------------------------------------------------------------
 
@@ -947,9 +949,10 @@ RETURNS timestamptz LANGUAGE sql STABLE AS $$
 $$;
 
 -- Keeps what the lookup answers now for a sample of the studies in flight (at most
--- portal.estimate_answers_per_hour()), once per hour mark, and forgets answers older than
--- portal.estimate_answers_days(). Answers with too few past studies are not kept (nothing was
--- promised). Returns the answers kept, 0 when this hour's are already in.
+-- portal.estimate_answers_per_hour()), once per hour mark: what the page tells (stretched) and
+-- the model's own answer (the live lookup without the stretch, which sets theta); forgets
+-- answers older than portal.estimate_answers_days(). Answers with too few past studies are not
+-- kept (nothing was promised). Returns the answers kept, 0 when this hour's are already in.
 CREATE OR REPLACE FUNCTION portal.record_estimate_answers(p_now timestamptz DEFAULT now())
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -964,23 +967,27 @@ BEGIN
     DELETE FROM portal.estimate_answers a
      WHERE a.milestone IN ('report_final', 'available')
        AND a.asked_at < v_mark - make_interval(days => portal.estimate_answers_days());
-    INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at)
-    SELECT m.milestone, v_mark, s.id, e.p50_at, e.p90_at
+    INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at,
+                                         model50_at, model90_at)
+    SELECT m.milestone, v_mark, s.id, e.p50_at, e.p90_at, o.p50_at, o.p90_at
       FROM (SELECT * FROM portal.studies s
              WHERE s.stage NOT IN ('available', 'cancelled')
              ORDER BY s.id
              LIMIT portal.estimate_answers_per_hour()) s
      CROSS JOIN (VALUES ('report_final'), ('available')) m (milestone)
      CROSS JOIN LATERAL portal.study_estimate(s, m.milestone) e
+     CROSS JOIN LATERAL portal.estimate_lookup(s, m.milestone, p_now, false) o
      WHERE e.enough AND e.p50_at IS NOT NULL AND e.p90_at IS NOT NULL
+       AND o.enough AND o.p50_at IS NOT NULL AND o.p90_at IS NOT NULL
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END $$;
 
--- theta per milestone as of p_now from the kept answers (the table's comment,
--- sql/migrations/0024_estimate_calibration.sql). An answer is due when its quantile's moment has
--- passed; it missed when the milestone had not come by then. An answer for a study cancelled
+-- theta per milestone as of p_now from the kept answers (the tables' comments,
+-- sql/migrations/0024_estimate_calibration.sql and 0025_estimate_answers_model.sql), judged by
+-- the model's own moments (model50_at, model90_at). An answer is due when its quantile's moment
+-- has passed; it missed when the milestone had not come by then. An answer for a study cancelled
 -- before it fell due is neither. theta stays 0 until answers have been kept for
 -- portal.calibration_days(), and while the answers due came from fewer studies than
 -- portal.estimate_min_samples() (a study's answers hour after hour hit or miss together, so a
@@ -1005,22 +1012,22 @@ BEGIN
             WHERE a.milestone = m.milestone AND a.asked_at < p_now) k
      CROSS JOIN LATERAL (
            SELECT count(*) AS due, count(DISTINCT a.study_id) AS studies,
-                  count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.p50_at) AS missed
+                  count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.model50_at) AS missed
              FROM portal.estimate_answers a
              JOIN portal.studies s ON s.id = a.study_id
             CROSS JOIN LATERAL (SELECT CASE m.milestone WHEN 'report_final' THEN s.final_at ELSE s.released_at END AS done_at) o
             WHERE a.milestone = m.milestone
-              AND a.p50_at >= p_now - make_interval(days => portal.calibration_days()) AND a.p50_at < p_now
-              AND (s.cancelled_at IS NULL OR s.cancelled_at > a.p50_at)) d50
+              AND a.model50_at >= p_now - make_interval(days => portal.calibration_days()) AND a.model50_at < p_now
+              AND (s.cancelled_at IS NULL OR s.cancelled_at > a.model50_at)) d50
      CROSS JOIN LATERAL (
            SELECT count(*) AS due, count(DISTINCT a.study_id) AS studies,
-                  count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.p90_at) AS missed
+                  count(*) FILTER (WHERE o.done_at IS NULL OR o.done_at > a.model90_at) AS missed
              FROM portal.estimate_answers a
              JOIN portal.studies s ON s.id = a.study_id
             CROSS JOIN LATERAL (SELECT CASE m.milestone WHEN 'report_final' THEN s.final_at ELSE s.released_at END AS done_at) o
             WHERE a.milestone = m.milestone
-              AND a.p90_at >= p_now - make_interval(days => portal.calibration_days()) AND a.p90_at < p_now
-              AND (s.cancelled_at IS NULL OR s.cancelled_at > a.p90_at)) d90;
+              AND a.model90_at >= p_now - make_interval(days => portal.calibration_days()) AND a.model90_at < p_now
+              AND (s.cancelled_at IS NULL OR s.cancelled_at > a.model90_at)) d90;
 END $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -1037,8 +1044,10 @@ END $$;
 -- has run one more minute from now: soon during working hours, the next working morning at night
 -- (not "now" when nobody is working); both are NULL when too few past studies waited as long
 -- (enough = false).
+DROP FUNCTION IF EXISTS portal.estimate_lookup_clock(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_clock(s portal.studies, p_milestone text,
-                                                        p_now timestamptz DEFAULT now())
+                                                        p_now timestamptz DEFAULT now(),
+                                                        p_stretched boolean DEFAULT true)
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
                sample_size integer, p50_at timestamptz, p90_at timestamptz, enough boolean,
                elapsed_s integer, window_days integer)
@@ -1063,7 +1072,7 @@ LANGUAGE sql STABLE AS $$
               AND t.week_part = 'any') e
      CROSS JOIN portal.estimates_state st
      CROSS JOIN LATERAL (SELECT portal.estimate_enough(e.sample_size, e.p90_s) AS ok) k
-      LEFT JOIN portal.estimate_calibration cal ON cal.milestone = p_milestone
+      LEFT JOIN portal.estimate_calibration cal ON cal.milestone = p_milestone AND p_stretched
      CROSS JOIN LATERAL (   -- the quantiles on the clock, stretched from the rung's start
            SELECT portal.stretch_clock(a.anchor_c + a.rung, e.p50_s - a.rung, cal.theta50) AS p50_c,
                   portal.stretch_clock(a.anchor_c + a.rung, e.p90_s - a.rung, cal.theta90) AS p90_c) f
@@ -1083,8 +1092,10 @@ $$;
 -- least one minute from now
 -- (never in the past); both NULL when too few past studies say (enough = false). elapsed_s is the
 -- wait rung, NULL when the answer comes from the band.
+DROP FUNCTION IF EXISTS portal.estimate_lookup_hours(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_hours(s portal.studies, p_milestone text,
-                                                        p_now timestamptz DEFAULT now())
+                                                        p_now timestamptz DEFAULT now(),
+                                                        p_stretched boolean DEFAULT true)
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
                sample_size integer, p50_at timestamptz, p90_at timestamptz, enough boolean,
                elapsed_s integer, window_days integer)
@@ -1117,7 +1128,7 @@ LANGUAGE sql STABLE AS $$
             LIMIT 1) e
       LEFT JOIN LATERAL portal.clock_for(p_milestone, s.modality, s.priority) k ON true
      CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
-      LEFT JOIN portal.estimate_calibration cal ON cal.milestone = p_milestone
+      LEFT JOIN portal.estimate_calibration cal ON cal.milestone = p_milestone AND p_stretched
      CROSS JOIN LATERAL (   -- stretched on the clock from the mark (or the anchor, if later)
            SELECT portal.stretch_at(r.p50_at, b.base_c, cal.theta50, k.rate, k.cum, k.calendar) AS p50_at,
                   portal.stretch_at(r.p90_at, b.base_c, cal.theta90, k.rate, k.cum, k.calendar) AS p90_at
@@ -1130,17 +1141,21 @@ $$;
 
 -- The estimate for one milestone of one study in flight, from the model that holds best for it
 -- (docs/estimates.md): report_final from the reading clock, available from the snapshots. The
--- milestone is a constant in every caller, so the planner keeps only its branch.
+-- milestone is a constant in every caller, so the planner keeps only its branch. With
+-- p_stretched false, the model's own answer without the calibration's stretch (what the
+-- calibration judges, portal.record_estimate_answers); the pages get the stretched one.
+DROP FUNCTION IF EXISTS portal.estimate_lookup(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
-                                                  p_now timestamptz DEFAULT now())
+                                                  p_now timestamptz DEFAULT now(),
+                                                  p_stretched boolean DEFAULT true)
 RETURNS TABLE (modality text, priority text, site text, week_part text, level smallint,
                sample_size integer, p50_at timestamptz, p90_at timestamptz, enough boolean,
                elapsed_s integer, window_days integer)
 LANGUAGE sql STABLE AS $$
-    SELECT c.* FROM portal.estimate_lookup_clock(s, p_milestone, p_now) c
+    SELECT c.* FROM portal.estimate_lookup_clock(s, p_milestone, p_now, p_stretched) c
      WHERE p_milestone = 'report_final'
     UNION ALL
-    SELECT h.* FROM portal.estimate_lookup_hours(s, p_milestone, p_now) h
+    SELECT h.* FROM portal.estimate_lookup_hours(s, p_milestone, p_now, p_stretched) h
      WHERE p_milestone = 'available'
 $$;
 
@@ -1348,7 +1363,8 @@ END $$;
 -- no calibration (theta 0), into the temporary table backtest_scored; for both backtests below.
 -- With what portal.backtest_calibrate needs to answer again with a stretch: the study's clock,
 -- the clock reading from which the answer runs and the clock time ahead of it (report_final),
--- the snapshots' moments before the clamp (available).
+-- the snapshots' moments before the clamp (available); and the model's own answer, which the
+-- calibration judges (own50_at, own90_at: p50_at and p90_at before any stretch).
 CREATE OR REPLACE FUNCTION portal.backtest_score()
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -1358,7 +1374,9 @@ BEGIN
            greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
            greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, f.p90_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at,
            k.rate, k.cum, k.calendar, k.asked_c, k.base_c, e.p50_s - k.rung AS ahead50_c,
-           e.p90_s - k.rung AS ahead90_c, NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at
+           e.p90_s - k.rung AS ahead90_c, NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at,
+           greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS own50_at,
+           greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, f.p90_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS own90_at
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT x.*, portal.estimate_bucket(x.asked_c - x.anchor_c) AS rung,
@@ -1389,7 +1407,9 @@ BEGIN
            k.rate, k.cum, k.calendar, NULL,
            CASE WHEN k.rate IS NOT NULL THEN greatest(portal.clock_time(q.anchor_at, k.rate, k.cum, k.calendar),
                                                       portal.clock_time(a.mark, k.rate, k.cum, k.calendar)) END,
-           NULL, NULL, r.p50_at, r.p90_at
+           NULL, NULL, r.p50_at, r.p90_at,
+           greatest(q.asked_at + interval '1 minute', r.p50_at),
+           greatest(q.asked_at + interval '1 minute', r.p50_at, r.p90_at)
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT date_trunc('day', q.asked_at) AS as_of, date_trunc('hour', q.asked_at) AS mark,
@@ -1426,9 +1446,10 @@ END $$;
 
 -- The answers in backtest_scored given again as the lookup gives them with calibration, in the
 -- order they were asked: each day's with the theta that portal.refresh_calibration would have
--- set at that day's midnight from the answers asked since the replay began (an installation's
--- first days: theta stays 0 until portal.calibration_days() of answers are in). A day's answers
--- use only outcomes known at its start: an answer is due only once its moment is past.
+-- set at that day's midnight from the model's own answers (own50_at, own90_at) asked since the
+-- replay began (an installation's first days: theta stays 0 until portal.calibration_days() of
+-- answers are in). A day's answers use only outcomes known at its start: an answer is due only
+-- once its moment is past.
 CREATE OR REPLACE FUNCTION portal.backtest_calibrate()
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -1440,8 +1461,8 @@ BEGIN
                                       theta90 double precision, due50 bigint, missed50 bigint,
                                       due90 bigint, missed90 bigint) ON COMMIT DROP;
     CREATE INDEX ON backtest_scored (ms, asked_at);
-    CREATE INDEX ON backtest_scored (ms, p50_at);
-    CREATE INDEX ON backtest_scored (ms, p90_at);
+    CREATE INDEX ON backtest_scored (ms, own50_at);
+    CREATE INDEX ON backtest_scored (ms, own90_at);
     ANALYZE backtest_scored;
     SELECT min(j.asked_at) INTO v_first FROM backtest_scored j WHERE j.ok;
     FOR v_day IN SELECT generate_series(date_trunc('day', v_first) + interval '1 day',
@@ -1464,18 +1485,18 @@ BEGIN
                   AND j.asked_at >= v_day - make_interval(days => portal.estimate_answers_days())) k
          CROSS JOIN LATERAL (
                SELECT count(*) AS due, count(DISTINCT j.id) AS studies,
-                      count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.p50_at) AS missed
+                      count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.own50_at) AS missed
                  FROM backtest_scored j JOIN portal.studies st ON st.id = j.id
                 WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
-                  AND j.p50_at >= v_day - make_interval(days => portal.calibration_days()) AND j.p50_at < v_day
-                  AND (st.cancelled_at IS NULL OR st.cancelled_at > j.p50_at)) d50
+                  AND j.own50_at >= v_day - make_interval(days => portal.calibration_days()) AND j.own50_at < v_day
+                  AND (st.cancelled_at IS NULL OR st.cancelled_at > j.own50_at)) d50
          CROSS JOIN LATERAL (
                SELECT count(*) AS due, count(DISTINCT j.id) AS studies,
-                      count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.p90_at) AS missed
+                      count(*) FILTER (WHERE j.done_at IS NULL OR j.done_at > j.own90_at) AS missed
                  FROM backtest_scored j JOIN portal.studies st ON st.id = j.id
                 WHERE j.ok AND j.ms = m.milestone AND j.asked_at < v_day
-                  AND j.p90_at >= v_day - make_interval(days => portal.calibration_days()) AND j.p90_at < v_day
-                  AND (st.cancelled_at IS NULL OR st.cancelled_at > j.p90_at)) d90;
+                  AND j.own90_at >= v_day - make_interval(days => portal.calibration_days()) AND j.own90_at < v_day
+                  AND (st.cancelled_at IS NULL OR st.cancelled_at > j.own90_at)) d90;
         UPDATE backtest_scored j
            SET p50_at = CASE WHEN j.ms = 'report_final'
                              THEN greatest(j.asked_at, portal.clock_at(greatest(portal.stretch_clock(j.base_c, j.ahead50_c, t.theta50), j.asked_c + 60),

@@ -4,7 +4,7 @@
 -- once per hour mark; the backtest's replay of the same on a hand-made backtest_scored; the
 -- grants. Run as a superuser; everything is rolled back.
 BEGIN;
-SELECT plan(37);
+SELECT plan(40);
 \ir include/app_helpers.psql
 
 INSERT INTO portal.physicians (id, name) VALUES ('CAL-NPI', 'Dr. Calibrated');
@@ -21,10 +21,12 @@ SELECT is(portal.calibration_theta(10000, 10000, 50, 1), 2::double precision, 'k
 SELECT is(portal.calibration_theta(0, 10000, 50, 1), -1::double precision, 'and at least -1');
 SELECT is(portal.calibration_theta(5, 10, 50, 0), 0::double precision, 'no answers kept: 0');
 
--- Kept answers with known outcomes: 200 studies signed two days ago, answered ten days ago;
--- the first 120 were told a p50 an hour before their signature (missed), the rest an hour after;
--- the first 30 a p90 half an hour before (missed), the rest two hours after. A cancelled study's
--- answer and one not yet due count for nothing.
+-- Kept answers with known outcomes: 200 studies signed two days ago, answered ten days ago; the
+-- model's own p50 was an hour before their signature for the first 120 (missed), an hour after for
+-- the rest; its p90 half an hour before for the first 30 (missed), two hours after for the rest.
+-- They were told three hours later than that (stretched), which would have hit every time: theta
+-- is set by the model's own answers. A cancelled study's answer and one not yet due count for
+-- nothing.
 INSERT INTO portal.studies (accession, patient_id, referring_physician_id, modality, description,
                             priority, site, read_started_at, final_at, reviewable_version)
 SELECT 'CAL-A-' || i, (SELECT id FROM portal.patients WHERE mrn = 'CAL-MRN'), 'CAL-NPI', 'CT',
@@ -36,25 +38,27 @@ VALUES ('CAL-CANCELLED', (SELECT id FROM portal.patients WHERE mrn = 'CAL-MRN'),
         'CT fixture', 'routine', 'main', now() - interval '12 days', now() - interval '5 days'),
        ('CAL-WAITING', (SELECT id FROM portal.patients WHERE mrn = 'CAL-MRN'), 'CAL-NPI', 'CT',
         'CT fixture', 'routine', 'main', now() - interval '12 days', NULL);
-INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at)
-SELECT 'report_final', date_trunc('hour', now() - interval '10 days'), s.id,
-       s.final_at + CASE WHEN n <= 120 THEN interval '-1 hour' ELSE interval '1 hour' END,
-       s.final_at + CASE WHEN n <= 30 THEN interval '-30 minutes' ELSE interval '2 hours' END
-  FROM (SELECT s.*, row_number() OVER (ORDER BY s.accession) AS n FROM portal.studies s
-         WHERE s.accession LIKE 'CAL-A-%') s
-UNION ALL
-SELECT 'report_final', date_trunc('hour', now() - interval '10 days'), s.id,
-       now() - interval '4 days', now() - interval '3 days'
-  FROM portal.studies s WHERE s.accession = 'CAL-CANCELLED'
-UNION ALL
-SELECT 'report_final', date_trunc('hour', now() - interval '10 days'), s.id,
-       now() + interval '1 day', now() + interval '2 days'
-  FROM portal.studies s WHERE s.accession = 'CAL-WAITING';
+INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at, model50_at, model90_at)
+SELECT 'report_final', asked_at, id, model50_at + interval '3 hours', model90_at + interval '3 hours',
+       model50_at, model90_at
+  FROM (SELECT date_trunc('hour', now() - interval '10 days') AS asked_at, s.id,
+               s.final_at + CASE WHEN n <= 120 THEN interval '-1 hour' ELSE interval '1 hour' END AS model50_at,
+               s.final_at + CASE WHEN n <= 30 THEN interval '-30 minutes' ELSE interval '2 hours' END AS model90_at
+          FROM (SELECT s.*, row_number() OVER (ORDER BY s.accession) AS n FROM portal.studies s
+                 WHERE s.accession LIKE 'CAL-A-%') s
+        UNION ALL
+        SELECT date_trunc('hour', now() - interval '10 days'), s.id,
+               now() - interval '4 days', now() - interval '3 days'
+          FROM portal.studies s WHERE s.accession = 'CAL-CANCELLED'
+        UNION ALL
+        SELECT date_trunc('hour', now() - interval '10 days'), s.id,
+               now() + interval '1 day', now() + interval '2 days'
+          FROM portal.studies s WHERE s.accession = 'CAL-WAITING') a;
 SELECT portal.refresh_calibration(now());
 SELECT results_eq(
     $$SELECT due50, missed50, due90, missed90 FROM portal.estimate_calibration WHERE milestone = 'report_final'$$,
     $$VALUES (200::bigint, 120::bigint, 200::bigint, 30::bigint)$$,
-    'due and missed: the cancelled study''s answer and the one not yet due are left out');
+    'due and missed by the model''s own answers, not the stretched ones told; the cancelled study''s answer and the one not yet due left out');
 CREATE TEMP TABLE kept_days AS
 SELECT extract(epoch FROM now() - date_trunc('hour', now() - interval '10 days')) / 86400 AS days;
 SELECT is((SELECT round(theta50::numeric, 4) FROM portal.estimate_calibration WHERE milestone = 'report_final'),
@@ -188,6 +192,9 @@ SELECT ok((SELECT count(*) FROM kept WHERE valid_until > valid_from AND enough) 
 -- The answers kept: once per hour mark, only those with times, for at most
 -- estimate_answers_per_hour() studies in flight (the fixture has more: 302 live, 200 signed and
 -- not shared, one waiting), the first by id.
+-- The rows kept for the pages were computed before theta was set by hand above: the pages then
+-- answer from the live lookup, stretched.
+DELETE FROM portal.study_estimates;
 SELECT ok((SELECT count(*) FROM portal.studies WHERE stage NOT IN ('available', 'cancelled'))
           > portal.estimate_answers_per_hour(), 'more studies in flight than are sampled');
 SELECT is(portal.record_estimate_answers(now()),
@@ -198,12 +205,19 @@ SELECT is(portal.record_estimate_answers(now()),
             CROSS JOIN LATERAL portal.study_estimate(s, m.milestone) e
             WHERE e.enough),
           'the sample''s answers with times are kept');
+SELECT is_empty(
+    $$SELECT FROM portal.estimate_answers a JOIN portal.studies s ON s.id = a.study_id
+       WHERE ROW(a.p50_at, a.p90_at) IS DISTINCT FROM (SELECT ROW(e.p50_at, e.p90_at) FROM portal.study_estimate(s, a.milestone) e)
+          OR ROW(a.model50_at, a.model90_at) IS DISTINCT FROM (SELECT ROW(o.p50_at, o.p90_at) FROM portal.estimate_lookup(s, a.milestone, now(), false) o)$$,
+    'each with what the page told (stretched) and the model''s own answer, unstretched');
+SELECT ok((SELECT count(*) FILTER (WHERE p50_at <> model50_at) FROM portal.estimate_answers) >= 100,
+          'and the two differ (theta is 0.4 here) for at least 100 of them');
 SELECT ok((SELECT count(DISTINCT study_id) FROM portal.estimate_answers) <= portal.estimate_answers_per_hour(),
           'for no more studies than the sample''s size');
 SELECT is(portal.record_estimate_answers(date_trunc('hour', now()) + interval '59 minutes'), 0,
           'and not twice in the same hour');
-INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at)
-SELECT 'available', date_trunc('hour', now()) - interval '36 days', s.id, now(), now()
+INSERT INTO portal.estimate_answers (milestone, asked_at, study_id, p50_at, p90_at, model50_at, model90_at)
+SELECT 'available', date_trunc('hour', now()) - interval '36 days', s.id, now(), now(), now(), now()
   FROM portal.studies s WHERE s.accession = 'CAL-WAITING';
 SELECT ok(portal.record_estimate_answers(now() + interval '1 hour') > 0, 'the next hour''s are kept');
 SELECT is_empty($$SELECT FROM portal.estimate_answers WHERE asked_at < now() - interval '35 days'$$,
@@ -221,7 +235,8 @@ SELECT s.id, 'CT'::text AS mod, 'report_final'::text AS ms, a.asked_at,
        portal.clock_time(a.asked_at, c.flat_rate, c.flat_cum, '{}') AS asked_c,
        portal.clock_time(a.asked_at, c.flat_rate, c.flat_cum, '{}') AS base_c,
        3600::float8 AS ahead50_c, 7200::float8 AS ahead90_c,
-       NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at
+       NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at,
+       a.asked_at + interval '1 hour' AS own50_at, a.asked_at + interval '2 hours' AS own90_at
   FROM (SELECT array_fill(1::float8, ARRAY[168]) AS flat_rate,
                (SELECT array_agg(h::float8 ORDER BY h) FROM generate_series(0, 168) h) AS flat_cum) c
  CROSS JOIN generate_series(0, 11) d
@@ -245,9 +260,14 @@ SELECT is_empty(
     'day 8''s answers: the p50 one hour times exp(theta50) ahead; the p90, shrunk below it, kept at the p50');
 SELECT is_empty($$SELECT FROM backtest_scored WHERE asked_at < '2026-11-10' AND p50_at <> asked_at + interval '1 hour'$$,
                 'the days before: as the model answered');
-SELECT ok((SELECT theta50 FROM backtest_theta WHERE as_of = '2026-11-11 00:00+00' AND milestone = 'report_final')
-          < (SELECT theta50 FROM backtest_theta WHERE as_of = '2026-11-10 00:00+00' AND milestone = 'report_final'),
-          'day 9: the stretched answers of day 8 hit, and theta50 falls');
+SELECT ok((SELECT count(*) FROM backtest_scored WHERE asked_at >= '2026-11-10' AND asked_at < '2026-11-11'
+                                                  AND done_at <= p50_at) = 100,
+          'day 8''s stretched answers all hit');
+SELECT results_eq(
+    $$SELECT round(theta50::numeric, 6), due50, missed50 FROM backtest_theta
+       WHERE as_of = '2026-11-11 00:00+00' AND milestone = 'report_final'$$,
+    $$SELECT round(portal.calibration_theta(700, 700, 50, 900 / 8.5)::numeric, 6), 700::bigint, 700::bigint$$,
+    'day 9: theta50 still from the model''s own answers, which all missed: the stretch holds while the model is late');
 RESET TimeZone;
 
 -- portal_app reads the calibration (the lookup does) and can neither write it nor keep answers.
