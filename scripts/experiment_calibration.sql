@@ -21,10 +21,15 @@
 -- theta's range. With -v proportional (the thirteenth pass's variant), theta is not a running sum:
 -- each day it is set afresh to the same step taken from 0, gamma x (the last :smooth days' share
 -- of misses less its target), so a stretch lasts only while the misses do and the past is not
--- repaid by answering late afterwards.
+-- repaid by answering late afterwards. With -v open (the fourteenth pass's variant, adopted), the
+-- misses counted are those of the model's own answers (before any stretch) rather than of the
+-- calibrated ones: judged by the calibrated answers, a stretch that works removes their misses
+-- and so shrinks itself while the model is still as late. With -v fresh (tried with -v open, not adopted), only
+-- answers asked within the last :smooth days count, and theta is gamma x (their share of misses
+-- less its target): the answers of studies near their outcome, a sooner but biased sample.
 --
 --   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 -v gamma=0.5 \
---        -v gamma90=2.5 -v warm=7 -v smooth=7 -v dead=0.1 [-v proportional=1] \
+--        -v gamma90=2.5 -v warm=7 -v smooth=7 -v dead=0.1 [-v proportional=1 [-v open=1 [-v fresh=1]]] \
 --        -f scripts/experiment_calibration.sql
 --
 -- Building the day models takes most of a run (9-15 minutes for 140 days of history on this
