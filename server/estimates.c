@@ -241,9 +241,9 @@ static const struct milestone_text milestone_texts[] = {
      {N_("Most reports here are signed within %s from now, and 9 in 10 within %s."),
       N_("Most %s reports here are signed within %s from now, and 9 in 10 within %s.")},
      N_("the hours of the week reports are signed here"),
-     {N_("Lately reports have been signed later than our estimates said, so we have allowed more "
+     {N_("Lately reports have been signed later than usual, so we have allowed more "
          "time: most should be signed within %s from now, and 9 in 10 within %s."),
-      N_("Lately reports have been signed sooner than our estimates said, so we have allowed less "
+      N_("Lately reports have been signed sooner than usual, so we have allowed less "
          "time: most should be signed within %s from now, and 9 in 10 within %s."),
       N_("Lately our estimates of when reports are signed have not held as usual, so we have "
          "adjusted them: most should be signed within %s from now, and 9 in 10 within %s.")}},
@@ -263,9 +263,9 @@ static const struct milestone_text milestone_texts[] = {
       N_("Most %s results here are shared by the doctor within %s from now, and 9 in 10 within "
          "%s.")},
      NULL,
-     {N_("Lately results have been shared later than our estimates said, so we have allowed more "
+     {N_("Lately results have been shared later than usual, so we have allowed more "
          "time: most should be shared by the doctor within %s from now, and 9 in 10 within %s."),
-      N_("Lately results have been shared sooner than our estimates said, so we have allowed less "
+      N_("Lately results have been shared sooner than usual, so we have allowed less "
          "time: most should be shared by the doctor within %s from now, and 9 in 10 within %s."),
       N_("Lately our estimates of when results are shared have not held as usual, so we have "
          "adjusted them: most should be shared by the doctor within %s from now, and 9 in 10 "

@@ -1044,6 +1044,7 @@ END $$;
 -- has run one more minute from now: soon during working hours, the next working morning at night
 -- (not "now" when nobody is working); both are NULL when too few past studies waited as long
 -- (enough = false).
+-- Before the fourteenth pass it had no p_stretched; the old signature would make every call ambiguous.
 DROP FUNCTION IF EXISTS portal.estimate_lookup_clock(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_clock(s portal.studies, p_milestone text,
                                                         p_now timestamptz DEFAULT now(),
@@ -1092,6 +1093,7 @@ $$;
 -- least one minute from now
 -- (never in the past); both NULL when too few past studies say (enough = false). elapsed_s is the
 -- wait rung, NULL when the answer comes from the band.
+-- Before the fourteenth pass it had no p_stretched; the old signature would make every call ambiguous.
 DROP FUNCTION IF EXISTS portal.estimate_lookup_hours(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_hours(s portal.studies, p_milestone text,
                                                         p_now timestamptz DEFAULT now(),
@@ -1144,6 +1146,7 @@ $$;
 -- milestone is a constant in every caller, so the planner keeps only its branch. With
 -- p_stretched false, the model's own answer without the calibration's stretch (what the
 -- calibration judges, portal.record_estimate_answers); the pages get the stretched one.
+-- Before the fourteenth pass it had no p_stretched; the old signature would make every call ambiguous.
 DROP FUNCTION IF EXISTS portal.estimate_lookup(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
                                                   p_now timestamptz DEFAULT now(),
@@ -1603,7 +1606,7 @@ $$;
 -- end p_settle before p_now (so that nearly every outcome is known by p_now), every study
 -- waiting then for a milestone (in the stage it was in at that hour) is estimated as the lookup
 -- would have, with the model built at that day's midnight from the p_window of history before
--- it (no look-ahead) and the calibration those answers' own outcomes set as the replay goes
+-- it (no look-ahead) and the calibration the model's own answers' outcomes set as the replay goes
 -- (portal.backtest_calibrate), and scored as portal.backtest scores (only questions whose
 -- p90 lies before p_now; a study unfinished then misses both). One row per milestone and hour of
 -- the week (site time, 0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00): the average over

@@ -3,7 +3,10 @@
 -- than by how the stretched answers held: judged by the stretched ones, a stretch that works
 -- removes its own misses and so shrinks itself while the model is still as late as before, and a
 -- backlog is followed only part of the way. Answers kept before this migration have only what was
--- told, and count as the model's own (they are forgotten within portal.calibration_days()).
+-- told, and count as the model's own until their moments fall out of the last
+-- portal.calibration_days() (for a far-off release, up to portal.estimate_answers_days()); where
+-- a stretch was in force at the upgrade they count as hits more often than the model's own
+-- would, and theta runs low for about a week.
 ALTER TABLE portal.estimate_answers
     ADD COLUMN model50_at timestamptz,
     ADD COLUMN model90_at timestamptz;

@@ -403,7 +403,7 @@ def test_answers_kept_and_a_stretch_told(ctx):
             assert est["p50_at"] == live[0][0], (est, live)
             assert parse(est["p50_at"]) > parse(plain["p50_at"]), (est, plain)
             assert est["summary"].startswith(
-                "Lately reports have been signed later than our estimates said"), est
+                "Lately reports have been signed later than usual"), est
             assert est["basis"].endswith(", adjusted by how recent estimates held"), est
             for lang, word in (("es", "Últimamente"), ("fr", "Ces derniers temps")):
                 other = s.request("GET", path, token=tok,
@@ -411,7 +411,7 @@ def test_answers_kept_and_a_stretch_told(ctx):
                 assert other["summary"].startswith(word), (lang, other)
             calibrate(-0.5, -0.5)
             est = s.request("GET", path, token=tok).json()["estimates"][0]
-            assert "signed sooner than our estimates said" in est["summary"], est
+            assert "signed sooner than usual" in est["summary"], est
         finally:
             calibrate(0, 0)
         est = s.request("GET", path, token=tok).json()["estimates"][0]

@@ -176,7 +176,7 @@ static void test_adjusted_by_recent_estimates(void)
     CHECK(list && json_array_size(list) == 2);
     json_t *f = json_array_get(list, 0), *a = json_array_get(list, 1);
     CHECK_STR(json_string_value(json_object_get(f, "summary")),
-              "Lately reports have been signed later than our estimates said, so we have allowed "
+              "Lately reports have been signed later than usual, so we have allowed "
               "more time: most should be signed within 6 hours from now, and 9 in 10 within 20 "
               "hours.");
     CHECK_STR(json_string_value(json_object_get(f, "basis")),
@@ -184,7 +184,7 @@ static void test_adjusted_by_recent_estimates(void)
               "timed by the hours of the week reports are signed here, adjusted by how recent "
               "estimates held");
     CHECK_STR(json_string_value(json_object_get(a, "summary")),
-              "Lately results have been shared sooner than our estimates said, so we have allowed "
+              "Lately results have been shared sooner than usual, so we have allowed "
               "less time: most should be shared by the doctor within 2 days from now, and 9 in 10 "
               "within 6 days.");
     json_decref(list);
