@@ -11,6 +11,11 @@ DROP FUNCTION IF EXISTS portal.estimate_samples(timestamptz, timestamptz);
 DROP FUNCTION IF EXISTS portal.estimate_preference(integer, integer);
 -- It returns each sample's time in the milestone's queue now.
 DROP FUNCTION IF EXISTS portal.estimate_cohort(timestamptz, timestamptz);
+-- The lookups took no p_stretched before the fourteenth pass of issue 18; the old signatures
+-- beside the new ones would make every call ambiguous.
+DROP FUNCTION IF EXISTS portal.estimate_lookup_clock(portal.studies, text, timestamptz);
+DROP FUNCTION IF EXISTS portal.estimate_lookup_hours(portal.studies, text, timestamptz);
+DROP FUNCTION IF EXISTS portal.estimate_lookup(portal.studies, text, timestamptz);
 
 -- ---------------------------------------------------------------------------------------------
 -- Constants, each in one place.
@@ -1044,8 +1049,6 @@ END $$;
 -- has run one more minute from now: soon during working hours, the next working morning at night
 -- (not "now" when nobody is working); both are NULL when too few past studies waited as long
 -- (enough = false).
--- Before the fourteenth pass it had no p_stretched; the old signature would make every call ambiguous.
-DROP FUNCTION IF EXISTS portal.estimate_lookup_clock(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_clock(s portal.studies, p_milestone text,
                                                         p_now timestamptz DEFAULT now(),
                                                         p_stretched boolean DEFAULT true)
@@ -1093,8 +1096,6 @@ $$;
 -- least one minute from now
 -- (never in the past); both NULL when too few past studies say (enough = false). elapsed_s is the
 -- wait rung, NULL when the answer comes from the band.
--- Before the fourteenth pass it had no p_stretched; the old signature would make every call ambiguous.
-DROP FUNCTION IF EXISTS portal.estimate_lookup_hours(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup_hours(s portal.studies, p_milestone text,
                                                         p_now timestamptz DEFAULT now(),
                                                         p_stretched boolean DEFAULT true)
@@ -1146,8 +1147,6 @@ $$;
 -- milestone is a constant in every caller, so the planner keeps only its branch. With
 -- p_stretched false, the model's own answer without the calibration's stretch (what the
 -- calibration judges, portal.record_estimate_answers); the pages get the stretched one.
--- Before the fourteenth pass it had no p_stretched; the old signature would make every call ambiguous.
-DROP FUNCTION IF EXISTS portal.estimate_lookup(portal.studies, text, timestamptz);
 CREATE OR REPLACE FUNCTION portal.estimate_lookup(s portal.studies, p_milestone text,
                                                   p_now timestamptz DEFAULT now(),
                                                   p_stretched boolean DEFAULT true)
