@@ -1372,13 +1372,12 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     DROP TABLE IF EXISTS pg_temp.backtest_scored;
     CREATE TEMP TABLE backtest_scored ON COMMIT DROP AS
+    SELECT x.*, x.p50_at AS own50_at, x.p90_at AS own90_at FROM (   -- own: kept while p50_at moves
     SELECT q.id, q.mod, q.ms, q.asked_at, q.done_at, e.ok,
            greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p50_at,
            greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, f.p90_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS p90_at,
            k.rate, k.cum, k.calendar, k.asked_c, k.base_c, e.p50_s - k.rung AS ahead50_c,
-           e.p90_s - k.rung AS ahead90_c, NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at,
-           greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS own50_at,
-           greatest(q.asked_at, portal.clock_at(greatest(f.p50_c, f.p90_c, k.asked_c + 60), k.rate, k.cum, k.calendar)) AS own90_at
+           e.p90_s - k.rung AS ahead90_c, NULL::timestamptz AS model50_at, NULL::timestamptz AS model90_at
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT x.*, portal.estimate_bucket(x.asked_c - x.anchor_c) AS rung,
@@ -1409,9 +1408,7 @@ BEGIN
            k.rate, k.cum, k.calendar, NULL,
            CASE WHEN k.rate IS NOT NULL THEN greatest(portal.clock_time(q.anchor_at, k.rate, k.cum, k.calendar),
                                                       portal.clock_time(a.mark, k.rate, k.cum, k.calendar)) END,
-           NULL, NULL, r.p50_at, r.p90_at,
-           greatest(q.asked_at + interval '1 minute', r.p50_at),
-           greatest(q.asked_at + interval '1 minute', r.p50_at, r.p90_at)
+           NULL, NULL, r.p50_at, r.p90_at
       FROM backtest_questions q
      CROSS JOIN LATERAL (
            SELECT date_trunc('day', q.asked_at) AS as_of, date_trunc('hour', q.asked_at) AS mark,
@@ -1443,7 +1440,7 @@ BEGIN
               AND c.modality = kk.modality AND c.priority = kk.priority
             ORDER BY kk.rank LIMIT 1) k ON true
      CROSS JOIN LATERAL portal.release_times(a.mark, e.p50_s, e.p90_s, k.rate, k.cum, k.calendar) r
-     WHERE q.ms = 'available';
+     WHERE q.ms = 'available') x;
 END $$;
 
 -- The answers in backtest_scored given again as the lookup gives them with calibration, in the
