@@ -1,0 +1,145 @@
+-- Issue 18, fifteenth pass (tried, not adopted; docs/estimates.md): the calibration judged early.
+-- The adopted calibration (portal.refresh_calibration) waits for each answer's p50 (p90) to fall
+-- due, so on a growing queue it moves a week late. Here, at each replayed day's end, every model
+-- answer asked in the last :early days is judged at once against the model's own distribution:
+-- log-logistic in the clock time ahead, through the answer's p50 and p90, judged up to the day's
+-- end or the answer's p90, whichever comes first (only answers with more than a minute of clock
+-- behind them, and more than :minfrac of their p50's time ahead). theta is the log stretch of
+-- the time ahead under which the reports expected by then equal those that came (five Newton
+-- steps from 0), less a dead band of :dead, times :gain, kept within -1 and 2, 0 for the first
+-- :warm days; it stretches both quantiles of the next day's answers. Prints the band line of the
+-- model alone ("installed") and of this ("early"), the coverage by replayed week, and theta each
+-- day with the share of the judged answers done and the share the model expected.
+--
+--   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 -v gain=1 -v warm=7 \
+--        -v early=3 -v minfrac=0 -v dead=0 [-v kept=SCHEMA] -f scripts/experiment_early_judgment.sql
+--
+-- With -v kept=SCHEMA the day models and questions are read from tables an earlier run kept, as
+-- in experiment_calibration.sql; without it they are built (most of a run). Read-only.
+\ir experiment_params.sql
+SET LOCAL jit = off;
+CREATE TEMP TABLE cal_params AS
+SELECT :gain::float8 AS gain, :warm::integer AS warm, :early::integer AS early, :minfrac::float8 AS minfrac, :dead::float8 AS dead;
+\if :{?kept}
+CREATE TEMP TABLE backtest_model AS SELECT * FROM :kept.model;
+CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
+CREATE TEMP TABLE backtest_clocks AS SELECT * FROM :kept.clocks;
+CREATE INDEX ON backtest_clocks (as_of, milestone, modality, priority);
+CREATE TEMP TABLE backtest_hours AS SELECT * FROM :kept.hours;
+CREATE INDEX ON backtest_hours (as_of, stage, milestone, modality, priority, site, how, wait_s);
+CREATE TEMP TABLE backtest_questions AS SELECT * FROM :kept.questions;
+UPDATE params SET v_from = k.v_from, v_to = k.v_to FROM :kept.params k;
+\else
+\o /dev/null
+SELECT portal.backtest_models(p.v_from, p.v_to, p.win, portal.estimate_ladder()) FROM params p;
+\o
+CREATE TEMP TABLE backtest_questions AS
+SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q;
+\endif
+ANALYZE backtest_model;
+ANALYZE backtest_clocks;
+ANALYZE backtest_hours;
+ANALYZE backtest_questions;
+\o /dev/null
+SELECT portal.backtest_score();
+\o
+CREATE TEMP TABLE answers AS
+SELECT s.id, s.ms, s.asked_at, s.done_at, k.rate, k.cum, k.calendar, k.base_c,
+       greatest(portal.clock_time(s.p50_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead50,
+       greatest(portal.clock_time(s.p90_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead90,
+       s.p50_at AS p50_installed, s.p90_at AS p90_installed, s.p50_at, s.p90_at
+  FROM backtest_scored s
+  JOIN backtest_questions q ON q.id = s.id AND q.ms = s.ms AND q.asked_at = s.asked_at
+ CROSS JOIN LATERAL (
+       SELECT c.rate, c.cum, c.calendar,
+              greatest(portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar),
+                       portal.clock_time(s.asked_at, c.rate, c.cum, c.calendar)) AS base_c
+         FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
+         JOIN backtest_clocks c ON c.as_of = date_trunc('day', s.asked_at)
+          AND c.milestone = s.ms AND c.modality = kk.modality AND c.priority = kk.priority
+        ORDER BY kk.rank LIMIT 1) k
+ WHERE s.ok;
+CREATE INDEX ON answers (asked_at);
+ANALYZE answers;
+CREATE TEMP TABLE theta_log (day timestamptz, ms text, theta float8, judged bigint, observed float8, expected float8);
+DO $$
+DECLARE
+    gain float8;
+    warm integer;
+    early integer;
+    minfrac float8;
+    dead float8;
+    d timestamptz;
+    first_day timestamptz;
+    m record;
+    th float8;
+    step float8;
+    i integer;
+BEGIN
+    SELECT c.gain, c.warm, c.early, c.minfrac, c.dead INTO gain, warm, early, minfrac, dead FROM cal_params c;
+    CREATE TEMP TABLE theta (ms text PRIMARY KEY, theta float8);
+    INSERT INTO theta VALUES ('report_final', 0), ('available', 0);
+    CREATE TEMP TABLE judge (ms text, lx float8, mu float8, sigma float8, o float8);
+    SELECT min(date_trunc('day', asked_at)) INTO first_day FROM answers;
+    FOR d IN SELECT generate_series(first_day, max(date_trunc('day', asked_at)), interval '1 day') FROM answers LOOP
+        UPDATE answers a
+           SET p50_at = greatest(a.asked_at + interval '1 minute',
+                                 portal.clock_at(a.base_c + a.ahead50 * exp(t.theta), a.rate, a.cum, a.calendar)),
+               p90_at = greatest(a.asked_at + interval '1 minute',
+                                 portal.clock_at(a.base_c + a.ahead90 * exp(t.theta), a.rate, a.cum, a.calendar))
+          FROM theta t
+         WHERE t.ms = a.ms AND a.asked_at >= d AND a.asked_at < d + interval '1 day';
+        IF d >= first_day + make_interval(days => warm) THEN
+            TRUNCATE judge;
+            INSERT INTO judge
+            SELECT a.ms, ln(j.x), ln(a.ahead50), greatest(ln(a.ahead90 / a.ahead50) / ln(9), 0.05),
+                   (a.done_at IS NOT NULL AND a.done_at <= least(d + interval '1 day', a.p90_installed))::integer
+              FROM answers a
+             CROSS JOIN LATERAL (SELECT least(portal.clock_time(d + interval '1 day', a.rate, a.cum, a.calendar), a.base_c + a.ahead90) - a.base_c AS x) j
+             WHERE a.asked_at >= d + interval '1 day' - make_interval(days => early)
+               AND a.asked_at < d + interval '1 day' AND j.x > greatest(60, minfrac * a.ahead50);
+            FOR m IN SELECT t.ms FROM theta t LOOP
+                th := 0;
+                FOR i IN 1..5 LOOP
+                    SELECT sum(f - j.o) / nullif(sum(f * (1 - f) / j.sigma), 0)
+                      INTO step
+                      FROM judge j CROSS JOIN LATERAL (
+                           SELECT 1 / (1 + exp(-least(30, greatest(-30, (j.lx - j.mu - th) / j.sigma)))) AS f) ff
+                     WHERE j.ms = m.ms;
+                    th := th + coalesce(step, 0);
+                END LOOP;
+                UPDATE theta SET theta = least(2, greatest(-1, gain * sign(th) * greatest(0, abs(th) - dead))) WHERE theta.ms = m.ms;
+                INSERT INTO theta_log
+                SELECT d, m.ms, t.theta, (SELECT count(*) FROM judge j WHERE j.ms = m.ms),
+                       (SELECT avg(o) FROM judge j WHERE j.ms = m.ms),
+                       (SELECT avg(1 / (1 + exp(-least(30, greatest(-30, (j.lx - j.mu) / j.sigma))))) FROM judge j WHERE j.ms = m.ms)
+                  FROM theta t WHERE t.ms = m.ms;
+            END LOOP;
+        END IF;
+    END LOOP;
+END $$;
+\pset footer off
+CREATE TEMP TABLE scored AS
+SELECT 'installed ' || a.ms AS variant, a.id, a.asked_at, a.done_at, true AS ok,
+       a.p50_installed AS p50_at, a.p90_installed AS p90_at FROM answers a
+UNION ALL
+SELECT 'early ' || a.ms, a.id, a.asked_at, a.done_at, true, a.p50_at, a.p90_at FROM answers a;
+\if :{?kept}
+-- Outcomes are known up to the moment the kept tables were made, not up to now.
+DELETE FROM scored WHERE p90_at >= (SELECT k.now FROM :kept.params k);
+\endif
+\ir experiment_band.sql
+WITH hours AS (
+    SELECT variant, how, count(DISTINCT id) AS n, avg(in50) AS c50, avg(in90) AS c90 FROM judged GROUP BY 1, 2),
+named AS (
+    SELECT variant, c50, c90, (ARRAY['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])[how / 24 + 1] || ' '
+           || lpad((how % 24)::text, 2, '0') || ':00' AS hour
+      FROM hours WHERE n >= 50)
+SELECT variant, (SELECT round(100 * c50, 1) || ' % (' || hour || ')' FROM named m WHERE m.variant = v.variant ORDER BY abs(c50 - 0.5) DESC LIMIT 1) AS worst_p50,
+       (SELECT round(100 * c90, 1) || ' % (' || hour || ')' FROM named m WHERE m.variant = v.variant ORDER BY abs(c90 - 0.9) DESC LIMIT 1) AS worst_p90
+  FROM (SELECT DISTINCT variant FROM named) v ORDER BY 1;
+SELECT variant, week, count(DISTINCT id) AS studies, round(100 * avg(in50), 1) AS p50, round(100 * avg(in90), 1) AS p90
+  FROM judged GROUP BY 1, 2 ORDER BY 1, 2 DESC;
+SELECT day::date, ms, round(theta::numeric, 3) AS theta, judged, round(observed::numeric, 3) AS observed, round(expected::numeric, 3) AS expected
+  FROM theta_log ORDER BY ms, day;
+ROLLBACK;
