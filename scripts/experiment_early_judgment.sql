@@ -7,19 +7,25 @@
 -- behind them, and more than :minfrac of their p50's time ahead). theta is the log stretch of
 -- the time ahead under which the reports expected by then equal those that came (five Newton
 -- steps from 0), less a dead band of :dead, times :gain, kept within -1 and 2, 0 for the first
--- :warm days; it stretches both quantiles of the next day's answers. Prints the band line of the
--- model alone ("installed") and of this ("early"), the coverage by replayed week, and theta each
--- day with the share of the judged answers done and the share the model expected.
+-- :warm days; it stretches both quantiles of the next day's answers. After a day whose clock
+-- (every study's, for the milestone) ran under :gate of an average day's, theta is kept as it
+-- was (with 0 it is set after every day). Prints the band line of the model alone ("installed")
+-- and of this ("early"), the coverage by replayed week, and theta each day with the share of the
+-- judged answers done and the share the model expected. With -v blend=W the answers are
+-- stretched by (1 - W) x this theta + W x the adopted rule's (fourteenth pass) instead (0: this
+-- one alone).
 --
 --   psql -X -q -A "$SUPERUSER_CONNINFO" -v days=35 -v window=90 -v settle=7 -v gain=1 -v warm=7 \
---        -v early=3 -v minfrac=0 -v dead=0 [-v kept=SCHEMA] -f scripts/experiment_early_judgment.sql
+--        -v early=3 -v minfrac=0 -v dead=0 -v gate=0 -v blend=0 \
+--        [-v kept=SCHEMA] -f scripts/experiment_early_judgment.sql
 --
 -- With -v kept=SCHEMA the day models and questions are read from tables an earlier run kept, as
 -- in experiment_calibration.sql; without it they are built (most of a run). Read-only.
 \ir experiment_params.sql
 SET LOCAL jit = off;
 CREATE TEMP TABLE cal_params AS
-SELECT :gain::float8 AS gain, :warm::integer AS warm, :early::integer AS early, :minfrac::float8 AS minfrac, :dead::float8 AS dead;
+SELECT :gain::float8 AS gain, :warm::integer AS warm, :early::integer AS early, :minfrac::float8 AS minfrac, :dead::float8 AS dead,
+       :gate::float8 AS gate, :blend::float8 AS blend;
 \if :{?kept}
 CREATE TEMP TABLE backtest_model AS SELECT * FROM :kept.model;
 CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
@@ -69,6 +75,8 @@ DECLARE
     early integer;
     minfrac float8;
     dead float8;
+    gate float8;
+    blend float8;
     d timestamptz;
     first_day timestamptz;
     m record;
@@ -76,20 +84,42 @@ DECLARE
     step float8;
     i integer;
 BEGIN
-    SELECT c.gain, c.warm, c.early, c.minfrac, c.dead INTO gain, warm, early, minfrac, dead FROM cal_params c;
-    CREATE TEMP TABLE theta (ms text PRIMARY KEY, theta float8);
-    INSERT INTO theta VALUES ('report_final', 0), ('available', 0);
+    SELECT c.gain, c.warm, c.early, c.minfrac, c.dead, c.gate, c.blend
+      INTO gain, warm, early, minfrac, dead, gate, blend FROM cal_params c;
+    CREATE TEMP TABLE theta (ms text PRIMARY KEY, theta float8, c50 float8, c90 float8);
+    INSERT INTO theta VALUES ('report_final', 0, 0, 0), ('available', 0, 0, 0);
     CREATE TEMP TABLE judge (ms text, lx float8, mu float8, sigma float8, o float8);
     SELECT min(date_trunc('day', asked_at)) INTO first_day FROM answers;
     FOR d IN SELECT generate_series(first_day, max(date_trunc('day', asked_at)), interval '1 day') FROM answers LOOP
         UPDATE answers a
            SET p50_at = greatest(a.asked_at + interval '1 minute',
-                                 portal.clock_at(a.base_c + a.ahead50 * exp(t.theta), a.rate, a.cum, a.calendar)),
+                                 portal.clock_at(a.base_c + a.ahead50 * exp((1 - blend) * t.theta + blend * t.c50), a.rate, a.cum, a.calendar)),
                p90_at = greatest(a.asked_at + interval '1 minute',
-                                 portal.clock_at(a.base_c + a.ahead90 * exp(t.theta), a.rate, a.cum, a.calendar))
+                                 portal.clock_at(a.base_c + a.ahead50 * exp((1 - blend) * t.theta + blend * t.c50), a.rate, a.cum, a.calendar),
+                                 portal.clock_at(a.base_c + a.ahead90 * exp((1 - blend) * t.theta + blend * t.c90), a.rate, a.cum, a.calendar))
           FROM theta t
          WHERE t.ms = a.ms AND a.asked_at >= d AND a.asked_at < d + interval '1 day';
         IF d >= first_day + make_interval(days => warm) THEN
+            -- The adopted rule (fourteenth pass, experiment_calibration.sql -v proportional=1
+            -- -v open=1 -v gamma=2 -v gamma90=2.5 -v smooth=7): the model's misses once due.
+            UPDATE theta t
+               SET c50 = least(2, greatest(-1, 2 * (x.missed50 - 0.5 * x.due50) / (7 * x.per_day))),
+                   c90 = least(2, greatest(-1, 5 * (x.missed90 - 0.1 * x.due90) / (7 * x.per_day)))
+              FROM (SELECT a.ms,
+                           count(*) FILTER (WHERE a.p50_installed >= d - interval '6 days'
+                                              AND a.p50_installed < d + interval '1 day') AS due50,
+                           count(*) FILTER (WHERE a.p50_installed >= d - interval '6 days'
+                                              AND a.p50_installed < d + interval '1 day'
+                                              AND (a.done_at IS NULL OR a.done_at > a.p50_installed)) AS missed50,
+                           count(*) FILTER (WHERE a.p90_installed >= d - interval '6 days'
+                                              AND a.p90_installed < d + interval '1 day') AS due90,
+                           count(*) FILTER (WHERE a.p90_installed >= d - interval '6 days'
+                                              AND a.p90_installed < d + interval '1 day'
+                                              AND (a.done_at IS NULL OR a.done_at > a.p90_installed)) AS missed90,
+                           count(*) FILTER (WHERE a.asked_at < d + interval '1 day')::float8
+                             / (extract(epoch FROM d + interval '1 day' - first_day) / 86400) AS per_day
+                      FROM answers a GROUP BY a.ms) x
+             WHERE x.ms = t.ms AND x.per_day > 0;
             TRUNCATE judge;
             INSERT INTO judge
             SELECT a.ms, ln(j.x), ln(a.ahead50), greatest(ln(a.ahead90 / a.ahead50) / ln(9), 0.05),
@@ -98,7 +128,12 @@ BEGIN
              CROSS JOIN LATERAL (SELECT least(portal.clock_time(d + interval '1 day', a.rate, a.cum, a.calendar), a.base_c + a.ahead90) - a.base_c AS x) j
              WHERE a.asked_at >= d + interval '1 day' - make_interval(days => early)
                AND a.asked_at < d + interval '1 day' AND j.x > greatest(60, minfrac * a.ahead50);
-            FOR m IN SELECT t.ms FROM theta t LOOP
+            FOR m IN SELECT t.ms, (SELECT (portal.clock_time(d + interval '1 day', c.rate, c.cum, c.calendar)
+                                          - portal.clock_time(d, c.rate, c.cum, c.calendar)) / 86400
+                                     FROM backtest_clocks c WHERE c.as_of = d AND c.milestone = t.ms
+                                      AND c.modality = '*' AND c.priority = '*') AS day_clock
+                       FROM theta t LOOP
+                CONTINUE WHEN coalesce(m.day_clock, 1) < gate;
                 th := 0;
                 FOR i IN 1..5 LOOP
                     SELECT sum(f - j.o) / nullif(sum(f * (1 - f) / j.sigma), 0)
