@@ -26,47 +26,7 @@ SET LOCAL jit = off;
 CREATE TEMP TABLE cal_params AS
 SELECT :gain::float8 AS gain, :warm::integer AS warm, :early::integer AS early, :minfrac::float8 AS minfrac, :dead::float8 AS dead,
        :gate::float8 AS gate, :blend::float8 AS blend;
-\if :{?kept}
-CREATE TEMP TABLE backtest_model AS SELECT * FROM :kept.model;
-CREATE INDEX ON backtest_model (as_of, stage, milestone, elapsed_s, modality, priority, site);
-CREATE TEMP TABLE backtest_clocks AS SELECT * FROM :kept.clocks;
-CREATE INDEX ON backtest_clocks (as_of, milestone, modality, priority);
-CREATE TEMP TABLE backtest_hours AS SELECT * FROM :kept.hours;
-CREATE INDEX ON backtest_hours (as_of, stage, milestone, modality, priority, site, how, wait_s);
-CREATE TEMP TABLE backtest_questions AS SELECT * FROM :kept.questions;
-UPDATE params SET v_from = k.v_from, v_to = k.v_to FROM :kept.params k;
-\else
-\o /dev/null
-SELECT portal.backtest_models(p.v_from, p.v_to, p.win, portal.estimate_ladder()) FROM params p;
-\o
-CREATE TEMP TABLE backtest_questions AS
-SELECT q.* FROM params p, portal.backtest_hour_questions(p.v_from, p.v_to) q;
-\endif
-ANALYZE backtest_model;
-ANALYZE backtest_clocks;
-ANALYZE backtest_hours;
-ANALYZE backtest_questions;
-\o /dev/null
-SELECT portal.backtest_score();
-\o
-CREATE TEMP TABLE answers AS
-SELECT s.id, s.ms, s.asked_at, s.done_at, k.rate, k.cum, k.calendar, k.base_c,
-       greatest(portal.clock_time(s.p50_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead50,
-       greatest(portal.clock_time(s.p90_at, k.rate, k.cum, k.calendar) - k.base_c, 60) AS ahead90,
-       s.p50_at AS p50_installed, s.p90_at AS p90_installed, s.p50_at, s.p90_at
-  FROM backtest_scored s
-  JOIN backtest_questions q ON q.id = s.id AND q.ms = s.ms AND q.asked_at = s.asked_at
- CROSS JOIN LATERAL (
-       SELECT c.rate, c.cum, c.calendar,
-              greatest(portal.clock_time(q.anchor_at, c.rate, c.cum, c.calendar),
-                       portal.clock_time(s.asked_at, c.rate, c.cum, c.calendar)) AS base_c
-         FROM (VALUES (q.mod, q.pri, 0), (q.mod, '*', 1), ('*', '*', 2)) kk (modality, priority, rank)
-         JOIN backtest_clocks c ON c.as_of = date_trunc('day', s.asked_at)
-          AND c.milestone = s.ms AND c.modality = kk.modality AND c.priority = kk.priority
-        ORDER BY kk.rank LIMIT 1) k
- WHERE s.ok;
-CREATE INDEX ON answers (asked_at);
-ANALYZE answers;
+\ir experiment_answers.sql
 CREATE TEMP TABLE theta_log (day timestamptz, ms text, theta float8, judged bigint, observed float8, expected float8);
 DO $$
 DECLARE
@@ -159,22 +119,7 @@ SELECT 'installed ' || a.ms AS variant, a.id, a.asked_at, a.done_at, true AS ok,
        a.p50_installed AS p50_at, a.p90_installed AS p90_at FROM answers a
 UNION ALL
 SELECT 'early ' || a.ms, a.id, a.asked_at, a.done_at, true, a.p50_at, a.p90_at FROM answers a;
-\if :{?kept}
--- Outcomes are known up to the moment the kept tables were made, not up to now.
-DELETE FROM scored WHERE p90_at >= (SELECT k.now FROM :kept.params k);
-\endif
-\ir experiment_band.sql
-WITH hours AS (
-    SELECT variant, how, count(DISTINCT id) AS n, avg(in50) AS c50, avg(in90) AS c90 FROM judged GROUP BY 1, 2),
-named AS (
-    SELECT variant, c50, c90, (ARRAY['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])[how / 24 + 1] || ' '
-           || lpad((how % 24)::text, 2, '0') || ':00' AS hour
-      FROM hours WHERE n >= 50)
-SELECT variant, (SELECT round(100 * c50, 1) || ' % (' || hour || ')' FROM named m WHERE m.variant = v.variant ORDER BY abs(c50 - 0.5) DESC LIMIT 1) AS worst_p50,
-       (SELECT round(100 * c90, 1) || ' % (' || hour || ')' FROM named m WHERE m.variant = v.variant ORDER BY abs(c90 - 0.9) DESC LIMIT 1) AS worst_p90
-  FROM (SELECT DISTINCT variant FROM named) v ORDER BY 1;
-SELECT variant, week, count(DISTINCT id) AS studies, round(100 * avg(in50), 1) AS p50, round(100 * avg(in90), 1) AS p90
-  FROM judged GROUP BY 1, 2 ORDER BY 1, 2 DESC;
+\ir experiment_answers_report.sql
 SELECT day::date, ms, round(theta::numeric, 3) AS theta, judged, round(observed::numeric, 3) AS observed, round(expected::numeric, 3) AS expected
   FROM theta_log ORDER BY ms, day;
 ROLLBACK;
