@@ -27,6 +27,10 @@ CREATE TEMP TABLE cal_params AS
 SELECT :gain::float8 AS gain, :warm::integer AS warm, :early::integer AS early, :minfrac::float8 AS minfrac, :dead::float8 AS dead,
        :gate::float8 AS gate, :blend::float8 AS blend;
 \ir experiment_answers.sql
+-- The share of the model's answers that should have come by log clock time ahead lx, for an
+-- answer whose p50 lies at mu and whose log-logistic spread is sigma.
+CREATE FUNCTION pg_temp.model_share(lx float8, mu float8, sigma float8) RETURNS float8
+LANGUAGE sql IMMUTABLE AS 'SELECT 1 / (1 + exp(-least(30, greatest(-30, (lx - mu) / sigma))))';
 CREATE TEMP TABLE theta_log (day timestamptz, ms text, theta float8, judged bigint, observed float8, expected float8);
 DO $$
 DECLARE
@@ -53,33 +57,32 @@ BEGIN
     FOR d IN SELECT generate_series(first_day, max(date_trunc('day', asked_at)), interval '1 day') FROM answers LOOP
         UPDATE answers a
            SET p50_at = greatest(a.asked_at + interval '1 minute',
-                                 portal.clock_at(a.base_c + a.ahead50 * exp((1 - blend) * t.theta + blend * t.c50), a.rate, a.cum, a.calendar)),
+                                 portal.clock_at(portal.stretch_clock(a.base_c, a.ahead50, t.theta50), a.rate, a.cum, a.calendar)),
                p90_at = greatest(a.asked_at + interval '1 minute',
-                                 portal.clock_at(a.base_c + a.ahead50 * exp((1 - blend) * t.theta + blend * t.c50), a.rate, a.cum, a.calendar),
-                                 portal.clock_at(a.base_c + a.ahead90 * exp((1 - blend) * t.theta + blend * t.c90), a.rate, a.cum, a.calendar))
-          FROM theta t
+                                 portal.clock_at(portal.stretch_clock(a.base_c, a.ahead50, t.theta50), a.rate, a.cum, a.calendar),
+                                 portal.clock_at(portal.stretch_clock(a.base_c, a.ahead90, t.theta90), a.rate, a.cum, a.calendar))
+          FROM (SELECT ms, (1 - blend) * theta + blend * c50 AS theta50, (1 - blend) * theta + blend * c90 AS theta90
+                  FROM theta) t
          WHERE t.ms = a.ms AND a.asked_at >= d AND a.asked_at < d + interval '1 day';
         IF d >= first_day + make_interval(days => warm) THEN
-            -- The adopted rule (fourteenth pass, experiment_calibration.sql -v proportional=1
-            -- -v open=1 -v gamma=2 -v gamma90=2.5 -v smooth=7): the model's misses once due.
+            -- The adopted rule (portal.calibration_theta): the model's misses once due, over
+            -- the last portal.calibration_days().
             UPDATE theta t
-               SET c50 = least(2, greatest(-1, 2 * (x.missed50 - 0.5 * x.due50) / (7 * x.per_day))),
-                   c90 = least(2, greatest(-1, 5 * (x.missed90 - 0.1 * x.due90) / (7 * x.per_day)))
-              FROM (SELECT a.ms,
-                           count(*) FILTER (WHERE a.p50_installed >= d - interval '6 days'
-                                              AND a.p50_installed < d + interval '1 day') AS due50,
-                           count(*) FILTER (WHERE a.p50_installed >= d - interval '6 days'
-                                              AND a.p50_installed < d + interval '1 day'
-                                              AND (a.done_at IS NULL OR a.done_at > a.p50_installed)) AS missed50,
-                           count(*) FILTER (WHERE a.p90_installed >= d - interval '6 days'
-                                              AND a.p90_installed < d + interval '1 day') AS due90,
-                           count(*) FILTER (WHERE a.p90_installed >= d - interval '6 days'
-                                              AND a.p90_installed < d + interval '1 day'
-                                              AND (a.done_at IS NULL OR a.done_at > a.p90_installed)) AS missed90,
+               SET c50 = portal.calibration_theta(x.missed50, x.due50, 50, x.per_day),
+                   c90 = portal.calibration_theta(x.missed90, x.due90, 90, x.per_day)
+              FROM (SELECT a.ms, count(*) FILTER (WHERE w.due50) AS due50,
+                           count(*) FILTER (WHERE w.due50 AND NOT coalesce(a.done_at <= a.p50_installed, false)) AS missed50,
+                           count(*) FILTER (WHERE w.due90) AS due90,
+                           count(*) FILTER (WHERE w.due90 AND NOT coalesce(a.done_at <= a.p90_installed, false)) AS missed90,
                            count(*) FILTER (WHERE a.asked_at < d + interval '1 day')::float8
                              / (extract(epoch FROM d + interval '1 day' - first_day) / 86400) AS per_day
-                      FROM answers a GROUP BY a.ms) x
-             WHERE x.ms = t.ms AND x.per_day > 0;
+                      FROM answers a
+                     CROSS JOIN LATERAL (
+                           SELECT a.p50_installed >= win.since AND a.p50_installed < d + interval '1 day' AS due50,
+                                  a.p90_installed >= win.since AND a.p90_installed < d + interval '1 day' AS due90
+                             FROM (SELECT d + interval '1 day' - make_interval(days => portal.calibration_days()) AS since) win) w
+                     GROUP BY a.ms) x
+             WHERE x.ms = t.ms;
             TRUNCATE judge;
             INSERT INTO judge
             SELECT a.ms, ln(j.x), ln(a.ahead50), greatest(ln(a.ahead90 / a.ahead50) / ln(9), 0.05),
@@ -99,7 +102,7 @@ BEGIN
                     SELECT sum(f - j.o) / nullif(sum(f * (1 - f) / j.sigma), 0)
                       INTO step
                       FROM judge j CROSS JOIN LATERAL (
-                           SELECT 1 / (1 + exp(-least(30, greatest(-30, (j.lx - j.mu - th) / j.sigma)))) AS f) ff
+                           SELECT pg_temp.model_share(j.lx, j.mu + th, j.sigma) AS f) ff
                      WHERE j.ms = m.ms;
                     th := th + coalesce(step, 0);
                 END LOOP;
@@ -107,7 +110,7 @@ BEGIN
                 INSERT INTO theta_log
                 SELECT d, m.ms, t.theta, (SELECT count(*) FROM judge j WHERE j.ms = m.ms),
                        (SELECT avg(o) FROM judge j WHERE j.ms = m.ms),
-                       (SELECT avg(1 / (1 + exp(-least(30, greatest(-30, (j.lx - j.mu) / j.sigma))))) FROM judge j WHERE j.ms = m.ms)
+                       (SELECT avg(pg_temp.model_share(j.lx, j.mu, j.sigma)) FROM judge j WHERE j.ms = m.ms)
                   FROM theta t WHERE t.ms = m.ms;
             END LOOP;
         END IF;
